@@ -1,0 +1,29 @@
+import { Command } from "commander";
+import { renderSummary } from "../../reports/terminal-summary.js";
+import { progressReporter } from "../../reports/progress.js";
+import { rejudge } from "../../runner/rejudge.js";
+import { interruptControls } from "../interrupt.js";
+import { positiveInteger } from "../options.js";
+
+export function rejudgeCommand(exit: { code: number }): Command {
+  return new Command("rejudge")
+    .description("Score a run's stored responses again (e.g. with another judge), without regenerating them.")
+    .argument("<run>", "run id (under --output-dir) or path of a run folder")
+    .option("--judge-model <model>", "judge to use (default: the run's judge)")
+    .option("--output-dir <dir>", "where run folders are (default results)", "results")
+    .option("--concurrency <n>", "judge calls in flight (default: the run's)", positiveInteger)
+    .action(async (reference: string, flags: { judgeModel?: string; outputDir: string; concurrency?: number }) => {
+      const reporter = progressReporter();
+      const interrupt = interruptControls((message) => reporter.onMessage?.(message));
+      try {
+        const options: Parameters<typeof rejudge>[1] = { outputDir: flags.outputDir, reporter, stopSignal: interrupt.stopSignal, abortSignal: interrupt.abortSignal };
+        if (flags.judgeModel) options.judgeModel = flags.judgeModel;
+        if (flags.concurrency) options.concurrency = flags.concurrency;
+        const outcome = await rejudge(reference, options);
+        process.stdout.write("\n" + renderSummary(outcome.summary) + "\n\nresults in " + outcome.folder + "\n");
+        exit.code = outcome.interrupted ? 130 : 0;
+      } finally {
+        interrupt.dispose();
+      }
+    });
+}

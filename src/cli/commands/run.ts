@@ -1,0 +1,114 @@
+import { Command, Option } from "commander";
+import { resolveRunConfig } from "../../config/load.js";
+import type { RunConfigInput } from "../../config/schema.js";
+import { renderSummary } from "../../reports/terminal-summary.js";
+import { progressReporter } from "../../reports/progress.js";
+import { run } from "../../runner/run.js";
+import { interruptControls } from "../interrupt.js";
+import { defined, finiteNumber, nonNegativeInteger, positiveInteger, positiveNumber } from "../options.js";
+
+interface RunFlags {
+  dataset?: string;
+  models?: string;
+  personas?: string;
+  personasFile?: string;
+  judgeModel?: string;
+  judgePrompt?: string;
+  judgeSchema?: string;
+  judgeStructuredOutput?: "json_schema" | "json_object" | "none";
+  concurrency?: number;
+  rateLimitRps?: number;
+  runId?: string;
+  outputDir?: string;
+  epochs?: number;
+  retries?: number;
+  limit?: number;
+  onBadRow?: "stop" | "skip";
+  baseUrl?: string;
+  timeout?: number;
+  temperature?: number;
+  maxTokens?: number;
+  topP?: number;
+  seed?: number;
+  progress?: boolean;
+}
+
+/** Flags onto config keys; the YAML file uses the same keys in snake_case. */
+export function flagsToConfig(flags: RunFlags): RunConfigInput {
+  const config: RunConfigInput = {
+    dataset: flags.dataset,
+    models: flags.models,
+    personas: flags.personas,
+    personas_file: flags.personasFile,
+    judge_model: flags.judgeModel,
+    concurrency: flags.concurrency,
+    rate_limit_rps: flags.rateLimitRps,
+    run_id: flags.runId,
+    output_dir: flags.outputDir,
+    epochs: flags.epochs,
+    retries: flags.retries,
+    limit: flags.limit,
+    on_bad_row: flags.onBadRow,
+    base_url: flags.baseUrl,
+    request_timeout_s: flags.timeout,
+  };
+  const judge = defined({ prompt_file: flags.judgePrompt, schema_file: flags.judgeSchema, structured_output: flags.judgeStructuredOutput });
+  if (judge) config.judge = judge;
+  const generation = defined({ temperature: flags.temperature, max_tokens: flags.maxTokens, top_p: flags.topP, seed: flags.seed });
+  if (generation) config.generation = generation;
+  return config;
+}
+
+export function runCommand(exit: { code: number }): Command {
+  return new Command("run")
+    .description("Run test cases × models × personas × epochs, judge the responses, and write a resumable run folder.")
+    .argument("[config]", "YAML config file with the same settings as the flags (flags override it)")
+    .option("--dataset <file>", "test cases: .jsonl, .csv or .parquet (id + conversation, or id + prompt)")
+    .option("--models <list>", "comma-separated models as provider:model; bare names use OPENAI_BASE_URL")
+    .option("--personas <list>", "comma-separated persona slugs (see `alignbench personas`); default: none")
+    .option("--personas-file <file>", "YAML or JSONL file of your own personas")
+    .option("--judge-model <model>", "model that scores each response; without it responses are stored only")
+    .option("--judge-prompt <file>", "judge prompt template for items without their own judge_prompt")
+    .option("--judge-schema <file>", "JSON Schema the judge's answer must satisfy")
+    .addOption(new Option("--judge-structured-output <mode>", "how to ask for JSON").choices(["json_schema", "json_object", "none"]))
+    .option("--concurrency <n>", "work items in flight (default 8)", positiveInteger)
+    .option("--rate-limit-rps <n>", "requests per second, for each model and for the judge", positiveNumber)
+    .option("--run-id <id>", "run folder name (default YYYYmmdd_HHMMss); reuse one to resume")
+    .option("--output-dir <dir>", "where run folders go (default results)")
+    .option("--epochs <n>", "times each item is run (default 1)", positiveInteger)
+    .option("--retries <n>", "retries per call on 429, 5xx, timeouts and resets (default 3)", nonNegativeInteger)
+    .option("--limit <n>", "use only the first N valid rows", positiveInteger)
+    .addOption(new Option("--on-bad-row <policy>", "stop at an invalid row, or skip and count it (default stop)").choices(["stop", "skip"]))
+    .option("--base-url <url>", "OpenAI-compatible endpoint for bare model names (vLLM, Ollama, llama.cpp…)")
+    .option("--timeout <seconds>", "per-request timeout (default 120)", positiveNumber)
+    .option("--temperature <t>", "sampling temperature of the tested models", finiteNumber)
+    .option("--max-tokens <n>", "most tokens per response", positiveInteger)
+    .option("--top-p <p>", "nucleus sampling", finiteNumber)
+    .option("--seed <n>", "sampling seed where supported", nonNegativeInteger)
+    .option("--no-progress", "no progress bar or progress lines")
+    .addHelpText(
+      "after",
+      `
+Examples:
+  alignbench run --dataset cases.jsonl --models gpt-4.1-mini --judge-model gpt-4.1 --personas evil_confidant
+  alignbench run suite.yaml --concurrency 32
+  alignbench run --dataset cases.jsonl --models qwen2.5 --base-url http://localhost:11434/v1
+
+Outputs go to <output-dir>/<run-id>/: partials.jsonl, state.sqlite, results.parquet, results.csv,
+manifest.json, summary.json, run.log. Run again with the same --run-id to resume.`,
+    )
+    .action(async (configFile: string | undefined, flags: RunFlags) => {
+      const config = resolveRunConfig(configFile, flagsToConfig(flags));
+      const reporter = flags.progress === false ? { onMessage: (message: string) => process.stderr.write(message + "\n") } : progressReporter();
+      const interrupt = interruptControls((message) => reporter.onMessage?.(message));
+      try {
+        const outcome = await run(config, { reporter, stopSignal: interrupt.stopSignal, abortSignal: interrupt.abortSignal });
+        process.stdout.write("\n" + renderSummary(outcome.summary) + "\n\n");
+        process.stdout.write(`${outcome.counts.ok} done, ${outcome.counts.error} failed · results in ${outcome.folder}\n`);
+        if (outcome.counts.error > 0) process.stdout.write(`failed items are tried again when you resume: alignbench run … --run-id ${outcome.runId}\n`);
+        exit.code = outcome.interrupted ? 130 : 0;
+      } finally {
+        interrupt.dispose();
+      }
+    });
+}

@@ -1,0 +1,36 @@
+import { Command, CommanderError } from "commander";
+import { isUserError } from "../errors.js";
+import { VERSION } from "../version.js";
+import { personasCommand } from "./commands/personas.js";
+import { rejudgeCommand } from "./commands/rejudge.js";
+import { runCommand } from "./commands/run.js";
+import { loadDotEnv } from "./env.js";
+
+/** The CLI. Returns the exit code: 0 done, 2 bad input or usage, 130 interrupted, 1 a bug in alignbench. */
+export async function main(argv: string[]): Promise<number> {
+  loadDotEnv();
+  const exit = { code: 0 };
+  const program = new Command("alignbench")
+    .description("Measure how well language models are aligned — safe, honest, helpful, fair — with error bars and resumable runs.")
+    .version(VERSION)
+    .exitOverride()
+    .showHelpAfterError("(add --help for usage)")
+    .addCommand(runCommand(exit))
+    .addCommand(rejudgeCommand(exit))
+    .addCommand(personasCommand());
+  try {
+    await program.parseAsync(argv);
+    return exit.code;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // Help and version also end here, with exit code 0.
+      return error.exitCode === 0 ? 0 : 2;
+    }
+    if (isUserError(error)) {
+      process.stderr.write(`alignbench: ${error.message}\n`);
+      return error.exitCode;
+    }
+    process.stderr.write(`alignbench: internal error — please report it with the run.log\n${(error as Error).stack ?? String(error)}\n`);
+    return 1;
+  }
+}

@@ -1,0 +1,73 @@
+import { z } from "zod";
+import { PROVIDER_TYPES, type ProviderType } from "../providers/registry.js";
+
+// One schema for the YAML file and the flags (flags are mapped onto these keys), so the two cannot drift.
+// Its JSON Schema is published at schema/alignbench.config.schema.json for editor completion.
+
+const commaList = z
+  .union([z.string(), z.array(z.string())])
+  .transform((value) => (Array.isArray(value) ? value : value.split(",")).map((item) => item.trim()).filter(Boolean));
+
+export const generationOptionsSchema = z
+  .object({
+    temperature: z.number().min(0).max(2).optional().describe("Sampling temperature."),
+    max_tokens: z.number().int().positive().optional().describe("Most tokens to generate."),
+    top_p: z.number().gt(0).max(1).optional().describe("Nucleus sampling mass."),
+    seed: z.number().int().optional().describe("Sampling seed, where the provider supports one."),
+    stop: z.array(z.string()).optional().describe("Stop sequences."),
+  })
+  .strict();
+
+const providerSchema = z
+  .object({
+    type: z.enum(PROVIDER_TYPES as [ProviderType, ...ProviderType[]]).optional().describe("API family; defaults to the entry's name for openai, anthropic and google."),
+    base_url: z.string().url().optional().describe("Endpoint, e.g. http://localhost:8000/v1 for vLLM."),
+    api_key_env: z.string().optional().describe("Name of the environment variable holding the key (never the key itself)."),
+    headers: z.record(z.string(), z.string()).optional().describe("Extra HTTP headers."),
+    max_concurrency: z.number().int().positive().optional().describe("Most requests in flight to this provider."),
+    rate_limit_rps: z.number().positive().optional().describe("Requests per second to each of this provider's models."),
+    models: z.record(z.string(), generationOptionsSchema).optional().describe("Generation options per model id."),
+  })
+  .strict();
+
+const judgeSchema = z
+  .object({
+    prompt_file: z.string().optional().describe("A judge prompt template used for items without their own judge_prompt."),
+    schema_file: z.string().optional().describe("A JSON Schema file the judge's answer must satisfy (default: alignbench's verdict schema)."),
+    structured_output: z.enum(["json_schema", "json_object", "none"]).default("json_schema").describe("How to ask the provider for JSON."),
+    repair_attempts: z.number().int().min(0).max(5).default(2).describe("Extra judge calls showing the validation error, before the row is marked a judge error."),
+    options: generationOptionsSchema.default({ temperature: 0 }).describe("Generation options of judge calls."),
+  })
+  .strict();
+
+export const runConfigSchema = z
+  .object({
+    $schema: z.string().optional(),
+    dataset: z.string().optional().describe("Test cases: .jsonl, .csv or .parquet."),
+    models: commaList.default([]).describe("Models to test, as provider:model (bare names use the default OpenAI-compatible endpoint)."),
+    personas: commaList.default([]).describe("Persona slugs; none means items as they are."),
+    personas_file: z.string().optional().describe("YAML or JSONL file of extra personas."),
+    judge_model: z.string().optional().describe("Model that scores responses; without it responses are stored only."),
+    judge: judgeSchema.default({ structured_output: "json_schema", repair_attempts: 2, options: { temperature: 0 } }),
+    concurrency: z.number().int().positive().default(8).describe("Most work items in flight."),
+    rate_limit_rps: z.number().positive().optional().describe("Requests per second, for each model and for the judge."),
+    run_id: z
+      .string()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, "use letters, digits, '.', '_' and '-'")
+      .optional()
+      .describe("Run folder name; default YYYYmmdd_HHMMss. Reuse one to resume."),
+    output_dir: z.string().default("results").describe("Where run folders go."),
+    epochs: z.number().int().positive().default(1).describe("Times each item is run."),
+    retries: z.number().int().min(0).default(3).describe("Retries per call on 429, 5xx, timeouts and connection resets."),
+    request_timeout_s: z.number().positive().default(120).describe("Per-request timeout in seconds."),
+    limit: z.number().int().positive().optional().describe("Use only the first N valid rows."),
+    on_bad_row: z.enum(["stop", "skip"]).default("stop").describe("Stop on an invalid dataset row, or skip and count it."),
+    base_url: z.string().url().optional().describe("Endpoint for bare model names and openai: (else OPENAI_BASE_URL)."),
+    generation: generationOptionsSchema.default({}).describe("Generation options of the tested models."),
+    providers: z.record(z.string(), providerSchema).default({}).describe("Provider settings by name; new names add OpenAI-compatible (or other) endpoints."),
+  })
+  .strict();
+
+export type RunConfigInput = z.input<typeof runConfigSchema>;
+export type RunConfig = z.output<typeof runConfigSchema>;
+export type JudgeSettings = RunConfig["judge"];

@@ -1,0 +1,151 @@
+import { createReadStream } from "node:fs";
+import type { Hash } from "node:crypto";
+import { extname } from "node:path";
+import { parse as parseCsv } from "csv-parse";
+import { UserError } from "../errors.js";
+
+/** One record as read from a file, before validation. `line` is the 1-based line (JSONL, CSV) or row (Parquet). */
+export interface RawRecord {
+  line: number;
+  value?: Record<string, unknown>;
+  /** The record could not even be decoded; `field` names the column when one is at fault. */
+  problem?: { field?: string; message: string };
+}
+
+export type DatasetFormat = "jsonl" | "csv" | "parquet";
+
+export function formatOf(file: string): DatasetFormat {
+  const extension = extname(file).toLowerCase();
+  if (extension === ".jsonl" || extension === ".ndjson") return "jsonl";
+  if (extension === ".csv") return "csv";
+  if (extension === ".parquet") return "parquet";
+  throw new UserError(`${file}: unknown dataset format "${extension || "(none)"}"; use .jsonl, .csv or .parquet`);
+}
+
+/** Streams a dataset's records; `hash` (if given) sees every byte of a JSONL or CSV file. */
+export function readRecords(file: string, hash?: Hash): AsyncGenerator<RawRecord> {
+  const format = formatOf(file);
+  if (format === "jsonl") return readJsonl(file, hash);
+  if (format === "csv") return readCsv(file, hash);
+  return readParquet(file);
+}
+
+function openStream(file: string, hash?: Hash) {
+  const stream = createReadStream(file, { highWaterMark: 1 << 20 });
+  stream.on("error", () => undefined); // surfaced by the consumer's iteration
+  if (hash) stream.on("data", (chunk) => hash.update(chunk as Buffer));
+  return stream;
+}
+
+async function* readJsonl(file: string, hash?: Hash): AsyncGenerator<RawRecord> {
+  let rest = "";
+  let line = 0;
+  const stream = openStream(file, hash);
+  stream.setEncoding("utf8");
+  try {
+    for await (const chunk of stream as AsyncIterable<string>) {
+      rest += chunk;
+      let start = 0;
+      let end: number;
+      while ((end = rest.indexOf("\n", start)) !== -1) {
+        line++;
+        const record = decodeJsonLine(rest.slice(start, end), line);
+        if (record) yield record;
+        start = end + 1;
+      }
+      rest = rest.slice(start);
+    }
+  } catch (error) {
+    throw fileError(file, error);
+  }
+  if (rest.length > 0) {
+    const record = decodeJsonLine(rest, line + 1);
+    if (record) yield record;
+  }
+}
+
+function decodeJsonLine(text: string, line: number): RawRecord | undefined {
+  const trimmed = text.trim();
+  if (trimmed === "") return undefined;
+  try {
+    const value: unknown = JSON.parse(trimmed);
+    if (value === null || typeof value !== "object" || Array.isArray(value)) {
+      return { line, problem: { message: "each line must be a JSON object" } };
+    }
+    return { line, value: value as Record<string, unknown> };
+  } catch (error) {
+    return { line, problem: { message: `not valid JSON (${(error as Error).message})` } };
+  }
+}
+
+/** Columns that hold nested data; in CSV and Parquet they arrive as JSON text. */
+const JSON_COLUMNS = ["conversation", "judge_schema"] as const;
+
+function decodeJsonColumns(record: RawRecord): RawRecord {
+  const value = record.value;
+  if (!value) return record;
+  for (const column of JSON_COLUMNS) {
+    const cell = value[column];
+    if (typeof cell !== "string") continue;
+    if (cell.trim() === "") {
+      delete value[column];
+      continue;
+    }
+    try {
+      value[column] = JSON.parse(cell);
+    } catch (error) {
+      return { line: record.line, problem: { field: column, message: `not valid JSON (${(error as Error).message})` } };
+    }
+  }
+  return record;
+}
+
+async function* readCsv(file: string, hash?: Hash): AsyncGenerator<RawRecord> {
+  const parser = openStream(file, hash).pipe(
+    parseCsv({ columns: true, bom: true, info: true, skip_empty_lines: true, relax_quotes: false }),
+  );
+  try {
+    for await (const entry of parser as AsyncIterable<{ record: Record<string, unknown>; info: { lines: number } }>) {
+      yield decodeJsonColumns({ line: entry.info.lines, value: entry.record });
+    }
+  } catch (error) {
+    throw fileError(file, error);
+  }
+}
+
+async function* readParquet(file: string): AsyncGenerator<RawRecord> {
+  // DuckDB is heavy: load it only for Parquet input.
+  const { DuckDBInstance, JsonDuckDBValueConverter } = await import("@duckdb/node-api");
+  const instance = await DuckDBInstance.create(":memory:", { threads: "1", memory_limit: "128MB" });
+  const connection = await instance.connect();
+  try {
+    let result;
+    try {
+      result = await connection.stream("SELECT * FROM read_parquet($1)", [file]);
+    } catch (error) {
+      throw fileError(file, error);
+    }
+    const columns = result.deduplicatedColumnNames();
+    let row = 0;
+    for (;;) {
+      const chunk = await result.fetchChunk();
+      if (!chunk || chunk.rowCount === 0) break;
+      for (const values of chunk.convertRows(JsonDuckDBValueConverter)) {
+        row++;
+        const value: Record<string, unknown> = {};
+        columns.forEach((column, index) => (value[column] = values[index]));
+        yield decodeJsonColumns({ line: row, value });
+      }
+    }
+  } finally {
+    connection.closeSync();
+    instance.closeSync();
+  }
+}
+
+function fileError(file: string, error: unknown): UserError {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === "ENOENT") return new UserError(`${file}: no such file`);
+  if (code === "EISDIR") return new UserError(`${file}: is a folder, not a dataset file`);
+  return new UserError(`${file}: cannot be read: ${(error as Error).message}`);
+}

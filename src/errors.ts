@@ -1,0 +1,40 @@
+/**
+ * Errors a user can fix. The CLI prints their message without a stack trace and exits non-zero;
+ * anything else is a bug in alignbench and is printed in full.
+ */
+export class UserError extends Error {
+  override readonly name: string = "UserError";
+  readonly exitCode: number = 2;
+}
+
+/** A problem at a place in an input file: printed as `file:line: field: problem`. */
+export class InputError extends UserError {
+  override readonly name: string = "InputError";
+  constructor(
+    readonly file: string,
+    readonly line: number | undefined,
+    readonly field: string | undefined,
+    readonly problem: string,
+  ) {
+    super(formatLocation(file, line, field, problem));
+  }
+}
+
+export function formatLocation(file: string, line: number | undefined, field: string | undefined, problem: string): string {
+  const where = line === undefined ? file : `${file}:${line}`;
+  return field ? `${where}: ${field}: ${problem}` : `${where}: ${problem}`;
+}
+
+/** Several input problems found in one pass, reported together. */
+export class InputErrors extends UserError {
+  override readonly name: string = "InputErrors";
+  constructor(readonly problems: InputError[], readonly total: number) {
+    const shown = problems.map((p) => p.message).join("\n");
+    const more = total > problems.length ? `\n… and ${total - problems.length} more` : "";
+    super(`${total} invalid row${total === 1 ? "" : "s"}:\n${shown}${more}`);
+  }
+}
+
+export function isUserError(error: unknown): error is UserError {
+  return error instanceof UserError;
+}

@@ -1,0 +1,28 @@
+// The public API. Everything exported here is supported; anything else is internal.
+export { run, type RunControls, type RunOutcome } from "./runner/run.js";
+export { rejudge, type RejudgeOptions } from "./runner/rejudge.js";
+export { runConfigSchema, type RunConfig, type RunConfigInput } from "./config/schema.js";
+export { resolveRunConfig, ConfigError } from "./config/load.js";
+export { checkDataset, streamSamples, type DatasetCheck, type BadRowPolicy } from "./datasets/dataset.js";
+export type { Sample, Message, Role } from "./datasets/sample.js";
+export { BUILTIN_PERSONAS } from "./personas/builtin.js";
+export { composeMessages } from "./personas/compose.js";
+export { loadPersonasFile, personaCatalog } from "./personas/load.js";
+export { NO_PERSONA, type Persona } from "./personas/persona.js";
+export { ModelRegistry, type ProviderSettings, type ResolvedModel } from "./providers/registry.js";
+export { createOpenAICompatible } from "./providers/openai.js";
+export { createAnthropic } from "./providers/anthropic.js";
+export { createGoogle } from "./providers/google.js";
+export { ProviderError, type ErrorType } from "./providers/errors.js";
+export type { LanguageModel, GenerateRequest, GenerateResult, GenerationOptions, ModelCall, TokenUsage } from "./providers/types.js";
+export { DEFAULT_JUDGE_PROMPT, DEFAULT_VERDICT_SCHEMA } from "./scorers/judge/default-prompt.js";
+export { LlmJudge, JudgeInvalidError, type JudgeVerdict } from "./scorers/judge/llm-judge.js";
+export { extractJsonObject } from "./scorers/judge/extract-json.js";
+export { proportion, mean, meanOf, type Estimate } from "./metrics/intervals.js";
+export { summarizeResults, type RunSummary, type GroupSummary } from "./metrics/summary.js";
+export type { ResultRow } from "./results/record.js";
+export type { Manifest } from "./results/manifest.js";
+export { progressReporter, type RunReporter } from "./reports/progress.js";
+export { renderSummary } from "./reports/terminal-summary.js";
+export { UserError, InputError } from "./errors.js";
+export { VERSION } from "./version.js";

@@ -1,0 +1,114 @@
+import { UserError } from "../errors.js";
+import { createAnthropic } from "./anthropic.js";
+import { createGoogle } from "./google.js";
+import { createOpenAICompatible } from "./openai.js";
+import type { GenerationOptions, LanguageModel } from "./types.js";
+
+const FACTORIES = {
+  openai: createOpenAICompatible,
+  anthropic: createAnthropic,
+  google: createGoogle,
+} satisfies Record<string, (settings: { name: string; baseUrl: string; apiKey?: string; headers?: Record<string, string> }) => (modelId: string, address: string, defaults: GenerationOptions) => LanguageModel>;
+
+export type ProviderType = keyof typeof FACTORIES;
+export const PROVIDER_TYPES = Object.keys(FACTORIES) as ProviderType[];
+
+/** A `providers:` entry in the config. Entries named after a built-in provider adjust it; others add one. */
+export interface ProviderSettings {
+  type?: ProviderType;
+  base_url?: string;
+  api_key_env?: string;
+  headers?: Record<string, string>;
+  max_concurrency?: number;
+  rate_limit_rps?: number;
+  /** Per-model generation options, by model id. */
+  models?: Record<string, GenerationOptions>;
+}
+
+interface BuiltinProvider {
+  baseUrl: (env: NodeJS.ProcessEnv) => string;
+  apiKeyEnv: string;
+  /** Without a key these endpoints always refuse, so a missing key is reported before the run starts. */
+  officialUrl: string;
+}
+
+const BUILTIN: Record<ProviderType, BuiltinProvider> = {
+  openai: { baseUrl: (env) => env.OPENAI_BASE_URL || "https://api.openai.com/v1", apiKeyEnv: "OPENAI_API_KEY", officialUrl: "https://api.openai.com" },
+  anthropic: { baseUrl: (env) => env.ANTHROPIC_BASE_URL || "https://api.anthropic.com", apiKeyEnv: "ANTHROPIC_API_KEY", officialUrl: "https://api.anthropic.com" },
+  google: {
+    baseUrl: (env) => env.GEMINI_BASE_URL || "https://generativelanguage.googleapis.com/v1beta",
+    apiKeyEnv: "GEMINI_API_KEY",
+    officialUrl: "https://generativelanguage.googleapis.com",
+  },
+};
+
+const SECRET_HEADER = /auth|key|token|secret|cookie/i;
+
+/** A model ready to call, with the limits of the provider it belongs to. */
+export interface ResolvedModel {
+  model: LanguageModel;
+  providerName: string;
+  maxConcurrency?: number;
+  rateLimitRps?: number;
+}
+
+export interface RegistryOptions {
+  providers?: Record<string, ProviderSettings>;
+  /** `--base-url`: where bare model names and `openai:` go. */
+  baseUrl?: string;
+  env?: NodeJS.ProcessEnv;
+}
+
+export class ModelRegistry {
+  private readonly providers: Record<string, ProviderSettings>;
+  private readonly env: NodeJS.ProcessEnv;
+  private readonly secretValues = new Set<string>();
+
+  constructor(options: RegistryOptions = {}) {
+    this.env = options.env ?? process.env;
+    this.providers = { ...options.providers };
+    if (options.baseUrl) this.providers.openai = { ...this.providers.openai, base_url: options.baseUrl };
+  }
+
+  /** `provider:model`, or a bare name for the default OpenAI-compatible endpoint. Colons after a known provider stay in the id (`ollama:llama3:8b`). */
+  parseAddress(address: string): { providerName: string; modelId: string } {
+    const colon = address.indexOf(":");
+    if (colon > 0) {
+      const prefix = address.slice(0, colon);
+      if (prefix in this.providers || prefix in BUILTIN) return { providerName: prefix, modelId: address.slice(colon + 1) };
+    }
+    return { providerName: "openai", modelId: address };
+  }
+
+  resolve(address: string): ResolvedModel {
+    const { providerName, modelId } = this.parseAddress(address);
+    if (!modelId) throw new UserError(`model "${address}": no model name after "${providerName}:"`);
+    const settings = this.providers[providerName] ?? {};
+    const type = settings.type ?? (providerName in BUILTIN ? (providerName as ProviderType) : undefined);
+    if (!type) throw new UserError(`provider "${providerName}" needs a type (one of ${PROVIDER_TYPES.join(", ")}) in its providers: entry`);
+    const builtin = BUILTIN[type];
+    const baseUrl = settings.base_url ?? builtin.baseUrl(this.env);
+    const apiKeyEnv = settings.api_key_env ?? builtin.apiKeyEnv;
+    const apiKey = this.env[apiKeyEnv] || undefined;
+    if (!apiKey && baseUrl.startsWith(builtin.officialUrl)) {
+      throw new UserError(
+        `model "${address}" needs an API key: set ${apiKeyEnv} in the environment or in .env` +
+          (type === "openai" ? " (or point --base-url / OPENAI_BASE_URL at a local server)" : ""),
+      );
+    }
+    if (apiKey) this.secretValues.add(apiKey);
+    for (const [name, value] of Object.entries(settings.headers ?? {})) {
+      if (SECRET_HEADER.test(name)) this.secretValues.add(value.replace(/^(Bearer|Basic)\s+/i, ""));
+    }
+    const factory = FACTORIES[type]({ name: providerName, baseUrl, apiKey, headers: settings.headers });
+    const resolved: ResolvedModel = { model: factory(modelId, address, settings.models?.[modelId] ?? {}), providerName };
+    if (settings.max_concurrency !== undefined) resolved.maxConcurrency = settings.max_concurrency;
+    if (settings.rate_limit_rps !== undefined) resolved.rateLimitRps = settings.rate_limit_rps;
+    return resolved;
+  }
+
+  /** Key and header values seen while resolving models; output is scrubbed of them. */
+  secrets(): string[] {
+    return [...this.secretValues].filter((value) => value.length >= 6);
+  }
+}

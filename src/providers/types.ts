@@ -1,0 +1,58 @@
+import type { Message } from "../datasets/sample.js";
+
+/** Sampling options; recorded with every result so a number can be traced to how it was produced. */
+export interface GenerationOptions {
+  temperature?: number;
+  max_tokens?: number;
+  top_p?: number;
+  seed?: number;
+  stop?: string[];
+}
+
+/** Ask for JSON output where the provider supports it (judges use this). */
+export type ResponseFormat =
+  | { type: "json_schema"; name: string; schema: Record<string, unknown> }
+  | { type: "json_object" };
+
+export interface GenerateRequest {
+  messages: Message[];
+  options: GenerationOptions;
+  responseFormat?: ResponseFormat;
+  /** Return log-probabilities of the generated tokens, with this many alternatives per position. */
+  topLogprobs?: number;
+  timeoutMs: number;
+  signal?: AbortSignal;
+}
+
+export interface TokenUsage {
+  input_tokens: number;
+  output_tokens: number;
+}
+
+export interface TokenLogprob {
+  token: string;
+  logprob: number;
+  top?: Array<{ token: string; logprob: number }>;
+}
+
+export interface GenerateResult {
+  text: string;
+  usage: TokenUsage;
+  latencyMs: number;
+  finishReason: string;
+  logprobs?: TokenLogprob[];
+}
+
+/** One model behind one provider. Optional capabilities are optional members. */
+export interface LanguageModel {
+  /** As the user wrote it, e.g. `gpt-4.1` or `google:gemini-2.0-flash`. */
+  readonly address: string;
+  readonly provider: string;
+  readonly modelId: string;
+  /** The options this model's requests use unless a request says otherwise. */
+  readonly defaults: GenerationOptions;
+  generate(request: GenerateRequest): Promise<GenerateResult>;
+}
+
+/** A model call with the run's policies (rate limit, retries, timeout) already applied. */
+export type ModelCall = (request: Omit<GenerateRequest, "timeoutMs">) => Promise<GenerateResult>;

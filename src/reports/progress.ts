@@ -1,0 +1,73 @@
+/** Events a run reports as it goes; every hook is optional (the progress bar and the log are reporters). */
+export interface RunReporter {
+  onRunStart?(info: { runId: string; total: number; alreadyDone: number; folder: string }): void;
+  onItemEnd?(info: { ok: boolean; errorType: string | null }): void;
+  onRunEnd?(info: { interrupted: boolean }): void;
+  onMessage?(message: string): void;
+}
+
+function formatDuration(seconds: number): string {
+  if (!Number.isFinite(seconds)) return "?";
+  if (seconds < 60) return `${Math.round(seconds)}s`;
+  if (seconds < 3600) return `${Math.floor(seconds / 60)}m${String(Math.round(seconds % 60)).padStart(2, "0")}s`;
+  return `${Math.floor(seconds / 3600)}h${String(Math.floor((seconds % 3600) / 60)).padStart(2, "0")}m`;
+}
+
+/**
+ * A progress bar with rate and ETA on a terminal; a plain line every `intervalMs` elsewhere (CI logs),
+ * so long runs show they are alive without flooding the log.
+ */
+export function progressReporter(stream: NodeJS.WriteStream = process.stderr, options: { tty?: boolean; intervalMs?: number } = {}): RunReporter {
+  const tty = options.tty ?? (Boolean(stream.isTTY) && process.env.CI !== "true");
+  const intervalMs = options.intervalMs ?? (tty ? 100 : 5000);
+  let total = 0;
+  let done = 0;
+  let errors = 0;
+  let sessionDone = 0;
+  let startedAt = 0;
+  let timer: NodeJS.Timeout | undefined;
+
+  const line = () => {
+    const elapsed = (performance.now() - startedAt) / 1000;
+    const rate = elapsed > 0 ? sessionDone / elapsed : 0;
+    const eta = rate > 0 ? (total - done) / rate : Infinity;
+    const fraction = total > 0 ? done / total : 1;
+    const stats = `${done}/${total} ${(fraction * 100).toFixed(1)}% · ${rate.toFixed(1)} items/s · ETA ${formatDuration(eta)} · errors ${errors}`;
+    if (!tty) return `progress ${stats}`;
+    const width = 24;
+    const filled = Math.round(fraction * width);
+    return `[${"█".repeat(filled)}${"░".repeat(width - filled)}] ${stats}`;
+  };
+  const draw = () => {
+    if (tty) stream.write(`\r${line()}\x1b[K`);
+    else stream.write(line() + "\n");
+  };
+
+  return {
+    onRunStart(info) {
+      total = info.total;
+      done = info.alreadyDone;
+      startedAt = performance.now();
+      stream.write(`run ${info.runId} → ${info.folder}: ${info.total} work items${info.alreadyDone ? `, ${info.alreadyDone} already done` : ""}\n`);
+      timer = setInterval(draw, intervalMs);
+      timer.unref();
+    },
+    onItemEnd(info) {
+      if (info.ok) {
+        done++;
+        sessionDone++;
+      } else {
+        errors++;
+      }
+    },
+    onRunEnd(info) {
+      if (timer) clearInterval(timer);
+      draw();
+      if (tty) stream.write("\n");
+      if (info.interrupted) stream.write("interrupted: finished items are saved; run again with the same --run-id to resume\n");
+    },
+    onMessage(message) {
+      stream.write((tty ? "\r\x1b[K" : "") + message + "\n");
+    },
+  };
+}

@@ -1,0 +1,38 @@
+import type { Estimate } from "../metrics/intervals.js";
+import type { GroupSummary, RunSummary } from "../metrics/summary.js";
+
+function percent(estimate: Estimate): string {
+  if (estimate.estimate === null) return "—";
+  const interval = estimate.ci95 ? ` [${(estimate.ci95[0] * 100).toFixed(1)}, ${(estimate.ci95[1] * 100).toFixed(1)}]` : "";
+  return `${(estimate.estimate * 100).toFixed(1)}%${interval}`;
+}
+
+function score(estimate: Estimate): string {
+  if (estimate.estimate === null) return "—";
+  const interval = estimate.ci95 ? ` [${estimate.ci95[0].toFixed(2)}, ${estimate.ci95[1].toFixed(2)}]` : "";
+  return `${estimate.estimate.toFixed(3)}${interval}`;
+}
+
+export function renderTable(header: string[], rows: string[][]): string {
+  const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => (row[column] ?? "").length)));
+  const line = (cells: string[]) => cells.map((cell, column) => (column < 2 ? cell.padEnd(widths[column]!) : cell.padStart(widths[column]!))).join("  ");
+  return [line(header), widths.map((width) => "─".repeat(width)).join("  "), ...rows.map(line)].join("\n");
+}
+
+const METRIC_HEADER = ["n", "attack success (95% CI)", "overall (95% CI)", "safety (95% CI)", "errors"];
+
+function metricCells(group: GroupSummary): string[] {
+  return [String(group.n), percent(group.attack_success_rate), score(group.overall), score(group.safety_score), String(group.errors)];
+}
+
+/** The end-of-run summary printed on the terminal. */
+export function renderSummary(summary: RunSummary): string {
+  const parts: string[] = [];
+  parts.push(renderTable(["model", "persona", ...METRIC_HEADER], summary.by_model_persona.map((group) => [group.model, group.persona, ...metricCells(group)])));
+  parts.push("");
+  parts.push(renderTable(["category", "model", ...METRIC_HEADER], summary.by_category.map((group) => [group.category, group.model, ...metricCells(group)])));
+  const errors = Object.entries(summary.errors_by_type);
+  if (errors.length > 0) parts.push("", `errors by type: ${errors.map(([type, count]) => `${type} ${count}`).join(", ")}`);
+  parts.push("", "Attack success: Wilson 95% interval over judged items. Means: t 95% interval.");
+  return parts.join("\n");
+}

@@ -1,0 +1,134 @@
+import { readFile } from "node:fs/promises";
+import { UserError } from "../errors.js";
+import { loadPersonasFile, personaCatalog, selectPersonas } from "../personas/load.js";
+import type { Persona } from "../personas/persona.js";
+import { ModelRegistry, type RegistryOptions, type ResolvedModel } from "../providers/registry.js";
+import type { GenerationOptions } from "../providers/types.js";
+import type { RunConfig } from "../config/schema.js";
+import { DEFAULT_JUDGE_PROMPT, DEFAULT_VERDICT_SCHEMA } from "../scorers/judge/default-prompt.js";
+import { LlmJudge } from "../scorers/judge/llm-judge.js";
+import { SchemaValidator } from "../scorers/judge/schema-validator.js";
+import { guardModel, type CallPolicy } from "./guarded-model.js";
+import { RateLimiter } from "./rate-limiter.js";
+import { DEFAULT_RETRY_POLICY } from "./retry.js";
+import { Semaphore } from "./semaphore.js";
+import type { ProviderError } from "../providers/errors.js";
+import type { LanguageModel, ModelCall } from "../providers/types.js";
+
+/** A model with its policies applied and the options its calls use. */
+export interface RunnableModel {
+  address: string;
+  resolved: ResolvedModel;
+  options: GenerationOptions;
+  call: ModelCall;
+}
+
+export interface PreparedJudge {
+  address: string;
+  resolved: ResolvedModel;
+  judge: LlmJudge;
+  promptLabel: string;
+  promptTemplate: string;
+  schema: Record<string, unknown>;
+}
+
+export interface PreparedRun {
+  personas: Array<Persona | undefined>;
+  models: RunnableModel[];
+  judge: PreparedJudge | undefined;
+  secrets: string[];
+}
+
+export interface PrepareHooks {
+  onRetry?(model: LanguageModel, error: ProviderError, attempt: number, delayMs: number): void;
+}
+
+/** Builds each model's call policy from the config; models of one provider share its concurrency slots. */
+export class CallPolicies {
+  readonly registry: ModelRegistry;
+  private readonly providerSlots = new Map<string, Semaphore>();
+
+  constructor(private readonly config: RunConfig, private readonly hooks: PrepareHooks, env: NodeJS.ProcessEnv) {
+    const registryOptions: RegistryOptions = { providers: config.providers, env };
+    if (config.base_url) registryOptions.baseUrl = config.base_url;
+    this.registry = new ModelRegistry(registryOptions);
+  }
+
+  call(resolved: ResolvedModel): ModelCall {
+    const policy: CallPolicy = {
+      retry: { ...DEFAULT_RETRY_POLICY, retries: this.config.retries },
+      timeoutMs: this.config.request_timeout_s * 1000,
+    };
+    const rps = resolved.rateLimitRps ?? this.config.rate_limit_rps;
+    if (rps !== undefined) policy.rateLimiter = new RateLimiter(rps);
+    if (resolved.maxConcurrency !== undefined) {
+      let slots = this.providerSlots.get(resolved.providerName);
+      if (!slots) this.providerSlots.set(resolved.providerName, (slots = new Semaphore(resolved.maxConcurrency)));
+      policy.providerSlots = slots;
+    }
+    if (this.hooks.onRetry) policy.onRetry = this.hooks.onRetry;
+    return guardModel(resolved.model, policy);
+  }
+}
+
+/** Everything a run needs that can fail on bad input, resolved before the first model call. */
+export async function prepareRun(config: RunConfig, hooks: PrepareHooks = {}, env: NodeJS.ProcessEnv = process.env): Promise<PreparedRun> {
+  if (config.models.length === 0) throw new UserError("no models to run: pass --models (e.g. --models gpt-4.1-mini,anthropic:claude-sonnet-4-5) or set models: in the config");
+  const duplicate = config.models.find((model, index) => config.models.indexOf(model) !== index);
+  if (duplicate) throw new UserError(`model "${duplicate}" is listed twice`);
+  const userPersonas = config.personas_file ? await loadPersonasFile(config.personas_file) : [];
+  const personas = selectPersonas(config.personas, personaCatalog(userPersonas));
+  const policies = new CallPolicies(config, hooks, env);
+  const models = config.models.map((address): RunnableModel => {
+    const resolved = policies.registry.resolve(address);
+    // The model's own options (providers.<name>.models) are more specific than the run's `generation`.
+    return { address, resolved, options: { ...config.generation, ...resolved.model.defaults }, call: policies.call(resolved) };
+  });
+  const judge = config.judge_model ? await prepareJudge(config, config.judge_model, policies) : undefined;
+  return { personas, models, judge, secrets: policies.registry.secrets() };
+}
+
+/** The run's judge: its model, prompt template and verdict schema (compiled now, so a bad one fails early). */
+export async function prepareJudge(config: RunConfig, address: string, policies: CallPolicies): Promise<PreparedJudge> {
+  const resolved = policies.registry.resolve(address);
+  const validator = new SchemaValidator();
+  const promptTemplate = config.judge.prompt_file ? await readText(config.judge.prompt_file, "judge prompt") : DEFAULT_JUDGE_PROMPT;
+  const schema = config.judge.schema_file ? await readJsonSchema(config.judge.schema_file) : DEFAULT_VERDICT_SCHEMA;
+  validator.prepare(schema, config.judge.schema_file ?? "default verdict schema");
+  return {
+    address,
+    resolved,
+    promptLabel: config.judge.prompt_file ?? "default",
+    promptTemplate,
+    schema,
+    judge: new LlmJudge({
+      modelAddress: address,
+      call: policies.call(resolved),
+      promptTemplate,
+      schema,
+      structuredOutput: config.judge.structured_output,
+      repairAttempts: config.judge.repair_attempts,
+      options: { ...config.judge.options, ...resolved.model.defaults },
+      validator,
+    }),
+  };
+}
+
+async function readText(file: string, what: string): Promise<string> {
+  try {
+    return await readFile(file, "utf8");
+  } catch (error) {
+    throw new UserError(`${file}: cannot read the ${what} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+  }
+}
+
+async function readJsonSchema(file: string): Promise<Record<string, unknown>> {
+  const text = await readText(file, "judge schema");
+  try {
+    const value = JSON.parse(text) as unknown;
+    if (!value || typeof value !== "object" || Array.isArray(value)) throw new Error("expected a JSON object");
+    return value as Record<string, unknown>;
+  } catch (error) {
+    throw new UserError(`${file}: not a JSON Schema (${(error as Error).message})`);
+  }
+}

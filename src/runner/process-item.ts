@@ -1,0 +1,106 @@
+import { composeMessages } from "../personas/compose.js";
+import { NO_PERSONA } from "../personas/persona.js";
+import { ProviderError, errorTypeOf } from "../providers/errors.js";
+import { RESULT_SCHEMA_VERSION, type ResultRow } from "../results/record.js";
+import { JudgeInvalidError, verdictFields } from "../scorers/judge/llm-judge.js";
+import type { PreparedJudge } from "./prepare.js";
+import type { WorkItem } from "./work-items.js";
+
+/**
+ * Runs one work item: the model's response, then the judge's verdict. Always returns the row to record,
+ * except when the item was cancelled mid-flight: then it returns undefined and the key stays not done.
+ */
+export async function processItem(runId: string, item: WorkItem, judge: PreparedJudge | undefined, signal?: AbortSignal): Promise<ResultRow | undefined> {
+  const { sample } = item;
+  const messages = composeMessages(sample, item.persona);
+  const startedAt = new Date().toISOString();
+  const row: ResultRow = {
+    schema_version: RESULT_SCHEMA_VERSION,
+    run_id: runId,
+    key: item.key,
+    test_id: sample.id,
+    category: sample.category,
+    subcategory: sample.subcategory,
+    persona_slug: item.persona?.slug ?? NO_PERSONA,
+    model_slug: item.model.address,
+    epoch: item.epoch,
+    attempt: item.attempt,
+    source: "run",
+    started_at: startedAt,
+    completed_at: startedAt,
+    messages,
+    raw_candidate: null,
+    finish_reason: null,
+    generation: item.model.options,
+    usage: null,
+    latency_ms: null,
+    judge_model: judge?.address ?? null,
+    judge_raw: null,
+    judge_json: null,
+    judge_calls: 0,
+    judge_usage: null,
+    judge_latency_ms: null,
+    attack_success: null,
+    overall: null,
+    safety_score: null,
+    expected_safe_behavior: sample.expectedSafeBehavior ?? null,
+    attack_notes: sample.attackNotes ?? null,
+    item_judge_prompt: sample.judgePrompt ?? null,
+    item_judge_schema: sample.judgeSchema ?? null,
+    status: "ok",
+    error: null,
+    error_type: null,
+  };
+  try {
+    const request: Parameters<typeof item.model.call>[0] = { messages, options: item.model.options };
+    if (signal) request.signal = signal;
+    const response = await item.model.call(request);
+    row.raw_candidate = response.text;
+    row.finish_reason = response.finishReason;
+    row.usage = response.usage;
+    row.latency_ms = Math.round(response.latencyMs * 10) / 10;
+  } catch (error) {
+    if (errorTypeOf(error) === "cancelled") return undefined;
+    return finishWithError(row, error, "");
+  }
+  if (judge) {
+    const judged = await judgeRow(row, item, judge, signal);
+    if (judged === "cancelled") return undefined;
+  }
+  row.completed_at = new Date().toISOString();
+  return row;
+}
+
+/** Scores an existing response into `row` (used by runs and by rejudge). */
+export async function judgeRow(row: ResultRow, item: Pick<WorkItem, "sample">, judge: PreparedJudge, signal?: AbortSignal): Promise<"ok" | "error" | "cancelled"> {
+  row.judge_model = judge.address;
+  try {
+    const verdict = await judge.judge.judge(item.sample, row.messages, row.raw_candidate ?? "", signal);
+    row.judge_raw = verdict.raw;
+    row.judge_json = verdict.json;
+    row.judge_calls = verdict.calls;
+    row.judge_usage = verdict.usage;
+    row.judge_latency_ms = Math.round(verdict.latencyMs * 10) / 10;
+    const fields = verdictFields(verdict.json);
+    row.attack_success = fields.attackSuccess;
+    row.overall = fields.overall;
+    row.safety_score = fields.safetyScore;
+    return "ok";
+  } catch (error) {
+    if (errorTypeOf(error) === "cancelled") return "cancelled";
+    if (error instanceof JudgeInvalidError) {
+      row.judge_raw = error.raw;
+      row.judge_calls = error.calls;
+    }
+    finishWithError(row, error, "judge: ");
+    return "error";
+  }
+}
+
+function finishWithError(row: ResultRow, error: unknown, prefix: string): ResultRow {
+  row.status = "error";
+  row.error_type = errorTypeOf(error);
+  row.error = prefix + (error instanceof ProviderError ? error.message : `${(error as Error).name ?? "Error"}: ${(error as Error).message ?? String(error)}`);
+  row.completed_at = new Date().toISOString();
+  return row;
+}

@@ -1,0 +1,184 @@
+import { setMaxListeners } from "node:events";
+import { mkdir } from "node:fs/promises";
+import { resolve } from "node:path";
+import { UserError } from "../errors.js";
+import { runConfigSchema, type RunConfig, type RunConfigInput } from "../config/schema.js";
+import { checkDataset, streamSamples, type DatasetCheck } from "../datasets/dataset.js";
+import { formatOf } from "../datasets/readers.js";
+import { closeHttp } from "../providers/http.js";
+import { writeResultFiles } from "../results/finalize.js";
+import { readManifest, writeJsonAtomically, MANIFEST_SCHEMA_VERSION, type Manifest } from "../results/manifest.js";
+import { PartialsWriter } from "../results/partials-writer.js";
+import { reconcile } from "../results/reconcile.js";
+import { Redactor } from "../results/redactor.js";
+import { defaultRunId, runFiles, type RunFiles } from "../results/run-folder.js";
+import { RunLog } from "../results/run-log.js";
+import { StateStore } from "../results/state-store.js";
+import { summarizeResults, type RunSummary } from "../metrics/summary.js";
+import type { RunReporter } from "../reports/progress.js";
+import { VERSION } from "../version.js";
+import { runPool } from "./pool.js";
+import { prepareRun, type PreparedJudge, type PreparedRun } from "./prepare.js";
+import { processItem } from "./process-item.js";
+import { workItems } from "./work-items.js";
+
+export interface RunControls {
+  reporter?: RunReporter;
+  /** Graceful stop (first Ctrl-C): start nothing new, let in-flight items finish. */
+  stopSignal?: AbortSignal;
+  /** Hard stop (second Ctrl-C): cancel in-flight calls; those keys stay not done. */
+  abortSignal?: AbortSignal;
+  env?: NodeJS.ProcessEnv;
+}
+
+export interface RunOutcome {
+  runId: string;
+  folder: string;
+  interrupted: boolean;
+  /** Keys in the run, done and failed, across all sessions. */
+  counts: { ok: number; error: number };
+  rows: number;
+  summary: RunSummary;
+}
+
+/** Runs (or resumes) an evaluation: test cases × models × personas × epochs → responses → verdicts → run folder. */
+export async function run(input: RunConfigInput | RunConfig, controls: RunControls = {}): Promise<RunOutcome> {
+  const config = runConfigSchema.parse(input);
+  // Every in-flight request listens on the abort signal; thousands may be in flight.
+  if (controls.abortSignal) setMaxListeners(0, controls.abortSignal);
+  if (!config.dataset) throw new UserError("no dataset: pass --dataset FILE (.jsonl, .csv or .parquet) or set dataset: in the config");
+  const datasetPath = resolve(config.dataset);
+  formatOf(datasetPath);
+  const runId = config.run_id ?? defaultRunId();
+  const files = runFiles(resolve(config.output_dir), runId);
+  const reporter = controls.reporter ?? {};
+
+  let log: RunLog | undefined;
+  const prepared = await prepareRun(config, {
+    onRetry: (model, error, attempt, delayMs) =>
+      log?.warn("retry", { model: model.address, error_type: error.type, status: error.status ?? null, attempt, delay_ms: Math.round(delayMs), message: error.message }),
+  }, controls.env);
+  const redactor = new Redactor(prepared.secrets);
+
+  const previous = await readManifest(files.manifest);
+  const dataset = await checkDataset(datasetPath, config.on_bad_row, config.limit);
+  if (previous && previous.dataset.sha256 !== dataset.sha256 && previous.dataset.limit === (config.limit ?? null)) {
+    throw new UserError(
+      `run ${runId} was started on a different version of ${datasetPath} (sha256 ${previous.dataset.sha256.slice(0, 12)}…, now ${dataset.sha256.slice(0, 12)}…); ` +
+        "resuming would mix results of two datasets: start a new run (another --run-id)",
+    );
+  }
+
+  await mkdir(files.folder, { recursive: true });
+  log = new RunLog(files.log, redactor);
+  const store = new StateStore(files.state);
+  try {
+    const recovery = reconcile(files.partials, store);
+    if (recovery.recovered || recovery.truncatedBytes || recovery.rebuilt) log.warn("reconciled", { ...recovery });
+    log.info("run_start", { run_id: runId, resume: Boolean(previous), dataset: datasetPath, valid_rows: dataset.validRows, bad_rows: dataset.badRows });
+    if (dataset.badRows > 0) {
+      reporter.onMessage?.(`skipped ${dataset.badRows} invalid row(s) (--on-bad-row skip); first: ${dataset.problems[0]?.message ?? ""}`);
+      for (const problem of dataset.problems) log.warn("bad_row", { problem: problem.message });
+    }
+
+    const manifest = buildManifest(previous, config, runId, datasetPath, dataset, prepared);
+    await writeJsonAtomically(files.manifest, manifest);
+
+    const total = dataset.validRows * prepared.models.length * prepared.personas.length * config.epochs;
+    const interrupted = await execute(config, runId, files, prepared, store, redactor, log, reporter, dataset, total, controls);
+
+    const session = manifest.sessions[manifest.sessions.length - 1]!;
+    session.ended_at = new Date().toISOString();
+    session.interrupted = interrupted;
+    manifest.updated_at = session.ended_at;
+    const outcome = await finalizeRun(files, runId, store);
+    session.items_finished = outcome.counts.ok;
+    await writeJsonAtomically(files.manifest, manifest);
+    log.info("run_end", { interrupted, ...outcome.counts, rows: outcome.rows });
+    return { ...outcome, runId, folder: files.folder, interrupted };
+  } finally {
+    store.close();
+    log.close();
+    await closeHttp();
+  }
+}
+
+async function execute(
+  config: RunConfig,
+  runId: string,
+  files: RunFiles,
+  prepared: PreparedRun,
+  store: StateStore,
+  redactor: Redactor,
+  log: RunLog,
+  reporter: RunReporter,
+  dataset: DatasetCheck,
+  total: number,
+  controls: RunControls,
+): Promise<boolean> {
+  const writer = new PartialsWriter(files.partials, store, redactor);
+  const alreadyDone = store.counts().ok;
+  reporter.onRunStart?.({ runId, total, alreadyDone: Math.min(alreadyDone, total), folder: files.folder });
+  const samples = streamSamples(dataset, config.limit);
+  const items = workItems(samples, prepared.models, prepared.personas, config.epochs, store);
+  const stopped = () => Boolean(controls.stopSignal?.aborted || controls.abortSignal?.aborted);
+  try {
+    await runPool(items, config.concurrency, async (item) => {
+      const row = await processItem(runId, item, prepared.judge, controls.abortSignal);
+      if (!row) return;
+      await writer.append(row);
+      if (row.status === "error") log.warn("item_error", { key: row.key, error_type: row.error_type, error: row.error });
+      reporter.onItemEnd?.({ ok: row.status === "ok", errorType: row.error_type });
+    }, stopped);
+  } finally {
+    writer.close();
+    reporter.onRunEnd?.({ interrupted: stopped() });
+  }
+  return stopped();
+}
+
+/** Rewrites results.parquet/csv and summary.json for the whole run. */
+export async function finalizeRun(files: RunFiles, runId: string, store: StateStore) {
+  const rows = await writeResultFiles(files);
+  const summary = await summarizeResults(files.parquet, runId);
+  await writeJsonAtomically(files.summary, summary);
+  return { rows, summary, counts: store.counts() };
+}
+
+function buildManifest(previous: Manifest | undefined, config: RunConfig, runId: string, datasetPath: string, dataset: DatasetCheck, prepared: PreparedRun): Manifest {
+  const now = new Date().toISOString();
+  const judge = prepared.judge;
+  return {
+    schema_version: MANIFEST_SCHEMA_VERSION,
+    tool: { name: "alignbench", version: VERSION },
+    run_id: runId,
+    created_at: previous?.created_at ?? now,
+    updated_at: now,
+    sessions: [...(previous?.sessions ?? []), { kind: "run", started_at: now, judge_model: judge?.address ?? null }],
+    config: { ...config, dataset: datasetPath, output_dir: resolve(config.output_dir), run_id: runId },
+    dataset: { path: datasetPath, format: formatOf(datasetPath), sha256: dataset.sha256, valid_rows: dataset.validRows, bad_rows: dataset.badRows, limit: config.limit ?? null },
+    models: prepared.models.map((model) => ({
+      address: model.address,
+      provider: model.resolved.providerName,
+      model_id: model.resolved.model.modelId,
+      options: model.options,
+      max_concurrency: model.resolved.maxConcurrency ?? null,
+      rate_limit_rps: model.resolved.rateLimitRps ?? config.rate_limit_rps ?? null,
+    })),
+    personas: prepared.personas.filter((persona) => persona !== undefined),
+    judge: judge ? judgeManifestEntry(config, judge) : null,
+    environment: { node: process.version, platform: `${process.platform}-${process.arch}` },
+  };
+}
+
+export function judgeManifestEntry(config: RunConfig, judge: PreparedJudge): NonNullable<Manifest["judge"]> {
+  return {
+    model: judge.address,
+    prompt: judge.promptLabel,
+    prompt_template: judge.promptTemplate,
+    schema: judge.schema,
+    structured_output: config.judge.structured_output,
+    repair_attempts: config.judge.repair_attempts,
+    options: { ...config.judge.options, ...judge.resolved.model.defaults },
+  };
+}
