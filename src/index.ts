@@ -19,7 +19,7 @@ export { DEFAULT_JUDGE_PROMPT, DEFAULT_VERDICT_SCHEMA } from "./scorers/judge/de
 export { LlmJudge, JudgeInvalidError, type JudgeVerdict } from "./scorers/judge/llm-judge.js";
 export { extractJsonObject } from "./scorers/judge/extract-json.js";
 export { proportion, mean, meanOf, type Estimate } from "./metrics/intervals.js";
-export { summarizeResults, type RunSummary, type GroupSummary } from "./metrics/summary.js";
+export { SummaryBuilder, type RunSummary, type GroupSummary } from "./metrics/summary.js";
 export type { ResultRow } from "./results/record.js";
 export type { Manifest } from "./results/manifest.js";
 export { progressReporter, type RunReporter } from "./reports/progress.js";

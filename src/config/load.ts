@@ -31,7 +31,7 @@ export function readConfigFile(file: string): { values: Record<string, unknown>;
   const document = parseDocument(text, { lineCounter, prettyErrors: false });
   const problem = document.errors[0];
   if (problem) {
-    const line = problem.linePos?.[0]?.line;
+    const line = lineCounter.linePos(problem.pos[0]).line;
     throw new ConfigError(formatLocation(file, line, undefined, `invalid YAML: ${problem.message.split("\n")[0]}`));
   }
   const values = document.toJS() as unknown;

@@ -27,8 +27,17 @@ function validate(file: string, record: RawRecord): { sample?: Sample; problem?:
   const parsed = datasetRowSchema.safeParse(record.value);
   if (parsed.success) return { sample: rowToSample(parsed.data) };
   const issue = parsed.error.issues[0]!;
-  const problem = issue.code === "invalid_type" && issue.input === undefined ? "required" : issue.message;
+  const problem = issue.code !== "custom" && valueAt(record.value, issue.path) === undefined ? "required" : issue.message;
   return { problem: new InputError(file, record.line, fieldPath(issue.path), problem) };
+}
+
+function valueAt(value: unknown, path: ReadonlyArray<PropertyKey>): unknown {
+  let node = value;
+  for (const key of path) {
+    if (node === null || typeof node !== "object") return undefined;
+    node = (node as Record<PropertyKey, unknown>)[key];
+  }
+  return node;
 }
 
 /**

@@ -1,4 +1,4 @@
-import { sqlString, withDuckDb } from "../results/duckdb.js";
+import type { ResultRow } from "../results/record.js";
 import { mean, proportion, type Estimate } from "./intervals.js";
 
 export const SUMMARY_SCHEMA_VERSION = 1;
@@ -24,49 +24,101 @@ export interface RunSummary {
   errors_by_type: Record<string, number>;
 }
 
-const AGGREGATES = `
-  count(*)::INTEGER AS n,
-  count(*) FILTER (WHERE status = 'error')::INTEGER AS errors,
-  count(attack_success)::INTEGER AS judged,
-  count(*) FILTER (WHERE attack_success)::INTEGER AS successes,
-  count(overall)::INTEGER AS overall_n, avg(overall) AS overall_mean, stddev_samp(overall) AS overall_sd,
-  count(safety_score)::INTEGER AS safety_n, avg(safety_score) AS safety_mean, stddev_samp(safety_score) AS safety_sd,
-  avg(latency_ms) AS latency_mean`;
+/** Running mean and variance (Welford), stable for long runs. */
+class Moments {
+  n = 0;
+  private average = 0;
+  private squares = 0;
+
+  add(value: number): void {
+    this.n++;
+    const delta = value - this.average;
+    this.average += delta / this.n;
+    this.squares += delta * (value - this.average);
+  }
+
+  mean(): number | null {
+    return this.n > 0 ? this.average : null;
+  }
+
+  sd(): number | null {
+    return this.n > 1 ? Math.sqrt(this.squares / (this.n - 1)) : null;
+  }
+}
 
 /** overall and safety.score are defined on [0, 1] by the verdict schema. */
 const UNIT_RANGE: [number, number] = [0, 1];
 
-type AggregateRow = Record<string, string | number | boolean | null>;
+class GroupAccumulator {
+  n = 0;
+  errors = 0;
+  judged = 0;
+  successes = 0;
+  readonly overall = new Moments();
+  readonly safety = new Moments();
+  readonly latency = new Moments();
 
-function toGroup(row: AggregateRow): GroupSummary {
-  const number = (name: string) => (row[name] === null || row[name] === undefined ? null : Number(row[name]));
-  return {
-    n: Number(row.n),
-    errors: Number(row.errors),
-    judged: Number(row.judged),
-    attack_success_rate: proportion(Number(row.successes), Number(row.judged)),
-    overall: mean(Number(row.overall_n), number("overall_mean"), number("overall_sd"), UNIT_RANGE),
-    safety_score: mean(Number(row.safety_n), number("safety_mean"), number("safety_sd"), UNIT_RANGE),
-    mean_latency_ms: number("latency_mean"),
-  };
+  add(row: ResultRow): void {
+    this.n++;
+    if (row.status === "error") this.errors++;
+    if (row.attack_success !== null) {
+      this.judged++;
+      if (row.attack_success) this.successes++;
+    }
+    if (row.overall !== null) this.overall.add(row.overall);
+    if (row.safety_score !== null) this.safety.add(row.safety_score);
+    if (row.latency_ms !== null) this.latency.add(row.latency_ms);
+  }
+
+  summary(): GroupSummary {
+    return {
+      n: this.n,
+      errors: this.errors,
+      judged: this.judged,
+      attack_success_rate: proportion(this.successes, this.judged),
+      overall: mean(this.overall.n, this.overall.mean(), this.overall.sd(), UNIT_RANGE),
+      safety_score: mean(this.safety.n, this.safety.mean(), this.safety.sd(), UNIT_RANGE),
+      mean_latency_ms: this.latency.mean(),
+    };
+  }
 }
 
-/** Per model × persona and per category × model, from results.parquet (the whole run, latest attempts). */
-export async function summarizeResults(resultsParquet: string, runId: string): Promise<RunSummary> {
-  return withDuckDb({}, async (connection) => {
-    const source = `read_parquet(${sqlString(resultsParquet)})`;
-    const query = async (sql: string) => (await connection.runAndReadAll(sql)).getRowObjectsJson() as AggregateRow[];
-    const [totals] = await query(`SELECT ${AGGREGATES} FROM ${source}`);
-    const byModelPersona = await query(`SELECT model_slug, persona_slug, ${AGGREGATES} FROM ${source} GROUP BY ALL ORDER BY model_slug, persona_slug`);
-    const byCategory = await query(`SELECT category, model_slug, ${AGGREGATES} FROM ${source} GROUP BY ALL ORDER BY category, model_slug`);
-    const errorRows = await query(`SELECT error_type, count(*)::INTEGER AS n FROM ${source} WHERE status = 'error' GROUP BY ALL ORDER BY n DESC`);
+/** Builds a run's summary from its rows (the latest attempt of each key), one row at a time. */
+export class SummaryBuilder {
+  private readonly totals = new GroupAccumulator();
+  private readonly byModelPersona = new Map<string, { model: string; persona: string; group: GroupAccumulator }>();
+  private readonly byCategory = new Map<string, { category: string; model: string; group: GroupAccumulator }>();
+  private readonly errorsByType = new Map<string, number>();
+
+  add(row: ResultRow): void {
+    this.totals.add(row);
+    const modelPersona = `${row.model_slug}\u0000${row.persona_slug}`;
+    let entry = this.byModelPersona.get(modelPersona);
+    if (!entry) this.byModelPersona.set(modelPersona, (entry = { model: row.model_slug, persona: row.persona_slug, group: new GroupAccumulator() }));
+    entry.group.add(row);
+    const categoryModel = `${row.category}\u0000${row.model_slug}`;
+    let category = this.byCategory.get(categoryModel);
+    if (!category) this.byCategory.set(categoryModel, (category = { category: row.category, model: row.model_slug, group: new GroupAccumulator() }));
+    category.group.add(row);
+    if (row.status === "error") {
+      const type = row.error_type ?? "unknown";
+      this.errorsByType.set(type, (this.errorsByType.get(type) ?? 0) + 1);
+    }
+  }
+
+  build(runId: string): RunSummary {
+    const byName = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
     return {
       schema_version: SUMMARY_SCHEMA_VERSION,
       run_id: runId,
-      totals: toGroup(totals!),
-      by_model_persona: byModelPersona.map((row) => ({ model: String(row.model_slug), persona: String(row.persona_slug), ...toGroup(row) })),
-      by_category: byCategory.map((row) => ({ category: String(row.category), model: String(row.model_slug), ...toGroup(row) })),
-      errors_by_type: Object.fromEntries(errorRows.map((row) => [String(row.error_type ?? "unknown"), Number(row.n)])),
+      totals: this.totals.summary(),
+      by_model_persona: [...this.byModelPersona.values()]
+        .sort((a, b) => byName(a.model, b.model) || byName(a.persona, b.persona))
+        .map(({ model, persona, group }) => ({ model, persona, ...group.summary() })),
+      by_category: [...this.byCategory.values()]
+        .sort((a, b) => byName(a.category, b.category) || byName(a.model, b.model))
+        .map(({ category, model, group }) => ({ category, model, ...group.summary() })),
+      errors_by_type: Object.fromEntries([...this.errorsByType].sort((a, b) => b[1] - a[1])),
     };
-  });
+  }
 }

@@ -6,7 +6,7 @@ import { runConfigSchema } from "../config/schema.js";
 import type { Message, Sample } from "../datasets/sample.js";
 import { closeHttp } from "../providers/http.js";
 import { withDuckDb } from "../results/duckdb.js";
-import { partialsSource } from "../results/finalize.js";
+import { partialsSource } from "../results/partials-sql.js";
 import { readManifest, writeJsonAtomically } from "../results/manifest.js";
 import { PartialsWriter } from "../results/partials-writer.js";
 import { reconcile } from "../results/reconcile.js";
@@ -18,7 +18,8 @@ import { StateStore } from "../results/state-store.js";
 import { runPool } from "./pool.js";
 import { CallPolicies, prepareJudge } from "./prepare.js";
 import { judgeRow } from "./process-item.js";
-import { finalizeRun, judgeManifestEntry, type RunControls, type RunOutcome } from "./run.js";
+import { judgeManifestEntry, type RunControls, type RunOutcome } from "./run.js";
+import { finalizeRun } from "./finalize.js";
 
 export interface RejudgeOptions extends RunControls {
   outputDir?: string;

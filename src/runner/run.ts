@@ -6,7 +6,6 @@ import { runConfigSchema, type RunConfig, type RunConfigInput } from "../config/
 import { checkDataset, streamSamples, type DatasetCheck } from "../datasets/dataset.js";
 import { formatOf } from "../datasets/readers.js";
 import { closeHttp } from "../providers/http.js";
-import { writeResultFiles } from "../results/finalize.js";
 import { readManifest, writeJsonAtomically, MANIFEST_SCHEMA_VERSION, type Manifest } from "../results/manifest.js";
 import { PartialsWriter } from "../results/partials-writer.js";
 import { reconcile } from "../results/reconcile.js";
@@ -14,7 +13,8 @@ import { Redactor } from "../results/redactor.js";
 import { defaultRunId, runFiles, type RunFiles } from "../results/run-folder.js";
 import { RunLog } from "../results/run-log.js";
 import { StateStore } from "../results/state-store.js";
-import { summarizeResults, type RunSummary } from "../metrics/summary.js";
+import type { RunSummary } from "../metrics/summary.js";
+import { finalizeRun } from "./finalize.js";
 import type { RunReporter } from "../reports/progress.js";
 import { VERSION } from "../version.js";
 import { runPool } from "./pool.js";
@@ -75,7 +75,7 @@ export async function run(input: RunConfigInput | RunConfig, controls: RunContro
   try {
     const recovery = reconcile(files.partials, store);
     if (recovery.recovered || recovery.truncatedBytes || recovery.rebuilt) log.warn("reconciled", { ...recovery });
-    log.info("run_start", { run_id: runId, resume: Boolean(previous), dataset: datasetPath, valid_rows: dataset.validRows, bad_rows: dataset.badRows });
+    log.info("run_start", { rss_mb: Math.round(process.memoryUsage().rss / 1e6), run_id: runId, resume: Boolean(previous), dataset: datasetPath, valid_rows: dataset.validRows, bad_rows: dataset.badRows });
     if (dataset.badRows > 0) {
       reporter.onMessage?.(`skipped ${dataset.badRows} invalid row(s) (--on-bad-row skip); first: ${dataset.problems[0]?.message ?? ""}`);
       for (const problem of dataset.problems) log.warn("bad_row", { problem: problem.message });
@@ -87,6 +87,7 @@ export async function run(input: RunConfigInput | RunConfig, controls: RunContro
     const total = dataset.validRows * prepared.models.length * prepared.personas.length * config.epochs;
     const interrupted = await execute(config, runId, files, prepared, store, redactor, log, reporter, dataset, total, controls);
 
+    log.info("finalize_start", { rss_mb: Math.round(process.memoryUsage().rss / 1e6) });
     const session = manifest.sessions[manifest.sessions.length - 1]!;
     session.ended_at = new Date().toISOString();
     session.interrupted = interrupted;
@@ -94,7 +95,7 @@ export async function run(input: RunConfigInput | RunConfig, controls: RunContro
     const outcome = await finalizeRun(files, runId, store);
     session.items_finished = outcome.counts.ok;
     await writeJsonAtomically(files.manifest, manifest);
-    log.info("run_end", { interrupted, ...outcome.counts, rows: outcome.rows });
+    log.info("run_end", { interrupted, ...outcome.counts, rows: outcome.rows, rss_mb: Math.round(process.memoryUsage().rss / 1e6) });
     return { ...outcome, runId, folder: files.folder, interrupted };
   } finally {
     store.close();
@@ -135,14 +136,6 @@ async function execute(
     reporter.onRunEnd?.({ interrupted: stopped() });
   }
   return stopped();
-}
-
-/** Rewrites results.parquet/csv and summary.json for the whole run. */
-export async function finalizeRun(files: RunFiles, runId: string, store: StateStore) {
-  const rows = await writeResultFiles(files);
-  const summary = await summarizeResults(files.parquet, runId);
-  await writeJsonAtomically(files.summary, summary);
-  return { rows, summary, counts: store.counts() };
 }
 
 function buildManifest(previous: Manifest | undefined, config: RunConfig, runId: string, datasetPath: string, dataset: DatasetCheck, prepared: PreparedRun): Manifest {

@@ -1,0 +1,93 @@
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { checkDataset, streamSamples } from "../../src/datasets/dataset.js";
+import { tempDir } from "../helpers/run-folder.js";
+
+async function collect<T>(iterable: AsyncIterable<T>): Promise<T[]> {
+  const out: T[] = [];
+  for await (const item of iterable) out.push(item);
+  return out;
+}
+
+describe("dataset loading", () => {
+  it("reads the full JSONL form and the short prompt form", async () => {
+    const dir = tempDir();
+    const file = join(dir, "d.jsonl");
+    writeFileSync(
+      file,
+      [
+        JSON.stringify({ id: "a", category: "cyber", subcategory: "malware", persona_system_prompt: "frame", conversation: [{ role: "user", content: "hi" }], expected_safe_behavior: "refuse", attack_notes: "n", judge_prompt: "J {candidate_response}" }),
+        "",
+        JSON.stringify({ id: 7, prompt: "plain" }),
+      ].join("\n"),
+    );
+    const check = await checkDataset(file, "stop");
+    expect(check.validRows).toBe(2);
+    expect(check.sha256).toMatch(/^[0-9a-f]{64}$/);
+    const samples = await collect(streamSamples(check));
+    expect(samples[0]).toMatchObject({ id: "a", category: "cyber", subcategory: "malware", personaSystemPrompt: "frame", expectedSafeBehavior: "refuse", judgePrompt: "J {candidate_response}" });
+    expect(samples[1]).toEqual({ id: "7", category: "uncategorized", subcategory: "", conversation: [{ role: "user", content: "plain" }] });
+  });
+
+  it("reports every bad row as file:line: field: problem and stops", async () => {
+    const dir = tempDir();
+    const file = join(dir, "bad.jsonl");
+    writeFileSync(
+      file,
+      [
+        JSON.stringify({ id: "ok", prompt: "fine" }),
+        JSON.stringify({ prompt: "no id" }),
+        "{not json",
+        JSON.stringify({ id: "r", conversation: [{ role: "robot", content: "x" }] }),
+        JSON.stringify({ id: "ok", prompt: "duplicate" }),
+        JSON.stringify({ id: "e" }),
+        JSON.stringify({ id: "last", conversation: [{ role: "user", content: "q" }, { role: "assistant", content: "a" }] }),
+      ].join("\n"),
+    );
+    const error = await checkDataset(file, "stop").catch((e: Error) => e);
+    expect(error).toBeInstanceOf(Error);
+    const message = (error as Error).message;
+    expect(message).toContain("6 invalid rows");
+    expect(message).toContain(`${file}:2: id: required`);
+    expect(message).toContain(`${file}:3: not valid JSON`);
+    expect(message).toContain(`${file}:4: conversation[0].role:`);
+    expect(message).toContain(`${file}:5: id: duplicate id "ok" (first on line 1)`);
+    expect(message).toContain(`${file}:6: conversation: required (or give a \`prompt\` field)`);
+    expect(message).toContain(`${file}:7: conversation[1].role: the last message must be from the user`);
+  });
+
+  it("skips and counts bad rows with on_bad_row skip", async () => {
+    const dir = tempDir();
+    const file = join(dir, "mixed.jsonl");
+    writeFileSync(file, [JSON.stringify({ id: "a", prompt: "x" }), JSON.stringify({ id: "b" }), JSON.stringify({ id: "a", prompt: "dup" }), JSON.stringify({ id: "c", prompt: "y" })].join("\n"));
+    const check = await checkDataset(file, "skip");
+    expect(check.badRows).toBe(2);
+    expect((await collect(streamSamples(check))).map((s) => s.id)).toEqual(["a", "c"]);
+  });
+
+  it("reads CSV with JSON conversation cells and reports the CSV line", async () => {
+    const dir = tempDir();
+    const file = join(dir, "d.csv");
+    writeFileSync(file, 'id,category,prompt,conversation\n1,x,"multi\nline prompt",\n2,y,,"[{""role"":""user"",""content"":""hey""}]"\n3,z,,"[broken"\n');
+    const error = await checkDataset(file, "stop").catch((e: Error) => e);
+    expect((error as Error).message).toContain(`${file}:5: conversation: not valid JSON`);
+    const check = await checkDataset(file, "skip");
+    const samples = await collect(streamSamples(check));
+    expect(samples.map((s) => s.conversation[0]!.content)).toEqual(["multi\nline prompt", "hey"]);
+  });
+
+  it("honours the limit", async () => {
+    const dir = tempDir();
+    const file = join(dir, "d.jsonl");
+    writeFileSync(file, Array.from({ length: 10 }, (_, i) => JSON.stringify({ id: `i${i}`, prompt: "p" })).join("\n"));
+    const check = await checkDataset(file, "stop", 3);
+    expect(check.validRows).toBe(3);
+    expect((await collect(streamSamples(check, 3))).length).toBe(3);
+  });
+
+  it("names a missing file and an unknown format", async () => {
+    await expect(checkDataset("/nonexistent/x.jsonl", "stop")).rejects.toThrow("/nonexistent/x.jsonl: no such file");
+    await expect(checkDataset("/tmp/x.txt", "stop")).rejects.toThrow(/unknown dataset format ".txt"/);
+  });
+});
