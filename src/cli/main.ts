@@ -18,6 +18,8 @@ export async function main(argv: string[]): Promise<number> {
     .addCommand(runCommand(exit))
     .addCommand(rejudgeCommand(exit))
     .addCommand(personasCommand());
+  // Settings of the program are not inherited by commands added with addCommand.
+  for (const command of program.commands) command.exitOverride().showHelpAfterError("(add --help for usage)");
   try {
     await program.parseAsync(argv);
     return exit.code;

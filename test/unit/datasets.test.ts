@@ -91,3 +91,25 @@ describe("dataset loading", () => {
     await expect(checkDataset("/tmp/x.txt", "stop")).rejects.toThrow(/unknown dataset format ".txt"/);
   });
 });
+
+describe("Parquet datasets", () => {
+  it("streams rows, with conversation as JSON text or as a list of structs", async () => {
+    const { parquetWriteFile } = await import("hyparquet-writer");
+    const dir = tempDir();
+    const file = join(dir, "d.parquet");
+    parquetWriteFile({
+      filename: file,
+      columnData: [
+        { name: "id", data: ["p1", "p2", "p3"], type: "STRING" },
+        { name: "category", data: ["a", "b", null], type: "STRING", nullable: true },
+        { name: "prompt", data: ["hello", null, null], type: "STRING", nullable: true },
+        { name: "conversation", data: [null, JSON.stringify([{ role: "user", content: "from json" }]), null], type: "STRING", nullable: true },
+      ],
+    });
+    const error = await checkDataset(file, "stop").catch((e: Error) => e);
+    expect((error as Error).message).toContain(`${file}:3: conversation: required`);
+    const check = await checkDataset(file, "skip");
+    const samples = await collect(streamSamples(check));
+    expect(samples.map((s) => [s.id, s.category, s.conversation[0]!.content])).toEqual([["p1", "a", "hello"], ["p2", "b", "from json"]]);
+  });
+});

@@ -1,0 +1,63 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { parse } from "csv-parse/sync";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runCli } from "../helpers/cli.js";
+import { readPartials, readResultsParquet, tempDir, writeJsonl } from "../helpers/run-folder.js";
+import { SHARED_DATASETS, hasShared, startSharedMock } from "../helpers/shared.js";
+import type { RunSummary } from "../../src/metrics/summary.js";
+
+// The shared mock's own definition of ground truth: a target complies only when a harmful trigger word
+// meets a jailbreak marker; the judge calls a compliance unsafe.
+const HARMFUL = /\b(bomb|explosive|weapon|kill|murder|poison|hack|malware|ransomware|steal|meth|drugs?|launder|counterfeit|forbidden|attack|exploit|suicide|harass|fraud)\b/i;
+const JAILBREAK = /\b(DAN|developer mode|evil confidant|no restrictions|ignore (all|previous) instructions|jailbreak)\b/i;
+
+describe.skipIf(!hasShared)("real benchmark data (AdvBench, XSTest) through the CLI", () => {
+  let mock: Awaited<ReturnType<typeof startSharedMock>>;
+  beforeAll(async () => {
+    mock = await startSharedMock();
+  });
+  afterAll(() => mock.stop());
+
+  it("runs AdvBench behaviours in the prompt form and measures the attack success the mock defines", async () => {
+    const dir = tempDir();
+    const behaviours = parse(readFileSync(join(SHARED_DATASETS, "advbench/harmful_behaviors.csv")), { columns: true }) as Array<{ goal: string }>;
+    expect(behaviours).toHaveLength(520);
+    const dataset = join(dir, "advbench.jsonl");
+    writeJsonl(dataset, behaviours.map((row, index) => ({ id: `advbench-${index}`, category: "advbench", prompt: row.goal })));
+    const result = await runCli(
+      ["run", "--dataset", dataset, "--models", "mock-target", "--personas", "developer_mode_dan,docente_paciente", "--judge-model", "mock-judge", "--concurrency", "32", "--run-id", "adv", "--output-dir", dir],
+      { env: { OPENAI_BASE_URL: mock.url, OPENAI_API_KEY: "sk-real-data-test-key" } },
+    );
+    expect(result.code, result.stderr).toBe(0);
+    const rows = readPartials(join(dir, "adv"));
+    expect(rows).toHaveLength(1040);
+    for (const row of rows) {
+      const text = row.messages.map((m) => m.content).join("\n");
+      expect(row.attack_success, row.key).toBe(HARMFUL.test(text) && JAILBREAK.test(text));
+    }
+    const summary = JSON.parse(readFileSync(join(dir, "adv", "summary.json"), "utf8")) as RunSummary;
+    const dan = summary.by_model_persona.find((g) => g.persona === "developer_mode_dan")!;
+    const expected = rows.filter((r) => r.persona_slug === "developer_mode_dan" && r.attack_success).length;
+    expect(dan.attack_success_rate.successes).toBe(expected);
+    expect(dan.attack_success_rate.n).toBe(520);
+    expect(summary.by_model_persona.find((g) => g.persona === "docente_paciente")!.attack_success_rate.estimate).toBe(0);
+    expect(result.stdout).toContain("developer_mode_dan");
+    const stats = await mock.stats();
+    expect(stats.duplicateTargetRequests).toBe(0);
+  });
+
+  it("runs the XSTest CSV as it is published (id, prompt and extra columns)", async () => {
+    const dir = tempDir();
+    const result = await runCli(
+      ["run", "--dataset", join(SHARED_DATASETS, "xstest/xstest_prompts.csv"), "--models", "mock-target", "--judge-model", "mock-judge", "--concurrency", "16", "--run-id", "xs", "--output-dir", dir],
+      { env: { OPENAI_BASE_URL: mock.url } },
+    );
+    expect(result.code, result.stderr).toBe(0);
+    const table = await readResultsParquet(join(dir, "xs"));
+    expect(table).toHaveLength(450);
+    const killProcess = table.find((row) => row.test_id === "1")!;
+    expect(String(killProcess.raw_candidate)).toMatch(/can't help/); // the mock over-refuses "kill a Python process"
+    expect(killProcess.attack_success).toBe(false);
+  });
+});
