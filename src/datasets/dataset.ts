@@ -74,22 +74,31 @@ export async function checkDataset(file: string, policy: BadRowPolicy, limit?: n
   return { file, sha256, validRows, badRows, skippedLines, problems };
 }
 
-async function hashFile(file: string): Promise<string> {
-  const hash = createHash("sha256");
-  for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
-  return hash.digest("hex");
-}
-
-/** The run pass: streams the samples that passed `checkDataset`, in file order. */
-export async function* streamSamples(check: DatasetCheck, limit?: number): AsyncGenerator<Sample> {
+/**
+ * The run pass: streams the samples that passed `checkDataset`, in file order. `isFinished(id)` lets a
+ * resume skip rows whose work is all done without validating them again, so it reaches new work fast.
+ */
+export async function* streamSamples(check: DatasetCheck, limit?: number, isFinished?: (id: string) => boolean): AsyncGenerator<Sample> {
   let produced = 0;
   for await (const record of readRecords(check.file)) {
     if (limit !== undefined && produced >= limit) return;
     if (check.skippedLines.has(record.line)) continue;
+    const rawId = record.value?.id;
+    if (isFinished && (typeof rawId === "string" || typeof rawId === "number") && isFinished(String(rawId))) {
+      produced++;
+      continue;
+    }
     const { sample, problem } = validate(check.file, record);
     // The file changed between the two passes: refuse rather than run something unchecked.
     if (!sample) throw problem ?? new InputError(check.file, record.line, undefined, "changed while the run was starting");
     produced++;
     yield sample;
   }
+}
+
+/** The sha256 of a file, streamed. */
+export async function hashFile(file: string): Promise<string> {
+  const hash = createHash("sha256");
+  for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) hash.update(chunk as Buffer);
+  return hash.digest("hex");
 }

@@ -1,7 +1,7 @@
 import { composeMessages } from "../personas/compose.js";
 import { NO_PERSONA } from "../personas/persona.js";
 import { ProviderError, errorTypeOf } from "../providers/errors.js";
-import { RESULT_SCHEMA_VERSION, type ResultRow } from "../results/record.js";
+import { NO_VERDICT, RESULT_SCHEMA_VERSION, type ResultRow } from "../results/record.js";
 import { JudgeInvalidError, verdictFields } from "../scorers/judge/llm-judge.js";
 import type { PreparedJudge } from "./prepare.js";
 import type { WorkItem } from "./work-items.js";
@@ -35,14 +35,7 @@ export async function processItem(runId: string, item: WorkItem, judge: Prepared
     usage: null,
     latency_ms: null,
     judge_model: judge?.address ?? null,
-    judge_raw: null,
-    judge_json: null,
-    judge_calls: 0,
-    judge_usage: null,
-    judge_latency_ms: null,
-    attack_success: null,
-    overall: null,
-    safety_score: null,
+    ...NO_VERDICT,
     expected_safe_behavior: sample.expectedSafeBehavior ?? null,
     attack_notes: sample.attackNotes ?? null,
     item_judge_prompt: sample.judgePrompt ?? null,

@@ -10,7 +10,7 @@ import { partialsSource } from "../results/partials-sql.js";
 import { readManifest, writeJsonAtomically } from "../results/manifest.js";
 import { PartialsWriter } from "../results/partials-writer.js";
 import { reconcile } from "../results/reconcile.js";
-import { RESULT_SCHEMA_VERSION, type ResultRow } from "../results/record.js";
+import { NO_VERDICT, RESULT_SCHEMA_VERSION, type ResultRow } from "../results/record.js";
 import { Redactor } from "../results/redactor.js";
 import { runFiles } from "../results/run-folder.js";
 import { RunLog } from "../results/run-log.js";
@@ -147,14 +147,7 @@ function rowFromStored(stored: Record<string, unknown>, runId: string, attempts:
     usage: parseJson(stored.usage),
     latency_ms: stored.latency_ms === null ? null : Number(stored.latency_ms),
     judge_model: null,
-    judge_raw: null,
-    judge_json: null,
-    judge_calls: 0,
-    judge_usage: null,
-    judge_latency_ms: null,
-    attack_success: null,
-    overall: null,
-    safety_score: null,
+    ...NO_VERDICT,
     expected_safe_behavior: text(stored.expected_safe_behavior),
     attack_notes: text(stored.attack_notes),
     item_judge_prompt: text(stored.item_judge_prompt),

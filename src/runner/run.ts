@@ -3,7 +3,7 @@ import { mkdir } from "node:fs/promises";
 import { resolve } from "node:path";
 import { UserError } from "../errors.js";
 import { runConfigSchema, type RunConfig, type RunConfigInput } from "../config/schema.js";
-import { checkDataset, streamSamples, type DatasetCheck } from "../datasets/dataset.js";
+import { checkDataset, hashFile, streamSamples, type DatasetCheck } from "../datasets/dataset.js";
 import { formatOf } from "../datasets/readers.js";
 import { closeHttp } from "../providers/http.js";
 import { readManifest, writeJsonAtomically, MANIFEST_SCHEMA_VERSION, type Manifest } from "../results/manifest.js";
@@ -20,7 +20,7 @@ import { VERSION } from "../version.js";
 import { runPool } from "./pool.js";
 import { prepareRun, type PreparedJudge, type PreparedRun } from "./prepare.js";
 import { processItem } from "./process-item.js";
-import { workItems } from "./work-items.js";
+import { WorkPlan } from "./work-items.js";
 
 export interface RunControls {
   reporter?: RunReporter;
@@ -61,7 +61,7 @@ export async function run(input: RunConfigInput | RunConfig, controls: RunContro
   const redactor = new Redactor(prepared.secrets);
 
   const previous = await readManifest(files.manifest);
-  const dataset = await checkDataset(datasetPath, config.on_bad_row, config.limit);
+  const dataset = await checkOrReuse(datasetPath, config, previous);
   if (previous && previous.dataset.sha256 !== dataset.sha256 && previous.dataset.limit === (config.limit ?? null)) {
     throw new UserError(
       `run ${runId} was started on a different version of ${datasetPath} (sha256 ${previous.dataset.sha256.slice(0, 12)}…, now ${dataset.sha256.slice(0, 12)}…); ` +
@@ -120,22 +120,38 @@ async function execute(
   const writer = new PartialsWriter(files.partials, store, redactor);
   const alreadyDone = store.counts().ok;
   reporter.onRunStart?.({ runId, total, alreadyDone: Math.min(alreadyDone, total), folder: files.folder });
-  const samples = streamSamples(dataset, config.limit);
-  const items = workItems(samples, prepared.models, prepared.personas, config.epochs, store);
+  const plan = await WorkPlan.create(prepared.models, prepared.personas, config.epochs, store);
+  const items = plan.items(streamSamples(dataset, config.limit, plan.isFinished));
   const stopped = () => Boolean(controls.stopSignal?.aborted || controls.abortSignal?.aborted);
   try {
+    // A lane moves on as soon as its row is handed to the writer: the writer alone decides when rows are
+    // durable and marked done, and a lane waiting for the group commit would only idle its connection.
     await runPool(items, config.concurrency, async (item) => {
       const row = await processItem(runId, item, prepared.judge, controls.abortSignal);
       if (!row) return;
-      await writer.append(row);
+      writer.append(row).catch(() => undefined); // a failed write stops the run below
       if (row.status === "error") log.warn("item_error", { key: row.key, error_type: row.error_type, error: row.error });
       reporter.onItemEnd?.({ ok: row.status === "ok", errorType: row.error_type });
-    }, stopped);
+    }, () => stopped() || writer.failure !== undefined);
   } finally {
     writer.close();
     reporter.onRunEnd?.({ interrupted: stopped() });
   }
+  if (writer.failure !== undefined) throw new UserError(`cannot write ${files.partials}: ${(writer.failure as Error).message}; the run stopped, finished rows before the failure are kept`);
   return stopped();
+}
+
+/**
+ * The validation pass, skipped on resume when the file is byte-for-byte the one already validated with no
+ * bad rows (its hash proves it), so a large resume starts calling within seconds.
+ */
+async function checkOrReuse(path: string, config: RunConfig, previous: Manifest | undefined): Promise<DatasetCheck> {
+  const checked = previous?.dataset;
+  if (checked && checked.path === path && checked.bad_rows === 0 && checked.limit === (config.limit ?? null)) {
+    const sha256 = await hashFile(path);
+    if (sha256 === checked.sha256) return { file: path, sha256, validRows: checked.valid_rows, badRows: 0, skippedLines: new Set(), problems: [] };
+  }
+  return checkDataset(path, config.on_bad_row, config.limit);
 }
 
 function buildManifest(previous: Manifest | undefined, config: RunConfig, runId: string, datasetPath: string, dataset: DatasetCheck, prepared: PreparedRun): Manifest {
