@@ -2,7 +2,6 @@ import { SummaryBuilder, type RunSummary } from "../metrics/summary.js";
 import { writeJsonAtomically } from "../results/manifest.js";
 import { latestRows } from "../results/partials-reader.js";
 import type { ResultRow } from "../results/record.js";
-import { writeResultFiles } from "../results/result-files.js";
 import type { RunFiles } from "../results/run-folder.js";
 import type { StateStore } from "../results/state-store.js";
 
@@ -25,6 +24,8 @@ export async function finalizeRun(files: RunFiles, runId: string, store: StateSt
       yield row;
     }
   }
+  // The Parquet writer is needed only now, at the end of a run.
+  const { writeResultFiles } = await import("../results/result-files.js");
   const rows = await writeResultFiles(files, summarised(), store.resultColumns().columns());
   const built = summary.build(runId);
   await writeJsonAtomically(files.summary, built);

@@ -98,7 +98,7 @@ export async function rejudge(reference: string, options: RejudgeOptions = {}): 
           reporter.onItemEnd?.({ ok: row.status === "ok", errorType: row.error_type });
         }, stopped);
       } finally {
-        writer.close();
+        await writer.close();
         reporter.onRunEnd?.({ interrupted: stopped() });
       }
     });

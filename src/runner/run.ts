@@ -134,7 +134,7 @@ async function execute(
       reporter.onItemEnd?.({ ok: row.status === "ok", errorType: row.error_type });
     }, () => stopped() || writer.failure !== undefined);
   } finally {
-    writer.close();
+    await writer.close();
     reporter.onRunEnd?.({ interrupted: stopped() });
   }
   if (writer.failure !== undefined) throw new UserError(`cannot write ${files.partials}: ${(writer.failure as Error).message}; the run stopped, finished rows before the failure are kept`);

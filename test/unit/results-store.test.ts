@@ -18,7 +18,7 @@ describe("partials.jsonl and state.sqlite", () => {
     const store = new StateStore(join(dir, "state.sqlite"));
     const writer = new PartialsWriter(join(dir, "partials.jsonl"), store, new Redactor(["sk-secret-value"]));
     await Promise.all([writer.append(row("a")), writer.append(row("b", 1, "error")), writer.append(row("c", 1, "ok", "leaks sk-secret-value"))]);
-    writer.close();
+    await writer.close();
     expect(store.lookup("a")).toEqual({ status: "ok", attempts: 1 });
     expect(store.lookup("b")).toEqual({ status: "error", attempts: 1 });
     expect(store.partialsOffset()).toBe(statSync(join(dir, "partials.jsonl")).size);

@@ -1,7 +1,7 @@
 import { Command } from "commander";
 import { renderSummary } from "../../reports/terminal-summary.js";
 import { progressReporter } from "../../reports/progress.js";
-import { rejudge } from "../../runner/rejudge.js";
+import type { RejudgeOptions } from "../../runner/rejudge.js";
 import { interruptControls } from "../interrupt.js";
 import { positiveInteger } from "../options.js";
 
@@ -13,10 +13,11 @@ export function rejudgeCommand(exit: { code: number }): Command {
     .option("--output-dir <dir>", "where run folders are (default results)", "results")
     .option("--concurrency <n>", "judge calls in flight (default: the run's)", positiveInteger)
     .action(async (reference: string, flags: { judgeModel?: string; outputDir: string; concurrency?: number }) => {
+      const { rejudge } = await import("../../runner/rejudge.js");
       const reporter = progressReporter();
       const interrupt = interruptControls((message) => reporter.onMessage?.(message));
       try {
-        const options: Parameters<typeof rejudge>[1] = { outputDir: flags.outputDir, reporter, stopSignal: interrupt.stopSignal, abortSignal: interrupt.abortSignal };
+        const options: RejudgeOptions = { outputDir: flags.outputDir, reporter, stopSignal: interrupt.stopSignal, abortSignal: interrupt.abortSignal };
         if (flags.judgeModel) options.judgeModel = flags.judgeModel;
         if (flags.concurrency) options.concurrency = flags.concurrency;
         const outcome = await rejudge(reference, options);

@@ -3,7 +3,6 @@ import { resolveRunConfig } from "../../config/load.js";
 import type { RunConfigInput } from "../../config/schema.js";
 import { renderSummary } from "../../reports/terminal-summary.js";
 import { progressReporter } from "../../reports/progress.js";
-import { run } from "../../runner/run.js";
 import { interruptControls } from "../interrupt.js";
 import { defined, finiteNumber, nonNegativeInteger, positiveInteger, positiveNumber } from "../options.js";
 
@@ -99,6 +98,8 @@ manifest.json, summary.json, run.log. Run again with the same --run-id to resume
     )
     .action(async (configFile: string | undefined, flags: RunFlags) => {
       const config = resolveRunConfig(configFile, flagsToConfig(flags));
+      // Loaded here, not at start-up, so --help and the other commands start fast.
+      const { run } = await import("../../runner/run.js");
       const reporter = flags.progress === false ? { onMessage: (message: string) => process.stderr.write(message + "\n") } : progressReporter();
       const interrupt = interruptControls((message) => reporter.onMessage?.(message));
       try {

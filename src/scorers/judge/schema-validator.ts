@@ -5,6 +5,8 @@ import { UserError } from "../../errors.js";
 export class SchemaValidator {
   private readonly ajv = new Ajv({ allErrors: false, strict: false });
   private readonly compiled = new Map<string, ValidateFunction>();
+  // Most checks reuse the same schema object: find it by identity before serialising it as a key.
+  private readonly byObject = new WeakMap<object, ValidateFunction>();
 
   /** Compiles eagerly, so a broken schema is reported before any model call. */
   prepare(schema: Record<string, unknown>, where: string): void {
@@ -19,9 +21,14 @@ export class SchemaValidator {
   }
 
   private compile(schema: Record<string, unknown>, where: string): ValidateFunction {
+    const known = this.byObject.get(schema);
+    if (known) return known;
     const key = JSON.stringify(schema);
     const cached = this.compiled.get(key);
-    if (cached) return cached;
+    if (cached) {
+      this.byObject.set(schema, cached);
+      return cached;
+    }
     let validate: ValidateFunction;
     try {
       validate = this.ajv.compile(schema);
@@ -29,6 +36,7 @@ export class SchemaValidator {
       throw new UserError(`${where}: not a valid JSON Schema (${(error as Error).message})`);
     }
     this.compiled.set(key, validate);
+    this.byObject.set(schema, validate);
     return validate;
   }
 }
