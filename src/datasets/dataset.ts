@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { InputError, InputErrors } from "../errors.js";
+import { CompactIdSet } from "./id-set.js";
 import { readRecords, formatOf, type RawRecord } from "./readers.js";
 import { datasetRowSchema, fieldPath, rowToSample, type Sample } from "./sample.js";
 
@@ -47,31 +48,48 @@ function valueAt(value: unknown, path: ReadonlyArray<PropertyKey>): unknown {
 export async function checkDataset(file: string, policy: BadRowPolicy, limit?: number): Promise<DatasetCheck> {
   formatOf(file);
   const hash = createHash("sha256");
-  const seenIds = new Map<string, number>();
+  const seenIds = new CompactIdSet();
+  const suspects: Array<{ line: number; id: string }> = [];
   const skippedLines = new Set<number>();
   const problems: InputError[] = [];
   let validRows = 0;
   let badRows = 0;
-  const reader = readRecords(file, hash);
-  for await (const record of reader) {
+  const reject = (problem: InputError) => {
+    badRows++;
+    skippedLines.add(problem.line!);
+    if (problems.length < SHOWN_PROBLEMS) problems.push(problem);
+  };
+  for await (const record of readRecords(file, hash)) {
     if (limit !== undefined && validRows >= limit) break;
-    let { sample, problem } = validate(file, record);
-    if (sample) {
-      const firstLine = seenIds.get(sample.id);
-      if (firstLine !== undefined) problem = new InputError(file, record.line, "id", `duplicate id "${sample.id}" (first on line ${firstLine})`);
-      else seenIds.set(sample.id, record.line);
-    }
-    if (problem) {
-      badRows++;
-      skippedLines.add(record.line);
-      if (problems.length < SHOWN_PROBLEMS) problems.push(problem);
-      continue;
-    }
-    validRows++;
+    const { sample, problem } = validate(file, record);
+    if (problem) reject(problem);
+    else if (!seenIds.add(sample!.id)) suspects.push({ line: record.line, id: sample!.id });
+    else validRows++;
   }
+  // Hash hits are confirmed against the ids themselves (only the suspected ones are held as strings).
+  for (const duplicate of await confirmDuplicates(file, suspects)) {
+    if (duplicate.firstLine === undefined) validRows++;
+    else reject(new InputError(file, duplicate.line, "id", `duplicate id "${duplicate.id}" (first on line ${duplicate.firstLine})`));
+  }
+  problems.sort((a, b) => a.line! - b.line!);
   if (badRows > 0 && policy === "stop") throw new InputErrors(problems, badRows);
   const sha256 = limit === undefined && formatOf(file) !== "parquet" ? hash.digest("hex") : await hashFile(file);
   return { file, sha256, validRows, badRows, skippedLines, problems };
+}
+
+async function confirmDuplicates(file: string, suspects: Array<{ line: number; id: string }>) {
+  if (suspects.length === 0) return [];
+  const firstLines = new Map<string, number>(suspects.map((suspect) => [suspect.id, Infinity]));
+  for await (const record of readRecords(file)) {
+    const id = record.value?.id;
+    if (typeof id !== "string" && typeof id !== "number") continue;
+    const known = firstLines.get(String(id));
+    if (known !== undefined && record.line < known) firstLines.set(String(id), record.line);
+  }
+  return suspects.map((suspect) => {
+    const firstLine = firstLines.get(suspect.id)!;
+    return { ...suspect, firstLine: firstLine < suspect.line ? firstLine : undefined };
+  });
 }
 
 /**

@@ -120,7 +120,7 @@ async function execute(
   const writer = new PartialsWriter(files.partials, store, redactor);
   const alreadyDone = store.counts().ok;
   reporter.onRunStart?.({ runId, total, alreadyDone: Math.min(alreadyDone, total), folder: files.folder });
-  const plan = await WorkPlan.create(prepared.models, prepared.personas, config.epochs, store);
+  const plan = WorkPlan.create(prepared.models, prepared.personas, config.epochs, store);
   const items = plan.items(streamSamples(dataset, config.limit, plan.isFinished));
   const stopped = () => Boolean(controls.stopSignal?.aborted || controls.abortSignal?.aborted);
   try {

@@ -22,13 +22,13 @@ export class WorkPlan {
     readonly personas: Array<Persona | undefined>,
     readonly epochs: number,
     private readonly store: StateStore,
-    /** Keys already done, loaded once when resuming (undefined on a fresh run: nothing to skip). */
-    private readonly done: Set<string> | undefined,
+    /** A fresh run has nothing to skip, so it never asks the store (a resume asks it, key by key). */
+    private readonly resuming: boolean,
   ) {}
 
-  static async create(models: RunnableModel[], personas: Array<Persona | undefined>, epochs: number, store: StateStore): Promise<WorkPlan> {
+  static create(models: RunnableModel[], personas: Array<Persona | undefined>, epochs: number, store: StateStore): WorkPlan {
     const counts = store.counts();
-    return new WorkPlan(models, personas, epochs, store, counts.ok + counts.error > 0 ? store.doneKeys() : undefined);
+    return new WorkPlan(models, personas, epochs, store, counts.ok + counts.error > 0);
   }
 
   private keys(testId: string): Array<{ key: string; model: RunnableModel; persona: Persona | undefined; epoch: number }> {
@@ -42,18 +42,15 @@ export class WorkPlan {
   }
 
   /** True when every key of this test is done: the resume skips its row without re-validating it. */
-  readonly isFinished = (testId: string): boolean => {
-    const done = this.done;
-    return done !== undefined && this.keys(testId).every(({ key }) => done.has(key));
-  };
+  readonly isFinished = (testId: string): boolean => this.resuming && this.keys(testId).every(({ key }) => this.store.lookup(key)?.status === "ok");
 
   /** Streams the work items not yet done, so a run of any size holds only the items in flight in memory. */
   async *items(samples: AsyncIterable<Sample>): AsyncGenerator<WorkItem> {
     for await (const sample of samples) {
       for (const { key, model, persona, epoch } of this.keys(sample.id)) {
-        if (this.done?.has(key)) continue;
-        const attempts = this.done ? (this.store.lookup(key)?.attempts ?? 0) : 0;
-        yield { key, sample, persona, model, epoch, attempt: attempts + 1 };
+        const state = this.resuming ? this.store.lookup(key) : undefined;
+        if (state?.status === "ok") continue;
+        yield { key, sample, persona, model, epoch, attempt: (state?.attempts ?? 0) + 1 };
       }
     }
   }

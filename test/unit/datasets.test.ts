@@ -113,3 +113,16 @@ describe("Parquet datasets", () => {
     expect(samples.map((s) => [s.id, s.category, s.conversation[0]!.content])).toEqual([["p1", "a", "hello"], ["p2", "b", "from json"]]);
   });
 });
+
+describe("CompactIdSet", () => {
+  it("remembers ids across growth and reports repeats", async () => {
+    const { CompactIdSet } = await import("../../src/datasets/id-set.js");
+    const ids = new CompactIdSet();
+    for (let i = 0; i < 50_000; i++) expect(ids.add(`item-${i}`)).toBe(true);
+    expect(ids.size).toBe(50_000);
+    for (let i = 0; i < 50_000; i += 997) expect(ids.add(`item-${i}`)).toBe(false);
+    expect(ids.add("item-50000")).toBe(true);
+    expect(ids.add("")).toBe(true);
+    expect(ids.add("")).toBe(false);
+  });
+});

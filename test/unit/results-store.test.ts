@@ -67,7 +67,6 @@ describe("partials.jsonl and state.sqlite", () => {
     store.commit([{ key: "k", status: "error", attempt: 2, errorType: "timeout" }], 2);
     expect(store.lookup("k")).toEqual({ status: "ok", attempts: 3 });
     expect(store.retriedKeys()).toEqual(new Map([["k", 3]]));
-    expect(store.doneKeys()).toEqual(new Set(["k"]));
     store.close();
   });
 });
