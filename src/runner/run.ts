@@ -62,7 +62,7 @@ export async function run(input: RunConfigInput | RunConfig, controls: RunContro
 
   const previous = await readManifest(files.manifest);
   const dataset = await checkOrReuse(datasetPath, config, previous);
-  if (previous && previous.dataset.sha256 !== dataset.sha256 && previous.dataset.limit === (config.limit ?? null)) {
+  if (previous && previous.dataset.sha256 !== dataset.sha256) {
     throw new UserError(
       `run ${runId} was started on a different version of ${datasetPath} (sha256 ${previous.dataset.sha256.slice(0, 12)}…, now ${dataset.sha256.slice(0, 12)}…); ` +
         "resuming would mix results of two datasets: start a new run (another --run-id)",
