@@ -1,0 +1,50 @@
+import { createReadStream } from "node:fs";
+import type { ResultRow } from "./record.js";
+import type { StateStore } from "./state-store.js";
+
+/**
+ * Streams the rows of partials.jsonl in file order; lines that do not parse (none, after reconcile) are
+ * skipped. `endOffset` stops at a byte offset, so rows appended while reading are not read back.
+ */
+export async function* readPartialRows(file: string, endOffset?: number): AsyncGenerator<ResultRow> {
+  if (endOffset === 0) return;
+  const stream = createReadStream(file, { encoding: "utf8", highWaterMark: 1 << 20, end: endOffset === undefined ? undefined : endOffset - 1 });
+  let rest = "";
+  try {
+    for await (const chunk of stream as AsyncIterable<string>) {
+      rest += chunk;
+      let start = 0;
+      let end: number;
+      while ((end = rest.indexOf("\n", start)) !== -1) {
+        const row = parseRow(rest.slice(start, end));
+        if (row) yield row;
+        start = end + 1;
+      }
+      rest = rest.slice(start);
+    }
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return;
+    throw error;
+  }
+}
+
+function parseRow(line: string): ResultRow | undefined {
+  if (!line) return undefined;
+  try {
+    return JSON.parse(line) as ResultRow;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The latest attempt of every key (what results.parquet holds): the row whose attempt number the state
+ * store records. Only keys tried more than once need looking up, and they are few, so they are loaded
+ * up front instead of querying SQLite per row.
+ */
+export async function* latestRows(file: string, store: StateStore, endOffset?: number): AsyncGenerator<ResultRow> {
+  const retried = store.retriedKeys();
+  for await (const row of readPartialRows(file, endOffset)) {
+    if (row.attempt === (retried.get(row.key) ?? 1)) yield row;
+  }
+}

@@ -1,0 +1,24 @@
+import { join } from "node:path";
+
+/** Where each file of a run lives. */
+export function runFiles(outputDir: string, runId: string) {
+  const folder = join(outputDir, runId);
+  return {
+    folder,
+    partials: join(folder, "partials.jsonl"),
+    state: join(folder, "state.sqlite"),
+    parquet: join(folder, "results.parquet"),
+    csv: join(folder, "results.csv"),
+    manifest: join(folder, "manifest.json"),
+    summary: join(folder, "summary.json"),
+    log: join(folder, "run.log"),
+  };
+}
+
+export type RunFiles = ReturnType<typeof runFiles>;
+
+/** YYYYmmdd_HHMMss in local time, as the Python runner named its runs. */
+export function defaultRunId(date = new Date()): string {
+  const pad = (value: number) => String(value).padStart(2, "0");
+  return `${date.getFullYear()}${pad(date.getMonth() + 1)}${pad(date.getDate())}_${pad(date.getHours())}${pad(date.getMinutes())}${pad(date.getSeconds())}`;
+}

@@ -1,0 +1,36 @@
+import { closeSync, openSync, writeSync } from "node:fs";
+import type { Redactor } from "./redactor.js";
+
+export type LogLevel = "debug" | "info" | "warn" | "error";
+
+/** run.log: one JSON object per line (`ts`, `level`, `event`, then fields), scrubbed of secrets. */
+export class RunLog {
+  private fd: number | undefined;
+
+  constructor(file: string, private readonly redactor: Redactor) {
+    this.fd = openSync(file, "a");
+  }
+
+  write(level: LogLevel, event: string, fields: Record<string, unknown> = {}): void {
+    if (this.fd === undefined) return;
+    const line = JSON.stringify({ ts: new Date().toISOString(), level, event, ...fields });
+    writeSync(this.fd, this.redactor.scrub(line) + "\n");
+  }
+
+  info(event: string, fields?: Record<string, unknown>): void {
+    this.write("info", event, fields);
+  }
+
+  warn(event: string, fields?: Record<string, unknown>): void {
+    this.write("warn", event, fields);
+  }
+
+  error(event: string, fields?: Record<string, unknown>): void {
+    this.write("error", event, fields);
+  }
+
+  close(): void {
+    if (this.fd !== undefined) closeSync(this.fd);
+    this.fd = undefined;
+  }
+}
