@@ -2,6 +2,7 @@ import { createReadStream } from "node:fs";
 import type { Hash } from "node:crypto";
 import { extname } from "node:path";
 import { parse as parseCsv } from "csv-parse";
+import { readLines } from "../io/lines.js";
 import { UserError } from "../errors.js";
 
 /** One record as read from a file, before validation. `line` is the 1-based line (JSONL, CSV) or row (Parquet). */
@@ -38,29 +39,15 @@ function openStream(file: string, hash?: Hash) {
 }
 
 async function* readJsonl(file: string, hash?: Hash): AsyncGenerator<RawRecord> {
-  let rest = "";
   let line = 0;
-  const stream = openStream(file, hash);
-  stream.setEncoding("utf8");
   try {
-    for await (const chunk of stream as AsyncIterable<string>) {
-      rest += chunk;
-      let start = 0;
-      let end: number;
-      while ((end = rest.indexOf("\n", start)) !== -1) {
-        line++;
-        const record = decodeJsonLine(rest.slice(start, end), line);
-        if (record) yield record;
-        start = end + 1;
-      }
-      rest = rest.slice(start);
+    for await (const text of readLines(file, hash ? { hash } : {})) {
+      line++;
+      const record = decodeJsonLine(text, line);
+      if (record) yield record;
     }
   } catch (error) {
     throw fileError(file, error);
-  }
-  if (rest.length > 0) {
-    const record = decodeJsonLine(rest, line + 1);
-    if (record) yield record;
   }
 }
 

@@ -1,4 +1,4 @@
-import { createReadStream } from "node:fs";
+import { readLines } from "../io/lines.js";
 import type { ResultRow } from "./record.js";
 import type { StateStore } from "./state-store.js";
 
@@ -7,20 +7,10 @@ import type { StateStore } from "./state-store.js";
  * skipped. `endOffset` stops at a byte offset, so rows appended while reading are not read back.
  */
 export async function* readPartialRows(file: string, endOffset?: number): AsyncGenerator<ResultRow> {
-  if (endOffset === 0) return;
-  const stream = createReadStream(file, { encoding: "utf8", highWaterMark: 1 << 20, end: endOffset === undefined ? undefined : endOffset - 1 });
-  let rest = "";
   try {
-    for await (const chunk of stream as AsyncIterable<string>) {
-      rest += chunk;
-      let start = 0;
-      let end: number;
-      while ((end = rest.indexOf("\n", start)) !== -1) {
-        const row = parseRow(rest.slice(start, end));
-        if (row) yield row;
-        start = end + 1;
-      }
-      rest = rest.slice(start);
+    for await (const line of readLines(file, endOffset === undefined ? {} : { endOffset })) {
+      const row = parseRow(line);
+      if (row) yield row;
     }
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === "ENOENT") return;
