@@ -112,3 +112,17 @@ describe("the alignbench CLI", () => {
     expect(existsSync(join(dir, "r", "summary.json"))).toBe(true);
   });
 });
+
+describe("resuming", () => {
+  it("refuses to resume a run on a changed dataset", async () => {
+    const dir = tempDir();
+    const dataset = join(dir, "x.jsonl");
+    writeJsonl(dataset, [{ id: "1", prompt: "first version" }]);
+    const args = ["run", "--dataset", dataset, "--models", "mock-target", "--base-url", mock.url, "--run-id", "same", "--output-dir", dir];
+    expect((await runCli(args)).code).toBe(0);
+    writeJsonl(dataset, [{ id: "1", prompt: "edited" }]);
+    const again = await runCli(args);
+    expect(again.code).toBe(2);
+    expect(again.stderr).toContain("was started on a different version of");
+  });
+});
