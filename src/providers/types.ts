@@ -43,6 +43,24 @@ export interface GenerateResult {
   logprobs?: TokenLogprob[];
 }
 
+/** How likely a model finds `continuation` after `context`. */
+export interface LoglikelihoodResult {
+  /** Sum of the continuation tokens' log-probabilities (natural log). */
+  logprob: number;
+  /** Whether greedy decoding would have produced exactly these continuation tokens. */
+  isGreedy: boolean;
+  tokens: Array<{ token: string; logprob: number }>;
+}
+
+/** The model's next-token distribution at one position of a text (full, or its top k). */
+export interface TokenDistribution {
+  /** The token that actually follows at this position, and its log-probability. */
+  token: string;
+  logprob: number;
+  /** The most likely tokens here, most likely first. */
+  top: Array<{ token: string; logprob: number }>;
+}
+
 /** One model behind one provider. Optional capabilities are optional members. */
 export interface LanguageModel {
   /** As the user wrote it, e.g. `gpt-4.1` or `google:gemini-2.0-flash`. */
@@ -52,6 +70,10 @@ export interface LanguageModel {
   /** The options this model's requests use unless a request says otherwise. */
   readonly defaults: GenerationOptions;
   generate(request: GenerateRequest): Promise<GenerateResult>;
+  /** Log-likelihood of a continuation: tokenises context + continuation together and sums the continuation's tokens. */
+  loglikelihood?(context: string, continuation: string, options?: { timeoutMs?: number; signal?: AbortSignal }): Promise<LoglikelihoodResult>;
+  /** Next-token distributions at every position of `text` after the first. */
+  tokenDistributions?(text: string, options?: { topK?: number; timeoutMs?: number; signal?: AbortSignal }): Promise<TokenDistribution[]>;
 }
 
 /** A model call with the run's policies (rate limit, retries, timeout) already applied. */
