@@ -27,6 +27,12 @@ const providerSchema = z
     max_concurrency: z.number().int().positive().optional().describe("Most requests in flight to this provider."),
     rate_limit_rps: z.number().positive().optional().describe("Requests per second to each of this provider's models."),
     models: z.record(z.string(), generationOptionsSchema).optional().describe("Generation options per model id."),
+    context_size: z.number().int().positive().optional().describe("llamacpp: context size in tokens (default 2048)."),
+    threads: z.number().int().positive().optional().describe("llamacpp: CPU threads (default: cores - 1)."),
+    gpu: z.union([z.enum(["auto", "cuda", "vulkan", "metal"]), z.literal(false)]).optional().describe("llamacpp: GPU backend, or false for CPU only (default auto)."),
+    gpu_layers: z.union([z.number().int().min(0), z.enum(["auto", "max"])]).optional().describe("llamacpp: layers offloaded to the GPU."),
+    sequences: z.number().int().positive().optional().describe("llamacpp: parallel sequences in one context (default: the run's concurrency)."),
+    cache_dir: z.string().optional().describe("llamacpp: cache folder for hf: models."),
   })
   .strict();
 

@@ -3,6 +3,9 @@ import { createAnthropic } from "./anthropic.js";
 import { createGoogle } from "./google.js";
 import { createOpenAICompatible } from "./openai.js";
 import type { GenerationOptions, LanguageModel } from "./types.js";
+import type { DownloadProgress } from "./llamacpp/hub-download.js";
+import type { GpuChoice } from "./llamacpp/library.js";
+import { createLlamaCpp, type LlamaCppSettings } from "./llamacpp/llamacpp-model.js";
 
 const FACTORIES = {
   openai: createOpenAICompatible,
@@ -10,8 +13,11 @@ const FACTORIES = {
   google: createGoogle,
 } satisfies Record<string, (settings: { name: string; baseUrl: string; apiKey?: string; headers?: Record<string, string> }) => (modelId: string, address: string, defaults: GenerationOptions) => LanguageModel>;
 
-export type ProviderType = keyof typeof FACTORIES;
-export const PROVIDER_TYPES = Object.keys(FACTORIES) as ProviderType[];
+export type ProviderType = keyof typeof FACTORIES | "llamacpp";
+export const PROVIDER_TYPES: ProviderType[] = [...(Object.keys(FACTORIES) as Array<keyof typeof FACTORIES>), "llamacpp"];
+
+/** Provider names that mean local GGUF models: `llamacpp:./model.gguf`, `gguf:hf:owner/repo/file.gguf`. */
+const LOCAL_PROVIDERS = new Set(["llamacpp", "gguf"]);
 
 /** A `providers:` entry in the config. Entries named after a built-in provider adjust it; others add one. */
 export interface ProviderSettings {
@@ -23,6 +29,18 @@ export interface ProviderSettings {
   rate_limit_rps?: number;
   /** Per-model generation options, by model id. */
   models?: Record<string, GenerationOptions>;
+  /** llamacpp: context size in tokens (default 2048). */
+  context_size?: number;
+  /** llamacpp: CPU threads (default: cores − 1, at least 1). */
+  threads?: number;
+  /** llamacpp: GPU backend (default auto). */
+  gpu?: GpuChoice;
+  /** llamacpp: layers to offload to the GPU. */
+  gpu_layers?: number | "auto" | "max";
+  /** llamacpp: parallel sequences (default: the run's concurrency). */
+  sequences?: number;
+  /** llamacpp: where hf: models are cached (default ~/.cache/alignbench/models). */
+  cache_dir?: string;
 }
 
 interface BuiltinProvider {
@@ -32,7 +50,7 @@ interface BuiltinProvider {
   officialUrl: string;
 }
 
-const BUILTIN: Record<ProviderType, BuiltinProvider> = {
+const BUILTIN: Record<keyof typeof FACTORIES, BuiltinProvider> = {
   openai: { baseUrl: (env) => env.OPENAI_BASE_URL || "https://api.openai.com/v1", apiKeyEnv: "OPENAI_API_KEY", officialUrl: "https://api.openai.com" },
   anthropic: { baseUrl: (env) => env.ANTHROPIC_BASE_URL || "https://api.anthropic.com", apiKeyEnv: "ANTHROPIC_API_KEY", officialUrl: "https://api.anthropic.com" },
   google: {
@@ -54,6 +72,9 @@ export interface ResolvedModel {
 
 export interface RegistryOptions {
   providers?: Record<string, ProviderSettings>;
+  /** The run's concurrency: how many parallel sequences a local model gets by default. */
+  concurrency?: number;
+  onDownloadProgress?: (progress: DownloadProgress) => void;
   /** `--base-url`: where bare model names and `openai:` go. */
   baseUrl?: string;
   env?: NodeJS.ProcessEnv;
@@ -63,8 +84,10 @@ export class ModelRegistry {
   private readonly providers: Record<string, ProviderSettings>;
   private readonly env: NodeJS.ProcessEnv;
   private readonly secretValues = new Set<string>();
+  private readonly options: RegistryOptions;
 
   constructor(options: RegistryOptions = {}) {
+    this.options = options;
     this.env = options.env ?? process.env;
     this.providers = { ...options.providers };
     if (options.baseUrl) this.providers.openai = { ...this.providers.openai, base_url: options.baseUrl };
@@ -75,7 +98,7 @@ export class ModelRegistry {
     const colon = address.indexOf(":");
     if (colon > 0) {
       const prefix = address.slice(0, colon);
-      if (prefix in this.providers || prefix in BUILTIN) return { providerName: prefix, modelId: address.slice(colon + 1) };
+      if (prefix in this.providers || prefix in BUILTIN || LOCAL_PROVIDERS.has(prefix)) return { providerName: prefix, modelId: address.slice(colon + 1) };
     }
     return { providerName: "openai", modelId: address };
   }
@@ -84,8 +107,10 @@ export class ModelRegistry {
     const { providerName, modelId } = this.parseAddress(address);
     if (!modelId) throw new UserError(`model "${address}": no model name after "${providerName}:"`);
     const settings = this.providers[providerName] ?? {};
-    const type = settings.type ?? (providerName in BUILTIN ? (providerName as ProviderType) : undefined);
+    const type = settings.type ?? (providerName in BUILTIN ? (providerName as ProviderType) : LOCAL_PROVIDERS.has(providerName) ? "llamacpp" : undefined);
     if (!type) throw new UserError(`provider "${providerName}" needs a type (one of ${PROVIDER_TYPES.join(", ")}) in its providers: entry`);
+    // `gguf:` is another name for `llamacpp:` and shares its settings.
+    if (type === "llamacpp") return this.resolveLocal(providerName, modelId, address, providerName === "gguf" ? { ...this.providers.llamacpp, ...settings } : settings);
     const builtin = BUILTIN[type];
     const baseUrl = settings.base_url ?? builtin.baseUrl(this.env);
     const apiKeyEnv = settings.api_key_env ?? builtin.apiKeyEnv;
@@ -104,6 +129,21 @@ export class ModelRegistry {
     const resolved: ResolvedModel = { model: factory(modelId, address, settings.models?.[modelId] ?? {}), providerName };
     if (settings.max_concurrency !== undefined) resolved.maxConcurrency = settings.max_concurrency;
     if (settings.rate_limit_rps !== undefined) resolved.rateLimitRps = settings.rate_limit_rps;
+    return resolved;
+  }
+
+  private resolveLocal(providerName: string, modelId: string, address: string, settings: ProviderSettings): ResolvedModel {
+    const local: LlamaCppSettings = { name: providerName };
+    if (settings.context_size !== undefined) local.contextSize = settings.context_size;
+    if (settings.threads !== undefined) local.threads = settings.threads;
+    if (settings.gpu !== undefined) local.gpu = settings.gpu;
+    if (settings.gpu_layers !== undefined) local.gpuLayers = settings.gpu_layers;
+    const sequences = settings.sequences ?? this.options.concurrency;
+    if (sequences !== undefined) local.sequences = sequences;
+    if (settings.cache_dir !== undefined) local.cacheDir = settings.cache_dir;
+    if (this.options.onDownloadProgress) local.onDownloadProgress = this.options.onDownloadProgress;
+    const resolved: ResolvedModel = { model: createLlamaCpp(local)(modelId, address, settings.models?.[modelId] ?? {}), providerName };
+    if (settings.max_concurrency !== undefined) resolved.maxConcurrency = settings.max_concurrency;
     return resolved;
   }
 

@@ -71,3 +71,26 @@ export function progressReporter(stream: NodeJS.WriteStream = process.stderr, op
     },
   };
 }
+
+/** Download progress: a live line on a terminal, a line every few seconds elsewhere, and one at the end. */
+export function downloadProgressPrinter(stream: NodeJS.WriteStream = process.stderr): (progress: { file: string; receivedBytes: number; totalBytes: number | undefined; resumedFrom: number }) => void {
+  const tty = Boolean(stream.isTTY) && process.env.CI !== "true";
+  let lastPrinted = 0;
+  let startedAt = 0;
+  const megabytes = (bytes: number) => (bytes / 1e6).toFixed(1);
+  return (progress) => {
+    const now = performance.now();
+    if (startedAt === 0) {
+      startedAt = now;
+      stream.write(`downloading ${progress.file}${progress.resumedFrom ? ` (resuming at ${megabytes(progress.resumedFrom)} MB)` : ""}\n`);
+    }
+    const done = progress.totalBytes !== undefined && progress.receivedBytes >= progress.totalBytes;
+    if (!done && now - lastPrinted < (tty ? 200 : 5000)) return;
+    lastPrinted = now;
+    const rate = (progress.receivedBytes - progress.resumedFrom) / Math.max(0.001, (now - startedAt) / 1000);
+    const total = progress.totalBytes ? ` / ${megabytes(progress.totalBytes)} MB (${((100 * progress.receivedBytes) / progress.totalBytes).toFixed(1)}%)` : " MB";
+    const line = `  ${megabytes(progress.receivedBytes)}${total} · ${megabytes(rate)} MB/s`;
+    if (tty) stream.write(`\r${line}\x1b[K${done ? "\n" : ""}`);
+    else stream.write(line + "\n");
+  };
+}

@@ -14,6 +14,7 @@ import { DEFAULT_RETRY_POLICY } from "./retry.js";
 import { Semaphore } from "./semaphore.js";
 import type { ProviderError } from "../providers/errors.js";
 import type { LanguageModel, ModelCall } from "../providers/types.js";
+import type { DownloadProgress } from "../providers/llamacpp/hub-download.js";
 
 /** A model with its policies applied and the options its calls use. */
 export interface RunnableModel {
@@ -41,6 +42,7 @@ export interface PreparedRun {
 
 export interface PrepareHooks {
   onRetry?(model: LanguageModel, error: ProviderError, attempt: number, delayMs: number): void;
+  onDownloadProgress?(progress: DownloadProgress): void;
 }
 
 /** Builds each model's call policy from the config; models of one provider share its concurrency slots. */
@@ -49,7 +51,8 @@ export class CallPolicies {
   private readonly providerSlots = new Map<string, Semaphore>();
 
   constructor(private readonly config: RunConfig, private readonly hooks: PrepareHooks, env: NodeJS.ProcessEnv) {
-    const registryOptions: RegistryOptions = { providers: config.providers, env };
+    const registryOptions: RegistryOptions = { providers: config.providers, env, concurrency: config.concurrency };
+    if (hooks.onDownloadProgress) registryOptions.onDownloadProgress = hooks.onDownloadProgress;
     if (config.base_url) registryOptions.baseUrl = config.base_url;
     this.registry = new ModelRegistry(registryOptions);
   }

@@ -18,7 +18,8 @@ import { finalizeRun } from "./finalize.js";
 import type { RunReporter } from "../reports/progress.js";
 import { VERSION } from "../version.js";
 import { runPool } from "./pool.js";
-import { prepareRun, type PreparedJudge, type PreparedRun } from "./prepare.js";
+import { prepareRun, type PreparedJudge, type PreparedRun, type PrepareHooks } from "./prepare.js";
+import { disposeLocalModels } from "../providers/llamacpp/llamacpp-model.js";
 import { processItem } from "./process-item.js";
 import { WorkPlan } from "./work-items.js";
 
@@ -28,6 +29,8 @@ export interface RunControls {
   stopSignal?: AbortSignal;
   /** Hard stop (second Ctrl-C): cancel in-flight calls; those keys stay not done. */
   abortSignal?: AbortSignal;
+  /** Progress of model files downloaded for local models. */
+  onDownloadProgress?: PrepareHooks["onDownloadProgress"];
   env?: NodeJS.ProcessEnv;
 }
 
@@ -55,6 +58,7 @@ export async function run(input: RunConfigInput | RunConfig, controls: RunContro
 
   let log: RunLog | undefined;
   const prepared = await prepareRun(config, {
+    onDownloadProgress: controls.onDownloadProgress,
     onRetry: (model, error, attempt, delayMs) =>
       log?.warn("retry", { model: model.address, error_type: error.type, status: error.status ?? null, attempt, delay_ms: Math.round(delayMs), message: error.message }),
   }, controls.env);
@@ -101,6 +105,7 @@ export async function run(input: RunConfigInput | RunConfig, controls: RunContro
     store.close();
     log.close();
     await closeHttp();
+    await disposeLocalModels();
   }
 }
 

@@ -2,7 +2,7 @@ import { Command, Option } from "commander";
 import { resolveRunConfig } from "../../config/load.js";
 import type { RunConfigInput } from "../../config/schema.js";
 import { renderSummary } from "../../reports/terminal-summary.js";
-import { progressReporter } from "../../reports/progress.js";
+import { downloadProgressPrinter, progressReporter } from "../../reports/progress.js";
 import { interruptControls } from "../interrupt.js";
 import { defined, finiteNumber, nonNegativeInteger, positiveInteger, positiveNumber } from "../options.js";
 
@@ -103,7 +103,7 @@ manifest.json, summary.json, run.log. Run again with the same --run-id to resume
       const reporter = flags.progress === false ? { onMessage: (message: string) => process.stderr.write(message + "\n") } : progressReporter();
       const interrupt = interruptControls((message) => reporter.onMessage?.(message));
       try {
-        const outcome = await run(config, { reporter, stopSignal: interrupt.stopSignal, abortSignal: interrupt.abortSignal });
+        const outcome = await run(config, { reporter, stopSignal: interrupt.stopSignal, abortSignal: interrupt.abortSignal, onDownloadProgress: downloadProgressPrinter() });
         process.stdout.write("\n" + renderSummary(outcome.summary) + "\n\n");
         process.stdout.write(`${outcome.counts.ok} done, ${outcome.counts.error} failed · results in ${outcome.folder}\n`);
         if (outcome.counts.error > 0) process.stdout.write(`failed items are tried again when you resume: alignbench run … --run-id ${outcome.runId}\n`);

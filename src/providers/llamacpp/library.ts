@@ -1,0 +1,85 @@
+import { UserError } from "../../errors.js";
+
+// node-llama-cpp is an optional peer dependency: it is large (≈700 MB with its GPU variants) and only
+// local-model users need it. It is imported on first use of a llamacpp: model, and described here by the
+// few members alignbench uses, so alignbench builds and type-checks without it.
+
+export type Token = number;
+
+export interface LlamaSequence {
+  controlledEvaluate(input: Array<Token | [Token, { generateNext?: Record<string, unknown> }]>): Promise<Array<undefined | { next: { logits?: Map<Token, number>; totalLogitWeight?: number } }>>;
+  clearHistory(): Promise<void>;
+  readonly tokenMeter: { readonly usedInputTokens: number; readonly usedOutputTokens: number };
+}
+
+export interface LlamaContext {
+  getSequence(): LlamaSequence;
+  dispose(): Promise<void>;
+}
+
+export interface LlamaModel {
+  tokenize(text: string, specialTokens?: boolean): Token[];
+  detokenize(tokens: readonly Token[]): string;
+  readonly tokens: { readonly bos: Token | null };
+  createContext(options: { sequences: number; contextSize?: number; threads?: number; seed?: number }): Promise<LlamaContext>;
+  dispose(): Promise<void>;
+}
+
+export interface LlamaRuntime {
+  loadModel(options: { modelPath: string; gpuLayers?: number | "auto" | "max" }): Promise<LlamaModel>;
+}
+
+export type ChatHistoryItem = { type: "system"; text: string } | { type: "user"; text: string } | { type: "model"; response: string[] };
+
+export interface LlamaChatInstance {
+  generateResponse(
+    history: ChatHistoryItem[],
+    options: { maxTokens?: number; temperature?: number; topP?: number; seed?: number; customStopTriggers?: string[]; signal?: AbortSignal },
+  ): Promise<{ response: string; metadata: { stopReason: string } }>;
+  dispose(options?: { disposeSequence?: boolean }): void;
+}
+
+interface NodeLlamaCpp {
+  getLlama(options: { gpu: GpuChoice; build: "never" | "auto"; logLevel: string }): Promise<LlamaRuntime>;
+  LlamaChat: new (options: { contextSequence: LlamaSequence }) => LlamaChatInstance;
+}
+
+const PACKAGE = "node-llama-cpp";
+let library: Promise<NodeLlamaCpp> | undefined;
+const runtimes = new Map<string, Promise<LlamaRuntime>>();
+
+export function loadLibrary(): Promise<NodeLlamaCpp> {
+  library ??= (import(PACKAGE) as Promise<NodeLlamaCpp>).catch((error: unknown) => {
+    library = undefined;
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === "ERR_MODULE_NOT_FOUND" || code === "MODULE_NOT_FOUND") {
+      throw new UserError("local GGUF models need node-llama-cpp: install it next to alignbench with `npm install node-llama-cpp`");
+    }
+    throw error;
+  });
+  return library;
+}
+
+export type GpuChoice = "auto" | "cuda" | "vulkan" | "metal" | false;
+
+/**
+ * The llama.cpp runtime for a GPU backend, created once. Prebuilt binaries only: a machine without one gets
+ * a clear error at once instead of a multi-minute compile of llama.cpp (ALIGNBENCH_LLAMA_BUILD=auto allows
+ * building from source).
+ */
+export function llamaRuntime(gpu: GpuChoice): Promise<LlamaRuntime> {
+  const key = String(gpu);
+  let runtime = runtimes.get(key);
+  if (!runtime) {
+    runtime = loadLibrary().then(async ({ getLlama }) => {
+      try {
+        return await getLlama({ gpu, build: process.env.ALIGNBENCH_LLAMA_BUILD === "auto" ? "auto" : "never", logLevel: "error" });
+      } catch (error) {
+        runtimes.delete(key);
+        throw new UserError(`cannot start llama.cpp (gpu: ${key}): ${(error as Error).message}`);
+      }
+    });
+    runtimes.set(key, runtime);
+  }
+  return runtime;
+}

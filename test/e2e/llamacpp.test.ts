@@ -1,0 +1,117 @@
+import { createHash } from "node:crypto";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import { createRequire } from "node:module";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { ModelRegistry } from "../../src/providers/registry.js";
+import { disposeLocalModels } from "../../src/providers/llamacpp/llamacpp-model.js";
+import { run } from "../../src/runner/run.js";
+import { scoreMultipleChoice } from "../../src/scorers/multiple-choice.js";
+import { readPartials, tempDir, writeJsonl } from "../helpers/run-folder.js";
+import { SHARED_DATASETS } from "../helpers/shared.js";
+
+const STORIES = join(SHARED_DATASETS, "models/stories260K.gguf");
+const hasLibrary = (() => {
+  try {
+    createRequire(import.meta.url).resolve("node-llama-cpp");
+    return true;
+  } catch {
+    return false;
+  }
+})();
+
+afterAll(() => disposeLocalModels());
+
+function local(address: string, providers: Record<string, object> = {}, concurrency?: number) {
+  const options: ConstructorParameters<typeof ModelRegistry>[0] = { env: {}, providers: { llamacpp: { threads: 1, gpu: false, ...providers } } };
+  if (concurrency !== undefined) options.concurrency = concurrency;
+  return new ModelRegistry(options).resolve(address).model;
+}
+
+describe.skipIf(!hasLibrary || !existsSync(STORIES))("local GGUF models through llama.cpp (stories260K)", () => {
+  it("runs through the whole alignbench run pipeline, with parallel sequences", async () => {
+    const dir = tempDir();
+    const dataset = join(dir, "stories.jsonl");
+    writeJsonl(dataset, [{ id: "s1", prompt: "Tell me a story" }, { id: "s2", prompt: "Once upon a time" }, { id: "s3", prompt: "The cat" }]);
+    const outcome = await run({ dataset, models: `llamacpp:${STORIES}`, run_id: "local", output_dir: dir, concurrency: 3, generation: { max_tokens: 16, temperature: 0 }, providers: { llamacpp: { threads: 1, gpu: false } } }, { env: {} });
+    expect(outcome.counts).toEqual({ ok: 3, error: 0 });
+    const rows = readPartials(join(dir, "local"));
+    for (const row of rows) {
+      expect(row.raw_candidate!.length).toBeGreaterThan(0);
+      expect(row.usage!.output_tokens).toBeGreaterThan(0);
+      expect(row.finish_reason).toMatch(/length|stop/);
+    }
+  });
+
+  it("gives the same greedy outputs batched as one at a time", async () => {
+    const prompts = ["Once upon a time", "The little dog", "Lily and Ben", "One day, a bird", "The sun was"];
+    const request = (text: string) => ({ messages: [{ role: "user" as const, content: text }], options: { temperature: 0, max_tokens: 24 }, timeoutMs: 60_000 });
+    const single = local(`llamacpp:${STORIES}`, { sequences: 1 });
+    const alone: string[] = [];
+    for (const prompt of prompts) alone.push((await single.generate(request(prompt))).text);
+    const batched = local(`llamacpp:${STORIES}`, { sequences: 5 });
+    const together = await Promise.all(prompts.map(async (prompt) => (await batched.generate(request(prompt))).text));
+    expect(together).toEqual(alone);
+  });
+
+  it("log-likelihood equals the sum of per-token log-probabilities from the token distributions", async () => {
+    const model = local(`llamacpp:${STORIES}`);
+    const context = "Once upon a time, there was a little girl named";
+    const continuation = " Lily. She liked to play";
+    const result = await model.loglikelihood!(context, continuation);
+    const distributions = await model.tokenDistributions!(context + continuation, { topK: 5 });
+    const last = distributions.slice(-result.tokens.length);
+    expect(last.map((d) => d.token)).toEqual(result.tokens.map((t) => t.token));
+    expect(result.logprob).toBeCloseTo(last.reduce((sum, d) => sum + d.logprob, 0), 4);
+    expect(result.logprob).toBeLessThan(0);
+    // A full distribution sums to one.
+    const full = await model.tokenDistributions!("Once upon a", { topK: Infinity });
+    expect(full[0]!.top.reduce((sum, t) => sum + Math.exp(t.logprob), 0)).toBeCloseTo(1, 4);
+  });
+
+  it("picks the known-likelier choice in multiple-choice scoring", async () => {
+    const model = local(`llamacpp:${STORIES}`);
+    const score = await scoreMultipleChoice(model, "Once upon a", [
+      { text: " banana", correct: false },
+      { text: " time", correct: true },
+    ]);
+    expect(score.predicted).toBe(1);
+    expect(score.details[1]!.isGreedy).toBe(true);
+    expect(score.correctMass).toBeGreaterThan(0.9);
+  });
+
+  it("downloads an hf: model from a hub endpoint into the cache, then loads it", async () => {
+    const bytes = readFileSync(STORIES);
+    const server = createServer((req, res) => {
+      if (req.url !== "/tiny/stories/resolve/main/stories260K.gguf") return res.writeHead(404).end();
+      if (req.method === "HEAD") return res.writeHead(200, { "x-linked-etag": createHash("sha256").update(bytes).digest("hex"), "x-linked-size": String(bytes.length) }).end();
+      res.writeHead(200, { "content-length": String(bytes.length) }).end(bytes);
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const previous = process.env.HF_ENDPOINT;
+    process.env.HF_ENDPOINT = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    try {
+      const cache = tempDir();
+      const model = local("gguf:hf:tiny/stories/stories260K.gguf", { cache_dir: cache });
+      const answer = await model.generate({ messages: [{ role: "user", content: "Once upon a time" }], options: { max_tokens: 8 }, timeoutMs: 60_000 });
+      expect(answer.text.length).toBeGreaterThan(0);
+      expect(existsSync(join(cache, "tiny/stories/main/stories260K.gguf"))).toBe(true);
+    } finally {
+      if (previous === undefined) delete process.env.HF_ENDPOINT;
+      else process.env.HF_ENDPOINT = previous;
+      server.close();
+    }
+  });
+
+  it("says clearly when a GGUF file is missing or corrupt", async () => {
+    const dir = tempDir();
+    const request = { messages: [{ role: "user" as const, content: "hi" }], options: {}, timeoutMs: 10_000 };
+    await expect(local(`llamacpp:${join(dir, "nope.gguf")}`).generate(request)).rejects.toThrow(/no such GGUF file/);
+    writeFileSync(join(dir, "text.gguf"), "this is not a model");
+    await expect(local(`llamacpp:${join(dir, "text.gguf")}`).generate(request)).rejects.toThrow(/not a GGUF file/);
+    writeFileSync(join(dir, "truncated.gguf"), readFileSync(STORIES).subarray(0, 4096));
+    await expect(local(`llamacpp:${join(dir, "truncated.gguf")}`).generate(request)).rejects.toThrow(/cannot load this model.*corrupt or truncated/);
+  });
+});
