@@ -5,7 +5,7 @@ import type { AddressInfo } from "node:net";
 import { createRequire } from "node:module";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { ModelRegistry } from "../../src/providers/registry.js";
+import { ModelRegistry, type ProviderSettings } from "../../src/providers/registry.js";
 import { disposeLocalModels } from "../../src/providers/llamacpp/llamacpp-model.js";
 import { run } from "../../src/runner/run.js";
 import { scoreMultipleChoice } from "../../src/scorers/multiple-choice.js";
@@ -24,7 +24,7 @@ const hasLibrary = (() => {
 
 afterAll(() => disposeLocalModels());
 
-function local(address: string, providers: Record<string, object> = {}, concurrency?: number) {
+function local(address: string, providers: ProviderSettings = {}, concurrency?: number) {
   const options: ConstructorParameters<typeof ModelRegistry>[0] = { env: {}, providers: { llamacpp: { threads: 1, gpu: false, ...providers } } };
   if (concurrency !== undefined) options.concurrency = concurrency;
   return new ModelRegistry(options).resolve(address).model;
