@@ -4,7 +4,8 @@ import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { createRequire } from "node:module";
 import { join } from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { writeRandomLlama } from "../../src/providers/llamacpp/gguf-writer.js";
 import { ModelRegistry, type ProviderSettings } from "../../src/providers/registry.js";
 import { disposeLocalModels } from "../../src/providers/llamacpp/llamacpp-model.js";
 import { run } from "../../src/runner/run.js";
@@ -24,18 +25,27 @@ const hasLibrary = (() => {
 
 afterAll(() => disposeLocalModels());
 
+// A tiny random-weight llama the suite writes itself, so these tests need nothing from outside the project.
+let TINY = "";
+beforeAll(() => {
+  TINY = join(tempDir(), "tiny-random.gguf");
+  writeRandomLlama(TINY, { dim: 64, layers: 2, heads: 4, ffn: 128, vocabPieces: 300, seed: 7 });
+});
+
 function local(address: string, providers: ProviderSettings = {}, concurrency?: number) {
   const options: ConstructorParameters<typeof ModelRegistry>[0] = { env: {}, providers: { llamacpp: { threads: 1, gpu: false, ...providers } } };
   if (concurrency !== undefined) options.concurrency = concurrency;
   return new ModelRegistry(options).resolve(address).model;
 }
 
-describe.skipIf(!hasLibrary || !existsSync(STORIES))("local GGUF models through llama.cpp (stories260K)", () => {
+const hasStories = existsSync(STORIES);
+
+describe.skipIf(!hasLibrary)("local GGUF models through llama.cpp", () => {
   it("runs through the whole alignbench run pipeline, with parallel sequences", async () => {
     const dir = tempDir();
     const dataset = join(dir, "stories.jsonl");
     writeJsonl(dataset, [{ id: "s1", prompt: "Tell me a story" }, { id: "s2", prompt: "Once upon a time" }, { id: "s3", prompt: "The cat" }]);
-    const outcome = await run({ dataset, models: `llamacpp:${STORIES}`, run_id: "local", output_dir: dir, concurrency: 3, generation: { max_tokens: 16, temperature: 0 }, providers: { llamacpp: { threads: 1, gpu: false } } }, { env: {} });
+    const outcome = await run({ dataset, models: `llamacpp:${TINY}`, run_id: "local", output_dir: dir, concurrency: 3, generation: { max_tokens: 16, temperature: 0 }, providers: { llamacpp: { threads: 1, gpu: false } } }, { env: {} });
     expect(outcome.counts).toEqual({ ok: 3, error: 0 });
     const rows = readPartials(join(dir, "local"));
     for (const row of rows) {
@@ -45,19 +55,23 @@ describe.skipIf(!hasLibrary || !existsSync(STORIES))("local GGUF models through 
     }
   });
 
-  it("gives the same greedy outputs batched as one at a time", async () => {
+  it.each([
+    ["the random model", () => TINY],
+    ["stories260K", () => STORIES],
+  ])("gives the same greedy outputs batched as one at a time (%s)", async (_name, file) => {
+    if (!existsSync(file())) return; // stories260K lives in ../shared
     const prompts = ["Once upon a time", "The little dog", "Lily and Ben", "One day, a bird", "The sun was"];
     const request = (text: string) => ({ messages: [{ role: "user" as const, content: text }], options: { temperature: 0, max_tokens: 24 }, timeoutMs: 60_000 });
-    const single = local(`llamacpp:${STORIES}`, { sequences: 1 });
+    const single = local(`llamacpp:${file()}`, { sequences: 1 });
     const alone: string[] = [];
     for (const prompt of prompts) alone.push((await single.generate(request(prompt))).text);
-    const batched = local(`llamacpp:${STORIES}`, { sequences: 5 });
+    const batched = local(`llamacpp:${file()}`, { sequences: 5 });
     const together = await Promise.all(prompts.map(async (prompt) => (await batched.generate(request(prompt))).text));
     expect(together).toEqual(alone);
   });
 
   it("log-likelihood equals the sum of per-token log-probabilities from the token distributions", async () => {
-    const model = local(`llamacpp:${STORIES}`);
+    const model = local(`llamacpp:${TINY}`);
     const context = "Once upon a time, there was a little girl named";
     const continuation = " Lily. She liked to play";
     const result = await model.loglikelihood!(context, continuation);
@@ -71,7 +85,7 @@ describe.skipIf(!hasLibrary || !existsSync(STORIES))("local GGUF models through 
     expect(full[0]!.top.reduce((sum, t) => sum + Math.exp(t.logprob), 0)).toBeCloseTo(1, 4);
   });
 
-  it("picks the known-likelier choice in multiple-choice scoring", async () => {
+  it.skipIf(!hasStories)("picks the known-likelier choice in multiple-choice scoring (stories260K)", async () => {
     const model = local(`llamacpp:${STORIES}`);
     const score = await scoreMultipleChoice(model, "Once upon a", [
       { text: " banana", correct: false },
@@ -83,9 +97,9 @@ describe.skipIf(!hasLibrary || !existsSync(STORIES))("local GGUF models through 
   });
 
   it("downloads an hf: model from a hub endpoint into the cache, then loads it", async () => {
-    const bytes = readFileSync(STORIES);
+    const bytes = readFileSync(TINY);
     const server = createServer((req, res) => {
-      if (req.url !== "/tiny/stories/resolve/main/stories260K.gguf") return res.writeHead(404).end();
+      if (req.url !== "/tiny/random/resolve/main/tiny-random.gguf") return res.writeHead(404).end();
       if (req.method === "HEAD") return res.writeHead(200, { "x-linked-etag": createHash("sha256").update(bytes).digest("hex"), "x-linked-size": String(bytes.length) }).end();
       res.writeHead(200, { "content-length": String(bytes.length) }).end(bytes);
     });
@@ -94,10 +108,10 @@ describe.skipIf(!hasLibrary || !existsSync(STORIES))("local GGUF models through 
     process.env.HF_ENDPOINT = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     try {
       const cache = tempDir();
-      const model = local("gguf:hf:tiny/stories/stories260K.gguf", { cache_dir: cache });
+      const model = local("gguf:hf:tiny/random/tiny-random.gguf", { cache_dir: cache });
       const answer = await model.generate({ messages: [{ role: "user", content: "Once upon a time" }], options: { max_tokens: 8 }, timeoutMs: 60_000 });
       expect(answer.text.length).toBeGreaterThan(0);
-      expect(existsSync(join(cache, "tiny/stories/main/stories260K.gguf"))).toBe(true);
+      expect(existsSync(join(cache, "tiny/random/main/tiny-random.gguf"))).toBe(true);
     } finally {
       if (previous === undefined) delete process.env.HF_ENDPOINT;
       else process.env.HF_ENDPOINT = previous;
@@ -111,7 +125,7 @@ describe.skipIf(!hasLibrary || !existsSync(STORIES))("local GGUF models through 
     await expect(local(`llamacpp:${join(dir, "nope.gguf")}`).generate(request)).rejects.toThrow(/no such GGUF file/);
     writeFileSync(join(dir, "text.gguf"), "this is not a model");
     await expect(local(`llamacpp:${join(dir, "text.gguf")}`).generate(request)).rejects.toThrow(/not a GGUF file/);
-    writeFileSync(join(dir, "truncated.gguf"), readFileSync(STORIES).subarray(0, 4096));
+    writeFileSync(join(dir, "truncated.gguf"), readFileSync(TINY).subarray(0, 4096));
     await expect(local(`llamacpp:${join(dir, "truncated.gguf")}`).generate(request)).rejects.toThrow(/cannot load this model.*corrupt or truncated/);
   });
 });

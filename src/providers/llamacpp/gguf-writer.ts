@@ -1,0 +1,246 @@
+import { closeSync, openSync, writeSync } from "node:fs";
+
+// A minimal GGUF v3 writer (https://github.com/ggml-org/ggml/blob/master/docs/gguf.md): metadata plus F32
+// tensors. alignbench uses it to build random-weight llama models, so tests and benchmarks run a real
+// llama.cpp model without downloading one.
+
+type MetadataValue =
+  | { type: "u32"; value: number }
+  | { type: "i32"; value: number }
+  | { type: "f32"; value: number }
+  | { type: "bool"; value: boolean }
+  | { type: "string"; value: string }
+  | { type: "strings"; value: string[] }
+  | { type: "f32s"; value: Float32Array | number[] }
+  | { type: "i32s"; value: Int32Array | number[] };
+
+export interface GgufTensor {
+  name: string;
+  /** ggml order: the fastest-varying dimension first. */
+  dims: number[];
+  /** Fills `out` (length = product of dims) with the tensor's values. */
+  fill(out: Float32Array): void;
+}
+
+const ALIGNMENT = 32;
+const TYPE = { u32: 4, i32: 5, f32: 6, bool: 7, string: 8, array: 9 } as const;
+
+class Bytes {
+  private chunks: Buffer[] = [];
+  length = 0;
+  push(buffer: Buffer): void {
+    this.chunks.push(buffer);
+    this.length += buffer.length;
+  }
+  u32(value: number): void {
+    const b = Buffer.alloc(4);
+    b.writeUInt32LE(value);
+    this.push(b);
+  }
+  u64(value: number): void {
+    const b = Buffer.alloc(8);
+    b.writeBigUInt64LE(BigInt(value));
+    this.push(b);
+  }
+  string(text: string): void {
+    const bytes = Buffer.from(text, "utf8");
+    this.u64(bytes.length);
+    this.push(bytes);
+  }
+  concat(): Buffer {
+    return Buffer.concat(this.chunks);
+  }
+}
+
+function writeValue(out: Bytes, entry: MetadataValue): void {
+  switch (entry.type) {
+    case "u32":
+      out.u32(TYPE.u32);
+      out.u32(entry.value);
+      return;
+    case "i32": {
+      out.u32(TYPE.i32);
+      const b = Buffer.alloc(4);
+      b.writeInt32LE(entry.value);
+      out.push(b);
+      return;
+    }
+    case "f32": {
+      out.u32(TYPE.f32);
+      const b = Buffer.alloc(4);
+      b.writeFloatLE(entry.value);
+      out.push(b);
+      return;
+    }
+    case "bool":
+      out.u32(TYPE.bool);
+      out.push(Buffer.from([entry.value ? 1 : 0]));
+      return;
+    case "string":
+      out.u32(TYPE.string);
+      out.string(entry.value);
+      return;
+    case "strings":
+      out.u32(TYPE.array);
+      out.u32(TYPE.string);
+      out.u64(entry.value.length);
+      for (const text of entry.value) out.string(text);
+      return;
+    case "f32s":
+      out.u32(TYPE.array);
+      out.u32(TYPE.f32);
+      out.u64(entry.value.length);
+      out.push(Buffer.from(Float32Array.from(entry.value).buffer));
+      return;
+    case "i32s":
+      out.u32(TYPE.array);
+      out.u32(TYPE.i32);
+      out.u64(entry.value.length);
+      out.push(Buffer.from(Int32Array.from(entry.value).buffer));
+      return;
+  }
+}
+
+/** Writes a GGUF file; tensors are generated one at a time, so large models need little memory. */
+export function writeGguf(file: string, metadata: Record<string, MetadataValue>, tensors: GgufTensor[]): void {
+  const header = new Bytes();
+  header.push(Buffer.from("GGUF", "latin1"));
+  header.u32(3);
+  header.u64(tensors.length);
+  header.u64(Object.keys(metadata).length);
+  for (const [key, value] of Object.entries(metadata)) {
+    header.string(key);
+    writeValue(header, value);
+  }
+  let offset = 0;
+  const offsets: number[] = [];
+  for (const tensor of tensors) {
+    header.string(tensor.name);
+    header.u32(tensor.dims.length);
+    for (const dim of tensor.dims) header.u64(dim);
+    header.u32(0); // GGML_TYPE_F32
+    header.u64(offset);
+    offsets.push(offset);
+    const bytes = tensor.dims.reduce((a, b) => a * b, 1) * 4;
+    offset += Math.ceil(bytes / ALIGNMENT) * ALIGNMENT;
+  }
+  const headerBytes = header.concat();
+  const fd = openSync(file, "w");
+  try {
+    writeSync(fd, headerBytes);
+    const pad = (Math.ceil(headerBytes.length / ALIGNMENT) * ALIGNMENT) - headerBytes.length;
+    writeSync(fd, Buffer.alloc(pad));
+    for (const tensor of tensors) {
+      const values = new Float32Array(tensor.dims.reduce((a, b) => a * b, 1));
+      tensor.fill(values);
+      const bytes = Buffer.from(values.buffer);
+      writeSync(fd, bytes);
+      writeSync(fd, Buffer.alloc(Math.ceil(bytes.length / ALIGNMENT) * ALIGNMENT - bytes.length));
+    }
+  } finally {
+    closeSync(fd);
+  }
+}
+
+export interface RandomLlamaShape {
+  dim: number;
+  layers: number;
+  heads: number;
+  kvHeads?: number;
+  ffn: number;
+  /** Extra word-piece tokens on top of the 259 control and byte tokens. */
+  vocabPieces: number;
+  contextLength?: number;
+  seed?: number;
+}
+
+/** A deterministic PRNG (mulberry32), so a given shape and seed always give the same model. */
+function random(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** A SentencePiece-style vocabulary: <unk>, <s>, </s>, the 256 byte tokens, then letter pieces. */
+function vocabulary(pieces: number): { tokens: string[]; scores: number[]; types: number[] } {
+  const tokens = ["<unk>", "<s>", "</s>"];
+  const types = [2, 3, 3];
+  for (let byte = 0; byte < 256; byte++) {
+    tokens.push(`<0x${byte.toString(16).toUpperCase().padStart(2, "0")}>`);
+    types.push(6);
+  }
+  const letters = "etaoinshrdlcumwfgypbvkjxqz".split("");
+  const candidates: string[] = [];
+  for (const a of letters) candidates.push(`▁${a}`, a);
+  for (const a of letters) for (const b of letters) candidates.push(`▁${a}${b}`, `${a}${b}`);
+  for (const a of letters) for (const b of letters) for (const c of letters) candidates.push(`▁${a}${b}${c}`, `${a}${b}${c}`);
+  const chosen = candidates.slice(0, pieces);
+  for (const piece of chosen) {
+    tokens.push(piece);
+    types.push(1);
+  }
+  // Longer pieces score higher, so the tokenizer prefers them, as in a trained vocabulary.
+  const scores = tokens.map((token, index) => (types[index] === 1 ? -index / 1000 + token.length : 0));
+  return { tokens, scores, types };
+}
+
+/** Writes a random-weight llama model; returns its parameter count. */
+export function writeRandomLlama(file: string, shape: RandomLlamaShape): number {
+  const next = random(shape.seed ?? 1);
+  const kvHeads = shape.kvHeads ?? shape.heads;
+  const headDim = shape.dim / shape.heads;
+  const kvDim = headDim * kvHeads;
+  const vocab = vocabulary(shape.vocabPieces);
+  const n = vocab.tokens.length;
+  const gaussian = (scale: number) => (out: Float32Array) => {
+    for (let i = 0; i < out.length; i++) out[i] = (next() + next() + next() - 1.5) * scale;
+  };
+  const ones = (out: Float32Array) => out.fill(1);
+  const tensors: GgufTensor[] = [{ name: "token_embd.weight", dims: [shape.dim, n], fill: gaussian(0.5) }];
+  for (let layer = 0; layer < shape.layers; layer++) {
+    const blk = `blk.${layer}`;
+    tensors.push(
+      { name: `${blk}.attn_norm.weight`, dims: [shape.dim], fill: ones },
+      { name: `${blk}.attn_q.weight`, dims: [shape.dim, shape.dim], fill: gaussian(0.1) },
+      { name: `${blk}.attn_k.weight`, dims: [shape.dim, kvDim], fill: gaussian(0.1) },
+      { name: `${blk}.attn_v.weight`, dims: [shape.dim, kvDim], fill: gaussian(0.1) },
+      { name: `${blk}.attn_output.weight`, dims: [shape.dim, shape.dim], fill: gaussian(0.1) },
+      { name: `${blk}.ffn_norm.weight`, dims: [shape.dim], fill: ones },
+      { name: `${blk}.ffn_gate.weight`, dims: [shape.dim, shape.ffn], fill: gaussian(0.1) },
+      { name: `${blk}.ffn_up.weight`, dims: [shape.dim, shape.ffn], fill: gaussian(0.1) },
+      { name: `${blk}.ffn_down.weight`, dims: [shape.ffn, shape.dim], fill: gaussian(0.1) },
+    );
+  }
+  tensors.push({ name: "output_norm.weight", dims: [shape.dim], fill: ones }, { name: "output.weight", dims: [shape.dim, n], fill: gaussian(0.5) });
+  writeGguf(
+    file,
+    {
+      "general.architecture": { type: "string", value: "llama" },
+      "general.name": { type: "string", value: "alignbench-random-llama" },
+      "general.alignment": { type: "u32", value: ALIGNMENT },
+      "llama.context_length": { type: "u32", value: shape.contextLength ?? 2048 },
+      "llama.embedding_length": { type: "u32", value: shape.dim },
+      "llama.block_count": { type: "u32", value: shape.layers },
+      "llama.feed_forward_length": { type: "u32", value: shape.ffn },
+      "llama.rope.dimension_count": { type: "u32", value: headDim },
+      "llama.attention.head_count": { type: "u32", value: shape.heads },
+      "llama.attention.head_count_kv": { type: "u32", value: kvHeads },
+      "llama.attention.layer_norm_rms_epsilon": { type: "f32", value: 1e-5 },
+      "tokenizer.ggml.model": { type: "string", value: "llama" },
+      "tokenizer.ggml.tokens": { type: "strings", value: vocab.tokens },
+      "tokenizer.ggml.scores": { type: "f32s", value: vocab.scores },
+      "tokenizer.ggml.token_type": { type: "i32s", value: vocab.types },
+      "tokenizer.ggml.unknown_token_id": { type: "u32", value: 0 },
+      "tokenizer.ggml.bos_token_id": { type: "u32", value: 1 },
+      "tokenizer.ggml.eos_token_id": { type: "u32", value: 2 },
+      "tokenizer.ggml.add_bos_token": { type: "bool", value: true },
+    },
+    tensors,
+  );
+  return tensors.reduce((sum, tensor) => sum + tensor.dims.reduce((a, b) => a * b, 1), 0);
+}
