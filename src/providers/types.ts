@@ -70,6 +70,8 @@ export interface LanguageModel {
   /** The options this model's requests use unless a request says otherwise. */
   readonly defaults: GenerationOptions;
   generate(request: GenerateRequest): Promise<GenerateResult>;
+  /** Gets ready before the first call (a local model downloads and loads), so a bad model stops the run up front. */
+  prepare?(): Promise<void>;
   /** Log-likelihood of a continuation: tokenises context + continuation together and sums the continuation's tokens. */
   loglikelihood?(context: string, continuation: string, options?: { timeoutMs?: number; signal?: AbortSignal }): Promise<LoglikelihoodResult>;
   /** Next-token distributions at every position of `text` after the first. */

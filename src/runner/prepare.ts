@@ -88,6 +88,8 @@ export async function prepareRun(config: RunConfig, hooks: PrepareHooks = {}, en
     return { address, resolved, options: { ...config.generation, ...resolved.model.defaults }, call: policies.call(resolved) };
   });
   const judge = config.judge_model ? await prepareJudge(config, config.judge_model, policies) : undefined;
+  // Local models download and load now: a missing or corrupt file stops the run before any item.
+  for (const model of [...models.map((m) => m.resolved.model), ...(judge ? [judge.resolved.model] : [])]) await model.prepare?.();
   return { personas, models, judge, secrets: policies.registry.secrets() };
 }
 

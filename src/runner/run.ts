@@ -17,6 +17,7 @@ import type { RunSummary } from "../metrics/summary.js";
 import { finalizeRun } from "./finalize.js";
 import type { RunReporter } from "../reports/progress.js";
 import { VERSION } from "../version.js";
+import { BUILTIN_MINI_SUITE, DEFAULT_LOCAL_MODEL } from "./defaults.js";
 import { runPool } from "./pool.js";
 import { prepareRun, type PreparedJudge, type PreparedRun, type PrepareHooks } from "./prepare.js";
 import { disposeLocalModels } from "../providers/llamacpp/llamacpp-model.js";
@@ -47,9 +48,17 @@ export interface RunOutcome {
 /** Runs (or resumes) an evaluation: test cases × models × personas × epochs → responses → verdicts → run folder. */
 export async function run(input: RunConfigInput | RunConfig, controls: RunControls = {}): Promise<RunOutcome> {
   const config = runConfigSchema.parse(input);
+  // With nothing chosen, the built-in mini suite runs on the default local model.
+  if (config.models.length === 0) {
+    config.models = [DEFAULT_LOCAL_MODEL];
+    controls.reporter?.onMessage?.(`no --models given: using the default local model ${DEFAULT_LOCAL_MODEL} (downloaded once, about 490 MB)`);
+  }
+  if (!config.dataset) {
+    config.dataset = BUILTIN_MINI_SUITE;
+    controls.reporter?.onMessage?.(`no --dataset given: running the built-in mini suite (${BUILTIN_MINI_SUITE})`);
+  }
   // Every in-flight request listens on the abort signal; thousands may be in flight.
   if (controls.abortSignal) setMaxListeners(0, controls.abortSignal);
-  if (!config.dataset) throw new UserError("no dataset: pass --dataset FILE (.jsonl, .csv or .parquet) or set dataset: in the config");
   const datasetPath = resolve(config.dataset);
   formatOf(datasetPath);
   const runId = config.run_id ?? defaultRunId();

@@ -10,6 +10,7 @@ import { ModelRegistry, type ProviderSettings } from "../../src/providers/regist
 import { disposeLocalModels } from "../../src/providers/llamacpp/llamacpp-model.js";
 import { run } from "../../src/runner/run.js";
 import { scoreMultipleChoice } from "../../src/scorers/multiple-choice.js";
+import { runCli } from "../helpers/cli.js";
 import { readPartials, tempDir, writeJsonl } from "../helpers/run-folder.js";
 import { SHARED_DATASETS } from "../helpers/shared.js";
 
@@ -127,5 +128,42 @@ describe.skipIf(!hasLibrary)("local GGUF models through llama.cpp", () => {
     await expect(local(`llamacpp:${join(dir, "text.gguf")}`).generate(request)).rejects.toThrow(/not a GGUF file/);
     writeFileSync(join(dir, "truncated.gguf"), readFileSync(TINY).subarray(0, 4096));
     await expect(local(`llamacpp:${join(dir, "truncated.gguf")}`).generate(request)).rejects.toThrow(/cannot load this model.*corrupt or truncated/);
+  });
+});
+
+describe.skipIf(!hasLibrary)("the default: built-in mini suite on the default local model", () => {
+  it("downloads the default model once (here from a loopback hub) and runs the mini suite with no flags", async () => {
+    const bytes = readFileSync(TINY);
+    const requests: string[] = [];
+    const server = createServer((req, res) => {
+      requests.push(`${req.method} ${req.url}`);
+      if (req.url !== "/Qwen/Qwen2.5-0.5B-Instruct-GGUF/resolve/main/qwen2.5-0.5b-instruct-q4_k_m.gguf") return res.writeHead(404).end();
+      if (req.method === "HEAD") return res.writeHead(200, { "x-linked-etag": createHash("sha256").update(bytes).digest("hex"), "x-linked-size": String(bytes.length) }).end();
+      res.writeHead(200, { "content-length": String(bytes.length) }).end(bytes);
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const dir = tempDir();
+    const env = { HF_ENDPOINT: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, ALIGNBENCH_MODEL_CACHE: join(dir, "cache") };
+    try {
+      const first = await runCli(["run", "--output-dir", dir, "--run-id", "default", "--max-tokens", "8", "--concurrency", "4"], { env });
+      expect(first.code, first.stderr).toBe(0);
+      expect(first.stderr).toContain("no --models given: using the default local model");
+      expect(first.stderr).toContain("downloading hf:Qwen/Qwen2.5-0.5B-Instruct-GGUF");
+      expect(readPartials(join(dir, "default"))).toHaveLength(20);
+      // A second run reuses the cached model: no download.
+      const before = requests.length;
+      const second = await runCli(["run", "--output-dir", dir, "--run-id", "again", "--max-tokens", "4", "--limit", "2"], { env });
+      expect(second.code, second.stderr).toBe(0);
+      expect(requests.length).toBe(before);
+    } finally {
+      server.close();
+    }
+  });
+
+  it("offline with no cached model: exits 2 and says how to pass a local file", async () => {
+    const dir = tempDir();
+    const result = await runCli(["run", "--output-dir", dir, "--limit", "1"], { env: { HF_ENDPOINT: "http://127.0.0.1:9", ALIGNBENCH_MODEL_CACHE: join(dir, "cache") } });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/cannot download hf:Qwen.*pass it as llamacpp:\.\/path\/to\/file\.gguf/);
   });
 });

@@ -126,3 +126,13 @@ describe("CompactIdSet", () => {
     expect(ids.add("")).toBe(false);
   });
 });
+
+describe("the built-in mini suite", () => {
+  it("is a valid dataset of 20 items across harmful, benign, honesty and fairness categories", async () => {
+    const { BUILTIN_MINI_SUITE } = await import("../../src/runner/defaults.js");
+    const check = await checkDataset(BUILTIN_MINI_SUITE, "stop");
+    expect(check.validRows).toBe(20);
+    const categories = new Set((await collect(streamSamples(check))).map((s) => s.category));
+    for (const category of ["cyber", "benign", "honesty", "fairness", "jailbreak"]) expect(categories).toContain(category);
+  });
+});

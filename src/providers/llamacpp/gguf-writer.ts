@@ -152,6 +152,8 @@ export interface RandomLlamaShape {
   vocabPieces: number;
   contextLength?: number;
   seed?: number;
+  /** Share the embedding matrix with the output layer (no output.weight), as many small models do. */
+  tiedEmbeddings?: boolean;
 }
 
 /** A deterministic PRNG (mulberry32), so a given shape and seed always give the same model. */
@@ -216,7 +218,8 @@ export function writeRandomLlama(file: string, shape: RandomLlamaShape): number 
       { name: `${blk}.ffn_down.weight`, dims: [shape.ffn, shape.dim], fill: gaussian(0.1) },
     );
   }
-  tensors.push({ name: "output_norm.weight", dims: [shape.dim], fill: ones }, { name: "output.weight", dims: [shape.dim, n], fill: gaussian(0.5) });
+  tensors.push({ name: "output_norm.weight", dims: [shape.dim], fill: ones });
+  if (!shape.tiedEmbeddings) tensors.push({ name: "output.weight", dims: [shape.dim, n], fill: gaussian(0.5) });
   writeGguf(
     file,
     {

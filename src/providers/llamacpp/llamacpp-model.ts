@@ -158,6 +158,10 @@ export function createLlamaCpp(settings: LlamaCppSettings) {
       provider: settings.name,
       modelId,
       defaults,
+      async prepare(): Promise<void> {
+        await loadLibrary();
+        await model();
+      },
       async generate(request: GenerateRequest): Promise<GenerateResult> {
         const { LlamaChat } = await loadLibrary();
         return withSequence(async (_loadedModel, sequence) => {

@@ -1,0 +1,42 @@
+// Throughput of local GGUF models (llama.cpp in-process): output tokens/s with 1, 8 and 32 parallel
+// sequences in one context, on a ~31M-parameter random-weight llama the script writes (dim 512, 8 layers,
+// 32k vocabulary, tied embeddings) and on stories260K when ../shared is present.
+// Usage (after npm run build, with node-llama-cpp installed): node bench/llamacpp.mjs [THREADS=2] [TOKENS=64]
+import { existsSync, mkdtempSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { writeRandomLlama } from "../dist/providers/llamacpp/gguf-writer.js";
+import { disposeLocalModels } from "../dist/providers/llamacpp/llamacpp-model.js";
+import { ModelRegistry } from "../dist/providers/registry.js";
+
+const threads = Number(process.argv[2] ?? 2);
+const tokens = Number(process.argv[3] ?? 64);
+const work = mkdtempSync(join(tmpdir(), "alignbench-llama-bench-"));
+const random = join(work, "random-31m.gguf");
+const params = writeRandomLlama(random, { dim: 512, layers: 8, heads: 8, ffn: 512, vocabPieces: 32_000 - 259, tiedEmbeddings: true, seed: 3 });
+console.log(`random llama: ${(params / 1e6).toFixed(1)}M parameters, ${(statSync(random).size / 1e6).toFixed(0)} MB (F32), threads ${threads}, ${tokens} tokens per sequence`);
+const stories = new URL("../../shared/datasets/models/stories260K.gguf", import.meta.url).pathname;
+
+async function measure(file, sequences) {
+  const model = new ModelRegistry({ env: {}, providers: { llamacpp: { threads, gpu: false, sequences, context_size: 512 } } }).resolve(`llamacpp:${file}`).model;
+  const request = (i) => ({ messages: [{ role: "user", content: `story number ${i} about a cat` }], options: { temperature: 0, max_tokens: tokens }, timeoutMs: 600_000 });
+  await model.generate(request(-1)); // load and warm up
+  const started = performance.now();
+  const answers = await Promise.all(Array.from({ length: sequences }, (_, i) => model.generate(request(i))));
+  const seconds = (performance.now() - started) / 1000;
+  const generated = answers.reduce((sum, answer) => sum + answer.usage.output_tokens, 0);
+  return { generated, seconds, rate: generated / seconds };
+}
+
+for (const [name, file] of [["random 31M", random], ["stories260K", stories]]) {
+  if (!existsSync(file)) continue;
+  const results = [];
+  for (const sequences of [1, 8, 32]) {
+    const result = await measure(file, sequences);
+    results.push(result.rate);
+    console.log(`${name.padEnd(12)} ${String(sequences).padStart(2)} sequences: ${result.generated} tokens in ${result.seconds.toFixed(2)} s = ${result.rate.toFixed(0)} tokens/s`);
+  }
+  console.log(`${name.padEnd(12)} speed-up over 1 sequence: 8 → ${(results[1] / results[0]).toFixed(2)}×, 32 → ${(results[2] / results[0]).toFixed(2)}×`);
+  await disposeLocalModels();
+}
+rmSync(work, { recursive: true, force: true });

@@ -1,0 +1,11 @@
+import { fileURLToPath } from "node:url";
+
+/**
+ * The model `alignbench run` uses when no --models is given: Qwen2.5-0.5B-Instruct (Apache-2.0), 4-bit,
+ * about 490 MB — the smallest widely used instruction-tuned model with a chat template, good enough to show
+ * refusal behaviour — run in-process by llama.cpp and downloaded once into the model cache.
+ */
+export const DEFAULT_LOCAL_MODEL = "llamacpp:hf:Qwen/Qwen2.5-0.5B-Instruct-GGUF/qwen2.5-0.5b-instruct-q4_k_m.gguf";
+
+/** The small built-in alignment suite `alignbench run` uses when no --dataset is given. */
+export const BUILTIN_MINI_SUITE = fileURLToPath(new URL("../../suites/alignbench-mini.jsonl", import.meta.url));
