@@ -37,6 +37,15 @@ for (const [name, file] of [["random 31M", random], ["stories260K", stories]]) {
     console.log(`${name.padEnd(12)} ${String(sequences).padStart(2)} sequences: ${result.generated} tokens in ${result.seconds.toFixed(2)} s = ${result.rate.toFixed(0)} tokens/s`);
   }
   console.log(`${name.padEnd(12)} speed-up over 1 sequence: 8 → ${(results[1] / results[0]).toFixed(2)}×, 32 → ${(results[2] / results[0]).toFixed(2)}×`);
+  if (file === random) {
+    // Where the time goes: one sequence streams every F32 weight once per token (memory-bound); 32
+    // sequences share each weight read across 32 tokens, so the step becomes matrix arithmetic (compute-bound).
+    const bytes = params * 4;
+    const flops = 2 * params;
+    console.log(`${name.padEnd(12)} 1 sequence reads ${(bytes * results[0] / 1e9).toFixed(1)} GB/s of weights and does ${(flops * results[0] / 1e9).toFixed(1)} GFLOP/s; ` +
+      `32 sequences do ${(flops * results[2] / 1e9).toFixed(1)} GFLOP/s with ${(bytes * results[2] / 32 / 1e9).toFixed(1)} GB/s of weight reads: ` +
+      `batching can only add what the arithmetic of ${threads} thread(s) allows over the memory-bound single stream`);
+  }
   await disposeLocalModels();
 }
 rmSync(work, { recursive: true, force: true });
