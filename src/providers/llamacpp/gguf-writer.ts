@@ -37,6 +37,16 @@ class Bytes {
     b.writeUInt32LE(value);
     this.push(b);
   }
+  i32(value: number): void {
+    const b = Buffer.alloc(4);
+    b.writeInt32LE(value);
+    this.push(b);
+  }
+  f32(value: number): void {
+    const b = Buffer.alloc(4);
+    b.writeFloatLE(value);
+    this.push(b);
+  }
   u64(value: number): void {
     const b = Buffer.alloc(8);
     b.writeBigUInt64LE(BigInt(value));
@@ -58,20 +68,14 @@ function writeValue(out: Bytes, entry: MetadataValue): void {
       out.u32(TYPE.u32);
       out.u32(entry.value);
       return;
-    case "i32": {
+    case "i32":
       out.u32(TYPE.i32);
-      const b = Buffer.alloc(4);
-      b.writeInt32LE(entry.value);
-      out.push(b);
+      out.i32(entry.value);
       return;
-    }
-    case "f32": {
+    case "f32":
       out.u32(TYPE.f32);
-      const b = Buffer.alloc(4);
-      b.writeFloatLE(entry.value);
-      out.push(b);
+      out.f32(entry.value);
       return;
-    }
     case "bool":
       out.u32(TYPE.bool);
       out.push(Buffer.from([entry.value ? 1 : 0]));
