@@ -5,6 +5,7 @@ import { UserError } from "../errors.js";
 import { runConfigSchema } from "../config/schema.js";
 import type { Sample } from "../datasets/sample.js";
 import { closeHttp } from "../providers/http.js";
+import { disposeLocalModels } from "../providers/llamacpp/llamacpp-model.js";
 import { latestRows } from "../results/partials-reader.js";
 import { readManifest, writeJsonAtomically } from "../results/manifest.js";
 import { PartialsWriter } from "../results/partials-writer.js";
@@ -93,6 +94,7 @@ export async function rejudge(reference: string, options: RejudgeOptions = {}): 
     store.close();
     log.close();
     await closeHttp();
+    await disposeLocalModels();
   }
 }
 
