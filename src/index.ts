@@ -21,6 +21,9 @@ export { DEFAULT_JUDGE_PROMPT, DEFAULT_VERDICT_SCHEMA } from "./scorers/judge/de
 export { LlmJudge, JudgeInvalidError, type JudgeVerdict } from "./scorers/judge/llm-judge.js";
 export { extractJsonObject } from "./scorers/judge/extract-json.js";
 export { proportion, mean, meanOf, type Estimate } from "./metrics/intervals.js";
+export { clusteredMean, bootstrapInterval } from "./metrics/clustered.js";
+export { pairedDifference, mcnemar, type McNemarResult } from "./metrics/paired.js";
+export { compareRuns, type RunComparison, type ComparedRow } from "./metrics/compare-runs.js";
 export { SummaryBuilder, type RunSummary, type GroupSummary } from "./metrics/summary.js";
 export type { ResultRow } from "./results/record.js";
 export type { Manifest } from "./results/manifest.js";

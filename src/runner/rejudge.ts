@@ -1,12 +1,12 @@
 import { setMaxListeners } from "node:events";
-import { existsSync, statSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { statSync } from "node:fs";
 import { UserError } from "../errors.js";
 import { runConfigSchema } from "../config/schema.js";
 import type { Sample } from "../datasets/sample.js";
 import { closeHttp } from "../providers/http.js";
 import { disposeLocalModels } from "../providers/llamacpp/llamacpp-model.js";
 import { latestRows } from "../results/partials-reader.js";
+import { locateRun } from "../results/load-run.js";
 import { readManifest, writeJsonAtomically } from "../results/manifest.js";
 import { PartialsWriter } from "../results/partials-writer.js";
 import { reconcile } from "../results/reconcile.js";
@@ -26,16 +26,6 @@ export interface RejudgeOptions extends RunControls {
   /** Another judge than the run's. */
   judgeModel?: string;
   concurrency?: number;
-}
-
-/** A run id under the output folder, or the path of a run folder. */
-export function locateRun(reference: string, outputDir = "results"): { outputDir: string; runId: string } {
-  if (existsSync(join(reference, "manifest.json"))) {
-    const folder = resolve(reference);
-    return { outputDir: resolve(folder, ".."), runId: folder.split(/[\\/]/).pop()! };
-  }
-  if (existsSync(join(outputDir, reference, "manifest.json"))) return { outputDir: resolve(outputDir), runId: reference };
-  throw new UserError(`no run "${reference}": neither ${join(outputDir, reference)} nor ${reference} holds a manifest.json`);
 }
 
 /**

@@ -1,0 +1,57 @@
+import { studentTQuantile } from "./t-distribution.js";
+import type { Estimate } from "./intervals.js";
+
+/**
+ * A mean with a cluster-robust standard error: items that share a cluster (several prompts of one
+ * behaviour, several epochs of one item) are not independent, and treating them as if they were makes
+ * intervals too narrow. SE = sqrt(G/(G−1) · Σ_g (Σ_{i∈g} (y_i − ȳ))²) / n, with a t interval on G − 1
+ * degrees of freedom (the CR1 estimator). With one item per cluster it equals the ordinary SE.
+ */
+export function clusteredMean(values: number[], clusters: string[]): Estimate & { clusters: number } {
+  const n = values.length;
+  if (n !== clusters.length) throw new RangeError("one cluster label per value");
+  if (n === 0) return { estimate: null, stderr: null, ci95: null, n: 0, clusters: 0 };
+  const mean = values.reduce((sum, value) => sum + value, 0) / n;
+  const sums = new Map<string, number>();
+  values.forEach((value, index) => sums.set(clusters[index]!, (sums.get(clusters[index]!) ?? 0) + value - mean));
+  const groups = sums.size;
+  if (groups < 2) return { estimate: mean, stderr: null, ci95: null, n, clusters: groups };
+  let squares = 0;
+  for (const sum of sums.values()) squares += sum * sum;
+  const stderr = Math.sqrt((groups / (groups - 1)) * squares) / n;
+  const half = studentTQuantile(0.975, groups - 1) * stderr;
+  return { estimate: mean, stderr, ci95: [mean - half, mean + half], n, clusters: groups };
+}
+
+/** A deterministic PRNG (mulberry32), so bootstrap intervals are reproducible. */
+function random(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Percentile bootstrap interval of any statistic of a sample, for when no formula fits. */
+export function bootstrapInterval(values: number[], statistic: (sample: number[]) => number, options: { resamples?: number; seed?: number } = {}): Estimate {
+  const n = values.length;
+  if (n === 0) return { estimate: null, stderr: null, ci95: null, n };
+  const estimate = statistic(values);
+  if (n === 1) return { estimate, stderr: null, ci95: null, n };
+  const next = random(options.seed ?? 1);
+  const resamples = options.resamples ?? 2000;
+  const stats: number[] = [];
+  const sample = new Array<number>(n);
+  for (let r = 0; r < resamples; r++) {
+    for (let i = 0; i < n; i++) sample[i] = values[Math.floor(next() * n)]!;
+    stats.push(statistic(sample));
+  }
+  stats.sort((a, b) => a - b);
+  const mean = stats.reduce((sum, value) => sum + value, 0) / resamples;
+  const stderr = Math.sqrt(stats.reduce((sum, value) => sum + (value - mean) ** 2, 0) / (resamples - 1));
+  const at = (q: number) => stats[Math.min(resamples - 1, Math.max(0, Math.round(q * (resamples - 1))))]!;
+  return { estimate, stderr, ci95: [at(0.025), at(0.975)], n };
+}

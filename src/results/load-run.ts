@@ -1,0 +1,31 @@
+import { existsSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { UserError } from "../errors.js";
+import { latestRows } from "./partials-reader.js";
+import type { ResultRow } from "./record.js";
+import { StateStore } from "./state-store.js";
+
+/** A run id under the output folder, or the path of a run folder. */
+export function locateRun(reference: string, outputDir = "results"): { outputDir: string; runId: string } {
+  if (existsSync(join(reference, "manifest.json"))) {
+    const folder = resolve(reference);
+    return { outputDir: resolve(folder, ".."), runId: folder.split(/[\\/]/).pop()! };
+  }
+  if (existsSync(join(outputDir, reference, "manifest.json"))) return { outputDir: resolve(outputDir), runId: reference };
+  throw new UserError(`no run "${reference}": neither ${join(outputDir, reference)} nor ${reference} holds a manifest.json`);
+}
+
+/** Streams a run's latest row per key, selecting with `keep` (only what passes is held). */
+export async function loadLatestRows<T>(folder: string, pick: (row: ResultRow) => T | undefined): Promise<T[]> {
+  const store = new StateStore(join(folder, "state.sqlite"));
+  try {
+    const out: T[] = [];
+    for await (const row of latestRows(join(folder, "partials.jsonl"), store)) {
+      const kept = pick(row);
+      if (kept !== undefined) out.push(kept);
+    }
+    return out;
+  } finally {
+    store.close();
+  }
+}
