@@ -7,6 +7,30 @@ import { datasetRowSchema, fieldPath, rowToSample, type Sample } from "./sample.
 
 export type BadRowPolicy = "stop" | "skip";
 
+/**
+ * Which columns hold the id, prompt, category and subcategory, for files whose columns are named otherwise
+ * (AdvBench's `goal`, XSTest's `type`…), so public benchmarks run without conversion. `id: "#line"` numbers
+ * rows by their line (or Parquet row) instead.
+ */
+export interface FieldMapping {
+  id?: string;
+  prompt?: string;
+  category?: string;
+  subcategory?: string;
+}
+
+function mapFields(record: RawRecord, mapping: FieldMapping | undefined): RawRecord {
+  if (!mapping || !record.value) return record;
+  const value = { ...record.value };
+  for (const field of ["prompt", "category", "subcategory"] as const) {
+    const column = mapping[field];
+    if (column && column !== field) value[field] = value[column];
+  }
+  if (mapping.id === "#line") value.id = String(record.line);
+  else if (mapping.id && mapping.id !== "id") value.id = value[mapping.id];
+  return { ...record, value };
+}
+
 export interface DatasetCheck {
   file: string;
   sha256: string;
@@ -17,6 +41,7 @@ export interface DatasetCheck {
   skippedLines: Set<number>;
   /** Examples of the problems found, for the log and the terminal. */
   problems: InputError[];
+  mapping?: FieldMapping;
 }
 
 const SHOWN_PROBLEMS = 20;
@@ -45,7 +70,7 @@ function valueAt(value: unknown, path: ReadonlyArray<PropertyKey>): unknown {
  * The validation pass, before any model call: every row is checked, ids must be unique, and the file's
  * sha256 is taken on the way. With policy "stop" any problem throws; with "skip" bad rows are counted.
  */
-export async function checkDataset(file: string, policy: BadRowPolicy, limit?: number): Promise<DatasetCheck> {
+export async function checkDataset(file: string, policy: BadRowPolicy, limit?: number, mapping?: FieldMapping): Promise<DatasetCheck> {
   formatOf(file);
   const hash = createHash("sha256");
   const seenIds = new CompactIdSet();
@@ -59,28 +84,32 @@ export async function checkDataset(file: string, policy: BadRowPolicy, limit?: n
     skippedLines.add(problem.line!);
     if (problems.length < SHOWN_PROBLEMS) problems.push(problem);
   };
-  for await (const record of readRecords(file, hash)) {
+  for await (const raw of readRecords(file, hash)) {
     if (limit !== undefined && validRows >= limit) break;
+    const record = mapFields(raw, mapping);
     const { sample, problem } = validate(file, record);
     if (problem) reject(problem);
     else if (!seenIds.add(sample!.id)) suspects.push({ line: record.line, id: sample!.id });
     else validRows++;
   }
   // Hash hits are confirmed against the ids themselves (only the suspected ones are held as strings).
-  for (const duplicate of await confirmDuplicates(file, suspects)) {
+  for (const duplicate of await confirmDuplicates(file, suspects, mapping)) {
     if (duplicate.firstLine === undefined) validRows++;
     else reject(new InputError(file, duplicate.line, "id", `duplicate id "${duplicate.id}" (first on line ${duplicate.firstLine})`));
   }
   problems.sort((a, b) => a.line! - b.line!);
   if (badRows > 0 && policy === "stop") throw new InputErrors(problems, badRows);
   const sha256 = limit === undefined && formatOf(file) !== "parquet" ? hash.digest("hex") : await hashFile(file);
-  return { file, sha256, validRows, badRows, skippedLines, problems };
+  const check: DatasetCheck = { file, sha256, validRows, badRows, skippedLines, problems };
+  if (mapping) check.mapping = mapping;
+  return check;
 }
 
-async function confirmDuplicates(file: string, suspects: Array<{ line: number; id: string }>) {
+async function confirmDuplicates(file: string, suspects: Array<{ line: number; id: string }>, mapping: FieldMapping | undefined) {
   if (suspects.length === 0) return [];
   const firstLines = new Map<string, number>(suspects.map((suspect) => [suspect.id, Infinity]));
-  for await (const record of readRecords(file)) {
+  for await (const raw of readRecords(file)) {
+    const record = mapFields(raw, mapping);
     const id = record.value?.id;
     if (typeof id !== "string" && typeof id !== "number") continue;
     const known = firstLines.get(String(id));
@@ -98,9 +127,10 @@ async function confirmDuplicates(file: string, suspects: Array<{ line: number; i
  */
 export async function* streamSamples(check: DatasetCheck, limit?: number, isFinished?: (id: string) => boolean): AsyncGenerator<Sample> {
   let produced = 0;
-  for await (const record of readRecords(check.file)) {
+  for await (const raw of readRecords(check.file)) {
     if (limit !== undefined && produced >= limit) return;
-    if (check.skippedLines.has(record.line)) continue;
+    if (check.skippedLines.has(raw.line)) continue;
+    const record = mapFields(raw, check.mapping);
     const rawId = record.value?.id;
     if (isFinished && (typeof rawId === "string" || typeof rawId === "number") && isFinished(String(rawId))) {
       produced++;

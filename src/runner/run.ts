@@ -3,7 +3,7 @@ import { mkdir } from "node:fs/promises";
 import { resolve } from "node:path";
 import { UserError } from "../errors.js";
 import { runConfigSchema, type RunConfig, type RunConfigInput } from "../config/schema.js";
-import { checkDataset, hashFile, streamSamples, type DatasetCheck } from "../datasets/dataset.js";
+import { checkDataset, hashFile, streamSamples, type DatasetCheck, type FieldMapping } from "../datasets/dataset.js";
 import { formatOf } from "../datasets/readers.js";
 import { closeHttp } from "../providers/http.js";
 import { readManifest, writeJsonAtomically, MANIFEST_SCHEMA_VERSION, type Manifest } from "../results/manifest.js";
@@ -163,9 +163,23 @@ async function checkOrReuse(path: string, config: RunConfig, previous: Manifest 
   const checked = previous?.dataset;
   if (checked && checked.path === path && checked.bad_rows === 0 && checked.limit === (config.limit ?? null)) {
     const sha256 = await hashFile(path);
-    if (sha256 === checked.sha256) return { file: path, sha256, validRows: checked.valid_rows, badRows: 0, skippedLines: new Set(), problems: [] };
+    if (sha256 === checked.sha256) {
+      const reused: DatasetCheck = { file: path, sha256, validRows: checked.valid_rows, badRows: 0, skippedLines: new Set(), problems: [] };
+      const mapping = fieldMapping(config);
+      if (mapping) reused.mapping = mapping;
+      return reused;
+    }
   }
-  return checkDataset(path, config.on_bad_row, config.limit);
+  return checkDataset(path, config.on_bad_row, config.limit, fieldMapping(config));
+}
+
+function fieldMapping(config: RunConfig): FieldMapping | undefined {
+  const mapping: FieldMapping = {};
+  if (config.id_field) mapping.id = config.id_field;
+  if (config.prompt_field) mapping.prompt = config.prompt_field;
+  if (config.category_field) mapping.category = config.category_field;
+  if (config.subcategory_field) mapping.subcategory = config.subcategory_field;
+  return Object.keys(mapping).length > 0 ? mapping : undefined;
 }
 
 function buildManifest(previous: Manifest | undefined, config: RunConfig, runId: string, datasetPath: string, dataset: DatasetCheck, prepared: PreparedRun): Manifest {

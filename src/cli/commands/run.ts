@@ -23,6 +23,10 @@ interface RunFlags {
   retries?: number;
   limit?: number;
   onBadRow?: "stop" | "skip";
+  idField?: string;
+  promptField?: string;
+  categoryField?: string;
+  subcategoryField?: string;
   baseUrl?: string;
   timeout?: number;
   temperature?: number;
@@ -48,6 +52,10 @@ export function flagsToConfig(flags: RunFlags): RunConfigInput {
     retries: flags.retries,
     limit: flags.limit,
     on_bad_row: flags.onBadRow,
+    id_field: flags.idField,
+    prompt_field: flags.promptField,
+    category_field: flags.categoryField,
+    subcategory_field: flags.subcategoryField,
     base_url: flags.baseUrl,
     request_timeout_s: flags.timeout,
   };
@@ -78,6 +86,10 @@ export function runCommand(exit: { code: number }): Command {
     .option("--retries <n>", "retries per call on 429, 5xx, timeouts and resets (default 3)", nonNegativeInteger)
     .option("--limit <n>", "use only the first N valid rows", positiveInteger)
     .addOption(new Option("--on-bad-row <policy>", "stop at an invalid row, or skip and count it (default stop)").choices(["stop", "skip"]))
+    .option("--id-field <column>", "column holding the item id (default id); #line numbers the rows")
+    .option("--prompt-field <column>", "column holding a one-turn prompt (default prompt)")
+    .option("--category-field <column>", "column holding the category (default category)")
+    .option("--subcategory-field <column>", "column holding the subcategory (default subcategory)")
     .option("--base-url <url>", "OpenAI-compatible endpoint for bare model names (vLLM, Ollama, llama.cpp…)")
     .option("--timeout <seconds>", "per-request timeout (default 120)", positiveNumber)
     .option("--temperature <t>", "sampling temperature of the tested models", finiteNumber)
