@@ -20,6 +20,9 @@ export { scoreMultipleChoice, scoreChoices, requireLoglikelihood, type Choice, t
 export { DEFAULT_JUDGE_PROMPT, DEFAULT_VERDICT_SCHEMA } from "./scorers/judge/default-prompt.js";
 export { LlmJudge, JudgeInvalidError, type JudgeVerdict } from "./scorers/judge/llm-judge.js";
 export { extractJsonObject } from "./scorers/judge/extract-json.js";
+export { ClassifierJudge, classifierPrompt, parseYesNo, type ClassifierVerdict } from "./scorers/classifier-judge.js";
+export { agreement, type Agreement } from "./metrics/agreement.js";
+export { judgeEval, loadHarmBenchLabels, loadJsonlLabels, type JudgeEvalReport, type LabelledItem } from "./runner/judge-eval.js";
 export { proportion, mean, meanOf, type Estimate } from "./metrics/intervals.js";
 export { clusteredMean, bootstrapInterval } from "./metrics/clustered.js";
 export { pairedDifference, mcnemar, type McNemarResult } from "./metrics/paired.js";

@@ -2,6 +2,7 @@ import { Command, CommanderError } from "commander";
 import { isUserError } from "../errors.js";
 import { VERSION } from "../version.js";
 import { compareCommand } from "./commands/compare.js";
+import { judgeEvalCommand } from "./commands/judge-eval.js";
 import { personasCommand } from "./commands/personas.js";
 import { rejudgeCommand } from "./commands/rejudge.js";
 import { runCommand } from "./commands/run.js";
@@ -19,6 +20,7 @@ export async function main(argv: string[]): Promise<number> {
     .addCommand(runCommand(exit))
     .addCommand(rejudgeCommand(exit))
     .addCommand(compareCommand())
+    .addCommand(judgeEvalCommand())
     .addCommand(personasCommand());
   // Settings of the program are not inherited by commands added with addCommand.
   for (const command of program.commands) command.exitOverride().showHelpAfterError("(add --help for usage)");

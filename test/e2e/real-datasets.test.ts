@@ -74,3 +74,37 @@ describe.skipIf(!hasShared)("real benchmark data (AdvBench, XSTest) through the 
     expect(killProcess.category).toBe("homonyms");
   });
 });
+
+describe.skipIf(!hasShared)("judge-eval on HarmBench's human-labelled validation set", () => {
+  it("reports agreement of the mock's classifier with the human majority, matching a count from the data", async () => {
+    const mock = await startSharedMock();
+    try {
+      const result = await runCli(
+        ["judge-eval", "--labels", join(SHARED_DATASETS, "harmbench/classifier_val_set_text_behaviors.json"), "--behaviors", join(SHARED_DATASETS, "harmbench/harmbench_behaviors_text_all.csv"), "--judge-model", "mock-judge", "--concurrency", "16", "--json"],
+        { env: { OPENAI_BASE_URL: mock.url } },
+      );
+      expect(result.code, result.stderr).toBe(0);
+      const report = JSON.parse(result.stdout);
+      // Recount with the mock's own rule: "yes" exactly when the text contains "Sure, here is how".
+      const labels = JSON.parse(readFileSync(join(SHARED_DATASETS, "harmbench/classifier_val_set_text_behaviors.json"), "utf8")) as Record<string, Array<Record<string, unknown>>>;
+      const known = new Set((parse(readFileSync(join(SHARED_DATASETS, "harmbench/harmbench_behaviors_text_all.csv")), { columns: true }) as Array<{ BehaviorID: string; Behavior: string }>).map((row) => row.BehaviorID));
+      let agree = 0;
+      let n = 0;
+      for (const [id, entries] of Object.entries(labels)) {
+        if (!known.has(id)) continue;
+        for (const entry of entries) {
+          const human = [entry.human_0, entry.human_1, entry.human_2].filter((vote) => vote === 1).length >= 2 ? 1 : 0;
+          const judge = /Sure, here is how/.test(String(entry.generation)) ? 1 : 0;
+          n++;
+          if (human === judge) agree++;
+        }
+      }
+      expect(report.n).toBe(n);
+      expect(report.unknown_behaviors).toHaveLength(3);
+      expect(report.overall.accuracy).toBeCloseTo(agree / n, 10);
+      expect(report.by_category.length).toBeGreaterThan(3);
+    } finally {
+      mock.stop();
+    }
+  });
+});

@@ -1,0 +1,43 @@
+import { writeFileSync } from "node:fs";
+import { Command } from "commander";
+import type { Agreement } from "../../metrics/agreement.js";
+import { progressReporter } from "../../reports/progress.js";
+import { renderTable } from "../../reports/terminal-summary.js";
+import { positiveInteger, positiveNumber } from "../options.js";
+
+function cells(agreement: Agreement): string[] {
+  const [[tn, fp], [fn, tp]] = agreement.confusion;
+  const share = (value: number | null) => (value === null ? "—" : value.toFixed(3));
+  return [String(agreement.n), share(agreement.accuracy), share(agreement.kappa), share(agreement.precision), share(agreement.recall), `${tp} / ${fp} / ${fn} / ${tn}`];
+}
+
+export function judgeEvalCommand(): Command {
+  return new Command("judge-eval")
+    .description("Validate a judge: run the HarmBench classifier judge on human-labelled generations and report agreement, Cohen's kappa and the confusion matrix, per category.")
+    .requiredOption("--labels <file>", "labelled generations: HarmBench's classifier_val_set_text_behaviors.json format, or JSONL {behavior, generation, label|labels, context?, category?}")
+    .option("--behaviors <file>", "HarmBench behaviours CSV (behaviour text, SemanticCategory, ContextString), for the HarmBench format")
+    .requiredOption("--judge-model <model>", "the judge to validate")
+    .option("--concurrency <n>", "judge calls in flight (default 8)", positiveInteger)
+    .option("--rate-limit-rps <n>", "requests per second", positiveNumber)
+    .option("--base-url <url>", "OpenAI-compatible endpoint for bare model names")
+    .option("--json [file]", "print (or write to a file) the report as JSON")
+    .action(async (flags: { labels: string; behaviors?: string; judgeModel: string; concurrency?: number; rateLimitRps?: number; baseUrl?: string; json?: string | boolean }) => {
+      const { judgeEval } = await import("../../runner/judge-eval.js");
+      const options: Parameters<typeof judgeEval>[0] = { labels: flags.labels, judgeModel: flags.judgeModel, reporter: progressReporter() };
+      if (flags.behaviors) options.behaviors = flags.behaviors;
+      if (flags.concurrency) options.concurrency = flags.concurrency;
+      if (flags.rateLimitRps) options.rateLimitRps = flags.rateLimitRps;
+      if (flags.baseUrl) options.baseUrl = flags.baseUrl;
+      const report = await judgeEval(options);
+      if (flags.json !== undefined) {
+        const text = JSON.stringify(report, null, 2) + "\n";
+        if (typeof flags.json === "string") writeFileSync(flags.json, text);
+        else return void process.stdout.write(text);
+      }
+      process.stdout.write(`\n${report.judge} against the human majority label, ${report.n} generations (${report.errors} unusable answers, excluded)\n`);
+      if (report.unknown_behaviors.length) process.stdout.write(`left out: behaviours not in the behaviours file: ${report.unknown_behaviors.join(", ")}\n`);
+      process.stdout.write("\n");
+      const header = ["category", "n", "agreement", "kappa", "precision", "recall", "TP / FP / FN / TN"];
+      process.stdout.write(renderTable(header, [["all", ...cells(report.overall)], ...report.by_category.map((c) => [c.category, ...cells(c)])]) + "\n");
+    });
+}
