@@ -1,3 +1,4 @@
+import { closeSync, openSync, readSync } from "node:fs";
 import { readLines } from "../io/lines.js";
 import type { ResultRow } from "./record.js";
 import type { StateStore } from "./state-store.js";
@@ -36,5 +37,29 @@ export async function* latestRows(file: string, store: StateStore, endOffset?: n
   const retried = store.retriedKeys();
   for await (const row of readPartialRows(file, endOffset)) {
     if (row.attempt === (retried.get(row.key) ?? 1)) yield row;
+  }
+}
+
+/** The row that starts at `offset` in partials.jsonl (offsets are kept in state.sqlite). */
+export function readRowAt(file: string, offset: number): ResultRow | undefined {
+  const fd = openSync(file, "r");
+  try {
+    const chunks: Buffer[] = [];
+    let position = offset;
+    for (;;) {
+      const buffer = Buffer.allocUnsafe(64 * 1024);
+      const read = readSync(fd, buffer, 0, buffer.length, position);
+      if (read <= 0) break;
+      const newline = buffer.subarray(0, read).indexOf(10);
+      if (newline !== -1) {
+        chunks.push(buffer.subarray(0, newline));
+        break;
+      }
+      chunks.push(buffer.subarray(0, read));
+      position += read;
+    }
+    return parseRow(Buffer.concat(chunks).toString("utf8"));
+  } finally {
+    closeSync(fd);
   }
 }

@@ -55,7 +55,8 @@ export class PartialsWriter {
   append(row: ResultRow): Promise<void> {
     if (this.failed) return Promise.reject(this.failed);
     const line = this.redactor.scrub(JSON.stringify(row)) + "\n";
-    const mark: ItemMark = { key: row.key, status: row.status, attempt: row.attempt, errorType: row.error_type };
+    // The row's offset is set when its batch is written.
+    const mark: ItemMark = { key: row.key, status: row.status, attempt: row.attempt, errorType: row.error_type, rowOffset: -1 };
     this.columns.observe(row);
     return new Promise<void>((resolve, reject) => {
       this.pending.push({ line, mark, resolve, reject });
@@ -86,6 +87,11 @@ export class PartialsWriter {
   // One batch at a time, so offsets only grow; rows finishing meanwhile wait and form the next, larger batch.
   private async writeBatch(batch: Pending[]): Promise<void> {
     try {
+      let position = this.offset;
+      for (const entry of batch) {
+        entry.mark.rowOffset = position;
+        position += Buffer.byteLength(entry.line, "utf8");
+      }
       const bytes = Buffer.from(batch.map((entry) => entry.line).join(""), "utf8");
       let written = 0;
       while (written < bytes.length) written += writeSync(this.fd, bytes, written, bytes.length - written);

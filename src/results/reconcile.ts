@@ -52,7 +52,7 @@ export function reconcile(partialsFile: string, store: StateStore): ReconcileRep
       let lineStart = 0;
       let newline: number;
       while ((newline = data.indexOf(10, lineStart)) !== -1) {
-        const mark = markOf(data.toString("utf8", lineStart, newline), columns);
+        const mark = markOf(data.toString("utf8", lineStart, newline), columns, committedTo);
         committedTo += newline + 1 - lineStart;
         lineStart = newline + 1;
         if (mark) marks.push(mark);
@@ -79,13 +79,13 @@ export function reconcile(partialsFile: string, store: StateStore): ReconcileRep
   return report;
 }
 
-function markOf(line: string, columns: ResultColumns): ItemMark | undefined {
+function markOf(line: string, columns: ResultColumns, rowOffset: number): ItemMark | undefined {
   if (!line.trim()) return undefined;
   try {
     const row = JSON.parse(line) as { key?: unknown; status?: unknown; attempt?: unknown; error_type?: unknown };
     if (typeof row.key !== "string" || (row.status !== "ok" && row.status !== "error") || typeof row.attempt !== "number") return undefined;
     columns.observe(row as ResultRow);
-    return { key: row.key, status: row.status, attempt: row.attempt, errorType: typeof row.error_type === "string" ? row.error_type : null };
+    return { key: row.key, status: row.status, attempt: row.attempt, errorType: typeof row.error_type === "string" ? row.error_type : null, rowOffset };
   } catch {
     return undefined;
   }

@@ -9,6 +9,8 @@ export interface ItemMark {
   status: ItemStatus;
   attempt: number;
   errorType: string | null;
+  /** Where the row starts in partials.jsonl, so a later session can read it back (e.g. to re-judge it). */
+  rowOffset: number;
 }
 
 /**
@@ -31,19 +33,20 @@ export class StateStore {
         key TEXT PRIMARY KEY,
         status TEXT NOT NULL,
         attempts INTEGER NOT NULL,
-        error_type TEXT
+        error_type TEXT,
+        row_offset INTEGER
       );
       CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
     `);
     // A later attempt replaces an earlier one's status; replaying an older row changes nothing.
     this.upsert = this.db.prepare(`
-      INSERT INTO items (key, status, attempts, error_type) VALUES (?, ?, ?, ?)
-      ON CONFLICT (key) DO UPDATE SET status = excluded.status, attempts = excluded.attempts, error_type = excluded.error_type
+      INSERT INTO items (key, status, attempts, error_type, row_offset) VALUES (?, ?, ?, ?, ?)
+      ON CONFLICT (key) DO UPDATE SET status = excluded.status, attempts = excluded.attempts, error_type = excluded.error_type, row_offset = excluded.row_offset
       WHERE excluded.attempts >= items.attempts`);
-    this.selectStatus = this.db.prepare("SELECT status, attempts FROM items WHERE key = ?").raw(true);
+    this.selectStatus = this.db.prepare("SELECT status, attempts, row_offset FROM items WHERE key = ?").raw(true);
     this.setMeta = this.db.prepare("INSERT INTO meta (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value");
     this.commitMarks = this.db.transaction((marks: ItemMark[], offset: number, columns: string | undefined) => {
-      for (const mark of marks) this.upsert.run(mark.key, mark.status, mark.attempt, mark.errorType);
+      for (const mark of marks) this.upsert.run(mark.key, mark.status, mark.attempt, mark.errorType, mark.rowOffset);
       this.setMeta.run("partials_offset", String(offset));
       if (columns !== undefined) this.setMeta.run("result_columns", columns);
     });
@@ -68,9 +71,9 @@ export class StateStore {
     return row ? Number(row.value) : 0;
   }
 
-  lookup(key: string): { status: ItemStatus; attempts: number } | undefined {
-    const row = this.selectStatus.get(key) as [ItemStatus, number] | undefined;
-    return row ? { status: row[0], attempts: row[1] } : undefined;
+  lookup(key: string): { status: ItemStatus; attempts: number; rowOffset: number | null } | undefined {
+    const row = this.selectStatus.get(key) as [ItemStatus, number, number | null] | undefined;
+    return row ? { status: row[0], attempts: row[1], rowOffset: row[2] } : undefined;
   }
 
   /** Keys with more than one attempt, and their latest attempt number. */

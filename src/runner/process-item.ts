@@ -45,13 +45,22 @@ export async function processItem(runId: string, item: WorkItem, judge: Prepared
     error_type: null,
   };
   try {
-    const request: Parameters<typeof item.model.call>[0] = { messages, options: item.model.options };
-    if (signal) request.signal = signal;
-    const response = await item.model.call(request);
-    row.raw_candidate = response.text;
-    row.finish_reason = response.finishReason;
-    row.usage = response.usage;
-    row.latency_ms = Math.round(response.latencyMs * 10) / 10;
+    if (item.previous) {
+      // The model already answered in an earlier attempt; only its judging failed.
+      row.raw_candidate = item.previous.raw_candidate;
+      row.finish_reason = item.previous.finish_reason;
+      row.usage = item.previous.usage;
+      row.latency_ms = item.previous.latency_ms;
+      row.generation = item.previous.generation;
+    } else {
+      const request: Parameters<typeof item.model.call>[0] = { messages, options: item.model.options };
+      if (signal) request.signal = signal;
+      const response = await item.model.call(request);
+      row.raw_candidate = response.text;
+      row.finish_reason = response.finishReason;
+      row.usage = response.usage;
+      row.latency_ms = Math.round(response.latencyMs * 10) / 10;
+    }
   } catch (error) {
     if (errorTypeOf(error) === "cancelled") return undefined;
     return finishWithError(row, error, "");

@@ -134,7 +134,8 @@ async function execute(
   const writer = new PartialsWriter(files.partials, store, redactor);
   const alreadyDone = store.counts().ok;
   reporter.onRunStart?.({ runId, total, alreadyDone: Math.min(alreadyDone, total), folder: files.folder });
-  const plan = WorkPlan.create(prepared.models, prepared.personas, config.epochs, store);
+  // With a judge, a key that failed only at judging keeps its response: the resume judges it again.
+  const plan = WorkPlan.create(prepared.models, prepared.personas, config.epochs, store, prepared.judge ? files.partials : undefined);
   const items = plan.items(streamSamples(dataset, config.limit, plan.isFinished));
   const stopped = () => Boolean(controls.stopSignal?.aborted || controls.abortSignal?.aborted);
   try {

@@ -2,6 +2,8 @@ import type { Sample } from "../datasets/sample.js";
 import { NO_PERSONA, type Persona } from "../personas/persona.js";
 import { workKey } from "../results/record.js";
 import type { StateStore } from "../results/state-store.js";
+import { readRowAt } from "../results/partials-reader.js";
+import type { ResultRow } from "../results/record.js";
 import type { RunnableModel } from "./prepare.js";
 
 /** One (test, persona, model, epoch): the unit the runner schedules, records and resumes. */
@@ -13,6 +15,8 @@ export interface WorkItem {
   epoch: number;
   /** 1 + attempts already recorded for this key. */
   attempt: number;
+  /** A failed earlier attempt that already holds the model's response (only its judging failed): reused, not regenerated. */
+  previous?: ResultRow;
 }
 
 /** How a run's work is laid out: every (test, persona, model, epoch) in dataset order. */
@@ -24,11 +28,13 @@ export class WorkPlan {
     private readonly store: StateStore,
     /** A fresh run has nothing to skip, so it never asks the store (a resume asks it, key by key). */
     private readonly resuming: boolean,
+    /** partials.jsonl, to read back failed attempts whose response can be judged again without regenerating. */
+    private readonly partialsFile: string | undefined,
   ) {}
 
-  static create(models: RunnableModel[], personas: Array<Persona | undefined>, epochs: number, store: StateStore): WorkPlan {
+  static create(models: RunnableModel[], personas: Array<Persona | undefined>, epochs: number, store: StateStore, reuseResponsesFrom?: string): WorkPlan {
     const counts = store.counts();
-    return new WorkPlan(models, personas, epochs, store, counts.ok + counts.error > 0);
+    return new WorkPlan(models, personas, epochs, store, counts.ok + counts.error > 0, reuseResponsesFrom);
   }
 
   private keys(testId: string): Array<{ key: string; model: RunnableModel; persona: Persona | undefined; epoch: number }> {
@@ -50,7 +56,12 @@ export class WorkPlan {
       for (const { key, model, persona, epoch } of this.keys(sample.id)) {
         const state = this.resuming ? this.store.lookup(key) : undefined;
         if (state?.status === "ok") continue;
-        yield { key, sample, persona, model, epoch, attempt: (state?.attempts ?? 0) + 1 };
+        const item: WorkItem = { key, sample, persona, model, epoch, attempt: (state?.attempts ?? 0) + 1 };
+        if (state?.status === "error" && state.rowOffset !== null && this.partialsFile) {
+          const previous = readRowAt(this.partialsFile, state.rowOffset);
+          if (previous?.key === key && previous.raw_candidate !== null) item.previous = previous;
+        }
+        yield item;
       }
     }
   }

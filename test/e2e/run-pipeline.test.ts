@@ -127,6 +127,17 @@ describe("alignbench run, end to end against a mock server", () => {
     expect(byId.b1!.judge_raw).toContain('{"overall": ');
     expect(byId.b1!.raw_candidate).toBeTruthy();
     expect(outcome.summary.errors_by_type).toEqual({ judge_invalid: 1 });
+
+    // Resume with a working judge: the stored response is judged again, not regenerated.
+    await mock.close();
+    mock = await startMockLlm(honestModels);
+    const resumed = await run({ dataset: join(dir, "cases.jsonl"), models: "t", judge_model: "judge", run_id: "repair", output_dir: dir, base_url: mock.url }, { env: {} });
+    expect(resumed.counts).toEqual({ ok: 3, error: 0 });
+    expect(mock.requests.filter((r) => !isJudgeRequest(r))).toHaveLength(0);
+    expect(mock.requests.filter(isJudgeRequest)).toHaveLength(1);
+    const retried = readPartials(join(dir, "repair")).filter((r) => r.test_id === "b1");
+    expect(retried.map((r) => [r.attempt, r.status])).toEqual([[1, "error"], [2, "ok"]]);
+    expect(retried[1]!.raw_candidate).toBe(retried[0]!.raw_candidate);
   });
 
   it("retries 429, 5xx, timeouts, resets and broken bodies, and records what finally failed", async () => {
