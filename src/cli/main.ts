@@ -10,6 +10,13 @@ import { loadDotEnv } from "./env.js";
 
 /** The CLI. Returns the exit code: 0 done, 2 bad input or usage, 130 interrupted, 1 a bug in alignbench. */
 export async function main(argv: string[]): Promise<number> {
+  // `alignbench … | head` closes the pipe early: that is the reader's choice, not an error.
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on("error", (error: NodeJS.ErrnoException) => {
+      if (error.code === "EPIPE") process.exit(process.exitCode ?? 0);
+      throw error;
+    });
+  }
   loadDotEnv();
   const exit = { code: 0 };
   const program = new Command("alignbench")
