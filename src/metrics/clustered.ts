@@ -1,5 +1,6 @@
 import { studentTQuantile } from "./t-distribution.js";
 import type { Estimate } from "./intervals.js";
+import { seededRandom } from "../common/seeded-random.js";
 
 /**
  * A mean with a cluster-robust standard error: items that share a cluster (several prompts of one
@@ -23,17 +24,6 @@ export function clusteredMean(values: number[], clusters: string[]): Estimate & 
   return { estimate: mean, stderr, ci95: [mean - half, mean + half], n, clusters: groups };
 }
 
-/** A deterministic PRNG (mulberry32), so bootstrap intervals are reproducible. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Percentile bootstrap interval of any statistic of a sample, for when no formula fits. */
 export function bootstrapInterval(values: number[], statistic: (sample: number[]) => number, options: { resamples?: number; seed?: number } = {}): Estimate {
@@ -41,7 +31,7 @@ export function bootstrapInterval(values: number[], statistic: (sample: number[]
   if (n === 0) return { estimate: null, stderr: null, ci95: null, n };
   const estimate = statistic(values);
   if (n === 1) return { estimate, stderr: null, ci95: null, n };
-  const next = random(options.seed ?? 1);
+  const next = seededRandom(options.seed ?? 1);
   const resamples = options.resamples ?? 2000;
   const stats: number[] = [];
   const sample = new Array<number>(n);

@@ -1,4 +1,5 @@
 import { closeSync, openSync, writeSync } from "node:fs";
+import { seededRandom } from "../../common/seeded-random.js";
 
 // A minimal GGUF v3 writer (https://github.com/ggml-org/ggml/blob/master/docs/gguf.md): metadata plus F32
 // tensors. alignbench uses it to build random-weight llama models, so tests and benchmarks run a real
@@ -160,17 +161,6 @@ export interface RandomLlamaShape {
   tiedEmbeddings?: boolean;
 }
 
-/** A deterministic PRNG (mulberry32), so a given shape and seed always give the same model. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** A SentencePiece-style vocabulary: <unk>, <s>, </s>, the 256 byte tokens, then letter pieces. */
 function vocabulary(pieces: number): { tokens: string[]; scores: number[]; types: number[] } {
@@ -197,7 +187,7 @@ function vocabulary(pieces: number): { tokens: string[]; scores: number[]; types
 
 /** Writes a random-weight llama model; returns its parameter count. */
 export function writeRandomLlama(file: string, shape: RandomLlamaShape): number {
-  const next = random(shape.seed ?? 1);
+  const next = seededRandom(shape.seed ?? 1);
   const kvHeads = shape.kvHeads ?? shape.heads;
   const headDim = shape.dim / shape.heads;
   const kvDim = headDim * kvHeads;
