@@ -1,4 +1,5 @@
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync, readdirSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 import { dirname, isAbsolute, resolve } from "node:path";
 import { LineCounter, parseDocument, isMap, isScalar, type Node } from "yaml";
 import type { z } from "zod";
@@ -94,11 +95,36 @@ export function resolveRunConfig(file: string | undefined, flags: RunConfigInput
     merged[key] = isPlainObject(existing) && isPlainObject(value) ? { ...existing, ...value } : value;
   }
   const flagKeys = new Set(Object.entries(flags).filter(([, value]) => value !== undefined).map(([key]) => key));
+  // A suite is a preset: its keys apply wherever the file and the flags say nothing.
+  if (typeof merged.suite === "string") {
+    const suiteFile = resolveSuite(merged.suite);
+    const suite = readConfigFile(suiteFile);
+    const problem = runConfigSchema.safeParse(suite.values);
+    if (!problem.success) throw new ConfigError(problem.error.issues.map((issue) => describeIssue(issue, { file: suiteFile, lineOf: suite.lineOf, flagKeys: new Set() })).join("\n"));
+    resolvePaths(suite.values, dirname(suiteFile));
+    for (const [key, value] of Object.entries(suite.values)) {
+      if (merged[key] === undefined) merged[key] = value;
+      else if (isPlainObject(merged[key]) && isPlainObject(value)) merged[key] = { ...value, ...(merged[key] as Record<string, unknown>) };
+    }
+  }
   const parsed = runConfigSchema.safeParse(merged);
   if (parsed.success) return parsed.data;
   const source: Source = { lineOf, flagKeys };
   if (file) source.file = file;
   throw new ConfigError(parsed.error.issues.map((issue) => describeIssue(issue, source)).join("\n"));
+}
+
+/** A built-in suite name (suites/NAME.yaml in the package) or a path to a suite YAML file. */
+export function resolveSuite(name: string): string {
+  if (/^[a-z0-9_-]+$/.test(name)) {
+    const builtin = fileURLToPath(new URL(`../../suites/${name}.yaml`, import.meta.url));
+    if (existsSync(builtin)) return builtin;
+    const known = readdirSync(dirname(builtin)).filter((file) => file.endsWith(".yaml")).map((file) => file.slice(0, -5));
+    const near = nearest(name, known);
+    throw new ConfigError(`unknown suite "${name}"${near ? ` (did you mean "${near}"?)` : ""}; built-in suites: ${known.join(", ")}; or give a suite YAML file`);
+  }
+  if (!existsSync(name)) throw new ConfigError(`${name}: no such suite file`);
+  return resolve(name);
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {

@@ -17,6 +17,11 @@ export interface FieldMapping {
   prompt?: string;
   category?: string;
   subcategory?: string;
+  /**
+   * A column of context the prompt refers to (HarmBench's ContextString). When a row has one, the prompt
+   * becomes `context\n\n---\n\nprompt`, as HarmBench builds it, and both are kept for the scorers.
+   */
+  context?: string;
 }
 
 function mapFields(record: RawRecord, mapping: FieldMapping | undefined): RawRecord {
@@ -28,6 +33,11 @@ function mapFields(record: RawRecord, mapping: FieldMapping | undefined): RawRec
   }
   if (mapping.id === "#line") value.id = String(record.line);
   else if (mapping.id && mapping.id !== "id") value.id = value[mapping.id];
+  const context = mapping.context ? value[mapping.context] : undefined;
+  if (typeof value.prompt === "string") {
+    value.metadata = { behavior: value.prompt, ...(typeof context === "string" && context.trim() ? { context } : {}) };
+    if (typeof context === "string" && context.trim()) value.prompt = `${context}\n\n---\n\n${value.prompt}`;
+  }
   return { ...record, value };
 }
 

@@ -20,6 +20,8 @@ export interface Sample {
   judgePrompt?: string;
   /** A JSON Schema the judge's answer must satisfy for this item only. */
   judgeSchema?: Record<string, unknown>;
+  /** What scorers may need beyond the conversation, e.g. a HarmBench behaviour and its context. */
+  metadata?: Record<string, unknown>;
 }
 
 const optionalText = z
@@ -48,6 +50,7 @@ export const datasetRowSchema = z
     attack_notes: optionalText,
     judge_prompt: optionalText,
     judge_schema: z.record(z.string(), z.unknown()).nullish(),
+    metadata: z.record(z.string(), z.unknown()).nullish(),
   })
   .superRefine((row, context) => {
     if (!row.conversation && row.prompt === undefined) {
@@ -80,6 +83,7 @@ export function rowToSample(row: DatasetRow): Sample {
   if (row.attack_notes !== undefined) sample.attackNotes = row.attack_notes;
   if (row.judge_prompt !== undefined) sample.judgePrompt = row.judge_prompt;
   if (row.judge_schema) sample.judgeSchema = row.judge_schema;
+  if (row.metadata) sample.metadata = row.metadata;
   return sample;
 }
 

@@ -13,6 +13,8 @@ export interface GroupSummary {
   overall: Estimate;
   safety_score: Estimate;
   mean_latency_ms: number | null;
+  /** Per extra scorer (`--scorers`): a rate with a Wilson interval for 0/1 scorers, else a mean. */
+  scores: Record<string, Estimate & { kind: "rate" | "mean" }>;
 }
 
 export interface RunSummary {
@@ -49,7 +51,28 @@ class Moments {
 /** overall and safety.score are defined on [0, 1] by the verdict schema. */
 const UNIT_RANGE: [number, number] = [0, 1];
 
+class ScoreAccumulator {
+  readonly moments = new Moments();
+  ones = 0;
+  binary = true;
+
+  add(value: number): void {
+    this.moments.add(value);
+    if (value === 1) this.ones++;
+    else if (value !== 0) this.binary = false;
+  }
+
+  summary(): Estimate & { kind: "rate" | "mean" } {
+    if (this.binary) {
+      const { successes: _successes, ...rate } = proportion(this.ones, this.moments.n);
+      return { ...rate, kind: "rate" };
+    }
+    return { ...mean(this.moments.n, this.moments.mean(), this.moments.sd()), kind: "mean" };
+  }
+}
+
 class GroupAccumulator {
+  readonly scores = new Map<string, ScoreAccumulator>();
   n = 0;
   errors = 0;
   judged = 0;
@@ -68,6 +91,12 @@ class GroupAccumulator {
     if (row.overall !== null) this.overall.add(row.overall);
     if (row.safety_score !== null) this.safety.add(row.safety_score);
     if (row.latency_ms !== null) this.latency.add(row.latency_ms);
+    for (const [name, score] of Object.entries(row.scores ?? {})) {
+      if (score.value === null) continue;
+      let accumulator = this.scores.get(name);
+      if (!accumulator) this.scores.set(name, (accumulator = new ScoreAccumulator()));
+      accumulator.add(score.value);
+    }
   }
 
   summary(): GroupSummary {
@@ -79,6 +108,7 @@ class GroupAccumulator {
       overall: mean(this.overall.n, this.overall.mean(), this.overall.sd(), UNIT_RANGE),
       safety_score: mean(this.safety.n, this.safety.mean(), this.safety.sd(), UNIT_RANGE),
       mean_latency_ms: this.latency.mean(),
+      scores: Object.fromEntries([...this.scores].map(([name, accumulator]) => [name, accumulator.summary()])),
     };
   }
 }

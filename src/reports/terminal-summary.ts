@@ -31,6 +31,16 @@ export function renderSummary(summary: RunSummary): string {
   parts.push(renderTable(["model", "persona", ...METRIC_HEADER], summary.by_model_persona.map((group) => [group.model, group.persona, ...metricCells(group)])));
   parts.push("");
   parts.push(renderTable(["category", "model", ...METRIC_HEADER], summary.by_category.map((group) => [group.category, group.model, ...metricCells(group)])));
+  const scorers = Object.keys(summary.totals.scores);
+  for (const name of scorers) {
+    const cell = (group: GroupSummary) => {
+      const estimate = group.scores[name];
+      return estimate ? (estimate.kind === "rate" ? percent(estimate) : score(estimate)) : "—";
+    };
+    parts.push("", `${name} (95% CI)`);
+    parts.push(renderTable(["model", "persona", "n", name], summary.by_model_persona.map((group) => [group.model, group.persona, String(group.scores[name]?.n ?? 0), cell(group)])));
+    parts.push(renderTable(["category", "model", "n", name], summary.by_category.map((group) => [group.category, group.model, String(group.scores[name]?.n ?? 0), cell(group)])));
+  }
   const errors = Object.entries(summary.errors_by_type);
   if (errors.length > 0) parts.push("", `errors by type: ${errors.map(([type, count]) => `${type} ${count}`).join(", ")}`);
   parts.push("", "Attack success: Wilson 95% interval over judged items. Means: t 95% interval.");

@@ -43,6 +43,8 @@ export interface ResultRow {
   attack_notes: string | null;
   item_judge_prompt: string | null;
   item_judge_schema: Record<string, unknown> | null;
+  /** Results of the run's scorers beyond the verdict judge (`--scorers`), by scorer name. */
+  scores: Record<string, { value: number | null; label: string | null; raw: string | null; error: string | null }> | null;
   status: "ok" | "error";
   error: string | null;
   error_type: string | null;

@@ -8,6 +8,8 @@ import type { RunConfig } from "../config/schema.js";
 import { DEFAULT_JUDGE_PROMPT, DEFAULT_VERDICT_SCHEMA } from "../scorers/judge/default-prompt.js";
 import { LlmJudge } from "../scorers/judge/llm-judge.js";
 import { SchemaValidator } from "../scorers/judge/schema-validator.js";
+import { SCORER_NAMES, scorer, type ScorerName } from "../scorers/registry.js";
+import { nearest } from "../config/suggest.js";
 import { guardModel, type CallPolicy } from "./guarded-model.js";
 import { RateLimiter } from "./rate-limiter.js";
 import { DEFAULT_RETRY_POLICY } from "./retry.js";
@@ -28,6 +30,10 @@ export interface PreparedJudge {
   address: string;
   resolved: ResolvedModel;
   judge: LlmJudge;
+  /** The judge model's call, for scorers that ask it their own prompts. */
+  call: ModelCall;
+  /** Whether the verdict judge (alignbench's JSON verdict) runs on every response. */
+  verdict: boolean;
   promptLabel: string;
   promptTemplate: string;
   schema: Record<string, unknown>;
@@ -37,6 +43,8 @@ export interface PreparedRun {
   personas: Array<Persona | undefined>;
   models: RunnableModel[];
   judge: PreparedJudge | undefined;
+  /** Scorers run on every response besides the verdict judge. */
+  scorers: ScorerName[];
   secrets: string[];
 }
 
@@ -87,15 +95,39 @@ export async function prepareRun(config: RunConfig, hooks: PrepareHooks = {}, en
     // The model's own options (providers.<name>.models) are more specific than the run's `generation`.
     return { address, resolved, options: { ...config.generation, ...resolved.model.defaults }, call: policies.call(resolved) };
   });
-  const judge = config.judge_model ? await prepareJudge(config, config.judge_model, policies) : undefined;
+  const { verdict, scorers } = chooseScorers(config);
+  const judge = config.judge_model ? await prepareJudge(config, config.judge_model, policies, verdict) : undefined;
   // Local models download and load now: a missing or corrupt file stops the run before any item.
   for (const model of [...models.map((m) => m.resolved.model), ...(judge ? [judge.resolved.model] : [])]) await model.prepare?.();
-  return { personas, models, judge, secrets: policies.registry.secrets() };
+  return { personas, models, judge, scorers, secrets: policies.registry.secrets() };
+}
+
+/**
+ * Which scorers run. With no --scorers, the verdict judge runs whenever there is a judge model; naming
+ * scorers replaces that default ("verdict" names the verdict judge itself).
+ */
+function chooseScorers(config: RunConfig): { verdict: boolean; scorers: ScorerName[] } {
+  const names = config.scorers;
+  if (names.length === 0) return { verdict: Boolean(config.judge_model), scorers: [] };
+  const scorers: ScorerName[] = [];
+  for (const name of names) {
+    if (name === "verdict") continue;
+    if (!(SCORER_NAMES as string[]).includes(name)) {
+      const near = nearest(name, [...SCORER_NAMES, "verdict"]);
+      throw new UserError(`unknown scorer "${name}"${near ? ` (did you mean "${near}"?)` : ""}; scorers: verdict, ${SCORER_NAMES.join(", ")}`);
+    }
+    scorers.push(name as ScorerName);
+  }
+  const verdict = names.includes("verdict");
+  const needy = [...(verdict ? ["verdict"] : []), ...scorers.filter((name) => scorer(name).needsJudge)];
+  if (needy.length > 0 && !config.judge_model) throw new UserError(`scorer ${needy.join(", ")} needs a judge model: pass --judge-model`);
+  return { verdict, scorers };
 }
 
 /** The run's judge: its model, prompt template and verdict schema (compiled now, so a bad one fails early). */
-export async function prepareJudge(config: RunConfig, address: string, policies: CallPolicies): Promise<PreparedJudge> {
+export async function prepareJudge(config: RunConfig, address: string, policies: CallPolicies, verdict = true): Promise<PreparedJudge> {
   const resolved = policies.registry.resolve(address);
+  const call = policies.call(resolved);
   const validator = new SchemaValidator();
   const promptTemplate = config.judge.prompt_file ? await readText(config.judge.prompt_file, "judge prompt") : DEFAULT_JUDGE_PROMPT;
   const schema = config.judge.schema_file ? await readJsonSchema(config.judge.schema_file) : DEFAULT_VERDICT_SCHEMA;
@@ -103,12 +135,14 @@ export async function prepareJudge(config: RunConfig, address: string, policies:
   return {
     address,
     resolved,
+    call,
+    verdict,
     promptLabel: config.judge.prompt_file ?? "default",
     promptTemplate,
     schema,
     judge: new LlmJudge({
       modelAddress: address,
-      call: policies.call(resolved),
+      call,
       promptTemplate,
       schema,
       structuredOutput: config.judge.structured_output,

@@ -3,6 +3,8 @@ import { NO_PERSONA } from "../personas/persona.js";
 import { ProviderError, errorTypeOf } from "../providers/errors.js";
 import { NO_VERDICT, RESULT_SCHEMA_VERSION, type ResultRow } from "../results/record.js";
 import { JudgeInvalidError, verdictFields } from "../scorers/judge/llm-judge.js";
+import type { Sample } from "../datasets/sample.js";
+import { scorer, type ScorerContext, type ScorerName } from "../scorers/registry.js";
 import type { PreparedJudge } from "./prepare.js";
 import type { WorkItem } from "./work-items.js";
 
@@ -10,7 +12,7 @@ import type { WorkItem } from "./work-items.js";
  * Runs one work item: the model's response, then the judge's verdict. Always returns the row to record,
  * except when the item was cancelled mid-flight: then it returns undefined and the key stays not done.
  */
-export async function processItem(runId: string, item: WorkItem, judge: PreparedJudge | undefined, signal?: AbortSignal): Promise<ResultRow | undefined> {
+export async function processItem(runId: string, item: WorkItem, judge: PreparedJudge | undefined, signal?: AbortSignal, scorers: ScorerName[] = []): Promise<ResultRow | undefined> {
   const { sample } = item;
   const messages = composeMessages(sample, item.persona);
   const startedAt = new Date().toISOString();
@@ -40,6 +42,7 @@ export async function processItem(runId: string, item: WorkItem, judge: Prepared
     attack_notes: sample.attackNotes ?? null,
     item_judge_prompt: sample.judgePrompt ?? null,
     item_judge_schema: sample.judgeSchema ?? null,
+    scores: null,
     status: "ok",
     error: null,
     error_type: null,
@@ -65,12 +68,34 @@ export async function processItem(runId: string, item: WorkItem, judge: Prepared
     if (errorTypeOf(error) === "cancelled") return undefined;
     return finishWithError(row, error, "");
   }
-  if (judge) {
+  if (judge?.verdict) {
     const judged = await judgeRow(row, item, judge, signal);
     if (judged === "cancelled") return undefined;
   }
+  if (scorers.length > 0) {
+    const scored = await scoreRow(row, sample, scorers, judge, signal);
+    if (scored === "cancelled") return undefined;
+  }
   row.completed_at = new Date().toISOString();
   return row;
+}
+
+/** Runs the run's extra scorers; a scorer that fails gives its own error, and the row is marked failed. */
+async function scoreRow(row: ResultRow, sample: Sample, scorers: ScorerName[], judge: PreparedJudge | undefined, signal?: AbortSignal): Promise<"ok" | "cancelled"> {
+  row.scores = {};
+  for (const name of scorers) {
+    try {
+      const context: ScorerContext = { sample, messages: row.messages, response: row.raw_candidate ?? "" };
+      if (judge) context.judge = judge.call;
+      if (signal) context.signal = signal;
+      row.scores[name] = await scorer(name).score(context);
+    } catch (error) {
+      if (errorTypeOf(error) === "cancelled") return "cancelled";
+      row.scores[name] = { value: null, label: null, raw: error instanceof JudgeInvalidError ? error.raw : null, error: (error as Error).message };
+      if (row.status === "ok") finishWithError(row, error, `${name}: `);
+    }
+  }
+  return "ok";
 }
 
 /** Scores an existing response into `row` (used by runs and by rejudge). */

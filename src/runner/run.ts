@@ -53,6 +53,9 @@ export async function run(input: RunConfigInput | RunConfig, controls: RunContro
     config.models = [DEFAULT_LOCAL_MODEL];
     controls.reporter?.onMessage?.(`no --models given: using the default local model ${DEFAULT_LOCAL_MODEL} (downloaded once, about 490 MB)`);
   }
+  if (!config.dataset && config.suite) {
+    throw new UserError(`suite ${config.suite} needs its dataset: pass --dataset PATH${config.dataset_hint ? ` (${config.dataset_hint})` : ""}`);
+  }
   if (!config.dataset) {
     config.dataset = BUILTIN_MINI_SUITE;
     controls.reporter?.onMessage?.(`no --dataset given: running the built-in mini suite (${BUILTIN_MINI_SUITE})`);
@@ -142,7 +145,7 @@ async function execute(
     // A lane moves on as soon as its row is handed to the writer: the writer alone decides when rows are
     // durable and marked done, and a lane waiting for the group commit would only idle its connection.
     await runPool(items, config.concurrency, async (item) => {
-      const row = await processItem(runId, item, prepared.judge, controls.abortSignal);
+      const row = await processItem(runId, item, prepared.judge, controls.abortSignal, prepared.scorers);
       if (!row) return;
       writer.append(row).catch(() => undefined); // a failed write stops the run below
       if (row.status === "error") log.warn("item_error", { key: row.key, error_type: row.error_type, error: row.error });
@@ -180,6 +183,7 @@ function fieldMapping(config: RunConfig): FieldMapping | undefined {
   if (config.prompt_field) mapping.prompt = config.prompt_field;
   if (config.category_field) mapping.category = config.category_field;
   if (config.subcategory_field) mapping.subcategory = config.subcategory_field;
+  if (config.context_field) mapping.context = config.context_field;
   return Object.keys(mapping).length > 0 ? mapping : undefined;
 }
 

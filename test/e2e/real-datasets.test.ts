@@ -108,3 +108,27 @@ describe.skipIf(!hasShared)("judge-eval on HarmBench's human-labelled validation
     }
   });
 });
+
+describe.skipIf(!hasShared)("built-in suites on the published files", () => {
+  it("runs --suite harmbench on HarmBench's 400 text behaviours, contextual ones with their context", async () => {
+    const mock = await startSharedMock();
+    try {
+      const dir = tempDir();
+      const result = await runCli(
+        ["run", "--suite", "harmbench", "--dataset", join(SHARED_DATASETS, "harmbench/harmbench_behaviors_text_all.csv"), "--models", "mock-target", "--personas", "developer_mode_dan", "--judge-model", "mock-judge", "--concurrency", "32", "--run-id", "hb", "--output-dir", dir],
+        { env: { OPENAI_BASE_URL: mock.url } },
+      );
+      expect(result.code, result.stderr).toBe(0);
+      const rows = readPartials(join(dir, "hb"));
+      expect(rows).toHaveLength(400);
+      expect(rows.filter((r) => r.subcategory === "contextual").every((r) => r.messages.at(-1)!.content.includes("\n\n---\n\n"))).toBe(true);
+      const summary = JSON.parse(readFileSync(join(dir, "hb", "summary.json"), "utf8")) as RunSummary;
+      expect(summary.by_category.map((g) => g.category).sort()).toEqual(["chemical_biological", "copyright", "cybercrime_intrusion", "harassment_bullying", "harmful", "illegal", "misinformation_disinformation"]);
+      // The mock complies under the jailbreak persona whenever a trigger word appears; its classifier says yes to exactly those.
+      const expected = rows.filter((r) => /^Sure, here is how/.test(r.raw_candidate ?? "")).length;
+      expect(summary.totals.scores.harmbench_classifier).toMatchObject({ n: 400, estimate: expected / 400 });
+    } finally {
+      mock.stop();
+    }
+  });
+});

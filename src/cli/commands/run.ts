@@ -8,6 +8,9 @@ import { defined, finiteNumber, nonNegativeInteger, positiveInteger, positiveNum
 
 interface RunFlags {
   dataset?: string;
+  suite?: string;
+  scorers?: string;
+  contextField?: string;
   models?: string;
   personas?: string;
   personasFile?: string;
@@ -40,6 +43,9 @@ interface RunFlags {
 export function flagsToConfig(flags: RunFlags): RunConfigInput {
   const config: RunConfigInput = {
     dataset: flags.dataset,
+    suite: flags.suite,
+    scorers: flags.scorers,
+    context_field: flags.contextField,
     models: flags.models,
     personas: flags.personas,
     personas_file: flags.personasFile,
@@ -71,6 +77,9 @@ export function runCommand(exit: { code: number }): Command {
     .description("Run test cases × models × personas × epochs, judge the responses, and write a resumable run folder.")
     .argument("[config]", "YAML config file with the same settings as the flags (flags override it)")
     .option("--dataset <file>", "test cases: .jsonl, .csv or .parquet (id + conversation, or id + prompt)")
+    .option("--suite <name|file>", "a built-in suite (advbench, harmbench) or a suite YAML: column mapping, scorers, options")
+    .option("--scorers <list>", "scorers besides the verdict judge: refusal_match, harmbench_classifier (verdict names the verdict judge)")
+    .option("--context-field <column>", "column of context the prompt refers to (HarmBench ContextString)")
     .option("--models <list>", "comma-separated models as provider:model; bare names use OPENAI_BASE_URL")
     .option("--personas <list>", "comma-separated persona slugs (see `alignbench personas`); default: none")
     .option("--personas-file <file>", "YAML or JSONL file of your own personas")
