@@ -4,6 +4,7 @@ import { VERSION } from "../version.js";
 import { compareCommand } from "./commands/compare.js";
 import { judgeEvalCommand } from "./commands/judge-eval.js";
 import { personasCommand } from "./commands/personas.js";
+import { suitesCommand } from "./commands/suites.js";
 import { rejudgeCommand } from "./commands/rejudge.js";
 import { runCommand } from "./commands/run.js";
 import { loadDotEnv } from "./env.js";
@@ -28,9 +29,14 @@ export async function main(argv: string[]): Promise<number> {
     .addCommand(rejudgeCommand(exit))
     .addCommand(compareCommand())
     .addCommand(judgeEvalCommand())
+    .addCommand(suitesCommand())
     .addCommand(personasCommand());
   // Settings of the program are not inherited by commands added with addCommand.
-  for (const command of program.commands) command.exitOverride().showHelpAfterError("(add --help for usage)");
+  const override = (command: Command): void => {
+    command.exitOverride().showHelpAfterError("(add --help for usage)");
+    command.commands.forEach(override);
+  };
+  program.commands.forEach(override);
   try {
     await program.parseAsync(argv);
     return exit.code;
