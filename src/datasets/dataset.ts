@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
-import { createReadStream } from "node:fs";
 import { InputError, InputErrors } from "../errors.js";
+import { sha256File } from "../io/hash-file.js";
 import { CompactIdSet } from "./id-set.js";
 import { readRecords, formatOf, type RawRecord } from "./readers.js";
 import { datasetRowSchema, fieldPath, rowToSample, type Sample } from "./sample.js";
@@ -109,7 +109,7 @@ export async function checkDataset(file: string, policy: BadRowPolicy, limit?: n
   }
   problems.sort((a, b) => a.line! - b.line!);
   if (badRows > 0 && policy === "stop") throw new InputErrors(problems, badRows);
-  const sha256 = limit === undefined && formatOf(file) !== "parquet" ? hash.digest("hex") : await hashFile(file);
+  const sha256 = limit === undefined && formatOf(file) !== "parquet" ? hash.digest("hex") : await sha256File(file);
   const check: DatasetCheck = { file, sha256, validRows, badRows, skippedLines, problems };
   if (mapping) check.mapping = mapping;
   return check;
@@ -154,9 +154,3 @@ export async function* streamSamples(check: DatasetCheck, limit?: number, isFini
   }
 }
 
-/** The sha256 of a file, streamed. */
-export async function hashFile(file: string): Promise<string> {
-  const hash = createHash("sha256");
-  for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) hash.update(chunk as Buffer);
-  return hash.digest("hex");
-}

@@ -3,7 +3,8 @@ import { mkdir } from "node:fs/promises";
 import { resolve } from "node:path";
 import { UserError } from "../errors.js";
 import { runConfigSchema, type RunConfig, type RunConfigInput } from "../config/schema.js";
-import { checkDataset, hashFile, streamSamples, type DatasetCheck, type FieldMapping } from "../datasets/dataset.js";
+import { checkDataset, streamSamples, type DatasetCheck, type FieldMapping } from "../datasets/dataset.js";
+import { sha256File } from "../io/hash-file.js";
 import { formatOf } from "../datasets/readers.js";
 import { closeHttp } from "../providers/http.js";
 import { readManifest, writeJsonAtomically, MANIFEST_SCHEMA_VERSION, type Manifest } from "../results/manifest.js";
@@ -166,7 +167,7 @@ async function execute(
 async function checkOrReuse(path: string, config: RunConfig, previous: Manifest | undefined): Promise<DatasetCheck> {
   const checked = previous?.dataset;
   if (checked && checked.path === path && checked.bad_rows === 0 && checked.limit === (config.limit ?? null)) {
-    const sha256 = await hashFile(path);
+    const sha256 = await sha256File(path);
     if (sha256 === checked.sha256) {
       const reused: DatasetCheck = { file: path, sha256, validRows: checked.valid_rows, badRows: 0, skippedLines: new Set(), problems: [] };
       const mapping = fieldMapping(config);

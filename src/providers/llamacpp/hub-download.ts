@@ -1,11 +1,11 @@
-import { createHash } from "node:crypto";
-import { createReadStream, createWriteStream, existsSync } from "node:fs";
+import { createWriteStream, existsSync } from "node:fs";
 import { mkdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { homedir } from "node:os";
 import { dirname, join } from "node:path";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { UserError } from "../../errors.js";
+import { sha256File } from "../../io/hash-file.js";
 
 /** `hf:owner/repo/path/to/file.gguf`, optionally `@revision` at the end. */
 export interface HubFile {
@@ -110,7 +110,7 @@ export async function ensureHubFile(reference: string, options: HubDownloadOptio
     throw new UserError(`${reference}: ${endpoint} answered HTTP ${response.status}`);
   }
 
-  const actual = await sha256Of(partial);
+  const actual = await sha256File(partial);
   if (expectedSha && actual !== expectedSha) {
     await rm(partial, { force: true });
     throw new UserError(`${reference}: checksum mismatch (the hub says sha256 ${expectedSha}, the download is ${actual}); the corrupt file was removed, run again to download it afresh`);
@@ -129,11 +129,6 @@ export async function cachedSha256(path: string): Promise<string | undefined> {
   }
 }
 
-async function sha256Of(file: string): Promise<string> {
-  const hash = createHash("sha256");
-  for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) hash.update(chunk as Buffer);
-  return hash.digest("hex");
-}
 
 function describe(error: unknown): string {
   const cause = (error as { cause?: { code?: string; message?: string } }).cause;
