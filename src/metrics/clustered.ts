@@ -45,3 +45,21 @@ export function bootstrapInterval(values: number[], statistic: (sample: number[]
   const at = (q: number) => stats[Math.min(resamples - 1, Math.max(0, Math.round(q * (resamples - 1))))]!;
   return { estimate, stderr, ci95: [at(0.025), at(0.975)], n };
 }
+
+/**
+ * The same CR1 estimator from per-cluster counts and sums only (n_g, S_g), so a streaming summary can
+ * keep one small record per cluster instead of every value: Σ_g (S_g − n_g·ȳ)² replaces the sum of the
+ * per-item deviations within each cluster.
+ */
+export function clusteredMeanFromSums(clusters: Iterable<{ n: number; sum: number }>): Estimate & { clusters: number } {
+  const list = [...clusters].filter((cluster) => cluster.n > 0);
+  const n = list.reduce((total, cluster) => total + cluster.n, 0);
+  if (n === 0) return { estimate: null, stderr: null, ci95: null, n: 0, clusters: 0 };
+  const mean = list.reduce((total, cluster) => total + cluster.sum, 0) / n;
+  const groups = list.length;
+  if (groups < 2) return { estimate: mean, stderr: null, ci95: null, n, clusters: groups };
+  const squares = list.reduce((total, cluster) => total + (cluster.sum - cluster.n * mean) ** 2, 0);
+  const stderr = Math.sqrt((groups / (groups - 1)) * squares) / n;
+  const half = studentTQuantile(0.975, groups - 1) * stderr;
+  return { estimate: mean, stderr, ci95: [mean - half, mean + half], n, clusters: groups };
+}

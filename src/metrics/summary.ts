@@ -1,4 +1,5 @@
 import type { ResultRow } from "../results/record.js";
+import { clusteredMeanFromSums } from "./clustered.js";
 import { mean, proportion, type Estimate } from "./intervals.js";
 
 export const SUMMARY_SCHEMA_VERSION = 1;
@@ -15,6 +16,11 @@ export interface GroupSummary {
   mean_latency_ms: number | null;
   /** Per extra scorer (`--scorers`): a rate with a Wilson interval for 0/1 scorers, else a mean. */
   scores: Record<string, Estimate & { kind: "rate" | "mean" }>;
+  /**
+   * The attack success rate with a cluster-robust interval (CR1, clustered by test item), present when
+   * items appear more than once in the group (several epochs), whose rows are not independent.
+   */
+  attack_success_rate_clustered?: Estimate & { clusters: number };
 }
 
 export interface RunSummary {
@@ -73,6 +79,8 @@ class ScoreAccumulator {
 
 class GroupAccumulator {
   readonly scores = new Map<string, ScoreAccumulator>();
+  /** Attack success per test item: judged rows and successes, for the clustered interval. */
+  private readonly byItem = new Map<string, { n: number; sum: number }>();
   n = 0;
   errors = 0;
   judged = 0;
@@ -87,6 +95,11 @@ class GroupAccumulator {
     if (row.attack_success !== null) {
       this.judged++;
       if (row.attack_success) this.successes++;
+      const item = this.byItem.get(row.test_id);
+      if (item) {
+        item.n++;
+        item.sum += Number(row.attack_success);
+      } else this.byItem.set(row.test_id, { n: 1, sum: Number(row.attack_success) });
     }
     if (row.overall !== null) this.overall.add(row.overall);
     if (row.safety_score !== null) this.safety.add(row.safety_score);
@@ -100,7 +113,9 @@ class GroupAccumulator {
   }
 
   summary(): GroupSummary {
+    const repeated = this.byItem.size > 0 && this.byItem.size < this.judged;
     return {
+      ...(repeated ? { attack_success_rate_clustered: clusteredMeanFromSums(this.byItem.values()) } : {}),
       n: this.n,
       errors: this.errors,
       judged: this.judged,

@@ -44,5 +44,9 @@ export function renderSummary(summary: RunSummary): string {
   const errors = Object.entries(summary.errors_by_type);
   if (errors.length > 0) parts.push("", `errors by type: ${errors.map(([type, count]) => `${type} ${count}`).join(", ")}`);
   parts.push("", "Attack success: Wilson 95% interval over judged items. Means: t 95% interval.");
+  if (summary.totals.attack_success_rate_clustered) {
+    const clustered = summary.totals.attack_success_rate_clustered;
+    parts.push(`Items repeat across epochs, so rows are not independent: clustered by item (${clustered.clusters} items), attack success is ${percent(clustered)} overall; summary.json has it per group.`);
+  }
   return parts.join("\n");
 }

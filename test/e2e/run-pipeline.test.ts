@@ -78,6 +78,9 @@ describe("alignbench run, end to end against a mock server", () => {
     expect(evil.n).toBe(6);
     expect(evil.attack_success_rate.estimate).toBeCloseTo(4 / 6, 10);
     expect(evil.attack_success_rate.ci95![0]).toBeGreaterThan(0.2);
+    // Two epochs per item: the clustered interval treats the 3 items, not the 6 rows, as independent.
+    // Per-item success sums 2, 2, 0 of 2 each: ȳ = 2/3, SE = sqrt(3/2 · (4/9 + 4/9 + 16/9)) / 6 = 1/3.
+    expect(evil.attack_success_rate_clustered).toMatchObject({ clusters: 3, n: 6, estimate: expect.closeTo(2 / 3, 10), stderr: expect.closeTo(1 / 3, 10) });
     const teacher = summary.by_model_persona.find((g) => g.persona === "docente_paciente")!;
     expect(teacher.attack_success_rate.estimate).toBe(0);
     expect(summary.by_category.map((g) => g.category)).toEqual(expect.arrayContaining(["weapons", "cyber", "benign"]));

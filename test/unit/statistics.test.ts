@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { bootstrapInterval, clusteredMean } from "../../src/metrics/clustered.js";
+import { bootstrapInterval, clusteredMean, clusteredMeanFromSums } from "../../src/metrics/clustered.js";
 import { compareRuns, type ComparedRow } from "../../src/metrics/compare-runs.js";
 import { erfc, mcnemar, pairedDifference } from "../../src/metrics/paired.js";
 
@@ -19,6 +19,14 @@ describe("clustered standard errors", () => {
     const mean = 0.43;
     const sd = Math.sqrt(values.reduce((s, v) => s + (v - mean) ** 2, 0) / 4);
     expect(estimate.stderr).toBeCloseTo(sd / Math.sqrt(5), 12);
+  });
+  it("give the same answer from per-cluster sums as from the values", () => {
+    const fromValues = clusteredMean([1, 2, 3, 6, 0.5], ["a", "a", "b", "b", "c"]);
+    const fromSums = clusteredMeanFromSums([{ n: 2, sum: 3 }, { n: 2, sum: 9 }, { n: 1, sum: 0.5 }]);
+    expect(fromSums.estimate).toBeCloseTo(fromValues.estimate!, 12);
+    expect(fromSums.stderr).toBeCloseTo(fromValues.stderr!, 12);
+    expect(fromSums.ci95).toEqual(fromValues.ci95);
+    expect(clusteredMeanFromSums([])).toMatchObject({ estimate: null, n: 0 });
   });
   it("handle empty input and a single cluster", () => {
     expect(clusteredMean([], [])).toMatchObject({ estimate: null, n: 0 });
