@@ -84,7 +84,6 @@ export class CallPolicies {
 
 /** Everything a run needs that can fail on bad input, resolved before the first model call. */
 export async function prepareRun(config: RunConfig, hooks: PrepareHooks = {}, env: NodeJS.ProcessEnv = process.env): Promise<PreparedRun> {
-  if (config.models.length === 0) throw new UserError("no models to run: pass --models (e.g. --models gpt-4.1-mini,anthropic:claude-sonnet-4-5) or set models: in the config");
   const duplicate = config.models.find((model, index) => config.models.indexOf(model) !== index);
   if (duplicate) throw new UserError(`model "${duplicate}" is listed twice`);
   const userPersonas = config.personas_file ? await loadPersonasFile(config.personas_file) : [];

@@ -58,7 +58,8 @@ export async function rejudge(reference: string, options: RejudgeOptions = {}): 
     async function* stored(): AsyncGenerator<ResultRow> {
       for await (const row of latestRows(files.partials, store, endOffset)) if (row.raw_candidate !== null) yield row;
     }
-    reporter.onRunStart?.({ runId: located.runId, total: store.counts().ok + store.counts().error, alreadyDone: 0, folder: files.folder });
+    const counts = store.counts();
+    reporter.onRunStart?.({ runId: located.runId, total: counts.ok + counts.error, alreadyDone: 0, folder: files.folder });
     try {
       await runPool(stored(), config.concurrency, async (previous) => {
         const row: ResultRow = { ...previous, ...NO_VERDICT, attempt: previous.attempt + 1, source: "rejudge", started_at: new Date().toISOString(), status: "ok", error: null, error_type: null };

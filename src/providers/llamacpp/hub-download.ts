@@ -1,5 +1,5 @@
 import { createWriteStream, existsSync } from "node:fs";
-import { mkdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
+import { mkdir, rename, rm, stat, writeFile } from "node:fs/promises";
 import { homedir } from "node:os";
 import { dirname, join } from "node:path";
 import { Readable } from "node:stream";
@@ -120,14 +120,6 @@ export async function ensureHubFile(reference: string, options: HubDownloadOptio
   return target;
 }
 
-/** The sha256 recorded when a cached file was verified. */
-export async function cachedSha256(path: string): Promise<string | undefined> {
-  try {
-    return (await readFile(path + ".sha256", "utf8")).trim();
-  } catch {
-    return undefined;
-  }
-}
 
 
 function describe(error: unknown): string {

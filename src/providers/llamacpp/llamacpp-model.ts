@@ -104,6 +104,11 @@ function history(messages: Message[]): ChatHistoryItem[] {
 
 const STOP_REASONS: Record<string, string> = { eogToken: "stop", customStopTrigger: "stop", stopGenerationTrigger: "stop", maxTokens: "length", abort: "cancelled" };
 
+/** A text's tokens as the model scores them: after its beginning-of-sequence token, when it has one. */
+function tokensOf(model: LlamaModel, text: string): Token[] {
+  return model.tokens.bos === null ? model.tokenize(text) : [model.tokens.bos, ...model.tokenize(text)];
+}
+
 /** Log-probability of `token` from a position's logits (log-softmax at temperature 1). */
 function logprobFrom(output: { logits?: Map<Token, number>; totalLogitWeight?: number } | undefined, token: Token): { logprob: number; isTop: boolean } {
   const logits = output?.logits;
@@ -146,9 +151,8 @@ export function createLlamaCpp(settings: LlamaCppSettings) {
         continuation = context.slice(-spaces) + continuation;
         context = context.slice(0, -spaces);
       }
-      const bos = llamaModel.tokens.bos === null ? [] : [llamaModel.tokens.bos];
-      const contextTokens = [...bos, ...llamaModel.tokenize(context)];
-      const whole = [...bos, ...llamaModel.tokenize(context + continuation)];
+      const contextTokens = tokensOf(llamaModel, context);
+      const whole = tokensOf(llamaModel, context + continuation);
       if (contextTokens.length === 0) throw new ProviderError("client_error", `${address}: an empty context needs a model with a beginning-of-sequence token`);
       return { whole, from: contextTokens.length };
     };
@@ -216,8 +220,7 @@ export function createLlamaCpp(settings: LlamaCppSettings) {
       async tokenDistributions(text: string, options: { topK?: number } = {}): Promise<TokenDistribution[]> {
         const topK = options.topK ?? 20;
         return withSequence(async ({ model: llamaModel }, sequence) => {
-          const bos = llamaModel.tokens.bos === null ? [] : [llamaModel.tokens.bos];
-          const tokens = [...bos, ...llamaModel.tokenize(text)];
+          const tokens = tokensOf(llamaModel, text);
           const input = tokens.map((token, index): Token | [Token, { generateNext: Record<string, unknown> }] =>
             index < tokens.length - 1 ? [token, { generateNext: { logits: true, totalLogitWeight: true } }] : token,
           );
