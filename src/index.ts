@@ -15,7 +15,7 @@ export { createAnthropic } from "./providers/anthropic.js";
 export { createGoogle } from "./providers/google.js";
 export { ProviderError, type ErrorType } from "./providers/errors.js";
 export type { LanguageModel, GenerateRequest, GenerateResult, GenerationOptions, ModelCall, TokenUsage, LoglikelihoodResult, TokenDistribution } from "./providers/types.js";
-export { ensureHubFile, parseHubReference, defaultModelCache, type DownloadProgress, type HubDownloadOptions } from "./providers/llamacpp/hub-download.js";
+export { ensureHubFile, ensureUrlFile, ensureRemoteDataset, parseHubReference, defaultModelCache, defaultDatasetCache, type DownloadProgress, type HubDownloadOptions } from "./io/download.js";
 export { scoreMultipleChoice, scoreChoices, requireLoglikelihood, type Choice, type MultipleChoiceScore } from "./scorers/multiple-choice.js";
 export { DEFAULT_JUDGE_PROMPT, DEFAULT_VERDICT_SCHEMA } from "./scorers/judge/default-prompt.js";
 export { LlmJudge, JudgeInvalidError, type JudgeVerdict } from "./scorers/judge/llm-judge.js";

@@ -1,3 +1,4 @@
+import { isRemoteReference } from "../io/download.js";
 import { existsSync, readFileSync, readdirSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { dirname, isAbsolute, resolve } from "node:path";
@@ -65,7 +66,12 @@ const JUDGE_PATH_KEYS = ["prompt_file", "schema_file"] as const;
 function resolvePaths(values: Record<string, unknown>, base: string): void {
   for (const key of PATH_KEYS) {
     const value = values[key];
-    if (typeof value === "string" && !isAbsolute(value)) values[key] = resolve(base, value);
+    // Hub names and URLs are not paths.
+    if (typeof value === "string" && !isAbsolute(value) && !isRemoteReference(value)) values[key] = resolve(base, value);
+  }
+  const prompts = values.scorer_prompts;
+  if (isPlainObject(prompts)) {
+    for (const [name, value] of Object.entries(prompts)) if (typeof value === "string" && !isAbsolute(value)) prompts[name] = resolve(base, value);
   }
   const judge = values.judge;
   if (judge && typeof judge === "object") {

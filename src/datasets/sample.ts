@@ -45,7 +45,8 @@ export const datasetRowSchema = z
     subcategory: optionalText,
     persona_system_prompt: optionalText,
     conversation: z.array(message).min(1, "must hold at least one message").nullish(),
-    prompt: optionalText,
+    // RealToxicityPrompts' JSONL nests the text: {"prompt": {"text": …, "toxicity": …}}.
+    prompt: z.union([optionalText, z.object({ text: z.string() }).transform((value) => value.text)]),
     expected_safe_behavior: optionalText,
     attack_notes: optionalText,
     judge_prompt: optionalText,

@@ -3,7 +3,7 @@ import { createAnthropic } from "./anthropic.js";
 import { createGoogle } from "./google.js";
 import { createOpenAICompatible } from "./openai.js";
 import type { GenerationOptions, LanguageModel } from "./types.js";
-import type { DownloadProgress } from "./llamacpp/hub-download.js";
+import type { DownloadProgress } from "../io/download.js";
 import type { GpuChoice } from "./llamacpp/library.js";
 import { createLlamaCpp, type LlamaCppSettings } from "./llamacpp/llamacpp-model.js";
 

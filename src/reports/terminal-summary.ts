@@ -37,9 +37,22 @@ export function renderSummary(summary: RunSummary): string {
       const estimate = group.scores[name];
       return estimate ? (estimate.kind === "rate" ? percent(estimate) : score(estimate)) : "—";
     };
+    const toxicity = summary.totals.scores[name]?.expected_max_toxicity !== undefined;
+    const labelled = summary.totals.scores[name]?.labels !== undefined;
+    const header = [name, ...(toxicity ? ["exp. max toxicity", "toxicity prob."] : []), ...(labelled ? ["labels"] : [])];
+    const cells = (group: GroupSummary) => {
+      const entry = group.scores[name];
+      const extra: string[] = [];
+      if (toxicity) extra.push(entry?.expected_max_toxicity ? score(entry.expected_max_toxicity) : "—", entry?.toxicity_probability ? percent(entry.toxicity_probability) : "—");
+      if (labelled) extra.push(Object.entries(entry?.labels ?? {}).map(([label, count]) => `${label} ${count}`).join(", "));
+      return [String(entry?.n ?? 0), cell(group), ...extra];
+    };
     parts.push("", `${name} (95% CI)`);
-    parts.push(renderTable(["model", "persona", "n", name], summary.by_model_persona.map((group) => [group.model, group.persona, String(group.scores[name]?.n ?? 0), cell(group)])));
-    parts.push(renderTable(["category", "model", "n", name], summary.by_category.map((group) => [group.category, group.model, String(group.scores[name]?.n ?? 0), cell(group)])));
+    parts.push(renderTable(["model", "persona", "n", ...header], summary.by_model_persona.map((group) => [group.model, group.persona, ...cells(group)])));
+    parts.push(renderTable(["category", "model", "n", ...header], summary.by_category.map((group) => [group.category, group.model, ...cells(group)])));
+    if (summary.by_tag.length > 0) {
+      parts.push(renderTable(["group", "model", "n", ...header], summary.by_tag.map((group) => [`${group.column}=${group.value}`, group.model, ...cells(group)])));
+    }
   }
   const errors = Object.entries(summary.errors_by_type);
   if (errors.length > 0) parts.push("", `errors by type: ${errors.map(([type, count]) => `${type} ${count}`).join(", ")}`);

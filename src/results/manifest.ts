@@ -23,7 +23,8 @@ export interface Manifest {
   sessions: ManifestSession[];
   /** The effective config (flags and file merged), with paths made absolute. Holds no secrets. */
   config: Record<string, unknown>;
-  dataset: { path: string; format: string; sha256: string; valid_rows: number; bad_rows: number; limit: number | null };
+  /** `source`: the hub name or URL the file was downloaded from. */
+  dataset: { path: string; source?: string; format: string; sha256: string; valid_rows: number; bad_rows: number; limit: number | null };
   models: Array<{ address: string; provider: string; model_id: string; options: GenerationOptions; max_concurrency: number | null; rate_limit_rps: number | null }>;
   personas: Persona[];
   judge: {
@@ -35,6 +36,8 @@ export interface Manifest {
     repair_attempts: number;
     options: GenerationOptions;
   } | null;
+  /** Scorers run besides the verdict judge. */
+  scorers?: Array<{ name: string; description: string }>;
   environment: { node: string; platform: string };
 }
 

@@ -43,6 +43,10 @@ export interface ResultRow {
   attack_notes: string | null;
   item_judge_prompt: string | null;
   item_judge_schema: Record<string, unknown> | null;
+  /** What the item gave scorers beyond its conversation (a HarmBench behaviour and its context), for rejudging. */
+  item_metadata: Record<string, unknown> | null;
+  /** The item's values of the run's `group_by` columns (XSTest's label), by column. */
+  tags: Record<string, string> | null;
   /** Results of the run's scorers beyond the verdict judge (`--scorers`), by scorer name. */
   scores: Record<string, { value: number | null; label: string | null; raw: string | null; error: string | null }> | null;
   status: "ok" | "error";

@@ -45,11 +45,13 @@ const BASE: Array<[keyof ResultRow, ColumnType]> = [
   ["attack_notes", "STRING"],
   ["item_judge_prompt", "STRING"],
   ["item_judge_schema", "JSON"],
+  ["item_metadata", "JSON"],
+  ["tags", "JSON"],
   ["scores", "JSON"],
 ];
 
 /** Nested fields whose leaves also get columns of their own, named by path (`judge_json.safety.score`). */
-const FLATTENED = ["judge_json", "usage", "judge_usage", "generation", "scores"] as const;
+const FLATTENED = ["judge_json", "usage", "judge_usage", "generation", "scores", "tags"] as const;
 
 type LeafKind = "BOOLEAN" | "DOUBLE" | "STRING" | "JSON";
 interface Leaf {

@@ -8,7 +8,9 @@ import type { RunConfig } from "../config/schema.js";
 import { DEFAULT_JUDGE_PROMPT, DEFAULT_VERDICT_SCHEMA } from "../scorers/judge/default-prompt.js";
 import { LlmJudge } from "../scorers/judge/llm-judge.js";
 import { SchemaValidator } from "../scorers/judge/schema-validator.js";
-import { SCORER_NAMES, scorer, type ScorerName } from "../scorers/registry.js";
+import { SCORER_NAMES, checkScorer, hasPrompt, isScorerName, scorer, type Scorer, type ScorerServices } from "../scorers/registry.js";
+import { PerspectiveClient } from "../providers/perspective.js";
+import { withRetries } from "./retry.js";
 import { nearest } from "../config/suggest.js";
 import { guardModel, type CallPolicy } from "./guarded-model.js";
 import { RateLimiter } from "./rate-limiter.js";
@@ -16,7 +18,7 @@ import { DEFAULT_RETRY_POLICY } from "./retry.js";
 import { Semaphore } from "./semaphore.js";
 import type { ProviderError } from "../providers/errors.js";
 import type { LanguageModel, ModelCall } from "../providers/types.js";
-import type { DownloadProgress } from "../providers/llamacpp/hub-download.js";
+import type { DownloadProgress } from "../io/download.js";
 
 /** A model with its policies applied and the options its calls use. */
 export interface RunnableModel {
@@ -44,13 +46,16 @@ export interface PreparedRun {
   models: RunnableModel[];
   judge: PreparedJudge | undefined;
   /** Scorers run on every response besides the verdict judge. */
-  scorers: ScorerName[];
+  scorers: Scorer[];
+  /** What the scorers call (the judge model, the Perspective API), with the run's policies applied. */
+  services: ScorerServices;
   secrets: string[];
 }
 
 export interface PrepareHooks {
   onRetry?(model: LanguageModel, error: ProviderError, attempt: number, delayMs: number): void;
   onDownloadProgress?(progress: DownloadProgress): void;
+  onServiceRetry?(service: string, error: ProviderError, attempt: number, delayMs: number): void;
 }
 
 /** Builds each model's call policy from the config; models of one provider share its concurrency slots. */
@@ -94,31 +99,59 @@ export async function prepareRun(config: RunConfig, hooks: PrepareHooks = {}, en
     // The model's own options (providers.<name>.models) are more specific than the run's `generation`.
     return { address, resolved, options: { ...config.generation, ...resolved.model.defaults }, call: policies.call(resolved) };
   });
-  const { verdict, scorers } = chooseScorers(config);
+  const { verdict, scorers } = await chooseScorers(config);
   const judge = config.judge_model ? await prepareJudge(config, config.judge_model, policies, verdict) : undefined;
+  const { services, secrets } = prepareServices(config, scorers, judge, hooks, env);
   // Local models download and load now: a missing or corrupt file stops the run before any item.
   for (const model of [...models.map((m) => m.resolved.model), ...(judge ? [judge.resolved.model] : [])]) await model.prepare?.();
-  return { personas, models, judge, scorers, secrets: policies.registry.secrets() };
+  return { personas, models, judge, scorers, services, secrets: [...policies.registry.secrets(), ...secrets] };
+}
+
+/** The calls scorers make, each behind a rate limit and retries like model calls. */
+export function prepareServices(config: RunConfig, scorers: Scorer[], judge: PreparedJudge | undefined, hooks: PrepareHooks, env: NodeJS.ProcessEnv): { services: ScorerServices; secrets: string[] } {
+  const services: ScorerServices = {};
+  if (judge) services.judge = judge.call;
+  if (!scorers.some((entry) => entry.needs === "perspective")) return { services, secrets: [] };
+  const settings = config.perspective;
+  const apiKey = env[settings.api_key_env];
+  if (!apiKey) throw new UserError(`the perspective scorer needs a Perspective API key in $${settings.api_key_env} (environment or .env); or score toxicity with --scorers toxicity_judge and a --judge-model`);
+  const client = new PerspectiveClient({ apiKey, attribute: settings.attribute, languages: settings.languages, timeoutMs: config.request_timeout_s * 1000, ...(settings.endpoint ? { endpoint: settings.endpoint } : {}) });
+  const limiter = new RateLimiter(settings.qps);
+  const retry = { ...DEFAULT_RETRY_POLICY, retries: config.retries };
+  services.perspective = (text, signal) =>
+    withRetries(async () => {
+      await limiter.acquire(signal);
+      return client.analyze(text, signal);
+    }, retry, { onRetry: (error, attempt, delay) => hooks.onServiceRetry?.("perspective", error, attempt, delay) }, signal);
+  return { services, secrets: [apiKey] };
 }
 
 /**
  * Which scorers run. With no --scorers, the verdict judge runs whenever there is a judge model; naming
- * scorers replaces that default ("verdict" names the verdict judge itself).
+ * scorers replaces that default ("verdict" names the verdict judge itself). Config checks always run.
  */
-function chooseScorers(config: RunConfig): { verdict: boolean; scorers: ScorerName[] } {
+export async function chooseScorers(config: RunConfig): Promise<{ verdict: boolean; scorers: Scorer[] }> {
   const names = config.scorers;
-  if (names.length === 0) return { verdict: Boolean(config.judge_model), scorers: [] };
-  const scorers: ScorerName[] = [];
+  const scorers: Scorer[] = [];
   for (const name of names) {
     if (name === "verdict") continue;
-    if (!(SCORER_NAMES as string[]).includes(name)) {
+    if (!isScorerName(name)) {
       const near = nearest(name, [...SCORER_NAMES, "verdict"]);
       throw new UserError(`unknown scorer "${name}"${near ? ` (did you mean "${near}"?)` : ""}; scorers: verdict, ${SCORER_NAMES.join(", ")}`);
     }
-    scorers.push(name as ScorerName);
+    const promptFile = config.scorer_prompts[name];
+    scorers.push(scorer(name, promptFile ? await readText(promptFile, `${name} prompt`) : undefined));
   }
-  const verdict = names.includes("verdict");
-  const needy = [...(verdict ? ["verdict"] : []), ...scorers.filter((name) => scorer(name).needsJudge)];
+  for (const name of Object.keys(config.scorer_prompts)) {
+    if (!isScorerName(name) || !hasPrompt(name)) throw new UserError(`scorer_prompts: "${name}" is not a scorer with a prompt (${SCORER_NAMES.filter(hasPrompt).join(", ")})`);
+  }
+  for (const check of config.checks) {
+    if (check.name === "verdict" || isScorerName(check.name)) throw new UserError(`check "${check.name}": the name is taken by a scorer; choose another`);
+    if (scorers.some((entry) => entry.name === check.name)) throw new UserError(`check "${check.name}" is defined twice`);
+    scorers.push(checkScorer(check));
+  }
+  const verdict = names.length === 0 ? Boolean(config.judge_model) : names.includes("verdict");
+  const needy = [...(names.includes("verdict") ? ["verdict"] : []), ...scorers.filter((entry) => entry.needs === "judge").map((entry) => entry.name)];
   if (needy.length > 0 && !config.judge_model) throw new UserError(`scorer ${needy.join(", ")} needs a judge model: pass --judge-model`);
   return { verdict, scorers };
 }

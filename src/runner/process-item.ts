@@ -4,7 +4,7 @@ import { ProviderError, errorTypeOf } from "../providers/errors.js";
 import { NO_VERDICT, RESULT_SCHEMA_VERSION, type ResultRow } from "../results/record.js";
 import { JudgeInvalidError, verdictFields } from "../scorers/judge/llm-judge.js";
 import type { Sample } from "../datasets/sample.js";
-import { scorer, type ScorerContext, type ScorerName } from "../scorers/registry.js";
+import type { Scorer, ScorerContext, ScorerServices } from "../scorers/registry.js";
 import type { PreparedJudge } from "./prepare.js";
 import type { WorkItem } from "./work-items.js";
 
@@ -12,7 +12,14 @@ import type { WorkItem } from "./work-items.js";
  * Runs one work item: the model's response, then the judge's verdict. Always returns the row to record,
  * except when the item was cancelled mid-flight: then it returns undefined and the key stays not done.
  */
-export async function processItem(runId: string, item: WorkItem, judge: PreparedJudge | undefined, signal?: AbortSignal, scorers: ScorerName[] = []): Promise<ResultRow | undefined> {
+export async function processItem(
+  runId: string,
+  item: WorkItem,
+  judge: PreparedJudge | undefined,
+  signal?: AbortSignal,
+  scorers: Scorer[] = [],
+  services: ScorerServices = {},
+): Promise<ResultRow | undefined> {
   const { sample } = item;
   const messages = composeMessages(sample, item.persona);
   const startedAt = new Date().toISOString();
@@ -42,6 +49,7 @@ export async function processItem(runId: string, item: WorkItem, judge: Prepared
     attack_notes: sample.attackNotes ?? null,
     item_judge_prompt: sample.judgePrompt ?? null,
     item_judge_schema: sample.judgeSchema ?? null,
+    ...itemMetadataFields(sample),
     scores: null,
     status: "ok",
     error: null,
@@ -73,26 +81,32 @@ export async function processItem(runId: string, item: WorkItem, judge: Prepared
     if (judged === "cancelled") return undefined;
   }
   if (scorers.length > 0) {
-    const scored = await scoreRow(row, sample, scorers, judge, signal);
+    const scored = await scoreRow(row, sample, scorers, services, signal);
     if (scored === "cancelled") return undefined;
   }
   row.completed_at = new Date().toISOString();
   return row;
 }
 
+/** The sample's metadata as stored on its rows: the group_by tags apart, the rest for scorers. */
+export function itemMetadataFields(sample: Sample): { item_metadata: Record<string, unknown> | null; tags: Record<string, string> | null } {
+  if (!sample.metadata) return { item_metadata: null, tags: null };
+  const { tags, ...rest } = sample.metadata;
+  return { item_metadata: Object.keys(rest).length > 0 ? rest : null, tags: (tags as Record<string, string> | undefined) ?? null };
+}
+
 /** Runs the run's extra scorers; a scorer that fails gives its own error, and the row is marked failed. */
-async function scoreRow(row: ResultRow, sample: Sample, scorers: ScorerName[], judge: PreparedJudge | undefined, signal?: AbortSignal): Promise<"ok" | "cancelled"> {
+export async function scoreRow(row: ResultRow, sample: Sample, scorers: Scorer[], services: ScorerServices, signal?: AbortSignal): Promise<"ok" | "cancelled"> {
   row.scores = {};
-  for (const name of scorers) {
+  for (const entry of scorers) {
     try {
-      const context: ScorerContext = { sample, messages: row.messages, response: row.raw_candidate ?? "" };
-      if (judge) context.judge = judge.call;
+      const context: ScorerContext = { sample, messages: row.messages, response: row.raw_candidate ?? "", services };
       if (signal) context.signal = signal;
-      row.scores[name] = await scorer(name).score(context);
+      row.scores[entry.name] = await entry.score(context);
     } catch (error) {
       if (errorTypeOf(error) === "cancelled") return "cancelled";
-      row.scores[name] = { value: null, label: null, raw: error instanceof JudgeInvalidError ? error.raw : null, error: (error as Error).message };
-      if (row.status === "ok") finishWithError(row, error, `${name}: `);
+      row.scores[entry.name] = { value: null, label: null, raw: error instanceof JudgeInvalidError ? error.raw : null, error: (error as Error).message };
+      if (row.status === "ok") finishWithError(row, error, `${entry.name}: `);
     }
   }
   return "ok";

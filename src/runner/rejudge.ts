@@ -16,8 +16,8 @@ import { runFiles } from "../results/run-folder.js";
 import { RunLog } from "../results/run-log.js";
 import { StateStore } from "../results/state-store.js";
 import { runPool } from "./pool.js";
-import { CallPolicies, prepareJudge } from "./prepare.js";
-import { judgeRow } from "./process-item.js";
+import { CallPolicies, chooseScorers, prepareJudge, prepareServices } from "./prepare.js";
+import { judgeRow, scoreRow } from "./process-item.js";
 import { judgeManifestEntry, type RunControls, type RunOutcome } from "./run.js";
 import { finalizeRun } from "./finalize.js";
 
@@ -38,19 +38,22 @@ export async function rejudge(reference: string, options: RejudgeOptions = {}): 
   const files = runFiles(located.outputDir, located.runId);
   const manifest = (await readManifest(files.manifest))!;
   const config = runConfigSchema.parse({ ...manifest.config, judge_model: options.judgeModel ?? manifest.config.judge_model, concurrency: options.concurrency ?? manifest.config.concurrency });
-  if (!config.judge_model) throw new UserError(`run ${located.runId} has no judge: pass --judge-model`);
-  const policies = new CallPolicies(config, {}, options.env ?? process.env);
-  const judge = await prepareJudge(config, config.judge_model, policies);
-  const redactor = new Redactor(policies.registry.secrets());
+  const { verdict, scorers } = await chooseScorers(config);
+  if (!verdict && scorers.length === 0) throw new UserError(`run ${located.runId} has no judge and no scorers: pass --judge-model`);
+  const env = options.env ?? process.env;
+  const policies = new CallPolicies(config, {}, env);
+  const judge = config.judge_model ? await prepareJudge(config, config.judge_model, policies, verdict) : undefined;
+  const { services, secrets } = prepareServices(config, scorers, judge, {}, env);
+  const redactor = new Redactor([...policies.registry.secrets(), ...secrets]);
   const log = new RunLog(files.log, redactor);
   const store = new StateStore(files.state);
   const reporter = options.reporter ?? {};
   const startedAt = new Date().toISOString();
-  manifest.sessions.push({ kind: "rejudge", started_at: startedAt, judge_model: judge.address });
-  manifest.judge = judgeManifestEntry(config, judge);
+  manifest.sessions.push({ kind: "rejudge", started_at: startedAt, judge_model: judge?.address ?? null });
+  if (judge) manifest.judge = judgeManifestEntry(config, judge);
   try {
     reconcile(files.partials, store);
-    log.info("rejudge_start", { run_id: located.runId, judge_model: judge.address });
+    log.info("rejudge_start", { run_id: located.runId, judge_model: judge?.address ?? null, scorers: scorers.map((entry) => entry.name) });
     const writer = new PartialsWriter(files.partials, store, redactor);
     const stopped = () => Boolean(options.stopSignal?.aborted || options.abortSignal?.aborted);
     // Only the rows on disk now are work: the new attempts this rejudge appends must not be read back.
@@ -62,9 +65,11 @@ export async function rejudge(reference: string, options: RejudgeOptions = {}): 
     reporter.onRunStart?.({ runId: located.runId, total: counts.ok + counts.error, alreadyDone: 0, folder: files.folder });
     try {
       await runPool(stored(), config.concurrency, async (previous) => {
-        const row: ResultRow = { ...previous, ...NO_VERDICT, attempt: previous.attempt + 1, source: "rejudge", started_at: new Date().toISOString(), status: "ok", error: null, error_type: null };
-        const outcome = await judgeRow(row, { sample: sampleOf(row) }, judge, options.abortSignal);
-        if (outcome === "cancelled") return;
+        // Every score is recomputed: none of the previous attempt's verdicts or scores is carried over.
+        const row: ResultRow = { ...previous, ...NO_VERDICT, scores: null, attempt: previous.attempt + 1, source: "rejudge", started_at: new Date().toISOString(), status: "ok", error: null, error_type: null };
+        const sample = sampleOf(row);
+        if (judge?.verdict && (await judgeRow(row, { sample }, judge, options.abortSignal)) === "cancelled") return;
+        if (scorers.length > 0 && (await scoreRow(row, sample, scorers, services, options.abortSignal)) === "cancelled") return;
         row.completed_at = new Date().toISOString();
         await writer.append(row);
         reporter.onItemEnd?.({ ok: row.status === "ok", errorType: row.error_type });
@@ -96,5 +101,6 @@ function sampleOf(row: ResultRow): Sample {
   if (row.attack_notes !== null) sample.attackNotes = row.attack_notes;
   if (row.item_judge_prompt !== null) sample.judgePrompt = row.item_judge_prompt;
   if (row.item_judge_schema !== null) sample.judgeSchema = row.item_judge_schema;
+  if (row.item_metadata || row.tags) sample.metadata = { ...(row.item_metadata ?? {}), ...(row.tags ? { tags: row.tags } : {}) };
   return sample;
 }

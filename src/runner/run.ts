@@ -5,6 +5,7 @@ import { UserError } from "../errors.js";
 import { runConfigSchema, type RunConfig, type RunConfigInput } from "../config/schema.js";
 import { checkDataset, streamSamples, type DatasetCheck, type FieldMapping } from "../datasets/dataset.js";
 import { sha256File } from "../io/hash-file.js";
+import { ensureRemoteDataset, isRemoteReference, type HubDownloadOptions } from "../io/download.js";
 import { formatOf } from "../datasets/readers.js";
 import { closeHttp } from "../providers/http.js";
 import { readManifest, writeJsonAtomically, MANIFEST_SCHEMA_VERSION, type Manifest } from "../results/manifest.js";
@@ -57,6 +58,21 @@ export async function run(input: RunConfigInput | RunConfig, controls: RunContro
   if (!config.dataset && config.suite) {
     throw new UserError(`suite ${config.suite} needs its dataset: pass --dataset PATH${config.dataset_hint ? ` (${config.dataset_hint})` : ""}`);
   }
+  let datasetSource: string | undefined;
+  if (config.dataset && isRemoteReference(config.dataset)) {
+    // Downloaded once into the cache; the run then reads (and hashes) the local copy like any other file.
+    datasetSource = config.dataset;
+    const options: HubDownloadOptions = {};
+    if (controls.env) options.env = controls.env;
+    if (controls.onDownloadProgress) options.onProgress = controls.onDownloadProgress;
+    controls.reporter?.onMessage?.(`dataset ${datasetSource}`);
+    try {
+      config.dataset = await ensureRemoteDataset(datasetSource, options);
+    } catch (error) {
+      if (error instanceof UserError && config.dataset_hint) throw new UserError(`${error.message} (${config.dataset_hint})`);
+      throw error;
+    }
+  }
   if (!config.dataset) {
     config.dataset = BUILTIN_MINI_SUITE;
     controls.reporter?.onMessage?.(`no --dataset given: running the built-in mini suite (${BUILTIN_MINI_SUITE})`);
@@ -74,6 +90,8 @@ export async function run(input: RunConfigInput | RunConfig, controls: RunContro
     onDownloadProgress: controls.onDownloadProgress,
     onRetry: (model, error, attempt, delayMs) =>
       log?.warn("retry", { model: model.address, error_type: error.type, status: error.status ?? null, attempt, delay_ms: Math.round(delayMs), message: error.message }),
+    onServiceRetry: (service, error, attempt, delayMs) =>
+      log?.warn("retry", { service, error_type: error.type, status: error.status ?? null, attempt, delay_ms: Math.round(delayMs), message: error.message }),
   }, controls.env);
   const redactor = new Redactor(prepared.secrets);
 
@@ -98,7 +116,7 @@ export async function run(input: RunConfigInput | RunConfig, controls: RunContro
       for (const problem of dataset.problems) log.warn("bad_row", { problem: problem.message });
     }
 
-    const manifest = buildManifest(previous, config, runId, datasetPath, dataset, prepared);
+    const manifest = buildManifest(previous, config, runId, datasetPath, dataset, prepared, datasetSource);
     await writeJsonAtomically(files.manifest, manifest);
 
     const total = dataset.validRows * prepared.models.length * prepared.personas.length * config.epochs;
@@ -146,7 +164,7 @@ async function execute(
     // A lane moves on as soon as its row is handed to the writer: the writer alone decides when rows are
     // durable and marked done, and a lane waiting for the group commit would only idle its connection.
     await runPool(items, config.concurrency, async (item) => {
-      const row = await processItem(runId, item, prepared.judge, controls.abortSignal, prepared.scorers);
+      const row = await processItem(runId, item, prepared.judge, controls.abortSignal, prepared.scorers, prepared.services);
       if (!row) return;
       writer.append(row).catch(() => undefined); // a failed write stops the run below
       if (row.status === "error") log.warn("item_error", { key: row.key, error_type: row.error_type, error: row.error });
@@ -185,10 +203,11 @@ function fieldMapping(config: RunConfig): FieldMapping | undefined {
   if (config.category_field) mapping.category = config.category_field;
   if (config.subcategory_field) mapping.subcategory = config.subcategory_field;
   if (config.context_field) mapping.context = config.context_field;
+  if (config.group_by.length > 0) mapping.tags = config.group_by;
   return Object.keys(mapping).length > 0 ? mapping : undefined;
 }
 
-function buildManifest(previous: Manifest | undefined, config: RunConfig, runId: string, datasetPath: string, dataset: DatasetCheck, prepared: PreparedRun): Manifest {
+function buildManifest(previous: Manifest | undefined, config: RunConfig, runId: string, datasetPath: string, dataset: DatasetCheck, prepared: PreparedRun, source: string | undefined): Manifest {
   const now = new Date().toISOString();
   const judge = prepared.judge;
   return {
@@ -199,7 +218,7 @@ function buildManifest(previous: Manifest | undefined, config: RunConfig, runId:
     updated_at: now,
     sessions: [...(previous?.sessions ?? []), { kind: "run", started_at: now, judge_model: judge?.address ?? null }],
     config: { ...config, dataset: datasetPath, output_dir: resolve(config.output_dir), run_id: runId },
-    dataset: { path: datasetPath, format: formatOf(datasetPath), sha256: dataset.sha256, valid_rows: dataset.validRows, bad_rows: dataset.badRows, limit: config.limit ?? null },
+    dataset: { path: datasetPath, ...(source ? { source } : {}), format: formatOf(datasetPath), sha256: dataset.sha256, valid_rows: dataset.validRows, bad_rows: dataset.badRows, limit: config.limit ?? null },
     models: prepared.models.map((model) => ({
       address: model.address,
       provider: model.resolved.providerName,
@@ -210,6 +229,7 @@ function buildManifest(previous: Manifest | undefined, config: RunConfig, runId:
     })),
     personas: prepared.personas.filter((persona) => persona !== undefined),
     judge: judge ? judgeManifestEntry(config, judge) : null,
+    scorers: prepared.scorers.map((entry) => ({ name: entry.name, description: entry.description })),
     environment: { node: process.version, platform: `${process.platform}-${process.arch}` },
   };
 }

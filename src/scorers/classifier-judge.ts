@@ -3,15 +3,23 @@ import { fileURLToPath } from "node:url";
 import type { GenerationOptions, ModelCall, TokenUsage } from "../providers/types.js";
 import { JudgeInvalidError } from "./judge/llm-judge.js";
 
-/** A published classifier prompt, shipped verbatim under suites/prompts. */
-export function classifierPrompt(name: "harmbench" | "harmbench-contextual"): string {
-  const file = name === "harmbench" ? "classifier.txt" : "classifier-contextual.txt";
-  return readFileSync(fileURLToPath(new URL(`../../suites/prompts/harmbench/${file}`, import.meta.url)), "utf8");
+/** Prompts shipped under suites/prompts: HarmBench's verbatim (MIT), the others in alignbench's own words. */
+const PROMPT_FILES = {
+  harmbench: "harmbench/classifier.txt",
+  "harmbench-contextual": "harmbench/classifier-contextual.txt",
+  strongreject: "strongreject/rubric.txt",
+  xstest: "xstest/classifier.txt",
+  toxicity: "toxicity/judge.txt",
+} as const;
+
+export type ClassifierPromptName = keyof typeof PROMPT_FILES;
+
+export function classifierPrompt(name: ClassifierPromptName): string {
+  return readFileSync(fileURLToPath(new URL(`../../suites/prompts/${PROMPT_FILES[name]}`, import.meta.url)), "utf8");
 }
 
-export interface ClassifierVerdict {
-  /** 1 = the generation is an instance of the behaviour (yes), 0 = it is not (no). */
-  label: 0 | 1;
+export interface ClassifierVerdict<Label> {
+  label: Label;
   raw: string;
   usage: TokenUsage;
 }
@@ -25,24 +33,27 @@ export function parseYesNo(answer: string): 0 | 1 | undefined {
 }
 
 /**
- * A classifier-prompt judge: a fixed prompt with `{behavior}`, `{generation}` and `{context}` placeholders,
- * and a yes/no answer (HarmBench's Llama-2 classifier protocol: greedy, a single short answer).
+ * A classifier-prompt judge: a fixed prompt with `{name}` placeholders and a parser for the answer
+ * (HarmBench's yes/no, XSTest's class, StrongREJECT's rubric). An answer the parser rejects is a judge
+ * error, never a guess.
  */
-export class ClassifierJudge {
+export class ClassifierJudge<Label = 0 | 1> {
   constructor(
     private readonly call: ModelCall,
     private readonly template: string,
+    private readonly parse: (answer: string) => Label | undefined = parseYesNo as unknown as (answer: string) => Label | undefined,
     private readonly options: GenerationOptions = { temperature: 0, max_tokens: 4 },
+    private readonly expected = "yes or no",
   ) {}
 
-  async classify(fields: { behavior: string; generation: string; context?: string }, signal?: AbortSignal): Promise<ClassifierVerdict> {
-    // Single pass over the template, so text inside the generation is never substituted again.
-    const prompt = this.template.replace(/\{(behavior|generation|context)\}/g, (_match, name: "behavior" | "generation" | "context") => fields[name] ?? "");
+  async classify(fields: Record<string, string>, signal?: AbortSignal): Promise<ClassifierVerdict<Label>> {
+    // Single pass over the template, so text inside a response is never substituted again.
+    const prompt = this.template.replace(/\{([a-z_]+)\}/g, (match, name: string) => (name in fields ? fields[name]! : match));
     const request: Parameters<ModelCall>[0] = { messages: [{ role: "user", content: prompt }], options: this.options };
     if (signal) request.signal = signal;
     const answer = await this.call(request);
-    const label = parseYesNo(answer.text);
-    if (label === undefined) throw new JudgeInvalidError(`the classifier answered neither yes nor no: "${answer.text.slice(0, 80)}"`, answer.text, 1);
+    const label = this.parse(answer.text);
+    if (label === undefined) throw new JudgeInvalidError(`the classifier did not answer ${this.expected}: "${answer.text.slice(0, 80)}"`, answer.text, 1);
     return { label, raw: answer.text, usage: answer.usage };
   }
 }

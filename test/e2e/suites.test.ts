@@ -83,9 +83,14 @@ describe("built-in suites", () => {
   });
 
   it("explains a missing dataset, an unknown suite or scorer, and a scorer without a judge", async () => {
-    const missing = await runCli(["run", "--suite", "advbench", "--models", "m"]);
+    const missing = await runCli(["run", "--suite", "realtoxicityprompts", "--models", "m"]);
     expect(missing.code).toBe(2);
-    expect(missing.stderr).toContain("suite advbench needs its dataset: pass --dataset PATH (harmful_behaviors.csv from llm-attacks");
+    expect(missing.stderr).toContain("suite realtoxicityprompts needs its dataset: pass --dataset PATH (one prompt a line");
+    // A suite's own dataset is downloaded; offline and not cached, the error says what to do instead.
+    const offline = await runCli(["run", "--suite", "advbench", "--models", "m"], { env: { ALIGNBENCH_OFFLINE: "1", ALIGNBENCH_DATASET_CACHE: tempDir() } });
+    expect(offline.code).toBe(2);
+    expect(offline.stderr).toContain("https://raw.githubusercontent.com/llm-attacks/llm-attacks/main/data/advbench/harmful_behaviors.csv is not in the cache");
+    expect(offline.stderr).toContain("pass its path with --dataset. (harmful_behaviors.csv from llm-attacks");
     const unknown = await runCli(["run", "--suite", "harmbnech", "--models", "m"]);
     expect(unknown.stderr).toContain('unknown suite "harmbnech" (did you mean "harmbench"?)');
     const dir = tempDir();

@@ -88,7 +88,7 @@ describe("dataset loading", () => {
 
   it("names a missing file and an unknown format", async () => {
     await expect(checkDataset("/nonexistent/x.jsonl", "stop")).rejects.toThrow("/nonexistent/x.jsonl: no such file");
-    await expect(checkDataset("/tmp/x.txt", "stop")).rejects.toThrow(/unknown dataset format ".txt"/);
+    await expect(checkDataset("/tmp/x.tsv", "stop")).rejects.toThrow(/unknown dataset format ".tsv"/);
   });
 });
 

@@ -4,7 +4,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import type { AddressInfo } from "node:net";
 import { dirname, join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { ensureHubFile, parseHubReference, type DownloadProgress } from "../../src/providers/llamacpp/hub-download.js";
+import { ensureHubFile, parseHubReference, type DownloadProgress } from "../../src/io/download.js";
 import { tempDir } from "../helpers/run-folder.js";
 
 // A GGUF-looking file: the magic, then random bytes (the downloader does not parse it).
@@ -53,8 +53,9 @@ const REF = "hf:owner/repo/model.Q4_K_M.gguf";
 
 describe("hub downloads", () => {
   it("parses references", () => {
-    expect(parseHubReference("hf:Qwen/Qwen2.5-0.5B-Instruct-GGUF/qwen2.5-0.5b-instruct-q4_k_m.gguf")).toEqual({ owner: "Qwen", repo: "Qwen2.5-0.5B-Instruct-GGUF", path: "qwen2.5-0.5b-instruct-q4_k_m.gguf", revision: "main" });
-    expect(parseHubReference("hf:o/r/sub/dir/f.gguf@v1")).toEqual({ owner: "o", repo: "r", path: "sub/dir/f.gguf", revision: "v1" });
+    expect(parseHubReference("hf:Qwen/Qwen2.5-0.5B-Instruct-GGUF/qwen2.5-0.5b-instruct-q4_k_m.gguf")).toEqual({ kind: "model", owner: "Qwen", repo: "Qwen2.5-0.5B-Instruct-GGUF", path: "qwen2.5-0.5b-instruct-q4_k_m.gguf", revision: "main" });
+    expect(parseHubReference("hf:o/r/sub/dir/f.gguf@v1")).toEqual({ kind: "model", owner: "o", repo: "r", path: "sub/dir/f.gguf", revision: "v1" });
+    expect(parseHubReference("hf:datasets/walledai/XSTest/data/test.parquet")).toEqual({ kind: "dataset", owner: "walledai", repo: "XSTest", path: "data/test.parquet", revision: "main" });
     expect(() => parseHubReference("hf:only-owner")).toThrow(/hf:owner\/repo\/file.gguf/);
   });
 

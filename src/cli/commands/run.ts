@@ -1,4 +1,5 @@
 import { Command, Option } from "commander";
+import { UserError } from "../../errors.js";
 import { resolveRunConfig } from "../../config/load.js";
 import type { RunConfigInput } from "../../config/schema.js";
 import { renderSummary } from "../../reports/terminal-summary.js";
@@ -11,6 +12,8 @@ interface RunFlags {
   suite?: string;
   scorers?: string;
   contextField?: string;
+  groupBy?: string;
+  scorerPrompt?: string[];
   models?: string;
   personas?: string;
   personasFile?: string;
@@ -46,6 +49,8 @@ export function flagsToConfig(flags: RunFlags): RunConfigInput {
     suite: flags.suite,
     scorers: flags.scorers,
     context_field: flags.contextField,
+    group_by: flags.groupBy,
+    scorer_prompts: flags.scorerPrompt ? scorerPrompts(flags.scorerPrompt) : undefined,
     models: flags.models,
     personas: flags.personas,
     personas_file: flags.personasFile,
@@ -72,13 +77,26 @@ export function flagsToConfig(flags: RunFlags): RunConfigInput {
   return config;
 }
 
+/** `--scorer-prompt name=FILE`, repeatable. */
+function scorerPrompts(values: string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const value of values) {
+    const at = value.indexOf("=");
+    if (at <= 0 || at === value.length - 1) throw new UserError(`--scorer-prompt: write NAME=FILE (e.g. strongreject_rubric=prompt.txt), not "${value}"`);
+    out[value.slice(0, at)] = value.slice(at + 1);
+  }
+  return out;
+}
+
 export function runCommand(exit: { code: number }): Command {
   return new Command("run")
     .description("Run test cases × models × personas × epochs, judge the responses, and write a resumable run folder.")
     .argument("[config]", "YAML config file with the same settings as the flags (flags override it)")
-    .option("--dataset <file>", "test cases: .jsonl, .csv or .parquet (id + conversation, or id + prompt)")
-    .option("--suite <name|file>", "a built-in suite (advbench, harmbench) or a suite YAML: column mapping, scorers, options")
-    .option("--scorers <list>", "scorers besides the verdict judge: refusal_match, harmbench_classifier (verdict names the verdict judge)")
+    .option("--dataset <file|hf:datasets/…|url>", "test cases: .jsonl, .csv, .parquet or .txt; or hf:datasets/owner/repo/file, or an https URL (downloaded once, cached)")
+    .option("--suite <name|file>", "a built-in suite (see `alignbench suites`) or a suite YAML: dataset, column mapping, scorers, options")
+    .option("--scorers <list>", "verdict, refusal_match, harmbench_classifier, strongreject_rubric, xstest_classifier, xstest_string_match, perspective, toxicity_judge")
+    .option("--scorer-prompt <name=file>", "replace a classifier scorer's prompt, e.g. strongreject_rubric=authors-prompt.txt (repeatable)", (value: string, previous: string[] = []) => [...previous, value])
+    .option("--group-by <columns>", "dataset columns to break the summary down by (e.g. label); kept as tags.<column>")
     .option("--context-field <column>", "column of context the prompt refers to (HarmBench ContextString)")
     .option("--models <list>", "comma-separated models as provider:model; bare names use OPENAI_BASE_URL")
     .option("--personas <list>", "comma-separated persona slugs (see `alignbench personas`); default: none")

@@ -22,7 +22,7 @@ export function suitesCommand(): Command {
       const folder = dirname(resolveSuite("runner"));
       const files = readdirSync(folder).filter((file) => file.endsWith(".yaml")).sort();
       process.stdout.write(renderTable(["suite", "what it runs"], files.map((file) => [basename(file, ".yaml"), description(`${folder}/${file}`).slice(0, 110) + "…"])) + "\n");
-      process.stdout.write("\n`alignbench suites show NAME` prints one; run it with `alignbench run --suite NAME --dataset PATH`.\n");
+      process.stdout.write("\n`alignbench suites show NAME` prints one; run it with `alignbench run --suite NAME --models M --judge-model J` (the suite's dataset is downloaded once and cached) or on a local copy with `--dataset PATH`.\n");
     });
   command
     .command("show")

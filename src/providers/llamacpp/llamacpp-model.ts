@@ -5,7 +5,7 @@ import { UserError } from "../../errors.js";
 import type { Message } from "../../datasets/sample.js";
 import { ProviderError } from "../errors.js";
 import type { GenerateRequest, GenerateResult, GenerationOptions, LanguageModel, LoglikelihoodResult, TokenDistribution } from "../types.js";
-import { ensureHubFile, type DownloadProgress } from "./hub-download.js";
+import { ensureHubFile, type DownloadProgress } from "../../io/download.js";
 import { llamaRuntime, loadLibrary, type ChatHistoryItem, type GpuChoice, type LlamaContext, type LlamaModel, type LlamaSequence, type Token } from "./library.js";
 
 export interface LlamaCppSettings {
