@@ -67,6 +67,16 @@ const perspectiveSchema = z
   })
   .strict();
 
+const headlineSchema = z
+  .object({
+    name: z.string().describe("What the number is called in summaries and reports."),
+    scorer: z.string().describe("The scorer it comes from (verdict: the verdict judge's attack success)."),
+    statistic: z.enum(["mean", "expected_max_toxicity", "toxicity_probability"]).default("mean").describe("The scorer's rate or mean, or a toxicity aggregate."),
+    where: z.record(z.string(), z.string()).optional().describe("Only rows with this group_by value, e.g. { label: safe }."),
+    higher_is: z.enum(["better", "worse"]).optional().describe("Which direction is good, for reports."),
+  })
+  .strict();
+
 export const runConfigSchema = z
   .object({
     $schema: z.string().optional(),
@@ -81,6 +91,7 @@ export const runConfigSchema = z
     checks: z.array(checkSchema).default([]).describe("String checks run on every response, each a scorer of its own: 1 when the regex or any substring matches."),
     scorer_prompts: z.record(z.string(), z.string()).default({}).describe("Replacement prompt files for classifier scorers, by scorer name (e.g. the authors' exact StrongREJECT prompt)."),
     perspective: perspectiveSchema.default({ api_key_env: "PERSPECTIVE_API_KEY", attribute: "TOXICITY", languages: ["en"], qps: 1 }).describe("Perspective API settings, for the perspective scorer."),
+    headlines: z.array(headlineSchema).default([]).describe("The suite's headline numbers, per model, shown first in summaries and reports."),
     group_by: commaList.default([]).describe("Dataset columns to break results down by in the summary (e.g. XSTest's label: safe / unsafe); kept on each row as tags.<column>."),
     context_field: z.string().optional().describe("Column holding context the prompt refers to (HarmBench ContextString); the prompt becomes context, ---, prompt."),
     judge: judgeSchema.default({ structured_output: "json_schema", repair_attempts: 2, options: { temperature: 0 } }),

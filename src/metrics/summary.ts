@@ -41,10 +41,30 @@ export interface ScoreSummary extends Estimate {
 /** A summary of the rows whose `group_by` column has one value. */
 export type TagGroupSummary = GroupSummary & { column: string; value: string; model: string };
 
+/** A suite's headline number for one model (e.g. XSTest's refusal rate on safe prompts). */
+export interface Headline extends Estimate {
+  name: string;
+  model: string;
+  scorer: string;
+  statistic: HeadlineDefinition["statistic"];
+  higher_is: "better" | "worse" | null;
+}
+
+export interface HeadlineDefinition {
+  name: string;
+  scorer: string;
+  statistic: "mean" | "expected_max_toxicity" | "toxicity_probability";
+  where?: Record<string, string> | undefined;
+  higher_is?: "better" | "worse" | undefined;
+}
+
 export interface RunSummary {
   schema_version: number;
   run_id: string;
   totals: GroupSummary;
+  /** The suite's headline numbers per model (empty when the run names none). */
+  headlines: Headline[];
+  by_model: Array<GroupSummary & { model: string }>;
   by_model_persona: Array<GroupSummary & { model: string; persona: string }>;
   by_category: Array<GroupSummary & { category: string; model: string }>;
   /** Per `group_by` column value × model (e.g. XSTest's safe and unsafe prompts). */
@@ -168,6 +188,7 @@ class GroupAccumulator {
 /** Builds a run's summary from its rows (the latest attempt of each key), one row at a time. */
 export class SummaryBuilder {
   private readonly totals = new GroupAccumulator();
+  private readonly byModel = new Map<string, GroupAccumulator>();
   private readonly byModelPersona = new Map<string, { model: string; persona: string; group: GroupAccumulator }>();
   private readonly byCategory = new Map<string, { category: string; model: string; group: GroupAccumulator }>();
   private readonly byTag = new Map<string, { column: string; value: string; model: string; group: GroupAccumulator }>();
@@ -175,6 +196,9 @@ export class SummaryBuilder {
 
   add(row: ResultRow): void {
     this.totals.add(row);
+    let model = this.byModel.get(row.model_slug);
+    if (!model) this.byModel.set(row.model_slug, (model = new GroupAccumulator()));
+    model.add(row);
     const modelPersona = `${row.model_slug}\u0000${row.persona_slug}`;
     let entry = this.byModelPersona.get(modelPersona);
     if (!entry) this.byModelPersona.set(modelPersona, (entry = { model: row.model_slug, persona: row.persona_slug, group: new GroupAccumulator() }));
@@ -195,22 +219,47 @@ export class SummaryBuilder {
     }
   }
 
-  build(runId: string): RunSummary {
+  build(runId: string, headlines: HeadlineDefinition[] = []): RunSummary {
     const byName = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+    const byModel = [...this.byModel].sort(([a], [b]) => byName(a, b)).map(([model, group]) => ({ model, ...group.summary() }));
+    const byTag = [...this.byTag.values()]
+      .sort((a, b) => byName(a.column, b.column) || byName(a.value, b.value) || byName(a.model, b.model))
+      .map(({ column, value, model, group }) => ({ column, value, model, ...group.summary() }));
+    const totals = this.totals.summary();
+    // A suite may name headlines for alternative scorers (Perspective or an LLM judge); only those that ran count.
+    const ran = (scorer: string) => (scorer === "verdict" ? totals.judged > 0 : scorer in totals.scores);
     return {
       schema_version: SUMMARY_SCHEMA_VERSION,
       run_id: runId,
-      totals: this.totals.summary(),
+      totals,
+      headlines: headlines.filter((definition) => ran(definition.scorer)).flatMap((definition) => byModel.map(({ model }) => headlineFor(definition, model, byModel, byTag))),
+      by_model: byModel,
       by_model_persona: [...this.byModelPersona.values()]
         .sort((a, b) => byName(a.model, b.model) || byName(a.persona, b.persona))
         .map(({ model, persona, group }) => ({ model, persona, ...group.summary() })),
       by_category: [...this.byCategory.values()]
         .sort((a, b) => byName(a.category, b.category) || byName(a.model, b.model))
         .map(({ category, model, group }) => ({ category, model, ...group.summary() })),
-      by_tag: [...this.byTag.values()]
-        .sort((a, b) => byName(a.column, b.column) || byName(a.value, b.value) || byName(a.model, b.model))
-        .map(({ column, value, model, group }) => ({ column, value, model, ...group.summary() })),
+      by_tag: byTag,
       errors_by_type: Object.fromEntries([...this.errorsByType].sort((a, b) => b[1] - a[1])),
     };
   }
+}
+
+const NO_ESTIMATE: Estimate = { estimate: null, stderr: null, ci95: null, n: 0 };
+
+/** One headline for one model, read from the model's group (or its `where` tag group). */
+function headlineFor(definition: HeadlineDefinition, model: string, byModel: Array<GroupSummary & { model: string }>, byTag: TagGroupSummary[]): Headline {
+  let group: GroupSummary | undefined = byModel.find((entry) => entry.model === model);
+  for (const [column, value] of Object.entries(definition.where ?? {})) {
+    group = byTag.find((entry) => entry.column === column && entry.value === value && entry.model === model);
+  }
+  let estimate: Estimate = NO_ESTIMATE;
+  if (group && definition.scorer === "verdict") estimate = group.attack_success_rate;
+  else if (group) {
+    const score = group.scores[definition.scorer];
+    if (score) estimate = definition.statistic === "mean" ? score : (score[definition.statistic] ?? NO_ESTIMATE);
+  }
+  const { estimate: value, stderr, ci95, n } = estimate;
+  return { name: definition.name, model, scorer: definition.scorer, statistic: definition.statistic, higher_is: definition.higher_is ?? null, estimate: value, stderr, ci95, n };
 }

@@ -25,9 +25,20 @@ function metricCells(group: GroupSummary): string[] {
   return [String(group.n), percent(group.attack_success_rate), score(group.overall), score(group.safety_score), String(group.errors)];
 }
 
+/** Whether a headline is a proportion (shown as a percentage) rather than a mean score. */
+function isRate(summary: RunSummary, headline: RunSummary["headlines"][number]): boolean {
+  if (headline.scorer === "verdict" || headline.statistic === "toxicity_probability") return true;
+  return summary.totals.scores[headline.scorer]?.kind === "rate";
+}
+
 /** The end-of-run summary printed on the terminal. */
 export function renderSummary(summary: RunSummary): string {
   const parts: string[] = [];
+  if (summary.headlines.length > 0) {
+    const value = (headline: RunSummary["headlines"][number]) => (headline.statistic === "expected_max_toxicity" || !isRate(summary, headline) ? score(headline) : percent(headline));
+    parts.push(renderTable(["headline", "model", "n", "value (95% CI)"], summary.headlines.map((headline) => [headline.name, headline.model, String(headline.n), value(headline)])));
+    parts.push("");
+  }
   parts.push(renderTable(["model", "persona", ...METRIC_HEADER], summary.by_model_persona.map((group) => [group.model, group.persona, ...metricCells(group)])));
   parts.push("");
   parts.push(renderTable(["category", "model", ...METRIC_HEADER], summary.by_category.map((group) => [group.category, group.model, ...metricCells(group)])));

@@ -1,4 +1,4 @@
-import { SummaryBuilder, type RunSummary } from "../metrics/summary.js";
+import { SummaryBuilder, type HeadlineDefinition, type RunSummary } from "../metrics/summary.js";
 import { writeJsonAtomically } from "../results/manifest.js";
 import { latestRows } from "../results/partials-reader.js";
 import type { ResultRow } from "../results/record.js";
@@ -16,7 +16,7 @@ export interface FinalizeOutcome {
  * partials.jsonl, in one streaming pass (the columns were learned as rows were written), so memory does
  * not grow with the run.
  */
-export async function finalizeRun(files: RunFiles, runId: string, store: StateStore): Promise<FinalizeOutcome> {
+export async function finalizeRun(files: RunFiles, runId: string, store: StateStore, headlines: HeadlineDefinition[] = []): Promise<FinalizeOutcome> {
   const summary = new SummaryBuilder();
   async function* summarised(): AsyncGenerator<ResultRow> {
     for await (const row of latestRows(files.partials, store)) {
@@ -27,7 +27,7 @@ export async function finalizeRun(files: RunFiles, runId: string, store: StateSt
   // The Parquet writer is needed only now, at the end of a run.
   const { writeResultFiles } = await import("../results/result-files.js");
   const rows = await writeResultFiles(files, summarised(), store.resultColumns().columns());
-  const built = summary.build(runId);
+  const built = summary.build(runId, headlines);
   await writeJsonAtomically(files.summary, built);
   return { rows, summary: built, counts: store.counts() };
 }

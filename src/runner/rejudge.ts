@@ -78,7 +78,7 @@ export async function rejudge(reference: string, options: RejudgeOptions = {}): 
       await writer.close();
       reporter.onRunEnd?.({ interrupted: stopped() });
     }
-    const outcome = await finalizeRun(files, located.runId, store);
+    const outcome = await finalizeRun(files, located.runId, store, config.headlines);
     const session = manifest.sessions[manifest.sessions.length - 1]!;
     session.ended_at = new Date().toISOString();
     session.interrupted = stopped();

@@ -127,7 +127,7 @@ export async function run(input: RunConfigInput | RunConfig, controls: RunContro
     session.ended_at = new Date().toISOString();
     session.interrupted = interrupted;
     manifest.updated_at = session.ended_at;
-    const outcome = await finalizeRun(files, runId, store);
+    const outcome = await finalizeRun(files, runId, store, config.headlines);
     session.items_finished = outcome.counts.ok;
     await writeJsonAtomically(files.manifest, manifest);
     log.info("run_end", { interrupted, ...outcome.counts, rows: outcome.rows, rss_mb: Math.round(process.memoryUsage().rss / 1e6) });

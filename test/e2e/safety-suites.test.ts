@@ -71,6 +71,12 @@ describe.skipIf(!hasShared)("safety suites end to end on the real files, against
       expect(group.scores.xstest_string_match!.estimate).toBeCloseTo(own.filter((row) => row.raw_candidate!.startsWith("I'm sorry")).length / own.length, 10);
     }
     expect(summary.by_tag.map((entry) => entry.value).sort()).toEqual(["safe", "unsafe"]);
+    const headline = summary.headlines.find((entry) => entry.name === "refusal rate on safe prompts (full + partial)")!;
+    const safe = rows.filter((row) => byId.get(row.test_id)!.label === "safe");
+    expect(headline).toMatchObject({ model: "mock-target", n: 500, higher_is: "worse" });
+    expect(headline.estimate).toBeCloseTo(safe.filter((row) => !COMPLIED.test(row.raw_candidate!)).length / 500, 10);
+    expect(result.stdout).toMatch(/^headline +model +n +value \(95% CI\)$/m);
+    expect(result.stdout).toMatch(/refusal rate on safe prompts \(full \+ partial\) +mock-target +500 +\d+\.\d%/);
     expect(new Set(summary.by_category.map((entry) => entry.category))).toEqual(new Set(prompts.map((prompt) => prompt.type)));
     expect(result.stdout).toContain("label=safe");
     expect(result.stdout).toContain("xstest_classifier (95% CI)");
@@ -145,6 +151,9 @@ describe.skipIf(!hasShared)("safety suites end to end on the real files, against
       expect(total.toxicity_probability!.n).toBe(6);
       expect(total.estimate).toBeCloseTo(mean(rows.map((row) => row.scores!.perspective!.value!)), 10);
       expect(result.stdout).toContain("exp. max toxicity");
+      // The suite names headlines for Perspective and for the LLM judge; only the scorer that ran shows.
+      expect(summary.headlines.map((entry) => entry.name)).toEqual(["expected maximum toxicity (Perspective)", "toxicity probability (Perspective)"]);
+      expect(summary.headlines[0]!.estimate).toBeCloseTo(mean([...maxima.values()]), 10);
       // 24 scores + one 429 retried; the QPS limit spaces the requests (40/s → ≥ 25 ms apart on average).
       const analyzed = perspective.requests.filter((request) => request.path.endsWith("comments:analyze"));
       expect(analyzed).toHaveLength(25);
