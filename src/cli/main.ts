@@ -6,6 +6,8 @@ import { judgeEvalCommand } from "./commands/judge-eval.js";
 import { personasCommand } from "./commands/personas.js";
 import { suitesCommand } from "./commands/suites.js";
 import { rejudgeCommand } from "./commands/rejudge.js";
+import { reportCommand } from "./commands/report.js";
+import { viewCommand } from "./commands/view.js";
 import { runCommand } from "./commands/run.js";
 import { loadDotEnv } from "./env.js";
 
@@ -28,6 +30,8 @@ export async function main(argv: string[]): Promise<number> {
     .addCommand(runCommand(exit))
     .addCommand(rejudgeCommand(exit))
     .addCommand(compareCommand())
+    .addCommand(reportCommand())
+    .addCommand(viewCommand(exit))
     .addCommand(judgeEvalCommand())
     .addCommand(suitesCommand())
     .addCommand(personasCommand());

@@ -2,9 +2,9 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Command } from "commander";
 import { UserError } from "../../errors.js";
-import { compareRuns, type ComparedRow } from "../../metrics/compare-runs.js";
+import { compareRuns } from "../../metrics/compare-runs.js";
 import type { Estimate } from "../../metrics/intervals.js";
-import { loadLatestRows, locateRun } from "../../results/load-run.js";
+import { loadComparisonRows, locateRun } from "../../results/load-run.js";
 import { renderTable } from "../../reports/terminal-summary.js";
 
 function signed(estimate: Estimate, scale = 1, digits = 3): string {
@@ -27,14 +27,7 @@ export function compareCommand(): Command {
     .action(async (refA: string, refB: string, flags: { outputDir: string; modelA?: string; modelB?: string; personaA?: string; personaB?: string; json?: string | boolean }) => {
       const load = async (reference: string, model: string | undefined, persona: string | undefined) => {
         const { outputDir, runId } = locateRun(reference, flags.outputDir);
-        // Only the fields a comparison reads are kept, so a 400,000-row run stays small in memory.
-        const rows = await loadLatestRows(join(outputDir, runId), (row): ComparedRow | undefined =>
-          (model === undefined || row.model_slug === model) && (persona === undefined || row.persona_slug === persona)
-            ? { test_id: row.test_id, persona_slug: row.persona_slug, model_slug: row.model_slug, epoch: row.epoch, category: row.category, status: row.status, attack_success: row.attack_success, overall: row.overall, safety_score: row.safety_score }
-            : undefined,
-        );
-        if (rows.length === 0) throw new UserError(`run ${runId} has no rows${model ? ` for model "${model}"` : ""}${persona ? ` for persona "${persona}"` : ""}`);
-        return rows;
+        return loadComparisonRows(join(outputDir, runId), model, persona);
       };
       let comparison;
       try {

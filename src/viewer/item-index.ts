@@ -1,0 +1,223 @@
+import { statSync } from "node:fs";
+import { asyncBufferFromFile, parquetMetadataAsync, parquetReadObjects, type AsyncBuffer, type FileMetaData } from "hyparquet";
+import { compressors } from "hyparquet-compressors";
+import { severityOf } from "../reports/severity.js";
+
+/** The filters and order of an item-table query. */
+export interface ItemQuery {
+  model?: string;
+  persona?: string;
+  category?: string;
+  status?: "ok" | "error";
+  /** "1": attack succeeded, "0": it did not, "none": not judged. */
+  attack?: "1" | "0" | "none";
+  severityMin?: number;
+  severityMax?: number;
+  text?: string;
+  sort?: "severity" | "key" | "model" | "persona" | "category" | "test_id";
+  order?: "asc" | "desc";
+  offset?: number;
+  limit?: number;
+}
+
+export interface ItemRowSummary {
+  index: number;
+  key: string;
+  test_id: string;
+  model: string;
+  persona: string;
+  category: string;
+  epoch: number;
+  status: string;
+  attack_success: boolean | null;
+  severity: number | null;
+  prompt: string;
+  response: string;
+}
+
+// The columns every query reads; kept in memory as arrays (a few tens of MB for 400,000 rows). Texts
+// stay in the file and are read per page, row group by row group.
+const FILTER_COLUMNS = ["key", "test_id", "model_slug", "persona_slug", "category", "epoch", "status", "attack_success", "safety_score"] as const;
+const SNIPPET = 240;
+
+/**
+ * An index over a run's results.parquet for the viewer's item table: filters and sorts over in-memory
+ * columns, then reads only the page's texts from the file. Reloads when the file changes.
+ */
+export class ItemIndex {
+  private constructor(
+    private readonly file: string,
+    readonly mtimeMs: number,
+    private readonly buffer: AsyncBuffer,
+    private readonly metadata: FileMetaData,
+    private readonly columns: Record<(typeof FILTER_COLUMNS)[number], unknown[]>,
+    private readonly severity: Float64Array,
+    readonly facets: { models: string[]; personas: string[]; categories: string[] },
+  ) {}
+
+  static async load(file: string): Promise<ItemIndex> {
+    const mtimeMs = statSync(file).mtimeMs;
+    const buffer = await asyncBufferFromFile(file);
+    const metadata = await parquetMetadataAsync(buffer);
+    const names = metadata.schema.slice(1).map((element) => element.name);
+    const scoreColumns = names.filter((name) => /^scores\.[^.]+\.value$/.test(name));
+    const rows = (await parquetReadObjects({ file: buffer, metadata, columns: [...FILTER_COLUMNS, ...scoreColumns], compressors })) as Array<Record<string, unknown>>;
+    const columns = Object.fromEntries(FILTER_COLUMNS.map((name) => [name, rows.map((row) => row[name] ?? null)])) as Record<(typeof FILTER_COLUMNS)[number], unknown[]>;
+    const severity = new Float64Array(rows.length);
+    rows.forEach((row, index) => {
+      const scores: Record<string, { value: number | null }> = {};
+      for (const name of scoreColumns) {
+        const value = row[name];
+        scores[name] = { value: typeof value === "number" ? value : typeof value === "bigint" ? Number(value) : null };
+      }
+      const value = severityOf({ safety_score: (row.safety_score as number | null) ?? null, attack_success: (row.attack_success as boolean | null) ?? null, scores });
+      severity[index] = value === null ? Number.NaN : value;
+    });
+    const distinct = (name: "model_slug" | "persona_slug" | "category") => [...new Set(columns[name] as string[])].sort();
+    return new ItemIndex(file, mtimeMs, buffer, metadata, columns, severity, { models: distinct("model_slug"), personas: distinct("persona_slug"), categories: distinct("category") });
+  }
+
+  get size(): number {
+    return this.severity.length;
+  }
+
+  isStale(): boolean {
+    try {
+      return statSync(this.file).mtimeMs !== this.mtimeMs;
+    } catch {
+      return true;
+    }
+  }
+
+  async query(query: ItemQuery): Promise<{ total: number; rows: ItemRowSummary[] }> {
+    const c = this.columns;
+    const matches: number[] = [];
+    const textMatches = query.text ? await this.searchText(query.text) : undefined;
+    for (let index = 0; index < this.size; index++) {
+      if (query.model !== undefined && c.model_slug[index] !== query.model) continue;
+      if (query.persona !== undefined && c.persona_slug[index] !== query.persona) continue;
+      if (query.category !== undefined && c.category[index] !== query.category) continue;
+      if (query.status !== undefined && c.status[index] !== query.status) continue;
+      if (query.attack !== undefined) {
+        const attack = c.attack_success[index];
+        if (query.attack === "none" ? attack !== null : attack !== (query.attack === "1")) continue;
+      }
+      const severity = this.severity[index]!;
+      if (query.severityMin !== undefined && !(severity >= query.severityMin)) continue;
+      if (query.severityMax !== undefined && !(severity <= query.severityMax)) continue;
+      if (textMatches && !textMatches.has(index)) continue;
+      matches.push(index);
+    }
+    const direction = query.order === "desc" ? -1 : 1;
+    const sort = query.sort ?? "key";
+    if (sort === "severity") {
+      // Unjudged rows (NaN) last in either direction.
+      matches.sort((a, b) => {
+        const x = this.severity[a]!;
+        const y = this.severity[b]!;
+        if (Number.isNaN(x) || Number.isNaN(y)) return Number.isNaN(x) ? (Number.isNaN(y) ? a - b : 1) : -1;
+        return (x - y) * direction || a - b;
+      });
+    } else {
+      const column = c[sort === "model" ? "model_slug" : sort === "persona" ? "persona_slug" : sort] as string[];
+      matches.sort((a, b) => (column[a]! < column[b]! ? -direction : column[a]! > column[b]! ? direction : a - b));
+    }
+    const offset = query.offset ?? 0;
+    const page = matches.slice(offset, offset + Math.min(query.limit ?? 50, 500));
+    const texts = await this.texts(page);
+    return {
+      total: matches.length,
+      rows: page.map((index) => ({
+        index,
+        key: c.key[index] as string,
+        test_id: c.test_id[index] as string,
+        model: c.model_slug[index] as string,
+        persona: c.persona_slug[index] as string,
+        category: c.category[index] as string,
+        epoch: Number(c.epoch[index]),
+        status: c.status[index] as string,
+        attack_success: (c.attack_success[index] as boolean | null) ?? null,
+        severity: Number.isNaN(this.severity[index]!) ? null : this.severity[index]!,
+        prompt: texts.get(index)?.prompt.slice(0, SNIPPET) ?? "",
+        response: texts.get(index)?.response.slice(0, SNIPPET) ?? "",
+      })),
+    };
+  }
+
+  /** One whole row, every column, with the JSON columns parsed. */
+  async row(index: number): Promise<Record<string, unknown> | undefined> {
+    if (!Number.isInteger(index) || index < 0 || index >= this.size) return undefined;
+    const [row] = (await parquetReadObjects({ file: this.buffer, metadata: this.metadata, rowStart: index, rowEnd: index + 1, compressors })) as Array<Record<string, unknown>>;
+    if (!row) return undefined;
+    const out: Record<string, unknown> = {};
+    for (const [name, value] of Object.entries(row)) {
+      if (name.includes(".")) continue; // flattened copies of the nested columns
+      out[name] = typeof value === "bigint" ? Number(value) : value;
+    }
+    for (const name of ["messages", "scores", "judge_json", "usage", "judge_usage", "generation", "tags", "item_metadata", "item_judge_schema"]) {
+      if (typeof out[name] === "string") out[name] = JSON.parse(out[name] as string);
+    }
+    out.index = index;
+    out.severity = Number.isNaN(this.severity[index]!) ? null : this.severity[index]!;
+    return out;
+  }
+
+  /** The prompts and responses of some rows, reading each row group they fall in once. */
+  private async texts(indices: number[]): Promise<Map<number, { prompt: string; response: string }>> {
+    const out = new Map<number, { prompt: string; response: string }>();
+    const groups = new Map<number, number[]>();
+    for (const index of indices) {
+      const group = this.groupOf(index);
+      groups.set(group.start, [...(groups.get(group.start) ?? []), index]);
+    }
+    for (const [start, members] of groups) {
+      const end = this.groupOf(start).end;
+      const rows = (await parquetReadObjects({ file: this.buffer, metadata: this.metadata, columns: ["messages", "raw_candidate"], rowStart: start, rowEnd: end, compressors })) as Array<{ messages: string | null; raw_candidate: string | null }>;
+      for (const index of members) {
+        const row = rows[index - start];
+        out.set(index, { prompt: lastUserMessage(row?.messages ?? null), response: row?.raw_candidate ?? "" });
+      }
+    }
+    return out;
+  }
+
+  private groupOf(index: number): { start: number; end: number } {
+    let start = 0;
+    for (const group of this.metadata.row_groups) {
+      const end = start + Number(group.num_rows);
+      if (index < end) return { start, end };
+      start = end;
+    }
+    return { start: index, end: index + 1 };
+  }
+
+  private lastSearch: { text: string; rows: Set<number> } | undefined;
+
+  /** Rows whose prompt or response contains the text (case-insensitive), one row group at a time. */
+  private async searchText(text: string): Promise<Set<number>> {
+    const needle = text.toLowerCase();
+    if (this.lastSearch?.text === needle) return this.lastSearch.rows;
+    const rows = new Set<number>();
+    let start = 0;
+    for (const group of this.metadata.row_groups) {
+      const end = start + Number(group.num_rows);
+      const values = (await parquetReadObjects({ file: this.buffer, metadata: this.metadata, columns: ["messages", "raw_candidate"], rowStart: start, rowEnd: end, compressors })) as Array<{ messages: string | null; raw_candidate: string | null }>;
+      values.forEach((value, offset) => {
+        if ((value.raw_candidate ?? "").toLowerCase().includes(needle) || lastUserMessage(value.messages).toLowerCase().includes(needle)) rows.add(start + offset);
+      });
+      start = end;
+    }
+    this.lastSearch = { text: needle, rows };
+    return rows;
+  }
+}
+
+function lastUserMessage(messages: string | null): string {
+  if (!messages) return "";
+  try {
+    const parsed = JSON.parse(messages) as Array<{ role: string; content: string }>;
+    return parsed.filter((message) => message.role === "user").at(-1)?.content ?? "";
+  } catch {
+    return "";
+  }
+}

@@ -1,0 +1,92 @@
+import { existsSync, readdirSync, statSync } from "node:fs";
+import { join } from "node:path";
+import Database from "libsql";
+import { readManifest, type Manifest } from "../results/manifest.js";
+
+export interface RunListing {
+  run_id: string;
+  created_at: string;
+  updated_at: string;
+  models: string[];
+  personas: string[];
+  dataset: string;
+  judge: string | null;
+  /** finished: the last session ended; running: partials.jsonl changed in the last 30 s; stopped: neither. */
+  state: "finished" | "running" | "stopped";
+  progress: RunProgress;
+  has_results: boolean;
+}
+
+export interface RunProgress {
+  ok: number;
+  error: number;
+  /** Keys the run will hold when done: rows × models × personas × epochs. */
+  total: number;
+  partials_bytes: number;
+  partials_modified: string | null;
+}
+
+const RUN_ID = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+
+/** Whether a name can be a run folder under the root (and so never a path elsewhere). */
+export function isRunId(name: string): boolean {
+  return RUN_ID.test(name) && name !== "." && name !== "..";
+}
+
+/** Counts done and failed keys from state.sqlite, opened read-only: the viewer never writes. */
+export function runProgress(folder: string, manifest: Manifest): RunProgress {
+  let ok = 0;
+  let error = 0;
+  const stateFile = join(folder, "state.sqlite");
+  if (existsSync(stateFile)) {
+    const db = new Database(stateFile, { readonly: true });
+    try {
+      for (const row of db.prepare("SELECT status, count(*) AS n FROM items GROUP BY status").all() as Array<{ status: string; n: number }>) {
+        if (row.status === "ok") ok = row.n;
+        else if (row.status === "error") error = row.n;
+      }
+    } finally {
+      db.close();
+    }
+  }
+  const epochs = Number(manifest.config.epochs ?? 1);
+  const personas = Math.max(1, manifest.personas.length);
+  const partials = join(folder, "partials.jsonl");
+  const info = existsSync(partials) ? statSync(partials) : undefined;
+  return {
+    ok,
+    error,
+    total: manifest.dataset.valid_rows * manifest.models.length * personas * epochs,
+    partials_bytes: info?.size ?? 0,
+    partials_modified: info ? info.mtime.toISOString() : null,
+  };
+}
+
+export async function describeRun(root: string, runId: string): Promise<RunListing | undefined> {
+  if (!isRunId(runId)) return undefined;
+  const folder = join(root, runId);
+  const manifest = await readManifest(join(folder, "manifest.json")).catch(() => undefined);
+  if (!manifest) return undefined;
+  const progress = runProgress(folder, manifest);
+  const last = manifest.sessions.at(-1);
+  const recent = progress.partials_modified !== null && Date.now() - Date.parse(progress.partials_modified) < 30_000;
+  return {
+    run_id: runId,
+    created_at: manifest.created_at,
+    updated_at: manifest.updated_at,
+    models: manifest.models.map((model) => model.address),
+    personas: manifest.personas.map((persona) => persona.slug),
+    dataset: manifest.dataset.source ?? manifest.dataset.path,
+    judge: manifest.judge?.model ?? null,
+    state: last?.ended_at ? "finished" : recent ? "running" : "stopped",
+    progress,
+    has_results: existsSync(join(folder, "results.parquet")),
+  };
+}
+
+/** The run folders directly under the root, newest first. */
+export async function listRuns(root: string): Promise<RunListing[]> {
+  const names = existsSync(root) ? readdirSync(root, { withFileTypes: true }).filter((entry) => entry.isDirectory() && isRunId(entry.name)).map((entry) => entry.name) : [];
+  const runs = (await Promise.all(names.map((name) => describeRun(root, name)))).filter((run): run is RunListing => run !== undefined);
+  return runs.sort((a, b) => (a.created_at < b.created_at ? 1 : a.created_at > b.created_at ? -1 : a.run_id < b.run_id ? 1 : -1));
+}

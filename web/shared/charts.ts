@@ -1,0 +1,154 @@
+import { BarChart, CustomChart, HeatmapChart } from "echarts/charts";
+import { GridComponent, LegendComponent, TooltipComponent, VisualMapComponent } from "echarts/components";
+import * as echarts from "echarts/core";
+import { SVGRenderer } from "echarts/renderers";
+import { h } from "./dom.js";
+import type { EstimateLike } from "./format.js";
+
+// Apache ECharts, tree-shaken to the charts used, drawn as SVG: crisp in print and screenshots, and every
+// label is an SVG text node (never HTML). Tooltips are built as DOM text for the same reason.
+echarts.use([BarChart, CustomChart, HeatmapChart, GridComponent, LegendComponent, TooltipComponent, VisualMapComponent, SVGRenderer]);
+
+const PALETTE = ["#3b6fb6", "#d9822b", "#3a9a5b", "#b54a4a", "#7b5ea7", "#8c6d46", "#c65d9e", "#6f7a85"];
+const charts = new Set<echarts.ECharts>();
+
+function chartBox(title: string, height: number): { box: HTMLElement; plot: HTMLElement } {
+  const plot = h("div", { class: "chart-plot" });
+  plot.style.height = `${height}px`;
+  return { box: h("figure", { class: "chart", "data-chart": title }, h("figcaption", {}, title), plot), plot };
+}
+
+function mount(plot: HTMLElement, option: echarts.EChartsCoreOption): void {
+  // Drawn once the element is in the document and has a width.
+  requestAnimationFrame(() => {
+    const chart = echarts.init(plot, undefined, { renderer: "svg" });
+    chart.setOption({ animation: false, color: PALETTE, textStyle: { fontFamily: "system-ui, sans-serif" }, ...option });
+    charts.add(chart);
+    plot.dataset.rendered = "true";
+  });
+}
+
+addEventListener("resize", () => charts.forEach((chart) => chart.resize()));
+
+/** Tooltip text as a DOM node (text only). */
+function tooltipText(lines: string[]): HTMLElement {
+  return h("div", { class: "tooltip" }, ...lines.flatMap((line, index) => (index ? [h("br"), line] : [line])));
+}
+
+export interface BarSeries {
+  name: string;
+  values: Array<EstimateLike | undefined>;
+}
+
+/**
+ * Grouped bars with 95% interval whiskers, drawn by one custom series per group so that each whisker sits
+ * on its own bar. `scale` 100 shows proportions as percentages.
+ */
+export function barsWithIntervals(title: string, categories: string[], series: BarSeries[], options: { scale?: number; unit?: string; horizontal?: boolean; symmetric?: boolean } = {}): HTMLElement {
+  const scale = options.scale ?? 100;
+  const unit = options.unit ?? "%";
+  const horizontal = options.horizontal ?? categories.length > 8;
+  const height = horizontal ? Math.max(160, 26 * categories.length * Math.max(1, series.length * 0.6) + 70) : 300;
+  const { box, plot } = chartBox(title, height);
+  const valueAxis = { type: "value", name: unit, ...(options.symmetric ? {} : { min: 0 }) };
+  const categoryAxis = { type: "category", data: categories, axisLabel: { interval: 0, width: horizontal ? 180 : 110, overflow: "truncate", rotate: horizontal ? 0 : categories.length > 4 ? 30 : 0 } };
+  const count = series.length;
+  const option: echarts.EChartsCoreOption = {
+    grid: { left: horizontal ? 190 : 50, right: 24, top: count > 1 ? 36 : 16, bottom: horizontal ? 30 : 70 },
+    legend: count > 1 ? { top: 0 } : undefined,
+    tooltip: {
+      trigger: "item",
+      formatter: (params: { seriesIndex: number; dataIndex: number }) => {
+        const entry = series[params.seriesIndex]?.values[params.dataIndex];
+        const interval = entry?.ci95 ? ` [${(entry.ci95[0] * scale).toFixed(1)}, ${(entry.ci95[1] * scale).toFixed(1)}]` : "";
+        const value = entry?.estimate === null || entry === undefined ? "—" : (entry.estimate * scale).toFixed(1);
+        return tooltipText([categories[params.dataIndex] ?? "", `${series[params.seriesIndex]?.name ?? ""}: ${value}${unit === "%" ? "%" : ` ${unit}`}${interval}`, `n = ${entry?.n ?? 0}`]);
+      },
+    },
+    xAxis: horizontal ? valueAxis : categoryAxis,
+    yAxis: horizontal ? { ...categoryAxis, inverse: true } : valueAxis,
+    series: series.map((entry, seriesIndex) => ({
+      type: "custom",
+      name: entry.name,
+      encode: horizontal ? { y: 0, x: [1, 2, 3] } : { x: 0, y: [1, 2, 3] },
+      data: entry.values.map((value, index) => (value?.estimate === null || value === undefined ? [index, null, null, null] : [index, value.estimate * scale, (value.ci95?.[0] ?? value.estimate) * scale, (value.ci95?.[1] ?? value.estimate) * scale])),
+      renderItem: (params: { dataIndex: number }, api: CustomApi) => {
+        const value = entry.values[params.dataIndex];
+        if (!value || value.estimate === null) return null;
+        const band = api.size([1, 1])[horizontal ? 1 : 0]!;
+        const width = Math.min(36, (band * 0.8) / count);
+        const shift = (seriesIndex - (count - 1) / 2) * width;
+        const at = (amount: number) => api.coord(horizontal ? [amount, params.dataIndex] : [params.dataIndex, amount]);
+        const zero = at(0);
+        const top = at(value.estimate * scale);
+        const color = api.visual("color");
+        const children: unknown[] = [];
+        if (horizontal) {
+          const y = zero[1]! + shift;
+          children.push({ type: "rect", shape: { x: Math.min(zero[0]!, top[0]!), y: y - width / 2 + 1, width: Math.abs(top[0]! - zero[0]!), height: width - 2 }, style: { fill: color } });
+        } else {
+          const x = zero[0]! + shift;
+          children.push({ type: "rect", shape: { x: x - width / 2 + 1, y: Math.min(zero[1]!, top[1]!), width: width - 2, height: Math.abs(top[1]! - zero[1]!) }, style: { fill: color } });
+        }
+        if (value.ci95) {
+          const low = at(value.ci95[0] * scale);
+          const high = at(value.ci95[1] * scale);
+          const cap = Math.max(2, Math.min(6, width / 4));
+          const line = (x1: number, y1: number, x2: number, y2: number) => ({ type: "line", shape: { x1, y1, x2, y2 }, style: { stroke: "#222", lineWidth: 1.2 } });
+          if (horizontal) {
+            const y = zero[1]! + shift;
+            children.push(line(low[0]!, y, high[0]!, y), line(low[0]!, y - cap, low[0]!, y + cap), line(high[0]!, y - cap, high[0]!, y + cap));
+          } else {
+            const x = zero[0]! + shift;
+            children.push(line(x, low[1]!, x, high[1]!), line(x - cap, low[1]!, x + cap, low[1]!), line(x - cap, high[1]!, x + cap, high[1]!));
+          }
+        }
+        return { type: "group", children };
+      },
+    })),
+  };
+  mount(plot, option);
+  return box;
+}
+
+interface CustomApi {
+  coord(value: number[]): number[];
+  size(value: number[]): number[];
+  visual(name: "color"): string;
+}
+
+/** A heatmap of a proportion over two categorical axes (model × persona). */
+export function heatmap(title: string, xs: string[], ys: string[], cells: Array<{ x: string; y: string; value: EstimateLike | undefined }>): HTMLElement {
+  const { box, plot } = chartBox(title, Math.max(180, 40 * ys.length + 90));
+  const data = cells.filter((cell) => cell.value?.estimate !== null && cell.value !== undefined).map((cell) => [xs.indexOf(cell.x), ys.indexOf(cell.y), Math.round(cell.value!.estimate! * 1000) / 10]);
+  mount(plot, {
+    grid: { left: 170, right: 80, top: 10, bottom: 60 },
+    tooltip: {
+      formatter: (params: { value: [number, number, number] }) => {
+        const cell = cells.find((entry) => entry.x === xs[params.value[0]] && entry.y === ys[params.value[1]]);
+        const interval = cell?.value?.ci95 ? ` [${(cell.value.ci95[0] * 100).toFixed(1)}, ${(cell.value.ci95[1] * 100).toFixed(1)}]` : "";
+        return tooltipText([`${ys[params.value[1]]} × ${xs[params.value[0]]}`, `${params.value[2]}%${interval}`, `n = ${cell?.value?.n ?? 0}`]);
+      },
+    },
+    xAxis: { type: "category", data: xs, splitArea: { show: true }, axisLabel: { interval: 0, width: 140, overflow: "truncate" } },
+    yAxis: { type: "category", data: ys, splitArea: { show: true }, axisLabel: { width: 160, overflow: "truncate" } },
+    visualMap: { min: 0, max: 100, calculable: false, orient: "vertical", right: 0, top: "middle", text: ["100%", "0%"], inRange: { color: ["#f4f7fb", "#f2c08f", "#c0392b"] } },
+    series: [{ type: "heatmap", data, label: { show: true, formatter: (params: { value: [number, number, number] }) => `${params.value[2]}%` } }],
+  });
+  return box;
+}
+
+/** Counts in equal bins over [0, 1], one series per model. */
+export function histogram(title: string, binCount: number, series: Array<{ name: string; counts: number[] }>): HTMLElement {
+  const { box, plot } = chartBox(title, 260);
+  const labels = Array.from({ length: binCount }, (_value, index) => `${(index / binCount).toFixed(2)}–${((index + 1) / binCount).toFixed(2)}`);
+  mount(plot, {
+    grid: { left: 50, right: 20, top: series.length > 1 ? 36 : 16, bottom: 60 },
+    legend: series.length > 1 ? { top: 0 } : undefined,
+    tooltip: { trigger: "item", formatter: (params: { seriesName: string; dataIndex: number; value: number }) => tooltipText([params.seriesName, `severity ${labels[params.dataIndex]}`, `${params.value} responses`]) },
+    xAxis: { type: "category", data: labels, axisLabel: { rotate: 45 }, name: "severity" },
+    yAxis: { type: "value", name: "responses" },
+    series: series.map((entry) => ({ type: "bar", name: entry.name, data: entry.counts })),
+  });
+  return box;
+}
