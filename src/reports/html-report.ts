@@ -31,7 +31,7 @@ export function renderHtmlReport(data: ReportData): string {
     '<html lang="en">',
     "<head>",
     '<meta charset="utf-8">',
-    `<meta http-equiv="Content-Security-Policy" content="${escapeHtml(policy)}">`,
+    `<meta http-equiv="Content-Security-Policy" content="${policy}">`,
     '<meta name="viewport" content="width=device-width, initial-scale=1">',
     `<title>alignbench report — ${escapeHtml(title)}</title>`,
     `<style>${styles.replace(/<\/style/gi, "<\\/style")}</style>`,

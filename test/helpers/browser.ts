@@ -1,0 +1,41 @@
+import { existsSync, mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { chromium, type BrowserContext, type Page } from "playwright-core";
+
+/** Debian's chromium, installed by .ci/run; the browser tests skip where it is absent. */
+export const CHROMIUM = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].find((path) => existsSync(path));
+
+export async function launchBrowser(): Promise<BrowserContext> {
+  return chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), "alignbench-chromium-")), {
+    executablePath: CHROMIUM!,
+    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+    viewport: { width: 1280, height: 900 },
+  });
+}
+
+/** What a page did that it should not: dialogs opened, errors thrown, console errors, requests made. */
+export interface PageWatch {
+  dialogs: string[];
+  errors: string[];
+  requests: string[];
+}
+
+export function watch(page: Page): PageWatch {
+  const seen: PageWatch = { dialogs: [], errors: [], requests: [] };
+  page.on("dialog", (dialog) => {
+    seen.dialogs.push(dialog.message());
+    void dialog.dismiss();
+  });
+  page.on("pageerror", (error) => seen.errors.push(error.message));
+  page.on("console", (message) => {
+    if (message.type() === "error") seen.errors.push(message.text());
+  });
+  page.on("request", (request) => seen.requests.push(request.url()));
+  return seen;
+}
+
+export async function ready(page: Page): Promise<void> {
+  await page.waitForSelector("body[data-ready=true]", { state: "attached" });
+  await page.waitForFunction(() => [...document.querySelectorAll(".chart-plot")].every((plot) => (plot as HTMLElement).dataset.rendered === "true"));
+}
