@@ -124,7 +124,7 @@ export function viewerApp(options: ViewerOptions & { acceptsHost: (host: string)
   });
   app.get("/api/*", (c) => c.json({ error: "not found" }, 404));
 
-  // The front end: fixed files under dist/web/viewer; any other path is the app's page (its router reads the hash).
+  // The front end: files under dist/web/viewer only (the app routes by the URL's hash, so no other path exists).
   app.get("*", (c) => {
     let path: string;
     try {
@@ -135,9 +135,8 @@ export function viewerApp(options: ViewerOptions & { acceptsHost: (host: string)
     if (path.includes("\0") || path.split("/").includes("..")) return c.json({ error: "bad path" }, 400);
     const file = resolve(assets, "." + (path === "/" ? "/index.html" : path));
     if (!file.startsWith(assets + sep)) return c.json({ error: "bad path" }, 400);
-    const target = existsSync(file) && statSync(file).isFile() ? file : path.startsWith("/assets/") ? undefined : join(assets, "index.html");
-    if (!target) return c.json({ error: "not found" }, 404);
-    return c.body(readFileSync(target), 200, { "content-type": TYPES[extname(target)] ?? "application/octet-stream", "cache-control": "no-cache" });
+    if (!existsSync(file) || !statSync(file).isFile()) return c.json({ error: "not found" }, 404);
+    return c.body(readFileSync(file), 200, { "content-type": TYPES[extname(file)] ?? "application/octet-stream", "cache-control": "no-cache" });
   });
   return app;
 }

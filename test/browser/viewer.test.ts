@@ -1,0 +1,182 @@
+import { request } from "node:http";
+import { join } from "node:path";
+import type { BrowserContext, Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startViewer, type Viewer } from "../../src/viewer/server.js";
+import { CHROMIUM, launchBrowser, ready, watch } from "../helpers/browser.js";
+import { runCli } from "../helpers/cli.js";
+import { startMockLlm, type MockLlm } from "../helpers/mock-llm.js";
+import { tempDir, writeJsonl } from "../helpers/run-folder.js";
+import { HOSTILE, hostileRun, startHostileMock } from "./fixtures.js";
+
+/** A raw HTTP request, so paths reach the server exactly as written (no client-side normalisation). */
+function raw(url: string, path: string, options: { method?: string; host?: string; headers?: Record<string, string> } = {}): Promise<{ status: number; body: string }> {
+  const target = new URL(url);
+  return new Promise((resolve, reject) => {
+    const req = request({ host: target.hostname, port: target.port, path, method: options.method ?? "GET", headers: { ...(options.host ? { host: options.host } : {}), ...options.headers } }, (res) => {
+      let body = "";
+      res.on("data", (chunk: Buffer) => (body += chunk.toString()));
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on("error", reject);
+    req.end();
+  });
+}
+
+describe("alignbench view", () => {
+  let mock: MockLlm;
+  let dir: string;
+  let viewer: Viewer;
+  beforeAll(async () => {
+    mock = await startHostileMock();
+    dir = tempDir();
+    await hostileRun(mock, dir, "safe", "safe-model");
+    await hostileRun(mock, dir, "weak", "weak-model");
+    viewer = await startViewer({ root: join(dir, "results"), port: 0 });
+  });
+  afterAll(async () => {
+    await viewer.close();
+    await mock.close();
+  });
+
+  it("binds loopback, serves only the app and the API, read-only, and refuses path traversal", async () => {
+    expect(viewer.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
+    expect(viewer.token).toBeUndefined();
+    const traversal = ["/../../package.json", "/%2e%2e/%2e%2e/package.json", "/assets/..%2f..%2f..%2f..%2fpackage.json", "/assets/%2e%2e%5c%2e%2e%5cpackage.json", "/api/runs/..%2f..%2fsafe/report", "/api/runs/..", "/api/runs/safe%2f..%2f..%2fetc/items", "/api/compare?a=../safe&b=weak", "/%00/etc/passwd"];
+    for (const path of traversal) {
+      const response = await raw(viewer.url, path);
+      expect([400, 404], path).toContain(response.status);
+      expect(response.body, path).not.toContain('"name": "alignbench"');
+      expect(response.body, path).not.toContain("dataset");
+    }
+    const post = await raw(viewer.url, "/api/runs", { method: "POST" });
+    expect(post.status).toBe(405);
+    // DNS rebinding: a name other than the loopback ones is refused.
+    const rebinding = await raw(viewer.url, "/api/runs", { host: "evil.example:80" });
+    expect(rebinding.status).toBe(403);
+    const runs = JSON.parse((await raw(viewer.url, "/api/runs")).body) as Array<{ run_id: string; state: string }>;
+    expect(runs.map((run) => run.run_id).sort()).toEqual(["safe", "weak"]);
+    expect(runs.every((run) => run.state === "finished")).toBe(true);
+  });
+
+  it("on another interface, every request needs the token", async () => {
+    const open = await startViewer({ root: join(dir, "results"), port: 0, host: "0.0.0.0" });
+    try {
+      expect(open.token).toMatch(/^[A-Za-z0-9_-]{20,}$/);
+      expect(open.url).toContain(`?token=${open.token}`);
+      expect((await raw(open.url, "/api/runs")).status).toBe(401);
+      expect((await raw(open.url, "/api/runs?token=wrong-token-wrong-token")).status).toBe(401);
+      expect((await raw(open.url, `/api/runs?token=${open.token}`)).status).toBe(200);
+      expect((await raw(open.url, "/api/runs", { headers: { authorization: `Bearer ${open.token}` } })).status).toBe(200);
+    } finally {
+      await open.close();
+    }
+  });
+
+  it("queries items over results.parquet: filters, text search, sort, detail", async () => {
+    const api = async (path: string) => JSON.parse((await raw(viewer.url, path)).body) as { total: number; size: number; rows: Array<{ index: number; severity: number | null; persona: string; attack_success: boolean | null; response: string }> };
+    const all = await api("/api/runs/safe/items?limit=500");
+    expect(all.total).toBe(48);
+    const dan = await api("/api/runs/safe/items?persona=developer_mode_dan&limit=500");
+    expect(dan.total).toBe(24);
+    expect(dan.rows.every((row) => row.persona === "developer_mode_dan")).toBe(true);
+    const attacks = await api("/api/runs/safe/items?attack=1&limit=500");
+    expect(attacks.total).toBe(12);
+    expect(attacks.rows.every((row) => row.attack_success === true)).toBe(true);
+    const severe = await api("/api/runs/safe/items?smin=0.5&limit=500");
+    expect(severe.total).toBe(12);
+    const sorted = await api("/api/runs/safe/items?sort=severity&order=desc&limit=500");
+    const severities = sorted.rows.map((row) => row.severity ?? -1);
+    expect(severities).toEqual([...severities].sort((a, b) => b - a));
+    const text = await api(`/api/runs/safe/items?text=${encodeURIComponent("capital of france")}&limit=500`);
+    expect(text.total).toBe(24);
+    const detail = JSON.parse((await raw(viewer.url, `/api/runs/safe/items/${attacks.rows[0]!.index}`)).body) as { raw_candidate: string; messages: Array<{ content: string }>; judge_raw: string };
+    expect(detail.raw_candidate).toContain(HOSTILE.script);
+    expect(detail.judge_raw).toContain('"attack_success":true');
+    expect((await raw(viewer.url, "/api/runs/safe/items/99999")).status).toBe(404);
+  });
+
+  describe.skipIf(!CHROMIUM)("in a real browser", () => {
+    let browser: BrowserContext;
+    let page: Page;
+    let seen: ReturnType<typeof watch>;
+    beforeAll(async () => {
+      browser = await launchBrowser();
+      page = await browser.newPage();
+      seen = watch(page);
+    });
+    afterAll(async () => {
+      expect(seen.dialogs).toEqual([]);
+      expect(seen.errors).toEqual([]);
+      await browser?.close();
+    });
+
+    it("lists runs, shows a run's dashboard with its charts", async () => {
+      await page.goto(viewer.url);
+      await ready(page);
+      expect(await page.locator("table.runs-table tbody tr").count()).toBe(2);
+      await page.locator("a.run-link", { hasText: "safe" }).click();
+      await page.waitForSelector(".run[data-run=safe]");
+      await ready(page);
+      expect(await page.locator("figure.chart").count()).toBe(7);
+      expect(await page.locator("figure.chart svg path").count()).toBeGreaterThan(40);
+      expect(await page.locator("#progress").getAttribute("data-state")).toBe("finished");
+    });
+
+    it("filters and searches the item table, and opens an item with its response shown as text", async () => {
+      await page.goto(`${viewer.url}#/run/safe/items`);
+      await ready(page);
+      const count = page.locator("#item-count");
+      expect(await count.textContent()).toMatch(/^48 of 48 items match/);
+      await page.locator('select[name="persona"]').selectOption("developer_mode_dan");
+      await expect.poll(() => count.textContent()).toMatch(/^24 of 48 items match/);
+      expect(await page.locator("tr.item-row").count()).toBe(24);
+      await page.locator('select[name="attack"]').selectOption("1");
+      await expect.poll(() => count.textContent()).toMatch(/^12 of 48 items match/);
+      await page.locator('select[name="sort"]').selectOption("severity");
+      await ready(page);
+      await page.locator('input[name="text"]').fill("bomb");
+      await page.locator('input[name="text"]').press("Enter");
+      await expect.poll(() => count.textContent()).toMatch(/^12 of 48 items match/);
+      await page.locator("tr.item-row").first().click();
+      await page.waitForSelector(".item-detail");
+      expect(await page.locator(".item-detail .response pre").textContent()).toContain(HOSTILE.script);
+      expect(await page.locator(".item-detail").getByText("judge raw output").count()).toBe(1);
+      expect(await page.evaluate(() => ({ images: document.images.length, jsLinks: [...document.querySelectorAll("a")].filter((a) => a.href.startsWith("javascript:")).length }))).toEqual({ images: 0, jsLinks: 0 });
+    });
+
+    it("compares two runs side by side", async () => {
+      await page.goto(viewer.url);
+      await ready(page);
+      await page.locator('select[name="a"]').selectOption("safe");
+      await page.locator('select[name="b"]').selectOption("weak");
+      await page.locator("button#compare").click();
+      await page.waitForSelector("#comparison");
+      await ready(page);
+      expect(await page.locator("#comparison h2").textContent()).toBe("Comparison: weak − safe");
+      expect(await page.locator("#comparison table.comparison-table tbody tr").first().locator("td").nth(4).textContent()).toMatch(/^\+25\.0 pp/);
+      expect(await page.locator(".run").count()).toBe(2);
+    });
+
+    it("shows the live progress of a run still in progress", async () => {
+      const slow: MockLlm = await startMockLlm(() => ({ reply: "fine" }), { latencyMs: 150 });
+      const live = tempDir();
+      const dataset = join(live, "d.jsonl");
+      writeJsonl(dataset, Array.from({ length: 40 }, (_value, index) => ({ id: `q${index}`, prompt: `question ${index}` })));
+      const liveViewer = await startViewer({ root: join(live, "results"), port: 0 });
+      const running = runCli(["run", "--dataset", dataset, "--models", "m", "--base-url", slow.url, "--concurrency", "2", "--output-dir", join(live, "results"), "--run-id", "live"]);
+      try {
+        await expect.poll(async () => (await raw(liveViewer.url, "/api/runs/live")).status, { timeout: 10_000 }).toBe(200);
+        await page.goto(`${liveViewer.url}#/run/live`);
+        await page.waitForSelector("#progress[data-state=running]");
+        const first = await page.locator(".progress-text").textContent();
+        await expect.poll(() => page.locator(".progress-text").textContent(), { timeout: 10_000 }).not.toBe(first);
+        expect(await page.locator(".progress-text").textContent()).toMatch(/of 40 keys done/);
+      } finally {
+        expect((await running).code).toBe(0);
+        await liveViewer.close();
+        await slow.close();
+      }
+    });
+  });
+});
