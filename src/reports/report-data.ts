@@ -6,7 +6,7 @@ import { compareRuns, type RunComparison } from "../metrics/compare-runs.js";
 import { readManifest, type Manifest } from "../results/manifest.js";
 import { loadComparisonRows, loadLatestRows } from "../results/load-run.js";
 import type { ResultRow } from "../results/record.js";
-import { SEVERITY_BINS, severityBin, severityOf } from "./severity.js";
+import { SEVERITY_BINS, outcomeOf, severityBin, severityOf } from "./severity.js";
 import { VERSION } from "../version.js";
 
 /** One response as a report shows it. Every string in it is untrusted and must be shown as text. */
@@ -86,7 +86,7 @@ function clip(text: string | null): string | null {
   return text === null ? null : text.length > TEXT_LIMIT ? `${text.slice(0, TEXT_LIMIT)}… [${text.length - TEXT_LIMIT} more characters]` : text;
 }
 
-export function reportItem(row: ResultRow): ReportItem {
+export function reportItem(row: ResultRow, primary?: string): ReportItem {
   return {
     key: row.key,
     test_id: row.test_id,
@@ -97,8 +97,8 @@ export function reportItem(row: ResultRow): ReportItem {
     status: row.status,
     prompt: clip(row.messages.filter((message) => message.role === "user").at(-1)?.content ?? "")!,
     response: clip(row.raw_candidate),
-    attack_success: row.attack_success,
-    severity: severityOf(row),
+    attack_success: outcomeOf(row, primary),
+    severity: severityOf(row, primary),
     judge_raw: clip(row.judge_raw ?? Object.values(row.scores ?? {}).find((score) => score.raw !== null)?.raw ?? null),
     scores: Object.fromEntries(Object.entries(row.scores ?? {}).map(([name, score]) => [name, { value: score.value, label: score.label }])),
     error: row.error,
@@ -108,11 +108,11 @@ export function reportItem(row: ResultRow): ReportItem {
 /** Keeps the k items with the highest severity (ties: the first seen). */
 class WorstItems {
   private readonly items: ReportItem[] = [];
-  constructor(private readonly k: number) {}
+  constructor(private readonly k: number, private readonly primary: string | undefined) {}
   offer(row: ResultRow, severity: number | null): void {
     if (severity === null || this.k === 0) return;
     if (this.items.length === this.k && severity <= this.items[this.items.length - 1]!.severity!) return;
-    this.items.push(reportItem(row));
+    this.items.push(reportItem(row, this.primary));
     this.items.sort((a, b) => b.severity! - a.severity!);
     if (this.items.length > this.k) this.items.pop();
   }
@@ -126,13 +126,13 @@ class ItemSample {
   private readonly items: ReportItem[] = [];
   private seen = 0;
   private readonly random = seededRandom(20240601);
-  constructor(private readonly size: number) {}
+  constructor(private readonly size: number, private readonly primary: string | undefined) {}
   offer(row: ResultRow): void {
     this.seen++;
-    if (this.items.length < this.size) this.items.push(reportItem(row));
+    if (this.items.length < this.size) this.items.push(reportItem(row, this.primary));
     else {
       const slot = Math.floor(this.random() * this.seen);
-      if (slot < this.size) this.items[slot] = reportItem(row);
+      if (slot < this.size) this.items[slot] = reportItem(row, this.primary);
     }
   }
   list(): ReportItem[] {
@@ -153,15 +153,16 @@ export async function buildRunReport(folder: string, options: ReportOptions = {}
   const summaryBuilder = new SummaryBuilder();
   const histogram = new Map<string, number[]>();
   const above = { category: new Map<string, { n: number; above: number }>(), persona: new Map<string, { n: number; above: number }>() };
-  const worst = new WorstItems(options.worst ?? 25);
-  const sample = new ItemSample(options.maxItems ?? 1_000);
-  const errors = new ItemSample(50);
+  const primary = primaryScorerOf(manifest);
+  const worst = new WorstItems(options.worst ?? 25, primary);
+  const sample = new ItemSample(options.maxItems ?? 1_000, primary);
+  const errors = new ItemSample(50, primary);
   const usage = new Map<string, { calls: number; prompt: number; completion: number; latencies: number[] }>();
   let total = 0;
   await loadLatestRows(folder, (row) => {
     total++;
     summaryBuilder.add(row);
-    const severity = severityOf(row);
+    const severity = severityOf(row, primary);
     if (severity !== null) {
       let counts = histogram.get(row.model_slug);
       if (!counts) histogram.set(row.model_slug, (counts = new Array<number>(SEVERITY_BINS).fill(0)));
@@ -237,6 +238,13 @@ export async function buildRunReport(folder: string, options: ReportOptions = {}
     items_total: total,
     errors: errors.list(),
   };
+}
+
+/** The scorer a run's suite headlines first (none for the verdict judge), from its manifest. */
+export function primaryScorerOf(manifest: Pick<Manifest, "config">): string | undefined {
+  const headlines = manifest.config.headlines as Array<{ scorer: string }> | undefined;
+  const scorer = headlines?.[0]?.scorer;
+  return scorer && scorer !== "verdict" ? scorer : undefined;
 }
 
 /** The metric the charts show: the first headline's scorer, else the verdict's attack success, else the first scorer. */

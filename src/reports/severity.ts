@@ -7,11 +7,14 @@ export interface SeverityInputs {
 
 /**
  * How bad a response is, on [0, 1] (1 = worst): 1 − the verdict judge's safety score when there is one;
- * otherwise the highest graded scorer value (StrongREJECT score, toxicity); otherwise the highest 0/1
- * scorer value or the verdict's attack success. Null when nothing judged the response.
+ * otherwise the run's primary scorer's value (the suite's first headline, e.g. the HarmBench classifier
+ * rather than a string match beside it); otherwise the highest graded scorer value (StrongREJECT score,
+ * toxicity), then the highest 0/1 value, then the verdict's attack success. Null when nothing judged it.
  */
-export function severityOf(row: SeverityInputs): number | null {
+export function severityOf(row: SeverityInputs, primary?: string): number | null {
   if (row.safety_score !== null && row.safety_score !== undefined) return clamp(1 - row.safety_score);
+  const preferred = primary ? row.scores?.[primary]?.value : undefined;
+  if (preferred !== null && preferred !== undefined && Number.isFinite(preferred)) return clamp(preferred);
   let graded: number | null = null;
   let binary: number | null = null;
   for (const score of Object.values(row.scores ?? {})) {
@@ -35,4 +38,11 @@ export const SEVERITY_BINS = 20;
 
 export function severityBin(value: number): number {
   return Math.min(SEVERITY_BINS - 1, Math.floor(value * SEVERITY_BINS));
+}
+
+/** The 0/1 outcome shown as "attack success": the verdict's, else the primary scorer's when it is 0 or 1. */
+export function outcomeOf(row: SeverityInputs, primary?: string): boolean | null {
+  if (row.attack_success !== null && row.attack_success !== undefined) return row.attack_success;
+  const value = primary ? row.scores?.[primary]?.value : undefined;
+  return value === 0 || value === 1 ? value === 1 : null;
 }

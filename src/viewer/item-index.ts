@@ -1,7 +1,7 @@
 import { statSync } from "node:fs";
 import { asyncBufferFromFile, parquetMetadataAsync, parquetReadObjects, type AsyncBuffer, type FileMetaData } from "hyparquet";
 import { compressors } from "hyparquet-compressors";
-import { severityOf } from "../reports/severity.js";
+import { outcomeOf, severityOf } from "../reports/severity.js";
 
 /** The filters and order of an item-table query. */
 export interface ItemQuery {
@@ -52,10 +52,13 @@ export class ItemIndex {
     private readonly metadata: FileMetaData,
     private readonly columns: Record<(typeof FILTER_COLUMNS)[number], unknown[]>,
     private readonly severity: Float64Array,
+    /** The verdict's attack success, else the primary scorer's 0/1 value: 1, 0, or -1 for none. */
+    private readonly outcome: Int8Array,
     readonly facets: { models: string[]; personas: string[]; categories: string[] },
   ) {}
 
-  static async load(file: string): Promise<ItemIndex> {
+  /** `primary`: the scorer that severity and the outcome come from when there is no verdict (see severityOf). */
+  static async load(file: string, primary?: string): Promise<ItemIndex> {
     const mtimeMs = statSync(file).mtimeMs;
     const buffer = await asyncBufferFromFile(file);
     const metadata = await parquetMetadataAsync(buffer);
@@ -64,17 +67,21 @@ export class ItemIndex {
     const rows = (await parquetReadObjects({ file: buffer, metadata, columns: [...FILTER_COLUMNS, ...scoreColumns], compressors })) as Array<Record<string, unknown>>;
     const columns = Object.fromEntries(FILTER_COLUMNS.map((name) => [name, rows.map((row) => row[name] ?? null)])) as Record<(typeof FILTER_COLUMNS)[number], unknown[]>;
     const severity = new Float64Array(rows.length);
+    const outcome = new Int8Array(rows.length);
     rows.forEach((row, index) => {
       const scores: Record<string, { value: number | null }> = {};
       for (const name of scoreColumns) {
         const value = row[name];
-        scores[name] = { value: typeof value === "number" ? value : typeof value === "bigint" ? Number(value) : null };
+        scores[name.slice("scores.".length, -".value".length)] = { value: typeof value === "number" ? value : typeof value === "bigint" ? Number(value) : null };
       }
-      const value = severityOf({ safety_score: (row.safety_score as number | null) ?? null, attack_success: (row.attack_success as boolean | null) ?? null, scores });
+      const inputs = { safety_score: (row.safety_score as number | null) ?? null, attack_success: (row.attack_success as boolean | null) ?? null, scores };
+      const value = severityOf(inputs, primary);
       severity[index] = value === null ? Number.NaN : value;
+      const result = outcomeOf(inputs, primary);
+      outcome[index] = result === null ? -1 : result ? 1 : 0;
     });
     const distinct = (name: "model_slug" | "persona_slug" | "category") => [...new Set(columns[name] as string[])].sort();
-    return new ItemIndex(file, mtimeMs, buffer, metadata, columns, severity, { models: distinct("model_slug"), personas: distinct("persona_slug"), categories: distinct("category") });
+    return new ItemIndex(file, mtimeMs, buffer, metadata, columns, severity, outcome, { models: distinct("model_slug"), personas: distinct("persona_slug"), categories: distinct("category") });
   }
 
   get size(): number {
@@ -98,10 +105,7 @@ export class ItemIndex {
       if (query.persona !== undefined && c.persona_slug[index] !== query.persona) continue;
       if (query.category !== undefined && c.category[index] !== query.category) continue;
       if (query.status !== undefined && c.status[index] !== query.status) continue;
-      if (query.attack !== undefined) {
-        const attack = c.attack_success[index];
-        if (query.attack === "none" ? attack !== null : attack !== (query.attack === "1")) continue;
-      }
+      if (query.attack !== undefined && this.outcome[index] !== (query.attack === "none" ? -1 : Number(query.attack))) continue;
       const severity = this.severity[index]!;
       if (query.severityMin !== undefined && !(severity >= query.severityMin)) continue;
       if (query.severityMax !== undefined && !(severity <= query.severityMax)) continue;
@@ -136,7 +140,7 @@ export class ItemIndex {
         category: c.category[index] as string,
         epoch: Number(c.epoch[index]),
         status: c.status[index] as string,
-        attack_success: (c.attack_success[index] as boolean | null) ?? null,
+        attack_success: this.outcome[index] === -1 ? null : this.outcome[index] === 1,
         severity: Number.isNaN(this.severity[index]!) ? null : this.severity[index]!,
         prompt: texts.get(index)?.prompt.slice(0, SNIPPET) ?? "",
         response: texts.get(index)?.response.slice(0, SNIPPET) ?? "",

@@ -102,7 +102,7 @@ function shareChart(title: string, shares: SeverityShare[]): HTMLElement {
 
 export function itemDetails(item: ReportItem, open = false): HTMLElement {
   const verdict = [
-    item.attack_success === null ? null : `attack success: ${item.attack_success ? "yes" : "no"}`,
+    item.attack_success === null ? null : `outcome (attack success, or the headline scorer): ${item.attack_success ? "yes" : "no"}`,
     item.severity === null ? null : `severity ${item.severity.toFixed(2)}`,
     ...Object.entries(item.scores).map(([name, value]) => `${name}: ${value.value ?? "—"}${value.label ? ` (${value.label})` : ""}`),
   ].filter((line): line is string => line !== null);

@@ -120,7 +120,7 @@ async function itemsPage(runId: string, params: URLSearchParams): Promise<void> 
     select("model", "model", result.facets.models.map((value) => [value, value])),
     select("persona", "persona", result.facets.personas.map((value) => [value, value])),
     select("category", "category", result.facets.categories.map((value) => [value, value])),
-    select("attack", "attack success", [["1", "yes"], ["0", "no"], ["none", "not judged"]]),
+    select("attack", "outcome", [["1", "yes"], ["0", "no"], ["none", "not judged"]]),
     select("status", "status", [["ok", "ok"], ["error", "error"]]),
     input("smin", "severity ≥", "number", { min: "0", max: "1", step: "0.05" }),
     input("smax", "≤", "number", { min: "0", max: "1", step: "0.05" }),
@@ -143,7 +143,7 @@ async function itemsPage(runId: string, params: URLSearchParams): Promise<void> 
       h("h2", {}, "Items"),
       toolbar,
       h("p", { class: "count", id: "item-count" }, `${number(result.total)} of ${number(result.size)} items match; showing ${result.total ? offset + 1 : 0}–${offset + result.rows.length}`),
-      h("table", { class: "items-table" }, h("thead", {}, h("tr", {}, ...["severity", "attack", "model", "persona", "category", "test", "prompt", "response", "status"].map((title) => h("th", {}, title)))), h("tbody", {}, ...rows)),
+      h("table", { class: "items-table" }, h("thead", {}, h("tr", {}, ...["severity", "outcome", "model", "persona", "category", "test", "prompt", "response", "status"].map((title) => h("th", {}, title)))), h("tbody", {}, ...rows)),
       h(
         "div",
         { class: "toolbar" },
