@@ -51,7 +51,8 @@ async function runsPage(): Promise<void> {
   const pick = (name: string) => h("select", { name }, ...runs.map((run) => h("option", { value: run.run_id }, run.run_id)));
   const a = pick("a") as HTMLSelectElement;
   const b = pick("b") as HTMLSelectElement;
-  if (runs.length > 1) b.selectedIndex = 0, (a.selectedIndex = 1);
+  // Newest first: by default compare the newest run (B) against the one before it (A).
+  if (runs.length > 1) a.selectedIndex = 1;
   show(
     h(
       "section",

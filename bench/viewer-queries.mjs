@@ -1,0 +1,30 @@
+// Times the viewer's API over a run folder, as the browser would call it.
+// Usage: node bench/viewer-queries.mjs RESULTS_DIR RUN_ID
+import { startViewer } from "../dist/viewer/server.js";
+
+const [root, run] = process.argv.slice(2);
+const viewer = await startViewer({ root, port: 0 });
+const base = viewer.url.replace(/\/$/, "");
+async function timed(label, path) {
+  const start = performance.now();
+  const response = await fetch(base + path);
+  const body = await response.json();
+  const ms = performance.now() - start;
+  const detail = body.total !== undefined ? `${body.total} rows match` : response.status;
+  console.log(`${label.padEnd(48)} ${ms.toFixed(0).padStart(6)} ms  (${detail})`);
+  return body;
+}
+await timed("first items page (loads the index)", `/api/runs/${run}/items`);
+await timed("items page, index loaded", `/api/runs/${run}/items?offset=200000`);
+await timed("filter: category + outcome", `/api/runs/${run}/items?category=harmful&attack=0`);
+await timed("filter: severity range", `/api/runs/${run}/items?smin=0.5&smax=1`);
+await timed("sort: severity, descending", `/api/runs/${run}/items?sort=severity&order=desc`);
+await timed("sort: test id", `/api/runs/${run}/items?sort=test_id`);
+await timed("text search (first time: scans the file)", `/api/runs/${run}/items?text=variant%20123`);
+await timed("text search, same text again", `/api/runs/${run}/items?text=variant%20123&offset=0`);
+const page = await timed("filter + sort together", `/api/runs/${run}/items?category=benign&sort=severity&order=desc`);
+await timed("item detail", `/api/runs/${run}/items/${page.rows[0].index}`);
+await timed("dashboard (first: reads partials.jsonl)", `/api/runs/${run}/report`);
+await timed("dashboard again (cached)", `/api/runs/${run}/report`);
+console.log(`viewer RSS after the queries: ${(process.memoryUsage().rss / 1e6).toFixed(0)} MB`);
+await viewer.close();
