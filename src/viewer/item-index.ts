@@ -1,6 +1,7 @@
 import { statSync } from "node:fs";
 import { asyncBufferFromFile, parquetMetadataAsync, parquetReadObjects, type AsyncBuffer, type FileMetaData } from "hyparquet";
 import { compressors } from "hyparquet-compressors";
+import type { ReportItem } from "../reports/report-data.js";
 import { outcomeOf, severityOf } from "../reports/severity.js";
 
 /** The filters and order of an item-table query. */
@@ -20,18 +21,10 @@ export interface ItemQuery {
   limit?: number;
 }
 
-export interface ItemRowSummary {
+/** A row of the item table: a ReportItem's identifying fields, its position in the file, and text snippets. */
+export interface ItemRowSummary extends Pick<ReportItem, "key" | "test_id" | "model" | "persona" | "category" | "epoch" | "attack_success" | "severity" | "prompt"> {
   index: number;
-  key: string;
-  test_id: string;
-  model: string;
-  persona: string;
-  category: string;
-  epoch: number;
   status: string;
-  attack_success: boolean | null;
-  severity: number | null;
-  prompt: string;
   response: string;
 }
 
