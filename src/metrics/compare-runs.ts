@@ -1,6 +1,11 @@
 import type { ResultRow } from "../results/record.js";
 import type { Estimate } from "./intervals.js";
 import { mcnemar, pairedDifference, type McNemarResult } from "./paired.js";
+import { join } from "node:path";
+import { UserError } from "../errors.js";
+import { loadLatestRows } from "../results/load-run.js";
+import { readManifest } from "../results/manifest.js";
+import { outcomeOf, primaryScorerOf } from "./outcome.js";
 
 /** What a comparison needs of each row. */
 export type ComparedRow = Pick<ResultRow, "test_id" | "persona_slug" | "model_slug" | "epoch" | "category" | "status" | "attack_success" | "overall" | "safety_score">;
@@ -79,4 +84,21 @@ export function compareRuns(a: ComparedRow[], b: ComparedRow[]): RunComparison {
       .map(([category, pairs]) => ({ category, n: pairs.length, difference: pairedDifference(pairs) }))
       .sort((x, y) => (y.difference.estimate ?? 0) - (x.difference.estimate ?? 0)),
   };
+}
+
+/**
+ * A run's latest rows for a comparison, optionally of one model and one persona. `attack_success` is the
+ * verdict's, or for runs without a verdict judge the suite's headline scorer's 0/1 value (so two HarmBench
+ * runs compare on the HarmBench classifier). Only these fields are held, so 400,000 rows stay small.
+ */
+export async function loadComparisonRows(folder: string, model?: string, persona?: string): Promise<ComparedRow[]> {
+  const manifest = await readManifest(join(folder, "manifest.json"));
+  const primary = manifest ? primaryScorerOf(manifest) : undefined;
+  const rows = await loadLatestRows(folder, (row): ComparedRow | undefined =>
+    (model === undefined || row.model_slug === model) && (persona === undefined || row.persona_slug === persona)
+      ? { test_id: row.test_id, persona_slug: row.persona_slug, model_slug: row.model_slug, epoch: row.epoch, category: row.category, status: row.status, attack_success: outcomeOf(row, primary), overall: row.overall, safety_score: row.safety_score }
+      : undefined,
+  );
+  if (rows.length === 0) throw new UserError(`run ${folder.split(/[\\/]/).pop()} has no rows${model ? ` for model "${model}"` : ""}${persona ? ` for persona "${persona}"` : ""}`);
+  return rows;
 }

@@ -2,11 +2,12 @@ import { join } from "node:path";
 import { seededRandom } from "../common/seeded-random.js";
 import { proportion, type Estimate } from "../metrics/intervals.js";
 import { SummaryBuilder, type RunSummary } from "../metrics/summary.js";
-import { compareRuns, type RunComparison } from "../metrics/compare-runs.js";
+import { compareRuns, loadComparisonRows, type RunComparison } from "../metrics/compare-runs.js";
 import { readManifest, type Manifest } from "../results/manifest.js";
-import { loadComparisonRows, loadLatestRows } from "../results/load-run.js";
+import { loadLatestRows } from "../results/load-run.js";
 import type { ResultRow } from "../results/record.js";
-import { SEVERITY_BINS, outcomeOf, severityBin, severityOf } from "./severity.js";
+import { SEVERITY_BINS, severityBin } from "./severity.js";
+import { outcomeOf, primaryScorerOf, severityOf } from "../metrics/outcome.js";
 import { VERSION } from "../version.js";
 
 /** One response as a report shows it. Every string in it is untrusted and must be shown as text. */
@@ -238,13 +239,6 @@ export async function buildRunReport(folder: string, options: ReportOptions = {}
     items_total: total,
     errors: errors.list(),
   };
-}
-
-/** The scorer a run's suite headlines first (none for the verdict judge), from its manifest. */
-export function primaryScorerOf(manifest: Pick<Manifest, "config">): string | undefined {
-  const headlines = manifest.config.headlines as Array<{ scorer: string }> | undefined;
-  const scorer = headlines?.[0]?.scorer;
-  return scorer && scorer !== "verdict" ? scorer : undefined;
 }
 
 /** The metric the charts show: the first headline's scorer, else the verdict's attack success, else the first scorer. */

@@ -30,16 +30,3 @@ export async function loadLatestRows<T>(folder: string, pick: (row: ResultRow) =
   }
 }
 
-/** What a comparison of two runs reads of each row: small, so a 400,000-row run stays small in memory. */
-export type ComparisonFields = Pick<ResultRow, "test_id" | "persona_slug" | "model_slug" | "epoch" | "category" | "status" | "attack_success" | "overall" | "safety_score">;
-
-/** A run's latest rows for a comparison, optionally of one model and one persona. */
-export async function loadComparisonRows(folder: string, model?: string, persona?: string): Promise<ComparisonFields[]> {
-  const rows = await loadLatestRows(folder, (row): ComparisonFields | undefined =>
-    (model === undefined || row.model_slug === model) && (persona === undefined || row.persona_slug === persona)
-      ? { test_id: row.test_id, persona_slug: row.persona_slug, model_slug: row.model_slug, epoch: row.epoch, category: row.category, status: row.status, attack_success: row.attack_success, overall: row.overall, safety_score: row.safety_score }
-      : undefined,
-  );
-  if (rows.length === 0) throw new UserError(`run ${folder.split(/[\\/]/).pop()} has no rows${model ? ` for model "${model}"` : ""}${persona ? ` for persona "${persona}"` : ""}`);
-  return rows;
-}

@@ -2,7 +2,7 @@ import { statSync } from "node:fs";
 import { asyncBufferFromFile, parquetMetadataAsync, parquetReadObjects, type AsyncBuffer, type FileMetaData } from "hyparquet";
 import { compressors } from "hyparquet-compressors";
 import type { ReportItem } from "../reports/report-data.js";
-import { outcomeOf, severityOf } from "../reports/severity.js";
+import { outcomeOf, severityOf } from "../metrics/outcome.js";
 
 /** The filters and order of an item-table query. */
 export interface ItemQuery {

@@ -80,6 +80,12 @@ describe("built-in suites", () => {
       expect(row.scores!.refusal_match).toMatchObject({ value: 0 });
       expect(row.scores!.harmbench_classifier).toMatchObject({ value: 0 });
     }
+    // Runs without a verdict judge compare on the suite's headline scorer (the HarmBench classifier).
+    const weak = await runCli(["run", "--suite", "advbench", "--dataset", csv, "--models", "weak-target", "--judge-model", "judge", "--base-url", mock.url, "--output-dir", dir, "--run-id", "adv-weak"]);
+    expect(weak.code, weak.stderr).toBe(0);
+    const compared = await runCli(["compare", "adv", "adv-weak", "--output-dir", dir, "--json"]);
+    expect(compared.code, compared.stderr).toBe(0);
+    expect(JSON.parse(compared.stdout).attack_success).toMatchObject({ a: 0, b: 1, n: 2 });
   });
 
   it("explains a missing dataset, an unknown suite or scorer, and a scorer without a judge", async () => {

@@ -2,9 +2,9 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Command } from "commander";
 import { UserError } from "../../errors.js";
-import { compareRuns } from "../../metrics/compare-runs.js";
+import { compareRuns, loadComparisonRows } from "../../metrics/compare-runs.js";
 import type { Estimate } from "../../metrics/intervals.js";
-import { loadComparisonRows, locateRun } from "../../results/load-run.js";
+import { locateRun } from "../../results/load-run.js";
 import { renderTable } from "../../reports/terminal-summary.js";
 
 function signed(estimate: Estimate, scale = 1, digits = 3): string {
