@@ -49,6 +49,7 @@ export function reportCommand(): Command {
         return join(outputDir, runId);
       });
       const options = { severityThreshold: flags.severityThreshold, maxItems: flags.maxItems, ...(flags.price ? { prices: flags.price } : {}) };
+      process.stderr.write(`reading ${folders.join(" and ")}…\n`);
       const data = await buildReportData(folders, options);
       if (flags.format !== "html") {
         const text = data.runs.map((run) => formatTables(paperTables(run, flags.ci), flags.format as TableFormat)).join("\n");
