@@ -22,6 +22,12 @@ export interface FieldMapping {
    * becomes `context\n\n---\n\nprompt`, as HarmBench builds it, and both are kept for the scorers.
    */
   context?: string;
+  /**
+   * A column of answer choices for multiple-choice scoring: an object {choice: 1 | 0} (TruthfulQA's
+   * mc1_targets) or a list of choices with `answer` naming the correct one(s) by 0-based index or text.
+   */
+  choices?: string;
+  answer?: string;
   /** Columns whose values label each result row (`tags`), so summaries break results down by them (XSTest's safe/unsafe `label`). */
   tags?: string[];
 }
@@ -44,6 +50,11 @@ function mapFields(record: RawRecord, mapping: FieldMapping | undefined): RawRec
       value.prompt = `${context}\n\n---\n\n${value.prompt}`;
     }
   }
+  if (mapping.choices) {
+    const choices = readChoices(value[mapping.choices], mapping.answer ? value[mapping.answer] : undefined);
+    if (typeof choices === "string") return { line: record.line, problem: { field: mapping.choices, message: choices } };
+    metadata.choices = choices;
+  }
   if (mapping.tags && mapping.tags.length > 0) {
     const tags: Record<string, string> = {};
     for (const column of mapping.tags) {
@@ -57,6 +68,39 @@ function mapFields(record: RawRecord, mapping: FieldMapping | undefined): RawRec
   }
   if (Object.keys(metadata).length > 0) value.metadata = metadata;
   return { ...record, value };
+}
+
+/** Normalises a row's choices to [{text, correct}], or says what is wrong with them. */
+export function readChoices(cell: unknown, answer: unknown): Array<{ text: string; correct: boolean }> | string {
+  let value = cell;
+  if (typeof value === "string" && /^\s*[[{]/.test(value)) {
+    try {
+      value = JSON.parse(value);
+    } catch {
+      return "not valid JSON";
+    }
+  }
+  let choices: Array<{ text: string; correct: boolean }>;
+  if (Array.isArray(value)) {
+    if (!value.every((choice) => typeof choice === "string" && choice !== "")) return "choices must be non-empty strings";
+    const texts = value as string[];
+    const answers = (Array.isArray(answer) ? answer : [answer]).filter((entry) => entry !== undefined && entry !== null && entry !== "");
+    if (answers.length === 0) return "a list of choices needs an answer column (answer_field) naming the correct one";
+    const correct = new Set<number>();
+    for (const entry of answers) {
+      const index = typeof entry === "number" ? entry : /^\d+$/.test(String(entry)) ? Number(entry) : texts.indexOf(String(entry));
+      if (!Number.isInteger(index) || index < 0 || index >= texts.length) return `answer "${String(entry)}" is not one of the ${texts.length} choices (0-based index or the choice's text)`;
+      correct.add(index);
+    }
+    choices = texts.map((text, index) => ({ text, correct: correct.has(index) }));
+  } else if (isObject(value)) {
+    choices = Object.entries(value).map(([text, mark]) => ({ text, correct: mark === 1 || mark === true || mark === "1" }));
+  } else {
+    return "required: a list of choices or an object {choice: 1 | 0}";
+  }
+  if (choices.length < 2) return "needs at least two choices";
+  if (!choices.some((choice) => choice.correct)) return "no choice is marked correct";
+  return choices;
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {

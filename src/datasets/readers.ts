@@ -1,4 +1,5 @@
 import { createReadStream } from "node:fs";
+import { readFile } from "node:fs/promises";
 import type { Hash } from "node:crypto";
 import { basename, extname } from "node:path";
 import { parse as parseCsv } from "csv-parse";
@@ -13,15 +14,16 @@ export interface RawRecord {
   problem?: { field?: string; message: string };
 }
 
-export type DatasetFormat = "jsonl" | "csv" | "parquet" | "text";
+export type DatasetFormat = "jsonl" | "json" | "csv" | "parquet" | "text";
 
 export function formatOf(file: string): DatasetFormat {
   const extension = extname(file).toLowerCase();
   if (extension === ".jsonl" || extension === ".ndjson") return "jsonl";
+  if (extension === ".json") return "json";
   if (extension === ".csv") return "csv";
   if (extension === ".parquet") return "parquet";
   if (extension === ".txt") return "text";
-  throw new UserError(`${file}: unknown dataset format "${extension || "(none)"}"; use .jsonl, .csv, .parquet or .txt (one prompt a line)`);
+  throw new UserError(`${file}: unknown dataset format "${extension || "(none)"}"; use .jsonl, .json (an array of objects), .csv, .parquet or .txt (one prompt a line)`);
 }
 
 /** Streams a dataset's records; `hash` (if given) sees every byte of a JSONL or CSV file. */
@@ -30,6 +32,7 @@ export function readRecords(file: string, hash?: Hash): AsyncGenerator<RawRecord
   if (format === "jsonl") return readJsonl(file, hash);
   if (format === "csv") return readCsv(file, hash);
   if (format === "text") return readText(file, hash);
+  if (format === "json") return readJsonArray(file, hash);
   return readParquet(file);
 }
 
@@ -64,6 +67,32 @@ function decodeJsonLine(text: string, line: number): RawRecord | undefined {
     return { line, value: value as Record<string, unknown> };
   } catch (error) {
     return { line, problem: { message: `not valid JSON (${(error as Error).message})` } };
+  }
+}
+
+/**
+ * A JSON array of objects (TruthfulQA's mc_task.json), read whole: fine for published files of a few MB;
+ * large datasets belong in JSONL or Parquet, which stream. `line` is the element's position (1-based).
+ */
+async function* readJsonArray(file: string, hash?: Hash): AsyncGenerator<RawRecord> {
+  let text: Buffer;
+  try {
+    text = await readFile(file);
+  } catch (error) {
+    throw fileError(file, error);
+  }
+  hash?.update(text);
+  let value: unknown;
+  try {
+    value = JSON.parse(text.toString("utf8"));
+  } catch (error) {
+    throw new UserError(`${file}: not valid JSON (${(error as Error).message}); a .json dataset is one array of objects (or use JSONL, one object a line)`);
+  }
+  if (!Array.isArray(value)) throw new UserError(`${file}: a .json dataset must be an array of objects (or use JSONL, one object a line)`);
+  for (let index = 0; index < value.length; index++) {
+    const element: unknown = value[index];
+    if (element === null || typeof element !== "object" || Array.isArray(element)) yield { line: index + 1, problem: { message: "each element must be a JSON object" } };
+    else yield { line: index + 1, value: { ...(element as Record<string, unknown>) } };
   }
 }
 

@@ -11,6 +11,7 @@ import { SchemaValidator } from "../scorers/judge/schema-validator.js";
 import { SCORER_NAMES, checkScorer, hasPrompt, isScorerName, scorer, type Scorer, type ScorerServices } from "../scorers/registry.js";
 import { PerspectiveClient } from "../providers/perspective.js";
 import { withRetries } from "./retry.js";
+import { requireLoglikelihood } from "../scorers/multiple-choice.js";
 import { nearest } from "../config/suggest.js";
 import { guardModel, type CallPolicy } from "./guarded-model.js";
 import { RateLimiter } from "./rate-limiter.js";
@@ -102,6 +103,8 @@ export async function prepareRun(config: RunConfig, hooks: PrepareHooks = {}, en
   const { verdict, scorers } = await chooseScorers(config);
   const judge = config.judge_model ? await prepareJudge(config, config.judge_model, policies, verdict) : undefined;
   const { services, secrets } = prepareServices(config, scorers, judge, hooks, env);
+  // Log-likelihood scorers need models that expose them: refused by name now, not on every item.
+  if (scorers.some((entry) => entry.needs === "loglikelihood")) for (const model of models) requireLoglikelihood(model.resolved.model);
   // Local models download and load now: a missing or corrupt file stops the run before any item.
   for (const model of [...models.map((m) => m.resolved.model), ...(judge ? [judge.resolved.model] : [])]) await model.prepare?.();
   return { personas, models, judge, scorers, services, secrets: [...policies.registry.secrets(), ...secrets] };
@@ -140,7 +143,7 @@ export async function chooseScorers(config: RunConfig): Promise<{ verdict: boole
       throw new UserError(`unknown scorer "${name}"${near ? ` (did you mean "${near}"?)` : ""}; scorers: verdict, ${SCORER_NAMES.join(", ")}`);
     }
     const promptFile = config.scorer_prompts[name];
-    scorers.push(scorer(name, promptFile ? await readText(promptFile, `${name} prompt`) : undefined));
+    scorers.push(scorer(name, promptFile ? await readText(promptFile, `${name} prompt`) : undefined, { mcTemplate: config.mc_template }));
   }
   for (const name of Object.keys(config.scorer_prompts)) {
     if (!isScorerName(name) || !hasPrompt(name)) throw new UserError(`scorer_prompts: "${name}" is not a scorer with a prompt (${SCORER_NAMES.filter(hasPrompt).join(", ")})`);

@@ -12,14 +12,18 @@ import type { WorkItem } from "./work-items.js";
  * Runs one work item: the model's response, then the judge's verdict. Always returns the row to record,
  * except when the item was cancelled mid-flight: then it returns undefined and the key stays not done.
  */
-export async function processItem(
-  runId: string,
-  item: WorkItem,
-  judge: PreparedJudge | undefined,
-  signal?: AbortSignal,
-  scorers: Scorer[] = [],
-  services: ScorerServices = {},
-): Promise<ResultRow | undefined> {
+export interface ItemSettings {
+  judge?: PreparedJudge | undefined;
+  signal?: AbortSignal | undefined;
+  /** Scorers besides the verdict judge, and what they may call. */
+  scorers?: Scorer[];
+  services?: ScorerServices;
+  /** False for suites scored by log-likelihood only: no response is generated. */
+  respond?: boolean;
+}
+
+export async function processItem(runId: string, item: WorkItem, settings: ItemSettings = {}): Promise<ResultRow | undefined> {
+  const { judge, signal, scorers = [], services = {}, respond = true } = settings;
   const { sample } = item;
   const messages = composeMessages(sample, item.persona);
   const startedAt = new Date().toISOString();
@@ -56,7 +60,10 @@ export async function processItem(
     error_type: null,
   };
   try {
-    if (item.previous) {
+    if (!respond) {
+      row.raw_candidate = "";
+      row.finish_reason = "not_generated";
+    } else if (item.previous) {
       // The model already answered in an earlier attempt; only its judging failed.
       row.raw_candidate = item.previous.raw_candidate;
       row.finish_reason = item.previous.finish_reason;
@@ -81,7 +88,7 @@ export async function processItem(
     if (judged === "cancelled") return undefined;
   }
   if (scorers.length > 0) {
-    const scored = await scoreRow(row, sample, scorers, services, signal);
+    const scored = await scoreRow(row, sample, scorers, { ...services, target: item.model.resolved.model }, signal);
     if (scored === "cancelled") return undefined;
   }
   row.completed_at = new Date().toISOString();
@@ -98,9 +105,10 @@ export function itemMetadataFields(sample: Sample): { item_metadata: Record<stri
 /** Runs the run's extra scorers; a scorer that fails gives its own error, and the row is marked failed. */
 export async function scoreRow(row: ResultRow, sample: Sample, scorers: Scorer[], services: ScorerServices, signal?: AbortSignal): Promise<"ok" | "cancelled"> {
   row.scores = {};
+  const memo = new Map<string, Promise<unknown>>();
   for (const entry of scorers) {
     try {
-      const context: ScorerContext = { sample, messages: row.messages, response: row.raw_candidate ?? "", services };
+      const context: ScorerContext = { sample, messages: row.messages, response: row.raw_candidate ?? "", services, memo };
       if (signal) context.signal = signal;
       row.scores[entry.name] = await entry.score(context);
     } catch (error) {

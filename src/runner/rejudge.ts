@@ -16,6 +16,7 @@ import { runFiles } from "../results/run-folder.js";
 import { RunLog } from "../results/run-log.js";
 import { StateStore } from "../results/state-store.js";
 import { runPool } from "./pool.js";
+import type { LanguageModel } from "../providers/types.js";
 import { CallPolicies, chooseScorers, prepareJudge, prepareServices } from "./prepare.js";
 import { judgeRow, scoreRow } from "./process-item.js";
 import { judgeManifestEntry, type RunControls, type RunOutcome } from "./run.js";
@@ -55,6 +56,13 @@ export async function rejudge(reference: string, options: RejudgeOptions = {}): 
     reconcile(files.partials, store);
     log.info("rejudge_start", { run_id: located.runId, judge_model: judge?.address ?? null, scorers: scorers.map((entry) => entry.name) });
     const writer = new PartialsWriter(files.partials, store, redactor);
+    // The models under test, for scorers that read their log-likelihoods; resolved once each.
+    const targets = new Map<string, LanguageModel>();
+    const targetModel = (address: string): LanguageModel => {
+      let model = targets.get(address);
+      if (!model) targets.set(address, (model = policies.registry.resolve(address).model));
+      return model;
+    };
     const stopped = () => Boolean(options.stopSignal?.aborted || options.abortSignal?.aborted);
     // Only the rows on disk now are work: the new attempts this rejudge appends must not be read back.
     const endOffset = statSync(files.partials).size;
@@ -69,7 +77,8 @@ export async function rejudge(reference: string, options: RejudgeOptions = {}): 
         const row: ResultRow = { ...previous, ...NO_VERDICT, scores: null, attempt: previous.attempt + 1, source: "rejudge", started_at: new Date().toISOString(), status: "ok", error: null, error_type: null };
         const sample = sampleOf(row);
         if (judge?.verdict && (await judgeRow(row, { sample }, judge, options.abortSignal)) === "cancelled") return;
-        if (scorers.length > 0 && (await scoreRow(row, sample, scorers, services, options.abortSignal)) === "cancelled") return;
+        const target = scorers.some((entry) => entry.needs === "loglikelihood") ? targetModel(row.model_slug) : undefined;
+        if (scorers.length > 0 && (await scoreRow(row, sample, scorers, target ? { ...services, target } : services, options.abortSignal)) === "cancelled") return;
         row.completed_at = new Date().toISOString();
         await writer.append(row);
         reporter.onItemEnd?.({ ok: row.status === "ok", errorType: row.error_type });

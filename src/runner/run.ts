@@ -164,7 +164,7 @@ async function execute(
     // A lane moves on as soon as its row is handed to the writer: the writer alone decides when rows are
     // durable and marked done, and a lane waiting for the group commit would only idle its connection.
     await runPool(items, config.concurrency, async (item) => {
-      const row = await processItem(runId, item, prepared.judge, controls.abortSignal, prepared.scorers, prepared.services);
+      const row = await processItem(runId, item, { judge: prepared.judge, signal: controls.abortSignal, scorers: prepared.scorers, services: prepared.services, respond: config.respond });
       if (!row) return;
       writer.append(row).catch(() => undefined); // a failed write stops the run below
       if (row.status === "error") log.warn("item_error", { key: row.key, error_type: row.error_type, error: row.error });
@@ -204,6 +204,8 @@ function fieldMapping(config: RunConfig): FieldMapping | undefined {
   if (config.subcategory_field) mapping.subcategory = config.subcategory_field;
   if (config.context_field) mapping.context = config.context_field;
   if (config.group_by.length > 0) mapping.tags = config.group_by;
+  if (config.choices_field) mapping.choices = config.choices_field;
+  if (config.answer_field) mapping.answer = config.answer_field;
   return Object.keys(mapping).length > 0 ? mapping : undefined;
 }
 

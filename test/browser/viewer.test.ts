@@ -162,7 +162,7 @@ describe("alignbench view", () => {
       const slow: MockLlm = await startMockLlm(() => ({ reply: "fine" }), { latencyMs: 150 });
       const live = tempDir();
       const dataset = join(live, "d.jsonl");
-      writeJsonl(dataset, Array.from({ length: 40 }, (_value, index) => ({ id: `q${index}`, prompt: `question ${index}` })));
+      writeJsonl(dataset, Array.from({ length: 80 }, (_value, index) => ({ id: `q${index}`, prompt: `question ${index}` })));
       const liveViewer = await startViewer({ root: join(live, "results"), port: 0 });
       const running = runCli(["run", "--dataset", dataset, "--models", "m", "--base-url", slow.url, "--concurrency", "2", "--output-dir", join(live, "results"), "--run-id", "live"]);
       try {
@@ -171,7 +171,7 @@ describe("alignbench view", () => {
         await page.waitForSelector("#progress[data-state=running]");
         const first = await page.locator(".progress-text").textContent();
         await expect.poll(() => page.locator(".progress-text").textContent(), { timeout: 10_000 }).not.toBe(first);
-        expect(await page.locator(".progress-text").textContent()).toMatch(/of 40 keys done/);
+        expect(await page.locator(".progress-text").textContent()).toMatch(/of 80 keys done/);
       } finally {
         expect((await running).code).toBe(0);
         await liveViewer.close();

@@ -182,4 +182,23 @@ describe("column mapping", () => {
     expect(first!.metadata).toEqual({ tags: { label: "safe" } });
     await expect(checkDataset(file, "stop", undefined, { tags: ["nope"] })).rejects.toThrow(`${file}:2: nope: required (named by group_by)`);
   });
+
+  it("reads JSON arrays and multiple-choice columns in both published shapes", async () => {
+    const dir = tempDir();
+    const file = join(dir, "mc.json");
+    writeFileSync(file, JSON.stringify([{ question: "Q1?", targets: { "yes": 1, "no": 0 } }, { question: "Q2?", targets: { "a": 0, "b": 0 } }, 7]));
+    await expect(checkDataset(file, "stop", undefined, { id: "#line", prompt: "question", choices: "targets" })).rejects.toThrow(`${file}:2: targets: no choice is marked correct`);
+    const check = await checkDataset(file, "skip", undefined, { id: "#line", prompt: "question", choices: "targets" });
+    expect(check.badRows).toBe(2);
+    const [sample] = await collect(streamSamples(check));
+    expect(sample!.metadata!.choices).toEqual([{ text: "yes", correct: true }, { text: "no", correct: false }]);
+    const csv = join(dir, "mc.csv");
+    writeFileSync(csv, 'id,prompt,options,answer\n1,Pick,"[""red"",""blue""]",1\n2,Pick,"[""red"",""blue""]",blue\n3,Pick,"[""red"",""blue""]",5\n');
+    await expect(checkDataset(csv, "stop", undefined, { choices: "options", answer: "answer" })).rejects.toThrow(`${csv}:4: options: answer "5" is not one of the 2 choices`);
+    const list = await collect(streamSamples(await checkDataset(csv, "skip", undefined, { choices: "options", answer: "answer" })));
+    expect(list.map((s) => (s.metadata!.choices as Array<{ correct: boolean }>).map((c) => c.correct))).toEqual([[false, true], [false, true]]);
+    await expect(checkDataset(join(dir, "nope.json"), "stop")).rejects.toThrow("no such file");
+    writeFileSync(join(dir, "obj.json"), "{}");
+    await expect(checkDataset(join(dir, "obj.json"), "stop")).rejects.toThrow("must be an array of objects");
+  });
 });
