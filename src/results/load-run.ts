@@ -15,9 +15,12 @@ export function locateRun(reference: string, outputDir = "results"): { outputDir
   throw new UserError(`no run "${reference}": neither ${join(outputDir, reference)} nor ${reference} holds a manifest.json`);
 }
 
-/** Streams a run's latest row per key, selecting with `keep` (only what passes is held). */
+/**
+ * Streams a run's latest row per key, selecting with `pick` (only what passes is held). Read-only: the
+ * run may be in progress in another process.
+ */
 export async function loadLatestRows<T>(folder: string, pick: (row: ResultRow) => T | undefined): Promise<T[]> {
-  const store = new StateStore(join(folder, "state.sqlite"));
+  const store = new StateStore(join(folder, "state.sqlite"), { readonly: true });
   try {
     const out: T[] = [];
     for await (const row of latestRows(join(folder, "partials.jsonl"), store)) {

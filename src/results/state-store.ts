@@ -24,9 +24,16 @@ export class StateStore {
   private readonly setMeta: Database.Statement<unknown[]>;
   private readonly commitMarks: (marks: ItemMark[], offset: number, columns: string | undefined) => void;
 
-  constructor(file: string) {
-    this.db = new Database(file);
-    this.db.exec(`
+  /**
+   * `readonly`: for readers beside a run that may be live (reports, the viewer, comparisons): no schema
+   * changes, no writes, no checkpoint on close.
+   */
+  constructor(file: string, private readonly options: { readonly?: boolean } = {}) {
+    if (options.readonly) {
+      this.db = new Database(file, { readonly: true });
+    } else {
+      this.db = new Database(file);
+      this.db.exec(`
       PRAGMA journal_mode = WAL;
       PRAGMA synchronous = NORMAL;
       CREATE TABLE IF NOT EXISTS items (
@@ -38,6 +45,7 @@ export class StateStore {
       );
       CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
     `);
+    }
     // A later attempt replaces an earlier one's status; replaying an older row changes nothing.
     this.upsert = this.db.prepare(`
       INSERT INTO items (key, status, attempts, error_type, row_offset) VALUES (?, ?, ?, ?, ?)
@@ -99,7 +107,7 @@ export class StateStore {
 
   close(): void {
     // Fold the write-ahead log back into state.sqlite, so the folder holds one self-contained file.
-    this.db.exec("PRAGMA wal_checkpoint(TRUNCATE)");
+    if (!this.options.readonly) this.db.exec("PRAGMA wal_checkpoint(TRUNCATE)");
     this.db.close();
   }
 }

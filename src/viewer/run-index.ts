@@ -11,7 +11,7 @@ export interface RunListing {
   personas: string[];
   dataset: string;
   judge: string | null;
-  /** finished: the last session ended; running: partials.jsonl changed in the last 30 s; stopped: neither. */
+  /** finished: the last session ended; running: it started or wrote partials.jsonl in the last 30 s; stopped: neither (killed, or resumable). */
   state: "finished" | "running" | "stopped";
   progress: RunProgress;
   has_results: boolean;
@@ -69,7 +69,9 @@ export async function describeRun(root: string, runId: string): Promise<RunListi
   if (!manifest) return undefined;
   const progress = runProgress(folder, manifest);
   const last = manifest.sessions.at(-1);
-  const recent = progress.partials_modified !== null && Date.now() - Date.parse(progress.partials_modified) < 30_000;
+  // A session with no end is running while it writes (or has just started and not written yet).
+  const recently = (time: string | null | undefined) => time !== null && time !== undefined && Date.now() - Date.parse(time) < 30_000;
+  const recent = recently(progress.partials_modified) || recently(last?.started_at);
   return {
     run_id: runId,
     created_at: manifest.created_at,

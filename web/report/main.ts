@@ -27,7 +27,7 @@ append(
   app,
   h("header", { class: "top" }, h("h1", {}, `alignbench report — ${title}`), h("p", { class: "note" }, `Generated ${data.generated_at} by alignbench ${data.tool_version}. Intervals are 95%.`)),
   renderComparison(data),
-  ...data.runs.map((run) => renderRun(run)),
+  data.runs.length === 2 ? h("div", { class: "side-by-side" }, ...data.runs.map((run) => renderRun(run))) : renderRun(data.runs[0]!),
   ...data.runs.map((run) => itemsSection(run.items, run.items_total)),
 );
 document.body.dataset.ready = "true";

@@ -84,15 +84,23 @@ async function runPage(runId: string): Promise<void> {
   const listing = await api<RunListing>(`/api/runs/${id}`);
   const progress = progressBox(listing);
   show(progress, h("p", { class: "note card" }, "Building the dashboard…"));
-  if (listing.state === "running") {
-    // Live progress while the run writes: the counts every 2 s, the dashboard every 15 s.
+  if (listing.state !== "finished") {
+    // Live progress while the run writes (or until a stopped run is resumed): the counts every 2 s, and
+    // the dashboard again once the run has finished.
+    let shown = progress;
     timers.push(window.setInterval(async () => {
       const latest = await api<RunListing>(`/api/runs/${id}`).catch(() => undefined);
-      if (latest) progress.replaceWith(progressBox(latest));
+      if (!latest) return;
+      const next = progressBox(latest);
+      shown.replaceWith(next);
+      shown = next;
+      if (latest.state === "finished") void route();
     }, 2000));
   }
   const data = await api<ReportData>(`/api/runs/${id}/report`);
-  show(document.getElementById("progress") ?? progress, renderRun(data.runs[0]!));
+  const current = document.getElementById("progress") ?? progress;
+  clear(app);
+  append(app, current, renderRun(data.runs[0]!));
 }
 
 const FILTERS = ["model", "persona", "category", "attack", "status", "smin", "smax", "text", "sort", "order", "offset"] as const;
@@ -182,7 +190,7 @@ async function comparePage(a: string, b: string): Promise<void> {
   append(nav, h("a", { href: "#/" }, "runs"));
   show(h("p", { class: "note card" }, "Comparing…"));
   const data = await api<ReportData>(`/api/compare?a=${encodeURIComponent(a)}&b=${encodeURIComponent(b)}`);
-  show(renderComparison(data), ...data.runs.map((run) => renderRun(run)));
+  show(renderComparison(data), h("div", { class: "side-by-side" }, ...data.runs.map((run) => renderRun(run))));
 }
 
 async function route(): Promise<void> {
