@@ -3,6 +3,7 @@ import { asyncBufferFromFile, parquetMetadataAsync, parquetReadObjects, type Asy
 import { compressors } from "hyparquet-compressors";
 import type { ReportItem } from "../reports/report-data.js";
 import { outcomeOf, severityOf } from "../metrics/outcome.js";
+import { CodedColumn, readColumns, type ColumnKind } from "./columns.js";
 
 /** The filters and order of an item-table query. */
 export interface ItemQuery {
@@ -28,14 +29,13 @@ export interface ItemRowSummary extends Pick<ReportItem, "key" | "test_id" | "mo
   response: string;
 }
 
-// The columns every query reads; kept in memory as arrays (a few tens of MB for 400,000 rows). Texts
-// stay in the file and are read per page, row group by row group.
-const FILTER_COLUMNS = ["key", "test_id", "model_slug", "persona_slug", "category", "epoch", "status", "attack_success", "safety_score"] as const;
+// The columns every query reads, held as compact arrays (codes for the few models, personas, categories
+// and statuses; typed arrays for numbers). Texts stay in the file and are read per page.
 const SNIPPET = 240;
 
 /**
- * An index over a run's results.parquet for the viewer's item table: filters and sorts over in-memory
- * columns, then reads only the page's texts from the file. Reloads when the file changes.
+ * An index over a run's results.parquet for the viewer's item table: filters and sorts in memory, then
+ * reads only the page's texts from the file. Reloads when the file changes.
  */
 export class ItemIndex {
   private constructor(
@@ -43,7 +43,11 @@ export class ItemIndex {
     readonly mtimeMs: number,
     private readonly buffer: AsyncBuffer,
     private readonly metadata: FileMetaData,
-    private readonly columns: Record<(typeof FILTER_COLUMNS)[number], unknown[]>,
+    readonly size: number,
+    private readonly keys: string[],
+    private readonly testIds: string[],
+    private readonly coded: { model: CodedColumn; persona: CodedColumn; category: CodedColumn; status: CodedColumn },
+    private readonly epochs: Float64Array,
     private readonly severity: Float64Array,
     /** The verdict's attack success, else the primary scorer's 0/1 value: 1, 0, or -1 for none. */
     private readonly outcome: Int8Array,
@@ -55,31 +59,32 @@ export class ItemIndex {
     const mtimeMs = statSync(file).mtimeMs;
     const buffer = await asyncBufferFromFile(file);
     const metadata = await parquetMetadataAsync(buffer);
-    const names = metadata.schema.slice(1).map((element) => element.name);
-    const scoreColumns = names.filter((name) => /^scores\.[^.]+\.value$/.test(name));
-    const rows = (await parquetReadObjects({ file: buffer, metadata, columns: [...FILTER_COLUMNS, ...scoreColumns], compressors })) as Array<Record<string, unknown>>;
-    const columns = Object.fromEntries(FILTER_COLUMNS.map((name) => [name, rows.map((row) => row[name] ?? null)])) as Record<(typeof FILTER_COLUMNS)[number], unknown[]>;
-    const severity = new Float64Array(rows.length);
-    const outcome = new Int8Array(rows.length);
-    rows.forEach((row, index) => {
-      const scores: Record<string, { value: number | null }> = {};
+    const names = new Set(metadata.schema.slice(1).map((element) => element.name));
+    const scoreColumns = [...names].filter((name) => /^scores\.[^.]+\.value$/.test(name));
+    const kinds: Record<string, ColumnKind> = { key: "text", test_id: "text", model_slug: "coded", persona_slug: "coded", category: "coded", status: "coded", epoch: "number", attack_success: "boolean", safety_score: "number" };
+    for (const name of scoreColumns) kinds[name] = "number";
+    const { size, columns } = await readColumns(buffer, metadata, kinds);
+    const safety = columns.safety_score as Float64Array;
+    const attack = columns.attack_success as Int8Array;
+    const severity = new Float64Array(size);
+    const outcome = new Int8Array(size);
+    const scores: Record<string, { value: number | null }> = {};
+    for (let row = 0; row < size; row++) {
       for (const name of scoreColumns) {
-        const value = row[name];
-        scores[name.slice("scores.".length, -".value".length)] = { value: typeof value === "number" ? value : typeof value === "bigint" ? Number(value) : null };
+        const value = (columns[name] as Float64Array)[row]!;
+        scores[name.slice("scores.".length, -".value".length)] = { value: Number.isNaN(value) ? null : value };
       }
-      const inputs = { safety_score: (row.safety_score as number | null) ?? null, attack_success: (row.attack_success as boolean | null) ?? null, scores };
+      const inputs = { safety_score: Number.isNaN(safety[row]!) ? null : safety[row]!, attack_success: attack[row] === -1 ? null : attack[row] === 1, scores };
       const value = severityOf(inputs, primary);
-      severity[index] = value === null ? Number.NaN : value;
+      severity[row] = value === null ? Number.NaN : value;
       const result = outcomeOf(inputs, primary);
-      outcome[index] = result === null ? -1 : result ? 1 : 0;
-    });
-    const distinct = (name: "model_slug" | "persona_slug" | "category") => [...new Set(columns[name] as string[])].sort();
-    return new ItemIndex(file, mtimeMs, buffer, metadata, columns, severity, outcome, { models: distinct("model_slug"), personas: distinct("persona_slug"), categories: distinct("category") });
+      outcome[row] = result === null ? -1 : result ? 1 : 0;
+    }
+    const coded = { model: columns.model_slug as CodedColumn, persona: columns.persona_slug as CodedColumn, category: columns.category as CodedColumn, status: columns.status as CodedColumn };
+    const facets = { models: [...coded.model.values].sort(), personas: [...coded.persona.values].sort(), categories: [...coded.category.values].sort() };
+    return new ItemIndex(file, mtimeMs, buffer, metadata, size, columns.key as string[], columns.test_id as string[], coded, columns.epoch as Float64Array, severity, outcome, facets);
   }
 
-  get size(): number {
-    return this.severity.length;
-  }
 
   isStale(): boolean {
     try {
@@ -90,15 +95,23 @@ export class ItemIndex {
   }
 
   async query(query: ItemQuery): Promise<{ total: number; rows: ItemRowSummary[] }> {
-    const c = this.columns;
-    const matches: number[] = [];
+    const { model, persona, category, status } = this.coded;
+    // Filters compare dictionary codes: an unknown value matches nothing (code -2).
+    const want = {
+      model: query.model === undefined ? undefined : model.codeOf(query.model),
+      persona: query.persona === undefined ? undefined : persona.codeOf(query.persona),
+      category: query.category === undefined ? undefined : category.codeOf(query.category),
+      status: query.status === undefined ? undefined : status.codeOf(query.status),
+      outcome: query.attack === undefined ? undefined : query.attack === "none" ? -1 : Number(query.attack),
+    };
     const textMatches = query.text ? await this.searchText(query.text) : undefined;
+    const matches: number[] = [];
     for (let index = 0; index < this.size; index++) {
-      if (query.model !== undefined && c.model_slug[index] !== query.model) continue;
-      if (query.persona !== undefined && c.persona_slug[index] !== query.persona) continue;
-      if (query.category !== undefined && c.category[index] !== query.category) continue;
-      if (query.status !== undefined && c.status[index] !== query.status) continue;
-      if (query.attack !== undefined && this.outcome[index] !== (query.attack === "none" ? -1 : Number(query.attack))) continue;
+      if (want.model !== undefined && model.codes[index] !== want.model) continue;
+      if (want.persona !== undefined && persona.codes[index] !== want.persona) continue;
+      if (want.category !== undefined && category.codes[index] !== want.category) continue;
+      if (want.status !== undefined && status.codes[index] !== want.status) continue;
+      if (want.outcome !== undefined && this.outcome[index] !== want.outcome) continue;
       const severity = this.severity[index]!;
       if (query.severityMin !== undefined && !(severity >= query.severityMin)) continue;
       if (query.severityMax !== undefined && !(severity <= query.severityMax)) continue;
@@ -116,8 +129,12 @@ export class ItemIndex {
         return (x - y) * direction || a - b;
       });
     } else {
-      const column = c[sort === "model" ? "model_slug" : sort === "persona" ? "persona_slug" : sort] as string[];
-      matches.sort((a, b) => (column[a]! < column[b]! ? -direction : column[a]! > column[b]! ? direction : a - b));
+      const text = sort === "key" ? (row: number) => this.keys[row]! : sort === "test_id" ? (row: number) => this.testIds[row]! : (row: number) => this.coded[sort].get(row) ?? "";
+      matches.sort((a, b) => {
+        const x = text(a);
+        const y = text(b);
+        return x < y ? -direction : x > y ? direction : a - b;
+      });
     }
     const offset = query.offset ?? 0;
     const page = matches.slice(offset, offset + Math.min(query.limit ?? 50, 500));
@@ -126,13 +143,13 @@ export class ItemIndex {
       total: matches.length,
       rows: page.map((index) => ({
         index,
-        key: c.key[index] as string,
-        test_id: c.test_id[index] as string,
-        model: c.model_slug[index] as string,
-        persona: c.persona_slug[index] as string,
-        category: c.category[index] as string,
-        epoch: Number(c.epoch[index]),
-        status: c.status[index] as string,
+        key: this.keys[index]!,
+        test_id: this.testIds[index]!,
+        model: model.get(index) ?? "",
+        persona: persona.get(index) ?? "",
+        category: category.get(index) ?? "",
+        epoch: this.epochs[index]!,
+        status: status.get(index) ?? "",
         attack_success: this.outcome[index] === -1 ? null : this.outcome[index] === 1,
         severity: Number.isNaN(this.severity[index]!) ? null : this.severity[index]!,
         prompt: texts.get(index)?.prompt.slice(0, SNIPPET) ?? "",

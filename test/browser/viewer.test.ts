@@ -80,6 +80,9 @@ describe("alignbench view", () => {
     const dan = await api("/api/runs/safe/items?persona=developer_mode_dan&limit=500");
     expect(dan.total).toBe(24);
     expect(dan.rows.every((row) => row.persona === "developer_mode_dan")).toBe(true);
+    expect((await api("/api/runs/safe/items?category=cyber&limit=500")).total).toBe(12);
+    expect((await api(`/api/runs/safe/items?category=${encodeURIComponent(HOSTILE.img)}&limit=500`)).total).toBe(12);
+    expect((await api("/api/runs/safe/items?model=nobody&limit=500")).total).toBe(0);
     const attacks = await api("/api/runs/safe/items?attack=1&limit=500");
     expect(attacks.total).toBe(12);
     expect(attacks.rows.every((row) => row.attack_success === true)).toBe(true);
