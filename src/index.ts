@@ -27,10 +27,17 @@ export { proportion, mean, meanOf, type Estimate } from "./metrics/intervals.js"
 export { clusteredMean, bootstrapInterval } from "./metrics/clustered.js";
 export { pairedDifference, mcnemar, type McNemarResult } from "./metrics/paired.js";
 export { compareRuns, type RunComparison, type ComparedRow } from "./metrics/compare-runs.js";
-export { SummaryBuilder, type RunSummary, type GroupSummary } from "./metrics/summary.js";
+export { SummaryBuilder, type RunSummary, type GroupSummary, type Headline, type ScoreSummary } from "./metrics/summary.js";
 export type { ResultRow } from "./results/record.js";
 export type { Manifest } from "./results/manifest.js";
 export { progressReporter, type RunReporter } from "./reports/progress.js";
+export { buildReportData, buildRunReport, type ReportData, type RunReport, type ReportItem, type ReportOptions } from "./reports/report-data.js";
+export { renderHtmlReport } from "./reports/html-report.js";
+export { paperTables, formatTables, type TableFormat, type IntervalStyle } from "./reports/paper-tables.js";
+export { startViewer, type Viewer, type ViewerOptions } from "./viewer/server.js";
+export { SCORER_NAMES, scorer, checkScorer, type Score, type Scorer, type ScorerName, type ScorerContext, type ScorerServices } from "./scorers/registry.js";
+export { PerspectiveClient, type PerspectiveSettings } from "./providers/perspective.js";
+export { severityOf, outcomeOf } from "./metrics/outcome.js";
 export { renderSummary } from "./reports/terminal-summary.js";
 export { UserError, InputError } from "./errors.js";
 export { VERSION } from "./version.js";
