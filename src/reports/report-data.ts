@@ -146,6 +146,50 @@ function percentile(sorted: Float64Array, q: number): number | null {
   return sorted[Math.min(sorted.length - 1, Math.floor(q * (sorted.length - 1) + 0.5))]!;
 }
 
+/** Wilson intervals of the share above the severity threshold, sorted by group then model. */
+export function severityShares(counts: Array<{ group: string; model: string; n: number; above: number }>): SeverityShare[] {
+  return counts
+    .map(({ group, model, n, above }) => ({ ...proportion(above, n), group, model }))
+    .sort((a, b) => (a.group < b.group ? -1 : a.group > b.group ? 1 : a.model < b.model ? -1 : 1));
+}
+
+/** What a report shows of a run's manifest (no judge prompt or schema: they are long and in manifest.json). */
+export function manifestBlock(manifest: Manifest): RunReport["manifest"] {
+  const config = manifest.config;
+  return {
+    run_id: manifest.run_id,
+    created_at: manifest.created_at,
+    updated_at: manifest.updated_at,
+    tool: manifest.tool,
+    dataset: manifest.dataset,
+    models: manifest.models,
+    personas: manifest.personas.map((persona) => persona.slug),
+    judge: manifest.judge ? { ...manifest.judge, prompt_template: "", schema: {} } : null,
+    ...(manifest.scorers ? { scorers: manifest.scorers } : {}),
+    environment: manifest.environment,
+    options: {
+      suite: config.suite ?? null,
+      epochs: config.epochs,
+      concurrency: config.concurrency,
+      generation: config.generation,
+      scorers: config.scorers,
+      group_by: config.group_by ?? [],
+    },
+  };
+}
+
+/** Calls, tokens, latency percentiles and cost of one model. */
+export function usageSummary(model: string, calls: number, input: number, output: number, sortedLatencies: Float64Array, price: { input: number; output: number } | undefined): UsageSummary {
+  return {
+    model,
+    calls,
+    prompt_tokens: input,
+    completion_tokens: output,
+    latency_ms: { mean: sortedLatencies.length ? sortedLatencies.reduce((sum, value) => sum + value, 0) / sortedLatencies.length : null, p50: percentile(sortedLatencies, 0.5), p95: percentile(sortedLatencies, 0.95) },
+    cost_usd: price ? (input * price.input + output * price.output) / 1e6 : null,
+  };
+}
+
 /** Builds one run's report in one pass over its latest rows. */
 export async function buildRunReport(folder: string, options: ReportOptions = {}): Promise<RunReport> {
   const threshold = options.severityThreshold ?? 0.7;
@@ -192,49 +236,18 @@ export async function buildRunReport(folder: string, options: ReportOptions = {}
   const headlines = (manifest.config.headlines as Parameters<SummaryBuilder["build"]>[1] | undefined) ?? [];
   const summary = summaryBuilder.build(manifest.run_id, headlines);
   const shares = (map: Map<string, { n: number; above: number }>): SeverityShare[] =>
-    [...map]
-      .map(([id, entry]) => {
+    severityShares(
+      [...map].map(([id, entry]) => {
         const [group, model] = id.split("\u0000") as [string, string];
-        return { ...proportion(entry.above, entry.n), group, model };
-      })
-      .sort((a, b) => (a.group < b.group ? -1 : a.group > b.group ? 1 : a.model < b.model ? -1 : 1));
-  const config = manifest.config;
+        return { group, model, ...entry };
+      }),
+    );
   return {
-    manifest: {
-      run_id: manifest.run_id,
-      created_at: manifest.created_at,
-      updated_at: manifest.updated_at,
-      tool: manifest.tool,
-      dataset: manifest.dataset,
-      models: manifest.models,
-      personas: manifest.personas.map((persona) => persona.slug),
-      judge: manifest.judge ? { ...manifest.judge, prompt_template: "", schema: {} } : null,
-      ...(manifest.scorers ? { scorers: manifest.scorers } : {}),
-      environment: manifest.environment,
-      options: {
-        suite: config.suite ?? null,
-        epochs: config.epochs,
-        concurrency: config.concurrency,
-        generation: config.generation,
-        scorers: config.scorers,
-        group_by: config.group_by ?? [],
-      },
-    },
+    manifest: manifestBlock(manifest),
     summary,
     primary: primaryMetric(summary),
     severity: { threshold, histogram: [...histogram].map(([model, counts]) => ({ model, counts })), above_by_category: shares(above.category), above_by_persona: shares(above.persona), worst: worst.list() },
-    usage: [...usage].map(([model, use]) => {
-      const sorted = Float64Array.from(use.latencies).sort();
-      const price = options.prices?.[model];
-      return {
-        model,
-        calls: use.calls,
-        prompt_tokens: use.prompt,
-        completion_tokens: use.completion,
-        latency_ms: { mean: sorted.length ? sorted.reduce((sum, value) => sum + value, 0) / sorted.length : null, p50: percentile(sorted, 0.5), p95: percentile(sorted, 0.95) },
-        cost_usd: price ? (use.prompt * price.input + use.completion * price.output) / 1e6 : null,
-      };
-    }),
+    usage: [...usage].map(([model, use]) => usageSummary(model, use.calls, use.prompt, use.completion, Float64Array.from(use.latencies).sort(), options.prices?.[model])),
     items: sample.list(),
     items_total: total,
     errors: errors.list(),

@@ -51,6 +51,8 @@ export class ItemIndex {
     private readonly severity: Float64Array,
     /** The verdict's attack success, else the primary scorer's 0/1 value: 1, 0, or -1 for none. */
     private readonly outcome: Int8Array,
+    /** Per row: input and output tokens and latency of the model call (NaN where absent), for usage figures. */
+    private readonly usage: { input: Float64Array; output: Float64Array; latency: Float64Array },
     readonly facets: { models: string[]; personas: string[]; categories: string[] },
   ) {}
 
@@ -63,6 +65,7 @@ export class ItemIndex {
     const scoreColumns = [...names].filter((name) => /^scores\.[^.]+\.value$/.test(name));
     const kinds: Record<string, ColumnKind> = { key: "text", test_id: "text", model_slug: "coded", persona_slug: "coded", category: "coded", status: "coded", epoch: "number", attack_success: "boolean", safety_score: "number" };
     for (const name of scoreColumns) kinds[name] = "number";
+    for (const name of ["usage.input_tokens", "usage.output_tokens", "latency_ms"]) if (names.has(name)) kinds[name] = "number";
     const { size, columns } = await readColumns(buffer, metadata, kinds);
     const safety = columns.safety_score as Float64Array;
     const attack = columns.attack_success as Int8Array;
@@ -82,7 +85,9 @@ export class ItemIndex {
     }
     const coded = { model: columns.model_slug as CodedColumn, persona: columns.persona_slug as CodedColumn, category: columns.category as CodedColumn, status: columns.status as CodedColumn };
     const facets = { models: [...coded.model.values].sort(), personas: [...coded.persona.values].sort(), categories: [...coded.category.values].sort() };
-    return new ItemIndex(file, mtimeMs, buffer, metadata, size, columns.key as string[], columns.test_id as string[], coded, columns.epoch as Float64Array, severity, outcome, facets);
+    const numbers = (name: string) => (columns[name] as Float64Array | undefined) ?? new Float64Array(size).fill(Number.NaN);
+    const usage = { input: numbers("usage.input_tokens"), output: numbers("usage.output_tokens"), latency: numbers("latency_ms") };
+    return new ItemIndex(file, mtimeMs, buffer, metadata, size, columns.key as string[], columns.test_id as string[], coded, columns.epoch as Float64Array, severity, outcome, usage, facets);
   }
 
 
@@ -156,6 +161,71 @@ export class ItemIndex {
         response: texts.get(index)?.response.slice(0, SNIPPET) ?? "",
       })),
     };
+  }
+
+  /** Severity per model (histogram) and the share above a threshold per category and per persona. */
+  severityStats(threshold: number, bins: number, binOf: (value: number) => number): {
+    histogram: Array<{ model: string; counts: number[] }>;
+    above: Record<"category" | "persona", Array<{ group: string; model: string; n: number; above: number }>>;
+  } {
+    const { model, category, persona } = this.coded;
+    const histogram = new Map<number, number[]>();
+    const above = { category: new Map<string, { n: number; above: number }>(), persona: new Map<string, { n: number; above: number }>() };
+    for (let row = 0; row < this.size; row++) {
+      const value = this.severity[row]!;
+      if (Number.isNaN(value)) continue;
+      const modelCode = model.codes[row]!;
+      let counts = histogram.get(modelCode);
+      if (!counts) histogram.set(modelCode, (counts = new Array<number>(bins).fill(0)));
+      counts[binOf(value)]!++;
+      for (const [kind, column] of [["category", category], ["persona", persona]] as const) {
+        const id = `${column.codes[row]}:${modelCode}`;
+        const entry = above[kind].get(id) ?? { n: 0, above: 0 };
+        entry.n++;
+        if (value > threshold) entry.above++;
+        above[kind].set(id, entry);
+      }
+    }
+    const shares = (kind: "category" | "persona", column: CodedColumn) =>
+      [...above[kind]].map(([id, entry]) => {
+        const [group, modelCode] = id.split(":").map(Number) as [number, number];
+        return { group: column.values[group] ?? "", model: model.values[modelCode] ?? "", ...entry };
+      });
+    return {
+      histogram: [...histogram].map(([code, counts]) => ({ model: model.values[code] ?? "", counts })),
+      above: { category: shares("category", category), persona: shares("persona", persona) },
+    };
+  }
+
+  /** Calls, tokens and latency percentiles per model. */
+  usageByModel(): Array<{ model: string; calls: number; input: number; output: number; latencies: Float64Array }> {
+    const out = new Map<number, { calls: number; input: number; output: number; latencies: number[] }>();
+    for (let row = 0; row < this.size; row++) {
+      const latency = this.usage.latency[row]!;
+      if (Number.isNaN(latency)) continue;
+      const code = this.coded.model.codes[row]!;
+      const entry = out.get(code) ?? { calls: 0, input: 0, output: 0, latencies: [] };
+      entry.calls++;
+      entry.input += this.usage.input[row]! || 0;
+      entry.output += this.usage.output[row]! || 0;
+      entry.latencies.push(latency);
+      out.set(code, entry);
+    }
+    return [...out].map(([code, entry]) => ({ model: this.coded.model.values[code] ?? "", calls: entry.calls, input: entry.input, output: entry.output, latencies: Float64Array.from(entry.latencies).sort() }));
+  }
+
+  /** Rows by descending severity (the worst first), and failed rows, by position. */
+  worstRows(count: number): number[] {
+    const judged: number[] = [];
+    for (let row = 0; row < this.size; row++) if (!Number.isNaN(this.severity[row]!)) judged.push(row);
+    return judged.sort((a, b) => this.severity[b]! - this.severity[a]! || a - b).slice(0, count);
+  }
+
+  errorRows(count: number): number[] {
+    const code = this.coded.status.codeOf("error");
+    const rows: number[] = [];
+    for (let row = 0; row < this.size && rows.length < count; row++) if (this.coded.status.codes[row] === code) rows.push(row);
+    return rows;
   }
 
   /** One whole row, every column, with the JSON columns parsed. */

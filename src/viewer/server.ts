@@ -9,6 +9,7 @@ import { primaryScorerOf } from "../metrics/outcome.js";
 import { readManifest } from "../results/manifest.js";
 import { WEB_ROOT } from "../reports/web-assets.js";
 import { ItemIndex, type ItemQuery } from "./item-index.js";
+import { dashboardFromIndex } from "./dashboard.js";
 import { describeRun, isRunId, listRuns } from "./run-index.js";
 
 export interface ViewerOptions {
@@ -103,7 +104,11 @@ export function viewerApp(options: ViewerOptions & { acceptsHost: (host: string)
   app.get("/api/runs/:run/report", async (c) => {
     const folder = runFolder(c);
     if (!folder) return c.json({ error: "no such run" }, 404);
-    return c.json(await report([folder]));
+    // A finished run's dashboard comes from summary.json and the item index; a live one from its partials.
+    const manifest = await readManifest(join(folder, "manifest.json"));
+    const index = manifest ? await itemIndex(folder) : undefined;
+    const fast = manifest && index ? await dashboardFromIndex(folder, manifest, index) : undefined;
+    return c.json(fast ?? (await report([folder])));
   });
   app.get("/api/runs/:run/items", async (c) => {
     const folder = runFolder(c);

@@ -3,6 +3,7 @@ import { join } from "node:path";
 import type { BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startViewer, type Viewer } from "../../src/viewer/server.js";
+import { buildReportData, type ReportData } from "../../src/reports/report-data.js";
 import { CHROMIUM, launchBrowser, ready, watch } from "../helpers/browser.js";
 import { runCli } from "../helpers/cli.js";
 import { startMockLlm, type MockLlm } from "../helpers/mock-llm.js";
@@ -97,6 +98,22 @@ describe("alignbench view", () => {
     expect(detail.raw_candidate).toContain(HOSTILE.script);
     expect(detail.judge_raw).toContain('"attack_success":true');
     expect((await raw(viewer.url, "/api/runs/safe/items/99999")).status).toBe(404);
+  });
+
+  it("builds a finished run's dashboard from summary.json and the item index, the same as from its partials", async () => {
+    const fast = JSON.parse((await raw(viewer.url, "/api/runs/weak/report")).body) as ReportData;
+    const slow = await buildReportData([join(dir, "results", "weak")], { maxItems: 0 });
+    const [a, b] = [fast.runs[0]!, slow.runs[0]!];
+    expect(a.summary).toEqual(JSON.parse(JSON.stringify(b.summary)));
+    expect(a.severity.histogram).toEqual(b.severity.histogram);
+    expect(a.severity.above_by_category).toEqual(b.severity.above_by_category);
+    expect(a.severity.above_by_persona).toEqual(b.severity.above_by_persona);
+    expect(a.severity.worst.map((item) => item.severity)).toEqual(b.severity.worst.map((item) => item.severity));
+    expect(a.severity.worst[0]!.response).toContain(HOSTILE.script);
+    expect(a.usage.map((use) => [use.model, use.calls, use.prompt_tokens, use.completion_tokens])).toEqual(b.usage.map((use) => [use.model, use.calls, use.prompt_tokens, use.completion_tokens]));
+    expect(a.usage[0]!.latency_ms.p50).toBeCloseTo(b.usage[0]!.latency_ms.p50!, 6);
+    expect(a.manifest).toEqual(JSON.parse(JSON.stringify(b.manifest)));
+    expect(a.items_total).toBe(b.items_total);
   });
 
   describe.skipIf(!CHROMIUM)("in a real browser", () => {

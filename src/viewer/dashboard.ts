@@ -1,0 +1,51 @@
+import { existsSync, readFileSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { primaryScorerOf } from "../metrics/outcome.js";
+import type { RunSummary } from "../metrics/summary.js";
+import type { Manifest } from "../results/manifest.js";
+import type { ResultRow } from "../results/record.js";
+import { manifestBlock, primaryMetric, reportItem, severityShares, usageSummary, type ReportData } from "../reports/report-data.js";
+import { SEVERITY_BINS, severityBin } from "../reports/severity.js";
+import { VERSION } from "../version.js";
+import type { ItemIndex } from "./item-index.js";
+
+/**
+ * A finished run's dashboard without reading partials.jsonl: summary.json for the statistics, and the item
+ * index (already in memory for the item table) for severity, the worst and failed items and usage. Undefined
+ * when the run's final files are older than its partials (a run in progress or resumed since).
+ */
+export async function dashboardFromIndex(folder: string, manifest: Manifest, index: ItemIndex, threshold = 0.7): Promise<ReportData | undefined> {
+  const summaryFile = join(folder, "summary.json");
+  const partials = join(folder, "partials.jsonl");
+  if (!existsSync(summaryFile) || !existsSync(partials)) return undefined;
+  if (statSync(summaryFile).mtimeMs < statSync(partials).mtimeMs || index.mtimeMs < statSync(partials).mtimeMs) return undefined;
+  const summary = JSON.parse(readFileSync(summaryFile, "utf8")) as RunSummary;
+  const primary = primaryScorerOf(manifest);
+  const toItem = async (rows: number[]) => {
+    const items = [];
+    for (const row of rows) {
+      const values = await index.row(row);
+      if (values) items.push(reportItem(values as unknown as ResultRow, primary));
+    }
+    return items;
+  };
+  const stats = index.severityStats(threshold, SEVERITY_BINS, severityBin);
+  return {
+    generated_at: new Date().toISOString(),
+    tool_version: VERSION,
+    runs: [
+      {
+        manifest: manifestBlock(manifest),
+        summary,
+        primary: primaryMetric(summary),
+        severity: { threshold, histogram: stats.histogram, above_by_category: severityShares(stats.above.category), above_by_persona: severityShares(stats.above.persona), worst: await toItem(index.worstRows(25)) },
+        usage: index.usageByModel().map((use) => usageSummary(use.model, use.calls, use.input, use.output, use.latencies, undefined)),
+        items: [],
+        items_total: index.size,
+        errors: await toItem(index.errorRows(50)),
+      },
+    ],
+    comparison: null,
+    comparison_error: null,
+  };
+}
