@@ -15,7 +15,11 @@ describe.skipIf(!hasShared)("TruthfulQA multiple choice by log-likelihood, on th
   });
   afterAll(() => mock.stop());
   const file = join(SHARED_DATASETS, "truthfulqa/mc_task.json");
-  const tasks = JSON.parse(readFileSync(file, "utf8")) as Array<{ question: string; mc1_targets: Record<string, number>; mc2_targets: Record<string, number> }>;
+  // Read when the tests run: a describe that is skipped (no ../shared) must not touch the file.
+  let tasks: Array<{ question: string; mc1_targets: Record<string, number>; mc2_targets: Record<string, number> }>;
+  beforeAll(() => {
+    tasks = JSON.parse(readFileSync(file, "utf8")) as typeof tasks;
+  });
 
   it("mc1: the most likely choice, each choice scored once for acc and acc_norm, nothing generated", async () => {
     const dir = tempDir();
