@@ -24,7 +24,7 @@ await timed("text search (first time: scans the file)", `/api/runs/${run}/items?
 await timed("text search, same text again", `/api/runs/${run}/items?text=variant%20123&offset=0`);
 const page = await timed("filter + sort together", `/api/runs/${run}/items?category=benign&sort=severity&order=desc`);
 await timed("item detail", `/api/runs/${run}/items/${page.rows[0].index}`);
-await timed("dashboard (first: reads partials.jsonl)", `/api/runs/${run}/report`);
+await timed("dashboard (summary.json + the item index)", `/api/runs/${run}/report`);
 await timed("dashboard again (cached)", `/api/runs/${run}/report`);
 console.log(`viewer RSS after the queries: ${(process.memoryUsage().rss / 1e6).toFixed(0)} MB`);
 await viewer.close();

@@ -46,6 +46,8 @@ export function viewerApp(options: ViewerOptions & { acceptsHost: (host: string)
   const assets = resolve(WEB_ROOT, "viewer");
   const indexes = new Map<string, Promise<ItemIndex>>();
   const reports = new Map<string, { stamp: string; data: Promise<ReportData> }>();
+  // Finished runs' dashboards, kept as long as their item index (which reloads when results.parquet changes).
+  const dashboards = new WeakMap<ItemIndex, ReportData>();
   const app = new Hono();
 
   app.use("*", async (c, next) => {
@@ -107,7 +109,11 @@ export function viewerApp(options: ViewerOptions & { acceptsHost: (host: string)
     // A finished run's dashboard comes from summary.json and the item index; a live one from its partials.
     const manifest = await readManifest(join(folder, "manifest.json"));
     const index = manifest ? await itemIndex(folder) : undefined;
-    const fast = manifest && index ? await dashboardFromIndex(folder, manifest, index) : undefined;
+    let fast = index ? dashboards.get(index) : undefined;
+    if (!fast && manifest && index) {
+      fast = await dashboardFromIndex(folder, manifest, index);
+      if (fast) dashboards.set(index, fast);
+    }
     return c.json(fast ?? (await report([folder])));
   });
   app.get("/api/runs/:run/items", async (c) => {
