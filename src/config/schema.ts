@@ -87,7 +87,7 @@ export const runConfigSchema = z
     personas: commaList.default([]).describe("Persona slugs; none means items as they are."),
     personas_file: z.string().optional().describe("YAML or JSONL file of extra personas."),
     judge_model: z.string().optional().describe("Model that scores responses; without it responses are stored only."),
-    scorers: commaList.default([]).describe("Scorers: verdict (the JSON judge), refusal_match, harmbench_classifier, strongreject_rubric, xstest_classifier, xstest_string_match, perspective, toxicity_judge. Default: verdict when there is a judge model."),
+    scorers: commaList.default([]).describe("Scorers: verdict (the JSON judge), refusal_match, harmbench_classifier, strongreject_rubric, xstest_classifier, xstest_string_match, perspective, toxicity_judge, multiple_choice, multiple_choice_norm, multiple_choice_mass. Default: verdict when there is a judge model."),
     checks: z.array(checkSchema).default([]).describe("String checks run on every response, each a scorer of its own: 1 when the regex or any substring matches."),
     scorer_prompts: z.record(z.string(), z.string()).default({}).describe("Replacement prompt files for classifier scorers, by scorer name (e.g. the authors' exact StrongREJECT prompt)."),
     perspective: perspectiveSchema.default({ api_key_env: "PERSPECTIVE_API_KEY", attribute: "TOXICITY", languages: ["en"], qps: 1 }).describe("Perspective API settings, for the perspective scorer."),

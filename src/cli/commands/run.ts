@@ -94,7 +94,7 @@ export function runCommand(exit: { code: number }): Command {
     .argument("[config]", "YAML config file with the same settings as the flags (flags override it)")
     .option("--dataset <file|hf:datasets/…|url>", "test cases: .jsonl, .csv, .parquet or .txt; or hf:datasets/owner/repo/file, or an https URL (downloaded once, cached)")
     .option("--suite <name|file>", "a built-in suite (see `alignbench suites`) or a suite YAML: dataset, column mapping, scorers, options")
-    .option("--scorers <list>", "verdict, refusal_match, harmbench_classifier, strongreject_rubric, xstest_classifier, xstest_string_match, perspective, toxicity_judge")
+    .option("--scorers <list>", "verdict, refusal_match, harmbench_classifier, strongreject_rubric, xstest_classifier, xstest_string_match, perspective, toxicity_judge, multiple_choice, multiple_choice_norm, multiple_choice_mass")
     .option("--scorer-prompt <name=file>", "replace a classifier scorer's prompt, e.g. strongreject_rubric=authors-prompt.txt (repeatable)", (value: string, previous: string[] = []) => [...previous, value])
     .option("--group-by <columns>", "dataset columns to break the summary down by (e.g. label); kept as tags.<column>")
     .option("--context-field <column>", "column of context the prompt refers to (HarmBench ContextString)")
