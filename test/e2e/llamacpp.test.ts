@@ -97,6 +97,29 @@ describe.skipIf(!hasLibrary)("local GGUF models through llama.cpp", () => {
     expect(score.correctMass).toBeGreaterThan(0.9);
   });
 
+  it.skipIf(!hasStories)("runs a multiple-choice suite end to end on a local model, nothing generated (stories260K)", async () => {
+    const dir = tempDir();
+    const dataset = join(dir, "mc.json");
+    // Children's-story continuations: the model should prefer the one its training made likely.
+    writeFileSync(dataset, JSON.stringify([
+      { question: "Once upon a", targets: { time: 1, banana: 0, spreadsheet: 0 } },
+      { question: "Lily went to the park to", targets: { play: 1, photosynthesis: 0 } },
+    ]));
+    const outcome = await run(
+      { dataset, models: `llamacpp:${STORIES}`, id_field: "#line", prompt_field: "question", choices_field: "targets", respond: false, scorers: ["multiple_choice", "multiple_choice_mass"], run_id: "mc", output_dir: dir, providers: { llamacpp: { threads: 1, gpu: false } } },
+      { env: {} },
+    );
+    expect(outcome.counts).toEqual({ ok: 2, error: 0 });
+    const rows = readPartials(join(dir, "mc"));
+    for (const row of rows) {
+      expect(row.raw_candidate).toBe("");
+      const raw = JSON.parse(row.scores!.multiple_choice!.raw!) as { loglikelihoods: number[]; correct_mass: number };
+      expect(raw.loglikelihoods.every((value) => value < 0)).toBe(true);
+      expect(row.scores!.multiple_choice_mass!.value).toBeCloseTo(raw.correct_mass, 12);
+    }
+    expect(rows.find((row) => row.test_id === "1")!.scores!.multiple_choice!.value).toBe(1);
+  });
+
   it("downloads an hf: model from a hub endpoint into the cache, then loads it", async () => {
     const bytes = readFileSync(TINY);
     const server = createServer((req, res) => {
