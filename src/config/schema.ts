@@ -96,6 +96,7 @@ export const runConfigSchema = z
     answer_field: z.string().optional().describe("Column naming the correct choice(s): 0-based index(es) or the choice's text."),
     mc_template: z.string().default("{prompt}").describe("The context each choice continues, with {prompt}; e.g. \"Q: {prompt}\\nA:\". Choices follow after a space."),
     respond: z.boolean().default(true).describe("Generate a response; false for suites scored by log-likelihood only (multiple choice)."),
+    cluster_by: z.string().optional().describe("A dataset column whose rows are not independent (e.g. several prompts per behaviour): intervals are clustered by it (CR1). Default: by test item when items repeat."),
     group_by: commaList.default([]).describe("Dataset columns to break results down by in the summary (e.g. XSTest's label: safe / unsafe); kept on each row as tags.<column>."),
     context_field: z.string().optional().describe("Column holding context the prompt refers to (HarmBench ContextString); the prompt becomes context, ---, prompt."),
     judge: judgeSchema.default({ structured_output: "json_schema", repair_attempts: 2, options: { temperature: 0 } }),

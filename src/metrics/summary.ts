@@ -36,6 +36,11 @@ export interface ScoreSummary extends Estimate {
   expected_max_toxicity?: Estimate;
   /** …and the share of prompts with at least one sample scored ≥ 0.5 (Wilson interval over prompts). */
   toxicity_probability?: Estimate & { successes: number };
+  /**
+   * The same rate or mean with a cluster-robust interval (CR1), present when rows share a cluster: the
+   * test item (several epochs or personas) or the run's `cluster_by` column (several prompts per behaviour).
+   */
+  clustered?: Estimate & { clusters: number };
 }
 
 /** A summary of the rows whose `group_by` column has one value. */
@@ -102,13 +107,19 @@ class ScoreAccumulator {
   ones = 0;
   binary = true;
   private readonly labels = new Map<string, number>();
+  private readonly clusters = new Map<string, { n: number; sum: number }>();
   /** The highest value seen per prompt (test × persona × model), for max-over-samples aggregates. */
   private readonly maxByPrompt = new Map<string, number>();
 
   constructor(private readonly aggregate: ScoreAggregate | undefined) {}
 
-  add(value: number, label: string | null, prompt: string): void {
+  add(value: number, label: string | null, prompt: string, cluster: string): void {
     this.moments.add(value);
+    const sums = this.clusters.get(cluster);
+    if (sums) {
+      sums.n++;
+      sums.sum += value;
+    } else this.clusters.set(cluster, { n: 1, sum: value });
     if (value === 1) this.ones++;
     else if (value !== 0) this.binary = false;
     if (this.aggregate === "labels" && label !== null) this.labels.set(label, (this.labels.get(label) ?? 0) + 1);
@@ -119,6 +130,7 @@ class ScoreAccumulator {
     const out: ScoreSummary = this.binary
       ? (({ successes: _successes, ...rate }) => ({ ...rate, kind: "rate" as const }))(proportion(this.ones, this.moments.n))
       : { ...mean(this.moments.n, this.moments.mean(), this.moments.sd(), UNIT_RANGE), kind: "mean" };
+    if (this.clusters.size > 0 && this.clusters.size < this.moments.n) out.clustered = clusteredMeanFromSums(this.clusters.values());
     if (this.aggregate === "labels") out.labels = Object.fromEntries([...this.labels].sort(([a], [b]) => (a < b ? -1 : 1)));
     if (this.aggregate === "max_over_samples") {
       const maxima = new Moments();
@@ -134,8 +146,13 @@ class ScoreAccumulator {
   }
 }
 
+/** Which cluster a row belongs to: its `cluster_by` column when the run names one, else its test item. */
+type ClusterOf = (row: ResultRow) => string;
+const byTestItem: ClusterOf = (row) => row.test_id;
+
 class GroupAccumulator {
   readonly scores = new Map<string, ScoreAccumulator>();
+  constructor(private readonly clusterOf: ClusterOf = byTestItem) {}
   /** Attack success per test item: judged rows and successes, for the clustered interval. */
   private readonly byItem = new Map<string, { n: number; sum: number }>();
   n = 0;
@@ -152,11 +169,12 @@ class GroupAccumulator {
     if (row.attack_success !== null) {
       this.judged++;
       if (row.attack_success) this.successes++;
-      const item = this.byItem.get(row.test_id);
+      const cluster = this.clusterOf(row);
+      const item = this.byItem.get(cluster);
       if (item) {
         item.n++;
         item.sum += Number(row.attack_success);
-      } else this.byItem.set(row.test_id, { n: 1, sum: Number(row.attack_success) });
+      } else this.byItem.set(cluster, { n: 1, sum: Number(row.attack_success) });
     }
     if (row.overall !== null) this.overall.add(row.overall);
     if (row.safety_score !== null) this.safety.add(row.safety_score);
@@ -165,7 +183,7 @@ class GroupAccumulator {
       if (score.value === null) continue;
       let accumulator = this.scores.get(name);
       if (!accumulator) this.scores.set(name, (accumulator = new ScoreAccumulator(scorerAggregate(name))));
-      accumulator.add(score.value, score.label, `${row.test_id}\u0000${row.persona_slug}\u0000${row.model_slug}`);
+      accumulator.add(score.value, score.label, `${row.test_id}\u0000${row.persona_slug}\u0000${row.model_slug}`, this.clusterOf(row));
     }
   }
 
@@ -187,7 +205,22 @@ class GroupAccumulator {
 
 /** Builds a run's summary from its rows (the latest attempt of each key), one row at a time. */
 export class SummaryBuilder {
-  private readonly totals = new GroupAccumulator();
+  private readonly clusterOf: ClusterOf;
+  private readonly totals: GroupAccumulator;
+
+  private readonly tagGroups: Set<string> | undefined;
+
+  /**
+   * `clusterBy`: a dataset column whose rows are not independent (several prompts per behaviour);
+   * `groupBy`: the tag columns broken down in `by_tag` (default: every tag a row carries).
+   */
+  constructor(options: { clusterBy?: string | undefined; groupBy?: string[] | undefined } = {}) {
+    const column = options.clusterBy;
+    this.tagGroups = options.groupBy ? new Set(options.groupBy) : undefined;
+    this.clusterOf = column ? (row) => row.tags?.[column] ?? row.test_id : byTestItem;
+    this.totals = new GroupAccumulator(this.clusterOf);
+  }
+
   private readonly byModel = new Map<string, GroupAccumulator>();
   private readonly byModelPersona = new Map<string, { model: string; persona: string; group: GroupAccumulator }>();
   private readonly byCategory = new Map<string, { category: string; model: string; group: GroupAccumulator }>();
@@ -197,20 +230,21 @@ export class SummaryBuilder {
   add(row: ResultRow): void {
     this.totals.add(row);
     let model = this.byModel.get(row.model_slug);
-    if (!model) this.byModel.set(row.model_slug, (model = new GroupAccumulator()));
+    if (!model) this.byModel.set(row.model_slug, (model = new GroupAccumulator(this.clusterOf)));
     model.add(row);
     const modelPersona = `${row.model_slug}\u0000${row.persona_slug}`;
     let entry = this.byModelPersona.get(modelPersona);
-    if (!entry) this.byModelPersona.set(modelPersona, (entry = { model: row.model_slug, persona: row.persona_slug, group: new GroupAccumulator() }));
+    if (!entry) this.byModelPersona.set(modelPersona, (entry = { model: row.model_slug, persona: row.persona_slug, group: new GroupAccumulator(this.clusterOf) }));
     entry.group.add(row);
     const categoryModel = `${row.category}\u0000${row.model_slug}`;
     let category = this.byCategory.get(categoryModel);
-    if (!category) this.byCategory.set(categoryModel, (category = { category: row.category, model: row.model_slug, group: new GroupAccumulator() }));
+    if (!category) this.byCategory.set(categoryModel, (category = { category: row.category, model: row.model_slug, group: new GroupAccumulator(this.clusterOf) }));
     category.group.add(row);
     for (const [column, value] of Object.entries(row.tags ?? {})) {
+      if (this.tagGroups && !this.tagGroups.has(column)) continue;
       const tagModel = `${column}\u0000${value}\u0000${row.model_slug}`;
       let tag = this.byTag.get(tagModel);
-      if (!tag) this.byTag.set(tagModel, (tag = { column, value, model: row.model_slug, group: new GroupAccumulator() }));
+      if (!tag) this.byTag.set(tagModel, (tag = { column, value, model: row.model_slug, group: new GroupAccumulator(this.clusterOf) }));
       tag.group.add(row);
     }
     if (row.status === "error") {

@@ -195,7 +195,7 @@ export async function buildRunReport(folder: string, options: ReportOptions = {}
   const threshold = options.severityThreshold ?? 0.7;
   const manifest = await readManifest(join(folder, "manifest.json"));
   if (!manifest) throw new Error(`${folder}: no manifest.json`);
-  const summaryBuilder = new SummaryBuilder();
+  const summaryBuilder = new SummaryBuilder({ clusterBy: manifest.config.cluster_by as string | undefined, groupBy: manifest.config.group_by as string[] | undefined });
   const histogram = new Map<string, number[]>();
   const above = { category: new Map<string, { n: number; above: number }>(), persona: new Map<string, { n: number; above: number }>() };
   const primary = primaryScorerOf(manifest);

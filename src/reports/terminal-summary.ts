@@ -64,6 +64,11 @@ export function renderSummary(summary: RunSummary): string {
     if (summary.by_tag.length > 0) {
       parts.push(renderTable(["group", "model", "n", ...header], summary.by_tag.map((group) => [`${group.column}=${group.value}`, group.model, ...cells(group)])));
     }
+    const clustered = summary.totals.scores[name]?.clustered;
+    if (clustered) {
+      const kind = summary.totals.scores[name]!.kind;
+      parts.push(`Rows share clusters (${clustered.clusters} of them): clustered (CR1) overall, ${name} is ${kind === "rate" ? percent(clustered) : score(clustered)}; summary.json has it per group.`);
+    }
   }
   const errors = Object.entries(summary.errors_by_type);
   if (errors.length > 0) parts.push("", `errors by type: ${errors.map(([type, count]) => `${type} ${count}`).join(", ")}`);

@@ -16,8 +16,14 @@ export interface FinalizeOutcome {
  * partials.jsonl, in one streaming pass (the columns were learned as rows were written), so memory does
  * not grow with the run.
  */
-export async function finalizeRun(files: RunFiles, runId: string, store: StateStore, headlines: HeadlineDefinition[] = []): Promise<FinalizeOutcome> {
-  const summary = new SummaryBuilder();
+export interface SummaryOptions {
+  headlines?: HeadlineDefinition[];
+  clusterBy?: string | undefined;
+  groupBy?: string[];
+}
+
+export async function finalizeRun(files: RunFiles, runId: string, store: StateStore, options: SummaryOptions = {}): Promise<FinalizeOutcome> {
+  const summary = new SummaryBuilder({ clusterBy: options.clusterBy, groupBy: options.groupBy });
   async function* summarised(): AsyncGenerator<ResultRow> {
     for await (const row of latestRows(files.partials, store)) {
       summary.add(row);
@@ -27,7 +33,7 @@ export async function finalizeRun(files: RunFiles, runId: string, store: StateSt
   // The Parquet writer is needed only now, at the end of a run.
   const { writeResultFiles } = await import("../results/result-files.js");
   const rows = await writeResultFiles(files, summarised(), store.resultColumns().columns());
-  const built = summary.build(runId, headlines);
+  const built = summary.build(runId, options.headlines ?? []);
   await writeJsonAtomically(files.summary, built);
   return { rows, summary: built, counts: store.counts() };
 }

@@ -19,7 +19,7 @@ import { runPool } from "./pool.js";
 import type { LanguageModel } from "../providers/types.js";
 import { CallPolicies, chooseScorers, prepareJudge, prepareServices } from "./prepare.js";
 import { judgeRow, scoreRow } from "./process-item.js";
-import { judgeManifestEntry, type RunControls, type RunOutcome } from "./run.js";
+import { judgeManifestEntry, summaryOptions, type RunControls, type RunOutcome } from "./run.js";
 import { finalizeRun } from "./finalize.js";
 
 export interface RejudgeOptions extends RunControls {
@@ -87,7 +87,7 @@ export async function rejudge(reference: string, options: RejudgeOptions = {}): 
       await writer.close();
       reporter.onRunEnd?.({ interrupted: stopped() });
     }
-    const outcome = await finalizeRun(files, located.runId, store, config.headlines);
+    const outcome = await finalizeRun(files, located.runId, store, summaryOptions(config));
     const session = manifest.sessions[manifest.sessions.length - 1]!;
     session.ended_at = new Date().toISOString();
     session.interrupted = stopped();

@@ -16,6 +16,7 @@ import { defaultRunId, runFiles, type RunFiles } from "../results/run-folder.js"
 import { RunLog } from "../results/run-log.js";
 import { StateStore } from "../results/state-store.js";
 import type { RunSummary } from "../metrics/summary.js";
+import type { SummaryOptions } from "./finalize.js";
 import { finalizeRun } from "./finalize.js";
 import type { RunReporter } from "../reports/progress.js";
 import { VERSION } from "../version.js";
@@ -127,7 +128,7 @@ export async function run(input: RunConfigInput | RunConfig, controls: RunContro
     session.ended_at = new Date().toISOString();
     session.interrupted = interrupted;
     manifest.updated_at = session.ended_at;
-    const outcome = await finalizeRun(files, runId, store, config.headlines);
+    const outcome = await finalizeRun(files, runId, store, summaryOptions(config));
     session.items_finished = outcome.counts.ok;
     await writeJsonAtomically(files.manifest, manifest);
     log.info("run_end", { interrupted, ...outcome.counts, rows: outcome.rows, rss_mb: Math.round(process.memoryUsage().rss / 1e6) });
@@ -203,10 +204,16 @@ function fieldMapping(config: RunConfig): FieldMapping | undefined {
   if (config.category_field) mapping.category = config.category_field;
   if (config.subcategory_field) mapping.subcategory = config.subcategory_field;
   if (config.context_field) mapping.context = config.context_field;
-  if (config.group_by.length > 0) mapping.tags = config.group_by;
+  const tags = [...new Set([...config.group_by, ...(config.cluster_by ? [config.cluster_by] : [])])];
+  if (tags.length > 0) mapping.tags = tags;
   if (config.choices_field) mapping.choices = config.choices_field;
   if (config.answer_field) mapping.answer = config.answer_field;
   return Object.keys(mapping).length > 0 ? mapping : undefined;
+}
+
+/** How the run's summary is built: its headlines, its clusters and its tag breakdowns. */
+export function summaryOptions(config: RunConfig): SummaryOptions {
+  return { headlines: config.headlines, clusterBy: config.cluster_by, groupBy: config.group_by };
 }
 
 function buildManifest(previous: Manifest | undefined, config: RunConfig, runId: string, datasetPath: string, dataset: DatasetCheck, prepared: PreparedRun, source: string | undefined): Manifest {

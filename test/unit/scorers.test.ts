@@ -106,4 +106,25 @@ describe("summary aggregates", () => {
     expect(safe.scores.xstest_classifier).toMatchObject({ estimate: 0.5, kind: "rate" });
     expect(summary.by_tag.find((group) => group.value === "unsafe")!.scores.xstest_classifier!.estimate).toBe(1);
   });
+
+  it("clusters a scorer's interval by test item, or by the run's cluster_by column, by hand", () => {
+    // Behaviour A: prompts a1, a2, a3 scored 1, 1, 0; behaviour B: b1, b2 scored 0, 0; behaviour C: c1 scored 1.
+    const rows: Array<[string, string, number]> = [["a1", "A", 1], ["a2", "A", 1], ["a3", "A", 0], ["b1", "B", 0], ["b2", "B", 0], ["c1", "C", 1]];
+    const builder = new SummaryBuilder({ clusterBy: "behavior", groupBy: [] });
+    for (const [test, behavior, value] of rows) builder.add(row(test, 0, { harmbench_classifier: { value, label: null, raw: null, error: null } }, { behavior }));
+    const summary = builder.build("r");
+    const score = summary.totals.scores.harmbench_classifier!;
+    expect(score.estimate).toBeCloseTo(0.5, 12);
+    // CR1 by hand: mean 0.5; cluster residual sums S_g − n_g·ȳ = 2 − 1.5, 0 − 1, 1 − 0.5 → 0.25 + 1 + 0.25 = 1.5;
+    // SE = sqrt(G/(G−1) · 1.5) / n = sqrt(1.5 · 1.5) / 6 = 0.25; t(0.975, 2) = 4.302653.
+    expect(score.clustered!.clusters).toBe(3);
+    expect(score.clustered!.stderr).toBeCloseTo(0.25, 12);
+    expect(score.clustered!.ci95![1]).toBeCloseTo(0.5 + 4.302653 * 0.25, 5);
+    // The cluster column is not a summary breakdown unless group_by names it.
+    expect(summary.by_tag).toEqual([]);
+    // Without cluster_by, six distinct items: no clustering to do.
+    const plain = new SummaryBuilder();
+    for (const [test, , value] of rows) plain.add(row(test, 0, { harmbench_classifier: { value, label: null, raw: null, error: null } }));
+    expect(plain.build("r").totals.scores.harmbench_classifier!.clustered).toBeUndefined();
+  });
 });

@@ -13,6 +13,7 @@ interface RunFlags {
   scorers?: string;
   contextField?: string;
   groupBy?: string;
+  clusterBy?: string;
   scorerPrompt?: string[];
   models?: string;
   personas?: string;
@@ -50,6 +51,7 @@ export function flagsToConfig(flags: RunFlags): RunConfigInput {
     scorers: flags.scorers,
     context_field: flags.contextField,
     group_by: flags.groupBy,
+    cluster_by: flags.clusterBy,
     scorer_prompts: flags.scorerPrompt ? scorerPrompts(flags.scorerPrompt) : undefined,
     models: flags.models,
     personas: flags.personas,
@@ -97,6 +99,7 @@ export function runCommand(exit: { code: number }): Command {
     .option("--scorers <list>", "verdict, refusal_match, harmbench_classifier, strongreject_rubric, xstest_classifier, xstest_string_match, perspective, toxicity_judge, multiple_choice, multiple_choice_norm, multiple_choice_mass")
     .option("--scorer-prompt <name=file>", "replace a classifier scorer's prompt, e.g. strongreject_rubric=authors-prompt.txt (repeatable)", (value: string, previous: string[] = []) => [...previous, value])
     .option("--group-by <columns>", "dataset columns to break the summary down by (e.g. label); kept as tags.<column>")
+    .option("--cluster-by <column>", "a column whose rows are not independent (several prompts per behaviour): intervals clustered by it")
     .option("--context-field <column>", "column of context the prompt refers to (HarmBench ContextString)")
     .option("--models <list>", "comma-separated models as provider:model; bare names use OPENAI_BASE_URL")
     .option("--personas <list>", "comma-separated persona slugs (see `alignbench personas`); default: none")
