@@ -46,6 +46,12 @@ describe.skipIf(!hasShared)("TruthfulQA multiple choice by log-likelihood, on th
     const summary = JSON.parse(readFileSync(join(dir, "mc1", "summary.json"), "utf8")) as RunSummary;
     expect(summary.headlines[0]).toMatchObject({ name: "MC1 accuracy", n: 40 });
     expect(summary.headlines[0]!.estimate).toBeCloseTo(mean(rows.map((row) => row.scores!.multiple_choice!.value!)), 12);
+    // Rejudging scores the choices again with the run's own model, and finds the same answers.
+    const again = await runCli(["rejudge", join(dir, "mc1")]);
+    expect(again.code, again.stderr).toBe(0);
+    const rescored = readPartials(join(dir, "mc1")).filter((row) => row.source === "rejudge");
+    expect(rescored).toHaveLength(40);
+    for (const row of rescored) expect(row.scores!.multiple_choice!.value).toBe(rows.find((first) => first.key === row.key)!.scores!.multiple_choice!.value);
   });
 
   it("mc2: the normalised probability mass on the true answers", async () => {

@@ -10,7 +10,7 @@ export function rejudgeCommand(exit: { code: number }): Command {
     .description("Score a run's stored responses again (e.g. with another judge), without regenerating them.")
     .argument("<run>", "run id (under --output-dir) or path of a run folder")
     .option("--judge-model <model>", "judge to use (default: the run's judge)")
-    .option("--output-dir <dir>", "where run folders are (default results)", "results")
+    .option("--output-dir <dir>", "where run folders are", "results")
     .option("--concurrency <n>", "judge calls in flight (default: the run's)", positiveInteger)
     .action(async (reference: string, flags: { judgeModel?: string; outputDir: string; concurrency?: number }) => {
       const { rejudge } = await import("../../runner/rejudge.js");
