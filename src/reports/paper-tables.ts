@@ -60,6 +60,14 @@ export function paperTables(run: RunReport, style: IntervalStyle): PaperTable[] 
       rows: personas.map((persona) => [persona, ...models.map((model) => cell(primaryOf(run, run.summary.by_model_persona.find((group) => group.model === model && group.persona === persona)), primaryIsRate, style))]),
     });
   }
+  const tags = [...new Set(run.summary.by_tag.map((group) => `${group.column}=${group.value}`))];
+  if (tags.length > 0) {
+    tables.push({
+      caption: `${run.primary.label}${unit} by ${[...new Set(run.summary.by_tag.map((group) => group.column))].join(", ")} and model (95% intervals)`,
+      header: ["Group", ...models],
+      rows: tags.map((tag) => [tag, ...models.map((model) => cell(primaryOf(run, run.summary.by_tag.find((group) => `${group.column}=${group.value}` === tag && group.model === model)), primaryIsRate, style))]),
+    });
+  }
   const categories = [...new Set(run.summary.by_category.map((group) => group.category))].sort();
   tables.push({
     caption: `${run.primary.label}${unit} by category and model (95% intervals)`,

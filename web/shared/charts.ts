@@ -60,8 +60,9 @@ export function barsWithIntervals(title: string, categories: string[], series: B
       trigger: "item",
       formatter: (params: { seriesIndex: number; dataIndex: number }) => {
         const entry = series[params.seriesIndex]?.values[params.dataIndex];
-        const interval = entry?.ci95 ? ` [${(entry.ci95[0] * scale).toFixed(1)}, ${(entry.ci95[1] * scale).toFixed(1)}]` : "";
-        const value = entry?.estimate === null || entry === undefined ? "—" : (entry.estimate * scale).toFixed(1);
+        const digits = scale === 1 ? 3 : 1;
+        const interval = entry?.ci95 ? ` [${(entry.ci95[0] * scale).toFixed(digits)}, ${(entry.ci95[1] * scale).toFixed(digits)}]` : "";
+        const value = entry?.estimate === null || entry === undefined ? "—" : (entry.estimate * scale).toFixed(scale === 1 ? 3 : 1);
         return tooltipText([categories[params.dataIndex] ?? "", `${series[params.seriesIndex]?.name ?? ""}: ${value}${unit === "%" ? "%" : ` ${unit}`}${interval}`, `n = ${entry?.n ?? 0}`]);
       },
     },
@@ -117,23 +118,27 @@ interface CustomApi {
   visual(name: "color"): string;
 }
 
-/** A heatmap of a proportion over two categorical axes (model × persona). */
-export function heatmap(title: string, xs: string[], ys: string[], cells: Array<{ x: string; y: string; value: EstimateLike | undefined }>): HTMLElement {
+/** A heatmap of a rate (in %) or a score on [0, 1] over two categorical axes (model × persona). */
+export function heatmap(title: string, xs: string[], ys: string[], cells: Array<{ x: string; y: string; value: EstimateLike | undefined }>, options: { scale?: number; unit?: string } = {}): HTMLElement {
   const { box, plot } = chartBox(title, Math.max(180, 40 * ys.length + 90));
-  const data = cells.filter((cell) => cell.value?.estimate !== null && cell.value !== undefined).map((cell) => [xs.indexOf(cell.x), ys.indexOf(cell.y), Math.round(cell.value!.estimate! * 1000) / 10]);
+  const scale = options.scale ?? 100;
+  const suffix = scale === 100 ? "%" : "";
+  const digits = scale === 100 ? 1 : 3;
+  const round = (value: number) => Number((value * scale).toFixed(digits));
+  const data = cells.filter((cell) => cell.value?.estimate !== null && cell.value !== undefined).map((cell) => [xs.indexOf(cell.x), ys.indexOf(cell.y), round(cell.value!.estimate!)]);
   mount(plot, {
     grid: { left: 170, right: 80, top: 10, bottom: 60 },
     tooltip: {
       formatter: (params: { value: [number, number, number] }) => {
         const cell = cells.find((entry) => entry.x === xs[params.value[0]] && entry.y === ys[params.value[1]]);
-        const interval = cell?.value?.ci95 ? ` [${(cell.value.ci95[0] * 100).toFixed(1)}, ${(cell.value.ci95[1] * 100).toFixed(1)}]` : "";
-        return tooltipText([`${ys[params.value[1]]} × ${xs[params.value[0]]}`, `${params.value[2]}%${interval}`, `n = ${cell?.value?.n ?? 0}`]);
+        const interval = cell?.value?.ci95 ? ` [${round(cell.value.ci95[0])}, ${round(cell.value.ci95[1])}]` : "";
+        return tooltipText([`${ys[params.value[1]]} × ${xs[params.value[0]]}`, `${params.value[2]}${suffix}${interval}`, `n = ${cell?.value?.n ?? 0}`]);
       },
     },
     xAxis: { type: "category", data: xs, splitArea: { show: true }, axisLabel: { interval: 0, width: 140, overflow: "truncate" } },
     yAxis: { type: "category", data: ys, splitArea: { show: true }, axisLabel: { width: 160, overflow: "truncate" } },
-    visualMap: { min: 0, max: 100, calculable: false, orient: "vertical", right: 0, top: "middle", text: ["100%", "0%"], inRange: { color: ["#f4f7fb", "#f2c08f", "#c0392b"] } },
-    series: [{ type: "heatmap", data, label: { show: true, formatter: (params: { value: [number, number, number] }) => `${params.value[2]}%` } }],
+    visualMap: { min: 0, max: scale, calculable: false, orient: "vertical", right: 0, top: "middle", text: [`${scale}${suffix}`, `0${suffix}`], inRange: { color: ["#f4f7fb", "#f2c08f", "#c0392b"] } },
+    series: [{ type: "heatmap", data, label: { show: true, formatter: (params: { value: [number, number, number] }) => `${params.value[2]}${suffix}` } }],
   });
   return box;
 }

@@ -18,6 +18,11 @@ function isRate(run: RunReport): boolean {
   return run.primary.scorer === "verdict" || run.summary.totals.scores[run.primary.scorer]?.kind !== "mean";
 }
 
+/** Chart scale of the primary metric: rates in %, graded scores (StrongREJECT, toxicity, MC2) as they are. */
+function scaleOf(run: RunReport): { scale: number; unit: string } {
+  return isRate(run) ? { scale: 100, unit: "%" } : { scale: 1, unit: "score" };
+}
+
 function section(title: string, id: string, ...children: Array<Node | null | false>): HTMLElement {
   return h("section", { class: "card", id }, h("h2", {}, title), ...children);
 }
@@ -62,7 +67,7 @@ function headlineSection(run: RunReport): HTMLElement {
     "Headline metrics",
     "headlines",
     table(["model", "n", run.primary.label, "errors"], run.summary.by_model.map((group) => [group.model, number(group.n), isRate(run) ? percent(primaryOf(run, group)) : score(primaryOf(run, group)), number(group.errors)]), { class: "headline-table" }),
-    barsWithIntervals(`${run.primary.label} by model (95% CI)`, models, [{ name: run.primary.label, values: run.summary.by_model.map((group) => primaryOf(run, group)) }]),
+    barsWithIntervals(`${run.primary.label} by model (95% CI)`, models, [{ name: run.primary.label, values: run.summary.by_model.map((group) => primaryOf(run, group)) }], scaleOf(run)),
   );
 }
 
@@ -76,14 +81,15 @@ function breakdownSection(run: RunReport): HTMLElement {
   return section(
     "By persona and category",
     "breakdown",
-    heatmap(`${label}: model × persona`, models, personas, run.summary.by_model_persona.map((group) => ({ x: group.model, y: group.persona, value: primaryOf(run, group) }))),
-    barsWithIntervals(`${label} by persona (95% CI)`, personas, byPersona),
-    barsWithIntervals(`${label} by category (95% CI)`, categories, byCategory),
+    heatmap(`${label}: model × persona`, models, personas, run.summary.by_model_persona.map((group) => ({ x: group.model, y: group.persona, value: primaryOf(run, group) })), scaleOf(run)),
+    barsWithIntervals(`${label} by persona (95% CI)`, personas, byPersona, scaleOf(run)),
+    barsWithIntervals(`${label} by category (95% CI)`, categories, byCategory, scaleOf(run)),
     run.summary.by_tag.length > 0
       ? barsWithIntervals(
           `${label} by ${unique(run.summary.by_tag.map((group) => group.column)).join(", ")} (95% CI)`,
           unique(run.summary.by_tag.map((group) => `${group.column}=${group.value}`)),
           models.map((model) => ({ name: model, values: unique(run.summary.by_tag.map((group) => `${group.column}=${group.value}`)).map((tag) => primaryOf(run, run.summary.by_tag.find((group) => `${group.column}=${group.value}` === tag && group.model === model))) })),
+          scaleOf(run),
         )
       : null,
     table(
