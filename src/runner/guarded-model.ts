@@ -25,3 +25,21 @@ export function guardModel(model: LanguageModel, policy: CallPolicy): ModelCall 
   return (request) =>
     withRetries(() => limited(request), policy.retry, { onRetry: (error, attempt, delay) => policy.onRetry?.(model, error, attempt, delay) }, request.signal);
 }
+
+/**
+ * The same model for scorers that read its log-likelihoods (multiple choice): those calls share the
+ * model's rate limit and provider slots with its generations, and are retried the same way.
+ */
+export function guardScoring(model: LanguageModel, policy: CallPolicy): LanguageModel {
+  const score = model.loglikelihood?.bind(model);
+  if (!score) return model;
+  const guarded: LanguageModel["loglikelihood"] = (context, continuation, options = {}) => {
+    const once = async () => {
+      await policy.rateLimiter?.acquire(options.signal);
+      return score(context, continuation, { timeoutMs: policy.timeoutMs, ...options });
+    };
+    const limited = policy.providerSlots ? () => policy.providerSlots!.with(once) : once;
+    return withRetries(limited, policy.retry, { onRetry: (error, attempt, delay) => policy.onRetry?.(model, error, attempt, delay) }, options.signal);
+  };
+  return Object.assign(Object.create(model) as LanguageModel, { loglikelihood: guarded });
+}

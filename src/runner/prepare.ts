@@ -13,7 +13,7 @@ import { PerspectiveClient } from "../providers/perspective.js";
 import { withRetries } from "./retry.js";
 import { requireLoglikelihood } from "../scorers/multiple-choice.js";
 import { nearest } from "../config/suggest.js";
-import { guardModel, type CallPolicy } from "./guarded-model.js";
+import { guardModel, guardScoring, type CallPolicy } from "./guarded-model.js";
 import { RateLimiter } from "./rate-limiter.js";
 import { DEFAULT_RETRY_POLICY } from "./retry.js";
 import { Semaphore } from "./semaphore.js";
@@ -27,6 +27,8 @@ export interface RunnableModel {
   resolved: ResolvedModel;
   options: GenerationOptions;
   call: ModelCall;
+  /** The model for log-likelihood scorers, behind the same policy as `call`. */
+  scoring: LanguageModel;
 }
 
 export interface PreparedJudge {
@@ -72,6 +74,16 @@ export class CallPolicies {
   }
 
   call(resolved: ResolvedModel): ModelCall {
+    return guardModel(resolved.model, this.policy(resolved));
+  }
+
+  /** A model's calls (generation and scoring share one policy: one rate limit, one set of slots). */
+  guarded(resolved: ResolvedModel): { call: ModelCall; scoring: LanguageModel } {
+    const policy = this.policy(resolved);
+    return { call: guardModel(resolved.model, policy), scoring: guardScoring(resolved.model, policy) };
+  }
+
+  private policy(resolved: ResolvedModel): CallPolicy {
     const policy: CallPolicy = {
       retry: { ...DEFAULT_RETRY_POLICY, retries: this.config.retries },
       timeoutMs: this.config.request_timeout_s * 1000,
@@ -84,7 +96,7 @@ export class CallPolicies {
       policy.providerSlots = slots;
     }
     if (this.hooks.onRetry) policy.onRetry = this.hooks.onRetry;
-    return guardModel(resolved.model, policy);
+    return policy;
   }
 }
 
@@ -98,7 +110,7 @@ export async function prepareRun(config: RunConfig, hooks: PrepareHooks = {}, en
   const models = config.models.map((address): RunnableModel => {
     const resolved = policies.registry.resolve(address);
     // The model's own options (providers.<name>.models) are more specific than the run's `generation`.
-    return { address, resolved, options: { ...config.generation, ...resolved.model.defaults }, call: policies.call(resolved) };
+    return { address, resolved, options: { ...config.generation, ...resolved.model.defaults }, ...policies.guarded(resolved) };
   });
   const { verdict, scorers } = await chooseScorers(config);
   const judge = config.judge_model ? await prepareJudge(config, config.judge_model, policies, verdict) : undefined;

@@ -88,7 +88,7 @@ export async function processItem(runId: string, item: WorkItem, settings: ItemS
     if (judged === "cancelled") return undefined;
   }
   if (scorers.length > 0) {
-    const scored = await scoreRow(row, sample, scorers, { ...services, target: item.model.resolved.model }, signal);
+    const scored = await scoreRow(row, sample, scorers, { ...services, target: item.model.scoring }, signal);
     if (scored === "cancelled") return undefined;
   }
   row.completed_at = new Date().toISOString();

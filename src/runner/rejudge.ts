@@ -60,7 +60,7 @@ export async function rejudge(reference: string, options: RejudgeOptions = {}): 
     const targets = new Map<string, LanguageModel>();
     const targetModel = (address: string): LanguageModel => {
       let model = targets.get(address);
-      if (!model) targets.set(address, (model = policies.registry.resolve(address).model));
+      if (!model) targets.set(address, (model = policies.guarded(policies.registry.resolve(address)).scoring));
       return model;
     };
     const stopped = () => Boolean(options.stopSignal?.aborted || options.abortSignal?.aborted);

@@ -67,6 +67,24 @@ describe.skipIf(!hasShared)("TruthfulQA multiple choice by log-likelihood, on th
     }
   });
 
+  it("retries failed log-likelihood calls like generations: 429s, 5xx, resets and broken bodies change nothing", async () => {
+    const faulty = await startSharedMock({ MOCK_FAULT_RATE: "0.3" });
+    try {
+      const dir = tempDir();
+      const args = ["--suite", "truthfulqa-mc1", "--dataset", file, "--limit", "15", "--models", "mock-target", "--output-dir", dir, "--retries", "8"];
+      const clean = await runCli(["run", ...args, "--base-url", mock.url, "--run-id", "clean"]);
+      const noisy = await runCli(["run", ...args, "--base-url", faulty.url, "--run-id", "noisy"]);
+      expect(clean.code, clean.stderr).toBe(0);
+      expect(noisy.code, noisy.stderr).toBe(0);
+      expect(((await faulty.stats()) as { faults: Record<string, number> }).faults).not.toEqual({});
+      const values = (run: string) => readPartials(join(dir, run)).map((row) => [row.test_id, row.status, row.scores!.multiple_choice!.raw]).sort();
+      expect(values("noisy")).toEqual(values("clean"));
+      expect(readFileSync(join(dir, "noisy", "run.log"), "utf8")).toContain('"retry"');
+    } finally {
+      faulty.stop();
+    }
+  });
+
   it("refuses models without log-likelihoods before any item, by name", async () => {
     const result = await runCli(["run", "--suite", "truthfulqa-mc1", "--dataset", file, "--models", "anthropic:claude-x", "--output-dir", tempDir()], { env: { ANTHROPIC_API_KEY: "k" } });
     expect(result.code).toBe(2);
