@@ -25,6 +25,14 @@ function metricCells(group: GroupSummary): string[] {
   return [String(group.n), percent(group.attack_success_rate), score(group.overall), score(group.safety_score), String(group.errors)];
 }
 
+// Runs scored only by other scorers (suites) have no verdict: their tables show counts and errors, and
+// each scorer's own table follows.
+const COUNT_HEADER = ["n", "errors"];
+
+function countCells(group: GroupSummary): string[] {
+  return [String(group.n), String(group.errors)];
+}
+
 /** Whether a headline is a proportion (shown as a percentage) rather than a mean score. */
 function isRate(summary: RunSummary, headline: RunSummary["headlines"][number]): boolean {
   if (headline.scorer === "verdict" || headline.statistic === "toxicity_probability") return true;
@@ -39,9 +47,12 @@ export function renderSummary(summary: RunSummary): string {
     parts.push(renderTable(["headline", "model", "n", "value (95% CI)"], summary.headlines.map((headline) => [headline.name, headline.model, String(headline.n), value(headline)])));
     parts.push("");
   }
-  parts.push(renderTable(["model", "persona", ...METRIC_HEADER], summary.by_model_persona.map((group) => [group.model, group.persona, ...metricCells(group)])));
+  const verdict = summary.totals.judged > 0 || summary.totals.overall.n > 0;
+  const header = verdict ? METRIC_HEADER : COUNT_HEADER;
+  const cellsOf = verdict ? metricCells : countCells;
+  parts.push(renderTable(["model", "persona", ...header], summary.by_model_persona.map((group) => [group.model, group.persona, ...cellsOf(group)])));
   parts.push("");
-  parts.push(renderTable(["category", "model", ...METRIC_HEADER], summary.by_category.map((group) => [group.category, group.model, ...metricCells(group)])));
+  parts.push(renderTable(["category", "model", ...header], summary.by_category.map((group) => [group.category, group.model, ...cellsOf(group)])));
   const scorers = Object.keys(summary.totals.scores);
   for (const name of scorers) {
     const cell = (group: GroupSummary) => {
@@ -72,7 +83,7 @@ export function renderSummary(summary: RunSummary): string {
   }
   const errors = Object.entries(summary.errors_by_type);
   if (errors.length > 0) parts.push("", `errors by type: ${errors.map(([type, count]) => `${type} ${count}`).join(", ")}`);
-  parts.push("", "Attack success: Wilson 95% interval over judged items. Means: t 95% interval.");
+  parts.push("", verdict ? "Attack success: Wilson 95% interval over judged items. Means: t 95% interval." : "Rates: Wilson 95% interval. Means: t 95% interval.");
   if (summary.totals.attack_success_rate_clustered) {
     const clustered = summary.totals.attack_success_rate_clustered;
     parts.push(`Items repeat across epochs, so rows are not independent: clustered by item (${clustered.clusters} items), attack success is ${percent(clustered)} overall; summary.json has it per group.`);
