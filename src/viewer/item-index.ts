@@ -247,32 +247,15 @@ export class ItemIndex {
   }
 
   /** The prompts and responses of some rows, reading each row group they fall in once. */
-  private async texts(indices: number[]): Promise<Map<number, { prompt: string; response: string }>> {
-    const out = new Map<number, { prompt: string; response: string }>();
-    const groups = new Map<number, number[]>();
-    for (const index of indices) {
-      const group = this.groupOf(index);
-      groups.set(group.start, [...(groups.get(group.start) ?? []), index]);
-    }
-    for (const [start, members] of groups) {
-      const end = this.groupOf(start).end;
-      const rows = (await parquetReadObjects({ file: this.buffer, metadata: this.metadata, columns: ["messages", "raw_candidate"], rowStart: start, rowEnd: end, compressors })) as Array<{ messages: string | null; raw_candidate: string | null }>;
-      for (const index of members) {
-        const row = rows[index - start];
-        out.set(index, { prompt: lastUserMessage(row?.messages ?? null), response: row?.raw_candidate ?? "" });
-      }
+  private async texts(indices: number[]): Promise<Map<number, RowText>> {
+    const out = new Map<number, RowText>();
+    for (const group of this.groups) {
+      const members = indices.filter((index) => index >= group.start && index < group.end);
+      if (members.length === 0) continue;
+      const texts = await this.groupTexts(group);
+      for (const index of members) out.set(index, texts[index - group.start]!);
     }
     return out;
-  }
-
-  private groupOf(index: number): { start: number; end: number } {
-    let start = 0;
-    for (const group of this.metadata.row_groups) {
-      const end = start + Number(group.num_rows);
-      if (index < end) return { start, end };
-      start = end;
-    }
-    return { start: index, end: index + 1 };
   }
 
   private lastSearch: { text: string; rows: Set<number> } | undefined;
@@ -282,18 +265,35 @@ export class ItemIndex {
     const needle = text.toLowerCase();
     if (this.lastSearch?.text === needle) return this.lastSearch.rows;
     const rows = new Set<number>();
-    let start = 0;
-    for (const group of this.metadata.row_groups) {
-      const end = start + Number(group.num_rows);
-      const values = (await parquetReadObjects({ file: this.buffer, metadata: this.metadata, columns: ["messages", "raw_candidate"], rowStart: start, rowEnd: end, compressors })) as Array<{ messages: string | null; raw_candidate: string | null }>;
-      values.forEach((value, offset) => {
-        if ((value.raw_candidate ?? "").toLowerCase().includes(needle) || lastUserMessage(value.messages).toLowerCase().includes(needle)) rows.add(start + offset);
+    for (const group of this.groups) {
+      (await this.groupTexts(group)).forEach((value, offset) => {
+        if (value.response.toLowerCase().includes(needle) || value.prompt.toLowerCase().includes(needle)) rows.add(group.start + offset);
       });
-      start = end;
     }
     this.lastSearch = { text: needle, rows };
     return rows;
   }
+
+  /** The file's row groups as row ranges. */
+  private get groups(): Array<{ start: number; end: number }> {
+    if (!this.groupRanges) {
+      let start = 0;
+      this.groupRanges = this.metadata.row_groups.map((group) => ({ start, end: (start += Number(group.num_rows)) }));
+    }
+    return this.groupRanges;
+  }
+  private groupRanges: Array<{ start: number; end: number }> | undefined;
+
+  /** Each row's last user message and response, for one row group. */
+  private async groupTexts(group: { start: number; end: number }): Promise<RowText[]> {
+    const rows = (await parquetReadObjects({ file: this.buffer, metadata: this.metadata, columns: ["messages", "raw_candidate"], rowStart: group.start, rowEnd: group.end, compressors })) as Array<{ messages: string | null; raw_candidate: string | null }>;
+    return rows.map((row) => ({ prompt: lastUserMessage(row.messages), response: row.raw_candidate ?? "" }));
+  }
+}
+
+interface RowText {
+  prompt: string;
+  response: string;
 }
 
 function lastUserMessage(messages: string | null): string {

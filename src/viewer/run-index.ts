@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
-import Database from "libsql";
 import { readManifest, type Manifest } from "../results/manifest.js";
+import { StateStore } from "../results/state-store.js";
 
 export interface RunListing {
   run_id: string;
@@ -35,18 +35,14 @@ export function isRunId(name: string): boolean {
 
 /** Counts done and failed keys from state.sqlite, opened read-only: the viewer never writes. */
 export function runProgress(folder: string, manifest: Manifest): RunProgress {
-  let ok = 0;
-  let error = 0;
+  let counts = { ok: 0, error: 0 };
   const stateFile = join(folder, "state.sqlite");
   if (existsSync(stateFile)) {
-    const db = new Database(stateFile, { readonly: true });
+    const store = new StateStore(stateFile, { readonly: true });
     try {
-      for (const row of db.prepare("SELECT status, count(*) AS n FROM items GROUP BY status").all() as Array<{ status: string; n: number }>) {
-        if (row.status === "ok") ok = row.n;
-        else if (row.status === "error") error = row.n;
-      }
+      counts = store.counts();
     } finally {
-      db.close();
+      store.close();
     }
   }
   const epochs = Number(manifest.config.epochs ?? 1);
@@ -54,8 +50,7 @@ export function runProgress(folder: string, manifest: Manifest): RunProgress {
   const partials = join(folder, "partials.jsonl");
   const info = existsSync(partials) ? statSync(partials) : undefined;
   return {
-    ok,
-    error,
+    ...counts,
     total: manifest.dataset.valid_rows * manifest.models.length * personas * epochs,
     partials_bytes: info?.size ?? 0,
     partials_modified: info ? info.mtime.toISOString() : null,
