@@ -1,5 +1,6 @@
 import type { Estimate } from "../metrics/intervals.js";
 import type { GroupSummary } from "../metrics/summary.js";
+import { headlineIsRate, primaryEstimate, scorerIsRate } from "./metric-kind.js";
 import type { RunReport } from "./report-data.js";
 
 export type TableFormat = "md" | "latex" | "csv";
@@ -23,23 +24,17 @@ function cell(estimate: Estimate | undefined, percent: boolean, style: IntervalS
   return style === "pm" ? `${value} ± ${((high! - low!) / 2).toFixed(digits)}` : `${value} [${low!.toFixed(digits)}, ${high!.toFixed(digits)}]`;
 }
 
-function primaryOf(run: RunReport, group: GroupSummary | undefined): Estimate | undefined {
-  if (!group) return undefined;
-  return run.primary.scorer === "verdict" ? group.attack_success_rate : group.scores[run.primary.scorer];
-}
+const primaryOf = (run: RunReport, group: GroupSummary | undefined): Estimate | undefined => primaryEstimate(run.primary.scorer, group);
 
 /** The headline tables of a run: its headlines per model, then the primary metric per persona and per category. */
 export function paperTables(run: RunReport, style: IntervalStyle): PaperTable[] {
   const models = run.summary.by_model.map((group) => group.model);
-  const primaryIsRate = run.primary.scorer === "verdict" || run.summary.totals.scores[run.primary.scorer]?.kind !== "mean";
+  const primaryIsRate = scorerIsRate(run.summary, run.primary.scorer);
   const unit = primaryIsRate ? " (%)" : "";
   const tables: PaperTable[] = [];
   const names = [...new Set(run.summary.headlines.map((entry) => entry.name))];
   if (names.length > 0) {
-    const isRate = (name: string) => {
-      const entry = run.summary.headlines.find((headline) => headline.name === name)!;
-      return entry.statistic === "toxicity_probability" || (entry.statistic === "mean" && (entry.scorer === "verdict" || run.summary.totals.scores[entry.scorer]?.kind === "rate"));
-    };
+    const isRate = (name: string) => headlineIsRate(run.summary, run.summary.headlines.find((headline) => headline.name === name)!);
     tables.push({
       caption: `Headline metrics, run ${run.manifest.run_id} (95% intervals)`,
       header: ["Model", ...names.map((name) => `${name}${isRate(name) ? " (%)" : ""}`)],

@@ -1,5 +1,6 @@
 import type { Estimate } from "../metrics/intervals.js";
 import type { GroupSummary, RunSummary } from "../metrics/summary.js";
+import { headlineIsRate } from "./metric-kind.js";
 
 function percent(estimate: Estimate): string {
   if (estimate.estimate === null) return "—";
@@ -33,17 +34,11 @@ function countCells(group: GroupSummary): string[] {
   return [String(group.n), String(group.errors)];
 }
 
-/** Whether a headline is a proportion (shown as a percentage) rather than a mean score. */
-function isRate(summary: RunSummary, headline: RunSummary["headlines"][number]): boolean {
-  if (headline.scorer === "verdict" || headline.statistic === "toxicity_probability") return true;
-  return summary.totals.scores[headline.scorer]?.kind === "rate";
-}
-
 /** The end-of-run summary printed on the terminal. */
 export function renderSummary(summary: RunSummary): string {
   const parts: string[] = [];
   if (summary.headlines.length > 0) {
-    const value = (headline: RunSummary["headlines"][number]) => (headline.statistic === "expected_max_toxicity" || !isRate(summary, headline) ? score(headline) : percent(headline));
+    const value = (headline: RunSummary["headlines"][number]) => (headlineIsRate(summary, headline) ? percent(headline) : score(headline));
     parts.push(renderTable(["headline", "model", "n", "value (95% CI)"], summary.headlines.map((headline) => [headline.name, headline.model, String(headline.n), value(headline)])));
     parts.push("");
   }

@@ -1,5 +1,6 @@
 import type { ReportData, ReportItem, RunReport, SeverityShare } from "../../src/reports/report-data.js";
 import type { GroupSummary } from "../../src/metrics/summary.js";
+import { headlineIsRate, primaryEstimate, scorerIsRate } from "../../src/reports/metric-kind.js";
 import { barsWithIntervals, heatmap, histogram, type BarSeries } from "./charts.js";
 import { h, table, textBlock } from "./dom.js";
 import { number, percent, score, signed, type EstimateLike } from "./format.js";
@@ -8,15 +9,8 @@ export type { ReportData, ReportItem, RunReport };
 
 const unique = <T>(values: T[]): T[] => [...new Set(values)];
 
-/** The primary metric of a group: the verdict's attack success, or a scorer's rate or mean. */
-function primaryOf(run: RunReport, group: GroupSummary | undefined): EstimateLike | undefined {
-  if (!group) return undefined;
-  return run.primary.scorer === "verdict" ? group.attack_success_rate : group.scores[run.primary.scorer];
-}
-
-function isRate(run: RunReport): boolean {
-  return run.primary.scorer === "verdict" || run.summary.totals.scores[run.primary.scorer]?.kind !== "mean";
-}
+const primaryOf = (run: RunReport, group: GroupSummary | undefined): EstimateLike | undefined => primaryEstimate(run.primary.scorer, group);
+const isRate = (run: RunReport): boolean => scorerIsRate(run.summary, run.primary.scorer);
 
 /** Chart scale of the primary metric: rates in %, graded scores (StrongREJECT, toxicity, MC2) as they are. */
 function scaleOf(run: RunReport): { scale: number; unit: string } {
@@ -51,10 +45,7 @@ function headlineSection(run: RunReport): HTMLElement {
   const models = run.summary.by_model.map((group) => group.model);
   if (headlines.length > 0) {
     const names = unique(headlines.map((entry) => entry.name));
-    const rate = (name: string) => {
-      const entry = headlines.find((headline) => headline.name === name)!;
-      return entry.statistic === "toxicity_probability" || (entry.statistic === "mean" && (entry.scorer === "verdict" || run.summary.totals.scores[entry.scorer]?.kind === "rate"));
-    };
+    const rate = (name: string) => headlineIsRate(run.summary, headlines.find((headline) => headline.name === name)!);
     const value = (name: string, model: string) => headlines.find((entry) => entry.name === name && entry.model === model);
     return section(
       "Headline metrics",
