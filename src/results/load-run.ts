@@ -15,6 +15,12 @@ export function locateRun(reference: string, outputDir = "results"): { outputDir
   throw new UserError(`no run "${reference}": neither ${join(outputDir, reference)} nor ${reference} holds a manifest.json`);
 }
 
+/** The folder of a run given by id (under the output folder) or by path. */
+export function locateRunFolder(reference: string, outputDir = "results"): string {
+  const { outputDir: parent, runId } = locateRun(reference, outputDir);
+  return join(parent, runId);
+}
+
 /**
  * Streams a run's latest row per key, selecting with `pick` (only what passes is held). Read-only: the
  * run may be in progress in another process.

@@ -1,10 +1,9 @@
 import { writeFileSync } from "node:fs";
-import { join } from "node:path";
 import { Command } from "commander";
 import { UserError } from "../../errors.js";
 import { compareRuns, loadComparisonRows } from "../../metrics/compare-runs.js";
 import type { Estimate } from "../../metrics/intervals.js";
-import { locateRun } from "../../results/load-run.js";
+import { locateRunFolder } from "../../results/load-run.js";
 import { renderTable } from "../../reports/terminal-summary.js";
 
 function signed(estimate: Estimate, scale = 1, digits = 3): string {
@@ -26,8 +25,7 @@ export function compareCommand(): Command {
     .option("--json [file]", "print (or write to a file) the comparison as JSON")
     .action(async (refA: string, refB: string, flags: { outputDir: string; modelA?: string; modelB?: string; personaA?: string; personaB?: string; json?: string | boolean }) => {
       const load = async (reference: string, model: string | undefined, persona: string | undefined) => {
-        const { outputDir, runId } = locateRun(reference, flags.outputDir);
-        return loadComparisonRows(join(outputDir, runId), model, persona);
+        return loadComparisonRows(locateRunFolder(reference, flags.outputDir), model, persona);
       };
       let comparison;
       try {

@@ -2,7 +2,7 @@ import { writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { Command, InvalidArgumentError, Option } from "commander";
 import { UserError } from "../../errors.js";
-import { locateRun } from "../../results/load-run.js";
+import { locateRunFolder } from "../../results/load-run.js";
 import { renderHtmlReport } from "../../reports/html-report.js";
 import { formatTables, paperTables, type IntervalStyle, type TableFormat } from "../../reports/paper-tables.js";
 import { buildReportData } from "../../reports/report-data.js";
@@ -44,10 +44,7 @@ export function reportCommand(): Command {
     .option("--price <model=in,out>", "dollars per million input,output tokens of a model, for cost (repeatable)", price)
     .action(async (references: string[], flags: ReportFlags) => {
       if (references.length > 2) throw new UserError("report takes one run, or two to compare");
-      const folders = references.map((reference) => {
-        const { outputDir, runId } = locateRun(reference, flags.outputDir);
-        return join(outputDir, runId);
-      });
+      const folders = references.map((reference) => locateRunFolder(reference, flags.outputDir));
       const options = { severityThreshold: flags.severityThreshold, maxItems: flags.maxItems, ...(flags.price ? { prices: flags.price } : {}) };
       process.stderr.write(`reading ${folders.join(" and ")}…\n`);
       const data = await buildReportData(folders, options);
