@@ -13,17 +13,19 @@ export interface CallPolicy {
   onRetry?(model: LanguageModel, error: ProviderError, attempt: number, delayMs: number): void;
 }
 
+/** One call of a model under its policy: the rate limit, then the provider's slots, retried as the policy says. */
+function underPolicy<T>(model: LanguageModel, policy: CallPolicy, signal: AbortSignal | undefined, call: () => Promise<T>): Promise<T> {
+  const once = async () => {
+    await policy.rateLimiter?.acquire(signal);
+    return call();
+  };
+  const limited = policy.providerSlots ? () => policy.providerSlots!.with(once) : once;
+  return withRetries(limited, policy.retry, { onRetry: (error, attempt, delay) => policy.onRetry?.(model, error, attempt, delay) }, signal);
+}
+
 /** A model wrapped in the run's policies: the provider's slots, the rate limit, the timeout and retries. */
 export function guardModel(model: LanguageModel, policy: CallPolicy): ModelCall {
-  const once = async (request: Omit<GenerateRequest, "timeoutMs">): Promise<GenerateResult> => {
-    await policy.rateLimiter?.acquire(request.signal);
-    return model.generate({ ...request, timeoutMs: policy.timeoutMs });
-  };
-  const limited = policy.providerSlots
-    ? (request: Omit<GenerateRequest, "timeoutMs">) => policy.providerSlots!.with(() => once(request))
-    : once;
-  return (request) =>
-    withRetries(() => limited(request), policy.retry, { onRetry: (error, attempt, delay) => policy.onRetry?.(model, error, attempt, delay) }, request.signal);
+  return (request: Omit<GenerateRequest, "timeoutMs">): Promise<GenerateResult> => underPolicy(model, policy, request.signal, () => model.generate({ ...request, timeoutMs: policy.timeoutMs }));
 }
 
 /**
@@ -33,13 +35,7 @@ export function guardModel(model: LanguageModel, policy: CallPolicy): ModelCall 
 export function guardScoring(model: LanguageModel, policy: CallPolicy): LanguageModel {
   const score = model.loglikelihood?.bind(model);
   if (!score) return model;
-  const guarded: LanguageModel["loglikelihood"] = (context, continuation, options = {}) => {
-    const once = async () => {
-      await policy.rateLimiter?.acquire(options.signal);
-      return score(context, continuation, { timeoutMs: policy.timeoutMs, ...options });
-    };
-    const limited = policy.providerSlots ? () => policy.providerSlots!.with(once) : once;
-    return withRetries(limited, policy.retry, { onRetry: (error, attempt, delay) => policy.onRetry?.(model, error, attempt, delay) }, options.signal);
-  };
+  const guarded: LanguageModel["loglikelihood"] = (context, continuation, options = {}) =>
+    underPolicy(model, policy, options.signal, () => score(context, continuation, { timeoutMs: policy.timeoutMs, ...options }));
   return Object.assign(Object.create(model) as LanguageModel, { loglikelihood: guarded });
 }
