@@ -1,7 +1,7 @@
 import { join } from "node:path";
 import { runCli } from "../helpers/cli.js";
 import { startMockLlm, verdict, type MockLlm } from "../helpers/mock-llm.js";
-import { writeJsonl } from "../helpers/run-folder.js";
+import { tempDir, writeJsonl } from "../helpers/run-folder.js";
 
 /** Strings that would run code if any page treated them as HTML or as a link. */
 export const HOSTILE = {
@@ -51,4 +51,12 @@ export async function hostileRun(mock: MockLlm, dir: string, runId: string, mode
   const dataset = writeHostileDataset(dir);
   const result = await runCli(["run", "--dataset", dataset, "--models", model, "--personas", "none,developer_mode_dan", "--judge-model", "judge", "--base-url", mock.url, "--output-dir", join(dir, "results"), "--run-id", runId, ...extra]);
   if (result.code !== 0) throw new Error(`run ${runId} failed: ${result.stderr}`);
+}
+
+/** A folder holding two runs of the hostile dataset: "safe" (safe-model) and "weak" (weak-model). */
+export async function safeAndWeakRuns(mock: MockLlm): Promise<string> {
+  const dir = tempDir();
+  await hostileRun(mock, dir, "safe", "safe-model");
+  await hostileRun(mock, dir, "weak", "weak-model");
+  return dir;
 }

@@ -7,16 +7,14 @@ import { CHROMIUM, launchBrowser, ready, watch } from "../helpers/browser.js";
 import { runCli } from "../helpers/cli.js";
 import type { MockLlm } from "../helpers/mock-llm.js";
 import { tempDir, writeJsonl } from "../helpers/run-folder.js";
-import { HOSTILE, hostileRun, startHostileMock } from "./fixtures.js";
+import { HOSTILE, safeAndWeakRuns, startHostileMock } from "./fixtures.js";
 
 describe("alignbench report", () => {
   let mock: MockLlm;
   let dir: string;
   beforeAll(async () => {
     mock = await startHostileMock();
-    dir = tempDir();
-    await hostileRun(mock, dir, "safe", "safe-model");
-    await hostileRun(mock, dir, "weak", "weak-model");
+    dir = await safeAndWeakRuns(mock);
   });
   afterAll(() => mock.close());
 

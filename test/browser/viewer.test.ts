@@ -8,7 +8,7 @@ import { CHROMIUM, launchBrowser, ready, watch } from "../helpers/browser.js";
 import { runCli } from "../helpers/cli.js";
 import { startMockLlm, type MockLlm } from "../helpers/mock-llm.js";
 import { tempDir, writeJsonl } from "../helpers/run-folder.js";
-import { HOSTILE, hostileRun, startHostileMock } from "./fixtures.js";
+import { HOSTILE, safeAndWeakRuns, startHostileMock } from "./fixtures.js";
 
 /** A raw HTTP request, so paths reach the server exactly as written (no client-side normalisation). */
 function raw(url: string, path: string, options: { method?: string; host?: string; headers?: Record<string, string> } = {}): Promise<{ status: number; body: string }> {
@@ -30,9 +30,7 @@ describe("alignbench view", () => {
   let viewer: Viewer;
   beforeAll(async () => {
     mock = await startHostileMock();
-    dir = tempDir();
-    await hostileRun(mock, dir, "safe", "safe-model");
-    await hostileRun(mock, dir, "weak", "weak-model");
+    dir = await safeAndWeakRuns(mock);
     viewer = await startViewer({ root: join(dir, "results"), port: 0 });
   });
   afterAll(async () => {
