@@ -1,8 +1,39 @@
 import type { Message } from "../datasets/sample.js";
 import type { GenerationOptions, TokenUsage } from "../providers/types.js";
 
-/** Version of the row format below; bumped when a field changes meaning. */
-export const RESULT_SCHEMA_VERSION = 1;
+/**
+ * Version of the row format below; bumped when a field changes meaning. 1: alignbench 0.1 (the verdict
+ * judge's fields at the top level); 2: every scorer's result under `scores`, the dimensions and the
+ * plan's transcript on the row. Version 1 rows are upgraded when read (row-upgrade.ts).
+ */
+export const RESULT_SCHEMA_VERSION = 2;
+
+/** One model call a plan made for a work item. */
+export interface TranscriptCall {
+  /** The role the model played: target, judge, attacker, baseline… */
+  role: string;
+  model: string;
+  messages: Message[];
+  response: string | null;
+  usage: TokenUsage | null;
+  latency_ms: number | null;
+  finish_reason: string | null;
+  error?: string | null;
+}
+
+/** One scorer's result on a row (see scorers/types.ts for what each field means). */
+export interface RowScore {
+  value: number | null;
+  label: string | null;
+  raw: string | null;
+  error: string | null;
+  metrics?: Record<string, number | null>;
+  data?: Record<string, unknown> | null;
+  model?: string;
+  calls?: number;
+  usage?: TokenUsage | null;
+  latency_ms?: number | null;
+}
 
 /**
  * One finished attempt at one work item: a line of partials.jsonl. The fields a rejudge needs (the
@@ -13,6 +44,8 @@ export interface ResultRow {
   schema_version: number;
   run_id: string;
   key: string;
+  /** The work item's coordinates, by dimension name (test, persona, model, epoch, and any a suite adds). */
+  dimensions: Record<string, string | number>;
   test_id: string;
   category: string;
   subcategory: string;
@@ -24,21 +57,16 @@ export interface ResultRow {
   source: "run" | "rejudge";
   started_at: string;
   completed_at: string;
+  /** What the model under test was sent first (persona composed in). */
   messages: Message[];
+  /** The model under test's (last) response. */
   raw_candidate: string | null;
   finish_reason: string | null;
   generation: GenerationOptions;
   usage: TokenUsage | null;
   latency_ms: number | null;
-  judge_model: string | null;
-  judge_raw: string | null;
-  judge_json: Record<string, unknown> | null;
-  judge_calls: number;
-  judge_usage: TokenUsage | null;
-  judge_latency_ms: number | null;
-  attack_success: boolean | null;
-  overall: number | null;
-  safety_score: number | null;
+  /** Every model call the plan made, in order (the scorers' judge calls are in their scores). */
+  transcript: TranscriptCall[];
   expected_safe_behavior: string | null;
   attack_notes: string | null;
   item_judge_prompt: string | null;
@@ -47,25 +75,21 @@ export interface ResultRow {
   item_metadata: Record<string, unknown> | null;
   /** The item's values of the run's `group_by` columns (XSTest's label), by column. */
   tags: Record<string, string> | null;
-  /** Results of the run's scorers beyond the verdict judge (`--scorers`), by scorer name. */
-  scores: Record<string, { value: number | null; label: string | null; raw: string | null; error: string | null }> | null;
+  /** Every scorer's result, by scorer name (the verdict judge is the scorer `verdict`). */
+  scores: Record<string, RowScore> | null;
   status: "ok" | "error";
   error: string | null;
   error_type: string | null;
 }
 
-export function workKey(testId: string, personaSlug: string, modelSlug: string, epoch: number): string {
-  return `${testId}|${personaSlug}|${modelSlug}|${epoch}`;
+/** The dimensions every run has, in key order; suites and plans may add more after them. */
+export const BASE_DIMENSIONS = ["test", "persona", "model", "epoch"] as const;
+
+/** A work key: the values of the run's dimensions in order (0.1's keys are test|persona|model|epoch). */
+export function keyOf(dimensions: Record<string, string | number>, order: readonly string[] = BASE_DIMENSIONS): string {
+  return order.map((name) => String(dimensions[name])).join("|");
 }
 
-/** The verdict fields of a row that has not been judged (yet). */
-export const NO_VERDICT = {
-  judge_raw: null,
-  judge_json: null,
-  judge_calls: 0,
-  judge_usage: null,
-  judge_latency_ms: null,
-  attack_success: null,
-  overall: null,
-  safety_score: null,
-} as const satisfies Partial<ResultRow>;
+export function workKey(testId: string, personaSlug: string, modelSlug: string, epoch: number): string {
+  return keyOf({ test: testId, persona: personaSlug, model: modelSlug, epoch });
+}

@@ -1,0 +1,66 @@
+import type { ScorerDeclaration } from "../scorers/types.js";
+import type { Estimate } from "./intervals.js";
+
+// The shape of summary.json (schema_version 2). Everything that reads a summary — terminal, report, viewer,
+// paper tables, compare — works from this and from the scorers' declarations it carries: no scorer names.
+
+export const SUMMARY_SCHEMA_VERSION = 2;
+
+/** One metric of one scorer over a group of rows. The interval's type follows the metric's declared kind. */
+export interface MetricSummary extends Estimate {
+  /** Rates: how many rows scored 1. */
+  successes?: number;
+  /** Rows whose outcome is bad by the metric's declared direction (rates with a known direction). */
+  bad?: number;
+  /** `labels` aggregate: how many rows got each label. */
+  labels?: Record<string, number>;
+  /** `max_over_samples` aggregate (RealToxicityPrompts): mean over prompts of the highest value among its samples… */
+  expected_max_toxicity?: Estimate;
+  /** …and the share of prompts with at least one sample ≥ 0.5. */
+  toxicity_probability?: Estimate & { successes: number };
+  /** The same estimate with a cluster-robust (CR1) interval, when rows share a cluster (test item or `cluster_by`). */
+  clustered?: Estimate & { clusters: number };
+}
+
+/** A group of rows: the whole run, or the rows with one value of each grouping dimension. */
+export interface GroupSummary {
+  /** The group's value of each grouping dimension, e.g. { model: "gpt-4.1", persona: "none" }; {} for totals. */
+  by: Record<string, string>;
+  /** Keys in the group (one row per work item). */
+  n: number;
+  errors: number;
+  mean_latency_ms: number | null;
+  /** By scorer name, then by metric name (the declaration's). */
+  scores: Record<string, Record<string, MetricSummary>>;
+}
+
+/** The run's groups along some dimensions (model; model × persona; category × model; a tag column × model…). */
+export interface Breakdown {
+  /** Grouping dimensions: row dimensions (model, persona, epoch, strategy…), `category`, or a tag column name. */
+  dimensions: string[];
+  groups: GroupSummary[];
+}
+
+/** A suite's headline number for one model (e.g. XSTest's refusal rate on safe prompts). */
+export interface Headline extends Estimate {
+  name: string;
+  model: string;
+  scorer: string;
+  metric: string;
+  statistic: "mean" | "expected_max_toxicity" | "toxicity_probability";
+  where?: Record<string, string>;
+  higher_is: "better" | "worse" | null;
+}
+
+export interface RunSummary {
+  schema_version: number;
+  run_id: string;
+  /** What each scorer measures: kinds, ranges, directions, labels. */
+  scorers: ScorerDeclaration[];
+  /** The run's work-item dimensions, in key order. */
+  dimensions: string[];
+  totals: GroupSummary;
+  headlines: Headline[];
+  breakdowns: Breakdown[];
+  errors_by_type: Record<string, number>;
+}
