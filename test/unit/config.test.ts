@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import { resolveRunConfig } from "../../src/config/load.js";
-import { runConfigSchema } from "../../src/config/schema.js";
+import { configFileSchema } from "../../src/config/file-schema.js";
 import { tempDir } from "../helpers/run-folder.js";
 
 describe("run config", () => {
@@ -46,7 +46,7 @@ describe("run config", () => {
 
   it("publishes a JSON Schema that matches the config schema", () => {
     const published = JSON.parse(readFileSync(new URL("../../schema/alignbench.config.schema.json", import.meta.url), "utf8"));
-    const generated = JSON.parse(JSON.stringify(z.toJSONSchema(runConfigSchema, { io: "input", unrepresentable: "any" })));
+    const generated = JSON.parse(JSON.stringify(z.toJSONSchema(configFileSchema, { io: "input", unrepresentable: "any" })));
     expect(published).toEqual(generated);
   });
 });

@@ -1,16 +1,82 @@
-import { readdirSync, readFileSync } from "node:fs";
-import { basename, dirname } from "node:path";
+import { readFileSync } from "node:fs";
+import { dirname, isAbsolute, relative } from "node:path";
 import { Command } from "commander";
-import { resolveSuite } from "../../config/load.js";
-import { renderTable } from "../../reports/terminal-summary.js";
+import { Document, isMap, isScalar, isSeq, visit } from "yaml";
+import { builtinSuites, loadSuite, type ConfigLayer } from "../../config/load.js";
+import type { IncludeTree } from "../../config/files.js";
+import { SECTIONS } from "../../config/file-schema.js";
+import { runConfigSchema } from "../../config/schema.js";
 
 /** The first comment lines of a suite file: its description. */
-function description(file: string): string {
-  return readFileSync(file, "utf8")
-    .split("\n")
-    .filter((line) => line.startsWith("#"))
-    .map((line) => line.replace(/^#\s?/, ""))
-    .join(" ");
+function description(file: string): string[] {
+  const lines: string[] = [];
+  for (const line of readFileSync(file, "utf8").split("\n")) {
+    if (!line.startsWith("#")) break;
+    lines.push(line.replace(/^#\s?/, ""));
+  }
+  return lines;
+}
+
+/** Key order of `suites show`: what the suite is, its data, generation, scoring, report, then the schema's order. */
+const KEY_ORDER = ["version", "plan", "roles", ...SECTIONS.data, "respond", "generation", ...SECTIONS.scoring, ...SECTIONS.report, ...Object.keys(runConfigSchema.shape)];
+const byKeyOrder = (a: string, b: string) => (KEY_ORDER.indexOf(a) + 1 || Infinity) - (KEY_ORDER.indexOf(b) + 1 || Infinity);
+
+/** The resolved suite as YAML: includes and sections applied, each group of keys under the file(s) it came from. */
+export function renderSuite(name: string, suite: ConfigLayer & { file: string }): string {
+  const base = dirname(suite.file);
+  const shown = (file: string) => {
+    const near = relative(base, file);
+    return near.startsWith("..") || isAbsolute(near) ? file : near;
+  };
+  const out: string[] = description(suite.file).map((line) => `# ${line}`.trimEnd());
+  if (out.length > 0) out.push("#");
+  out.push(`# suite ${name}, resolved: includes and sections applied, paths made absolute.`);
+  out.push(`# file: ${suite.file}`);
+  const tree = (node: IncludeTree, depth: number) => {
+    for (const child of node.includes) {
+      out.push(`# ${"  ".repeat(depth)}includes ${child.reference} (${shown(child.file)})`);
+      tree(child, depth + 1);
+    }
+  };
+  tree(suite.include, 1);
+  if (suite.values.plan === undefined) out.push("plan: generate # the default");
+  const keys = Object.keys(suite.values).sort(byKeyOrder);
+  const groups = new Map<string, string[]>();
+  for (const key of keys) {
+    const from = suite.filesOf(key).map(shown).join(", ");
+    groups.set(from, [...(groups.get(from) ?? []), key]);
+  }
+  const annotate = suite.include.includes.length > 0;
+  // Groups in the order their files apply: included files first.
+  const order = filesInOrder(suite.include).map(shown);
+  const rank = (from: string) => Math.max(...from.split(", ").map((file) => order.indexOf(file)));
+  for (const [from, group] of [...groups].sort((a, b) => rank(a[0]) - rank(b[0]))) {
+    if (annotate) out.push(`# from ${from}`);
+    out.push(toYaml(Object.fromEntries(group.map((key) => [key, suite.values[key]]))));
+  }
+  return out.join("\n") + "\n";
+}
+
+/** YAML in the suites' own style: lists of scalars and the items of lists on one line each. */
+function toYaml(values: Record<string, unknown>): string {
+  const document = new Document(values);
+  visit(document, {
+    Seq(_, node) {
+      if (node.items.every((item) => isScalar(item))) node.flow = true;
+      for (const item of node.items) if (isMap(item) || isSeq(item)) item.flow = true;
+    },
+    Scalar(_, node) {
+      if (typeof node.value === "string" && node.value.includes("\n") && node.value.length < 80) node.type = "QUOTE_DOUBLE";
+    },
+    Map(_, node, path) {
+      if (path.length > 2 && node.items.every((pair) => isScalar(pair.value))) node.flow = true;
+    },
+  });
+  return document.toString({ lineWidth: 0, flowCollectionPadding: false }).trimEnd();
+}
+
+function filesInOrder(node: IncludeTree): string[] {
+  return [...node.includes.flatMap(filesInOrder), node.file];
 }
 
 export function suitesCommand(): Command {
@@ -19,18 +85,23 @@ export function suitesCommand(): Command {
     .command("list", { isDefault: true })
     .description("list the built-in suites")
     .action(() => {
-      const folder = dirname(resolveSuite("runner"));
-      const files = readdirSync(folder).filter((file) => file.endsWith(".yaml")).sort();
-      process.stdout.write(renderTable(["suite", "what it runs"], files.map((file) => [basename(file, ".yaml"), description(`${folder}/${file}`).slice(0, 110) + "…"])) + "\n");
+      const rows = builtinSuites().map((name) => {
+        const suite = loadSuite(name);
+        const what = description(suite.file).join(" ");
+        return [name, suite.values.version === undefined ? "" : String(suite.values.version), what.length > 110 ? what.slice(0, 110) + "…" : what];
+      });
+      const header = ["suite", "version", "what it runs"];
+      const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column]!.length)));
+      const line = (cells: string[]) => cells.map((cell, column) => cell.padEnd(widths[column]!)).join("  ").trimEnd();
+      process.stdout.write([line(header), widths.map((width) => "─".repeat(width)).join("  "), ...rows.map(line)].join("\n") + "\n");
       process.stdout.write("\n`alignbench suites show NAME` prints one; run it with `alignbench run --suite NAME --models M --judge-model J` (the suite's dataset is downloaded once and cached) or on a local copy with `--dataset PATH`.\n");
     });
   command
     .command("show")
-    .description("print a suite's settings (a built-in name or a suite file)")
+    .description("print a suite's resolved settings (a built-in name or a suite file), with the files it includes")
     .argument("<suite>", "suite name or YAML file")
     .action((name: string) => {
-      const file = resolveSuite(name);
-      process.stdout.write(`# ${file}\n${readFileSync(file, "utf8")}`);
+      process.stdout.write(renderSuite(name, loadSuite(name)));
     });
   return command;
 }
