@@ -61,6 +61,42 @@ export interface TokenDistribution {
   top: Array<{ token: string; logprob: number }>;
 }
 
+/** A text's token ids, and a fingerprint of the vocabulary that produced them. */
+export interface TokenizeResult {
+  /** The text's own tokens, without a beginning-of-sequence token. */
+  ids: Uint32Array | number[];
+  /**
+   * sha256 (hex) of the tokenizer's vocabulary: equal for two models that share a vocabulary (a base model and
+   * its fine-tunes), different otherwise. See `sameVocabulary`.
+   */
+  fingerprint: string;
+}
+
+/**
+ * The model's next-token log-probabilities at every position of one text, dense: no object per vocabulary
+ * entry. Row `i` is log P(· | tokens[0..i]); it scores `tokens[i + 1]`, and the last row is the distribution
+ * of the token after the text. Read one value as `logprobs[i * vocabSize + token]`.
+ */
+export interface TokenLogprobs {
+  /** The text's tokens as the model reads them (after its beginning-of-sequence token, when it has one). */
+  tokens: Uint32Array;
+  /** `tokens.length × vocabSize` natural-log probabilities, row-major; each row's logsumexp is 0. */
+  logprobs: Float32Array;
+  vocabSize: number;
+}
+
+/** One log-likelihood request of a batch. */
+export interface LoglikelihoodRequest {
+  context: string;
+  continuation: string;
+}
+
+/** Options of the scoring calls (log-likelihoods, distributions). */
+export interface ScoringOptions {
+  timeoutMs?: number;
+  signal?: AbortSignal;
+}
+
 /** One model behind one provider. Optional capabilities are optional members. */
 export interface LanguageModel {
   /** As the user wrote it, e.g. `gpt-4.1` or `google:gemini-2.0-flash`. */
@@ -74,8 +110,26 @@ export interface LanguageModel {
   prepare?(): Promise<void>;
   /** Log-likelihood of a continuation: tokenises context + continuation together and sums the continuation's tokens. */
   loglikelihood?(context: string, continuation: string, options?: { timeoutMs?: number; signal?: AbortSignal }): Promise<LoglikelihoodResult>;
+  /**
+   * Log-likelihoods of many requests in one call, in the order given, each equal to what `loglikelihood` gives
+   * alone. Local models evaluate a context shared by several requests once; completions endpoints get the batch
+   * in one request where the server takes a list of prompts.
+   */
+  loglikelihoods?(requests: readonly LoglikelihoodRequest[], options?: ScoringOptions): Promise<LoglikelihoodResult[]>;
   /** Next-token distributions at every position of `text` after the first. */
   tokenDistributions?(text: string, options?: { topK?: number; timeoutMs?: number; signal?: AbortSignal }): Promise<TokenDistribution[]>;
+  /**
+   * Dense next-token log-probabilities over the whole vocabulary at every position of each text, one typed
+   * array per text (local models only: an API returns a few alternatives per position at most).
+   */
+  tokenLogprobs?(texts: readonly string[], options?: ScoringOptions): Promise<TokenLogprobs[]>;
+  /** The text's token ids and the vocabulary's fingerprint (models whose tokenizer is known: local models). */
+  tokenize?(text: string): Promise<TokenizeResult>;
+  /**
+   * Frees what the model holds (a local model's weights and context, once no other model object shares them).
+   * Afterwards every call is refused with a clear error. Calling it again does nothing.
+   */
+  dispose?(): Promise<void>;
 }
 
 /** A model call with the run's policies (rate limit, retries, timeout) already applied. */

@@ -9,24 +9,40 @@ export type Token = number;
 export interface LlamaSequence {
   controlledEvaluate(input: Array<Token | [Token, { generateNext?: Record<string, unknown> }]>): Promise<Array<undefined | { next: { logits?: Map<Token, number>; totalLogitWeight?: number } }>>;
   clearHistory(): Promise<void>;
+  /** The tokens whose state the sequence holds, in order. */
+  readonly contextTokens: Token[];
+  readonly nextTokenIndex: number;
+  /** Drops the state of tokens in [start, end). */
+  eraseContextTokenRanges(ranges: Array<{ start: number; end: number }>): Promise<void>;
   readonly tokenMeter: { readonly usedInputTokens: number; readonly usedOutputTokens: number };
 }
 
 export interface LlamaContext {
   getSequence(): LlamaSequence;
+  /** Tokens one sequence can hold. */
+  readonly contextSize: number;
   dispose(): Promise<void>;
+}
+
+/** The GGUF metadata alignbench reads: the tokenizer's vocabulary. */
+export interface GgufTokenizerMetadata {
+  readonly model?: string;
+  readonly tokens?: readonly string[];
+  readonly merges?: readonly string[];
 }
 
 export interface LlamaModel {
   tokenize(text: string, specialTokens?: boolean): Token[];
   detokenize(tokens: readonly Token[]): string;
   readonly tokens: { readonly bos: Token | null };
+  readonly fileInfo: { readonly metadata?: { readonly tokenizer?: { readonly ggml?: GgufTokenizerMetadata } } };
   createContext(options: { sequences: number; contextSize?: number; threads?: number; seed?: number }): Promise<LlamaContext>;
   dispose(): Promise<void>;
 }
 
 export interface LlamaRuntime {
-  loadModel(options: { modelPath: string; gpuLayers?: number | "auto" | "max" }): Promise<LlamaModel>;
+  /** `vocabOnly` loads the tokenizer alone (no weights): enough to tokenize, not to evaluate. */
+  loadModel(options: { modelPath: string; gpuLayers?: number | "auto" | "max"; vocabOnly?: boolean }): Promise<LlamaModel>;
 }
 
 export type ChatHistoryItem = { type: "system"; text: string } | { type: "user"; text: string } | { type: "model"; response: string[] };
