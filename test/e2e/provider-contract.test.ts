@@ -6,7 +6,7 @@ import { logprobRow, logSumExp } from "../../src/providers/dense-logprobs.js";
 import { writeRandomLlama } from "../../src/providers/llamacpp/gguf-writer.js";
 import { disposeLocalModels } from "../../src/providers/llamacpp/llamacpp-model.js";
 import { ModelRegistry, type ProviderSettings } from "../../src/providers/registry.js";
-import type { LanguageModel } from "../../src/providers/types.js";
+import type { LanguageModel, LoglikelihoodResult } from "../../src/providers/types.js";
 import { sameVocabulary } from "../../src/providers/vocabulary.js";
 import { tempDir } from "../helpers/run-folder.js";
 import { SHARED_DATASETS } from "../helpers/shared.js";
@@ -149,7 +149,7 @@ describe.skipIf(!hasLibrary)("provider contract: local GGUF models", () => {
       { context: "Once upon a", continuation: " time" }, // a duplicate
     ];
     const single = local(file(), { sequences: 1 });
-    const alone = [];
+    const alone: LoglikelihoodResult[] = [];
     for (const request of requests) alone.push(await single.loglikelihood!(request.context, request.continuation));
     for (const sequences of [1, 3]) {
       const batched = local(file(), { sequences });
