@@ -1,6 +1,6 @@
 import { ProviderError } from "./errors.js";
 import { postJson } from "./http.js";
-import type { LoglikelihoodResult, TokenDistribution } from "./types.js";
+import type { LoglikelihoodRequest, LoglikelihoodResult, ScoringOptions, TokenDistribution } from "./types.js";
 
 interface EchoLogprobs {
   tokens?: string[];
@@ -10,10 +10,38 @@ interface EchoLogprobs {
 }
 
 interface CompletionAnswer {
-  choices?: Array<{ logprobs?: EchoLogprobs | null }>;
+  choices?: Array<{ index?: number; logprobs?: EchoLogprobs | null }>;
+}
+
+interface Position {
+  token: string;
+  start: number;
+  end: number;
+  logprob: number | null;
+  top: Array<{ token: string; logprob: number }>;
 }
 
 const DEFAULT_TIMEOUT_MS = 120_000;
+/** Prompts sent in one request when the server takes a list. */
+const PROMPTS_PER_REQUEST = 64;
+/** Requests in flight at once for one batch call. */
+const BATCH_CONCURRENCY = 4;
+/** Requests in flight at once when the server takes one prompt a request. */
+const SINGLE_CONCURRENCY = 8;
+
+/** Runs `job` on every item with at most `limit` at once; results in the items' order. */
+async function mapLimit<T, R>(items: readonly T[], limit: number, job: (item: T, index: number) => Promise<R>): Promise<R[]> {
+  const results: R[] = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const index = next++;
+      results[index] = await job(items[index]!, index);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}
 
 /**
  * Scoring through an OpenAI-compatible *completions* endpoint that echoes the prompt with log-probabilities
@@ -27,10 +55,25 @@ export class EchoScorer {
     this.url = baseUrl.replace(/\/+$/, "") + "/completions";
   }
 
-  async loglikelihood(context: string, continuation: string, options: { timeoutMs?: number; signal?: AbortSignal } = {}): Promise<LoglikelihoodResult> {
-    const positions = await this.score(context + continuation, 1, options);
-    // The continuation's tokens are those that end after the context does; a token straddling the boundary
-    // belongs to the continuation (the context's last characters merged into it).
+  /** Whether the server scores a list of prompts in one request; unknown until a batch has been sent. */
+  private takesLists: boolean | undefined;
+
+  async loglikelihood(context: string, continuation: string, options: ScoringOptions = {}): Promise<LoglikelihoodResult> {
+    return this.fromPositions(await this.score(context + continuation, 1, options), context);
+  }
+
+  /**
+   * Many log-likelihoods: the prompts go in one request as a list where the server takes one (OpenAI's
+   * completions API, vLLM), else one request each, several at once.
+   */
+  async loglikelihoods(requests: readonly LoglikelihoodRequest[], options: ScoringOptions = {}): Promise<LoglikelihoodResult[]> {
+    const prompts = requests.map((request) => request.context + request.continuation);
+    const scored = await this.scoreMany(prompts, 1, options);
+    return requests.map((request, index) => this.fromPositions(scored[index]!, request.context));
+  }
+
+  /** The continuation's tokens are those that end after the context does; a token straddling the boundary belongs to the continuation (the context's last characters merged into it). */
+  private fromPositions(positions: Position[], context: string): LoglikelihoodResult {
     const continuationTokens = positions.filter((position) => position.end > context.length);
     if (continuationTokens.length === 0) throw new ProviderError("bad_response", `${this.url}: the echoed tokens do not reach the continuation`);
     let logprob = 0;
@@ -51,17 +94,56 @@ export class EchoScorer {
       .map((position) => ({ token: position.token, logprob: position.logprob!, top: position.top }));
   }
 
-  private async score(prompt: string, topK: number, options: { timeoutMs?: number; signal?: AbortSignal }) {
-    const body = { model: this.modelId, prompt, max_tokens: 0, echo: true, logprobs: topK, temperature: 0 };
+  private request(options: ScoringOptions): Parameters<typeof postJson>[2] {
     const request: Parameters<typeof postJson>[2] = { headers: this.headers, timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS };
     if (options.signal) request.signal = options.signal;
-    const answer = (await postJson(this.url, body, request)) as CompletionAnswer;
+    return request;
+  }
+
+  private async score(prompt: string, topK: number, options: ScoringOptions): Promise<Position[]> {
+    const body = { model: this.modelId, prompt, max_tokens: 0, echo: true, logprobs: topK, temperature: 0 };
+    const answer = (await postJson(this.url, body, this.request(options))) as CompletionAnswer;
     const logprobs = answer.choices?.[0]?.logprobs;
     if (!logprobs?.tokens || !logprobs.token_logprobs) {
       throw new ProviderError("client_error", `${this.url} did not echo the prompt with log-probabilities; it needs a completions endpoint supporting echo + logprobs (vLLM, llama.cpp server)`);
     }
+    return this.positions(logprobs);
+  }
+
+  private async scoreMany(prompts: readonly string[], topK: number, options: ScoringOptions): Promise<Position[][]> {
+    if (prompts.length <= 1 || this.takesLists === false) return mapLimit(prompts, SINGLE_CONCURRENCY, (prompt) => this.score(prompt, topK, options));
+    const chunks: string[][] = [];
+    for (let start = 0; start < prompts.length; start += PROMPTS_PER_REQUEST) chunks.push(prompts.slice(start, start + PROMPTS_PER_REQUEST));
+    const scored = await mapLimit(chunks, BATCH_CONCURRENCY, async (chunk) => (chunk.length === 1 ? [await this.score(chunk[0]!, topK, options)] : this.scoreList(chunk, topK, options)));
+    return scored.flat();
+  }
+
+  /** One request for a list of prompts; a server that answers it otherwise than one echo per prompt is asked one prompt at a time from then on. */
+  private async scoreList(prompts: string[], topK: number, options: ScoringOptions): Promise<Position[][]> {
+    if (this.takesLists !== false) {
+      const body = { model: this.modelId, prompt: prompts, max_tokens: 0, echo: true, logprobs: topK, temperature: 0 };
+      let answer: CompletionAnswer | undefined;
+      try {
+        answer = (await postJson(this.url, body, this.request(options))) as CompletionAnswer;
+      } catch (error) {
+        // A refusal of the request's shape: try one prompt a request. Anything else (rate limits, outages) is the caller's to retry.
+        if (!(error instanceof ProviderError) || error.type !== "client_error") throw error;
+      }
+      const choices = answer?.choices ?? [];
+      const byPrompt: Array<EchoLogprobs | undefined> = Array.from({ length: prompts.length }, () => undefined);
+      if (choices.length === prompts.length) choices.forEach((choice, order) => (byPrompt[choice.index ?? order] = choice.logprobs ?? undefined));
+      if (byPrompt.every((logprobs) => logprobs?.tokens && logprobs.token_logprobs)) {
+        this.takesLists = true;
+        return byPrompt.map((logprobs) => this.positions(logprobs!));
+      }
+      if (this.takesLists === undefined) this.takesLists = false;
+    }
+    return mapLimit(prompts, SINGLE_CONCURRENCY, (prompt) => this.score(prompt, topK, options));
+  }
+
+  private positions(logprobs: EchoLogprobs): Position[] {
     let offset = 0;
-    return logprobs.tokens.map((token, index) => {
+    return logprobs.tokens!.map((token, index) => {
       // Servers that omit text_offset: the echoed tokens concatenate to the prompt, so offsets add up.
       const start = logprobs.text_offset?.[index] ?? offset;
       offset = start + token.length;

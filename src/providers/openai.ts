@@ -37,6 +37,7 @@ export function createOpenAICompatible(settings: OpenAICompatibleSettings) {
       modelId,
       defaults,
       loglikelihood: (context, continuation, options) => scorer.loglikelihood(context, continuation, options),
+      loglikelihoods: (requests, options) => scorer.loglikelihoods(requests, options),
       tokenDistributions: (text, options) => scorer.tokenDistributions(text, options),
       async generate(request: GenerateRequest): Promise<GenerateResult> {
         const options = request.options;
