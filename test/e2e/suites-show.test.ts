@@ -11,7 +11,7 @@ describe("alignbench suites show", () => {
     const show = await runCli(["suites", "show", "truthfulqa-mc2"]);
     expect(show.code, show.stderr).toBe(0);
     expect(show.stdout).toContain("# TruthfulQA multiple choice, MC2");
-    expect(show.stdout).toContain("#   includes truthfulqa-mc1 (truthfulqa-mc1.yaml)");
+    expect(show.stdout).toMatch(/^# {3}includes truthfulqa-mc1 \(\/.*suites\/truthfulqa-mc1\.yaml\)$/m);
     expect(show.stdout).toMatch(/# from truthfulqa-mc1\.yaml\ndataset: https:\/\/raw\.githubusercontent\.com\/sylinrl\/TruthfulQA\/main\/data\/mc_task\.json\n/);
     expect(show.stdout).toMatch(/# from truthfulqa-mc2\.yaml\nversion: 1\n/);
     expect(show.stdout).toContain('mc_template: "Q: {prompt}\\nA:"');
@@ -35,6 +35,7 @@ describe("alignbench suites show", () => {
     expect(mine.stdout).toMatch(/#   includes harmbench \(\/.*suites\/harmbench\.yaml\)/);
     const shown = parse(mine.stdout) as Record<string, unknown>;
     expect(shown).toMatchObject({ version: 2, plan: "multi_turn", roles: { attacker: "openai:gpt-4.1" }, dataset: join(dir, "behaviours.csv"), context_field: "ContextString", scorers: ["harmbench_classifier"] });
+    expect(mine.stdout).toContain("# from harmbench.yaml (built-in)\ndataset_hint: ");
     expect(mine.stdout).toMatch(/# from my-harmbench\.yaml\nversion: 2\nplan: multi_turn\nroles: \{ ?attacker: openai:gpt-4\.1 ?\}\ndataset: /);
   });
 

@@ -1,8 +1,8 @@
 import { readFileSync } from "node:fs";
-import { dirname, isAbsolute, relative } from "node:path";
+import { basename, dirname, isAbsolute, relative } from "node:path";
 import { Command } from "commander";
 import { Document, isMap, isScalar, isSeq, visit } from "yaml";
-import { builtinSuites, loadSuite, type ConfigLayer } from "../../config/load.js";
+import { builtinSuites, loadSuite, resolveSuite, type ConfigLayer } from "../../config/load.js";
 import type { IncludeTree } from "../../config/files.js";
 import { SECTIONS } from "../../config/file-schema.js";
 import { runConfigSchema } from "../../config/schema.js";
@@ -23,9 +23,11 @@ const byKeyOrder = (a: string, b: string) => (KEY_ORDER.indexOf(a) + 1 || Infini
 
 /** The resolved suite as YAML: includes and sections applied, each group of keys under the file(s) it came from. */
 export function renderSuite(name: string, suite: ConfigLayer & { file: string }): string {
-  const base = dirname(suite.file);
+  // Short names for the "# from" lines: a built-in suite by its file name, others relative to this file.
+  const builtin = dirname(resolveSuite("runner"));
   const shown = (file: string) => {
-    const near = relative(base, file);
+    if (dirname(file) === builtin) return dirname(suite.file) === builtin ? basename(file) : `${basename(file)} (built-in)`;
+    const near = relative(dirname(suite.file), file);
     return near.startsWith("..") || isAbsolute(near) ? file : near;
   };
   const out: string[] = description(suite.file).map((line) => `# ${line}`.trimEnd());
@@ -34,7 +36,7 @@ export function renderSuite(name: string, suite: ConfigLayer & { file: string })
   out.push(`# file: ${suite.file}`);
   const tree = (node: IncludeTree, depth: number) => {
     for (const child of node.includes) {
-      out.push(`# ${"  ".repeat(depth)}includes ${child.reference} (${shown(child.file)})`);
+      out.push(`# ${"  ".repeat(depth)}includes ${child.reference} (${child.file})`);
       tree(child, depth + 1);
     }
   };
