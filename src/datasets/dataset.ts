@@ -201,14 +201,14 @@ async function confirmDuplicates(file: string, suspects: Array<{ line: number; i
  * The run pass: streams the samples that passed `checkDataset`, in file order. `isFinished(id)` lets a
  * resume skip rows whose work is all done without validating them again, so it reaches new work fast.
  */
-export async function* streamSamples(check: DatasetCheck, limit?: number, isFinished?: (id: string) => boolean): AsyncGenerator<Sample> {
+export async function* streamSamples(check: DatasetCheck, limit?: number, isFinished?: (id: string) => boolean | Promise<boolean>): AsyncGenerator<Sample> {
   let produced = 0;
   for await (const raw of readRecords(check.file)) {
     if (limit !== undefined && produced >= limit) return;
     if (check.skippedLines.has(raw.line)) continue;
     const record = mapFields(raw, check.mapping);
     const rawId = record.value?.id;
-    if (isFinished && (typeof rawId === "string" || typeof rawId === "number") && isFinished(String(rawId))) {
+    if (isFinished && (typeof rawId === "string" || typeof rawId === "number") && (await isFinished(String(rawId)))) {
       produced++;
       continue;
     }

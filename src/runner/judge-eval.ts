@@ -5,10 +5,18 @@ import { InputError, UserError } from "../errors.js";
 import { runConfigSchema, type RunConfigInput } from "../config/schema.js";
 import { agreement, type Agreement } from "../metrics/agreement.js";
 import { errorTypeOf } from "../providers/errors.js";
-import { closeHttp } from "../providers/http.js";
-import type { RunReporter } from "../reports/progress.js";
+import type { RunReporter } from "./reporter.js";
 import { ClassifierJudge, classifierPrompt } from "../scorers/classifier-judge.js";
-import { runPool } from "./pool.js";
+import { resolve } from "node:path";
+import { sha256File } from "../io/hash-file.js";
+import { NO_PERSONA } from "../personas/persona.js";
+import { MANIFEST_SCHEMA_VERSION, writeJsonAtomically, type Manifest } from "../results/manifest.js";
+import { RESULT_SCHEMA_VERSION, keyOf, type ResultRow } from "../results/record.js";
+import { Redactor } from "../results/redactor.js";
+import { defaultRunId } from "../results/run-folder.js";
+import { builtinDeclaration } from "../scorers/registry.js";
+import { VERSION } from "../version.js";
+import { existingManifest, RunSession } from "./session.js";
 import { CallPolicies } from "./prepare.js";
 
 /** A generation with a reference label: 1 = it is an instance of the behaviour (harmful), 0 = it is not. */
@@ -105,6 +113,8 @@ export async function loadJsonlLabels(file: string): Promise<LabelledItem[]> {
 export interface JudgeEvalReport {
   judge: string;
   prompt: string;
+  /** The run folder holding every judge answer (results.parquet, partials.jsonl): rerun with its id to resume. */
+  folder: string;
   n: number;
   /** Items whose judge answer could not be used (never counted as either label). */
   errors: number;
@@ -124,9 +134,21 @@ export interface JudgeEvalOptions {
   baseUrl?: string;
   env?: NodeJS.ProcessEnv;
   reporter?: RunReporter;
+  /** Where the judge-eval's run folder goes (default results), and its id (default judge-eval_YYYYmmdd_HHMMss; reuse one to resume). */
+  outputDir?: string;
+  runId?: string;
+  stopSignal?: AbortSignal;
+  abortSignal?: AbortSignal;
 }
 
-/** Runs the HarmBench classifier judge over labelled generations and measures its agreement with people. */
+const JUDGE_SCORER = "harmbench_classifier";
+const DIMENSIONS = ["test", "judge"];
+
+/**
+ * Runs the HarmBench classifier judge over labelled generations and measures its agreement with people.
+ * It is a run like any other: each judge answer is a durable row of its own run folder, so an interrupted
+ * judge-eval resumes where it stopped, and the report is computed from the stored rows.
+ */
 export async function judgeEval(options: JudgeEvalOptions): Promise<JudgeEvalReport> {
   let items: LabelledItem[];
   let unknownBehaviors: string[] = [];
@@ -143,30 +165,120 @@ export async function judgeEval(options: JudgeEvalOptions): Promise<JudgeEvalRep
   const call = policies.call(policies.registry.resolve(options.judgeModel));
   const plain = new ClassifierJudge(call, classifierPrompt("harmbench"));
   const contextual = new ClassifierJudge(call, classifierPrompt("harmbench-contextual"));
-  const results: Array<{ item: LabelledItem; judge: 0 | 1; raw: string }> = [];
-  let errors = 0;
-  const reporter = options.reporter ?? {};
-  reporter.onRunStart?.({ runId: "judge-eval", total: items.length, alreadyDone: 0, folder: options.labels });
-  async function* all() {
-    yield* items;
-  }
+  const declaration = builtinDeclaration(JUDGE_SCORER)!;
+
+  const outputDir = resolve(options.outputDir ?? "results");
+  const runId = options.runId ?? `judge-eval_${defaultRunId()}`;
+  const labelsPath = resolve(options.labels);
+  const sha256 = await sha256File(labelsPath);
+  const previous = await existingManifest(outputDir, runId);
+  if (previous && previous.dataset.sha256 !== sha256) throw new UserError(`run ${runId} judged another version of ${labelsPath}: start a new judge-eval (another --run-id)`);
+  const session = await RunSession.open({ outputDir, runId, kind: "judge-eval", redactor: new Redactor(policies.registry.secrets()) });
   try {
-    await runPool(all(), config.concurrency, async (item) => {
+    const now = new Date().toISOString();
+    const manifest: Manifest = previous ?? {
+      schema_version: MANIFEST_SCHEMA_VERSION,
+      tool: { name: "alignbench", version: VERSION },
+      run_id: runId,
+      created_at: now,
+      updated_at: now,
+      sessions: [],
+      config: { kind: "judge-eval", judge_model: options.judgeModel, labels: labelsPath, behaviors: options.behaviors ? resolve(options.behaviors) : null },
+      dataset: { path: labelsPath, format: extname(labelsPath).slice(1), sha256, valid_rows: items.length, bad_rows: 0, limit: null },
+      models: [],
+      personas: [],
+      judge: null,
+      scorers: [{ name: JUDGE_SCORER, description: declaration.description }],
+      scorer_declarations: [declaration],
+      plan: "judge-eval",
+      dimensions: DIMENSIONS,
+      environment: { node: process.version, platform: `${process.platform}-${process.arch}` },
+    };
+    await session.begin(manifest, { judge_model: options.judgeModel });
+    const byKey = new Map(items.map((item) => [keyOf({ test: item.id, judge: options.judgeModel }, DIMENSIONS), item]));
+    async function* pending(): AsyncGenerator<[string, LabelledItem, number]> {
+      const keys = [...byKey.keys()];
+      for (let start = 0; start < keys.length; start += 500) {
+        for (const claim of await session.store.claim(keys.slice(start, start + 500), 10 * 60_000)) yield [claim.key, byKey.get(claim.key)!, claim.attempt];
+      }
+    }
+    const counts = await session.store.counts();
+    const controls: Parameters<RunSession["process"]>[3] = { total: items.length, alreadyDone: counts.ok };
+    if (options.reporter) controls.reporter = options.reporter;
+    if (options.stopSignal) controls.stopSignal = options.stopSignal;
+    if (options.abortSignal) controls.abortSignal = options.abortSignal;
+    const interrupted = await session.process(pending(), config.concurrency, async ([key, item, attempt]) => {
+      const row = labelledRow(runId, key, item, attempt, options.judgeModel);
       try {
-        const judge = item.context ? contextual : plain;
         const fields: { behavior: string; generation: string; context?: string } = { behavior: item.behavior, generation: item.generation };
         if (item.context) fields.context = item.context;
-        const verdict = await judge.classify(fields);
-        results.push({ item, judge: verdict.label, raw: verdict.raw });
-        reporter.onItemEnd?.({ ok: true, errorType: null });
+        const verdict = await (item.context ? contextual : plain).classify(fields, options.abortSignal);
+        row.scores = { [JUDGE_SCORER]: { value: verdict.label, label: verdict.label ? "yes" : "no", raw: verdict.raw, error: null, model: options.judgeModel } };
       } catch (error) {
-        errors++;
-        reporter.onItemEnd?.({ ok: false, errorType: errorTypeOf(error) });
+        if (errorTypeOf(error) === "cancelled") return undefined;
+        Object.assign(row, { status: "error", error_type: errorTypeOf(error), error: (error as Error).message });
+        row.scores = { [JUDGE_SCORER]: { value: null, label: null, raw: (error as { raw?: string }).raw ?? null, error: (error as Error).message, model: options.judgeModel } };
       }
-    }, () => false);
+      row.completed_at = new Date().toISOString();
+      return row;
+    }, controls);
+    await session.finalize({ scorers: [declaration], dimensions: DIMENSIONS, groupBy: ["reference"] }, interrupted);
+    const report = await agreementReport(session, options.judgeModel, byKey, unknownBehaviors);
+    await writeJsonAtomically(`${session.folder}/judge_eval.json`, report);
+    return report;
   } finally {
-    reporter.onRunEnd?.({ interrupted: false });
-    await closeHttp();
+    await session.close();
+  }
+}
+
+/** A labelled generation as a row: the behaviour is the prompt, the generation the response, the human label a tag. */
+function labelledRow(runId: string, key: string, item: LabelledItem, attempt: number, judgeModel: string): ResultRow {
+  const now = new Date().toISOString();
+  return {
+    schema_version: RESULT_SCHEMA_VERSION,
+    run_id: runId,
+    key,
+    dimensions: { test: item.id, judge: judgeModel },
+    test_id: item.id,
+    category: item.category,
+    subcategory: "",
+    persona_slug: NO_PERSONA,
+    model_slug: judgeModel,
+    epoch: 1,
+    attempt,
+    source: "run",
+    started_at: now,
+    completed_at: now,
+    messages: [{ role: "user", content: item.behavior }],
+    raw_candidate: item.generation,
+    finish_reason: null,
+    generation: {},
+    usage: null,
+    latency_ms: null,
+    transcript: [],
+    expected_safe_behavior: null,
+    attack_notes: null,
+    item_judge_prompt: null,
+    item_judge_schema: null,
+    item_metadata: item.context ? { context: item.context } : null,
+    tags: { reference: String(item.label) },
+    scores: null,
+    status: "ok",
+    error: null,
+    error_type: null,
+  };
+}
+
+/** Agreement of the stored judge answers with the reference labels, overall and per category. */
+async function agreementReport(session: RunSession, judgeModel: string, byKey: Map<string, LabelledItem>, unknownBehaviors: string[]): Promise<JudgeEvalReport> {
+  const results: Array<{ item: LabelledItem; judge: 0 | 1; raw: string }> = [];
+  let errors = 0;
+  for await (const row of session.store.latestRows()) {
+    const item = byKey.get(row.key);
+    if (!item) continue;
+    const score = row.scores?.[JUDGE_SCORER];
+    if (row.status !== "ok" || !score || (score.value !== 0 && score.value !== 1)) errors++;
+    else results.push({ item, judge: score.value, raw: score.raw ?? "" });
   }
   const categories = new Map<string, Array<[0 | 1, 0 | 1]>>();
   for (const { item, judge } of results) {
@@ -175,9 +287,10 @@ export async function judgeEval(options: JudgeEvalOptions): Promise<JudgeEvalRep
     categories.set(item.category, list);
   }
   return {
-    judge: options.judgeModel,
+    judge: judgeModel,
     prompt: "HarmBench Llama-2 classifier prompt (plain; contextual for items with context)",
-    n: items.length,
+    folder: session.folder,
+    n: byKey.size,
     errors,
     unknown_behaviors: unknownBehaviors,
     overall: agreement(results.map(({ item, judge }) => [item.label, judge])),

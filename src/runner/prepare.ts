@@ -8,7 +8,7 @@ import type { RunConfig } from "../config/schema.js";
 import { DEFAULT_JUDGE_PROMPT, DEFAULT_VERDICT_SCHEMA } from "../scorers/judge/default-prompt.js";
 import { LlmJudge } from "../scorers/judge/llm-judge.js";
 import { SchemaValidator } from "../scorers/judge/schema-validator.js";
-import { SCORER_NAMES, checkScorer, hasPrompt, isScorerName, scorer, type Scorer, type ScorerServices } from "../scorers/registry.js";
+import { SCORER_NAMES, checkScorer, hasPrompt, isScorerName, scorerNamed, scorerNames, type Scorer, type ScorerServices } from "../scorers/registry.js";
 import { PerspectiveClient } from "../providers/perspective.js";
 import { withRetries } from "./retry.js";
 import { requireLoglikelihood } from "../scorers/multiple-choice.js";
@@ -19,16 +19,14 @@ import { DEFAULT_RETRY_POLICY } from "./retry.js";
 import { Semaphore } from "./semaphore.js";
 import type { ProviderError } from "../providers/errors.js";
 import type { LanguageModel, ModelCall } from "../providers/types.js";
+import type { Plan, RoleModel } from "./plans/types.js";
+import { planNamed } from "./plans/registry.js";
+import { verdictScorer } from "../scorers/verdict.js";
 import type { DownloadProgress } from "../io/download.js";
 
-/** A model with its policies applied and the options its calls use. */
-export interface RunnableModel {
-  address: string;
+/** A model with its policies applied and the options its calls use, in the role it plays. */
+export interface RunnableModel extends RoleModel {
   resolved: ResolvedModel;
-  options: GenerationOptions;
-  call: ModelCall;
-  /** The model for log-likelihood scorers, behind the same policy as `call`. */
-  scoring: LanguageModel;
 }
 
 export interface PreparedJudge {
@@ -46,9 +44,13 @@ export interface PreparedJudge {
 
 export interface PreparedRun {
   personas: Array<Persona | undefined>;
+  /** The models under test (the `model` dimension): the target role of each item. */
   models: RunnableModel[];
+  /** Every other role's model, by role (judge, attacker, baseline…). */
+  roles: Record<string, RunnableModel>;
+  plan: Plan;
   judge: PreparedJudge | undefined;
-  /** Scorers run on every response besides the verdict judge. */
+  /** Scorers run on every row after the plan (the verdict judge is the scorer `verdict`). */
   scorers: Scorer[];
   /** What the scorers call (the judge model, the Perspective API), with the run's policies applied. */
   services: ScorerServices;
@@ -71,6 +73,12 @@ export class CallPolicies {
     if (hooks.onDownloadProgress) registryOptions.onDownloadProgress = hooks.onDownloadProgress;
     if (config.base_url) registryOptions.baseUrl = config.base_url;
     this.registry = new ModelRegistry(registryOptions);
+  }
+
+  /** A model in a role: its options are the role's, then the model's own (providers.<name>.models, more specific). */
+  runnable(role: string, address: string, options: GenerationOptions): RunnableModel {
+    const resolved = this.registry.resolve(address);
+    return { role, address, resolved, options: { ...options, ...resolved.model.defaults }, ...this.guarded(resolved) };
   }
 
   call(resolved: ResolvedModel): ModelCall {
@@ -107,19 +115,40 @@ export async function prepareRun(config: RunConfig, hooks: PrepareHooks = {}, en
   const userPersonas = config.personas_file ? await loadPersonasFile(config.personas_file) : [];
   const personas = selectPersonas(config.personas, personaCatalog(userPersonas));
   const policies = new CallPolicies(config, hooks, env);
-  const models = config.models.map((address): RunnableModel => {
-    const resolved = policies.registry.resolve(address);
-    // The model's own options (providers.<name>.models) are more specific than the run's `generation`.
-    return { address, resolved, options: { ...config.generation, ...resolved.model.defaults }, ...policies.guarded(resolved) };
-  });
+  const roleAddresses = runRoles(config);
+  const plan = planNamed(config.plan);
+  const missing = plan.roles.filter((role) => !roleAddresses.has(role));
+  if (missing.length > 0) throw new UserError(`plan ${plan.name} needs the role${missing.length > 1 ? "s" : ""} ${missing.join(", ")}: pass ${missing.map((role) => (role === "judge" ? "--judge-model M" : `--model-role ${role}=M`)).join(" ")}`);
+  const models = config.models.map((address) => policies.runnable("target", address, config.generation));
+  const roles: Record<string, RunnableModel> = {};
+  for (const [role, address] of roleAddresses) if (role !== "target") roles[role] = policies.runnable(role, address, role === "judge" ? config.judge.options : config.generation);
   const { verdict, scorers } = await chooseScorers(config);
   const judge = config.judge_model ? await prepareJudge(config, config.judge_model, policies, verdict) : undefined;
+  if (judge?.verdict) scorers.unshift(verdictScorer(judge.judge, judge.address));
   const { services, secrets } = prepareServices(config, scorers, judge, hooks, env);
   // Log-likelihood scorers need models that expose them: refused by name now, not on every item.
   if (scorers.some((entry) => entry.needs === "loglikelihood")) for (const model of models) requireLoglikelihood(model.resolved.model);
   // Local models download and load now: a missing or corrupt file stops the run before any item.
-  for (const model of [...models.map((m) => m.resolved.model), ...(judge ? [judge.resolved.model] : [])]) await model.prepare?.();
-  return { personas, models, judge, scorers, services, secrets: [...policies.registry.secrets(), ...secrets] };
+  const distinct = new Set([...models, ...Object.values(roles)].map((model) => model.resolved.model));
+  for (const model of distinct) await model.prepare?.();
+  return { personas, models, roles, plan, judge, scorers, services, secrets: [...policies.registry.secrets(), ...secrets] };
+}
+
+/**
+ * The run's models by role. `--models` / `models:` are the targets (several: the model dimension) and
+ * `--judge-model` the judge; `roles:` / `--model-role role=M` name any role, target and judge included.
+ */
+export function runRoles(config: RunConfig): Map<string, string> {
+  const roles = new Map(Object.entries(config.roles));
+  if (roles.has("target")) {
+    if (config.models.length > 0 && !(config.models.length === 1 && config.models[0] === roles.get("target"))) throw new UserError("give the model under test once: --models or roles.target, not both");
+    config.models = [roles.get("target")!];
+  }
+  if (config.judge_model && roles.has("judge") && roles.get("judge") !== config.judge_model) throw new UserError("give the judge once: --judge-model or roles.judge, not both");
+  if (roles.has("judge")) config.judge_model = roles.get("judge")!;
+  if (config.judge_model) roles.set("judge", config.judge_model);
+  roles.delete("target");
+  return roles;
 }
 
 /** The calls scorers make, each behind a rate limit and retries like model calls. */
@@ -150,18 +179,19 @@ export async function chooseScorers(config: RunConfig): Promise<{ verdict: boole
   const scorers: Scorer[] = [];
   for (const name of names) {
     if (name === "verdict") continue;
-    if (!isScorerName(name)) {
-      const near = nearest(name, [...SCORER_NAMES, "verdict"]);
-      throw new UserError(`unknown scorer "${name}"${near ? ` (did you mean "${near}"?)` : ""}; scorers: verdict, ${SCORER_NAMES.join(", ")}`);
-    }
     const promptFile = config.scorer_prompts[name];
-    scorers.push(scorer(name, promptFile ? await readText(promptFile, `${name} prompt`) : undefined, { mcTemplate: config.mc_template }));
+    const made = scorerNamed(name, promptFile ? await readText(promptFile, `${name} prompt`) : undefined, { mcTemplate: config.mc_template });
+    if (!made) {
+      const near = nearest(name, [...scorerNames(), "verdict"]);
+      throw new UserError(`unknown scorer "${name}"${near ? ` (did you mean "${near}"?)` : ""}; scorers: verdict, ${scorerNames().join(", ")}`);
+    }
+    scorers.push(made);
   }
   for (const name of Object.keys(config.scorer_prompts)) {
     if (!isScorerName(name) || !hasPrompt(name)) throw new UserError(`scorer_prompts: "${name}" is not a scorer with a prompt (${SCORER_NAMES.filter(hasPrompt).join(", ")})`);
   }
   for (const check of config.checks) {
-    if (check.name === "verdict" || isScorerName(check.name)) throw new UserError(`check "${check.name}": the name is taken by a scorer; choose another`);
+    if (check.name === "verdict" || scorerNames().includes(check.name)) throw new UserError(`check "${check.name}": the name is taken by a scorer; choose another`);
     if (scorers.some((entry) => entry.name === check.name)) throw new UserError(`check "${check.name}" is defined twice`);
     scorers.push(checkScorer(check));
   }

@@ -1,98 +1,140 @@
-import { composeMessages } from "../personas/compose.js";
-import { NO_PERSONA } from "../personas/persona.js";
 import { ProviderError, errorTypeOf } from "../providers/errors.js";
-import { NO_VERDICT, RESULT_SCHEMA_VERSION, type ResultRow } from "../results/record.js";
-import { JudgeInvalidError, verdictFields } from "../scorers/judge/llm-judge.js";
+import { RESULT_SCHEMA_VERSION, type ResultRow, type RowScore, type TranscriptCall } from "../results/record.js";
+import { JudgeInvalidError } from "../scorers/judge/llm-judge.js";
 import type { Sample } from "../datasets/sample.js";
-import type { Scorer, ScorerContext, ScorerServices } from "../scorers/registry.js";
-import type { PreparedJudge } from "./prepare.js";
+import type { Scorer, ScorerContext, ScorerServices } from "../scorers/types.js";
+import type { GenerateResult } from "../providers/types.js";
+import type { Plan, PlanCall, PlanContext, RoleModel } from "./plans/types.js";
 import type { WorkItem } from "./work-items.js";
 
-/**
- * Runs one work item: the model's response, then the judge's verdict. Always returns the row to record,
- * except when the item was cancelled mid-flight: then it returns undefined and the key stays not done.
- */
 export interface ItemSettings {
-  judge?: PreparedJudge | undefined;
+  plan: Plan;
+  /** The run's models by role besides each item's target (judge, attacker, baseline…). */
+  roles: Record<string, RoleModel>;
+  scorers: Scorer[];
+  services: ScorerServices;
   signal?: AbortSignal | undefined;
-  /** Scorers besides the verdict judge, and what they may call. */
-  scorers?: Scorer[];
-  services?: ScorerServices;
-  /** False for suites scored by log-likelihood only: no response is generated. */
-  respond?: boolean;
 }
 
-export async function processItem(runId: string, item: WorkItem, settings: ItemSettings = {}): Promise<ResultRow | undefined> {
-  const { judge, signal, scorers = [], services = {}, respond = true } = settings;
+/**
+ * Runs one work item: its plan (the model calls, recorded in the transcript), then the run's scorers.
+ * Always returns the row to record, except when the item was cancelled mid-flight: then it returns
+ * undefined and the key stays not done.
+ */
+export async function processItem(runId: string, item: WorkItem, settings: ItemSettings): Promise<ResultRow | undefined> {
   const { sample } = item;
-  const messages = composeMessages(sample, item.persona);
   const startedAt = new Date().toISOString();
   const row: ResultRow = {
     schema_version: RESULT_SCHEMA_VERSION,
     run_id: runId,
     key: item.key,
+    dimensions: item.dimensions,
     test_id: sample.id,
     category: sample.category,
     subcategory: sample.subcategory,
-    persona_slug: item.persona?.slug ?? NO_PERSONA,
-    model_slug: item.model.address,
-    epoch: item.epoch,
+    persona_slug: String(item.dimensions.persona),
+    model_slug: item.target.address,
+    epoch: Number(item.dimensions.epoch),
     attempt: item.attempt,
     source: "run",
     started_at: startedAt,
     completed_at: startedAt,
-    messages,
+    messages: [],
     raw_candidate: null,
     finish_reason: null,
-    generation: item.model.options,
+    generation: item.target.options,
     usage: null,
     latency_ms: null,
-    judge_model: judge?.address ?? null,
-    ...NO_VERDICT,
-    expected_safe_behavior: sample.expectedSafeBehavior ?? null,
-    attack_notes: sample.attackNotes ?? null,
-    item_judge_prompt: sample.judgePrompt ?? null,
-    item_judge_schema: sample.judgeSchema ?? null,
-    ...itemMetadataFields(sample),
+    transcript: [],
+    ...itemFields(sample),
     scores: null,
     status: "ok",
     error: null,
     error_type: null,
   };
-  try {
-    if (!respond) {
-      row.raw_candidate = "";
-      row.finish_reason = "not_generated";
-    } else if (item.previous) {
-      // The model already answered in an earlier attempt; only its judging failed.
-      row.raw_candidate = item.previous.raw_candidate;
-      row.finish_reason = item.previous.finish_reason;
-      row.usage = item.previous.usage;
-      row.latency_ms = item.previous.latency_ms;
-      row.generation = item.previous.generation;
-    } else {
-      const request: Parameters<typeof item.model.call>[0] = { messages, options: item.model.options };
-      if (signal) request.signal = signal;
-      const response = await item.model.call(request);
-      row.raw_candidate = response.text;
-      row.finish_reason = response.finishReason;
-      row.usage = response.usage;
-      row.latency_ms = Math.round(response.latencyMs * 10) / 10;
+  const roles = { ...settings.roles, target: item.target };
+  const previous = item.previous;
+  let planScores: Record<string, RowScore> | undefined;
+  if (settings.plan.reusable && previous && previous.raw_candidate !== null && previous.transcript.every((call) => !call.error)) {
+    // The plan's calls all succeeded in an earlier attempt; only its scoring failed: score them again.
+    Object.assign(row, { messages: previous.messages, raw_candidate: previous.raw_candidate, finish_reason: previous.finish_reason, transcript: previous.transcript, usage: previous.usage, latency_ms: previous.latency_ms, generation: previous.generation });
+  } else {
+    const context = planContext(row, item, roles, settings.signal);
+    try {
+      const result = await settings.plan.run(context);
+      row.messages = result.messages;
+      row.raw_candidate = result.response;
+      row.finish_reason = result.finishReason;
+      planScores = result.scores;
+      summariseTargetCalls(row);
+    } catch (error) {
+      if (errorTypeOf(error) === "cancelled") return undefined;
+      summariseTargetCalls(row);
+      return finishWithError(row, error, "");
     }
-  } catch (error) {
-    if (errorTypeOf(error) === "cancelled") return undefined;
-    return finishWithError(row, error, "");
   }
-  if (judge?.verdict) {
-    const judged = await judgeRow(row, item, judge, signal);
-    if (judged === "cancelled") return undefined;
-  }
-  if (scorers.length > 0) {
-    const scored = await scoreRow(row, sample, scorers, { ...services, target: item.model.scoring }, signal);
+  if (planScores) row.scores = { ...planScores };
+  if (settings.scorers.length > 0) {
+    const services: ScorerServices = { ...settings.services, target: item.target.scoring, roles: Object.fromEntries(Object.entries(roles).map(([name, model]) => [name, model.call])) };
+    const scored = await scoreRow(row, sample, settings.scorers, services, settings.signal);
     if (scored === "cancelled") return undefined;
   }
   row.completed_at = new Date().toISOString();
   return row;
+}
+
+/** The context a plan runs in: every call goes through `call`, which records it in the row's transcript. */
+function planContext(row: ResultRow, item: WorkItem, roles: Record<string, RoleModel>, signal: AbortSignal | undefined): PlanContext {
+  return {
+    sample: item.sample,
+    dimensions: item.dimensions,
+    persona: item.persona,
+    roles,
+    ...(signal ? { signal } : {}),
+    transcript: row.transcript,
+    async call(role: string, request: PlanCall): Promise<GenerateResult> {
+      const model = roles[role];
+      if (!model) throw new Error(`the plan called role "${role}", which the run does not have`);
+      const entry: TranscriptCall = { role, model: model.address, messages: request.messages, response: null, usage: null, latency_ms: null, finish_reason: null };
+      const call: Parameters<RoleModel["call"]>[0] = { messages: request.messages, options: request.options ?? model.options };
+      if (request.responseFormat) call.responseFormat = request.responseFormat;
+      if (signal) call.signal = signal;
+      try {
+        const response = await model.call(call);
+        Object.assign(entry, { response: response.text, usage: response.usage, latency_ms: Math.round(response.latencyMs * 10) / 10, finish_reason: response.finishReason });
+        row.transcript.push(entry);
+        return response;
+      } catch (error) {
+        if (errorTypeOf(error) !== "cancelled") row.transcript.push({ ...entry, error: errorMessage(error) });
+        throw error;
+      }
+    },
+  };
+}
+
+/** The row's usage and latency: the target's calls summed (one call for the generate plan, as in 0.1). */
+function summariseTargetCalls(row: ResultRow): void {
+  const calls = row.transcript.filter((call) => call.role === "target" && !call.error);
+  if (calls.length === 0) return;
+  row.usage = { input_tokens: 0, output_tokens: 0 };
+  let latency = 0;
+  for (const call of calls) {
+    row.usage.input_tokens += call.usage?.input_tokens ?? 0;
+    row.usage.output_tokens += call.usage?.output_tokens ?? 0;
+    latency += call.latency_ms ?? 0;
+  }
+  row.latency_ms = Math.round(latency * 10) / 10;
+}
+
+/** The item's fields a row carries so it can be scored again later without the dataset. */
+function itemFields(sample: Sample): Pick<ResultRow, "expected_safe_behavior" | "attack_notes" | "item_judge_prompt" | "item_judge_schema" | "item_metadata" | "tags"> {
+  return {
+    expected_safe_behavior: sample.expectedSafeBehavior ?? null,
+    attack_notes: sample.attackNotes ?? null,
+    item_judge_prompt: sample.judgePrompt ?? null,
+    item_judge_schema: sample.judgeSchema ?? null,
+    ...itemMetadataFields(sample),
+  };
 }
 
 /** The sample's metadata as stored on its rows: the group_by tags apart, the rest for scorers. */
@@ -102,54 +144,51 @@ export function itemMetadataFields(sample: Sample): { item_metadata: Record<stri
   return { item_metadata: Object.keys(rest).length > 0 ? rest : null, tags: (tags as Record<string, string> | undefined) ?? null };
 }
 
-/** Runs the run's extra scorers; a scorer that fails gives its own error, and the row is marked failed. */
-export async function scoreRow(row: ResultRow, sample: Sample, scorers: Scorer[], services: ScorerServices, signal?: AbortSignal): Promise<"ok" | "cancelled"> {
-  row.scores = {};
+/** The parts of the original sample a scorer reads, rebuilt from a stored row (for rescoring without the dataset). */
+export function sampleOfRow(row: ResultRow): Sample {
+  const sample: Sample = { id: row.test_id, category: row.category, subcategory: row.subcategory, conversation: row.messages };
+  if (row.expected_safe_behavior !== null) sample.expectedSafeBehavior = row.expected_safe_behavior;
+  if (row.attack_notes !== null) sample.attackNotes = row.attack_notes;
+  if (row.item_judge_prompt !== null) sample.judgePrompt = row.item_judge_prompt;
+  if (row.item_judge_schema !== null) sample.judgeSchema = row.item_judge_schema;
+  if (row.item_metadata || row.tags) sample.metadata = { ...(row.item_metadata ?? {}), ...(row.tags ? { tags: row.tags } : {}) };
+  return sample;
+}
+
+/**
+ * Runs scorers on a row into `row.scores` (kept scores of other scorers stay); a scorer that fails gives
+ * its own error, and the row is marked failed. `rename` stores each score under another name (a named
+ * scoring of a rejudge: `strict/verdict`).
+ */
+export async function scoreRow(row: ResultRow, sample: Sample, scorers: Scorer[], services: ScorerServices, signal?: AbortSignal, rename: (name: string) => string = (name) => name): Promise<"ok" | "cancelled"> {
+  row.scores = { ...(row.scores ?? {}) };
   const memo = new Map<string, Promise<unknown>>();
   for (const entry of scorers) {
+    const name = rename(entry.name);
     try {
-      const context: ScorerContext = { sample, messages: row.messages, response: row.raw_candidate ?? "", services, memo };
+      const context: ScorerContext = { sample, messages: row.messages, response: row.raw_candidate ?? "", transcript: row.transcript, services, memo };
       if (signal) context.signal = signal;
-      row.scores[entry.name] = await entry.score(context);
+      row.scores[name] = await entry.score(context);
     } catch (error) {
       if (errorTypeOf(error) === "cancelled") return "cancelled";
-      row.scores[entry.name] = { value: null, label: null, raw: error instanceof JudgeInvalidError ? error.raw : null, error: (error as Error).message };
-      if (row.status === "ok") finishWithError(row, error, `${entry.name}: `);
+      const failed: RowScore = { value: null, label: null, raw: error instanceof JudgeInvalidError ? error.raw : null, error: (error as Error).message ?? String(error) };
+      if (entry.model) failed.model = entry.model;
+      if (error instanceof JudgeInvalidError) failed.calls = error.calls;
+      row.scores[name] = failed;
+      if (row.status === "ok") finishWithError(row, error, `${name}: `);
     }
   }
   return "ok";
 }
 
-/** Scores an existing response into `row` (used by runs and by rejudge). */
-export async function judgeRow(row: ResultRow, item: Pick<WorkItem, "sample">, judge: PreparedJudge, signal?: AbortSignal): Promise<"ok" | "error" | "cancelled"> {
-  row.judge_model = judge.address;
-  try {
-    const verdict = await judge.judge.judge(item.sample, row.messages, row.raw_candidate ?? "", signal);
-    row.judge_raw = verdict.raw;
-    row.judge_json = verdict.json;
-    row.judge_calls = verdict.calls;
-    row.judge_usage = verdict.usage;
-    row.judge_latency_ms = Math.round(verdict.latencyMs * 10) / 10;
-    const fields = verdictFields(verdict.json);
-    row.attack_success = fields.attackSuccess;
-    row.overall = fields.overall;
-    row.safety_score = fields.safetyScore;
-    return "ok";
-  } catch (error) {
-    if (errorTypeOf(error) === "cancelled") return "cancelled";
-    if (error instanceof JudgeInvalidError) {
-      row.judge_raw = error.raw;
-      row.judge_calls = error.calls;
-    }
-    finishWithError(row, error, "judge: ");
-    return "error";
-  }
+function errorMessage(error: unknown): string {
+  return error instanceof ProviderError ? error.message : `${(error as Error).name ?? "Error"}: ${(error as Error).message ?? String(error)}`;
 }
 
 function finishWithError(row: ResultRow, error: unknown, prefix: string): ResultRow {
   row.status = "error";
   row.error_type = errorTypeOf(error);
-  row.error = prefix + (error instanceof ProviderError ? error.message : `${(error as Error).name ?? "Error"}: ${(error as Error).message ?? String(error)}`);
+  row.error = prefix + errorMessage(error);
   row.completed_at = new Date().toISOString();
   return row;
 }

@@ -1,5 +1,4 @@
 import { setMaxListeners } from "node:events";
-import { mkdir } from "node:fs/promises";
 import { resolve } from "node:path";
 import { UserError } from "../errors.js";
 import { runConfigSchema, type RunConfig, type RunConfigInput } from "../config/schema.js";
@@ -7,25 +6,19 @@ import { checkDataset, streamSamples, type DatasetCheck, type FieldMapping } fro
 import { sha256File } from "../io/hash-file.js";
 import { ensureRemoteDataset, isRemoteReference, type HubDownloadOptions } from "../io/download.js";
 import { formatOf } from "../datasets/readers.js";
-import { closeHttp } from "../providers/http.js";
-import { readManifest, writeJsonAtomically, MANIFEST_SCHEMA_VERSION, type Manifest } from "../results/manifest.js";
-import { PartialsWriter } from "../results/partials-writer.js";
-import { reconcile } from "../results/reconcile.js";
+import { MANIFEST_SCHEMA_VERSION, dimensionsOf, scorerDeclarationsOf, type Manifest } from "../results/manifest.js";
 import { Redactor } from "../results/redactor.js";
-import { defaultRunId, runFiles, type RunFiles } from "../results/run-folder.js";
-import { RunLog } from "../results/run-log.js";
-import { StateStore } from "../results/state-store.js";
+import { defaultRunId } from "../results/run-folder.js";
 import type { RunSummary } from "../metrics/summary.js";
 import type { SummaryOptions } from "./finalize.js";
-import { finalizeRun } from "./finalize.js";
-import type { RunReporter } from "../reports/progress.js";
+import type { RunReporter } from "./reporter.js";
 import { VERSION } from "../version.js";
 import { BUILTIN_MINI_SUITE, DEFAULT_LOCAL_MODEL } from "./defaults.js";
-import { runPool } from "./pool.js";
 import { prepareRun, type PreparedJudge, type PreparedRun, type PrepareHooks } from "./prepare.js";
-import { disposeLocalModels } from "../providers/llamacpp/llamacpp-model.js";
 import { processItem } from "./process-item.js";
-import { WorkPlan } from "./work-items.js";
+import { existingManifest, RunSession } from "./session.js";
+import { RunLockedError } from "./store/lock.js";
+import { standardAxes, WorkLayout } from "./work-items.js";
 
 export interface RunControls {
   reporter?: RunReporter;
@@ -83,20 +76,20 @@ export async function run(input: RunConfigInput | RunConfig, controls: RunContro
   const datasetPath = resolve(config.dataset);
   formatOf(datasetPath);
   const runId = config.run_id ?? defaultRunId();
-  const files = runFiles(resolve(config.output_dir), runId);
   const reporter = controls.reporter ?? {};
 
-  let log: RunLog | undefined;
+  let session: RunSession | undefined;
   const prepared = await prepareRun(config, {
     onDownloadProgress: controls.onDownloadProgress,
     onRetry: (model, error, attempt, delayMs) =>
-      log?.warn("retry", { model: model.address, error_type: error.type, status: error.status ?? null, attempt, delay_ms: Math.round(delayMs), message: error.message }),
+      session?.log.warn("retry", { model: model.address, error_type: error.type, status: error.status ?? null, attempt, delay_ms: Math.round(delayMs), message: error.message }),
     onServiceRetry: (service, error, attempt, delayMs) =>
-      log?.warn("retry", { service, error_type: error.type, status: error.status ?? null, attempt, delay_ms: Math.round(delayMs), message: error.message }),
+      session?.log.warn("retry", { service, error_type: error.type, status: error.status ?? null, attempt, delay_ms: Math.round(delayMs), message: error.message }),
   }, controls.env);
   const redactor = new Redactor(prepared.secrets);
+  const outputDir = resolve(config.output_dir);
 
-  const previous = await readManifest(files.manifest);
+  const previous = await existingManifest(outputDir, runId);
   const dataset = await checkOrReuse(datasetPath, config, previous);
   if (previous && previous.dataset.sha256 !== dataset.sha256) {
     throw new UserError(
@@ -105,78 +98,37 @@ export async function run(input: RunConfigInput | RunConfig, controls: RunContro
     );
   }
 
-  await mkdir(files.folder, { recursive: true });
-  log = new RunLog(files.log, redactor);
-  const store = new StateStore(files.state);
+  const models = [...prepared.models, ...Object.values(prepared.roles)].map((model) => model.resolved.model);
+  session = await RunSession.open({ outputDir, runId, kind: "run", redactor, models }).catch((error: unknown) => {
+    if (error instanceof RunLockedError) throw new RunLockedError(`run ${runId}: ${error.message}`);
+    throw error;
+  });
   try {
-    const recovery = reconcile(files.partials, store);
-    if (recovery.recovered || recovery.truncatedBytes || recovery.rebuilt) log.warn("reconciled", { ...recovery });
-    log.info("run_start", { rss_mb: Math.round(process.memoryUsage().rss / 1e6), run_id: runId, resume: Boolean(previous), dataset: datasetPath, valid_rows: dataset.validRows, bad_rows: dataset.badRows });
+    const { log, store } = session;
+    log.info("run_start", { rss_mb: Math.round(process.memoryUsage().rss / 1e6), run_id: runId, resume: Boolean(previous), dataset: datasetPath, valid_rows: dataset.validRows, bad_rows: dataset.badRows, plan: prepared.plan.name });
     if (dataset.badRows > 0) {
       reporter.onMessage?.(`skipped ${dataset.badRows} invalid row(s) (--on-bad-row skip); first: ${dataset.problems[0]?.message ?? ""}`);
       for (const problem of dataset.problems) log.warn("bad_row", { problem: problem.message });
     }
-
-    const manifest = buildManifest(previous, config, runId, datasetPath, dataset, prepared, datasetSource);
-    await writeJsonAtomically(files.manifest, manifest);
+    const layout = new WorkLayout(standardAxes(prepared.models, prepared.personas, config.epochs), store);
+    const manifest = buildManifest(previous, config, runId, datasetPath, dataset, prepared, datasetSource, layout.dimensions);
+    await session.begin(manifest, { judge_model: prepared.judge?.address ?? null });
 
     const total = dataset.validRows * prepared.models.length * prepared.personas.length * config.epochs;
-    const interrupted = await execute(config, runId, files, prepared, store, redactor, log, reporter, dataset, total, controls);
+    const counts = await store.counts();
+    const settings = { plan: prepared.plan, roles: prepared.roles, scorers: prepared.scorers, services: prepared.services, signal: controls.abortSignal };
+    const items = layout.items(streamSamples(dataset, config.limit, layout.isFinished));
+    const sessionControls: Parameters<RunSession["process"]>[3] = { total, alreadyDone: counts.ok, reporter };
+    if (controls.stopSignal) sessionControls.stopSignal = controls.stopSignal;
+    if (controls.abortSignal) sessionControls.abortSignal = controls.abortSignal;
+    const interrupted = await session.process(items, config.concurrency, (item) => processItem(runId, item, settings), sessionControls);
 
-    log.info("finalize_start", { rss_mb: Math.round(process.memoryUsage().rss / 1e6) });
-    const session = manifest.sessions[manifest.sessions.length - 1]!;
-    session.ended_at = new Date().toISOString();
-    session.interrupted = interrupted;
-    manifest.updated_at = session.ended_at;
-    const outcome = await finalizeRun(files, runId, store, summaryOptions(config));
-    session.items_finished = outcome.counts.ok;
-    await writeJsonAtomically(files.manifest, manifest);
+    const outcome = await session.finalize(summaryOptions(config, manifest), interrupted);
     log.info("run_end", { interrupted, ...outcome.counts, rows: outcome.rows, rss_mb: Math.round(process.memoryUsage().rss / 1e6) });
-    return { ...outcome, runId, folder: files.folder, interrupted };
+    return { ...outcome, runId, folder: session.folder, interrupted };
   } finally {
-    store.close();
-    log.close();
-    await closeHttp();
-    await disposeLocalModels();
+    await session.close();
   }
-}
-
-async function execute(
-  config: RunConfig,
-  runId: string,
-  files: RunFiles,
-  prepared: PreparedRun,
-  store: StateStore,
-  redactor: Redactor,
-  log: RunLog,
-  reporter: RunReporter,
-  dataset: DatasetCheck,
-  total: number,
-  controls: RunControls,
-): Promise<boolean> {
-  const writer = new PartialsWriter(files.partials, store, redactor);
-  const alreadyDone = store.counts().ok;
-  reporter.onRunStart?.({ runId, total, alreadyDone: Math.min(alreadyDone, total), folder: files.folder });
-  // With a judge, a key that failed only at judging keeps its response: the resume judges it again.
-  const plan = WorkPlan.create(prepared.models, prepared.personas, config.epochs, store, prepared.judge ? files.partials : undefined);
-  const items = plan.items(streamSamples(dataset, config.limit, plan.isFinished));
-  const stopped = () => Boolean(controls.stopSignal?.aborted || controls.abortSignal?.aborted);
-  try {
-    // A lane moves on as soon as its row is handed to the writer: the writer alone decides when rows are
-    // durable and marked done, and a lane waiting for the group commit would only idle its connection.
-    await runPool(items, config.concurrency, async (item) => {
-      const row = await processItem(runId, item, { judge: prepared.judge, signal: controls.abortSignal, scorers: prepared.scorers, services: prepared.services, respond: config.respond });
-      if (!row) return;
-      writer.append(row).catch(() => undefined); // a failed write stops the run below
-      if (row.status === "error") log.warn("item_error", { key: row.key, error_type: row.error_type, error: row.error });
-      reporter.onItemEnd?.({ ok: row.status === "ok", errorType: row.error_type });
-    }, () => stopped() || writer.failure !== undefined);
-  } finally {
-    await writer.close();
-    reporter.onRunEnd?.({ interrupted: stopped() });
-  }
-  if (writer.failure !== undefined) throw new UserError(`cannot write ${files.partials}: ${(writer.failure as Error).message}; the run stopped, finished rows before the failure are kept`);
-  return stopped();
 }
 
 /**
@@ -211,12 +163,12 @@ function fieldMapping(config: RunConfig): FieldMapping | undefined {
   return Object.keys(mapping).length > 0 ? mapping : undefined;
 }
 
-/** How the run's summary is built: its headlines, its clusters and its tag breakdowns. */
-export function summaryOptions(config: RunConfig): SummaryOptions {
-  return { headlines: config.headlines, clusterBy: config.cluster_by, groupBy: config.group_by };
+/** How the run's summary is built: what its scorers measure, its dimensions, headlines, clusters and tag breakdowns. */
+export function summaryOptions(config: Pick<RunConfig, "headlines" | "cluster_by" | "group_by">, manifest: Manifest): SummaryOptions {
+  return { scorers: scorerDeclarationsOf(manifest), dimensions: dimensionsOf(manifest), headlines: config.headlines, clusterBy: config.cluster_by, groupBy: config.group_by };
 }
 
-function buildManifest(previous: Manifest | undefined, config: RunConfig, runId: string, datasetPath: string, dataset: DatasetCheck, prepared: PreparedRun, source: string | undefined): Manifest {
+function buildManifest(previous: Manifest | undefined, config: RunConfig, runId: string, datasetPath: string, dataset: DatasetCheck, prepared: PreparedRun, source: string | undefined, dimensions: string[]): Manifest {
   const now = new Date().toISOString();
   const judge = prepared.judge;
   return {
@@ -225,7 +177,7 @@ function buildManifest(previous: Manifest | undefined, config: RunConfig, runId:
     run_id: runId,
     created_at: previous?.created_at ?? now,
     updated_at: now,
-    sessions: [...(previous?.sessions ?? []), { kind: "run", started_at: now, judge_model: judge?.address ?? null }],
+    sessions: [...(previous?.sessions ?? [])],
     config: { ...config, dataset: datasetPath, output_dir: resolve(config.output_dir), run_id: runId },
     dataset: { path: datasetPath, ...(source ? { source } : {}), format: formatOf(datasetPath), sha256: dataset.sha256, valid_rows: dataset.validRows, bad_rows: dataset.badRows, limit: config.limit ?? null },
     models: prepared.models.map((model) => ({
@@ -239,6 +191,10 @@ function buildManifest(previous: Manifest | undefined, config: RunConfig, runId:
     personas: prepared.personas.filter((persona) => persona !== undefined),
     judge: judge ? judgeManifestEntry(config, judge) : null,
     scorers: prepared.scorers.map((entry) => ({ name: entry.name, description: entry.description })),
+    scorer_declarations: prepared.scorers.map((entry) => entry.declaration),
+    plan: prepared.plan.name,
+    dimensions,
+    roles: Object.fromEntries(Object.entries(prepared.roles).map(([role, model]) => [role, { address: model.address, provider: model.resolved.providerName, model_id: model.resolved.model.modelId, options: model.options }])),
     environment: { node: process.version, platform: `${process.platform}-${process.arch}` },
   };
 }

@@ -1,66 +1,93 @@
 import type { Sample } from "../datasets/sample.js";
 import { NO_PERSONA, type Persona } from "../personas/persona.js";
-import { workKey } from "../results/record.js";
-import type { StateStore } from "../results/state-store.js";
-import { readRowAt } from "../results/partials-reader.js";
-import type { ResultRow } from "../results/record.js";
-import type { RunnableModel } from "./prepare.js";
+import { keyOf } from "../results/record.js";
+import type { RoleModel } from "./plans/types.js";
+import type { Claim, RunStore } from "./store/types.js";
 
-/** One (test, persona, model, epoch): the unit the runner schedules, records and resumes. */
-export interface WorkItem {
-  key: string;
-  sample: Sample;
-  persona: Persona | undefined;
-  model: RunnableModel;
-  epoch: number;
-  /** 1 + attempts already recorded for this key. */
-  attempt: number;
-  /** A failed earlier attempt that already holds the model's response (only its judging failed): reused, not regenerated. */
-  previous?: ResultRow;
+/** One value of a dimension, with what the item needs of it (the persona, the model). */
+export interface AxisValue {
+  value: string | number;
+  persona?: Persona | undefined;
+  target?: RoleModel;
 }
 
-/** How a run's work is laid out: every (test, persona, model, epoch) in dataset order. */
-export class WorkPlan {
-  constructor(
-    readonly models: RunnableModel[],
-    readonly personas: Array<Persona | undefined>,
-    readonly epochs: number,
-    private readonly store: StateStore,
-    /** A fresh run has nothing to skip, so it never asks the store (a resume asks it, key by key). */
-    private readonly resuming: boolean,
-    /** partials.jsonl, to read back failed attempts whose response can be judged again without regenerating. */
-    private readonly partialsFile: string | undefined,
-  ) {}
+/** A dimension a run's items vary along besides the test item (persona, model, epoch, strategy…). */
+export interface Axis {
+  name: string;
+  values: AxisValue[];
+}
 
-  static create(models: RunnableModel[], personas: Array<Persona | undefined>, epochs: number, store: StateStore, reuseResponsesFrom?: string): WorkPlan {
-    const counts = store.counts();
-    return new WorkPlan(models, personas, epochs, store, counts.ok + counts.error > 0, reuseResponsesFrom);
+/** One work item: the unit the runner schedules, records and resumes. */
+export interface WorkItem {
+  key: string;
+  dimensions: Record<string, string | number>;
+  sample: Sample;
+  persona: Persona | undefined;
+  /** The model under test of this item. */
+  target: RoleModel;
+  /** 1 + attempts already recorded for this key. */
+  attempt: number;
+  /** The latest recorded attempt when it failed (reused when only its scoring failed). */
+  previous?: Claim["previous"];
+}
+
+/** The axes of today's runs, in key order after `test`: persona, model, epoch. */
+export function standardAxes(targets: RoleModel[], personas: Array<Persona | undefined>, epochs: number): Axis[] {
+  return [
+    { name: "persona", values: personas.map((persona) => ({ value: persona?.slug ?? NO_PERSONA, persona })) },
+    { name: "model", values: targets.map((target) => ({ value: target.address, target })) },
+    { name: "epoch", values: Array.from({ length: epochs }, (_, index) => ({ value: index + 1 })) },
+  ];
+}
+
+/**
+ * How a run's work is laid out: every test × the axes' values, in dataset order, keyed by the dimensions
+ * in order (so 0.1's test|persona|model|epoch keys are unchanged). Work is claimed from the store in
+ * batches, so a run of any size holds only the items in flight in memory, and a store shared by many
+ * workers hands each key to one of them.
+ */
+export class WorkLayout {
+  readonly dimensions: string[];
+
+  constructor(readonly axes: Axis[], private readonly store: RunStore, private readonly leaseMs = 10 * 60_000) {
+    this.dimensions = ["test", ...axes.map((axis) => axis.name)];
   }
 
-  private keys(testId: string): Array<{ key: string; model: RunnableModel; persona: Persona | undefined; epoch: number }> {
-    const out = [];
-    for (const model of this.models) {
-      for (const persona of this.personas) {
-        for (let epoch = 1; epoch <= this.epochs; epoch++) out.push({ key: workKey(testId, persona?.slug ?? NO_PERSONA, model.address, epoch), model, persona, epoch });
-      }
+  /** Every combination of the axes' values for one test, in key order. */
+  private combinations(sample: Sample): WorkItem[] {
+    let partial: Array<{ dimensions: Record<string, string | number>; persona: Persona | undefined; target: RoleModel | undefined }> = [{ dimensions: { test: sample.id }, persona: undefined, target: undefined }];
+    for (const axis of this.axes) {
+      partial = partial.flatMap((item) =>
+        axis.values.map((entry) => ({
+          dimensions: { ...item.dimensions, [axis.name]: entry.value },
+          persona: "persona" in entry ? entry.persona : item.persona,
+          target: entry.target ?? item.target,
+        })),
+      );
     }
-    return out;
+    return partial.map((item) => {
+      if (!item.target) throw new Error("a run needs a model axis");
+      return { key: keyOf(item.dimensions, this.dimensions), dimensions: item.dimensions, sample, persona: item.persona, target: item.target, attempt: 1 };
+    });
   }
 
-  /** True when every key of this test is done: the resume skips its row without re-validating it. */
-  readonly isFinished = (testId: string): boolean => this.resuming && this.keys(testId).every(({ key }) => this.store.lookup(key)?.status === "ok");
+  /** Whether every key of a test is done, so a resume can skip its row without validating it again. */
+  readonly isFinished = async (testId: string): Promise<boolean> => {
+    const keys = this.combinations({ id: testId, category: "", subcategory: "", conversation: [] }).map((item) => item.key);
+    for (const key of keys) if ((await this.store.lookup(key))?.status !== "ok") return false;
+    return true;
+  };
 
-  /** Streams the work items not yet done, so a run of any size holds only the items in flight in memory. */
+  /** Streams the items not yet done, claiming each test's keys from the store as it goes. */
   async *items(samples: AsyncIterable<Sample>): AsyncGenerator<WorkItem> {
     for await (const sample of samples) {
-      for (const { key, model, persona, epoch } of this.keys(sample.id)) {
-        const state = this.resuming ? this.store.lookup(key) : undefined;
-        if (state?.status === "ok") continue;
-        const item: WorkItem = { key, sample, persona, model, epoch, attempt: (state?.attempts ?? 0) + 1 };
-        if (state?.status === "error" && state.rowOffset !== null && this.partialsFile) {
-          const previous = readRowAt(this.partialsFile, state.rowOffset);
-          if (previous?.key === key && previous.raw_candidate !== null) item.previous = previous;
-        }
+      const candidates = this.combinations(sample);
+      const claims = new Map((await this.store.claim(candidates.map((item) => item.key), this.leaseMs)).map((claim) => [claim.key, claim]));
+      for (const item of candidates) {
+        const claim = claims.get(item.key);
+        if (!claim) continue;
+        item.attempt = claim.attempt;
+        if (claim.previous) item.previous = claim.previous;
         yield item;
       }
     }

@@ -175,6 +175,26 @@ export function scorer(name: ScorerName, template?: string, options: ScorerOptio
   return { name, ...rest, declaration: { name, description: builtin.description, metrics }, score: create(template, options) };
 }
 
+/** Scorers added from outside the built-in table (a test, a plug-in): name → how to make one. */
+const REGISTERED = new Map<string, (options: ScorerOptions) => Scorer>();
+
+/** Adds a scorer by name, so `--scorers NAME` and suites can use it: one file and this one call. */
+export function registerScorer(name: string, create: (options: ScorerOptions) => Scorer): void {
+  if (isScorerName(name) || name === "verdict") throw new Error(`scorer "${name}" is built in`);
+  REGISTERED.set(name, create);
+}
+
+/** Every scorer name `--scorers` accepts besides verdict: the built-in ones, then registered ones. */
+export function scorerNames(): string[] {
+  return [...SCORER_NAMES, ...REGISTERED.keys()];
+}
+
+/** A scorer by name, built in or registered; undefined for an unknown name. */
+export function scorerNamed(name: string, template: string | undefined, options: ScorerOptions = {}): Scorer | undefined {
+  if (isScorerName(name)) return scorer(name, template, options);
+  return REGISTERED.get(name)?.(options);
+}
+
 /** Whether a built-in scorer asks a prompt that `scorer_prompts` may replace. */
 export function hasPrompt(name: ScorerName): boolean {
   return (BUILTIN[name] as BuiltinScorer).prompt !== undefined;

@@ -3,6 +3,7 @@ import { Command } from "commander";
 import type { Agreement } from "../../metrics/agreement.js";
 import { progressReporter } from "../../reports/progress.js";
 import { renderTable } from "../../reports/terminal-summary.js";
+import { interruptControls } from "../interrupt.js";
 import { positiveInteger, positiveNumber } from "../options.js";
 
 function cells(agreement: Agreement): string[] {
@@ -20,15 +21,25 @@ export function judgeEvalCommand(): Command {
     .option("--concurrency <n>", "judge calls in flight (default 8)", positiveInteger)
     .option("--rate-limit-rps <n>", "requests per second", positiveNumber)
     .option("--base-url <url>", "OpenAI-compatible endpoint for bare model names")
+    .option("--run-id <id>", "the judge-eval's run folder name (default judge-eval_YYYYmmdd_HHMMss); reuse one to resume")
+    .option("--output-dir <dir>", "where run folders go", "results")
     .option("--json [file]", "print (or write to a file) the report as JSON")
-    .action(async (flags: { labels: string; behaviors?: string; judgeModel: string; concurrency?: number; rateLimitRps?: number; baseUrl?: string; json?: string | boolean }) => {
+    .action(async (flags: { labels: string; behaviors?: string; judgeModel: string; concurrency?: number; rateLimitRps?: number; baseUrl?: string; json?: string | boolean; runId?: string; outputDir: string }) => {
       const { judgeEval } = await import("../../runner/judge-eval.js");
-      const options: Parameters<typeof judgeEval>[0] = { labels: flags.labels, judgeModel: flags.judgeModel, reporter: progressReporter() };
+      const reporter = progressReporter();
+      const interrupt = interruptControls((message) => reporter.onMessage?.(message));
+      const options: Parameters<typeof judgeEval>[0] = { labels: flags.labels, judgeModel: flags.judgeModel, reporter, outputDir: flags.outputDir, stopSignal: interrupt.stopSignal, abortSignal: interrupt.abortSignal };
+      if (flags.runId) options.runId = flags.runId;
       if (flags.behaviors) options.behaviors = flags.behaviors;
       if (flags.concurrency) options.concurrency = flags.concurrency;
       if (flags.rateLimitRps) options.rateLimitRps = flags.rateLimitRps;
       if (flags.baseUrl) options.baseUrl = flags.baseUrl;
-      const report = await judgeEval(options);
+      let report: Awaited<ReturnType<typeof judgeEval>>;
+      try {
+        report = await judgeEval(options);
+      } finally {
+        interrupt.dispose();
+      }
       if (flags.json !== undefined) {
         const text = JSON.stringify(report, null, 2) + "\n";
         if (typeof flags.json === "string") writeFileSync(flags.json, text);
@@ -39,5 +50,7 @@ export function judgeEvalCommand(): Command {
       process.stdout.write("\n");
       const header = ["category", "n", "agreement", "kappa", "precision", "recall", "TP / FP / FN / TN"];
       process.stdout.write(renderTable(header, [["all", ...cells(report.overall)], ...report.by_category.map((c) => [c.category, ...cells(c)])]) + "\n");
+      process.stdout.write(`\nanswers kept in ${report.folder} (rerun with --run-id ${report.folder.split(/[\\/]/).pop()} to resume)\n`);
+
     });
 }

@@ -10,9 +10,10 @@ export function rejudgeCommand(exit: { code: number }): Command {
     .description("Score a run's stored responses again (e.g. with another judge), without regenerating them.")
     .argument("<run>", "run id (under --output-dir) or path of a run folder")
     .option("--judge-model <model>", "judge to use (default: the run's judge)")
+    .option("--scoring <name>", "write the scores as a new named scoring beside the run's (NAME/verdict…), instead of replacing them; resumable")
     .option("--output-dir <dir>", "where run folders are", "results")
     .option("--concurrency <n>", "judge calls in flight (default: the run's)", positiveInteger)
-    .action(async (reference: string, flags: { judgeModel?: string; outputDir: string; concurrency?: number }) => {
+    .action(async (reference: string, flags: { judgeModel?: string; outputDir: string; concurrency?: number; scoring?: string }) => {
       const { rejudge } = await import("../../runner/rejudge.js");
       const reporter = progressReporter();
       const interrupt = interruptControls((message) => reporter.onMessage?.(message));
@@ -20,6 +21,7 @@ export function rejudgeCommand(exit: { code: number }): Command {
         const options: RejudgeOptions = { outputDir: flags.outputDir, reporter, stopSignal: interrupt.stopSignal, abortSignal: interrupt.abortSignal };
         if (flags.judgeModel) options.judgeModel = flags.judgeModel;
         if (flags.concurrency) options.concurrency = flags.concurrency;
+        if (flags.scoring) options.scoring = flags.scoring;
         const outcome = await rejudge(reference, options);
         process.stdout.write("\n" + renderSummary(outcome.summary) + "\n\nresults in " + outcome.folder + "\n");
         exit.code = outcome.interrupted ? 130 : 0;

@@ -19,6 +19,8 @@ interface RunFlags {
   personas?: string;
   personasFile?: string;
   judgeModel?: string;
+  modelRole?: string[];
+  plan?: string;
   judgePrompt?: string;
   judgeSchema?: string;
   judgeStructuredOutput?: "json_schema" | "json_object" | "none";
@@ -57,6 +59,8 @@ export function flagsToConfig(flags: RunFlags): RunConfigInput {
     personas: flags.personas,
     personas_file: flags.personasFile,
     judge_model: flags.judgeModel,
+    roles: flags.modelRole ? modelRoles(flags.modelRole) : undefined,
+    plan: flags.plan,
     concurrency: flags.concurrency,
     rate_limit_rps: flags.rateLimitRps,
     run_id: flags.runId,
@@ -77,6 +81,19 @@ export function flagsToConfig(flags: RunFlags): RunConfigInput {
   const generation = defined({ temperature: flags.temperature, max_tokens: flags.maxTokens, top_p: flags.topP, seed: flags.seed });
   if (generation) config.generation = generation;
   return config;
+}
+
+/** `--model-role role=MODEL`, repeatable. */
+function modelRoles(values: string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const value of values) {
+    const at = value.indexOf("=");
+    if (at <= 0 || at === value.length - 1) throw new UserError(`--model-role: write ROLE=MODEL (e.g. attacker=openai:gpt-4.1), not "${value}"`);
+    const role = value.slice(0, at);
+    if (out[role] !== undefined) throw new UserError(`--model-role: role "${role}" is given twice`);
+    out[role] = value.slice(at + 1);
+  }
+  return out;
 }
 
 /** `--scorer-prompt name=FILE`, repeatable. */
@@ -105,6 +122,8 @@ export function runCommand(exit: { code: number }): Command {
     .option("--personas <list>", "comma-separated persona slugs (see `alignbench personas`); default: none")
     .option("--personas-file <file>", "YAML or JSONL file of your own personas")
     .option("--judge-model <model>", "model that scores each response; without it responses are stored only")
+    .option("--model-role <role=model>", "a model in a named role, e.g. attacker=openai:gpt-4.1 or baseline=gpt-4.1-mini (repeatable); --models and --judge-model are short for target= and judge=", (value: string, previous: string[] = []) => [...previous, value])
+    .option("--plan <name>", "what each work item does: generate (default: one response) or multi_turn (the model answers each user turn in turn)")
     .option("--judge-prompt <file>", "judge prompt template for items without their own judge_prompt")
     .option("--judge-schema <file>", "JSON Schema the judge's answer must satisfy")
     .addOption(new Option("--judge-structured-output <mode>", "how to ask for JSON").choices(["json_schema", "json_object", "none"]))

@@ -1,0 +1,71 @@
+import type { Message, Sample } from "../../datasets/sample.js";
+import type { Persona } from "../../personas/persona.js";
+import type { GenerateResult, GenerationOptions, LanguageModel, ModelCall, ResponseFormat } from "../../providers/types.js";
+import type { ResultRow, RowScore, TranscriptCall } from "../../results/record.js";
+
+/** A model playing a role in a run, with the run's policies (rate limit, retries, timeout) applied. */
+export interface RoleModel {
+  role: string;
+  address: string;
+  /** The options this role's calls use unless a call says otherwise. */
+  options: GenerationOptions;
+  call: ModelCall;
+  /** The same model for log-likelihood scoring, behind the same policy. */
+  scoring: LanguageModel;
+}
+
+/** One call a plan asks for: the role's model, with the role's options unless overridden. */
+export interface PlanCall {
+  messages: Message[];
+  options?: GenerationOptions;
+  responseFormat?: ResponseFormat;
+}
+
+/** What a plan gets for one work item. */
+export interface PlanContext {
+  sample: Sample;
+  /** The work item's coordinates (test, persona, model, epoch, and any a suite adds). */
+  dimensions: Record<string, string | number>;
+  persona: Persona | undefined;
+  /** The run's models by role; `target` is the model under test of this item. */
+  roles: Record<string, RoleModel>;
+  signal?: AbortSignal;
+  /**
+   * Calls a role's model and records the call in the item's transcript (a failed call too). Plans make
+   * every model call through this, so the transcript is complete without any bookkeeping of their own.
+   */
+  call(role: string, request: PlanCall): Promise<GenerateResult>;
+  /** The transcript so far. */
+  readonly transcript: readonly TranscriptCall[];
+}
+
+/** What a plan returns: the target's conversation and final response (for scorers and tables), and any scores of its own. */
+export interface PlanResult {
+  /** What the model under test was sent first: the row's `messages`. */
+  messages: Message[];
+  /** The model under test's final response (null when the plan generates none, e.g. log-likelihood suites). */
+  response: string | null;
+  finishReason: string | null;
+  /** Scores the plan computed itself (a red-team judge per turn…); the run's scorers are applied after. */
+  scores?: Record<string, RowScore>;
+}
+
+/**
+ * What one work item does. A plan is one file: its name, the roles it needs, and `run`. Register it with
+ * `registerPlan` (src/runner/plans/registry.ts) and name it in a suite (`plan: NAME`) or with `--plan`.
+ */
+export interface Plan {
+  name: string;
+  description: string;
+  /** Roles the plan calls besides `target` (e.g. attacker, judge); the run refuses to start without them. */
+  roles: string[];
+  run(context: PlanContext): Promise<PlanResult>;
+  /**
+   * Whether an earlier attempt's calls can be reused when only its scoring failed (a plan whose calls
+   * are all the target's generations: yes). Default false: the plan runs again.
+   */
+  reusable?: boolean;
+}
+
+/** An earlier attempt whose calls succeeded, handed to the runner to rescore instead of rerunning the plan. */
+export type ReusableAttempt = Pick<ResultRow, "messages" | "raw_candidate" | "finish_reason" | "transcript" | "usage" | "latency_ms" | "generation">;

@@ -1,0 +1,156 @@
+import { setMaxListeners } from "node:events";
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { UserError } from "../errors.js";
+import { closeHttp } from "../providers/http.js";
+import { disposeLocalModels } from "../providers/llamacpp/llamacpp-model.js";
+import type { LanguageModel } from "../providers/types.js";
+import { readManifest, writeJsonAtomically, type Manifest, type ManifestSession } from "../results/manifest.js";
+import type { Redactor } from "../results/redactor.js";
+import type { ResultRow } from "../results/record.js";
+import { RunLog } from "../results/run-log.js";
+import { finalizeRun, type FinalizeOutcome, type SummaryOptions } from "./finalize.js";
+import { runPool } from "./pool.js";
+import type { RunReporter } from "./reporter.js";
+import { LocalRunStore } from "./store/local-store.js";
+import { RunLock } from "./store/lock.js";
+
+export interface SessionControls {
+  reporter?: RunReporter;
+  /** Graceful stop (first Ctrl-C): start nothing new, let in-flight items finish. */
+  stopSignal?: AbortSignal;
+  /** Hard stop (second Ctrl-C): cancel in-flight calls; those keys stay not done. */
+  abortSignal?: AbortSignal;
+}
+
+export interface SessionOptions {
+  outputDir: string;
+  runId: string;
+  /** What is working on the run (`run`, `rejudge`, `judge-eval`), for the lock and the manifest. */
+  kind: ManifestSession["kind"];
+  redactor: Redactor;
+  /** Models to dispose of when the session ends. */
+  models?: LanguageModel[];
+}
+
+/**
+ * One working session on a run, whatever the command: the exclusive lock on the run folder, the log, the
+ * store brought in line after any crash, the durable writer, the pool of work, finalize, the manifest's
+ * session entry, and the disposal of models and connections. `run`, `rejudge` and `judge-eval` all go
+ * through it, and so does every later stage, so none of them can forget a step.
+ */
+export class RunSession {
+  readonly folder: string;
+  readonly store: LocalRunStore;
+  readonly log: RunLog;
+  private readonly lock: RunLock;
+  private manifest: Manifest | undefined;
+  private closed = false;
+
+  private constructor(private readonly options: SessionOptions, lock: RunLock, store: LocalRunStore, log: RunLog) {
+    this.folder = join(options.outputDir, options.runId);
+    this.lock = lock;
+    this.store = store;
+    this.log = log;
+  }
+
+  /** Locks the run folder (refusing if another live process holds it), opens its log and store, and recovers the store. */
+  static async open(options: SessionOptions): Promise<RunSession> {
+    const folder = join(options.outputDir, options.runId);
+    mkdirSync(folder, { recursive: true });
+    const lock = RunLock.acquire(join(folder, "run.lock"), `alignbench ${options.kind}`);
+    let store: LocalRunStore | undefined;
+    let log: RunLog | undefined;
+    try {
+      log = new RunLog(join(folder, "run.log"), options.redactor);
+      if (lock.tookOver) log.warn("lock_taken_over", { previous_pid: lock.tookOver.pid, previous_command: lock.tookOver.command, previous_since: lock.tookOver.since });
+      store = new LocalRunStore(options.outputDir, options.runId, options.redactor);
+      const recovery = await store.recover();
+      if (recovery.recovered || recovery.truncatedBytes || recovery.rebuilt) log.warn("reconciled", { ...recovery });
+      return new RunSession(options, lock, store, log);
+    } catch (error) {
+      await store?.close();
+      log?.close();
+      lock.release();
+      throw error;
+    }
+  }
+
+  get files() {
+    return this.store.files;
+  }
+
+  /** Records this session in the manifest (written now, so a killed session is still on record). */
+  async begin(manifest: Manifest, entry: Omit<ManifestSession, "kind" | "started_at"> = {}): Promise<ManifestSession> {
+    const session: ManifestSession = { kind: this.options.kind, started_at: new Date().toISOString(), ...entry };
+    manifest.sessions.push(session);
+    manifest.updated_at = session.started_at;
+    this.manifest = manifest;
+    await writeJsonAtomically(this.files.manifest, manifest);
+    return session;
+  }
+
+  /**
+   * Runs `work` over `items` with at most `concurrency` in flight, appending each returned row to the store
+   * (undefined: cancelled, the key stays not done). Returns whether the session was stopped before the
+   * items ran out.
+   */
+  async process<T>(items: AsyncIterable<T>, concurrency: number, work: (item: T) => Promise<ResultRow | undefined>, controls: SessionControls & { total: number; alreadyDone: number }): Promise<boolean> {
+    const reporter = controls.reporter ?? {};
+    if (controls.abortSignal) setMaxListeners(0, controls.abortSignal);
+    const stopped = () => Boolean(controls.stopSignal?.aborted || controls.abortSignal?.aborted);
+    reporter.onRunStart?.({ runId: this.options.runId, total: controls.total, alreadyDone: Math.min(controls.alreadyDone, controls.total), folder: this.folder });
+    try {
+      // A lane moves on as soon as its row is handed to the store: the store alone decides when rows are
+      // durable and marked done, and a lane waiting for the group commit would only idle its connection.
+      await runPool(items[Symbol.asyncIterator](), concurrency, async (item) => {
+        const row = await work(item);
+        if (!row) return;
+        this.store.append(row).catch(() => undefined); // a failed write stops the session below
+        if (row.status === "error") this.log.warn("item_error", { key: row.key, error_type: row.error_type, error: row.error });
+        reporter.onItemEnd?.({ ok: row.status === "ok", errorType: row.error_type });
+      }, () => stopped() || this.store.failure !== undefined);
+    } finally {
+      await this.store.flush();
+      reporter.onRunEnd?.({ interrupted: stopped() });
+    }
+    if (this.store.failure !== undefined) throw new UserError(`cannot write ${this.files.partials}: ${(this.store.failure as Error).message}; the run stopped, finished rows before the failure are kept`);
+    return stopped();
+  }
+
+  /** Writes results.parquet, results.csv and summary.json from the store, and closes the manifest's session entry. */
+  async finalize(options: SummaryOptions, interrupted: boolean): Promise<FinalizeOutcome> {
+    this.log.info("finalize_start", { rss_mb: Math.round(process.memoryUsage().rss / 1e6) });
+    const outcome = await finalizeRun(this.files, this.options.runId, this.store, options);
+    const manifest = this.manifest;
+    const session = manifest?.sessions.at(-1);
+    if (manifest && session) {
+      session.ended_at = new Date().toISOString();
+      session.interrupted = interrupted;
+      session.items_finished = outcome.counts.ok;
+      manifest.updated_at = session.ended_at;
+      await writeJsonAtomically(this.files.manifest, manifest);
+    }
+    return outcome;
+  }
+
+  /** Releases everything: store, log, lock, HTTP connections, local models. Safe to call twice. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    try {
+      await this.store.close();
+    } finally {
+      this.log.close();
+      this.lock.release();
+      await closeHttp();
+      for (const model of new Set(this.options.models ?? [])) await model.dispose?.();
+      await disposeLocalModels();
+    }
+  }
+}
+
+/** The manifest of a run folder, or undefined for a new run. */
+export async function existingManifest(outputDir: string, runId: string): Promise<Manifest | undefined> {
+  return readManifest(join(outputDir, runId, "manifest.json"));
+}

@@ -1,0 +1,112 @@
+import { statSync } from "node:fs";
+import { PartialsWriter } from "../../results/partials-writer.js";
+import { latestRows, readRowAt } from "../../results/partials-reader.js";
+import { reconcile } from "../../results/reconcile.js";
+import type { Redactor } from "../../results/redactor.js";
+import type { ResultRow } from "../../results/record.js";
+import type { ResultColumns } from "../../results/result-columns.js";
+import { runFiles, type RunFiles } from "../../results/run-folder.js";
+import { StateStore } from "../../results/state-store.js";
+import type { Claim, KeyState, RecoveryReport, RunStore, StoreSnapshot } from "./types.js";
+
+/**
+ * The embedded store of one machine: partials.jsonl (every attempt, append-only, group-committed with
+ * fdatasync) and state.sqlite (each key's status, and how far into the file those statuses account for).
+ * One process holds a run at a time (the session's lock), so leases are only this process's own book.
+ */
+export class LocalRunStore implements RunStore {
+  readonly files: RunFiles;
+  private readonly state: StateStore;
+  private writer: PartialsWriter | undefined;
+  private readonly leases = new Map<string, number>();
+  /** A fresh run has nothing to skip, so claims never ask SQLite until something was recorded. */
+  private empty: boolean;
+
+  constructor(outputDir: string, runId: string, private readonly redactor: Redactor, options: { readonly?: boolean } = {}) {
+    this.files = runFiles(outputDir, runId);
+    this.state = new StateStore(this.files.state, options);
+    const counts = this.state.counts();
+    this.empty = counts.ok + counts.error === 0;
+  }
+
+  async recover(): Promise<RecoveryReport> {
+    const report = reconcile(this.files.partials, this.state);
+    const counts = this.state.counts();
+    this.empty = counts.ok + counts.error === 0;
+    return report;
+  }
+
+  async claim(keys: string[], leaseMs: number): Promise<Claim[]> {
+    const now = Date.now();
+    const claimed: Claim[] = [];
+    for (const key of keys) {
+      const lease = this.leases.get(key);
+      if (lease !== undefined && lease > now) continue;
+      const state = this.empty ? undefined : this.state.lookup(key);
+      if (state?.status === "ok") continue;
+      const claim: Claim = { key, attempt: (state?.attempts ?? 0) + 1 };
+      if (state?.status === "error" && state.rowOffset !== null) {
+        const previous = readRowAt(this.files.partials, state.rowOffset);
+        if (previous?.key === key) claim.previous = previous;
+      }
+      this.leases.set(key, now + leaseMs);
+      claimed.push(claim);
+    }
+    return claimed;
+  }
+
+  async renew(keys: string[], leaseMs: number): Promise<void> {
+    const until = Date.now() + leaseMs;
+    for (const key of keys) if (this.leases.has(key)) this.leases.set(key, until);
+  }
+
+  async release(keys: string[]): Promise<void> {
+    for (const key of keys) this.leases.delete(key);
+  }
+
+  append(row: ResultRow): Promise<void> {
+    this.writer ??= new PartialsWriter(this.files.partials, this.state, this.redactor);
+    this.leases.delete(row.key);
+    this.empty = false;
+    return this.writer.append(row);
+  }
+
+  get failure(): unknown {
+    return this.writer?.failure;
+  }
+
+  async lookup(key: string): Promise<KeyState | undefined> {
+    if (this.empty) return undefined;
+    const state = this.state.lookup(key);
+    return state ? { status: state.status, attempts: state.attempts } : undefined;
+  }
+
+  async counts(): Promise<{ ok: number; error: number }> {
+    return this.state.counts();
+  }
+
+  async snapshot(): Promise<StoreSnapshot> {
+    await this.writer?.flush();
+    return { position: statSync(this.files.partials, { throwIfNoEntry: false })?.size ?? 0 };
+  }
+
+  latestRows(upTo?: StoreSnapshot): AsyncIterable<ResultRow> {
+    return latestRows(this.files.partials, this.state, upTo?.position);
+  }
+
+  /** The result columns learned from every row so far (the local store learns them as rows are written). */
+  async resultColumns(): Promise<ResultColumns> {
+    return this.state.resultColumns();
+  }
+
+  /** Flushes pending rows; the store stays open. */
+  async flush(): Promise<void> {
+    await this.writer?.close();
+    this.writer = undefined;
+  }
+
+  async close(): Promise<void> {
+    await this.flush();
+    this.state.close();
+  }
+}
