@@ -166,6 +166,26 @@ describe.skipIf(!hasLibrary)("provider contract: local GGUF models", () => {
     await single.dispose!();
   });
 
+  it("reads a long text over a large vocabulary in chunks, with the same numbers as log-likelihood", async () => {
+    // 8,259 tokens: llama.cpp's logits are read 126 positions at a time, so this text spans two chunks.
+    const file = join(tempDir(), "wide-vocab.gguf");
+    writeRandomLlama(file, { dim: 32, layers: 1, heads: 2, ffn: 64, vocabPieces: 8_000, seed: 3 });
+    const model = local(file, { context_size: 512 });
+    const text = "the quick brown fox jumps over the lazy dog and then it runs far away into the woods ".repeat(6);
+    const [dense] = await model.tokenLogprobs!([text]);
+    expect(dense!.vocabSize).toBe(8_259);
+    expect(dense!.tokens.length).toBeGreaterThan(130);
+    for (let position = 0; position < dense!.tokens.length; position += 17) expect(Math.abs(logSumExp(logprobRow(dense!, position)))).toBeLessThan(1e-4);
+    const cut = text.indexOf(" ", 20);
+    const scored = await model.loglikelihood!(text.slice(0, cut), text.slice(cut));
+    let sum = 0;
+    for (let position = dense!.tokens.length - 1 - scored.tokens.length; position < dense!.tokens.length - 1; position++) {
+      sum += dense!.logprobs[position * dense!.vocabSize + dense!.tokens[position + 1]!]!;
+    }
+    expect(Math.abs(sum - scored.logprob)).toBeLessThan(1e-3 * scored.tokens.length);
+    await model.dispose!();
+  });
+
   it("dispose frees the model; a disposed model refuses calls with a clear error; others sharing the load keep working", async () => {
     const first = local(TINY, { sequences: 2 });
     const second = local(TINY, { sequences: 2 }); // the same load, shared
