@@ -4,7 +4,8 @@ export { rejudge, type RejudgeOptions } from "./runner/rejudge.js";
 export { runConfigSchema, type RunConfig, type RunConfigInput } from "./config/schema.js";
 export { resolveRunConfig, ConfigError } from "./config/load.js";
 export { checkDataset, streamSamples, type DatasetCheck, type BadRowPolicy } from "./datasets/dataset.js";
-export type { Sample, Message, Role } from "./datasets/sample.js";
+export type { Sample } from "./datasets/sample.js";
+export type { Message, Role } from "./providers/messages.js";
 export { BUILTIN_PERSONAS } from "./personas/builtin.js";
 export { composeMessages } from "./personas/compose.js";
 export { loadPersonasFile, personaCatalog } from "./personas/load.js";
@@ -14,7 +15,22 @@ export { createOpenAICompatible } from "./providers/openai.js";
 export { createAnthropic } from "./providers/anthropic.js";
 export { createGoogle } from "./providers/google.js";
 export { ProviderError, type ErrorType } from "./providers/errors.js";
-export type { LanguageModel, GenerateRequest, GenerateResult, GenerationOptions, ModelCall, TokenUsage, LoglikelihoodResult, TokenDistribution } from "./providers/types.js";
+export type {
+  LanguageModel,
+  GenerateRequest,
+  GenerateResult,
+  GenerationOptions,
+  ModelCall,
+  TokenUsage,
+  LoglikelihoodRequest,
+  LoglikelihoodResult,
+  ScoringOptions,
+  TokenDistribution,
+  TokenizeResult,
+  TokenLogprobs,
+} from "./providers/types.js";
+export { sameVocabulary, vocabularyFingerprint } from "./providers/vocabulary.js";
+export { logprobRow, logSumExp } from "./providers/dense-logprobs.js";
 export { ensureHubFile, ensureUrlFile, ensureRemoteDataset, parseHubReference, defaultModelCache, defaultDatasetCache, type DownloadProgress, type HubDownloadOptions } from "./io/download.js";
 export { scoreMultipleChoice, scoreChoices, requireLoglikelihood, type Choice, type MultipleChoiceScore } from "./scorers/multiple-choice.js";
 export { DEFAULT_JUDGE_PROMPT, DEFAULT_VERDICT_SCHEMA } from "./scorers/judge/default-prompt.js";

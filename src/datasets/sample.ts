@@ -1,10 +1,5 @@
 import { z } from "zod";
-
-export type Role = "system" | "user" | "assistant";
-export interface Message {
-  role: Role;
-  content: string;
-}
+import type { Message } from "../providers/messages.js";
 
 /** One test case, as every later stage sees it, whatever file format it came from. */
 export interface Sample {

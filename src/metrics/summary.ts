@@ -1,80 +1,38 @@
-import type { ResultRow } from "../results/record.js";
+import { BASE_DIMENSIONS, RESULT_SCHEMA_VERSION, type ResultRow } from "../results/record.js";
+import { upgradeRow } from "../results/row-upgrade.js";
+import type { MetricDeclaration, ScorerDeclaration } from "../scorers/types.js";
+import { TOXIC_THRESHOLD } from "../scorers/toxicity.js";
 import { clusteredMeanFromSums } from "./clustered.js";
 import { mean, proportion, type Estimate } from "./intervals.js";
-import { scorerAggregate, type ScoreAggregate } from "../scorers/registry.js";
-import { TOXIC_THRESHOLD } from "../scorers/toxicity.js";
+import { directionFor, findDeclaration, metricValue, outcomeOfValue, rangeOf, undeclaredScorer } from "./outcome.js";
+import { SUMMARY_SCHEMA_VERSION, type Breakdown, type GroupSummary, type Headline, type MetricSummary, type RunSummary } from "./summary-types.js";
 
-export const SUMMARY_SCHEMA_VERSION = 1;
+export { SUMMARY_SCHEMA_VERSION } from "./summary-types.js";
+export type { Breakdown, GroupSummary, Headline, MetricSummary, RunSummary } from "./summary-types.js";
 
-export interface GroupSummary {
-  /** Keys in this group (one row per test × persona × model × epoch). */
-  n: number;
-  errors: number;
-  /** Keys with a verdict that says whether the attack succeeded. */
-  judged: number;
-  attack_success_rate: Estimate & { successes: number };
-  overall: Estimate;
-  safety_score: Estimate;
-  mean_latency_ms: number | null;
-  /** Per extra scorer (`--scorers`): a rate with a Wilson interval for 0/1 scorers, else a mean. */
-  scores: Record<string, ScoreSummary>;
-  /**
-   * The attack success rate with a cluster-robust interval (CR1, clustered by test item), present when
-   * items appear more than once in the group (several epochs), whose rows are not independent.
-   */
-  attack_success_rate_clustered?: Estimate & { clusters: number };
-}
-
-export interface ScoreSummary extends Estimate {
-  kind: "rate" | "mean";
-  /** Scorers with classes (XSTest): how many responses got each label. */
-  labels?: Record<string, number>;
-  /**
-   * Toxicity scorers (RealToxicityPrompts, Gehman et al., 2020), over the k samples (epochs) of each
-   * prompt: the mean over prompts of the highest toxicity among its samples (t interval over prompts)…
-   */
-  expected_max_toxicity?: Estimate;
-  /** …and the share of prompts with at least one sample scored ≥ 0.5 (Wilson interval over prompts). */
-  toxicity_probability?: Estimate & { successes: number };
-  /**
-   * The same rate or mean with a cluster-robust interval (CR1), present when rows share a cluster: the
-   * test item (several epochs or personas) or the run's `cluster_by` column (several prompts per behaviour).
-   */
-  clustered?: Estimate & { clusters: number };
-}
-
-/** A summary of the rows whose `group_by` column has one value. */
-export type TagGroupSummary = GroupSummary & { column: string; value: string; model: string };
-
-/** A suite's headline number for one model (e.g. XSTest's refusal rate on safe prompts). */
-export interface Headline extends Estimate {
-  name: string;
-  model: string;
-  scorer: string;
-  statistic: HeadlineDefinition["statistic"];
-  higher_is: "better" | "worse" | null;
-}
-
+/** A suite's headline: one metric of one scorer (its primary one unless `metric` says), per model. */
 export interface HeadlineDefinition {
   name: string;
   scorer: string;
-  statistic: "mean" | "expected_max_toxicity" | "toxicity_probability";
+  /** The scorer's metric; default its primary one. */
+  metric?: string | undefined;
+  statistic?: Headline["statistic"] | undefined;
+  /** Only rows with these values of grouping dimensions (a tag column, category or a row dimension), e.g. { label: safe }. */
   where?: Record<string, string> | undefined;
+  /** Default: from the metric's declared direction. */
   higher_is?: "better" | "worse" | undefined;
 }
 
-export interface RunSummary {
-  schema_version: number;
-  run_id: string;
-  totals: GroupSummary;
-  /** The suite's headline numbers per model (empty when the run names none). */
-  headlines: Headline[];
-  by_model: Array<GroupSummary & { model: string }>;
-  by_model_persona: Array<GroupSummary & { model: string; persona: string }>;
-  by_category: Array<GroupSummary & { category: string; model: string }>;
-  /** Per `group_by` column value × model (e.g. XSTest's safe and unsafe prompts). */
-  by_tag: TagGroupSummary[];
-  errors_by_type: Record<string, number>;
+export interface SummaryOptions {
+  /** What each scorer measures; scores of a scorer not declared here are read as unbounded means. */
+  scorers: readonly ScorerDeclaration[];
+  /** The run's work-item dimensions in key order (default test, persona, model, epoch). */
+  dimensions?: readonly string[] | undefined;
+  headlines?: readonly HeadlineDefinition[] | undefined;
+  /** A tag column whose rows are not independent (several prompts per behaviour): the clusters of CR1 intervals. */
+  clusterBy?: string | undefined;
+  /** The tag columns broken down by model (default: every tag a row carries). */
+  groupBy?: readonly string[] | undefined;
 }
 
 /** Running mean and variance (Welford), stable for long runs. */
@@ -99,201 +57,300 @@ class Moments {
   }
 }
 
-/** overall and safety.score are defined on [0, 1] by the verdict schema. */
-const UNIT_RANGE: [number, number] = [0, 1];
-
-class ScoreAccumulator {
-  readonly moments = new Moments();
-  ones = 0;
-  binary = true;
+/** One metric over a group's rows. What it summarises follows the metric's declaration, never the values. */
+class MetricAccumulator {
+  private readonly moments = new Moments();
+  private successes = 0;
+  private bad = 0;
   private readonly labels = new Map<string, number>();
   private readonly clusters = new Map<string, { n: number; sum: number }>();
-  /** The highest value seen per prompt (test × persona × model), for max-over-samples aggregates. */
+  /** The highest value per prompt (every dimension but the epoch), for the max-over-samples aggregates. */
   private readonly maxByPrompt = new Map<string, number>();
 
-  constructor(private readonly aggregate: ScoreAggregate | undefined) {}
+  constructor(private readonly metric: MetricDeclaration) {}
 
-  add(value: number, label: string | null, prompt: string, cluster: string): void {
+  add(value: number, label: string | null, prompt: string, cluster: string, tags: Record<string, string> | null): void {
     this.moments.add(value);
     const sums = this.clusters.get(cluster);
     if (sums) {
       sums.n++;
       sums.sum += value;
     } else this.clusters.set(cluster, { n: 1, sum: value });
-    if (value === 1) this.ones++;
-    else if (value !== 0) this.binary = false;
-    if (this.aggregate === "labels" && label !== null) this.labels.set(label, (this.labels.get(label) ?? 0) + 1);
-    if (this.aggregate === "max_over_samples") this.maxByPrompt.set(prompt, Math.max(value, this.maxByPrompt.get(prompt) ?? -Infinity));
+    if (this.metric.kind.type === "rate") {
+      if (value === 1) this.successes++;
+      if (this.metric.bad !== "none" && outcomeOfValue(value, this.metric, tags) === "bad") this.bad++;
+    }
+    const aggregates = this.metric.aggregates;
+    if (aggregates) {
+      if (label !== null && aggregates.includes("labels")) this.labels.set(label, (this.labels.get(label) ?? 0) + 1);
+      if (aggregates.includes("max_over_samples")) this.maxByPrompt.set(prompt, Math.max(value, this.maxByPrompt.get(prompt) ?? -Infinity));
+    }
   }
 
-  summary(): ScoreSummary {
-    const out: ScoreSummary = this.binary
-      ? (({ successes: _successes, ...rate }) => ({ ...rate, kind: "rate" as const }))(proportion(this.ones, this.moments.n))
-      : { ...mean(this.moments.n, this.moments.mean(), this.moments.sd(), UNIT_RANGE), kind: "mean" };
+  summary(): MetricSummary {
+    const kind = this.metric.kind;
+    const range = kind.type === "unbounded" ? undefined : (rangeOf(kind) ?? undefined);
+    let out: MetricSummary;
+    if (kind.type === "rate") {
+      out = proportion(this.successes, this.moments.n);
+      if (this.metric.bad !== "none") out.bad = this.bad;
+    } else out = mean(this.moments.n, this.moments.mean(), this.moments.sd(), range);
     if (this.clusters.size > 0 && this.clusters.size < this.moments.n) out.clustered = clusteredMeanFromSums(this.clusters.values());
-    if (this.aggregate === "labels") out.labels = Object.fromEntries([...this.labels].sort(([a], [b]) => (a < b ? -1 : 1)));
-    if (this.aggregate === "max_over_samples") {
+    const aggregates = this.metric.aggregates ?? [];
+    if (aggregates.includes("labels")) out.labels = Object.fromEntries([...this.labels].sort(([a], [b]) => (a < b ? -1 : 1)));
+    if (aggregates.includes("max_over_samples")) {
       const maxima = new Moments();
       let toxic = 0;
       for (const value of this.maxByPrompt.values()) {
         maxima.add(value);
         if (value >= TOXIC_THRESHOLD) toxic++;
       }
-      out.expected_max_toxicity = mean(maxima.n, maxima.mean(), maxima.sd(), UNIT_RANGE);
+      out.expected_max_toxicity = mean(maxima.n, maxima.mean(), maxima.sd(), range);
       out.toxicity_probability = proportion(toxic, maxima.n);
     }
     return out;
   }
 }
 
-/** Which cluster a row belongs to: its `cluster_by` column when the run names one, else its test item. */
-type ClusterOf = (row: ResultRow) => string;
-const byTestItem: ClusterOf = (row) => row.test_id;
+/** What one row contributes, resolved once and added to every group the row belongs to. */
+interface RowValues {
+  row: ResultRow;
+  prompt: string;
+  cluster: string;
+  values: Array<{ scorer: string; metric: MetricDeclaration; value: number; label: string | null }>;
+}
 
 class GroupAccumulator {
-  readonly scores = new Map<string, ScoreAccumulator>();
-  constructor(private readonly clusterOf: ClusterOf = byTestItem) {}
-  /** Attack success per test item: judged rows and successes, for the clustered interval. */
-  private readonly byItem = new Map<string, { n: number; sum: number }>();
-  n = 0;
-  errors = 0;
-  judged = 0;
-  successes = 0;
-  readonly overall = new Moments();
-  readonly safety = new Moments();
-  readonly latency = new Moments();
+  private n = 0;
+  private errors = 0;
+  private readonly latency = new Moments();
+  private readonly scores = new Map<string, Map<string, MetricAccumulator>>();
 
-  add(row: ResultRow): void {
+  add({ row, prompt, cluster, values }: RowValues): void {
     this.n++;
     if (row.status === "error") this.errors++;
-    if (row.attack_success !== null) {
-      this.judged++;
-      if (row.attack_success) this.successes++;
-      const cluster = this.clusterOf(row);
-      const item = this.byItem.get(cluster);
-      if (item) {
-        item.n++;
-        item.sum += Number(row.attack_success);
-      } else this.byItem.set(cluster, { n: 1, sum: Number(row.attack_success) });
-    }
-    if (row.overall !== null) this.overall.add(row.overall);
-    if (row.safety_score !== null) this.safety.add(row.safety_score);
-    if (row.latency_ms !== null) this.latency.add(row.latency_ms);
-    for (const [name, score] of Object.entries(row.scores ?? {})) {
-      if (score.value === null) continue;
-      let accumulator = this.scores.get(name);
-      if (!accumulator) this.scores.set(name, (accumulator = new ScoreAccumulator(scorerAggregate(name))));
-      accumulator.add(score.value, score.label, `${row.test_id}\u0000${row.persona_slug}\u0000${row.model_slug}`, this.clusterOf(row));
+    if (typeof row.latency_ms === "number") this.latency.add(row.latency_ms);
+    for (const { scorer, metric, value, label } of values) {
+      let metrics = this.scores.get(scorer);
+      if (!metrics) this.scores.set(scorer, (metrics = new Map()));
+      let accumulator = metrics.get(metric.name);
+      if (!accumulator) metrics.set(metric.name, (accumulator = new MetricAccumulator(metric)));
+      accumulator.add(value, label, prompt, cluster, row.tags);
     }
   }
 
-  summary(): GroupSummary {
-    const repeated = this.byItem.size > 0 && this.byItem.size < this.judged;
+  summary(by: Record<string, string>, order: (scorer: string) => number): GroupSummary {
+    const scorers = [...this.scores].sort(([a], [b]) => order(a) - order(b));
     return {
-      ...(repeated ? { attack_success_rate_clustered: clusteredMeanFromSums(this.byItem.values()) } : {}),
+      by,
       n: this.n,
       errors: this.errors,
-      judged: this.judged,
-      attack_success_rate: proportion(this.successes, this.judged),
-      overall: mean(this.overall.n, this.overall.mean(), this.overall.sd(), UNIT_RANGE),
-      safety_score: mean(this.safety.n, this.safety.mean(), this.safety.sd(), UNIT_RANGE),
       mean_latency_ms: this.latency.mean(),
-      scores: Object.fromEntries([...this.scores].map(([name, accumulator]) => [name, accumulator.summary()])),
+      scores: Object.fromEntries(scorers.map(([scorer, metrics]) => [scorer, Object.fromEntries([...metrics].map(([name, accumulator]) => [name, accumulator.summary()]))])),
     };
   }
 }
 
-/** Builds a run's summary from its rows (the latest attempt of each key), one row at a time. */
-export class SummaryBuilder {
-  private readonly clusterOf: ClusterOf;
-  private readonly totals: GroupAccumulator;
+/** Groups along some dimensions: each distinct combination of their values is one group. */
+class BreakdownAccumulator {
+  readonly groups = new Map<string, { by: Record<string, string>; group: GroupAccumulator }>();
+  constructor(readonly dimensions: string[]) {}
 
-  private readonly tagGroups: Set<string> | undefined;
-
-  /**
-   * `clusterBy`: a dataset column whose rows are not independent (several prompts per behaviour);
-   * `groupBy`: the tag columns broken down in `by_tag` (default: every tag a row carries).
-   */
-  constructor(options: { clusterBy?: string | undefined; groupBy?: string[] | undefined } = {}) {
-    const column = options.clusterBy;
-    this.tagGroups = options.groupBy ? new Set(options.groupBy) : undefined;
-    this.clusterOf = column ? (row) => row.tags?.[column] ?? row.test_id : byTestItem;
-    this.totals = new GroupAccumulator(this.clusterOf);
+  add(values: RowValues, valueOf: (row: ResultRow, dimension: string) => string | undefined): void {
+    const by: Record<string, string> = {};
+    for (const dimension of this.dimensions) {
+      const value = valueOf(values.row, dimension);
+      if (value === undefined) return;
+      by[dimension] = value;
+    }
+    const key = this.dimensions.map((dimension) => by[dimension]).join("\u0000");
+    let entry = this.groups.get(key);
+    if (!entry) this.groups.set(key, (entry = { by, group: new GroupAccumulator() }));
+    entry.group.add(values);
   }
 
-  private readonly byModel = new Map<string, GroupAccumulator>();
-  private readonly byModelPersona = new Map<string, { model: string; persona: string; group: GroupAccumulator }>();
-  private readonly byCategory = new Map<string, { category: string; model: string; group: GroupAccumulator }>();
-  private readonly byTag = new Map<string, { column: string; value: string; model: string; group: GroupAccumulator }>();
+  build(order: (scorer: string) => number): Breakdown {
+    const groups = [...this.groups.values()].sort((a, b) => {
+      for (const dimension of this.dimensions) {
+        const difference = compareValues(a.by[dimension]!, b.by[dimension]!);
+        if (difference !== 0) return difference;
+      }
+      return 0;
+    });
+    return { dimensions: this.dimensions, groups: groups.map(({ by, group }) => group.summary(by, order)) };
+  }
+}
+
+/** Numbers (epochs, checkpoints) in numeric order, anything else by code point. */
+function compareValues(a: string, b: string): number {
+  const x = Number(a);
+  const y = Number(b);
+  if (a !== "" && b !== "" && Number.isFinite(x) && Number.isFinite(y)) return x - y;
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** The row's value of a base dimension, for rows that predate `dimensions`. */
+function dimensionOf(row: ResultRow, dimension: string): string | number | undefined {
+  const value = row.dimensions?.[dimension];
+  if (value !== undefined) return value;
+  if (dimension === "test") return row.test_id;
+  if (dimension === "persona") return row.persona_slug;
+  if (dimension === "model") return row.model_slug;
+  if (dimension === "epoch") return row.epoch;
+  return undefined;
+}
+
+const NO_ESTIMATE: Estimate = { estimate: null, stderr: null, ci95: null, n: 0 };
+
+/**
+ * Builds a run's summary (summary.json) from its rows (the latest attempt of each key), one row at a time.
+ * Everything it knows of scores comes from the scorers' declarations; grouping dimensions are data.
+ */
+export class SummaryBuilder {
+  private readonly declarations: ScorerDeclaration[];
+  /** Declarations by score name as met, the generated ones of undeclared scorers included. */
+  private readonly resolved = new Map<string, ScorerDeclaration>();
+  private readonly undeclared = new Set<string>();
+  private readonly dimensions: string[];
+  private readonly promptDimensions: string[];
+  private readonly clusterBy: string | undefined;
+  private readonly tagColumns: Set<string> | undefined;
+  private readonly headlines: HeadlineDefinition[];
+
+  private readonly totals = new GroupAccumulator();
+  private readonly fixed: BreakdownAccumulator[];
+  private readonly tagBreakdowns = new Map<string, BreakdownAccumulator>();
+  /** Per headline with a `where`: its rows, by model. */
+  private readonly headlineGroups: Array<BreakdownAccumulator | undefined>;
   private readonly errorsByType = new Map<string, number>();
 
-  add(row: ResultRow): void {
-    this.totals.add(row);
-    let model = this.byModel.get(row.model_slug);
-    if (!model) this.byModel.set(row.model_slug, (model = new GroupAccumulator(this.clusterOf)));
-    model.add(row);
-    const modelPersona = `${row.model_slug}\u0000${row.persona_slug}`;
-    let entry = this.byModelPersona.get(modelPersona);
-    if (!entry) this.byModelPersona.set(modelPersona, (entry = { model: row.model_slug, persona: row.persona_slug, group: new GroupAccumulator(this.clusterOf) }));
-    entry.group.add(row);
-    const categoryModel = `${row.category}\u0000${row.model_slug}`;
-    let category = this.byCategory.get(categoryModel);
-    if (!category) this.byCategory.set(categoryModel, (category = { category: row.category, model: row.model_slug, group: new GroupAccumulator(this.clusterOf) }));
-    category.group.add(row);
-    for (const [column, value] of Object.entries(row.tags ?? {})) {
-      if (this.tagGroups && !this.tagGroups.has(column)) continue;
-      const tagModel = `${column}\u0000${value}\u0000${row.model_slug}`;
-      let tag = this.byTag.get(tagModel);
-      if (!tag) this.byTag.set(tagModel, (tag = { column, value, model: row.model_slug, group: new GroupAccumulator(this.clusterOf) }));
-      tag.group.add(row);
+  constructor(options: SummaryOptions) {
+    this.declarations = [...options.scorers];
+    this.dimensions = [...(options.dimensions ?? BASE_DIMENSIONS)];
+    this.promptDimensions = this.dimensions.filter((dimension) => dimension !== "epoch");
+    this.clusterBy = options.clusterBy;
+    this.tagColumns = options.groupBy ? new Set(options.groupBy) : undefined;
+    this.headlines = [...(options.headlines ?? [])];
+    const extra = this.dimensions.filter((dimension) => !(BASE_DIMENSIONS as readonly string[]).includes(dimension) && dimension !== "category");
+    this.fixed = [["model"], ["model", "persona"], ["category", "model"], ...extra.map((dimension) => [dimension, "model"])].map((dimensions) => new BreakdownAccumulator(dimensions));
+    this.headlineGroups = this.headlines.map((headline) => {
+      const where = Object.keys(headline.where ?? {}).filter((key) => key !== "model");
+      return where.length > 0 || headline.where?.model !== undefined ? new BreakdownAccumulator([...where, "model"]) : undefined;
+    });
+  }
+
+  /** A row's value of a grouping dimension: a row dimension, its category, or a tag column. */
+  private readonly valueOf = (row: ResultRow, name: string): string | undefined => {
+    if (name === "category") return row.category;
+    const dimension = this.dimensions.includes(name) || (BASE_DIMENSIONS as readonly string[]).includes(name) ? dimensionOf(row, name) : undefined;
+    if (dimension !== undefined) return String(dimension);
+    return row.tags?.[name];
+  };
+
+  private declarationFor(name: string, metrics: Record<string, number | null> | undefined): ScorerDeclaration {
+    let declaration = this.resolved.get(name);
+    if (!declaration) {
+      declaration = findDeclaration(this.declarations, name);
+      if (!declaration) {
+        declaration = undeclaredScorer(name);
+        this.undeclared.add(name);
+      }
+      this.resolved.set(name, declaration);
     }
+    if (metrics && this.undeclared.has(name)) {
+      // An undeclared scorer's other metrics are learned as they appear, as unbounded means too.
+      const missing = Object.keys(metrics).filter((metric) => !declaration!.metrics.some((entry) => entry.name === metric));
+      if (missing.length > 0) {
+        declaration = undeclaredScorer(name, [...declaration.metrics.slice(1).map((entry) => entry.name), ...missing]);
+        this.resolved.set(name, declaration);
+      }
+    }
+    return declaration;
+  }
+
+  add(input: ResultRow): void {
+    const row = input.schema_version !== undefined && input.schema_version < RESULT_SCHEMA_VERSION ? upgradeRow(input) : input;
+    const values: RowValues["values"] = [];
+    for (const [name, score] of Object.entries(row.scores ?? {})) {
+      if (!score) continue;
+      const declaration = this.declarationFor(name, score.metrics);
+      declaration.metrics.forEach((metric, index) => {
+        const value = metricValue(score, declaration, metric.name);
+        if (value !== null) values.push({ scorer: name, metric, value, label: index === 0 ? score.label : null });
+      });
+    }
+    const prompt = this.promptDimensions.map((dimension) => String(dimensionOf(row, dimension))).join("\u0000");
+    const cluster = (this.clusterBy ? row.tags?.[this.clusterBy] : undefined) ?? String(dimensionOf(row, "test"));
+    const entry: RowValues = { row, prompt, cluster, values };
+    this.totals.add(entry);
+    for (const breakdown of this.fixed) breakdown.add(entry, this.valueOf);
+    for (const column of Object.keys(row.tags ?? {})) {
+      if (this.tagColumns && !this.tagColumns.has(column)) continue;
+      if (column === "category" || this.dimensions.includes(column) || (BASE_DIMENSIONS as readonly string[]).includes(column)) continue;
+      let breakdown = this.tagBreakdowns.get(column);
+      if (!breakdown) this.tagBreakdowns.set(column, (breakdown = new BreakdownAccumulator([column, "model"])));
+      breakdown.add(entry, this.valueOf);
+    }
+    for (const breakdown of this.headlineGroups) breakdown?.add(entry, this.valueOf);
     if (row.status === "error") {
       const type = row.error_type ?? "unknown";
       this.errorsByType.set(type, (this.errorsByType.get(type) ?? 0) + 1);
     }
   }
 
-  build(runId: string, headlines: HeadlineDefinition[] = []): RunSummary {
-    const byName = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
-    const byModel = [...this.byModel].sort(([a], [b]) => byName(a, b)).map(([model, group]) => ({ model, ...group.summary() }));
-    const byTag = [...this.byTag.values()]
-      .sort((a, b) => byName(a.column, b.column) || byName(a.value, b.value) || byName(a.model, b.model))
-      .map(({ column, value, model, group }) => ({ column, value, model, ...group.summary() }));
-    const totals = this.totals.summary();
-    // A suite may name headlines for alternative scorers (Perspective or an LLM judge); only those that ran count.
-    const ran = (scorer: string) => (scorer === "verdict" ? totals.judged > 0 : scorer in totals.scores);
+  /** The declarations of every scorer the summary describes: the given ones, then undeclared ones met in rows. */
+  scorers(): ScorerDeclaration[] {
+    const listed = new Set(this.declarations.map((declaration) => declaration.name));
+    return [...this.declarations, ...[...this.resolved.values()].filter((declaration) => !listed.has(declaration.name))];
+  }
+
+  build(runId: string): RunSummary {
+    const scorers = this.scorers();
+    const position = new Map(scorers.map((declaration, index) => [declaration.name, index]));
+    const order = (name: string) => position.get(name) ?? scorers.length;
+    const totals = this.totals.summary({}, order);
+    const fixed = this.fixed.map((breakdown) => breakdown.build(order));
+    const tags = [...this.tagBreakdowns].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, breakdown]) => breakdown.build(order));
+    const byModel = fixed[0]!;
+    const headlines: Headline[] = [];
+    this.headlines.forEach((definition, index) => {
+      const declaration = this.resolved.get(definition.scorer) ?? findDeclaration(scorers, definition.scorer);
+      // A suite may name headlines for alternative scorers (Perspective or an LLM judge): only those that ran count.
+      if (!declaration || !totals.scores[definition.scorer]) return;
+      const metric = declaration.metrics.find((entry) => entry.name === definition.metric) ?? declaration.metrics[0];
+      const where = this.headlineGroups[index]?.build(order);
+      for (const { by } of byModel.groups) {
+        const model = by.model!;
+        const group = where ? where.groups.find((entry) => entry.by.model === model && Object.entries(definition.where!).every(([key, value]) => entry.by[key] === value)) : byModel.groups.find((entry) => entry.by.model === model);
+        headlines.push(headlineFor(definition, metric, model, group));
+      }
+    });
     return {
       schema_version: SUMMARY_SCHEMA_VERSION,
       run_id: runId,
+      scorers,
+      dimensions: this.dimensions,
       totals,
-      headlines: headlines.filter((definition) => ran(definition.scorer)).flatMap((definition) => byModel.map(({ model }) => headlineFor(definition, model, byModel, byTag))),
-      by_model: byModel,
-      by_model_persona: [...this.byModelPersona.values()]
-        .sort((a, b) => byName(a.model, b.model) || byName(a.persona, b.persona))
-        .map(({ model, persona, group }) => ({ model, persona, ...group.summary() })),
-      by_category: [...this.byCategory.values()]
-        .sort((a, b) => byName(a.category, b.category) || byName(a.model, b.model))
-        .map(({ category, model, group }) => ({ category, model, ...group.summary() })),
-      by_tag: byTag,
+      headlines,
+      breakdowns: [...fixed, ...tags],
       errors_by_type: Object.fromEntries([...this.errorsByType].sort((a, b) => b[1] - a[1])),
     };
   }
 }
 
-const NO_ESTIMATE: Estimate = { estimate: null, stderr: null, ci95: null, n: 0 };
-
-/** One headline for one model, read from the model's group (or its `where` tag group). */
-function headlineFor(definition: HeadlineDefinition, model: string, byModel: Array<GroupSummary & { model: string }>, byTag: TagGroupSummary[]): Headline {
-  let group: GroupSummary | undefined = byModel.find((entry) => entry.model === model);
-  for (const [column, value] of Object.entries(definition.where ?? {})) {
-    group = byTag.find((entry) => entry.column === column && entry.value === value && entry.model === model);
-  }
-  let estimate: Estimate = NO_ESTIMATE;
-  if (group && definition.scorer === "verdict") estimate = group.attack_success_rate;
-  else if (group) {
-    const score = group.scores[definition.scorer];
-    if (score) estimate = definition.statistic === "mean" ? score : (score[definition.statistic] ?? NO_ESTIMATE);
-  }
+/** One headline for one model, read from the model's group (or its `where` group). */
+function headlineFor(definition: HeadlineDefinition, metric: MetricDeclaration, model: string, group: GroupSummary | undefined): Headline {
+  const statistic = definition.statistic ?? "mean";
+  const summary = group?.scores[definition.scorer]?.[metric.name];
+  const estimate: Estimate = (statistic === "mean" ? summary : summary?.[statistic]) ?? NO_ESTIMATE;
   const { estimate: value, stderr, ci95, n } = estimate;
-  return { name: definition.name, model, scorer: definition.scorer, statistic: definition.statistic, higher_is: definition.higher_is ?? null, estimate: value, stderr, ci95, n };
+  const headline: Headline = { name: definition.name, model, scorer: definition.scorer, metric: metric.name, statistic, higher_is: definition.higher_is ?? higherIs(metric, definition.where), estimate: value, stderr, ci95, n };
+  if (definition.where) headline.where = { ...definition.where };
+  return headline;
+}
+
+/** Which way a headline is good, from its metric's declared direction (a per-tag one read from `where`). */
+function higherIs(metric: MetricDeclaration, where: Record<string, string> | undefined): Headline["higher_is"] {
+  const direction = directionFor(metric.bad, where);
+  return direction === "high" ? "worse" : direction === "low" ? "better" : null;
 }

@@ -1,4 +1,5 @@
-import type { Message, Sample } from "../datasets/sample.js";
+import type { Sample } from "../datasets/sample.js";
+import type { Message } from "../providers/messages.js";
 import type { Persona } from "./persona.js";
 
 /**

@@ -1,4 +1,4 @@
-import type { Message } from "../datasets/sample.js";
+import type { Message } from "./messages.js";
 import { ProviderError } from "./errors.js";
 import { postJson } from "./http.js";
 import { EchoScorer } from "./openai-completions.js";

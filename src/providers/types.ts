@@ -1,4 +1,4 @@
-import type { Message } from "../datasets/sample.js";
+import type { Message } from "./messages.js";
 
 /** Sampling options; recorded with every result so a number can be traced to how it was produced. */
 export interface GenerationOptions {

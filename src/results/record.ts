@@ -1,4 +1,4 @@
-import type { Message } from "../datasets/sample.js";
+import type { Message } from "../providers/messages.js";
 import type { GenerationOptions, TokenUsage } from "../providers/types.js";
 
 /**

@@ -1,4 +1,6 @@
-import type { ResultRow } from "./record.js";
+import type { ScoreColumn, ScorerDeclaration } from "../scorers/types.js";
+import { BASE_DIMENSIONS, RESULT_SCHEMA_VERSION, type ResultRow, type RowScore } from "./record.js";
+import { upgradeRow } from "./row-upgrade.js";
 
 export type ColumnType = "STRING" | "DOUBLE" | "INT32" | "BOOLEAN" | "JSON";
 
@@ -9,7 +11,10 @@ export interface ResultColumn {
   get(row: ResultRow): unknown;
 }
 
-const BASE: Array<[keyof ResultRow, ColumnType]> = [
+type Field = keyof ResultRow;
+
+/** The row's own columns before the scorers' declared ones… */
+const HEAD: Array<[Field, ColumnType]> = [
   ["schema_version", "INT32"],
   ["run_id", "STRING"],
   ["key", "STRING"],
@@ -28,19 +33,16 @@ const BASE: Array<[keyof ResultRow, ColumnType]> = [
   ["error", "STRING"],
   ["raw_candidate", "STRING"],
   ["finish_reason", "STRING"],
-  ["attack_success", "BOOLEAN"],
-  ["overall", "DOUBLE"],
-  ["safety_score", "DOUBLE"],
+];
+
+/** …and after them. */
+const TAIL: Array<[Field, ColumnType]> = [
   ["latency_ms", "DOUBLE"],
-  ["judge_model", "STRING"],
-  ["judge_calls", "INT32"],
-  ["judge_latency_ms", "DOUBLE"],
-  ["judge_raw", "STRING"],
-  ["judge_json", "JSON"],
   ["usage", "JSON"],
-  ["judge_usage", "JSON"],
   ["generation", "JSON"],
   ["messages", "JSON"],
+  ["dimensions", "JSON"],
+  ["transcript", "JSON"],
   ["expected_safe_behavior", "STRING"],
   ["attack_notes", "STRING"],
   ["item_judge_prompt", "STRING"],
@@ -50,8 +52,8 @@ const BASE: Array<[keyof ResultRow, ColumnType]> = [
   ["scores", "JSON"],
 ];
 
-/** Nested fields whose leaves also get columns of their own, named by path (`judge_json.safety.score`). */
-const FLATTENED = ["judge_json", "usage", "judge_usage", "generation", "scores", "tags"] as const;
+/** Nested fields whose leaves also get columns of their own, named by path (`scores.refusal_match.value`). */
+const FLATTENED = ["usage", "generation", "scores", "tags", "dimensions"] as const;
 
 type LeafKind = "BOOLEAN" | "DOUBLE" | "STRING" | "JSON";
 interface Leaf {
@@ -60,11 +62,47 @@ interface Leaf {
   kind: LeafKind;
 }
 
+/** Roots of leaves learned from 0.1 rows (persisted in their state.sqlite), and where version 2 rows keep them. */
+const V1_ROOTS: Record<string, string[]> = { judge_json: ["verdict", "data"], judge_usage: ["verdict", "usage"] };
+
+/** A declared column's type, from the score field it reads. */
+function declaredType(column: ScoreColumn): ColumnType {
+  if (column.type === "BOOLEAN") return "BOOLEAN";
+  if (column.from === "value" || column.from === "latency_ms" || column.from.startsWith("metrics.")) return "DOUBLE";
+  if (column.from === "calls") return "INT32";
+  if (column.from === "data" || column.from === "usage") return "JSON";
+  return "STRING";
+}
+
+/** Reads a declared column's field of a score. */
+function scoreField(score: RowScore | undefined, from: ScoreColumn["from"]): unknown {
+  if (!score) return null;
+  if (from.startsWith("metrics.")) return score.metrics?.[from.slice("metrics.".length)] ?? null;
+  return (score as unknown as Record<string, unknown>)[from] ?? null;
+}
+
+function typed(value: unknown, type: ColumnType): unknown {
+  if (value === null || value === undefined) return null;
+  switch (type) {
+    case "BOOLEAN":
+      return value === 1 || value === true ? true : value === 0 || value === false ? false : null;
+    case "DOUBLE":
+    case "INT32":
+      return typeof value === "number" && Number.isFinite(value) ? value : null;
+    case "STRING":
+      return typeof value === "string" ? value : JSON.stringify(value);
+    default:
+      return value;
+  }
+}
+
 /**
  * Learns the leaf paths of the nested fields over all rows (a custom judge schema may add any), then
- * gives the full column list: the fixed columns, then one per leaf, in first-seen order. The writer
- * observes every row as it is appended and keeps the set in state.sqlite, so the final files are written
- * in one pass.
+ * gives the full column list: the row's columns, the columns the scorers declare (the runner suite's
+ * `attack_success`, `overall`, `safety_score`, `judge_*`), then one per leaf, in first-seen order; a leaf
+ * under a declared object column is named after it (`judge_json.safety.score`, not
+ * `scores.verdict.data.safety.score`). The writer observes every row as it is appended and keeps the set
+ * in state.sqlite, so the final files are written in one pass.
  */
 export class ResultColumns {
   /** Leaves in first-seen order (the column order). */
@@ -81,17 +119,23 @@ export class ResultColumns {
 
   static restore(snapshot: string | undefined): ResultColumns {
     const columns = new ResultColumns();
-    for (const leaf of snapshot ? (JSON.parse(snapshot) as Leaf[]) : []) columns.nodeAt(leaf.root, leaf.path).leaf = columns.add(leaf);
+    for (const stored of snapshot ? (JSON.parse(snapshot) as Array<{ root: string; path: string[]; kind: LeafKind }>) : []) {
+      const moved = V1_ROOTS[stored.root];
+      if (!moved && !(FLATTENED as readonly string[]).includes(stored.root)) continue;
+      const leaf: Leaf = moved ? { root: "scores", path: [...moved, ...stored.path], kind: stored.kind } : (stored as Leaf);
+      const node = columns.nodeAt(leaf.root, leaf.path);
+      if (!node.leaf) node.leaf = columns.add(leaf);
+    }
     return columns;
   }
 
-  observe(row: ResultRow): void {
+  observe(input: ResultRow): void {
+    const row = input.schema_version !== undefined && input.schema_version < RESULT_SCHEMA_VERSION ? upgradeRow(input) : input;
     for (const root of FLATTENED) {
       const value = row[root];
       if (value && typeof value === "object") this.walk(root, value as Record<string, unknown>, this.rootNode(root), []);
     }
   }
-
   private add(leaf: Leaf): Leaf {
     this.leaves.push(leaf);
     return leaf;
@@ -141,14 +185,45 @@ export class ResultColumns {
     }
   }
 
-  columns(): ResultColumn[] {
-    const base = BASE.map(([field, type]): ResultColumn => ({ name: field, type, get: (row) => row[field] ?? null }));
-    const flattened = this.leaves.map((leaf): ResultColumn => ({
-      name: [leaf.root, ...leaf.path].join("."),
-      type: leaf.kind,
-      get: (row) => convert(pick(row[leaf.root], leaf.path), leaf.kind),
-    }));
-    return [...base, ...flattened];
+  /**
+   * The columns of results.parquet and results.csv: the row's own, then each scorer's declared columns
+   * (the first declaration to name a column has it), then the learned leaves.
+   */
+  columns(scorers: readonly ScorerDeclaration[] = []): ResultColumn[] {
+    const field = ([name, type]: [Field, ColumnType]): ResultColumn => ({ name, type, get: (row) => (row as unknown as Record<string, unknown>)[name] ?? null });
+    const taken = new Set([...HEAD, ...TAIL].map(([name]) => name as string));
+    const declared: ResultColumn[] = [];
+    /** `scorer\u0000field` → the column that holds that score field (leaves under it are renamed or dropped). */
+    const aliases = new Map<string, string>();
+    for (const declaration of scorers) {
+      for (const [name, column] of Object.entries(declaration.columns ?? {})) {
+        if (taken.has(name)) continue;
+        taken.add(name);
+        const type = declaredType(column);
+        const scorer = declaration.name;
+        declared.push({ name, type, get: (row) => typed(scoreField(row.scores?.[scorer], column.from), type) });
+        const path = column.from.startsWith("metrics.") ? ["metrics", column.from.slice("metrics.".length)] : [column.from];
+        aliases.set([scorer, ...path].join("\u0000"), name);
+      }
+    }
+    const flattened: ResultColumn[] = [];
+    for (const leaf of this.leaves) {
+      let name = [leaf.root, ...leaf.path].join(".");
+      if (leaf.root === "dimensions" && (BASE_DIMENSIONS as readonly string[]).includes(leaf.path[0]!)) continue;
+      if (leaf.root === "scores") {
+        // scores.NAME.FIELD… or scores.NAME.metrics.METRIC: a field a declared column holds is not repeated.
+        const depth = leaf.path[1] === "metrics" ? 3 : 2;
+        const alias = aliases.get(leaf.path.slice(0, depth).join("\u0000"));
+        if (alias !== undefined) {
+          if (leaf.path.length === depth) continue;
+          name = [alias, ...leaf.path.slice(depth)].join(".");
+        }
+      }
+      if (taken.has(name)) continue;
+      taken.add(name);
+      flattened.push({ name, type: leaf.kind, get: (row) => convert(pick(row[leaf.root], leaf.path), leaf.kind) });
+    }
+    return [...HEAD.map(field), ...declared, ...TAIL.map(field), ...flattened];
   }
 }
 

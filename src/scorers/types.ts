@@ -1,4 +1,5 @@
-import type { Message, Sample } from "../datasets/sample.js";
+import type { Sample } from "../datasets/sample.js";
+import type { Message } from "../providers/messages.js";
 import type { PerspectiveScore } from "../providers/perspective.js";
 import type { LanguageModel, ModelCall, TokenUsage } from "../providers/types.js";
 import type { TranscriptCall } from "../results/record.js";

@@ -2,7 +2,7 @@ import { availableParallelism } from "node:os";
 import { open, stat } from "node:fs/promises";
 import { resolve } from "node:path";
 import { UserError } from "../../errors.js";
-import type { Message } from "../../datasets/sample.js";
+import type { Message } from "../messages.js";
 import { ProviderError } from "../errors.js";
 import { logprobRow, logSoftmaxInPlace, topTokens } from "../dense-logprobs.js";
 import type {

@@ -1,4 +1,4 @@
-import type { Message } from "../../datasets/sample.js";
+import type { Message } from "../../providers/messages.js";
 import { composeMessages } from "../../personas/compose.js";
 import type { Plan } from "./types.js";
 

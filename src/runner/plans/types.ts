@@ -1,4 +1,5 @@
-import type { Message, Sample } from "../../datasets/sample.js";
+import type { Sample } from "../../datasets/sample.js";
+import type { Message } from "../../providers/messages.js";
 import type { Persona } from "../../personas/persona.js";
 import type { GenerateResult, GenerationOptions, LanguageModel, ModelCall, ResponseFormat } from "../../providers/types.js";
 import type { ResultRow, RowScore, TranscriptCall } from "../../results/record.js";

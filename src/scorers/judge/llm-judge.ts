@@ -1,4 +1,5 @@
-import type { Message, Sample } from "../../datasets/sample.js";
+import type { Sample } from "../../datasets/sample.js";
+import type { Message } from "../../providers/messages.js";
 import { ProviderError } from "../../providers/errors.js";
 import type { GenerationOptions, ModelCall, ResponseFormat, TokenUsage } from "../../providers/types.js";
 import { extractJsonObject } from "./extract-json.js";

@@ -1,4 +1,5 @@
-import type { Message, Sample } from "../../datasets/sample.js";
+import type { Sample } from "../../datasets/sample.js";
+import type { Message } from "../../providers/messages.js";
 
 const PLACEHOLDERS = ["id", "category", "subcategory", "conversation", "last_user_prompt", "candidate_response", "expected_safe_behavior", "attack_notes"] as const;
 type Placeholder = (typeof PLACEHOLDERS)[number];
