@@ -1,4 +1,4 @@
-import { statSync } from "node:fs";
+import { mkdirSync, statSync } from "node:fs";
 import { PartialsWriter } from "../../results/partials-writer.js";
 import { latestRows, readRowAt } from "../../results/partials-reader.js";
 import { reconcile } from "../../results/reconcile.js";
@@ -24,6 +24,7 @@ export class LocalRunStore implements RunStore {
 
   constructor(outputDir: string, runId: string, private readonly redactor: Redactor, options: { readonly?: boolean } = {}) {
     this.files = runFiles(outputDir, runId);
+    if (!options.readonly) mkdirSync(this.files.folder, { recursive: true });
     this.state = new StateStore(this.files.state, options);
     const counts = this.state.counts();
     this.empty = counts.ok + counts.error === 0;
