@@ -1,10 +1,9 @@
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { primaryScorerOf } from "../metrics/outcome.js";
-import type { RunSummary } from "../metrics/summary.js";
+import { SUMMARY_SCHEMA_VERSION, type RunSummary } from "../metrics/summary-types.js";
 import type { Manifest } from "../results/manifest.js";
 import type { ResultRow } from "../results/record.js";
-import { manifestBlock, primaryMetric, reportItem, severityShares, usageSummary, type ReportData } from "../reports/report-data.js";
+import { manifestBlock, primaryWithLabel, reportItem, severityShares, usageSummary, type ReportData } from "../reports/report-data.js";
 import { SEVERITY_BINS, severityBin } from "../reports/severity.js";
 import { VERSION } from "../version.js";
 import type { ItemIndex } from "./item-index.js";
@@ -20,12 +19,13 @@ export async function dashboardFromIndex(folder: string, manifest: Manifest, ind
   if (!existsSync(summaryFile) || !existsSync(partials)) return undefined;
   if (statSync(summaryFile).mtimeMs < statSync(partials).mtimeMs || index.mtimeMs < statSync(partials).mtimeMs) return undefined;
   const summary = JSON.parse(readFileSync(summaryFile, "utf8")) as RunSummary;
-  const primary = primaryScorerOf(manifest);
+  // A summary written by another version (0.1's) is rebuilt from the partials instead.
+  if (summary.schema_version !== SUMMARY_SCHEMA_VERSION) return undefined;
   const toItem = async (rows: number[]) => {
     const items = [];
     for (const row of rows) {
       const values = await index.row(row);
-      if (values) items.push(reportItem(values as unknown as ResultRow, primary));
+      if (values) items.push(reportItem(values as unknown as ResultRow, index.lens, true));
     }
     return items;
   };
@@ -37,7 +37,7 @@ export async function dashboardFromIndex(folder: string, manifest: Manifest, ind
       {
         manifest: manifestBlock(manifest),
         summary,
-        primary: primaryMetric(summary),
+        primary: primaryWithLabel(index.lens),
         severity: { threshold, histogram: stats.histogram, above_by_category: severityShares(stats.above.category), above_by_persona: severityShares(stats.above.persona), worst: await toItem(index.worstRows(25)) },
         usage: index.usageByModel().map((use) => usageSummary(use.model, use.calls, use.input, use.output, use.latencies, undefined)),
         items: [],

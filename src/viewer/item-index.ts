@@ -1,8 +1,11 @@
 import { statSync } from "node:fs";
 import { asyncBufferFromFile, parquetMetadataAsync, parquetReadObjects, type AsyncBuffer, type FileMetaData } from "hyparquet";
 import { compressors } from "hyparquet-compressors";
-import type { ReportItem } from "../reports/report-data.js";
-import { outcomeOf, severityOf } from "../metrics/outcome.js";
+import { findDeclaration, outcomeOf, severityOf, type Outcome } from "../metrics/outcome.js";
+import type { RunLens } from "../reports/report-data.js";
+import type { ResultRow } from "../results/record.js";
+import { upgradeRow } from "../results/row-upgrade.js";
+import { verdictLabel } from "../scorers/verdict.js";
 import { CodedColumn, readColumns, type ColumnKind } from "./columns.js";
 
 /** The filters and order of an item-table query. */
@@ -11,8 +14,8 @@ export interface ItemQuery {
   persona?: string;
   category?: string;
   status?: "ok" | "error";
-  /** "1": attack succeeded, "0": it did not, "none": not judged. */
-  attack?: "1" | "0" | "none";
+  /** The primary metric's outcome by its declared direction; "none": not scored. */
+  outcome?: Outcome | "none";
   severityMin?: number;
   severityMax?: number;
   text?: string;
@@ -22,20 +25,39 @@ export interface ItemQuery {
   limit?: number;
 }
 
-/** A row of the item table: a ReportItem's identifying fields, its position in the file, and text snippets. */
-export interface ItemRowSummary extends Pick<ReportItem, "key" | "test_id" | "model" | "persona" | "category" | "epoch" | "attack_success" | "severity" | "prompt"> {
+/** A row of the item table: its coordinates, position in the file, outcome, each scorer's value and label, and text snippets. */
+export interface ItemRowSummary {
   index: number;
+  key: string;
+  test_id: string;
+  model: string;
+  persona: string;
+  category: string;
+  epoch: number;
   status: string;
+  outcome: Outcome | null;
+  severity: number | null;
+  /** Each declared scorer's primary value and label. */
+  scores: Record<string, { value: number | null; label: string | null }>;
+  prompt: string;
   response: string;
 }
 
-// The columns every query reads, held as compact arrays (codes for the few models, personas, categories
-// and statuses; typed arrays for numbers). Texts stay in the file and are read per page.
 const SNIPPET = 240;
+const OUTCOMES: Array<Outcome | null> = [null, "good", "bad", "neutral"];
+const outcomeCode = (outcome: Outcome | null): number => OUTCOMES.indexOf(outcome);
+
+/** One scorer's values on every row: its primary value (NaN: none) and label. */
+interface ScorerColumns {
+  value: Float64Array;
+  label: CodedColumn;
+}
 
 /**
  * An index over a run's results.parquet for the viewer's item table: filters and sorts in memory, then
- * reads only the page's texts from the file. Reloads when the file changes.
+ * reads only the page's texts from the file. Reloads when the file changes. It reads the file of any
+ * version: the scorers' values from their flattened `scores.*` columns, else from the `scores` JSON, and a
+ * 0.1 file's verdict from its `attack_success` columns.
  */
 export class ItemIndex {
   private constructor(
@@ -44,52 +66,121 @@ export class ItemIndex {
     private readonly buffer: AsyncBuffer,
     private readonly metadata: FileMetaData,
     readonly size: number,
+    readonly lens: RunLens,
     private readonly keys: string[],
     private readonly testIds: string[],
     private readonly coded: { model: CodedColumn; persona: CodedColumn; category: CodedColumn; status: CodedColumn },
     private readonly epochs: Float64Array,
+    private readonly scorers: Map<string, ScorerColumns>,
+    /** How bad on [0, 1] by the primary metric (NaN: not scored, no direction or no range). */
     private readonly severity: Float64Array,
-    /** The verdict's attack success, else the primary scorer's 0/1 value: 1, 0, or -1 for none. */
+    /** The primary metric's outcome, coded by OUTCOMES. */
     private readonly outcome: Int8Array,
+    /** How the worst rank (see worstRank): severity of bad rows, or a directed unbounded value; NaN otherwise. */
+    private readonly rank: Float64Array,
     /** Per row: input and output tokens and latency of the model call (NaN where absent), for usage figures. */
     private readonly usage: { input: Float64Array; output: Float64Array; latency: Float64Array },
     readonly facets: { models: string[]; personas: string[]; categories: string[] },
   ) {}
 
-  /** `primary`: the scorer that severity and the outcome come from when there is no verdict (see severityOf). */
-  static async load(file: string, primary?: string): Promise<ItemIndex> {
+  /** `lens`: the run's scorer declarations and primary metric (see runLens). */
+  static async load(file: string, lens: RunLens): Promise<ItemIndex> {
     const mtimeMs = statSync(file).mtimeMs;
     const buffer = await asyncBufferFromFile(file);
     const metadata = await parquetMetadataAsync(buffer);
     const names = new Set(metadata.schema.slice(1).map((element) => element.name));
-    const scoreColumns = [...names].filter((name) => /^scores\.[^.]+\.value$/.test(name));
-    const kinds: Record<string, ColumnKind> = { key: "text", test_id: "text", model_slug: "coded", persona_slug: "coded", category: "coded", status: "coded", epoch: "number", attack_success: "boolean", safety_score: "number" };
-    for (const name of scoreColumns) kinds[name] = "number";
+    const kinds: Record<string, ColumnKind> = { key: "text", test_id: "text", model_slug: "coded", persona_slug: "coded", category: "coded", status: "coded", epoch: "number" };
     for (const name of ["usage.input_tokens", "usage.output_tokens", "latency_ms"]) if (names.has(name)) kinds[name] = "number";
+    const primary = lens.primary;
+    const primaryDeclaration = primary ? findDeclaration(lens.scorers, primary.scorer) : undefined;
+    const primaryMetric = primaryDeclaration?.metrics.find((metric) => metric.name === primary!.metric);
+    const primaryIsValue = primaryDeclaration !== undefined && primaryMetric?.name === primaryDeclaration.metrics[0].name;
+    // Where each scorer's numbers are: flattened columns, a 0.1 file's verdict columns, or the scores JSON.
+    const flattened = (scorer: string) => names.has(`scores.${scorer}.value`);
+    const legacyVerdict = (scorer: string) => scorer === "verdict" && !flattened(scorer) && names.has("attack_success");
+    let needScoresJson = false;
+    for (const { name } of lens.scorers) {
+      if (flattened(name)) {
+        kinds[`scores.${name}.value`] = "number";
+        if (names.has(`scores.${name}.label`)) kinds[`scores.${name}.label`] = "coded";
+      } else if (legacyVerdict(name)) kinds.attack_success = "boolean";
+      else if (names.has("scores")) needScoresJson = true;
+    }
+    const primaryColumn = primary && !primaryIsValue ? (legacyVerdict(primary.scorer) ? primary.metric : `scores.${primary.scorer}.metrics.${primary.metric}`) : undefined;
+    if (primaryColumn && names.has(primaryColumn)) kinds[primaryColumn] = "number";
+    else if (primaryColumn && names.has("scores")) needScoresJson = true;
+    const tag = primaryMetric && typeof primaryMetric.bad === "object" ? primaryMetric.bad.tag : undefined;
+    const tagColumn = tag && names.has(`tags.${tag}`) ? `tags.${tag}` : undefined;
+    if (tagColumn) kinds[tagColumn] = "coded";
+    const needTagsJson = tag !== undefined && !tagColumn && names.has("tags");
+    if (needScoresJson) kinds.scores = "text";
+    if (needTagsJson) kinds.tags = "text";
     const { size, columns } = await readColumns(buffer, metadata, kinds);
-    const safety = columns.safety_score as Float64Array;
-    const attack = columns.attack_success as Int8Array;
-    const severity = new Float64Array(size);
-    const outcome = new Int8Array(size);
-    const scores: Record<string, { value: number | null }> = {};
-    for (let row = 0; row < size; row++) {
-      for (const name of scoreColumns) {
-        const value = (columns[name] as Float64Array)[row]!;
-        scores[name.slice("scores.".length, -".value".length)] = { value: Number.isNaN(value) ? null : value };
+
+    const scorers = new Map<string, ScorerColumns>();
+    for (const { name } of lens.scorers) {
+      if (flattened(name)) {
+        scorers.set(name, { value: columns[`scores.${name}.value`] as Float64Array, label: (columns[`scores.${name}.label`] as CodedColumn | undefined) ?? new CodedColumn(size) });
+      } else if (legacyVerdict(name)) {
+        const attack = columns.attack_success as Int8Array;
+        const value = new Float64Array(size);
+        const label = new CodedColumn(size);
+        for (let row = 0; row < size; row++) {
+          value[row] = attack[row] === -1 ? Number.NaN : attack[row]!;
+          label.set(row, verdictLabel(attack[row] === -1 ? null : attack[row] === 1));
+        }
+        scorers.set(name, { value, label });
+      } else scorers.set(name, { value: new Float64Array(size).fill(Number.NaN), label: new CodedColumn(size) });
+    }
+    const primaryValues = primaryColumn ? ((columns[primaryColumn] as Float64Array | undefined) ?? new Float64Array(size).fill(Number.NaN)) : undefined;
+    const tags = tagColumn ? (columns[tagColumn] as CodedColumn) : undefined;
+    const jsonTags = needTagsJson ? (columns.tags as string[]) : undefined;
+    const jsonScores = needScoresJson ? (columns.scores as string[]) : undefined;
+    if (jsonScores) {
+      for (let row = 0; row < size; row++) {
+        const parsed = parseJson(jsonScores[row]) as Record<string, { value?: unknown; label?: unknown; metrics?: Record<string, unknown> }> | null;
+        if (!parsed) continue;
+        for (const [name, target] of scorers) {
+          if (flattened(name) || legacyVerdict(name)) continue;
+          const score = parsed[name];
+          if (!score) continue;
+          if (typeof score.value === "number") target.value[row] = score.value;
+          if (typeof score.label === "string") target.label.set(row, score.label);
+        }
+        if (primaryValues && primary && primaryColumn && !names.has(primaryColumn)) {
+          const value = parsed[primary.scorer]?.metrics?.[primary.metric];
+          if (typeof value === "number") primaryValues[row] = value;
+        }
       }
-      const inputs = { safety_score: Number.isNaN(safety[row]!) ? null : safety[row]!, attack_success: attack[row] === -1 ? null : attack[row] === 1, scores };
-      const value = severityOf(inputs, primary);
-      severity[row] = value === null ? Number.NaN : value;
-      const result = outcomeOf(inputs, primary);
-      outcome[row] = result === null ? -1 : result ? 1 : 0;
+    }
+
+    const severity = new Float64Array(size).fill(Number.NaN);
+    const outcome = new Int8Array(size);
+    const rank = new Float64Array(size).fill(Number.NaN);
+    const primaryScorer = primary ? scorers.get(primary.scorer) : undefined;
+    const unboundedDirection = primaryMetric?.kind.type === "unbounded" && typeof primaryMetric.bad === "string" && primaryMetric.bad !== "none" ? primaryMetric.bad : undefined;
+    for (let row = 0; row < size; row++) {
+      if (!primary || !primaryScorer || !primaryDeclaration) continue;
+      const value = primaryIsValue ? primaryScorer.value[row]! : primaryValues![row]!;
+      if (Number.isNaN(value)) {
+        outcome[row] = outcomeCode(null);
+        continue;
+      }
+      const rowTags = tags ? tagsOf(tag!, tags.get(row)) : jsonTags ? (parseJson(jsonTags[row]) as Record<string, string> | null) : null;
+      const inputs = { scores: { [primary.scorer]: primaryIsValue ? { value } : { value: null, metrics: { [primary.metric]: value } } }, tags: rowTags };
+      const result = outcomeOf(inputs, lens.scorers, primary);
+      outcome[row] = outcomeCode(result);
+      const bad = severityOf(inputs, lens.scorers, primary);
+      if (bad !== null) severity[row] = bad;
+      if (result === "bad" && bad !== null) rank[row] = bad;
+      else if (unboundedDirection) rank[row] = unboundedDirection === "high" ? value : -value;
     }
     const coded = { model: columns.model_slug as CodedColumn, persona: columns.persona_slug as CodedColumn, category: columns.category as CodedColumn, status: columns.status as CodedColumn };
     const facets = { models: [...coded.model.values].sort(), personas: [...coded.persona.values].sort(), categories: [...coded.category.values].sort() };
     const numbers = (name: string) => (columns[name] as Float64Array | undefined) ?? new Float64Array(size).fill(Number.NaN);
     const usage = { input: numbers("usage.input_tokens"), output: numbers("usage.output_tokens"), latency: numbers("latency_ms") };
-    return new ItemIndex(file, mtimeMs, buffer, metadata, size, columns.key as string[], columns.test_id as string[], coded, columns.epoch as Float64Array, severity, outcome, usage, facets);
+    return new ItemIndex(file, mtimeMs, buffer, metadata, size, lens, columns.key as string[], columns.test_id as string[], coded, columns.epoch as Float64Array, scorers, severity, outcome, rank, usage, facets);
   }
-
 
   isStale(): boolean {
     try {
@@ -97,6 +188,11 @@ export class ItemIndex {
     } catch {
       return true;
     }
+  }
+
+  /** The primary metric's outcome of a row. */
+  outcomeOf(row: number): Outcome | null {
+    return OUTCOMES[this.outcome[row]!] ?? null;
   }
 
   async query(query: ItemQuery): Promise<{ total: number; rows: ItemRowSummary[] }> {
@@ -107,7 +203,7 @@ export class ItemIndex {
       persona: query.persona === undefined ? undefined : persona.codeOf(query.persona),
       category: query.category === undefined ? undefined : category.codeOf(query.category),
       status: query.status === undefined ? undefined : status.codeOf(query.status),
-      outcome: query.attack === undefined ? undefined : query.attack === "none" ? -1 : Number(query.attack),
+      outcome: query.outcome === undefined ? undefined : outcomeCode(query.outcome === "none" ? null : query.outcome),
     };
     const textMatches = query.text ? await this.searchText(query.text) : undefined;
     const matches: number[] = [];
@@ -126,7 +222,7 @@ export class ItemIndex {
     const direction = query.order === "desc" ? -1 : 1;
     const sort = query.sort ?? "key";
     if (sort === "severity") {
-      // Unjudged rows (NaN) last in either direction.
+      // Unscored rows (NaN) last in either direction.
       matches.sort((a, b) => {
         const x = this.severity[a]!;
         const y = this.severity[b]!;
@@ -155,8 +251,9 @@ export class ItemIndex {
         category: category.get(index) ?? "",
         epoch: this.epochs[index]!,
         status: status.get(index) ?? "",
-        attack_success: this.outcome[index] === -1 ? null : this.outcome[index] === 1,
+        outcome: this.outcomeOf(index),
         severity: Number.isNaN(this.severity[index]!) ? null : this.severity[index]!,
+        scores: Object.fromEntries([...this.scorers].map(([name, columns]) => [name, { value: Number.isNaN(columns.value[index]!) ? null : columns.value[index]!, label: columns.label.get(index) }])),
         prompt: texts.get(index)?.prompt.slice(0, SNIPPET) ?? "",
         response: texts.get(index)?.response.slice(0, SNIPPET) ?? "",
       })),
@@ -214,11 +311,11 @@ export class ItemIndex {
     return [...out].map(([code, entry]) => ({ model: this.coded.model.values[code] ?? "", calls: entry.calls, input: entry.input, output: entry.output, latencies: Float64Array.from(entry.latencies).sort() }));
   }
 
-  /** Rows by descending severity (the worst first), and failed rows, by position. */
+  /** The worst rows first: those whose primary outcome is bad by its declared direction, by severity (ties: file order). */
   worstRows(count: number): number[] {
-    const judged: number[] = [];
-    for (let row = 0; row < this.size; row++) if (!Number.isNaN(this.severity[row]!)) judged.push(row);
-    return judged.sort((a, b) => this.severity[b]! - this.severity[a]! || a - b).slice(0, count);
+    const ranked: number[] = [];
+    for (let row = 0; row < this.size; row++) if (!Number.isNaN(this.rank[row]!)) ranked.push(row);
+    return ranked.sort((a, b) => this.rank[b]! - this.rank[a]! || a - b).slice(0, count);
   }
 
   errorRows(count: number): number[] {
@@ -228,7 +325,10 @@ export class ItemIndex {
     return rows;
   }
 
-  /** One whole row, every column, with the JSON columns parsed. */
+  /**
+   * One whole row, every column, with the JSON columns parsed, in the current row format (a 0.1 row's
+   * verdict becomes its `verdict` score and its response its transcript; its flat columns stay too).
+   */
   async row(index: number): Promise<Record<string, unknown> | undefined> {
     if (!Number.isInteger(index) || index < 0 || index >= this.size) return undefined;
     const [row] = (await parquetReadObjects({ file: this.buffer, metadata: this.metadata, rowStart: index, rowEnd: index + 1, compressors })) as Array<Record<string, unknown>>;
@@ -238,10 +338,13 @@ export class ItemIndex {
       if (name.includes(".")) continue; // flattened copies of the nested columns
       out[name] = typeof value === "bigint" ? Number(value) : value;
     }
-    for (const name of ["messages", "scores", "judge_json", "usage", "judge_usage", "generation", "tags", "item_metadata", "item_judge_schema"]) {
-      if (typeof out[name] === "string") out[name] = JSON.parse(out[name] as string);
+    for (const name of ["messages", "scores", "judge_json", "usage", "judge_usage", "generation", "tags", "item_metadata", "item_judge_schema", "dimensions", "transcript"]) {
+      if (typeof out[name] === "string") out[name] = parseJson(out[name] as string);
     }
+    if (typeof out.schema_version === "number" && out.schema_version < 2) Object.assign(out, upgradeRow({ ...out } as unknown as ResultRow));
+    out.transcript ??= [];
     out.index = index;
+    out.outcome = this.outcomeOf(index);
     out.severity = Number.isNaN(this.severity[index]!) ? null : this.severity[index]!;
     return out;
   }
@@ -305,3 +408,18 @@ function lastUserMessage(messages: string | null): string {
     return "";
   }
 }
+
+function parseJson(text: string | null | undefined): unknown {
+  if (!text) return null;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return null;
+  }
+}
+
+/** A row's tags as far as the primary metric's direction reads them. */
+function tagsOf(tag: string, value: string | null): Record<string, string> | null {
+  return value === null ? null : { [tag]: value };
+}
+

@@ -4,8 +4,7 @@ import type { AddressInfo } from "node:net";
 import { extname, join, resolve, sep } from "node:path";
 import { serve, type ServerType } from "@hono/node-server";
 import { Hono, type Context } from "hono";
-import { buildReportData, type ReportData } from "../reports/report-data.js";
-import { primaryScorerOf } from "../metrics/outcome.js";
+import { buildReportData, runLens, type ReportData } from "../reports/report-data.js";
 import { readManifest } from "../results/manifest.js";
 import { WEB_ROOT } from "../reports/web-assets.js";
 import { ItemIndex, type ItemQuery } from "./item-index.js";
@@ -77,7 +76,8 @@ export function viewerApp(options: ViewerOptions & { acceptsHost: (host: string)
     const cached = indexes.get(file);
     if (cached && !(await cached).isStale()) return cached;
     const manifest = await readManifest(join(folder, "manifest.json"));
-    const loading = ItemIndex.load(file, manifest ? primaryScorerOf(manifest) : undefined);
+    if (!manifest) return undefined;
+    const loading = ItemIndex.load(file, runLens(manifest));
     indexes.set(file, loading);
     loading.catch(() => indexes.delete(file));
     return loading;
@@ -122,7 +122,8 @@ export function viewerApp(options: ViewerOptions & { acceptsHost: (host: string)
     const index = await itemIndex(folder);
     if (!index) return c.json({ error: "results.parquet is written when the run ends; its progress is shown meanwhile" }, 409);
     const result = await index.query(parseQuery(c));
-    return c.json({ ...result, facets: index.facets, size: index.size });
+    // What the table's columns and outcome filter mean: the scorers' declarations and the primary metric.
+    return c.json({ ...result, facets: index.facets, size: index.size, scorers: index.lens.scorers, primary: index.lens.primary ?? null });
   });
   app.get("/api/runs/:run/items/:index", async (c) => {
     const folder = runFolder(c);
@@ -171,8 +172,8 @@ function parseQuery(c: Context): ItemQuery {
   text("text");
   const status = q("status");
   if (status === "ok" || status === "error") query.status = status;
-  const attack = q("attack");
-  if (attack === "1" || attack === "0" || attack === "none") query.attack = attack;
+  const outcome = q("outcome");
+  if (outcome === "bad" || outcome === "good" || outcome === "neutral" || outcome === "none") query.outcome = outcome;
   const number = (name: string) => {
     const value = Number(q(name));
     return q(name) !== undefined && Number.isFinite(value) ? value : undefined;
