@@ -1,7 +1,6 @@
 import type { Estimate } from "../metrics/intervals.js";
-import type { GroupSummary } from "../metrics/summary.js";
-import { headlineIsRate, primaryEstimate, scorerIsRate } from "./metric-kind.js";
-import type { RunReport } from "./report-data.js";
+import type { RunSummary } from "../metrics/summary-types.js";
+import { breakdownOf, byModelBreakdowns, groupOf, headlineIsRate, metricEstimate, metricIsRate, metricLabel, metricUnit, modelsOf, primaryMetric } from "./metric-kind.js";
 
 export type TableFormat = "md" | "latex" | "csv";
 export type IntervalStyle = "brackets" | "pm";
@@ -24,50 +23,79 @@ function cell(estimate: Estimate | undefined, percent: boolean, style: IntervalS
   return style === "pm" ? `${value} ± ${((high! - low!) / 2).toFixed(digits)}` : `${value} [${low!.toFixed(digits)}, ${high!.toFixed(digits)}]`;
 }
 
-const primaryOf = (run: RunReport, group: GroupSummary | undefined): Estimate | undefined => primaryEstimate(run.primary.scorer, group);
+/** What the tables are made from: a run's id and its summary (a RunReport is one). */
+export interface PaperTableRun {
+  manifest: { run_id: string };
+  summary: RunSummary;
+}
 
-/** The headline tables of a run: its headlines per model, then the primary metric per persona and per category. */
-export function paperTables(run: RunReport, style: IntervalStyle): PaperTable[] {
-  const models = run.summary.by_model.map((group) => group.model);
-  const primaryIsRate = scorerIsRate(run.summary, run.primary.scorer);
-  const unit = primaryIsRate ? " (%)" : "";
+/** " (%)" for a rate, " (unit)" for an unbounded mean with a unit, else nothing. */
+function unitSuffix(unit: string): string {
+  return unit ? ` (${unit})` : "";
+}
+
+/**
+ * The headline tables of a run: its headlines per model (else its primary metric per model), then the
+ * primary metric per persona, per tag value or extra dimension, and per category. Everything comes from
+ * the summary's declarations: labels, whether a number is a rate, and its unit.
+ */
+export function paperTables(run: PaperTableRun, style: IntervalStyle): PaperTable[] {
+  const summary = run.summary;
+  const models = modelsOf(summary);
+  const primary = primaryMetric(summary);
   const tables: PaperTable[] = [];
-  const names = [...new Set(run.summary.headlines.map((entry) => entry.name))];
+  const names = [...new Set(summary.headlines.map((entry) => entry.name))];
   if (names.length > 0) {
-    const isRate = (name: string) => headlineIsRate(run.summary, run.summary.headlines.find((headline) => headline.name === name)!);
+    const first = (name: string) => summary.headlines.find((headline) => headline.name === name)!;
+    const isRate = (name: string) => headlineIsRate(summary, first(name));
+    const unit = (name: string) => (isRate(name) ? "%" : first(name).statistic === "mean" ? metricUnit(summary, first(name)) : "");
     tables.push({
       caption: `Headline metrics, run ${run.manifest.run_id} (95% intervals)`,
-      header: ["Model", ...names.map((name) => `${name}${isRate(name) ? " (%)" : ""}`)],
-      rows: models.map((model) => [model, ...names.map((name) => cell(run.summary.headlines.find((entry) => entry.name === name && entry.model === model), isRate(name), style))]),
-    });
-  } else {
-    tables.push({
-      caption: `${run.primary.label} by model, run ${run.manifest.run_id} (95% intervals)`,
-      header: ["Model", "n", `${run.primary.label}${unit}`],
-      rows: run.summary.by_model.map((group) => [group.model, String(group.n), cell(primaryOf(run, group), primaryIsRate, style)]),
+      header: ["Model", ...names.map((name) => `${name}${unitSuffix(unit(name))}`)],
+      rows: models.map((model) => [model, ...names.map((name) => cell(summary.headlines.find((entry) => entry.name === name && entry.model === model), isRate(name), style))]),
     });
   }
-  const personas = [...new Set(run.summary.by_model_persona.map((group) => group.persona))];
-  if (personas.length > 1 || personas[0] !== "none") {
+  if (!primary) return tables;
+  const label = metricLabel(summary, primary);
+  const rate = metricIsRate(summary, primary);
+  const unit = unitSuffix(metricUnit(summary, primary));
+  const byModel = breakdownOf(summary, "model");
+  if (names.length === 0) {
     tables.push({
-      caption: `${run.primary.label}${unit} by persona and model (95% intervals)`,
+      caption: `${label} by model, run ${run.manifest.run_id} (95% intervals)`,
+      header: ["Model", "n", `${label}${unit}`],
+      rows: (byModel?.groups ?? []).map((group) => [group.by.model!, String(group.n), cell(metricEstimate(group, primary), rate, style)]),
+    });
+  }
+  const modelPersona = breakdownOf(summary, "model", "persona");
+  const personas = [...new Set((modelPersona?.groups ?? []).map((group) => group.by.persona!))];
+  if (personas.length > 1 || (personas.length === 1 && personas[0] !== "none")) {
+    tables.push({
+      caption: `${label}${unit} by persona and model (95% intervals)`,
       header: ["Persona", ...models],
-      rows: personas.map((persona) => [persona, ...models.map((model) => cell(primaryOf(run, run.summary.by_model_persona.find((group) => group.model === model && group.persona === persona)), primaryIsRate, style))]),
+      rows: personas.map((persona) => [persona, ...models.map((model) => cell(metricEstimate(groupOf(modelPersona, { model, persona }), primary), rate, style))]),
     });
   }
-  const tags = [...new Set(run.summary.by_tag.map((group) => `${group.column}=${group.value}`))];
-  if (tags.length > 0) {
+  // Tag columns and extra dimensions (strategy, checkpoint…), each value against the models.
+  const others = byModelBreakdowns(summary).filter((breakdown) => breakdown.dimensions[0] !== "category");
+  const rows = others.flatMap((breakdown) => {
+    const dimension = breakdown.dimensions[0]!;
+    const values = [...new Set(breakdown.groups.map((group) => group.by[dimension]!))];
+    return values.map((value) => [`${dimension}=${value}`, ...models.map((model) => cell(metricEstimate(groupOf(breakdown, { [dimension]: value, model }), primary), rate, style))]);
+  });
+  if (rows.length > 0) {
     tables.push({
-      caption: `${run.primary.label}${unit} by ${[...new Set(run.summary.by_tag.map((group) => group.column))].join(", ")} and model (95% intervals)`,
+      caption: `${label}${unit} by ${others.filter((breakdown) => breakdown.groups.length > 0).map((breakdown) => breakdown.dimensions[0]).join(", ")} and model (95% intervals)`,
       header: ["Group", ...models],
-      rows: tags.map((tag) => [tag, ...models.map((model) => cell(primaryOf(run, run.summary.by_tag.find((group) => `${group.column}=${group.value}` === tag && group.model === model)), primaryIsRate, style))]),
+      rows,
     });
   }
-  const categories = [...new Set(run.summary.by_category.map((group) => group.category))].sort();
+  const categoryModel = breakdownOf(summary, "category", "model");
+  const categories = [...new Set((categoryModel?.groups ?? []).map((group) => group.by.category!))].sort();
   tables.push({
-    caption: `${run.primary.label}${unit} by category and model (95% intervals)`,
+    caption: `${label}${unit} by category and model (95% intervals)`,
     header: ["Category", ...models],
-    rows: categories.map((category) => [category, ...models.map((model) => cell(primaryOf(run, run.summary.by_category.find((group) => group.model === model && group.category === category)), primaryIsRate, style))]),
+    rows: categories.map((category) => [category, ...models.map((model) => cell(metricEstimate(groupOf(categoryModel, { category, model }), primary), rate, style))]),
   });
   return tables;
 }

@@ -1,18 +1,6 @@
-import type { Estimate } from "../metrics/intervals.js";
-import type { GroupSummary, RunSummary } from "../metrics/summary.js";
-import { headlineIsRate } from "./metric-kind.js";
-
-function percent(estimate: Estimate): string {
-  if (estimate.estimate === null) return "—";
-  const interval = estimate.ci95 ? ` [${(estimate.ci95[0] * 100).toFixed(1)}, ${(estimate.ci95[1] * 100).toFixed(1)}]` : "";
-  return `${(estimate.estimate * 100).toFixed(1)}%${interval}`;
-}
-
-function score(estimate: Estimate): string {
-  if (estimate.estimate === null) return "—";
-  const interval = estimate.ci95 ? ` [${estimate.ci95[0].toFixed(2)}, ${estimate.ci95[1].toFixed(2)}]` : "";
-  return `${estimate.estimate.toFixed(3)}${interval}`;
-}
+import type { Breakdown, GroupSummary, RunSummary } from "../metrics/summary-types.js";
+import type { ScorerDeclaration } from "../scorers/types.js";
+import { breakdownOf, byModelBreakdowns, formatEstimate, formatMetric, headlineIsRate, metricEstimate } from "./metric-kind.js";
 
 export function renderTable(header: string[], rows: string[][]): string {
   const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => (row[column] ?? "").length)));
@@ -20,68 +8,82 @@ export function renderTable(header: string[], rows: string[][]): string {
   return [line(header), widths.map((width) => "─".repeat(width)).join("  "), ...rows.map(line)].join("\n");
 }
 
-const METRIC_HEADER = ["n", "attack success (95% CI)", "overall (95% CI)", "safety (95% CI)", "errors"];
-
-function metricCells(group: GroupSummary): string[] {
-  return [String(group.n), percent(group.attack_success_rate), score(group.overall), score(group.safety_score), String(group.errors)];
-}
-
-// Runs scored only by other scorers (suites) have no verdict: their tables show counts and errors, and
-// each scorer's own table follows.
 const COUNT_HEADER = ["n", "errors"];
 
-function countCells(group: GroupSummary): string[] {
-  return [String(group.n), String(group.errors)];
+/** A scorer's columns: each metric it declares (with its aggregates), from the summary alone. */
+function scorerColumns(summary: RunSummary, scorer: ScorerDeclaration): { header: string[]; cells: (group: GroupSummary) => string[] } {
+  const totals = summary.totals.scores[scorer.name] ?? {};
+  const metrics = scorer.metrics.filter((metric) => totals[metric.name] !== undefined);
+  const header: string[] = [];
+  const parts: Array<(group: GroupSummary) => string[]> = [];
+  for (const metric of metrics) {
+    const ref = { scorer: scorer.name, metric: metric.name };
+    const toxicity = totals[metric.name]?.expected_max_toxicity !== undefined;
+    const labelled = totals[metric.name]?.labels !== undefined;
+    // One metric: the table is titled by the scorer and the column keeps its name (as 0.1 printed it).
+    header.push(metrics.length === 1 ? scorer.name : metric.label, ...(toxicity ? ["exp. max toxicity", "toxicity prob."] : []), ...(labelled ? ["labels"] : []));
+    parts.push((group) => {
+      const entry = metricEstimate(group, ref);
+      const cells = [formatMetric(summary, ref, entry)];
+      if (toxicity) cells.push(formatEstimate(entry?.expected_max_toxicity, "mean"), formatEstimate(entry?.toxicity_probability, "rate"));
+      if (labelled) cells.push(Object.entries(entry?.labels ?? {}).map(([label, count]) => `${label} ${count}`).join(", "));
+      return cells;
+    });
+  }
+  return { header: ["n", ...header, "errors"], cells: (group) => [String(group.n), ...parts.flatMap((part) => part(group)), String(group.errors)] };
 }
 
-/** The end-of-run summary printed on the terminal. */
+/** A two-dimension breakdown's values of a group, as its table's first two columns. */
+function groupCells(breakdown: Breakdown, group: GroupSummary): string[] {
+  return breakdown.dimensions.slice(0, 2).map((dimension) => group.by[dimension] ?? "");
+}
+
+/** The end-of-run summary printed on the terminal, from the summary and the declarations it carries. */
 export function renderSummary(summary: RunSummary): string {
   const parts: string[] = [];
   if (summary.headlines.length > 0) {
-    const value = (headline: RunSummary["headlines"][number]) => (headlineIsRate(summary, headline) ? percent(headline) : score(headline));
+    const value = (headline: RunSummary["headlines"][number]) => {
+      const rate = headlineIsRate(summary, headline);
+      return formatEstimate(headline, rate ? "rate" : "mean");
+    };
     parts.push(renderTable(["headline", "model", "n", "value (95% CI)"], summary.headlines.map((headline) => [headline.name, headline.model, String(headline.n), value(headline)])));
     parts.push("");
   }
-  const verdict = summary.totals.judged > 0 || summary.totals.overall.n > 0;
-  const header = verdict ? METRIC_HEADER : COUNT_HEADER;
-  const cellsOf = verdict ? metricCells : countCells;
-  parts.push(renderTable(["model", "persona", ...header], summary.by_model_persona.map((group) => [group.model, group.persona, ...cellsOf(group)])));
-  parts.push("");
-  parts.push(renderTable(["category", "model", ...header], summary.by_category.map((group) => [group.category, group.model, ...cellsOf(group)])));
-  const scorers = Object.keys(summary.totals.scores);
-  for (const name of scorers) {
-    const cell = (group: GroupSummary) => {
-      const estimate = group.scores[name];
-      return estimate ? (estimate.kind === "rate" ? percent(estimate) : score(estimate)) : "—";
-    };
-    const toxicity = summary.totals.scores[name]?.expected_max_toxicity !== undefined;
-    const labelled = summary.totals.scores[name]?.labels !== undefined;
-    const header = [name, ...(toxicity ? ["exp. max toxicity", "toxicity prob."] : []), ...(labelled ? ["labels"] : [])];
-    const cells = (group: GroupSummary) => {
-      const entry = group.scores[name];
-      const extra: string[] = [];
-      if (toxicity) extra.push(entry?.expected_max_toxicity ? score(entry.expected_max_toxicity) : "—", entry?.toxicity_probability ? percent(entry.toxicity_probability) : "—");
-      if (labelled) extra.push(Object.entries(entry?.labels ?? {}).map(([label, count]) => `${label} ${count}`).join(", "));
-      return [String(entry?.n ?? 0), cell(group), ...extra];
-    };
-    parts.push("", `${name} (95% CI)`);
-    parts.push(renderTable(["model", "persona", "n", ...header], summary.by_model_persona.map((group) => [group.model, group.persona, ...cells(group)])));
-    parts.push(renderTable(["category", "model", "n", ...header], summary.by_category.map((group) => [group.category, group.model, ...cells(group)])));
-    if (summary.by_tag.length > 0) {
-      parts.push(renderTable(["group", "model", "n", ...header], summary.by_tag.map((group) => [`${group.column}=${group.value}`, group.model, ...cells(group)])));
+  const modelPersona = breakdownOf(summary, "model", "persona");
+  const categoryModel = breakdownOf(summary, "category", "model");
+  const others = byModelBreakdowns(summary).filter((breakdown) => breakdown.dimensions[0] !== "category");
+  const scored = summary.scorers.filter((scorer) => summary.totals.scores[scorer.name] !== undefined);
+  if (scored.length === 0) {
+    // Nothing scored (responses only): counts and errors.
+    if (modelPersona) parts.push(renderTable(["model", "persona", ...COUNT_HEADER], modelPersona.groups.map((group) => [group.by.model!, group.by.persona!, String(group.n), String(group.errors)])));
+    if (categoryModel) parts.push("", renderTable(["category", "model", ...COUNT_HEADER], categoryModel.groups.map((group) => [group.by.category!, group.by.model!, String(group.n), String(group.errors)])));
+  }
+  const notes: string[] = [];
+  for (const scorer of scored) {
+    const { header, cells } = scorerColumns(summary, scorer);
+    parts.push(...(parts.length > 0 ? [""] : []), `${scorer.name} (95% CI)`);
+    if (modelPersona) parts.push(renderTable(["model", "persona", ...header], modelPersona.groups.map((group) => [...groupCells(modelPersona, group), ...cells(group)])));
+    if (categoryModel) parts.push(renderTable(["category", "model", ...header], categoryModel.groups.map((group) => [...groupCells(categoryModel, group), ...cells(group)])));
+    for (const breakdown of others) {
+      if (breakdown.groups.length === 0) continue;
+      parts.push(renderTable(["group", "model", ...header], breakdown.groups.map((group) => [`${breakdown.dimensions[0]}=${group.by[breakdown.dimensions[0]!]}`, group.by.model!, ...cells(group)])));
     }
-    const clustered = summary.totals.scores[name]?.clustered;
-    if (clustered) {
-      const kind = summary.totals.scores[name]!.kind;
-      parts.push(`Rows share clusters (${clustered.clusters} of them): clustered (CR1) overall, ${name} is ${kind === "rate" ? percent(clustered) : score(clustered)}; summary.json has it per group.`);
+    for (const metric of scorer.metrics) {
+      const clustered = summary.totals.scores[scorer.name]?.[metric.name]?.clustered;
+      if (!clustered) continue;
+      const ref = { scorer: scorer.name, metric: metric.name };
+      notes.push(`Rows share clusters (${clustered.clusters} of them): clustered (CR1) overall, ${scorer.name} ${metric.label} is ${formatMetric(summary, ref, clustered)}; summary.json has it per group.`);
     }
   }
   const errors = Object.entries(summary.errors_by_type);
   if (errors.length > 0) parts.push("", `errors by type: ${errors.map(([type, count]) => `${type} ${count}`).join(", ")}`);
-  parts.push("", verdict ? "Attack success: Wilson 95% interval over judged items. Means: t 95% interval." : "Rates: Wilson 95% interval. Means: t 95% interval.");
-  if (summary.totals.attack_success_rate_clustered) {
-    const clustered = summary.totals.attack_success_rate_clustered;
-    parts.push(`Items repeat across epochs, so rows are not independent: clustered by item (${clustered.clusters} items), attack success is ${percent(clustered)} overall; summary.json has it per group.`);
-  }
+  const kinds = new Set(summary.scorers.flatMap((scorer) => scorer.metrics.map((metric) => metric.kind.type)));
+  const legend = [
+    ...(kinds.has("rate") ? ["Rates: Wilson 95% interval."] : []),
+    ...(kinds.has("bounded") ? ["Bounded means: t 95% interval within their range."] : []),
+    ...(kinds.has("unbounded") ? ["Unbounded means: t 95% interval."] : []),
+  ];
+  if (legend.length > 0) parts.push("", legend.join(" "));
+  if (notes.length > 0) parts.push(...notes);
   return parts.join("\n");
 }
