@@ -7,14 +7,30 @@ import type { DownloadProgress } from "../io/download.js";
 import type { GpuChoice } from "./llamacpp/library.js";
 import { createLlamaCpp, type LlamaCppSettings } from "./llamacpp/llamacpp-model.js";
 
-const FACTORIES = {
-  openai: createOpenAICompatible,
-  anthropic: createAnthropic,
-  google: createGoogle,
-} satisfies Record<string, (settings: { name: string; baseUrl: string; apiKey?: string; headers?: Record<string, string> }) => (modelId: string, address: string, defaults: GenerationOptions) => LanguageModel>;
+type ProviderFactory = (settings: { name: string; baseUrl: string; apiKey?: string; headers?: Record<string, string> }) => (modelId: string, address: string, defaults: GenerationOptions) => LanguageModel;
 
-export type ProviderType = keyof typeof FACTORIES | "llamacpp";
-export const PROVIDER_TYPES: ProviderType[] = [...(Object.keys(FACTORIES) as Array<keyof typeof FACTORIES>), "llamacpp"];
+interface BuiltinProvider {
+  create: ProviderFactory;
+  baseUrl: (env: NodeJS.ProcessEnv) => string;
+  apiKeyEnv: string;
+  /** Without a key these endpoints always refuse, so a missing key is reported before the run starts. */
+  officialUrl: string;
+}
+
+/** The HTTP providers: adding one is its file and one entry here. (Local GGUF models are `llamacpp`, below.) */
+const BUILTIN = {
+  openai: { create: createOpenAICompatible, baseUrl: (env) => env.OPENAI_BASE_URL || "https://api.openai.com/v1", apiKeyEnv: "OPENAI_API_KEY", officialUrl: "https://api.openai.com" },
+  anthropic: { create: createAnthropic, baseUrl: (env) => env.ANTHROPIC_BASE_URL || "https://api.anthropic.com", apiKeyEnv: "ANTHROPIC_API_KEY", officialUrl: "https://api.anthropic.com" },
+  google: {
+    create: createGoogle,
+    baseUrl: (env) => env.GEMINI_BASE_URL || "https://generativelanguage.googleapis.com/v1beta",
+    apiKeyEnv: "GEMINI_API_KEY",
+    officialUrl: "https://generativelanguage.googleapis.com",
+  },
+} satisfies Record<string, BuiltinProvider>;
+
+export type ProviderType = keyof typeof BUILTIN | "llamacpp";
+export const PROVIDER_TYPES: ProviderType[] = [...(Object.keys(BUILTIN) as Array<keyof typeof BUILTIN>), "llamacpp"];
 
 /** Provider names that mean local GGUF models: `llamacpp:./model.gguf`, `gguf:hf:owner/repo/file.gguf`. */
 const LOCAL_PROVIDERS = new Set(["llamacpp", "gguf"]);
@@ -42,23 +58,6 @@ export interface ProviderSettings {
   /** llamacpp: where hf: models are cached (default ~/.cache/alignbench/models). */
   cache_dir?: string;
 }
-
-interface BuiltinProvider {
-  baseUrl: (env: NodeJS.ProcessEnv) => string;
-  apiKeyEnv: string;
-  /** Without a key these endpoints always refuse, so a missing key is reported before the run starts. */
-  officialUrl: string;
-}
-
-const BUILTIN: Record<keyof typeof FACTORIES, BuiltinProvider> = {
-  openai: { baseUrl: (env) => env.OPENAI_BASE_URL || "https://api.openai.com/v1", apiKeyEnv: "OPENAI_API_KEY", officialUrl: "https://api.openai.com" },
-  anthropic: { baseUrl: (env) => env.ANTHROPIC_BASE_URL || "https://api.anthropic.com", apiKeyEnv: "ANTHROPIC_API_KEY", officialUrl: "https://api.anthropic.com" },
-  google: {
-    baseUrl: (env) => env.GEMINI_BASE_URL || "https://generativelanguage.googleapis.com/v1beta",
-    apiKeyEnv: "GEMINI_API_KEY",
-    officialUrl: "https://generativelanguage.googleapis.com",
-  },
-};
 
 const SECRET_HEADER = /auth|key|token|secret|cookie/i;
 
@@ -125,7 +124,7 @@ export class ModelRegistry {
     for (const [name, value] of Object.entries(settings.headers ?? {})) {
       if (SECRET_HEADER.test(name)) this.secretValues.add(value.replace(/^(Bearer|Basic)\s+/i, ""));
     }
-    const factory = FACTORIES[type]({ name: providerName, baseUrl, apiKey, headers: settings.headers });
+    const factory = BUILTIN[type].create({ name: providerName, baseUrl, apiKey, headers: settings.headers });
     const resolved: ResolvedModel = { model: factory(modelId, address, settings.models?.[modelId] ?? {}), providerName };
     if (settings.max_concurrency !== undefined) resolved.maxConcurrency = settings.max_concurrency;
     if (settings.rate_limit_rps !== undefined) resolved.rateLimitRps = settings.rate_limit_rps;
