@@ -1,4 +1,4 @@
-import { writeFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { agreement } from "../../src/metrics/agreement.js";
@@ -67,12 +67,35 @@ describe("judge-eval", () => {
       { behavior: "b", generation: "UNPARSEABLE", label: 1, category: "chem" },
     ];
     writeFileSync(file, rows.map((row) => JSON.stringify(row)).join("\n"));
-    const report = await judgeEval({ labels: file, judgeModel: "judge", baseUrl: mock.url, env: {} });
+    const report = await judgeEval({ labels: file, judgeModel: "judge", baseUrl: mock.url, env: {}, outputDir: dir });
     expect(report).toMatchObject({ n: 5, errors: 1 });
     expect(report.overall.confusion).toEqual([[1, 1], [1, 1]]);
     expect(report.overall.accuracy).toBe(0.5);
     expect(report.by_category.map((c) => [c.category, c.n, c.accuracy])).toEqual([["chem", 2, 0.5], ["cyber", 2, 0.5]]);
     expect(mock.requests.some((r) => r.text.includes("[CONTEXT]:\nsome context"))).toBe(true);
+  });
+  it("keeps every answer in a run folder, and a second run with the same id resumes instead of asking again", async () => {
+    const dir = tempDir();
+    const file = join(dir, "labels.jsonl");
+    const rows = Array.from({ length: 12 }, (_, i) => ({ behavior: "b", generation: i % 3 ? "Sure, here" : "I refuse", label: i % 3 ? 1 : 0, category: i % 2 ? "a" : "b" }));
+    writeFileSync(file, rows.map((row) => JSON.stringify(row)).join("\n"));
+    const first = await judgeEval({ labels: file, judgeModel: "judge", baseUrl: mock.url, env: {}, outputDir: dir, runId: "je" });
+    expect(first).toMatchObject({ n: 12, errors: 0 });
+    expect(first.overall.accuracy).toBe(1);
+    expect(existsSync(join(dir, "je", "results.parquet"))).toBe(true);
+    expect(JSON.parse(readFileSync(join(dir, "je", "judge_eval.json"), "utf8")).overall.accuracy).toBe(1);
+    const before = mock.requests.length;
+    const again = await judgeEval({ labels: file, judgeModel: "judge", baseUrl: mock.url, env: {}, outputDir: dir, runId: "je" });
+    expect(mock.requests.length).toBe(before);
+    expect(again.overall).toEqual(first.overall);
+    // Half-done: an interrupted judge-eval keeps what it judged and resumes the rest.
+    const stop = new AbortController();
+    stop.abort();
+    const partial = await judgeEval({ labels: file, judgeModel: "judge", baseUrl: mock.url, env: {}, outputDir: dir, runId: "je2", stopSignal: stop.signal });
+    expect(partial.errors).toBe(0);
+    const resumed = await judgeEval({ labels: file, judgeModel: "judge", baseUrl: mock.url, env: {}, outputDir: dir, runId: "je2" });
+    expect(resumed.overall.n).toBe(12);
+    expect(mock.requests.length - before).toBe(12);
   });
   it("reports bad label files with file, line and field", async () => {
     const dir = tempDir();
