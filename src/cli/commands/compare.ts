@@ -1,7 +1,7 @@
 import { writeFileSync } from "node:fs";
 import { Command } from "commander";
 import { UserError } from "../../errors.js";
-import { compareRuns, loadComparisonRows } from "../../metrics/compare-runs.js";
+import { compareRuns, loadComparisonRows, type MetricComparison } from "../../metrics/compare-runs.js";
 import type { Estimate } from "../../metrics/intervals.js";
 import { locateRunFolder } from "../../results/load-run.js";
 import { renderTable } from "../../reports/terminal-summary.js";
@@ -12,9 +12,34 @@ function signed(estimate: Estimate, scale = 1, digits = 3): string {
   return estimate.ci95 ? `${value(estimate.estimate)} [${value(estimate.ci95[0])}, ${value(estimate.ci95[1])}]` : value(estimate.estimate);
 }
 
+/** A metric's name in the table: its declared name in words ("attack success"). */
+function metricName(metric: MetricComparison): string {
+  return metric.metric.replace(/_/g, " ");
+}
+
+/** A difference: rates in percentage points, means as numbers (with an unbounded mean's unit). */
+function difference(metric: MetricComparison, estimate: Estimate): string {
+  if (metric.kind.type === "rate") return signed(estimate, 100, 1) + " pp";
+  const unit = metric.kind.type === "unbounded" && metric.kind.unit ? ` ${metric.kind.unit}` : "";
+  return signed(estimate) + unit;
+}
+
+function level(metric: MetricComparison, value: number | null): string {
+  if (value === null) return "—";
+  return metric.kind.type === "rate" ? `${(value * 100).toFixed(1)}%` : value.toFixed(3);
+}
+
+function metricRow(metric: MetricComparison): string[] {
+  const test =
+    metric.test.name === "McNemar"
+      ? `McNemar p = ${metric.test.pValue.toPrecision(3)} (${metric.test.onlyA} A-only, ${metric.test.onlyB} B-only)`
+      : `paired t${metric.test.pValue === null ? "" : ` p = ${metric.test.pValue.toPrecision(3)}`}`;
+  return [metric.scorer, metricName(metric), String(metric.n), level(metric, metric.a), level(metric, metric.b), difference(metric, metric.difference), test];
+}
+
 export function compareCommand(): Command {
   return new Command("compare")
-    .description("Paired comparison of run B against run A on the items both hold: differences with 95% intervals and McNemar's test.")
+    .description("Paired comparison of run B against run A on the items both hold, for every metric of the scorers both runs have: differences with 95% intervals, McNemar's test for rates and the paired t test for means.")
     .argument("<runA>", "baseline run id (under --output-dir) or run folder")
     .argument("<runB>", "run to compare, id or folder")
     .option("--output-dir <dir>", "where run folders are", "results")
@@ -39,22 +64,13 @@ export function compareCommand(): Command {
         if (typeof flags.json === "string") writeFileSync(flags.json, text);
         else return void process.stdout.write(text);
       }
-      const a = comparison.attack_success;
-      const rate = (value: number | null) => (value === null ? "—" : `${(value * 100).toFixed(1)}%`);
       process.stdout.write(`paired on ${comparison.pairs} items (matched by ${comparison.pairedBy}); B − A, 95% intervals\n\n`);
-      process.stdout.write(
-        renderTable(
-          ["metric", "n", "A", "B", "B − A (95% CI)", "test"],
-          [
-            ["attack success", String(a.n), rate(a.a), rate(a.b), signed(a.difference, 100, 1) + " pp", `McNemar p = ${a.mcnemar.pValue.toPrecision(3)} (${a.mcnemar.onlyA} A-only, ${a.mcnemar.onlyB} B-only)`],
-            ["overall", String(comparison.overall.n), "", "", signed(comparison.overall.difference), "paired t"],
-            ["safety score", String(comparison.safety_score.n), "", "", signed(comparison.safety_score.difference), "paired t"],
-          ],
-        ) + "\n",
-      );
-      if (comparison.by_category.length > 1) {
-        process.stdout.write("\nattack success by category (regressions first)\n");
-        process.stdout.write(renderTable(["category", "n", "B − A (95% CI)"], comparison.by_category.map((c) => [c.category, String(c.n), signed(c.difference, 100, 1) + " pp"])) + "\n");
+      if (comparison.metrics.length === 0) process.stdout.write("the runs share no scorer: nothing to compare\n");
+      else process.stdout.write(renderTable(["scorer", "metric", "n", "A", "B", "B − A (95% CI)", "test"], comparison.metrics.map(metricRow)) + "\n");
+      const primary = comparison.metrics.find((entry) => entry.scorer === comparison.primary?.scorer && entry.metric === comparison.primary?.metric);
+      if (primary && comparison.by_category.length > 1) {
+        process.stdout.write(`\n${metricName(primary)} by category (regressions first)\n`);
+        process.stdout.write(renderTable(["category", "n", "B − A (95% CI)"], comparison.by_category.map((c) => [c.category, String(c.n), difference(primary, c.difference)])) + "\n");
       }
       for (const [label, keys] of [["only in A", comparison.onlyInA], ["only in B", comparison.onlyInB]] as const) {
         if (keys.length) process.stdout.write(`\n${keys.length} item(s) ${label}, not compared: ${keys.slice(0, 5).join(", ")}${keys.length > 5 ? ", …" : ""}\n`);
