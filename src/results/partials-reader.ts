@@ -1,6 +1,6 @@
 import { closeSync, openSync, readSync } from "node:fs";
 import { readLines } from "../io/lines.js";
-import type { ResultRow } from "./record.js";
+import { expandRow, type ResultRow } from "./record.js";
 import { upgradeRow } from "./row-upgrade.js";
 import type { StateStore } from "./state-store.js";
 
@@ -23,7 +23,7 @@ export async function* readPartialRows(file: string, endOffset?: number): AsyncG
 function parseRow(line: string): ResultRow | undefined {
   if (!line) return undefined;
   try {
-    return upgradeRow(JSON.parse(line) as ResultRow);
+    return expandRow(upgradeRow(JSON.parse(line) as ResultRow));
   } catch {
     return undefined;
   }

@@ -82,6 +82,33 @@ export interface ResultRow {
   error_type: string | null;
 }
 
+/**
+ * How a row is stored: a transcript call whose messages or response are the row's own (the generate plan's
+ * one call) leaves them out, so partials.jsonl does not hold every prompt and response twice. `expandRow`
+ * puts them back when the row is read.
+ */
+export function compactRow(row: ResultRow): ResultRow {
+  if (row.transcript.length === 0) return row;
+  let changed = false;
+  const transcript = row.transcript.map((call) => {
+    const sameMessages = call.messages === row.messages;
+    const sameResponse = call.response !== null && call.response === row.raw_candidate;
+    if (!sameMessages && !sameResponse) return call;
+    changed = true;
+    const { messages, response, ...rest } = call;
+    return { ...rest, ...(sameMessages ? {} : { messages }), ...(sameResponse ? {} : { response }) } as TranscriptCall;
+  });
+  return changed ? { ...row, transcript } : row;
+}
+
+export function expandRow(row: ResultRow): ResultRow {
+  for (const call of row.transcript ?? []) {
+    if (call.messages === undefined) call.messages = row.messages;
+    if (call.response === undefined) call.response = row.raw_candidate;
+  }
+  return row;
+}
+
 /** The dimensions every run has, in key order; suites and plans may add more after them. */
 export const BASE_DIMENSIONS = ["test", "persona", "model", "epoch"] as const;
 

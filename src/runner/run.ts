@@ -110,12 +110,12 @@ export async function run(input: RunConfigInput | RunConfig, controls: RunContro
       reporter.onMessage?.(`skipped ${dataset.badRows} invalid row(s) (--on-bad-row skip); first: ${dataset.problems[0]?.message ?? ""}`);
       for (const problem of dataset.problems) log.warn("bad_row", { problem: problem.message });
     }
-    const layout = new WorkLayout(standardAxes(prepared.models, prepared.personas, config.epochs), store);
+    const counts = await store.counts();
+    const layout = new WorkLayout(standardAxes(prepared.models, prepared.personas, config.epochs), store, counts.ok + counts.error > 0);
     const manifest = buildManifest(previous, config, runId, datasetPath, dataset, prepared, datasetSource, layout.dimensions);
     await session.begin(manifest, { judge_model: prepared.judge?.address ?? null });
 
     const total = dataset.validRows * prepared.models.length * prepared.personas.length * config.epochs;
-    const counts = await store.counts();
     const settings = { plan: prepared.plan, roles: prepared.roles, scorers: prepared.scorers, services: prepared.services, signal: controls.abortSignal };
     const items = layout.items(streamSamples(dataset, config.limit, layout.isFinished));
     const sessionControls: Parameters<RunSession["process"]>[3] = { total, alreadyDone: counts.ok, reporter };

@@ -49,7 +49,11 @@ export function standardAxes(targets: RoleModel[], personas: Array<Persona | und
 export class WorkLayout {
   readonly dimensions: string[];
 
-  constructor(readonly axes: Axis[], private readonly store: RunStore, private readonly leaseMs = 10 * 60_000) {
+  /**
+   * `resuming`: whether the store already holds rows; a fresh run never asks it whether a test is finished
+   * (claims still go through it, so a shared store hands each key to one worker).
+   */
+  constructor(readonly axes: Axis[], private readonly store: RunStore, private readonly resuming = true, private readonly leaseMs = 10 * 60_000) {
     this.dimensions = ["test", ...axes.map((axis) => axis.name)];
   }
 
@@ -73,6 +77,7 @@ export class WorkLayout {
 
   /** Whether every key of a test is done, so a resume can skip its row without validating it again. */
   readonly isFinished = async (testId: string): Promise<boolean> => {
+    if (!this.resuming) return false;
     const keys = this.combinations({ id: testId, category: "", subcategory: "", conversation: [] }).map((item) => item.key);
     for (const key of keys) if ((await this.store.lookup(key))?.status !== "ok") return false;
     return true;
