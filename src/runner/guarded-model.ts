@@ -29,13 +29,17 @@ export function guardModel(model: LanguageModel, policy: CallPolicy): ModelCall 
 }
 
 /**
- * The same model for scorers that read its log-likelihoods (multiple choice): those calls share the
+ * The same model for scorers that read its log-likelihoods (multiple choice, dense log-probabilities): those calls share the
  * model's rate limit and provider slots with its generations, and are retried the same way.
  */
 export function guardScoring(model: LanguageModel, policy: CallPolicy): LanguageModel {
+  const guarded: Partial<LanguageModel> = {};
   const score = model.loglikelihood?.bind(model);
-  if (!score) return model;
-  const guarded: LanguageModel["loglikelihood"] = (context, continuation, options = {}) =>
-    underPolicy(model, policy, options.signal, () => score(context, continuation, { timeoutMs: policy.timeoutMs, ...options }));
-  return Object.assign(Object.create(model) as LanguageModel, { loglikelihood: guarded });
+  if (score) guarded.loglikelihood = (context, continuation, options = {}) => underPolicy(model, policy, options.signal, () => score(context, continuation, { timeoutMs: policy.timeoutMs, ...options }));
+  const scoreMany = model.loglikelihoods?.bind(model);
+  if (scoreMany) guarded.loglikelihoods = (requests, options = {}) => underPolicy(model, policy, options.signal, () => scoreMany(requests, { timeoutMs: policy.timeoutMs, ...options }));
+  const dense = model.tokenLogprobs?.bind(model);
+  if (dense) guarded.tokenLogprobs = (texts, options = {}) => underPolicy(model, policy, options.signal, () => dense(texts, { timeoutMs: policy.timeoutMs, ...options }));
+  if (Object.keys(guarded).length === 0) return model;
+  return Object.assign(Object.create(model) as LanguageModel, guarded);
 }

@@ -116,7 +116,8 @@ export async function prepareRun(config: RunConfig, hooks: PrepareHooks = {}, en
   const personas = selectPersonas(config.personas, personaCatalog(userPersonas));
   const policies = new CallPolicies(config, hooks, env);
   const roleAddresses = runRoles(config);
-  const plan = planNamed(config.plan);
+  // Suites scored by log-likelihood only (`respond: false`) generate nothing: their plan makes no call.
+  const plan = planNamed(config.respond === false && config.plan === "generate" ? "none" : config.plan);
   const missing = plan.roles.filter((role) => !roleAddresses.has(role));
   if (missing.length > 0) throw new UserError(`plan ${plan.name} needs the role${missing.length > 1 ? "s" : ""} ${missing.join(", ")}: pass ${missing.map((role) => (role === "judge" ? "--judge-model M" : `--model-role ${role}=M`)).join(" ")}`);
   const models = config.models.map((address) => policies.runnable("target", address, config.generation));
