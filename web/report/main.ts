@@ -1,12 +1,14 @@
 import "../shared/styles.css";
-import { itemDetails, renderComparison, renderRun, type ReportData, type ReportItem } from "../shared/dashboard.js";
+import { itemDetails, renderComparison, renderRun, type ReportData, type RunReport } from "../shared/dashboard.js";
 import { append, clear, h } from "../shared/dom.js";
 
 // The report's data is inline JSON (never HTML); everything is built as DOM nodes from it.
 const data = JSON.parse(document.getElementById("report-data")!.textContent!) as ReportData;
 const app = document.getElementById("app")!;
 
-function itemsSection(items: ReportItem[], total: number): HTMLElement {
+function itemsSection(run: RunReport): HTMLElement {
+  const items = run.items;
+  const total = run.items_total;
   const list = h("div", { class: "items all" });
   const count = h("span", { class: "count" });
   const search = h("input", { type: "search", placeholder: "search prompts and responses", class: "item-search" }) as HTMLInputElement;
@@ -14,7 +16,7 @@ function itemsSection(items: ReportItem[], total: number): HTMLElement {
     const query = search.value.toLowerCase();
     const shown = query ? items.filter((item) => `${item.prompt}\n${item.response ?? ""}\n${item.model}\n${item.persona}\n${item.category}`.toLowerCase().includes(query)) : items;
     clear(list);
-    append(list, ...shown.slice(0, 500).map((item) => itemDetails(item)));
+    append(list, ...shown.slice(0, 500).map((item) => itemDetails(item, run)));
     count.textContent = `${shown.length} of ${items.length} listed${total > items.length ? ` (a sample of the run's ${total})` : ""}`;
   };
   search.addEventListener("input", show);
@@ -28,6 +30,6 @@ append(
   h("header", { class: "top" }, h("h1", {}, `alignbench report — ${title}`), h("p", { class: "note" }, `Generated ${data.generated_at} by alignbench ${data.tool_version}. Intervals are 95%.`)),
   renderComparison(data),
   data.runs.length === 2 ? h("div", { class: "side-by-side" }, ...data.runs.map((run) => renderRun(run))) : renderRun(data.runs[0]!),
-  ...data.runs.map((run) => itemsSection(run.items, run.items_total)),
+  ...data.runs.map((run) => itemsSection(run)),
 );
 document.body.dataset.ready = "true";

@@ -44,13 +44,15 @@ export interface BarSeries {
  * Grouped bars with 95% interval whiskers, drawn by one custom series per group so that each whisker sits
  * on its own bar. `scale` 100 shows proportions as percentages.
  */
-export function barsWithIntervals(title: string, categories: string[], series: BarSeries[], options: { scale?: number; unit?: string; horizontal?: boolean; symmetric?: boolean } = {}): HTMLElement {
+export function barsWithIntervals(title: string, categories: string[], series: BarSeries[], options: ChartScale & { horizontal?: boolean; symmetric?: boolean } = {}): HTMLElement {
   const scale = options.scale ?? 100;
   const unit = options.unit ?? "%";
   const horizontal = options.horizontal ?? categories.length > 8;
   const height = horizontal ? Math.max(160, 26 * categories.length * Math.max(1, series.length * 0.6) + 70) : 300;
   const { box, plot } = chartBox(title, height);
-  const valueAxis = { type: "value", name: unit, ...(options.symmetric ? {} : { min: 0 }) };
+  // Rates from 0 to 100%, bounded means on their range, unbounded means on the data's own scale (never clipped).
+  const bounds = options.symmetric ? {} : { ...(options.min !== undefined ? { min: options.min * scale } : options.unbounded ? {} : { min: 0 }), ...(options.max !== undefined ? { max: options.max * scale } : {}) };
+  const valueAxis = { type: "value", name: unit, ...bounds };
   const categoryAxis = { type: "category", data: categories, axisLabel: { interval: 0, width: horizontal ? 180 : 110, overflow: "truncate", rotate: horizontal ? 0 : categories.length > 4 ? 30 : 0 } };
   const count = series.length;
   const option: echarts.EChartsCoreOption = {
@@ -61,9 +63,10 @@ export function barsWithIntervals(title: string, categories: string[], series: B
       formatter: (params: { seriesIndex: number; dataIndex: number }) => {
         const entry = series[params.seriesIndex]?.values[params.dataIndex];
         const digits = scale === 1 ? 3 : 1;
+        const suffix = unit === "%" ? "%" : unit ? ` ${unit}` : "";
         const interval = entry?.ci95 ? ` [${(entry.ci95[0] * scale).toFixed(digits)}, ${(entry.ci95[1] * scale).toFixed(digits)}]` : "";
         const value = entry?.estimate === null || entry === undefined ? "—" : (entry.estimate * scale).toFixed(scale === 1 ? 3 : 1);
-        return tooltipText([categories[params.dataIndex] ?? "", `${series[params.seriesIndex]?.name ?? ""}: ${value}${unit === "%" ? "%" : ` ${unit}`}${interval}`, `n = ${entry?.n ?? 0}`]);
+        return tooltipText([categories[params.dataIndex] ?? "", `${series[params.seriesIndex]?.name ?? ""}: ${value}${suffix}${interval}`, `n = ${entry?.n ?? 0}`]);
       },
     },
     xAxis: horizontal ? valueAxis : categoryAxis,
@@ -80,7 +83,7 @@ export function barsWithIntervals(title: string, categories: string[], series: B
         const width = Math.min(36, (band * 0.8) / count);
         const shift = (seriesIndex - (count - 1) / 2) * width;
         const at = (amount: number) => api.coord(horizontal ? [amount, params.dataIndex] : [params.dataIndex, amount]);
-        const zero = at(0);
+        const zero = at(options.min !== undefined && !options.symmetric ? options.min * scale : 0);
         const top = at(value.estimate * scale);
         const color = api.visual("color");
         const children: unknown[] = [];
@@ -112,6 +115,17 @@ export function barsWithIntervals(title: string, categories: string[], series: B
   return box;
 }
 
+/** How a metric is drawn: `scale` 100 shows rates in %; `min`/`max` (unscaled) bound the axis; `unbounded` lets the data set it. */
+export interface ChartScale {
+  scale?: number;
+  unit?: string;
+  min?: number;
+  max?: number;
+  unbounded?: boolean;
+  /** Colour ramps run towards the bad end: "low" when low values are the bad ones. */
+  bad?: "high" | "low" | "none";
+}
+
 interface CustomApi {
   coord(value: number[]): number[];
   size(value: number[]): number[];
@@ -119,13 +133,17 @@ interface CustomApi {
 }
 
 /** A heatmap of a rate (in %) or a score on [0, 1] over two categorical axes (model × persona). */
-export function heatmap(title: string, xs: string[], ys: string[], cells: Array<{ x: string; y: string; value: EstimateLike | undefined }>, options: { scale?: number; unit?: string } = {}): HTMLElement {
+export function heatmap(title: string, xs: string[], ys: string[], cells: Array<{ x: string; y: string; value: EstimateLike | undefined }>, options: ChartScale = {}): HTMLElement {
   const { box, plot } = chartBox(title, Math.max(180, 40 * ys.length + 90));
   const scale = options.scale ?? 100;
-  const suffix = scale === 100 ? "%" : "";
+  const suffix = scale === 100 ? "%" : options.unit && options.unbounded ? ` ${options.unit}` : "";
   const digits = scale === 100 ? 1 : 3;
   const round = (value: number) => Number((value * scale).toFixed(digits));
   const data = cells.filter((cell) => cell.value?.estimate !== null && cell.value !== undefined).map((cell) => [xs.indexOf(cell.x), ys.indexOf(cell.y), round(cell.value!.estimate!)]);
+  // The colour scale: the metric's range, or for an unbounded mean the data's own extent.
+  const values = data.map((entry) => entry[2]!);
+  const low = options.min !== undefined ? options.min * scale : options.unbounded ? Math.min(0, ...values) : 0;
+  const high = options.max !== undefined ? options.max * scale : options.unbounded ? Math.max(low + 1e-9, ...values) : scale;
   mount(plot, {
     grid: { left: 170, right: 80, top: 10, bottom: 60 },
     tooltip: {
@@ -137,7 +155,7 @@ export function heatmap(title: string, xs: string[], ys: string[], cells: Array<
     },
     xAxis: { type: "category", data: xs, splitArea: { show: true }, axisLabel: { interval: 0, width: 140, overflow: "truncate" } },
     yAxis: { type: "category", data: ys, splitArea: { show: true }, axisLabel: { width: 160, overflow: "truncate" } },
-    visualMap: { min: 0, max: scale, calculable: false, orient: "vertical", right: 0, top: "middle", text: [`${scale}${suffix}`, `0${suffix}`], inRange: { color: ["#f4f7fb", "#f2c08f", "#c0392b"] } },
+    visualMap: { min: low, max: high, calculable: false, orient: "vertical", right: 0, top: "middle", text: [`${round(high / scale)}${suffix}`, `${round(low / scale)}${suffix}`], inRange: { color: options.bad === "low" ? ["#c0392b", "#f2c08f", "#f4f7fb"] : options.bad === "none" ? ["#f4f7fb", "#9fb8d9", "#3b6fb6"] : ["#f4f7fb", "#f2c08f", "#c0392b"] } },
     series: [{ type: "heatmap", data, label: { show: true, formatter: (params: { value: [number, number, number] }) => `${params.value[2]}${suffix}` } }],
   });
   return box;

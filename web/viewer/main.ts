@@ -4,6 +4,9 @@ import { append, clear, h, table, textBlock } from "../shared/dom.js";
 import { number } from "../shared/format.js";
 import type { RunListing } from "../../src/viewer/run-index.js";
 import type { ItemRowSummary } from "../../src/viewer/item-index.js";
+import type { ScorerDeclaration } from "../../src/scorers/types.js";
+import { directionText, transcriptBlocks } from "../shared/dashboard.js";
+import { valueByKind } from "../shared/format.js";
 
 const app = document.getElementById("app")!;
 const nav = document.getElementById("nav")!;
@@ -103,7 +106,7 @@ async function runPage(runId: string): Promise<void> {
   append(app, current, renderRun(data.runs[0]!));
 }
 
-const FILTERS = ["model", "persona", "category", "attack", "status", "smin", "smax", "text", "sort", "order", "offset"] as const;
+const FILTERS = ["model", "persona", "category", "outcome", "status", "smin", "smax", "text", "sort", "order", "offset"] as const;
 
 async function itemsPage(runId: string, params: URLSearchParams): Promise<void> {
   runTabs(runId, "items");
@@ -111,7 +114,10 @@ async function itemsPage(runId: string, params: URLSearchParams): Promise<void> 
   const listing = await api<RunListing>(`/api/runs/${id}`);
   if (!listing.has_results) return show(progressBox(listing), h("section", { class: "card" }, h("p", {}, "The item table reads results.parquet, written when the run ends.")));
   const query = new URLSearchParams(FILTERS.flatMap((name) => (params.get(name) ? [[name, params.get(name)!]] : [])));
-  const result = await api<{ total: number; size: number; rows: ItemRowSummary[]; facets: { models: string[]; personas: string[]; categories: string[] } }>(`/api/runs/${id}/items?${query}`);
+  const result = await api<{ total: number; size: number; rows: ItemRowSummary[]; facets: { models: string[]; personas: string[]; categories: string[] }; scorers: ScorerDeclaration[]; primary: { scorer: string; metric: string } | null }>(`/api/runs/${id}/items?${query}`);
+  // The table's columns and the outcome filter come from the scorers' declarations.
+  const primaryMetric = result.primary ? result.scorers.find((scorer) => scorer.name === result.primary!.scorer)?.metrics.find((metric) => metric.name === result.primary!.metric) : undefined;
+  const outcomeLabel = primaryMetric ? `outcome by ${primaryMetric.label}` : "outcome";
   const go = (changes: Record<string, string>) => {
     const next = new URLSearchParams(query);
     for (const [name, value] of Object.entries(changes)) value ? next.set(name, value) : next.delete(name);
@@ -129,7 +135,7 @@ async function itemsPage(runId: string, params: URLSearchParams): Promise<void> 
     select("model", "model", result.facets.models.map((value) => [value, value])),
     select("persona", "persona", result.facets.personas.map((value) => [value, value])),
     select("category", "category", result.facets.categories.map((value) => [value, value])),
-    select("attack", "outcome", [["1", "yes"], ["0", "no"], ["none", "not judged"]]),
+    select("outcome", outcomeLabel, [["bad", `bad (${primaryMetric ? directionText(primaryMetric.bad) : "no direction"})`], ["good", "ok"], ["neutral", "no direction"], ["none", "not scored"]]),
     select("status", "status", [["ok", "ok"], ["error", "error"]]),
     input("smin", "severity ≥", "number", { min: "0", max: "1", step: "0.05" }),
     input("smax", "≤", "number", { min: "0", max: "1", step: "0.05" }),
@@ -137,11 +143,14 @@ async function itemsPage(runId: string, params: URLSearchParams): Promise<void> 
     select("sort", "sort by", [["severity", "severity"], ["key", "key"], ["model", "model"], ["persona", "persona"], ["category", "category"], ["test_id", "test id"]]),
     select("order", "order", [["desc", "descending"]]),
   );
+  const outcomeCell = (outcome: ItemRowSummary["outcome"]) => (outcome === "bad" ? "bad" : outcome === "good" ? "ok" : outcome === "neutral" ? "—" : "not scored");
+  const scoreCell = (scorer: ScorerDeclaration, score: { value: number | null; label: string | null } | undefined) =>
+    score === undefined || (score.value === null && score.label === null) ? "—" : `${valueByKind(scorer.metrics[0].kind, score.value)}${score.label ? ` (${score.label})` : ""}`;
   const rows = result.rows.map((row) => {
     const tr = h(
       "tr",
-      { class: "clickable item-row", "data-index": row.index, onclick: () => (location.hash = `#/run/${id}/item/${row.index}`) },
-      ...[row.severity === null ? "—" : row.severity.toFixed(2), row.attack_success === null ? "—" : row.attack_success ? "yes" : "no", row.model, row.persona, row.category, row.test_id, row.prompt, row.response, row.status].map((cell) => h("td", {}, cell)),
+      { class: "clickable item-row", "data-index": row.index, "data-outcome": row.outcome ?? "none", onclick: () => (location.hash = `#/run/${id}/item/${row.index}`) },
+      ...[row.severity === null ? "—" : row.severity.toFixed(2), outcomeCell(row.outcome), ...result.scorers.map((scorer) => scoreCell(scorer, row.scores[scorer.name])), row.model, row.persona, row.category, row.test_id, row.prompt, row.response, row.status].map((cell) => h("td", {}, cell)),
     );
     return tr;
   });
@@ -152,7 +161,7 @@ async function itemsPage(runId: string, params: URLSearchParams): Promise<void> 
       h("h2", {}, "Items"),
       toolbar,
       h("p", { class: "count", id: "item-count" }, `${number(result.total)} of ${number(result.size)} items match; showing ${result.total ? offset + 1 : 0}–${offset + result.rows.length}`),
-      h("table", { class: "items-table" }, h("thead", {}, h("tr", {}, ...["severity", "outcome", "model", "persona", "category", "test", "prompt", "response", "status"].map((title) => h("th", {}, title)))), h("tbody", {}, ...rows)),
+      h("table", { class: "items-table" }, h("thead", {}, h("tr", {}, ...["severity", outcomeLabel, ...result.scorers.map((scorer) => `${scorer.name}: ${scorer.metrics[0].label}`), "model", "persona", "category", "test", "prompt", "response", "status"].map((title) => h("th", {}, title)))), h("tbody", {}, ...rows)),
       h(
         "div",
         { class: "toolbar" },
@@ -165,21 +174,57 @@ async function itemsPage(runId: string, params: URLSearchParams): Promise<void> 
 
 async function itemPage(runId: string, index: string): Promise<void> {
   runTabs(runId, "items");
-  const row = await api<Record<string, unknown>>(`/api/runs/${encodeURIComponent(runId)}/items/${encodeURIComponent(index)}`);
+  const id = encodeURIComponent(runId);
+  const [row, report] = await Promise.all([api<Record<string, unknown>>(`/api/runs/${id}/items/${encodeURIComponent(index)}`), api<ReportData>(`/api/runs/${id}/report`).catch(() => undefined)]);
+  const scorers = report?.runs[0]?.summary.scorers ?? [];
+  const primary = report?.runs[0]?.primary ?? null;
   const messages = (row.messages as Array<{ role: string; content: string }> | null) ?? [];
-  const fields = ["key", "model_slug", "persona_slug", "category", "subcategory", "epoch", "attempt", "status", "error_type", "attack_success", "overall", "safety_score", "severity", "latency_ms", "judge_model", "finish_reason"];
+  const transcript = (row.transcript as NonNullable<import("../../src/reports/report-data.js").ReportItem["transcript"]> | null) ?? [];
+  const scores = (row.scores as Record<string, { value: number | null; label: string | null; metrics?: Record<string, number | null>; error: string | null; raw: string | null; model?: string; data?: unknown }> | null) ?? {};
+  const text = (value: unknown) => (value === null || value === undefined ? "—" : typeof value === "object" ? JSON.stringify(value) : String(value));
+  const fields: Array<[string, unknown]> = [
+    ["key", row.key],
+    ["dimensions", row.dimensions],
+    ["model", row.model_slug],
+    ["persona", row.persona_slug],
+    ["category", row.category],
+    ["subcategory", row.subcategory],
+    ["tags", row.tags],
+    ["epoch", row.epoch],
+    ["attempt", row.attempt],
+    ["status", row.status],
+    ["error type", row.error_type],
+    [primary ? `outcome by ${primary.label}` : "outcome", row.outcome === "good" ? "ok" : row.outcome],
+    ["severity", typeof row.severity === "number" ? row.severity.toFixed(3) : null],
+    ["latency (ms)", row.latency_ms],
+    ["finish reason", row.finish_reason],
+  ];
+  const scoreRows = Object.entries(scores).flatMap(([name, score]) => {
+    const declaration = scorers.find((entry) => entry.name === name) ?? scorers.find((entry) => name.endsWith(`/${entry.name}`));
+    const metricRows = (declaration?.metrics ?? [{ name: "value", label: "value", kind: { type: "unbounded" as const } }]).map((metric, position) => {
+      const value = position === 0 ? score.value : score.metrics?.[metric.name] ?? null;
+      return [position === 0 ? name : "", metric.label, valueByKind(metric.kind, value), position === 0 ? text(score.label) : "", position === 0 ? text(score.model) : "", position === 0 ? text(score.error) : ""];
+    });
+    return metricRows;
+  });
   show(
     h(
       "section",
       { class: "card item-detail" },
       h("h2", {}, `Item ${String(row.test_id)}`),
-      table(["field", "value"], fields.map((name) => [name, row[name] === null || row[name] === undefined ? "—" : String(row[name])]), { class: "kv" }),
+      table(["field", "value"], fields.map(([name, value]) => [name, text(value)]), { class: "kv" }),
+      h("h3", {}, "Scores"),
+      table(["scorer", "metric", "value", "label", "model", "error"], scoreRows, { class: "scores-table" }),
       h("h3", {}, "Conversation"),
       ...messages.map((message) => textBlock(message.role, message.content)),
       h("div", { class: "response" }, textBlock("response", (row.raw_candidate as string | null) ?? null)),
-      textBlock("judge raw output", (row.judge_raw as string | null) ?? null),
-      textBlock("judge verdict (JSON)", row.judge_json ? JSON.stringify(row.judge_json, null, 2) : null),
-      textBlock("scores", row.scores ? JSON.stringify(row.scores, null, 2) : null),
+      ...transcriptBlocks(transcript),
+      ...Object.entries(scores)
+        .filter(([, score]) => score.raw)
+        .map(([name, score]) => textBlock(`${score.model ? "judge" : "scorer"} raw output — ${name}`, score.raw)),
+      ...Object.entries(scores)
+        .filter(([, score]) => score.data)
+        .map(([name, score]) => textBlock(`${name}: structured output (JSON)`, JSON.stringify(score.data, null, 2))),
       row.error ? textBlock("error", String(row.error)) : null,
     ),
   );
