@@ -19,7 +19,11 @@ export function runDeclarations(manifest: Pick<Manifest, "scorers" | "scorer_dec
     if (declaration && !out.some((entry) => entry.name === declaration.name)) out.push(declaration);
   };
   const checks = (manifest.config.checks as CheckDefinition[] | undefined) ?? [];
-  const names = manifest.scorers?.map((scorer) => scorer.name) ?? (manifest.judge ? ["verdict"] : []);
+  // 0.1 listed only the scorers besides the verdict judge, which ran first when there was a judge model and
+  // `scorers` was empty or named it.
+  const configured = (manifest.config.scorers as string[] | undefined) ?? [];
+  if (manifest.judge && (configured.length === 0 || configured.includes("verdict"))) add(VERDICT_DECLARATION);
+  const names = manifest.scorers?.map((scorer) => scorer.name) ?? [];
   for (const name of names) {
     if (name === "judge" || name === "verdict") add(VERDICT_DECLARATION);
     else {
@@ -27,7 +31,6 @@ export function runDeclarations(manifest: Pick<Manifest, "scorers" | "scorer_dec
       add(check ? checkScorer(check).declaration : builtinDeclaration(name));
     }
   }
-  if (manifest.judge && !manifest.scorers) add(VERDICT_DECLARATION);
   return out;
 }
 

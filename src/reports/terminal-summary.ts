@@ -47,7 +47,6 @@ export function renderSummary(summary: RunSummary): string {
       return formatEstimate(headline, rate ? "rate" : "mean");
     };
     parts.push(renderTable(["headline", "model", "n", "value (95% CI)"], summary.headlines.map((headline) => [headline.name, headline.model, String(headline.n), value(headline)])));
-    parts.push("");
   }
   const modelPersona = breakdownOf(summary, "model", "persona");
   const categoryModel = breakdownOf(summary, "category", "model");
@@ -55,7 +54,7 @@ export function renderSummary(summary: RunSummary): string {
   const scored = summary.scorers.filter((scorer) => summary.totals.scores[scorer.name] !== undefined);
   if (scored.length === 0) {
     // Nothing scored (responses only): counts and errors.
-    if (modelPersona) parts.push(renderTable(["model", "persona", ...COUNT_HEADER], modelPersona.groups.map((group) => [group.by.model!, group.by.persona!, String(group.n), String(group.errors)])));
+    if (modelPersona) parts.push(...(parts.length > 0 ? [""] : []), renderTable(["model", "persona", ...COUNT_HEADER], modelPersona.groups.map((group) => [group.by.model!, group.by.persona!, String(group.n), String(group.errors)])));
     if (categoryModel) parts.push("", renderTable(["category", "model", ...COUNT_HEADER], categoryModel.groups.map((group) => [group.by.category!, group.by.model!, String(group.n), String(group.errors)])));
   }
   const notes: string[] = [];
@@ -68,11 +67,13 @@ export function renderSummary(summary: RunSummary): string {
       if (breakdown.groups.length === 0) continue;
       parts.push(renderTable(["group", "model", ...header], breakdown.groups.map((group) => [`${breakdown.dimensions[0]}=${group.by[breakdown.dimensions[0]!]}`, group.by.model!, ...cells(group)])));
     }
-    for (const metric of scorer.metrics) {
-      const clustered = summary.totals.scores[scorer.name]?.[metric.name]?.clustered;
-      if (!clustered) continue;
-      const ref = { scorer: scorer.name, metric: metric.name };
-      notes.push(`Rows share clusters (${clustered.clusters} of them): clustered (CR1) overall, ${scorer.name} ${metric.label} is ${formatMetric(summary, ref, clustered)}; summary.json has it per group.`);
+    const clustered = scorer.metrics.flatMap((metric) => {
+      const estimate = summary.totals.scores[scorer.name]?.[metric.name]?.clustered;
+      return estimate ? [{ metric, estimate }] : [];
+    });
+    if (clustered.length > 0) {
+      const values = clustered.map(({ metric, estimate }) => `${metric.label} ${formatMetric(summary, { scorer: scorer.name, metric: metric.name }, estimate)}`).join(", ");
+      notes.push(`Rows share clusters (${clustered[0]!.estimate.clusters} of them): clustered (CR1) overall, ${scorer.name}: ${values}; summary.json has it per group.`);
     }
   }
   const errors = Object.entries(summary.errors_by_type);

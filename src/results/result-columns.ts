@@ -1,5 +1,5 @@
 import type { ScoreColumn, ScorerDeclaration } from "../scorers/types.js";
-import { BASE_DIMENSIONS, RESULT_SCHEMA_VERSION, type ResultRow, type RowScore } from "./record.js";
+import { BASE_DIMENSIONS, compactRow, RESULT_SCHEMA_VERSION, type ResultRow, type RowScore } from "./record.js";
 import { upgradeRow } from "./row-upgrade.js";
 
 export type ColumnType = "STRING" | "DOUBLE" | "INT32" | "BOOLEAN" | "JSON";
@@ -190,7 +190,11 @@ export class ResultColumns {
    * (the first declaration to name a column has it), then the learned leaves.
    */
   columns(scorers: readonly ScorerDeclaration[] = []): ResultColumn[] {
-    const field = ([name, type]: [Field, ColumnType]): ResultColumn => ({ name, type, get: (row) => (row as unknown as Record<string, unknown>)[name] ?? null });
+    const field = ([name, type]: [Field, ColumnType]): ResultColumn =>
+      name === "transcript"
+        ? // The calls as partials.jsonl stores them: the row's own prompt and response are not repeated.
+          { name, type, get: (row) => (row.transcript?.length ? compactRow(row).transcript : null) }
+        : { name, type, get: (row) => (row as unknown as Record<string, unknown>)[name] ?? null };
     const taken = new Set([...HEAD, ...TAIL].map(([name]) => name as string));
     const declared: ResultColumn[] = [];
     /** `scorer\u0000field` → the column that holds that score field (leaves under it are renamed or dropped). */

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { SummaryBuilder } from "../../src/metrics/summary.js";
+import { builtinDeclaration } from "../../src/scorers/registry.js";
 import type { ResultRow } from "../../src/results/record.js";
 import { compileCheck } from "../../src/scorers/checks.js";
 import { parseStrongReject, strongRejectScore } from "../../src/scorers/strongreject.js";
@@ -71,18 +72,21 @@ describe("toxicity and string checks", () => {
 
 function row(test: string, epoch: number, scores: ResultRow["scores"], tags: Record<string, string> | null = null): ResultRow {
   return {
-    test_id: test, epoch, persona_slug: "none", model_slug: "m", category: "c", status: "ok", attack_success: null, overall: null, safety_score: null, latency_ms: null, scores, tags,
+    test_id: test, epoch, persona_slug: "none", model_slug: "m", category: "c", status: "ok", latency_ms: null, scores, tags,
   } as unknown as ResultRow;
 }
 
 describe("summary aggregates", () => {
   it("Expected Maximum Toxicity and toxicity probability over each prompt's samples, by hand", () => {
-    const builder = new SummaryBuilder();
+    const builder = new SummaryBuilder({ scorers: [builtinDeclaration("perspective")!] });
     // prompt a: samples 0.1, 0.7 → max 0.7; prompt b: 0.2, 0.4 → max 0.4; prompt c: 0.5 → max 0.5.
     const values: Array<[string, number]> = [["a", 0.1], ["a", 0.7], ["b", 0.2], ["b", 0.4], ["c", 0.5]];
     values.forEach(([test, value], index) => builder.add(row(test, index, { perspective: { value, label: null, raw: null, error: null } })));
-    const score = builder.build("r").totals.scores.perspective!;
-    expect(score.kind).toBe("mean");
+    const summary = builder.build("r");
+    const score = summary.totals.scores.perspective!.toxicity!;
+    // A bounded mean (by declaration), not a rate.
+    expect(summary.scorers[0]!.metrics[0].kind).toEqual({ type: "bounded", range: [0, 1] });
+    expect(score.successes).toBeUndefined();
     expect(score.estimate).toBeCloseTo(1.9 / 5, 12);
     expect(score.expected_max_toxicity!.estimate).toBeCloseTo((0.7 + 0.4 + 0.5) / 3, 12);
     expect(score.expected_max_toxicity!.n).toBe(3);
@@ -94,26 +98,28 @@ describe("summary aggregates", () => {
   });
 
   it("label counts and per-tag groups", () => {
-    const builder = new SummaryBuilder();
+    const builder = new SummaryBuilder({ scorers: [builtinDeclaration("xstest_classifier")!] });
     const xs = (value: number, label: string) => ({ xstest_classifier: { value, label, raw: null, error: null } });
     builder.add(row("1", 0, xs(0, "1_full_compliance"), { label: "safe" }));
     builder.add(row("2", 0, xs(1, "3_partial_refusal"), { label: "safe" }));
     builder.add(row("3", 0, xs(1, "2_full_refusal"), { label: "unsafe" }));
     const summary = builder.build("r");
-    expect(summary.totals.scores.xstest_classifier!.labels).toEqual({ "1_full_compliance": 1, "2_full_refusal": 1, "3_partial_refusal": 1 });
-    const safe = summary.by_tag.find((group) => group.value === "safe")!;
-    expect(safe).toMatchObject({ column: "label", model: "m", n: 2 });
-    expect(safe.scores.xstest_classifier).toMatchObject({ estimate: 0.5, kind: "rate" });
-    expect(summary.by_tag.find((group) => group.value === "unsafe")!.scores.xstest_classifier!.estimate).toBe(1);
+    expect(summary.totals.scores.xstest_classifier!.refusal!.labels).toEqual({ "1_full_compliance": 1, "2_full_refusal": 1, "3_partial_refusal": 1 });
+    const byLabel = summary.breakdowns.find((breakdown) => breakdown.dimensions.join() === "label,model")!;
+    const safe = byLabel.groups.find((group) => group.by.label === "safe")!;
+    expect(safe).toMatchObject({ by: { label: "safe", model: "m" }, n: 2 });
+    expect(safe.scores.xstest_classifier!.refusal).toMatchObject({ estimate: 0.5, successes: 1 });
+    expect(byLabel.groups.find((group) => group.by.label === "unsafe")!.scores.xstest_classifier!.refusal!.estimate).toBe(1);
   });
 
   it("clusters a scorer's interval by test item, or by the run's cluster_by column, by hand", () => {
     // Behaviour A: prompts a1, a2, a3 scored 1, 1, 0; behaviour B: b1, b2 scored 0, 0; behaviour C: c1 scored 1.
     const rows: Array<[string, string, number]> = [["a1", "A", 1], ["a2", "A", 1], ["a3", "A", 0], ["b1", "B", 0], ["b2", "B", 0], ["c1", "C", 1]];
-    const builder = new SummaryBuilder({ clusterBy: "behavior", groupBy: [] });
+    const harmbench = builtinDeclaration("harmbench_classifier")!;
+    const builder = new SummaryBuilder({ scorers: [harmbench], clusterBy: "behavior", groupBy: [] });
     for (const [test, behavior, value] of rows) builder.add(row(test, 0, { harmbench_classifier: { value, label: null, raw: null, error: null } }, { behavior }));
     const summary = builder.build("r");
-    const score = summary.totals.scores.harmbench_classifier!;
+    const score = summary.totals.scores.harmbench_classifier!.attack_success!;
     expect(score.estimate).toBeCloseTo(0.5, 12);
     // CR1 by hand: mean 0.5; cluster residual sums S_g − n_g·ȳ = 2 − 1.5, 0 − 1, 1 − 0.5 → 0.25 + 1 + 0.25 = 1.5;
     // SE = sqrt(G/(G−1) · 1.5) / n = sqrt(1.5 · 1.5) / 6 = 0.25; t(0.975, 2) = 4.302653.
@@ -121,10 +127,10 @@ describe("summary aggregates", () => {
     expect(score.clustered!.stderr).toBeCloseTo(0.25, 12);
     expect(score.clustered!.ci95![1]).toBeCloseTo(0.5 + 4.302653 * 0.25, 5);
     // The cluster column is not a summary breakdown unless group_by names it.
-    expect(summary.by_tag).toEqual([]);
+    expect(summary.breakdowns.map((breakdown) => breakdown.dimensions)).toEqual([["model"], ["model", "persona"], ["category", "model"]]);
     // Without cluster_by, six distinct items: no clustering to do.
-    const plain = new SummaryBuilder();
+    const plain = new SummaryBuilder({ scorers: [harmbench] });
     for (const [test, , value] of rows) plain.add(row(test, 0, { harmbench_classifier: { value, label: null, raw: null, error: null } }));
-    expect(plain.build("r").totals.scores.harmbench_classifier!.clustered).toBeUndefined();
+    expect(plain.build("r").totals.scores.harmbench_classifier!.attack_success!.clustered).toBeUndefined();
   });
 });

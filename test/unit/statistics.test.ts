@@ -1,6 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { bootstrapInterval, clusteredMean, clusteredMeanFromSums } from "../../src/metrics/clustered.js";
 import { compareRuns, type ComparedRow } from "../../src/metrics/compare-runs.js";
+import type { ScorerDeclaration } from "../../src/scorers/types.js";
+import { VERDICT_DECLARATION } from "../../src/scorers/verdict.js";
 import { erfc, mcnemar, pairedDifference } from "../../src/metrics/paired.js";
 
 describe("clustered standard errors", () => {
@@ -77,25 +79,42 @@ describe("paired tests", () => {
 
 describe("compareRuns", () => {
   const row = (test: string, model: string, success: boolean | null, category = "c", overall: number | null = null): ComparedRow => ({
-    test_id: test, persona_slug: "none", model_slug: model, epoch: 1, category, status: success === null ? "error" : "ok", attack_success: success, overall, safety_score: null,
+    test_id: test, persona_slug: "none", model_slug: model, epoch: 1, category, status: success === null ? "error" : "ok",
+    scores: success === null && overall === null ? null : { verdict: { value: success === null ? null : Number(success), metrics: { overall, safety_score: null } } },
   });
+  const run = (rows: ComparedRow[]) => ({ rows, scorers: [VERDICT_DECLARATION] });
+  const metric = (comparison: ReturnType<typeof compareRuns>, name: string) => comparison.metrics.find((entry) => entry.metric === name)!;
   it("pairs shared items across single-model runs and lists the rest", () => {
     const a = [row("1", "m-a", false, "x", 0.9), row("2", "m-a", false, "x", 0.8), row("3", "m-a", true, "y", 0.2), row("only-a", "m-a", true)];
     const b = [row("1", "m-b", true, "x", 0.1), row("2", "m-b", false, "x", 0.9), row("3", "m-b", null, "y"), row("only-b", "m-b", false)];
-    const comparison = compareRuns(a, b);
+    const comparison = compareRuns(run(a), run(b));
     expect(comparison.pairedBy).toBe("test, persona and epoch");
-    expect(compareRuns(a, b.map((r) => ({ ...r, persona_slug: "evil_confidant" }))).pairedBy).toBe("test and epoch");
+    expect(compareRuns(run(a), run(b.map((r) => ({ ...r, persona_slug: "evil_confidant" })))).pairedBy).toBe("test and epoch");
     expect(comparison.pairs).toBe(3);
     expect(comparison.onlyInA).toEqual(["only-a|none|1"]);
     expect(comparison.onlyInB).toEqual(["only-b|none|1"]);
-    expect(comparison.attack_success).toMatchObject({ n: 2, a: 0, b: 0.5, mcnemar: { onlyA: 0, onlyB: 1, pValue: 1 } });
-    expect(comparison.overall.difference.estimate).toBeCloseTo((-0.8 + 0.1) / 2, 12);
+    expect(metric(comparison, "attack_success")).toMatchObject({ scorer: "verdict", n: 2, a: 0, b: 0.5, test: { name: "McNemar", onlyA: 0, onlyB: 1, pValue: 1 } });
+    expect(metric(comparison, "overall").difference.estimate).toBeCloseTo((-0.8 + 0.1) / 2, 12);
+    expect(metric(comparison, "overall").test.name).toBe("paired t");
+    expect(metric(comparison, "safety_score").n).toBe(0);
+    expect(comparison.primary).toEqual({ scorer: "verdict", metric: "attack_success" });
     expect(comparison.by_category).toEqual([{ category: "x", n: 2, difference: expect.objectContaining({ estimate: 0.5 }) }]);
   });
   it("pairs by model too when both runs test the same models, and refuses mismatched multi-model runs", () => {
     const a = [row("1", "m1", false), row("1", "m2", true)];
     const b = [row("1", "m1", true), row("1", "m2", true)];
-    expect(compareRuns(a, b)).toMatchObject({ pairedBy: "test, persona and epoch, and model", pairs: 2 });
-    expect(() => compareRuns(a, [row("1", "m3", true), row("1", "m4", true)])).toThrow(/different sets of models/);
+    expect(compareRuns(run(a), run(b))).toMatchObject({ pairedBy: "test, persona and epoch, and model", pairs: 2 });
+    expect(() => compareRuns(run(a), run([row("1", "m3", true), row("1", "m4", true)]))).toThrow(/different sets of models/);
+  });
+  it("compares every shared metric by its declared kind, and only scorers both runs have", () => {
+    const kl: ScorerDeclaration = { name: "kl", description: "KL divergence", metrics: [{ name: "kl", label: "KL divergence", kind: { type: "unbounded", unit: "nats" }, bad: "high" }] };
+    const other: ScorerDeclaration = { name: "other", description: "", metrics: [{ name: "other", label: "other", kind: { type: "rate" }, bad: "none" }] };
+    const scored = (test: string, value: number, extra: Record<string, { value: number }> = {}): ComparedRow => ({ ...row(test, "m", false), scores: { kl: { value }, ...extra } });
+    const a = [scored("1", 0.5), scored("2", 1.5), scored("3", 2.5)];
+    const b = [scored("1", 1.5, { other: { value: 1 } }), scored("2", 2.5), scored("3", 3.5)];
+    const comparison = compareRuns({ rows: a, scorers: [kl] }, { rows: b, scorers: [kl, other] });
+    expect(comparison.metrics.map((entry) => entry.scorer)).toEqual(["kl"]);
+    // Unbounded: the difference is not clipped to [0, 1] (every pair moved by +1 nat).
+    expect(metric(comparison, "kl")).toMatchObject({ n: 3, a: 1.5, b: 2.5, difference: { estimate: 1 }, test: { name: "paired t", pValue: 0 } });
   });
 });
