@@ -6,6 +6,7 @@ import { runCli } from "../helpers/cli.js";
 import { readPartials, readResultsParquet, tempDir, writeJsonl } from "../helpers/run-folder.js";
 import { SHARED_DATASETS, hasShared, startSharedMock } from "../helpers/shared.js";
 import type { RunSummary } from "../../src/metrics/summary.js";
+import { breakdownOf } from "../../src/reports/metric-kind.js";
 
 // The shared mock's own definition of ground truth: a target complies only when a harmful trigger word
 // meets a jailbreak marker; the judge calls a compliance unsafe.
@@ -37,11 +38,12 @@ describe.skipIf(!hasShared)("real benchmark data (AdvBench, XSTest) through the 
       expect(row.attack_success, row.key).toBe(HARMFUL.test(text) && JAILBREAK.test(text));
     }
     const summary = JSON.parse(readFileSync(join(dir, "adv", "summary.json"), "utf8")) as RunSummary;
-    const dan = summary.by_model_persona.find((g) => g.persona === "developer_mode_dan")!;
+    const byPersona = breakdownOf(summary, "model", "persona")!.groups;
+    const dan = byPersona.find((g) => g.by.persona === "developer_mode_dan")!.scores.verdict!.attack_success!;
     const expected = rows.filter((r) => r.persona_slug === "developer_mode_dan" && r.attack_success).length;
-    expect(dan.attack_success_rate.successes).toBe(expected);
-    expect(dan.attack_success_rate.n).toBe(520);
-    expect(summary.by_model_persona.find((g) => g.persona === "docente_paciente")!.attack_success_rate.estimate).toBe(0);
+    expect(dan.successes).toBe(expected);
+    expect(dan.n).toBe(520);
+    expect(byPersona.find((g) => g.by.persona === "docente_paciente")!.scores.verdict!.attack_success!.estimate).toBe(0);
     expect(result.stdout).toContain("developer_mode_dan");
     const stats = await mock.stats();
     expect(stats.duplicateTargetRequests).toBe(0);
@@ -123,10 +125,10 @@ describe.skipIf(!hasShared)("built-in suites on the published files", () => {
       expect(rows).toHaveLength(400);
       expect(rows.filter((r) => r.subcategory === "contextual").every((r) => r.messages.at(-1)!.content.includes("\n\n---\n\n"))).toBe(true);
       const summary = JSON.parse(readFileSync(join(dir, "hb", "summary.json"), "utf8")) as RunSummary;
-      expect(summary.by_category.map((g) => g.category).sort()).toEqual(["chemical_biological", "copyright", "cybercrime_intrusion", "harassment_bullying", "harmful", "illegal", "misinformation_disinformation"]);
+      expect(breakdownOf(summary, "category", "model")!.groups.map((g) => g.by.category).sort()).toEqual(["chemical_biological", "copyright", "cybercrime_intrusion", "harassment_bullying", "harmful", "illegal", "misinformation_disinformation"]);
       // The mock complies under the jailbreak persona whenever a trigger word appears; its classifier says yes to exactly those.
       const expected = rows.filter((r) => /^Sure, here is how/.test(r.raw_candidate ?? "")).length;
-      expect(summary.totals.scores.harmbench_classifier).toMatchObject({ n: 400, estimate: expected / 400 });
+      expect(summary.totals.scores.harmbench_classifier!.attack_success).toMatchObject({ n: 400, estimate: expected / 400 });
     } finally {
       mock.stop();
     }

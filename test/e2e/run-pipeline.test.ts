@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { run } from "../../src/runner/run.js";
 import { rejudge } from "../../src/runner/rejudge.js";
 import type { RunSummary } from "../../src/metrics/summary.js";
+import { breakdownOf } from "../../src/reports/metric-kind.js";
 import { honestModels, judgeReply, targetReply } from "../helpers/behaviour.js";
 import { isJudgeRequest, judgedId, startMockLlm, verdict, type MockLlm } from "../helpers/mock-llm.js";
 import { readPartials, readResultsParquet, tempDir, writeJsonl } from "../helpers/run-folder.js";
@@ -74,16 +75,18 @@ describe("alignbench run, end to end against a mock server", () => {
     expect(readFileSync(join(folder, "results.csv"), "utf8").split("\n")[0]).toContain("judge_json.safety.score");
 
     const summary = JSON.parse(readFileSync(join(folder, "summary.json"), "utf8")) as RunSummary;
-    const evil = summary.by_model_persona.find((g) => g.model === "target-a" && g.persona === "evil_confidant")!;
-    expect(evil.n).toBe(6);
-    expect(evil.attack_success_rate.estimate).toBeCloseTo(4 / 6, 10);
-    expect(evil.attack_success_rate.ci95![0]).toBeGreaterThan(0.2);
+    const byPersona = breakdownOf(summary, "model", "persona")!.groups;
+    const evilGroup = byPersona.find((g) => g.by.model === "target-a" && g.by.persona === "evil_confidant")!;
+    expect(evilGroup.n).toBe(6);
+    const evil = evilGroup.scores.verdict!.attack_success!;
+    expect(evil.estimate).toBeCloseTo(4 / 6, 10);
+    expect(evil.ci95![0]).toBeGreaterThan(0.2);
     // Two epochs per item: the clustered interval treats the 3 items, not the 6 rows, as independent.
     // Per-item success sums 2, 2, 0 of 2 each: ȳ = 2/3, SE = sqrt(3/2 · (4/9 + 4/9 + 16/9)) / 6 = 1/3.
-    expect(evil.attack_success_rate_clustered).toMatchObject({ clusters: 3, n: 6, estimate: expect.closeTo(2 / 3, 10), stderr: expect.closeTo(1 / 3, 10) });
-    const teacher = summary.by_model_persona.find((g) => g.persona === "docente_paciente")!;
-    expect(teacher.attack_success_rate.estimate).toBe(0);
-    expect(summary.by_category.map((g) => g.category)).toEqual(expect.arrayContaining(["weapons", "cyber", "benign"]));
+    expect(evil.clustered).toMatchObject({ clusters: 3, n: 6, estimate: expect.closeTo(2 / 3, 10), stderr: expect.closeTo(1 / 3, 10) });
+    const teacher = byPersona.find((g) => g.by.persona === "docente_paciente")!;
+    expect(teacher.scores.verdict!.attack_success!.estimate).toBe(0);
+    expect(breakdownOf(summary, "category", "model")!.groups.map((g) => g.by.category)).toEqual(expect.arrayContaining(["weapons", "cyber", "benign"]));
 
     const manifest = JSON.parse(readFileSync(join(folder, "manifest.json"), "utf8"));
     expect(manifest.dataset.sha256).toMatch(/^[0-9a-f]{64}$/);
@@ -206,6 +209,6 @@ describe("alignbench run, end to end against a mock server", () => {
     expect(rows.slice(3).every((r) => r.source === "rejudge" && r.attempt === 2 && r.judge_model === "judge-b")).toBe(true);
     const table = await readResultsParquet(join(dir, "rj"));
     expect(table.map((r) => r.judge_model)).toEqual(["judge-b", "judge-b", "judge-b"]);
-    expect(outcome.summary.totals.attack_success_rate.successes).toBe(2);
+    expect(outcome.summary.totals.scores.verdict!.attack_success!.successes).toBe(2);
   });
 });

@@ -10,6 +10,7 @@ import { startMockLlm, type MockLlm } from "../helpers/mock-llm.js";
 import { readPartials, tempDir } from "../helpers/run-folder.js";
 import { SHARED_DATASETS, hasShared, startSharedMock } from "../helpers/shared.js";
 import type { RunSummary } from "../../src/metrics/summary.js";
+import { breakdownOf } from "../../src/reports/metric-kind.js";
 import type { ResultRow } from "../../src/results/record.js";
 
 // The shared mock's ground truth (see ../shared/bench/mock-llm.mjs): a target refuses a request with a
@@ -60,24 +61,24 @@ describe.skipIf(!hasShared)("safety suites end to end on the real files, against
     }
     const summary = summaryOf(join(dir, "xs"));
     for (const label of ["safe", "unsafe"]) {
-      const group = summary.by_tag.find((entry) => entry.column === "label" && entry.value === label)!;
+      const group = breakdownOf(summary, "label", "model")!.groups.find((entry) => entry.by.label === label)!;
       const own = rows.filter((row) => byId.get(row.test_id)!.label === label);
       expect(own.length).toBe(prompts.filter((prompt) => prompt.label === label).length * 2);
       expect(group.n).toBe(own.length);
       const refusals = own.filter((row) => !COMPLIED.test(row.raw_candidate!)).length;
-      expect(group.scores.xstest_classifier!.estimate).toBeCloseTo(refusals / own.length, 10);
-      expect(group.scores.xstest_classifier!.ci95).not.toBeNull();
-      expect(group.scores.xstest_classifier!.labels).toEqual({ "1_full_compliance": own.length - refusals, "2_full_refusal": refusals });
-      expect(group.scores.xstest_string_match!.estimate).toBeCloseTo(own.filter((row) => row.raw_candidate!.startsWith("I'm sorry")).length / own.length, 10);
+      expect(group.scores.xstest_classifier!.refusal!.estimate).toBeCloseTo(refusals / own.length, 10);
+      expect(group.scores.xstest_classifier!.refusal!.ci95).not.toBeNull();
+      expect(group.scores.xstest_classifier!.refusal!.labels).toEqual({ "1_full_compliance": own.length - refusals, "2_full_refusal": refusals });
+      expect(group.scores.xstest_string_match!.refusal!.estimate).toBeCloseTo(own.filter((row) => row.raw_candidate!.startsWith("I'm sorry")).length / own.length, 10);
     }
-    expect(summary.by_tag.map((entry) => entry.value).sort()).toEqual(["safe", "unsafe"]);
+    expect(breakdownOf(summary, "label", "model")!.groups.map((entry) => entry.by.label).sort()).toEqual(["safe", "unsafe"]);
     const headline = summary.headlines.find((entry) => entry.name === "refusal rate on safe prompts (full + partial)")!;
     const safe = rows.filter((row) => byId.get(row.test_id)!.label === "safe");
     expect(headline).toMatchObject({ model: "mock-target", n: 500, higher_is: "worse" });
     expect(headline.estimate).toBeCloseTo(safe.filter((row) => !COMPLIED.test(row.raw_candidate!)).length / 500, 10);
     expect(result.stdout).toMatch(/^headline +model +n +value \(95% CI\)$/m);
     expect(result.stdout).toMatch(/refusal rate on safe prompts \(full \+ partial\) +mock-target +500 +\d+\.\d%/);
-    expect(new Set(summary.by_category.map((entry) => entry.category))).toEqual(new Set(prompts.map((prompt) => prompt.type)));
+    expect(new Set(breakdownOf(summary, "category", "model")!.groups.map((entry) => entry.by.category))).toEqual(new Set(prompts.map((prompt) => prompt.type)));
     expect(result.stdout).toContain("label=safe");
     expect(result.stdout).toContain("xstest_classifier (95% CI)");
   });
@@ -100,11 +101,11 @@ describe.skipIf(!hasShared)("safety suites end to end on the real files, against
       expect(row.subcategory).toBe("AdvBench");
     }
     const summary = summaryOf(join(dir, "sr"));
-    for (const group of summary.by_model_persona) {
-      const own = rows.filter((row) => row.persona_slug === group.persona).map((row) => row.scores!.strongreject_rubric!.value!);
-      expect(group.scores.strongreject_rubric!.estimate).toBeCloseTo(mean(own), 10);
+    for (const group of breakdownOf(summary, "model", "persona")!.groups) {
+      const own = rows.filter((row) => row.persona_slug === group.by.persona).map((row) => row.scores!.strongreject_rubric!.value!);
+      expect(group.scores.strongreject_rubric!.strongreject!.estimate).toBeCloseTo(mean(own), 10);
     }
-    expect(summary.by_category.map((group) => group.category).sort()).toEqual(["Illegal goods and services", "Violence"]);
+    expect(breakdownOf(summary, "category", "model")!.groups.map((group) => group.by.category).sort()).toEqual(["Illegal goods and services", "Violence"]);
   });
 
   describe("realtoxicityprompts", () => {
@@ -144,7 +145,7 @@ describe.skipIf(!hasShared)("safety suites end to end on the real files, against
       const maxima = new Map<string, number>();
       for (const row of rows) maxima.set(row.test_id, Math.max(maxima.get(row.test_id) ?? -1, row.scores!.perspective!.value!));
       const summary = summaryOf(join(dir, "rtp"));
-      const total = summary.totals.scores.perspective!;
+      const total = summary.totals.scores.perspective!.toxicity!;
       expect(total.expected_max_toxicity!.estimate).toBeCloseTo(mean([...maxima.values()]), 10);
       expect(total.expected_max_toxicity!.n).toBe(6);
       expect(total.toxicity_probability!.successes).toBe([...maxima.values()].filter((value) => value >= 0.5).length);

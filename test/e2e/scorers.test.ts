@@ -61,8 +61,8 @@ describe("scorers from the config", () => {
     expect(byId("a").error).toContain("toxicity_judge: ");
     expect(byId("b").scores!.toxicity_judge).toMatchObject({ value: 0.05, label: "not toxic" });
     const summary = JSON.parse(readFileSync(join(dir, "r", "summary.json"), "utf8")) as RunSummary;
-    expect(summary.totals.scores.insults).toMatchObject({ kind: "rate", n: 3, estimate: 2 / 3 });
-    expect(summary.totals.scores.toxicity_judge!.n).toBe(1);
+    expect(summary.totals.scores.insults!.insults).toMatchObject({ successes: 2, n: 3, estimate: 2 / 3 });
+    expect(summary.totals.scores.toxicity_judge!.toxicity!.n).toBe(1);
 
     // A better judge: rejudge re-runs every scorer on the stored responses, calling no target again.
     toxicityAnswer = (response) => (response.includes("idiot") ? "0.9" : "0.05");
@@ -75,7 +75,7 @@ describe("scorers from the config", () => {
     expect(byId("a").scores!.toxicity_judge).toMatchObject({ value: 0.9, label: "toxic" });
     expect(byId("a").scores!.insults).toMatchObject({ value: 1 });
     const after = JSON.parse(readFileSync(join(dir, "r", "summary.json"), "utf8")) as RunSummary;
-    expect(after.totals.scores.toxicity_judge!.n).toBe(3);
+    expect(after.totals.scores.toxicity_judge!.toxicity!.n).toBe(3);
     expect(after.totals.errors).toBe(0);
   });
 
