@@ -139,9 +139,23 @@ export function runLens(manifest: Manifest): RunLens {
   return { scorers, primary: primaryMetricOf(scorers, headlines) };
 }
 
-/** The single call that shows nothing beyond the item's prompt and response. */
-function onlyTheResponse(row: Pick<ResultRow, "transcript" | "raw_candidate">): boolean {
+/**
+ * A row's calls with their texts: a call written without its messages or response (the plan's first call
+ * sends the row's `messages`; its last call to the model under test answers `raw_candidate`) gets them back.
+ */
+export function transcriptOf(row: Pick<ResultRow, "transcript" | "messages" | "raw_candidate">): TranscriptCall[] {
   const calls = row.transcript ?? [];
+  const lastTarget = calls.map((call) => call.role).lastIndexOf("target");
+  return calls.map((call, index) => ({
+    ...call,
+    messages: call.messages ?? (index === 0 ? (row.messages ?? []) : []),
+    response: call.response !== undefined ? call.response : index === lastTarget ? row.raw_candidate : null,
+  }));
+}
+
+/** The single call that shows nothing beyond the item's prompt and response. */
+function onlyTheResponse(row: Pick<ResultRow, "transcript" | "messages" | "raw_candidate">): boolean {
+  const calls = transcriptOf(row);
   return calls.length === 0 || (calls.length === 1 && calls[0]!.response === row.raw_candidate && !calls[0]!.error);
 }
 
@@ -183,7 +197,7 @@ export function reportItem(row: ResultRow, lens: RunLens, full = true): ReportIt
         { value: score.value, label: score.label, ...(score.metrics ? { metrics: score.metrics } : {}), error: score.error, raw: clip(score.raw, limit), ...(score.model ? { model: score.model } : {}) },
       ]),
     ),
-    transcript: full || !onlyTheResponse(row) ? (row.transcript ?? []).map((call) => reportCall(call, limit)) : null,
+    transcript: full || !onlyTheResponse(row) ? transcriptOf(row).map((call) => reportCall(call, limit)) : null,
     error: row.error,
   };
 }

@@ -2,7 +2,7 @@ import { statSync } from "node:fs";
 import { asyncBufferFromFile, parquetMetadataAsync, parquetReadObjects, type AsyncBuffer, type FileMetaData } from "hyparquet";
 import { compressors } from "hyparquet-compressors";
 import { findDeclaration, outcomeOf, severityOf, type Outcome } from "../metrics/outcome.js";
-import type { RunLens } from "../reports/report-data.js";
+import { transcriptOf, type RunLens } from "../reports/report-data.js";
 import type { ResultRow } from "../results/record.js";
 import { upgradeRow } from "../results/row-upgrade.js";
 import { verdictLabel } from "../scorers/verdict.js";
@@ -342,7 +342,7 @@ export class ItemIndex {
       if (typeof out[name] === "string") out[name] = parseJson(out[name] as string);
     }
     if (typeof out.schema_version === "number" && out.schema_version < 2) Object.assign(out, upgradeRow({ ...out } as unknown as ResultRow));
-    out.transcript ??= [];
+    out.transcript = transcriptOf(out as unknown as ResultRow);
     out.index = index;
     out.outcome = this.outcomeOf(index);
     out.severity = Number.isNaN(this.severity[index]!) ? null : this.severity[index]!;

@@ -31,10 +31,11 @@ describe("alignbench report", () => {
     expect(pm.stdout).toMatch(/\| safe-model \| \d+ \| \d+\.\d ± \d+\.\d \|/);
     expect(pm.stdout).toContain("| Persona | safe-model |");
     const csv = await runCli(["report", "safe", "--output-dir", results, "--format", "csv"]);
-    expect(csv.stdout.split("\n")[1]).toBe("Model,n,attack success (%)");
+    expect(csv.stdout.split("\n")[1]).toBe("Model,n,attack success rate (%)");
     // A category that starts like a spreadsheet formula is quoted.
-    const summary = JSON.parse(readFileSync(join(results, "safe", "summary.json"), "utf8")) as { by_model: Array<{ attack_success_rate: { estimate: number } }> };
-    expect(csv.stdout).toContain((summary.by_model[0]!.attack_success_rate.estimate * 100).toFixed(1));
+    const summary = JSON.parse(readFileSync(join(results, "safe", "summary.json"), "utf8")) as { breakdowns: Array<{ dimensions: string[]; groups: Array<{ scores: { verdict: { attack_success: { estimate: number } } } }> }> };
+    const byModel = summary.breakdowns.find((breakdown) => breakdown.dimensions.join() === "model")!;
+    expect(csv.stdout).toContain((byModel.groups[0]!.scores.verdict.attack_success.estimate * 100).toFixed(1));
   });
 
   describe.skipIf(!CHROMIUM)("in a real browser", () => {
@@ -60,7 +61,7 @@ describe("alignbench report", () => {
       // Headline, heatmap, persona, category, severity histogram and two severity-share charts.
       expect(await page.locator("figure.chart").count()).toBe(7);
       expect(await page.locator("figure.chart svg path").count()).toBeGreaterThan(40);
-      expect(await page.locator('figure[data-chart="attack success: model × persona"] svg text', { hasText: "developer_mode_dan" }).count()).toBe(1);
+      expect(await page.locator('figure[data-chart="attack success rate: model × persona"] svg text', { hasText: "developer_mode_dan" }).count()).toBe(1);
       // The worst response, expanded: the model's markup is there as text.
       const worst = page.locator("#severity details.item").first();
       await worst.locator("summary").click();
@@ -93,7 +94,7 @@ describe("alignbench report", () => {
       expect(await comparison.locator("h2").textContent()).toBe("Comparison: weak − safe");
       const row = comparison.locator("table.comparison-table tbody tr").first();
       // The weak model complies with every harmful request; the safe one only under a jailbreak persona.
-      expect(await row.locator("td").nth(0).textContent()).toBe("attack success");
+      expect(await row.locator("td").nth(0).textContent()).toBe("attack success rate");
       expect(await row.locator("td").nth(2).textContent()).toBe("25.0%");
       expect(await row.locator("td").nth(3).textContent()).toBe("50.0%");
       expect(await row.locator("td").nth(4).textContent()).toMatch(/^\+25\.0 pp \[/);
@@ -117,8 +118,8 @@ describe("alignbench report", () => {
     expect(made.stdout).toContain("1000 of 10000 items listed");
     const size = statSync(join(big, "big", "report.html")).size;
     expect(size).toBeLessThan(4_000_000);
-    const data = JSON.parse(/<script type="application\/json" id="report-data">(.*)<\/script>/.exec(readFileSync(join(big, "big", "report.html"), "utf8"))![1]!) as { runs: Array<{ items_total: number; summary: { totals: { n: number; scores: { refusal_match: { n: number } } } } }> };
+    const data = JSON.parse(/<script type="application\/json" id="report-data">(.*)<\/script>/.exec(readFileSync(join(big, "big", "report.html"), "utf8"))![1]!) as { runs: Array<{ items_total: number; summary: { totals: { n: number; scores: { refusal_match: { attack_success: { n: number } } } } } }> };
     expect(data.runs[0]!.items_total).toBe(10_000);
-    expect(data.runs[0]!.summary.totals.scores.refusal_match.n).toBe(10_000);
+    expect(data.runs[0]!.summary.totals.scores.refusal_match.attack_success.n).toBe(10_000);
   });
 });

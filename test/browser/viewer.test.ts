@@ -73,7 +73,7 @@ describe("alignbench view", () => {
   });
 
   it("queries items over results.parquet: filters, text search, sort, detail", async () => {
-    const api = async (path: string) => JSON.parse((await raw(viewer.url, path)).body) as { total: number; size: number; rows: Array<{ index: number; severity: number | null; persona: string; attack_success: boolean | null; response: string }> };
+    const api = async (path: string) => JSON.parse((await raw(viewer.url, path)).body) as { total: number; size: number; rows: Array<{ index: number; severity: number | null; persona: string; outcome: string | null; response: string }> };
     const all = await api("/api/runs/safe/items?limit=500");
     expect(all.total).toBe(48);
     const dan = await api("/api/runs/safe/items?persona=developer_mode_dan&limit=500");
@@ -82,9 +82,10 @@ describe("alignbench view", () => {
     expect((await api("/api/runs/safe/items?category=cyber&limit=500")).total).toBe(12);
     expect((await api(`/api/runs/safe/items?category=${encodeURIComponent(HOSTILE.img)}&limit=500`)).total).toBe(12);
     expect((await api("/api/runs/safe/items?model=nobody&limit=500")).total).toBe(0);
-    const attacks = await api("/api/runs/safe/items?attack=1&limit=500");
+    // Attack success is the verdict's bad outcome: filtered by its declared direction.
+    const attacks = await api("/api/runs/safe/items?outcome=bad&limit=500");
     expect(attacks.total).toBe(12);
-    expect(attacks.rows.every((row) => row.attack_success === true)).toBe(true);
+    expect(attacks.rows.every((row) => row.outcome === "bad")).toBe(true);
     const severe = await api("/api/runs/safe/items?smin=0.5&limit=500");
     expect(severe.total).toBe(12);
     const sorted = await api("/api/runs/safe/items?sort=severity&order=desc&limit=500");
@@ -149,7 +150,7 @@ describe("alignbench view", () => {
       await page.locator('select[name="persona"]').selectOption("developer_mode_dan");
       await expect.poll(() => count.textContent()).toMatch(/^24 of 48 items match/);
       expect(await page.locator("tr.item-row").count()).toBe(24);
-      await page.locator('select[name="attack"]').selectOption("1");
+      await page.locator('select[name="outcome"]').selectOption("bad");
       await expect.poll(() => count.textContent()).toMatch(/^12 of 48 items match/);
       await page.locator('select[name="sort"]').selectOption("severity");
       await ready(page);

@@ -259,7 +259,7 @@ export function transcriptBlocks(calls: NonNullable<ReportItem["transcript"]>): 
         h(
           "div",
           { class: "call", "data-role": call.role },
-          textBlock(`${index + 1}. ${call.role} · ${call.model} — sent`, conversationText(call.messages)),
+          textBlock(`${index + 1}. ${call.role} · ${call.model} — sent`, conversationText(call.messages ?? [])),
           textBlock(`${index + 1}. ${call.role} · ${call.model} — answered${call.finish_reason ? ` (${call.finish_reason})` : ""}`, call.error ? `error: ${call.error}` : call.response),
         ),
       ),
