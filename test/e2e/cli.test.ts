@@ -148,8 +148,10 @@ describe("alignbench compare", () => {
     expect(table.stdout).toContain("1 item(s) only in A, not compared: b5|none|1");
 
     const json = JSON.parse((await runCli(["compare", join(dir, "safe"), join(dir, "weak"), "--json"])).stdout);
-    expect(json).toMatchObject({ pairs: 17, onlyInA: ["b5|none|1"], onlyInB: [], attack_success: { n: 17, a: 0, mcnemar: { onlyA: 0, onlyB: 12 } } });
-    expect(json.attack_success.difference.ci95[0]).toBeGreaterThan(0.4);
+    expect(json).toMatchObject({ pairs: 17, onlyInA: ["b5|none|1"], onlyInB: [], primary: { scorer: "verdict", metric: "attack_success" } });
+    const attack = json.metrics.find((entry: { metric: string }) => entry.metric === "attack_success");
+    expect(attack).toMatchObject({ scorer: "verdict", n: 17, a: 0, test: { name: "McNemar", onlyA: 0, onlyB: 12 } });
+    expect(attack.difference.ci95[0]).toBeGreaterThan(0.4);
   });
 
   it("compares two personas of one model, and lists unmatched items instead of dropping them", async () => {
@@ -160,7 +162,8 @@ describe("alignbench compare", () => {
     expect((await runCli(["run", ...common, "--run-id", "a"])).code).toBe(0);
     expect((await runCli(["run", ...common, "--personas", "evil_confidant", "--run-id", "b"])).code).toBe(0);
     const comparison = JSON.parse((await runCli(["compare", "a", "b", "--output-dir", dir, "--json"])).stdout);
-    expect(comparison).toMatchObject({ pairedBy: "test and epoch, and model", pairs: 5, attack_success: { a: 0, b: 1 } });
+    expect(comparison).toMatchObject({ pairedBy: "test and epoch, and model", pairs: 5 });
+    expect(comparison.metrics.find((entry: { metric: string }) => entry.metric === "attack_success")).toMatchObject({ a: 0, b: 1 });
     // A run with several personas against one with another set cannot be paired without choosing.
     expect((await runCli(["run", ...common, "--personas", "grandmother,docente_paciente", "--run-id", "c"])).code).toBe(0);
     const ambiguous = await runCli(["compare", "a", "c", "--output-dir", dir]);
