@@ -5,9 +5,13 @@
 import { existsSync, mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { writeRandomLlama } from "../dist/providers/llamacpp/gguf-writer.js";
+import { fileURLToPath } from "node:url";
+import { runnerImport } from "vite";
 import { disposeLocalModels } from "../dist/providers/llamacpp/llamacpp-model.js";
 import { ModelRegistry } from "../dist/providers/registry.js";
+
+// The GGUF writer is test support (TypeScript under test/, not built): vite loads it as the tests do.
+const { writeRandomLlama } = (await runnerImport(fileURLToPath(new URL("../test/helpers/gguf-writer.ts", import.meta.url)), { configFile: false, logLevel: "error" })).module;
 
 const threads = Number(process.argv[2] ?? 2);
 const tokens = Number(process.argv[3] ?? 64);

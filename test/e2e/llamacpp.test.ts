@@ -5,7 +5,7 @@ import type { AddressInfo } from "node:net";
 import { createRequire } from "node:module";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { writeRandomLlama } from "../../src/providers/llamacpp/gguf-writer.js";
+import { writeRandomLlama } from "../helpers/gguf-writer.js";
 import { ModelRegistry, type ProviderSettings } from "../../src/providers/registry.js";
 import { disposeLocalModels } from "../../src/providers/llamacpp/llamacpp-model.js";
 import { run } from "../../src/runner/run.js";

@@ -3,7 +3,7 @@ import { createRequire } from "node:module";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { logprobRow, logSumExp } from "../../src/providers/dense-logprobs.js";
-import { writeRandomLlama } from "../../src/providers/llamacpp/gguf-writer.js";
+import { writeRandomLlama } from "../helpers/gguf-writer.js";
 import { disposeLocalModels } from "../../src/providers/llamacpp/llamacpp-model.js";
 import { ModelRegistry, type ProviderSettings } from "../../src/providers/registry.js";
 import type { LanguageModel, LoglikelihoodResult } from "../../src/providers/types.js";

@@ -1,8 +1,8 @@
 import { closeSync, openSync, writeSync } from "node:fs";
-import { seededRandom } from "../../common/seeded-random.js";
+import { seededRandom } from "../../src/common/seeded-random.js";
 
 // A minimal GGUF v3 writer (https://github.com/ggml-org/ggml/blob/master/docs/gguf.md): metadata plus F32
-// tensors. alignbench uses it to build random-weight llama models, so tests and benchmarks run a real
+// tensors. Test support: it builds random-weight llama models, so tests and benchmarks run a real
 // llama.cpp model without downloading one.
 
 type MetadataValue =
