@@ -49,7 +49,8 @@ export { LlmJudge, JudgeInvalidError, type JudgeVerdict } from "./scorers/judge/
 export { extractJsonObject } from "./scorers/judge/extract-json.js";
 export { ClassifierJudge, classifierPrompt, parseYesNo, type ClassifierVerdict } from "./scorers/classifier-judge.js";
 export { agreement, type Agreement } from "./metrics/agreement.js";
-export { judgeEval, loadHarmBenchLabels, loadJsonlLabels, type JudgeEvalReport, type LabelledItem } from "./runner/judge-eval.js";
+export { judgeEval, type JudgeEvalReport } from "./runner/judge-eval.js";
+export { loadHarmBenchLabels, loadJsonlLabels, type LabelledItem } from "./datasets/labels.js";
 export { proportion, mean, meanOf, type Estimate } from "./metrics/intervals.js";
 export { clusteredMean, bootstrapInterval } from "./metrics/clustered.js";
 export { pairedDifference, mcnemar, type McNemarResult } from "./metrics/paired.js";

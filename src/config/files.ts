@@ -1,9 +1,10 @@
-import { existsSync, readFileSync, readdirSync } from "node:fs";
+import { existsSync, readdirSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { dirname, isAbsolute, resolve } from "node:path";
 import { LineCounter, parseDocument, isMap, isScalar, type Node } from "yaml";
 import { formatLocation } from "../errors.js";
 import { isRemoteReference } from "../io/download.js";
+import { readTextFileSync } from "../io/text-file.js";
 import { ConfigError } from "./config-error.js";
 import { SECTIONS, type SectionName } from "./file-schema.js";
 import { runConfigSchema } from "./schema.js";
@@ -18,12 +19,7 @@ type LineOf = (path: KeyPath) => number | undefined;
 
 /** Reads a YAML config file; problems are reported with the file and line. */
 export function readConfigFile(file: string): { values: Record<string, unknown>; lineOf: LineOf } {
-  let text: string;
-  try {
-    text = readFileSync(file, "utf8");
-  } catch (error) {
-    throw new ConfigError(`${file}: cannot read the config file (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
-  }
+  const text = readTextFileSync(file, "config file");
   const lineCounter = new LineCounter();
   const document = parseDocument(text, { lineCounter, prettyErrors: false });
   const problem = document.errors[0];

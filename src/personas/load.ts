@@ -1,7 +1,7 @@
-import { readFile } from "node:fs/promises";
 import { extname } from "node:path";
 import { parseAllDocuments, parse as parseYaml } from "yaml";
 import { InputError, UserError } from "../errors.js";
+import { readTextFile } from "../io/text-file.js";
 import { fieldPath } from "../datasets/sample.js";
 import { nearest } from "../config/suggest.js";
 import { BUILTIN_PERSONAS } from "./builtin.js";
@@ -9,12 +9,7 @@ import { NO_PERSONA, personaSchema, type Persona } from "./persona.js";
 
 /** Reads user personas from YAML (a list, or `personas:` holding one) or JSONL (one per line). */
 export async function loadPersonasFile(file: string): Promise<Persona[]> {
-  let text: string;
-  try {
-    text = await readFile(file, "utf8");
-  } catch (error) {
-    throw new UserError(`${file}: cannot read the personas file (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
-  }
+  const text = await readTextFile(file, "personas file");
   const entries: Array<{ line: number; value: unknown }> = [];
   if (extname(file).toLowerCase() === ".jsonl") {
     text.split("\n").forEach((line, index) => {

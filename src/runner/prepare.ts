@@ -1,5 +1,5 @@
-import { readFile } from "node:fs/promises";
 import { UserError } from "../errors.js";
+import { readTextFile } from "../io/text-file.js";
 import { loadPersonasFile, personaCatalog, selectPersonas } from "../personas/load.js";
 import type { Persona } from "../personas/persona.js";
 import { ModelRegistry, type RegistryOptions, type ResolvedModel } from "../providers/registry.js";
@@ -181,7 +181,7 @@ export async function chooseScorers(config: RunConfig): Promise<{ verdict: boole
   for (const name of names) {
     if (name === "verdict") continue;
     const promptFile = config.scorer_prompts[name];
-    const made = scorerNamed(name, promptFile ? await readText(promptFile, `${name} prompt`) : undefined, { mcTemplate: config.mc_template });
+    const made = scorerNamed(name, promptFile ? await readTextFile(promptFile, `${name} prompt`) : undefined, { mcTemplate: config.mc_template });
     if (!made) {
       const near = nearest(name, [...scorerNames(), "verdict"]);
       throw new UserError(`unknown scorer "${name}"${near ? ` (did you mean "${near}"?)` : ""}; scorers: verdict, ${scorerNames().join(", ")}`);
@@ -207,7 +207,7 @@ export async function prepareJudge(config: RunConfig, address: string, policies:
   const resolved = policies.registry.resolve(address);
   const call = policies.call(resolved);
   const validator = new SchemaValidator();
-  const promptTemplate = config.judge.prompt_file ? await readText(config.judge.prompt_file, "judge prompt") : DEFAULT_JUDGE_PROMPT;
+  const promptTemplate = config.judge.prompt_file ? await readTextFile(config.judge.prompt_file, "judge prompt") : DEFAULT_JUDGE_PROMPT;
   const schema = config.judge.schema_file ? await readJsonSchema(config.judge.schema_file) : DEFAULT_VERDICT_SCHEMA;
   validator.prepare(schema, config.judge.schema_file ?? "default verdict schema");
   return {
@@ -231,16 +231,8 @@ export async function prepareJudge(config: RunConfig, address: string, policies:
   };
 }
 
-async function readText(file: string, what: string): Promise<string> {
-  try {
-    return await readFile(file, "utf8");
-  } catch (error) {
-    throw new UserError(`${file}: cannot read the ${what} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
-  }
-}
-
 async function readJsonSchema(file: string): Promise<Record<string, unknown>> {
-  const text = await readText(file, "judge schema");
+  const text = await readTextFile(file, "judge schema");
   try {
     const value = JSON.parse(text) as unknown;
     if (!value || typeof value !== "object" || Array.isArray(value)) throw new Error("expected a JSON object");

@@ -1,16 +1,16 @@
-import { readFileSync } from "node:fs";
 import { basename, dirname, isAbsolute, relative } from "node:path";
 import { Command } from "commander";
 import { Document, isMap, isScalar, isSeq, visit } from "yaml";
 import { builtinSuites, loadSuite, resolveSuite, type ConfigLayer } from "../../config/load.js";
 import type { IncludeTree } from "../../config/files.js";
 import { SECTIONS } from "../../config/file-schema.js";
+import { readTextFileSync } from "../../io/text-file.js";
 import { runConfigSchema } from "../../config/schema.js";
 
 /** The first comment lines of a suite file: its description. */
 function description(file: string): string[] {
   const lines: string[] = [];
-  for (const line of readFileSync(file, "utf8").split("\n")) {
+  for (const line of readTextFileSync(file, "suite file").split("\n")) {
     if (!line.startsWith("#")) break;
     lines.push(line.replace(/^#\s?/, ""));
   }
