@@ -1,7 +1,5 @@
 import type { RunReporter } from "../runner/reporter.js";
 
-export type { RunReporter };
-
 function formatDuration(seconds: number): string {
   if (!Number.isFinite(seconds)) return "?";
   if (seconds < 60) return `${Math.round(seconds)}s`;
