@@ -1,17 +1,17 @@
 import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { UserError } from "../errors.js";
-import { latestRows } from "./partials-reader.js";
+import { LocalRunStore } from "../runner/store/local-store.js";
+import { folderFiles, runFiles } from "./run-folder.js";
 import type { ResultRow } from "./record.js";
-import { StateStore } from "./state-store.js";
 
 /** A run id under the output folder, or the path of a run folder. */
 export function locateRun(reference: string, outputDir = "results"): { outputDir: string; runId: string } {
-  if (existsSync(join(reference, "manifest.json"))) {
+  if (existsSync(folderFiles(reference).manifest)) {
     const folder = resolve(reference);
     return { outputDir: resolve(folder, ".."), runId: folder.split(/[\\/]/).pop()! };
   }
-  if (existsSync(join(outputDir, reference, "manifest.json"))) return { outputDir: resolve(outputDir), runId: reference };
+  if (existsSync(runFiles(outputDir, reference).manifest)) return { outputDir: resolve(outputDir), runId: reference };
   throw new UserError(`no run "${reference}": neither ${join(outputDir, reference)} nor ${reference} holds a manifest.json`);
 }
 
@@ -26,16 +26,16 @@ export function locateRunFolder(reference: string, outputDir = "results"): strin
  * run may be in progress in another process.
  */
 export async function loadLatestRows<T>(folder: string, pick: (row: ResultRow) => T | undefined): Promise<T[]> {
-  const store = new StateStore(join(folder, "state.sqlite"), { readonly: true });
+  const store = LocalRunStore.reader(folder);
   try {
     const out: T[] = [];
-    for await (const row of latestRows(join(folder, "partials.jsonl"), store)) {
+    for await (const row of store.latestRows()) {
       const kept = pick(row);
       if (kept !== undefined) out.push(kept);
     }
     return out;
   } finally {
-    store.close();
+    await store.close();
   }
 }
 

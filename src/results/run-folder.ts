@@ -1,8 +1,12 @@
 import { join } from "node:path";
 
-/** Where each file of a run lives. */
+/** Where each file of a run lives: the one place that spells a run folder's layout. */
 export function runFiles(outputDir: string, runId: string) {
-  const folder = join(outputDir, runId);
+  return folderFiles(join(outputDir, runId));
+}
+
+/** The files of the run folder at `folder`. */
+export function folderFiles(folder: string) {
   return {
     folder,
     partials: join(folder, "partials.jsonl"),
@@ -12,6 +16,8 @@ export function runFiles(outputDir: string, runId: string) {
     manifest: join(folder, "manifest.json"),
     summary: join(folder, "summary.json"),
     log: join(folder, "run.log"),
+    lock: join(folder, "run.lock"),
+    judgeEval: join(folder, "judge_eval.json"),
   };
 }
 

@@ -132,7 +132,7 @@ export async function judgeEval(options: JudgeEvalOptions): Promise<JudgeEvalRep
     }, controls);
     await session.finalize({ scorers: [declaration], dimensions: DIMENSIONS, groupBy: ["reference"] }, interrupted);
     const report = await agreementReport(session, options.judgeModel, byKey, unknownBehaviors);
-    await writeJsonAtomically(`${session.folder}/judge_eval.json`, report);
+    await writeJsonAtomically(session.files.judgeEval, report);
     return report;
   } finally {
     await session.close();

@@ -9,6 +9,7 @@ import { readManifest, writeJsonAtomically, type Manifest, type ManifestSession 
 import type { Redactor } from "../results/redactor.js";
 import type { ResultRow } from "../results/record.js";
 import { RunLog } from "../results/run-log.js";
+import { folderFiles, runFiles } from "../results/run-folder.js";
 import { finalizeRun, type FinalizeOutcome, type SummaryOptions } from "./finalize.js";
 import { runPool } from "./pool.js";
 import type { RunReporter } from "./reporter.js";
@@ -58,11 +59,12 @@ export class RunSession {
   static async open(options: SessionOptions): Promise<RunSession> {
     const folder = join(options.outputDir, options.runId);
     mkdirSync(folder, { recursive: true });
-    const lock = RunLock.acquire(join(folder, "run.lock"), `alignbench ${options.kind}`);
+    const files = folderFiles(folder);
+    const lock = RunLock.acquire(files.lock, `alignbench ${options.kind}`);
     let store: LocalRunStore | undefined;
     let log: RunLog | undefined;
     try {
-      log = new RunLog(join(folder, "run.log"), options.redactor);
+      log = new RunLog(files.log, options.redactor);
       if (lock.tookOver) log.warn("lock_taken_over", { previous_pid: lock.tookOver.pid, previous_command: lock.tookOver.command, previous_since: lock.tookOver.since });
       store = new LocalRunStore(options.outputDir, options.runId, options.redactor);
       const recovery = await store.recover();
@@ -152,5 +154,5 @@ export class RunSession {
 
 /** The manifest of a run folder, or undefined for a new run. */
 export async function existingManifest(outputDir: string, runId: string): Promise<Manifest | undefined> {
-  return readManifest(join(outputDir, runId, "manifest.json"));
+  return readManifest(runFiles(outputDir, runId).manifest);
 }

@@ -1,8 +1,9 @@
 import { mkdirSync, statSync } from "node:fs";
+import { basename, dirname } from "node:path";
 import { PartialsWriter } from "../../results/partials-writer.js";
 import { latestRows, readRowAt } from "../../results/partials-reader.js";
 import { reconcile } from "../../results/reconcile.js";
-import type { Redactor } from "../../results/redactor.js";
+import { Redactor } from "../../results/redactor.js";
 import type { ResultRow } from "../../results/record.js";
 import type { ResultColumns } from "../../results/result-columns.js";
 import { runFiles, type RunFiles } from "../../results/run-folder.js";
@@ -19,11 +20,13 @@ export class LocalRunStore implements RunStore {
   private readonly state: StateStore;
   private writer: PartialsWriter | undefined;
   private readonly leases = new Map<string, number>();
+  private readonly readonly: boolean;
   /** A fresh run has nothing to skip, so claims never ask SQLite until something was recorded. */
   private empty: boolean;
 
   constructor(outputDir: string, runId: string, private readonly redactor: Redactor, options: { readonly?: boolean } = {}) {
     this.files = runFiles(outputDir, runId);
+    this.readonly = options.readonly ?? false;
     if (!options.readonly) mkdirSync(this.files.folder, { recursive: true });
     this.state = new StateStore(this.files.state, options);
     const counts = this.state.counts();
@@ -65,7 +68,16 @@ export class LocalRunStore implements RunStore {
     for (const key of keys) this.leases.delete(key);
   }
 
+  /**
+   * A store for reading a run folder that may be live in another process (reports, the viewer, compare):
+   * no recovery, no writes, no checkpoint on close.
+   */
+  static reader(folder: string): LocalRunStore {
+    return new LocalRunStore(dirname(folder), basename(folder), new Redactor([]), { readonly: true });
+  }
+
   append(row: ResultRow): Promise<void> {
+    if (this.readonly) return Promise.reject(new Error("this store was opened for reading"));
     this.writer ??= new PartialsWriter(this.files.partials, this.state, this.redactor);
     this.leases.delete(row.key);
     this.empty = false;
