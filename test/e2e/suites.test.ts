@@ -86,7 +86,9 @@ describe("built-in suites", () => {
     expect(weak.code, weak.stderr).toBe(0);
     const compared = await runCli(["compare", "adv", "adv-weak", "--output-dir", dir, "--json"]);
     expect(compared.code, compared.stderr).toBe(0);
-    expect(JSON.parse(compared.stdout).attack_success).toMatchObject({ a: 0, b: 1, n: 2 });
+    const comparison = JSON.parse(compared.stdout);
+    expect(comparison.primary).toEqual({ scorer: "harmbench_classifier", metric: "attack_success" });
+    expect(comparison.metrics.find((entry: { scorer: string }) => entry.scorer === "harmbench_classifier")).toMatchObject({ a: 0, b: 1, n: 2 });
   });
 
   it("explains a missing dataset, an unknown suite or scorer, and a scorer without a judge", async () => {
