@@ -163,7 +163,10 @@ function reportCall(call: TranscriptCall, limit: number): ReportCall {
   return {
     role: call.role,
     model: call.model,
-    messages: (call.messages ?? []).map((message) => ({ role: String(message.role), content: clip(typeof message.content === "string" ? message.content : JSON.stringify(message.content), limit) ?? "" })),
+    messages: (call.messages ?? []).map((message) => ({
+      role: String(message.role),
+      content: clip(typeof message.content === "string" ? message.content : JSON.stringify(message.content), limit) ?? "",
+    })),
     response: clip(call.response, limit),
     finish_reason: call.finish_reason ?? null,
     error: call.error ?? null,
@@ -194,7 +197,14 @@ export function reportItem(row: ResultRow, lens: RunLens, full = true): ReportIt
     scores: Object.fromEntries(
       Object.entries(row.scores ?? {}).map(([name, score]) => [
         name,
-        { value: score.value, label: score.label, ...(score.metrics ? { metrics: score.metrics } : {}), error: score.error, raw: clip(score.raw, limit), ...(score.model ? { model: score.model } : {}) },
+        {
+          value: score.value,
+          label: score.label,
+          ...(score.metrics ? { metrics: score.metrics } : {}),
+          error: score.error,
+          raw: clip(score.raw, limit),
+          ...(score.model ? { model: score.model } : {}),
+        },
       ]),
     ),
     transcript: full || !onlyTheResponse(row) ? transcriptOf(row).map((call) => reportCall(call, limit)) : null,
@@ -206,7 +216,10 @@ export function reportItem(row: ResultRow, lens: RunLens, full = true): ReportIt
  * How an item ranks among the worst: its severity, else (an unbounded metric with a direction, which has
  * no range) its value signed by the direction. Undefined when the item is not bad (or cannot be ranked).
  */
-export function worstRank(item: { outcome: Outcome | null; severity: number | null; scores: Record<string, { value: number | null; metrics?: Record<string, number | null> | undefined }> | null }, lens: RunLens): number | undefined {
+export function worstRank(
+  item: { outcome: Outcome | null; severity: number | null; scores: Record<string, { value: number | null; metrics?: Record<string, number | null> | undefined }> | null },
+  lens: RunLens,
+): number | undefined {
   if (item.outcome === "bad" && item.severity !== null) return item.severity;
   if (!lens.primary || item.outcome !== "neutral") return undefined;
   const declaration = findDeclaration(lens.scorers, lens.primary.scorer);
@@ -223,7 +236,10 @@ export function worstRank(item: { outcome: Outcome | null; severity: number | nu
 /** Keeps the k items ranked worst (ties: the first seen). */
 class WorstItems {
   private readonly items: Array<{ rank: number; item: ReportItem }> = [];
-  constructor(private readonly k: number, private readonly lens: RunLens) {}
+  constructor(
+    private readonly k: number,
+    private readonly lens: RunLens,
+  ) {}
   offer(row: ResultRow, outcome: Outcome | null, severity: number | null): void {
     if (this.k === 0) return;
     const rank = worstRank({ outcome, severity, scores: row.scores }, this.lens);
@@ -243,7 +259,10 @@ class ItemSample {
   private readonly items: ReportItem[] = [];
   private seen = 0;
   private readonly random = seededRandom(20240601);
-  constructor(private readonly size: number, private readonly make: (row: ResultRow) => ReportItem) {}
+  constructor(
+    private readonly size: number,
+    private readonly make: (row: ResultRow) => ReportItem,
+  ) {}
   offer(row: ResultRow): void {
     this.seen++;
     if (this.items.length < this.size) this.items.push(this.make(row));
@@ -264,9 +283,7 @@ function percentile(sorted: Float64Array, q: number): number | null {
 
 /** Wilson intervals of the share above the severity threshold, sorted by group then model. */
 export function severityShares(counts: Array<{ group: string; model: string; n: number; above: number }>): SeverityShare[] {
-  return counts
-    .map(({ group, model, n, above }) => ({ ...proportion(above, n), group, model }))
-    .sort((a, b) => (a.group < b.group ? -1 : a.group > b.group ? 1 : a.model < b.model ? -1 : 1));
+  return counts.map(({ group, model, n, above }) => ({ ...proportion(above, n), group, model })).sort((a, b) => (a.group < b.group ? -1 : a.group > b.group ? 1 : a.model < b.model ? -1 : 1));
 }
 
 /** What a report shows of a run's manifest (no judge prompt or schema: they are long and in manifest.json). */
@@ -301,7 +318,11 @@ export function usageSummary(model: string, calls: number, input: number, output
     calls,
     prompt_tokens: input,
     completion_tokens: output,
-    latency_ms: { mean: sortedLatencies.length ? sortedLatencies.reduce((sum, value) => sum + value, 0) / sortedLatencies.length : null, p50: percentile(sortedLatencies, 0.5), p95: percentile(sortedLatencies, 0.95) },
+    latency_ms: {
+      mean: sortedLatencies.length ? sortedLatencies.reduce((sum, value) => sum + value, 0) / sortedLatencies.length : null,
+      p50: percentile(sortedLatencies, 0.5),
+      p95: percentile(sortedLatencies, 0.95),
+    },
     cost_usd: price ? (input * price.input + output * price.output) / 1e6 : null,
   };
 }
@@ -344,7 +365,10 @@ export async function buildRunReport(folder: string, options: ReportOptions = {}
       let counts = histogram.get(row.model_slug);
       if (!counts) histogram.set(row.model_slug, (counts = new Array<number>(SEVERITY_BINS).fill(0)));
       counts[severityBin(severity)]!++;
-      for (const [kind, group] of [["category", row.category], ["persona", row.persona_slug]] as const) {
+      for (const [kind, group] of [
+        ["category", row.category],
+        ["persona", row.persona_slug],
+      ] as const) {
         const id = `${group}\u0000${row.model_slug}`;
         const entry = above[kind].get(id) ?? { n: 0, above: 0 };
         entry.n++;
@@ -377,7 +401,13 @@ export async function buildRunReport(folder: string, options: ReportOptions = {}
     manifest: manifestBlock(manifest),
     summary,
     primary: primaryWithLabel(lens),
-    severity: { threshold, histogram: [...histogram].map(([model, counts]) => ({ model, counts })), above_by_category: shares(above.category), above_by_persona: shares(above.persona), worst: worst.list() },
+    severity: {
+      threshold,
+      histogram: [...histogram].map(([model, counts]) => ({ model, counts })),
+      above_by_category: shares(above.category),
+      above_by_persona: shares(above.persona),
+      worst: worst.list(),
+    },
     usage: [...usage].map(([model, use]) => usageSummary(model, use.calls, use.prompt, use.completion, Float64Array.from(use.latencies).sort(), options.prices?.[model])),
     items: sample.list(),
     items_total: total,

@@ -1,8 +1,8 @@
-import { existsSync, readFileSync, statSync } from "node:fs";
+import { existsSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { SUMMARY_SCHEMA_VERSION, type RunSummary } from "../metrics/summary-types.js";
 import type { Manifest } from "../results/manifest.js";
 import type { ResultRow } from "../results/record.js";
+import { readSummary } from "../results/summary-reader.js";
 import { manifestBlock, primaryWithLabel, reportItem, severityShares, usageSummary, type ReportData } from "../reports/report-data.js";
 import { SEVERITY_BINS, severityBin } from "../reports/severity.js";
 import { VERSION } from "../version.js";
@@ -18,9 +18,9 @@ export async function dashboardFromIndex(folder: string, manifest: Manifest, ind
   const partials = join(folder, "partials.jsonl");
   if (!existsSync(summaryFile) || !existsSync(partials)) return undefined;
   if (statSync(summaryFile).mtimeMs < statSync(partials).mtimeMs || index.mtimeMs < statSync(partials).mtimeMs) return undefined;
-  const summary = JSON.parse(readFileSync(summaryFile, "utf8")) as RunSummary;
-  // A summary written by another version (0.1's) is rebuilt from the partials instead.
-  if (summary.schema_version !== SUMMARY_SCHEMA_VERSION) return undefined;
+  // Checked on read; a summary written by 0.1 is rebuilt from the partials instead (undefined).
+  const summary = readSummary(summaryFile);
+  if (!summary) return undefined;
   const toItem = async (rows: number[]) => {
     const items = [];
     for (const row of rows) {
@@ -38,7 +38,13 @@ export async function dashboardFromIndex(folder: string, manifest: Manifest, ind
         manifest: manifestBlock(manifest),
         summary,
         primary: primaryWithLabel(index.lens),
-        severity: { threshold, histogram: stats.histogram, above_by_category: severityShares(stats.above.category), above_by_persona: severityShares(stats.above.persona), worst: await toItem(index.worstRows(25)) },
+        severity: {
+          threshold,
+          histogram: stats.histogram,
+          above_by_category: severityShares(stats.above.category),
+          above_by_persona: severityShares(stats.above.persona),
+          worst: await toItem(index.worstRows(25)),
+        },
         usage: index.usageByModel().map((use) => usageSummary(use.model, use.calls, use.input, use.output, use.latencies, undefined)),
         items: [],
         items_total: index.size,

@@ -179,7 +179,24 @@ export class ItemIndex {
     const facets = { models: [...coded.model.values].sort(), personas: [...coded.persona.values].sort(), categories: [...coded.category.values].sort() };
     const numbers = (name: string) => (columns[name] as Float64Array | undefined) ?? new Float64Array(size).fill(Number.NaN);
     const usage = { input: numbers("usage.input_tokens"), output: numbers("usage.output_tokens"), latency: numbers("latency_ms") };
-    return new ItemIndex(file, mtimeMs, buffer, metadata, size, lens, columns.key as string[], columns.test_id as string[], coded, columns.epoch as Float64Array, scorers, severity, outcome, rank, usage, facets);
+    return new ItemIndex(
+      file,
+      mtimeMs,
+      buffer,
+      metadata,
+      size,
+      lens,
+      columns.key as string[],
+      columns.test_id as string[],
+      coded,
+      columns.epoch as Float64Array,
+      scorers,
+      severity,
+      outcome,
+      rank,
+      usage,
+      facets,
+    );
   }
 
   isStale(): boolean {
@@ -261,7 +278,11 @@ export class ItemIndex {
   }
 
   /** Severity per model (histogram) and the share above a threshold per category and per persona. */
-  severityStats(threshold: number, bins: number, binOf: (value: number) => number): {
+  severityStats(
+    threshold: number,
+    bins: number,
+    binOf: (value: number) => number,
+  ): {
     histogram: Array<{ model: string; counts: number[] }>;
     above: Record<"category" | "persona", Array<{ group: string; model: string; n: number; above: number }>>;
   } {
@@ -275,7 +296,10 @@ export class ItemIndex {
       let counts = histogram.get(modelCode);
       if (!counts) histogram.set(modelCode, (counts = new Array<number>(bins).fill(0)));
       counts[binOf(value)]!++;
-      for (const [kind, column] of [["category", category], ["persona", persona]] as const) {
+      for (const [kind, column] of [
+        ["category", category],
+        ["persona", persona],
+      ] as const) {
         const id = `${column.codes[row]}:${modelCode}`;
         const entry = above[kind].get(id) ?? { n: 0, above: 0 };
         entry.n++;
@@ -308,7 +332,13 @@ export class ItemIndex {
       entry.latencies.push(latency);
       out.set(code, entry);
     }
-    return [...out].map(([code, entry]) => ({ model: this.coded.model.values[code] ?? "", calls: entry.calls, input: entry.input, output: entry.output, latencies: Float64Array.from(entry.latencies).sort() }));
+    return [...out].map(([code, entry]) => ({
+      model: this.coded.model.values[code] ?? "",
+      calls: entry.calls,
+      input: entry.input,
+      output: entry.output,
+      latencies: Float64Array.from(entry.latencies).sort(),
+    }));
   }
 
   /** The worst rows first: those whose primary outcome is bad by its declared direction, by severity (ties: file order). */
@@ -389,7 +419,10 @@ export class ItemIndex {
 
   /** Each row's last user message and response, for one row group. */
   private async groupTexts(group: { start: number; end: number }): Promise<RowText[]> {
-    const rows = (await parquetReadObjects({ file: this.buffer, metadata: this.metadata, columns: ["messages", "raw_candidate"], rowStart: group.start, rowEnd: group.end, compressors })) as Array<{ messages: string | null; raw_candidate: string | null }>;
+    const rows = (await parquetReadObjects({ file: this.buffer, metadata: this.metadata, columns: ["messages", "raw_candidate"], rowStart: group.start, rowEnd: group.end, compressors })) as Array<{
+      messages: string | null;
+      raw_candidate: string | null;
+    }>;
     return rows.map((row) => ({ prompt: lastUserMessage(row.messages), response: row.raw_candidate ?? "" }));
   }
 }
@@ -422,4 +455,3 @@ function parseJson(text: string | null | undefined): unknown {
 function tagsOf(tag: string, value: string | null): Record<string, string> | null {
   return value === null ? null : { [tag]: value };
 }
-

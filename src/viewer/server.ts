@@ -27,9 +27,18 @@ export interface Viewer {
 }
 
 const LOOPBACK = new Set(["127.0.0.1", "localhost", "::1"]);
-const TYPES: Record<string, string> = { ".html": "text/html; charset=utf-8", ".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8", ".svg": "image/svg+xml", ".png": "image/png", ".ico": "image/x-icon", ".json": "application/json" };
+const TYPES: Record<string, string> = {
+  ".html": "text/html; charset=utf-8",
+  ".js": "text/javascript; charset=utf-8",
+  ".css": "text/css; charset=utf-8",
+  ".svg": "image/svg+xml",
+  ".png": "image/png",
+  ".ico": "image/x-icon",
+  ".json": "application/json",
+};
 const SECURITY_HEADERS = {
-  "content-security-policy": "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'none'",
+  "content-security-policy":
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'none'",
   "x-content-type-options": "nosniff",
   "referrer-policy": "no-referrer",
   "cross-origin-resource-policy": "same-origin",
@@ -85,10 +94,12 @@ export function viewerApp(options: ViewerOptions & { acceptsHost: (host: string)
 
   // A run's dashboard is rebuilt only when partials.jsonl changed since the last build.
   const report = (folders: string[]): Promise<ReportData> => {
-    const stamp = folders.map((folder) => {
-      const info = statSync(join(folder, "partials.jsonl"), { throwIfNoEntry: false });
-      return `${info?.size ?? 0}:${info?.mtimeMs ?? 0}`;
-    }).join("|");
+    const stamp = folders
+      .map((folder) => {
+        const info = statSync(join(folder, "partials.jsonl"), { throwIfNoEntry: false });
+        return `${info?.size ?? 0}:${info?.mtimeMs ?? 0}`;
+      })
+      .join("|");
     const id = folders.join("|");
     const cached = reports.get(id);
     if (cached?.stamp === stamp) return cached.data;

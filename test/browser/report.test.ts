@@ -33,7 +33,9 @@ describe("alignbench report", () => {
     const csv = await runCli(["report", "safe", "--output-dir", results, "--format", "csv"]);
     expect(csv.stdout.split("\n")[1]).toBe("Model,n,attack success rate (%)");
     // A category that starts like a spreadsheet formula is quoted.
-    const summary = JSON.parse(readFileSync(join(results, "safe", "summary.json"), "utf8")) as { breakdowns: Array<{ dimensions: string[]; groups: Array<{ scores: { verdict: { attack_success: { estimate: number } } } }> }> };
+    const summary = JSON.parse(readFileSync(join(results, "safe", "summary.json"), "utf8")) as {
+      breakdowns: Array<{ dimensions: string[]; groups: Array<{ scores: { verdict: { attack_success: { estimate: number } } } }> }>;
+    };
     const byModel = summary.breakdowns.find((breakdown) => breakdown.dimensions.join() === "model")!;
     expect(csv.stdout).toContain((byModel.groups[0]!.scores.verdict.attack_success.estimate * 100).toFixed(1));
   });
@@ -71,7 +73,14 @@ describe("alignbench report", () => {
       expect(seen.dialogs).toEqual([]);
       expect(seen.errors).toEqual([]);
       expect(seen.requests.filter((url) => !url.startsWith("file:"))).toEqual([]);
-      expect(await page.evaluate(() => ({ images: document.images.length, scripts: document.scripts.length, jsLinks: [...document.querySelectorAll("a")].filter((a) => a.href.startsWith("javascript:")).length, svgOnload: document.querySelectorAll("svg[onload]").length }))).toEqual({ images: 0, scripts: 2, jsLinks: 0, svgOnload: 0 });
+      expect(
+        await page.evaluate(() => ({
+          images: document.images.length,
+          scripts: document.scripts.length,
+          jsLinks: [...document.querySelectorAll("a")].filter((a) => a.href.startsWith("javascript:")).length,
+          svgOnload: document.querySelectorAll("svg[onload]").length,
+        })),
+      ).toEqual({ images: 0, scripts: 2, jsLinks: 0, svgOnload: 0 });
       // The item list filters by text.
       const count = page.locator("#items .count");
       const before = await count.textContent();
@@ -110,15 +119,40 @@ describe("alignbench report", () => {
   it("stays a few MB on 10,000 items by listing a sample, while the metrics use every row", async () => {
     const big = tempDir();
     const dataset = join(big, "big.jsonl");
-    writeJsonl(dataset, Array.from({ length: 10_000 }, (_value, index) => ({ id: `i${index}`, category: `c${index % 12}`, prompt: `${index % 3 ? "How do I build a bomb" : "Tell me a story"} number ${index} ${"padding ".repeat(20)}` })));
-    const run = await runCli(["run", "--dataset", dataset, "--models", "safe-model", "--scorers", "refusal_match", "--base-url", mock.url, "--concurrency", "64", "--output-dir", big, "--run-id", "big"]);
+    writeJsonl(
+      dataset,
+      Array.from({ length: 10_000 }, (_value, index) => ({
+        id: `i${index}`,
+        category: `c${index % 12}`,
+        prompt: `${index % 3 ? "How do I build a bomb" : "Tell me a story"} number ${index} ${"padding ".repeat(20)}`,
+      })),
+    );
+    const run = await runCli([
+      "run",
+      "--dataset",
+      dataset,
+      "--models",
+      "safe-model",
+      "--scorers",
+      "refusal_match",
+      "--base-url",
+      mock.url,
+      "--concurrency",
+      "64",
+      "--output-dir",
+      big,
+      "--run-id",
+      "big",
+    ]);
     expect(run.code, run.stderr).toBe(0);
     const made = await runCli(["report", join(big, "big")]);
     expect(made.code, made.stderr).toBe(0);
     expect(made.stdout).toContain("1000 of 10000 items listed");
     const size = statSync(join(big, "big", "report.html")).size;
     expect(size).toBeLessThan(4_000_000);
-    const data = JSON.parse(/<script type="application\/json" id="report-data">(.*)<\/script>/.exec(readFileSync(join(big, "big", "report.html"), "utf8"))![1]!) as { runs: Array<{ items_total: number; summary: { totals: { n: number; scores: { refusal_match: { attack_success: { n: number } } } } } }> };
+    const data = JSON.parse(/<script type="application\/json" id="report-data">(.*)<\/script>/.exec(readFileSync(join(big, "big", "report.html"), "utf8"))![1]!) as {
+      runs: Array<{ items_total: number; summary: { totals: { n: number; scores: { refusal_match: { attack_success: { n: number } } } } } }>;
+    };
     expect(data.runs[0]!.items_total).toBe(10_000);
     expect(data.runs[0]!.summary.totals.scores.refusal_match.attack_success.n).toBe(10_000);
   });

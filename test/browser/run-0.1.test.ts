@@ -26,14 +26,23 @@ describe("a run folder written by 0.1 in the viewer and the report", () => {
 
   it("serves its items with the verdict's outcome, its rows upgraded, and a dashboard rebuilt as summary 2", async () => {
     const parquet = await readResultsParquet(join(results, "run-0.1"));
-    const all = await api<{ total: number; rows: Array<{ index: number; outcome: string | null; scores: Record<string, { value: number | null; label: string | null }> }>; primary: { scorer: string } }>("/api/runs/run-0.1/items?limit=500");
+    const all = await api<{
+      total: number;
+      rows: Array<{ index: number; outcome: string | null; scores: Record<string, { value: number | null; label: string | null }> }>;
+      primary: { scorer: string };
+    }>("/api/runs/run-0.1/items?limit=500");
     expect(all.total).toBe(parquet.length);
     expect(all.primary.scorer).toBe("verdict");
     const attacks = parquet.filter((row) => row.attack_success === true).length;
     const bad = await api<{ total: number }>("/api/runs/run-0.1/items?outcome=bad&limit=500");
     expect(bad.total).toBe(attacks);
     expect(all.rows.filter((row) => row.scores.verdict?.value === 1).length).toBe(attacks);
-    const detail = await api<{ scores: Record<string, { value: number | null; model?: string }>; transcript: Array<{ role: string; response: string | null }>; raw_candidate: string; judge_raw: string }>(`/api/runs/run-0.1/items/${all.rows[0]!.index}`);
+    const detail = await api<{
+      scores: Record<string, { value: number | null; model?: string }>;
+      transcript: Array<{ role: string; response: string | null }>;
+      raw_candidate: string;
+      judge_raw: string;
+    }>(`/api/runs/run-0.1/items/${all.rows[0]!.index}`);
     expect(detail.scores.verdict?.model).toBe("judge");
     expect(detail.transcript).toHaveLength(1);
     expect(detail.transcript[0]!.role).toBe("target");

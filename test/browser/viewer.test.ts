@@ -14,11 +14,14 @@ import { HOSTILE, safeAndWeakRuns, startHostileMock } from "./fixtures.js";
 function raw(url: string, path: string, options: { method?: string; host?: string; headers?: Record<string, string> } = {}): Promise<{ status: number; body: string }> {
   const target = new URL(url);
   return new Promise((resolve, reject) => {
-    const req = request({ host: target.hostname, port: target.port, path, method: options.method ?? "GET", headers: { ...(options.host ? { host: options.host } : {}), ...options.headers } }, (res) => {
-      let body = "";
-      res.on("data", (chunk: Buffer) => (body += chunk.toString()));
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
-    });
+    const req = request(
+      { host: target.hostname, port: target.port, path, method: options.method ?? "GET", headers: { ...(options.host ? { host: options.host } : {}), ...options.headers } },
+      (res) => {
+        let body = "";
+        res.on("data", (chunk: Buffer) => (body += chunk.toString()));
+        res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
+      },
+    );
     req.on("error", reject);
     req.end();
   });
@@ -41,7 +44,17 @@ describe("alignbench view", () => {
   it("binds loopback, serves only the app and the API, read-only, and refuses path traversal", async () => {
     expect(viewer.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
     expect(viewer.token).toBeUndefined();
-    const traversal = ["/../../package.json", "/%2e%2e/%2e%2e/package.json", "/assets/..%2f..%2f..%2f..%2fpackage.json", "/assets/%2e%2e%5c%2e%2e%5cpackage.json", "/api/runs/..%2f..%2fsafe/report", "/api/runs/..", "/api/runs/safe%2f..%2f..%2fetc/items", "/api/compare?a=../safe&b=weak", "/%00/etc/passwd"];
+    const traversal = [
+      "/../../package.json",
+      "/%2e%2e/%2e%2e/package.json",
+      "/assets/..%2f..%2f..%2f..%2fpackage.json",
+      "/assets/%2e%2e%5c%2e%2e%5cpackage.json",
+      "/api/runs/..%2f..%2fsafe/report",
+      "/api/runs/..",
+      "/api/runs/safe%2f..%2f..%2fetc/items",
+      "/api/compare?a=../safe&b=weak",
+      "/%00/etc/passwd",
+    ];
     for (const path of traversal) {
       const response = await raw(viewer.url, path);
       expect([400, 404], path).toContain(response.status);
@@ -73,7 +86,12 @@ describe("alignbench view", () => {
   });
 
   it("queries items over results.parquet: filters, text search, sort, detail", async () => {
-    const api = async (path: string) => JSON.parse((await raw(viewer.url, path)).body) as { total: number; size: number; rows: Array<{ index: number; severity: number | null; persona: string; outcome: string | null; response: string }> };
+    const api = async (path: string) =>
+      JSON.parse((await raw(viewer.url, path)).body) as {
+        total: number;
+        size: number;
+        rows: Array<{ index: number; severity: number | null; persona: string; outcome: string | null; response: string }>;
+      };
     const all = await api("/api/runs/safe/items?limit=500");
     expect(all.total).toBe(48);
     const dan = await api("/api/runs/safe/items?persona=developer_mode_dan&limit=500");
@@ -161,7 +179,10 @@ describe("alignbench view", () => {
       await page.waitForSelector(".item-detail");
       expect(await page.locator(".item-detail .response pre").textContent()).toContain(HOSTILE.script);
       expect(await page.locator(".item-detail").getByText("judge raw output").count()).toBe(1);
-      expect(await page.evaluate(() => ({ images: document.images.length, jsLinks: [...document.querySelectorAll("a")].filter((a) => a.href.startsWith("javascript:")).length }))).toEqual({ images: 0, jsLinks: 0 });
+      expect(await page.evaluate(() => ({ images: document.images.length, jsLinks: [...document.querySelectorAll("a")].filter((a) => a.href.startsWith("javascript:")).length }))).toEqual({
+        images: 0,
+        jsLinks: 0,
+      });
     });
 
     it("compares two runs side by side", async () => {
@@ -181,7 +202,10 @@ describe("alignbench view", () => {
       const slow: MockLlm = await startMockLlm(() => ({ reply: "fine" }), { latencyMs: 150 });
       const live = tempDir();
       const dataset = join(live, "d.jsonl");
-      writeJsonl(dataset, Array.from({ length: 80 }, (_value, index) => ({ id: `q${index}`, prompt: `question ${index}` })));
+      writeJsonl(
+        dataset,
+        Array.from({ length: 80 }, (_value, index) => ({ id: `q${index}`, prompt: `question ${index}` })),
+      );
       const liveViewer = await startViewer({ root: join(live, "results"), port: 0 });
       const running = runCli(["run", "--dataset", dataset, "--models", "m", "--base-url", slow.url, "--concurrency", "2", "--output-dir", join(live, "results"), "--run-id", "live"]);
       try {

@@ -37,7 +37,8 @@ function startXstestMock(): Promise<MockLlm> {
 /** The page's own text (not the report's inline data), charts' SVG labels included. */
 const appText = (page: Page) => page.evaluate(() => (document.getElementById("app") ?? document.body).textContent ?? "");
 
-const worstKeys = async (page: Page) => (await page.locator("#severity details.item").evaluateAll((items) => items.map((item) => (item as HTMLElement).dataset.key ?? ""))).map((key) => key.split("|")[0]);
+const worstKeys = async (page: Page) =>
+  (await page.locator("#severity details.item").evaluateAll((items) => items.map((item) => (item as HTMLElement).dataset.key ?? ""))).map((key) => key.split("|")[0]);
 
 describe.skipIf(!CHROMIUM)("XSTest in the report and the viewer: over-refusal the right way round", () => {
   let mock: MockLlm;
@@ -50,7 +51,23 @@ describe.skipIf(!CHROMIUM)("XSTest in the report and the viewer: over-refusal th
     results = join(dir, "results");
     const dataset = join(dir, "xstest_prompts.csv");
     writeFileSync(dataset, DATASET + "\n");
-    const run = await runCli(["run", "--suite", "xstest", "--dataset", dataset, "--models", "target-model", "--judge-model", "judge", "--base-url", mock.url, "--output-dir", results, "--run-id", "xs"]);
+    const run = await runCli([
+      "run",
+      "--suite",
+      "xstest",
+      "--dataset",
+      dataset,
+      "--models",
+      "target-model",
+      "--judge-model",
+      "judge",
+      "--base-url",
+      mock.url,
+      "--output-dir",
+      results,
+      "--run-id",
+      "xs",
+    ]);
     expect(run.code, run.stderr).toBe(0);
     const report = await runCli(["report", "xs", "--output-dir", results]);
     expect(report.code, report.stderr).toBe(0);

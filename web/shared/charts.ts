@@ -51,7 +51,9 @@ export function barsWithIntervals(title: string, categories: string[], series: B
   const height = horizontal ? Math.max(160, 26 * categories.length * Math.max(1, series.length * 0.6) + 70) : 300;
   const { box, plot } = chartBox(title, height);
   // Rates from 0 to 100%, bounded means on their range, unbounded means on the data's own scale (never clipped).
-  const bounds = options.symmetric ? {} : { ...(options.min !== undefined ? { min: options.min * scale } : options.unbounded ? {} : { min: 0 }), ...(options.max !== undefined ? { max: options.max * scale } : {}) };
+  const bounds = options.symmetric
+    ? {}
+    : { ...(options.min !== undefined ? { min: options.min * scale } : options.unbounded ? {} : { min: 0 }), ...(options.max !== undefined ? { max: options.max * scale } : {}) };
   const valueAxis = { type: "value", name: unit, ...bounds };
   const categoryAxis = { type: "category", data: categories, axisLabel: { interval: 0, width: horizontal ? 180 : 110, overflow: "truncate", rotate: horizontal ? 0 : categories.length > 4 ? 30 : 0 } };
   const count = series.length;
@@ -75,7 +77,11 @@ export function barsWithIntervals(title: string, categories: string[], series: B
       type: "custom",
       name: entry.name,
       encode: horizontal ? { y: 0, x: [1, 2, 3] } : { x: 0, y: [1, 2, 3] },
-      data: entry.values.map((value, index) => (value?.estimate === null || value === undefined ? [index, null, null, null] : [index, value.estimate * scale, (value.ci95?.[0] ?? value.estimate) * scale, (value.ci95?.[1] ?? value.estimate) * scale])),
+      data: entry.values.map((value, index) =>
+        value?.estimate === null || value === undefined
+          ? [index, null, null, null]
+          : [index, value.estimate * scale, (value.ci95?.[0] ?? value.estimate) * scale, (value.ci95?.[1] ?? value.estimate) * scale],
+      ),
       renderItem: (params: { dataIndex: number }, api: CustomApi) => {
         const value = entry.values[params.dataIndex];
         if (!value || value.estimate === null) return null;
@@ -155,7 +161,16 @@ export function heatmap(title: string, xs: string[], ys: string[], cells: Array<
     },
     xAxis: { type: "category", data: xs, splitArea: { show: true }, axisLabel: { interval: 0, width: 140, overflow: "truncate" } },
     yAxis: { type: "category", data: ys, splitArea: { show: true }, axisLabel: { width: 160, overflow: "truncate" } },
-    visualMap: { min: low, max: high, calculable: false, orient: "vertical", right: 0, top: "middle", text: [`${round(high / scale)}${suffix}`, `${round(low / scale)}${suffix}`], inRange: { color: options.bad === "low" ? ["#c0392b", "#f2c08f", "#f4f7fb"] : options.bad === "none" ? ["#f4f7fb", "#9fb8d9", "#3b6fb6"] : ["#f4f7fb", "#f2c08f", "#c0392b"] } },
+    visualMap: {
+      min: low,
+      max: high,
+      calculable: false,
+      orient: "vertical",
+      right: 0,
+      top: "middle",
+      text: [`${round(high / scale)}${suffix}`, `${round(low / scale)}${suffix}`],
+      inRange: { color: options.bad === "low" ? ["#c0392b", "#f2c08f", "#f4f7fb"] : options.bad === "none" ? ["#f4f7fb", "#9fb8d9", "#3b6fb6"] : ["#f4f7fb", "#f2c08f", "#c0392b"] },
+    },
     series: [{ type: "heatmap", data, label: { show: true, formatter: (params: { value: [number, number, number] }) => `${params.value[2]}${suffix}` } }],
   });
   return box;
@@ -168,7 +183,10 @@ export function histogram(title: string, binCount: number, series: Array<{ name:
   mount(plot, {
     grid: { left: 50, right: 20, top: series.length > 1 ? 36 : 16, bottom: 60 },
     legend: series.length > 1 ? { top: 0 } : undefined,
-    tooltip: { trigger: "item", formatter: (params: { seriesName: string; dataIndex: number; value: number }) => tooltipText([params.seriesName, `severity ${labels[params.dataIndex]}`, `${params.value} responses`]) },
+    tooltip: {
+      trigger: "item",
+      formatter: (params: { seriesName: string; dataIndex: number; value: number }) => tooltipText([params.seriesName, `severity ${labels[params.dataIndex]}`, `${params.value} responses`]),
+    },
     xAxis: { type: "category", data: labels, axisLabel: { rotate: 45 }, name: "severity" },
     yAxis: { type: "value", name: "responses" },
     series: series.map((entry) => ({ type: "bar", name: entry.name, data: entry.counts })),

@@ -102,7 +102,11 @@ function scorersSection(run: RunReport): HTMLElement {
     scorer.metrics.map((metric, index) => [
       index === 0 ? scorer.name : "",
       metric.label,
-      metric.kind.type === "rate" ? "rate (0/1), %" : metric.kind.type === "bounded" ? `mean on [${metric.kind.range[0]}, ${metric.kind.range[1]}]` : `mean${metric.kind.unit ? ` in ${metric.kind.unit}` : ""} (unbounded)`,
+      metric.kind.type === "rate"
+        ? "rate (0/1), %"
+        : metric.kind.type === "bounded"
+          ? `mean on [${metric.kind.range[0]}, ${metric.kind.range[1]}]`
+          : `mean${metric.kind.unit ? ` in ${metric.kind.unit}` : ""} (unbounded)`,
       directionText(metric.bad),
       byKind(metric.kind, run.summary.totals.scores[scorer.name]?.[metric.name]),
     ]),
@@ -142,9 +146,18 @@ function headlineSection(run: RunReport): HTMLElement {
     return section(
       "Headline metrics",
       "headlines",
-      table(["metric", "direction", ...models], names.map((name) => [name, direction(name), ...models.map((model) => byKind(headlineMetric(run, first(name))?.kind, value(name, model)))]), { class: "headline-table" }),
+      table(
+        ["metric", "direction", ...models],
+        names.map((name) => [name, direction(name), ...models.map((model) => byKind(headlineMetric(run, first(name))?.kind, value(name, model)))]),
+        { class: "headline-table" },
+      ),
       ...[...groups.values()].map((group) =>
-        barsWithIntervals(groups.size > 1 ? `${group.join(", ")} by model (95% CI)` : "Headline metrics by model (95% CI)", group, models.map((model) => ({ name: model, values: group.map((name) => value(name, model)) })), { ...chartScale(headlineMetric(run, first(group[0]!))), horizontal: group.length > 3 }),
+        barsWithIntervals(
+          groups.size > 1 ? `${group.join(", ")} by model (95% CI)` : "Headline metrics by model (95% CI)",
+          group,
+          models.map((model) => ({ name: model, values: group.map((name) => value(name, model)) })),
+          { ...chartScale(headlineMetric(run, first(group[0]!))), horizontal: group.length > 3 },
+        ),
       ),
     );
   }
@@ -154,7 +167,11 @@ function headlineSection(run: RunReport): HTMLElement {
   return section(
     "Headline metrics",
     "headlines",
-    table(["model", "n", ...(run.primary ? [label] : []), "errors"], byModel.map((group) => [group.by.model ?? "", number(group.n), ...(run.primary ? [byKind(metric?.kind, estimateOf(group, run.primary))] : []), number(group.errors)]), { class: "headline-table" }),
+    table(
+      ["model", "n", ...(run.primary ? [label] : []), "errors"],
+      byModel.map((group) => [group.by.model ?? "", number(group.n), ...(run.primary ? [byKind(metric?.kind, estimateOf(group, run.primary))] : []), number(group.errors)]),
+      { class: "headline-table" },
+    ),
     run.primary && metric ? h("p", { class: "note direction" }, `${label}: ${directionText(metric.bad)}.`) : null,
     run.primary ? barsWithIntervals(`${label} by model (95% CI)`, models, [{ name: label, values: byModel.map((group) => estimateOf(group, run.primary)) }], chartScale(metric)) : null,
   );
@@ -165,7 +182,12 @@ function breakdownTable(run: RunReport, breakdown: Breakdown): HTMLElement {
   const refs = run.summary.scorers.map((scorer) => ({ scorer: scorer.name, metric: scorer.metrics[0].name, declaration: scorer.metrics[0] }));
   return table(
     [...breakdown.dimensions, "n", "errors", ...refs.map((ref) => ref.declaration.label)],
-    breakdown.groups.map((group) => [...breakdown.dimensions.map((dimension) => group.by[dimension] ?? ""), number(group.n), number(group.errors), ...refs.map((ref) => byKind(ref.declaration.kind, estimateOf(group, ref)))]),
+    breakdown.groups.map((group) => [
+      ...breakdown.dimensions.map((dimension) => group.by[dimension] ?? ""),
+      number(group.n),
+      number(group.errors),
+      ...refs.map((ref) => byKind(ref.declaration.kind, estimateOf(group, ref))),
+    ]),
     { class: "breakdown-table", "data-dimensions": breakdown.dimensions.join(",") },
   );
 }
@@ -190,7 +212,15 @@ function breakdownSection(run: RunReport): HTMLElement {
     const seriesModels = dimensions.includes("model") ? models : [""];
     const find = (value: string, model: string) => breakdown.groups.find((group) => group.by[other] === value && (model === "" || group.by.model === model));
     if (other === "persona" && dimensions.includes("model")) {
-      charts.push(heatmap(`${label}: model × persona`, models, values, breakdown.groups.map((group) => ({ x: group.by.model ?? "", y: group.by.persona ?? "", value: estimateOf(group, ref) })), scale));
+      charts.push(
+        heatmap(
+          `${label}: model × persona`,
+          models,
+          values,
+          breakdown.groups.map((group) => ({ x: group.by.model ?? "", y: group.by.persona ?? "", value: estimateOf(group, ref) })),
+          scale,
+        ),
+      );
     }
     const series: BarSeries[] = seriesModels.map((model) => ({ name: model || label, values: values.map((value) => estimateOf(find(value, model), ref)) }));
     charts.push(barsWithIntervals(`${label} by ${other} (95% CI)`, values, series, scale));
@@ -198,7 +228,13 @@ function breakdownSection(run: RunReport): HTMLElement {
   return section(
     "Breakdowns",
     "breakdown",
-    metric ? h("p", { class: "note direction" }, `Charts show ${label} (${metric.kind.type === "rate" ? "in %" : metric.kind.type === "bounded" ? `on [${metric.kind.range.join(", ")}]` : `unbounded${metric.kind.unit ? `, in ${metric.kind.unit}` : ""}`}; ${directionText(metric.bad)}).`) : null,
+    metric
+      ? h(
+          "p",
+          { class: "note direction" },
+          `Charts show ${label} (${metric.kind.type === "rate" ? "in %" : metric.kind.type === "bounded" ? `on [${metric.kind.range.join(", ")}]` : `unbounded${metric.kind.unit ? `, in ${metric.kind.unit}` : ""}`}; ${directionText(metric.bad)}).`,
+        )
+      : null,
     ...charts,
     ...tables,
   );
@@ -207,7 +243,11 @@ function breakdownSection(run: RunReport): HTMLElement {
 function shareChart(title: string, shares: SeverityShare[]): HTMLElement {
   const groups = unique(shares.map((share) => share.group)).sort();
   const models = unique(shares.map((share) => share.model));
-  return barsWithIntervals(title, groups, models.map((model) => ({ name: model, values: groups.map((group) => shares.find((share) => share.group === group && share.model === model)) })));
+  return barsWithIntervals(
+    title,
+    groups,
+    models.map((model) => ({ name: model, values: groups.map((group) => shares.find((share) => share.group === group && share.model === model)) })),
+  );
 }
 
 function outcomeText(item: ReportItem): string {
@@ -229,14 +269,27 @@ export function itemDetails(item: ReportItem, run?: RunReport, open = false): HT
     ...Object.entries(item.tags ?? {}).map(([name, value]) => `${name}: ${value}`),
     ...Object.entries(item.scores).map(([name, score]) => {
       const declaration = declarationOf(scorers, name);
-      const metrics = Object.entries(score.metrics ?? {}).map(([metric, value]) => `${declaration?.metrics.find((entry) => entry.name === metric)?.label ?? metric} ${valueByKind(declaration?.metrics.find((entry) => entry.name === metric)?.kind, value)}`);
+      const metrics = Object.entries(score.metrics ?? {}).map(
+        ([metric, value]) => `${declaration?.metrics.find((entry) => entry.name === metric)?.label ?? metric} ${valueByKind(declaration?.metrics.find((entry) => entry.name === metric)?.kind, value)}`,
+      );
       return `${name} — ${declaration?.metrics[0].label ?? "value"}: ${valueByKind(declaration?.metrics[0].kind, score.value)}${score.label ? ` (${score.label})` : ""}${metrics.length ? `; ${metrics.join("; ")}` : ""}${score.error ? `; error: ${score.error}` : ""}`;
     }),
   ].filter((line): line is string => line !== null);
   return h(
     "details",
     { class: "item", open, "data-key": item.key, "data-outcome": item.outcome ?? "none" },
-    h("summary", {}, h("span", { class: `badge outcome-${item.outcome ?? "none"}` }, item.severity === null ? outcomeText(item) : item.severity.toFixed(2)), ` ${item.model} · ${item.persona} · ${item.category} · ${item.test_id}${item.tags ? ` · ${Object.entries(item.tags).map(([name, value]) => `${name}=${value}`).join(" ")}` : ""}`),
+    h(
+      "summary",
+      {},
+      h("span", { class: `badge outcome-${item.outcome ?? "none"}` }, item.severity === null ? outcomeText(item) : item.severity.toFixed(2)),
+      ` ${item.model} · ${item.persona} · ${item.category} · ${item.test_id}${
+        item.tags
+          ? ` · ${Object.entries(item.tags)
+              .map(([name, value]) => `${name}=${value}`)
+              .join(" ")}`
+          : ""
+      }`,
+    ),
     textBlock("prompt", item.prompt),
     textBlock("response", item.response),
     textBlock("scores", lines.join("\n") || "not scored"),
@@ -282,7 +335,13 @@ function severitySection(run: RunReport): HTMLElement {
           `Severity on [0, 1]: how bad each response is by ${label}, read from its declared direction (${directionText(metric.bad)}) and range. Worst responses are those whose outcome is bad: ${badWhenText(metric)}.${graded ? ` Share above ${s.threshold} with Wilson 95% intervals.` : ""}`,
         )
       : h("p", { class: "note" }, "No scorer declares a direction, so no response is called bad."),
-    graded ? histogram("Distribution of severity", 20, s.histogram.map((entry) => ({ name: entry.model, counts: entry.counts }))) : null,
+    graded
+      ? histogram(
+          "Distribution of severity",
+          20,
+          s.histogram.map((entry) => ({ name: entry.model, counts: entry.counts })),
+        )
+      : null,
     graded ? shareChart(`Share with severity > ${s.threshold} by category`, s.above_by_category) : null,
     graded ? shareChart(`Share with severity > ${s.threshold} by persona`, s.above_by_persona) : null,
     h("h3", {}, `Worst responses by ${label} (${s.worst.length})`),
@@ -295,10 +354,25 @@ function errorsAndUsageSection(run: RunReport): HTMLElement {
   return section(
     "Errors, tokens, latency and cost",
     "usage",
-    errors.length ? table(["error type", "count"], errors.map(([type, count]) => [type, number(count)]), { class: "errors-table" }) : h("p", {}, "No errors."),
+    errors.length
+      ? table(
+          ["error type", "count"],
+          errors.map(([type, count]) => [type, number(count)]),
+          { class: "errors-table" },
+        )
+      : h("p", {}, "No errors."),
     table(
       ["model", "calls", "input tokens", "output tokens", "latency mean (ms)", "p50", "p95", "cost (USD)"],
-      run.usage.map((use) => [use.model, number(use.calls), number(use.prompt_tokens), number(use.completion_tokens), number(use.latency_ms.mean, 1), number(use.latency_ms.p50, 1), number(use.latency_ms.p95, 1), use.cost_usd === null ? "—" : `$${use.cost_usd.toFixed(4)}`]),
+      run.usage.map((use) => [
+        use.model,
+        number(use.calls),
+        number(use.prompt_tokens),
+        number(use.completion_tokens),
+        number(use.latency_ms.mean, 1),
+        number(use.latency_ms.p50, 1),
+        number(use.latency_ms.p95, 1),
+        use.cost_usd === null ? "—" : `$${use.cost_usd.toFixed(4)}`,
+      ]),
       { class: "usage-table" },
     ),
     run.errors.length ? h("div", { class: "items errors" }, h("h3", {}, "Failed items"), ...run.errors.slice(0, 20).map((item) => itemDetails(item, run))) : null,
@@ -306,14 +380,24 @@ function errorsAndUsageSection(run: RunReport): HTMLElement {
 }
 
 export function renderRun(run: RunReport): HTMLElement {
-  return h("div", { class: "run", "data-run": run.manifest.run_id }, manifestSection(run), headlineSection(run), breakdownSection(run), severitySection(run), scorersSection(run), errorsAndUsageSection(run));
+  return h(
+    "div",
+    { class: "run", "data-run": run.manifest.run_id },
+    manifestSection(run),
+    headlineSection(run),
+    breakdownSection(run),
+    severitySection(run),
+    scorersSection(run),
+    errorsAndUsageSection(run),
+  );
 }
 
 export function renderComparison(data: ReportData): HTMLElement | null {
   if (data.comparison_error) return section("Comparison", "comparison", h("p", { class: "error" }, `No paired comparison: ${data.comparison_error}`));
   const c = data.comparison;
   if (!c) return null;
-  const level = (metric: (typeof c.metrics)[number], value: number | null) => (value === null ? "—" : metric.kind.type === "rate" ? `${(value * 100).toFixed(1)}%` : `${value.toFixed(3)}${metric.kind.type === "unbounded" && metric.kind.unit ? ` ${metric.kind.unit}` : ""}`);
+  const level = (metric: (typeof c.metrics)[number], value: number | null) =>
+    value === null ? "—" : metric.kind.type === "rate" ? `${(value * 100).toFixed(1)}%` : `${value.toFixed(3)}${metric.kind.type === "unbounded" && metric.kind.unit ? ` ${metric.kind.unit}` : ""}`;
   const change = (metric: Pick<(typeof c.metrics)[number], "kind">, difference: EstimateLike) =>
     metric.kind.type === "rate" ? signed(difference) : signed(difference, 1, metric.kind.type === "unbounded" && metric.kind.unit ? ` ${metric.kind.unit}` : "");
   const test = (metric: (typeof c.metrics)[number]) => {
@@ -328,10 +412,20 @@ export function renderComparison(data: ReportData): HTMLElement | null {
   const up = c.by_category.filter((entry) => entry.difference.ci95 && entry.difference.ci95[0] > 0);
   const down = c.by_category.filter((entry) => entry.difference.ci95 && entry.difference.ci95[1] < 0);
   const rows = (entries: typeof c.by_category, className: string) =>
-    entries.length && primary ? table(["category", "n", "B − A"], entries.map((entry) => [entry.category, number(entry.n), change(primary, entry.difference)]), { class: className }) : h("p", {}, "None.");
+    entries.length && primary
+      ? table(
+          ["category", "n", "B − A"],
+          entries.map((entry) => [entry.category, number(entry.n), change(primary, entry.difference)]),
+          { class: className },
+        )
+      : h("p", {}, "None.");
   const lists =
     bad === "none"
-      ? [h("h3", {}, `Changes in ${label} (interval excludes 0)`), rows([...up, ...down], "changes"), h("p", { class: "note" }, `${label} has ${primary ? directionText(primary.bad) : "no direction"}, so a change is neither a regression nor an improvement by itself.`)]
+      ? [
+          h("h3", {}, `Changes in ${label} (interval excludes 0)`),
+          rows([...up, ...down], "changes"),
+          h("p", { class: "note" }, `${label} has ${primary ? directionText(primary.bad) : "no direction"}, so a change is neither a regression nor an improvement by itself.`),
+        ]
       : [
           h("h3", {}, `Regressions (${label} ${bad === "high" ? "up" : "down"}, interval ${bad === "high" ? "above" : "below"} 0)`),
           rows(bad === "high" ? up : down, "regressions"),
@@ -341,14 +435,28 @@ export function renderComparison(data: ReportData): HTMLElement | null {
   return section(
     `Comparison: ${c.b} − ${c.a}`,
     "comparison",
-    h("p", {}, `Paired on ${c.pairs} items (matched by ${c.pairedBy}); B − A with 95% intervals. ${c.onlyInA.length} item(s) only in A and ${c.onlyInB.length} only in B are listed below, not compared.`),
+    h(
+      "p",
+      {},
+      `Paired on ${c.pairs} items (matched by ${c.pairedBy}); B − A with 95% intervals. ${c.onlyInA.length} item(s) only in A and ${c.onlyInB.length} only in B are listed below, not compared.`,
+    ),
     table(
       ["metric", "n", "A", "B", "B − A (95% CI)", "test", "direction"],
       c.metrics.map((metric) => [metric.label, number(metric.n), level(metric, metric.a), level(metric, metric.b), change(metric, metric.difference), test(metric), directionText(metric.bad)]),
       { class: "comparison-table" },
     ),
     c.by_category.length && primary
-      ? barsWithIntervals(`Change in ${label} by category, B − A (95% CI)`, c.by_category.map((entry) => entry.category), [{ name: "B − A", values: c.by_category.map((entry) => entry.difference) }], { horizontal: true, symmetric: true, unit: primary.kind.type === "rate" ? "pp" : primary.kind.type === "unbounded" ? (primary.kind.unit ?? "") : "", scale: primary.kind.type === "rate" ? 100 : 1 })
+      ? barsWithIntervals(
+          `Change in ${label} by category, B − A (95% CI)`,
+          c.by_category.map((entry) => entry.category),
+          [{ name: "B − A", values: c.by_category.map((entry) => entry.difference) }],
+          {
+            horizontal: true,
+            symmetric: true,
+            unit: primary.kind.type === "rate" ? "pp" : primary.kind.type === "unbounded" ? (primary.kind.unit ?? "") : "",
+            scale: primary.kind.type === "rate" ? 100 : 1,
+          },
+        )
       : null,
     ...lists,
     c.onlyInA.length || c.onlyInB.length ? h("p", { class: "note" }, `Only in A: ${c.onlyInA.slice(0, 20).join(", ") || "none"}. Only in B: ${c.onlyInB.slice(0, 20).join(", ") || "none"}.`) : null,

@@ -31,7 +31,12 @@ function failure(error: unknown): HTMLElement {
 function runTabs(runId: string, active: "dashboard" | "items"): void {
   clear(nav);
   const id = encodeURIComponent(runId);
-  append(nav, h("a", { href: "#/" }, "runs"), h("a", { href: `#/run/${id}`, class: active === "dashboard" ? "active" : undefined }, `${runId}: dashboard`), h("a", { href: `#/run/${id}/items`, class: active === "items" ? "active" : undefined }, "items"));
+  append(
+    nav,
+    h("a", { href: "#/" }, "runs"),
+    h("a", { href: `#/run/${id}`, class: active === "dashboard" ? "active" : undefined }, `${runId}: dashboard`),
+    h("a", { href: `#/run/${id}/items`, class: active === "items" ? "active" : undefined }, "items"),
+  );
 }
 
 function progressBox(listing: RunListing): HTMLElement {
@@ -44,7 +49,11 @@ function progressBox(listing: RunListing): HTMLElement {
     { class: "card", id: "progress", "data-state": listing.state },
     h("h2", {}, `Progress: ${listing.state}`),
     h("div", { class: "progress" }, bar),
-    h("p", { class: "progress-text" }, `${number(done)} of ${number(listing.progress.total)} keys done (${(share * 100).toFixed(1)}%): ${number(listing.progress.ok)} ok, ${number(listing.progress.error)} failed. partials.jsonl last written ${listing.progress.partials_modified ?? "never"}.`),
+    h(
+      "p",
+      { class: "progress-text" },
+      `${number(done)} of ${number(listing.progress.total)} keys done (${(share * 100).toFixed(1)}%): ${number(listing.progress.ok)} ok, ${number(listing.progress.error)} failed. partials.jsonl last written ${listing.progress.partials_modified ?? "never"}.`,
+    ),
   );
 }
 
@@ -76,7 +85,20 @@ async function runsPage(): Promise<void> {
       ),
     ),
     runs.length > 1
-      ? h("section", { class: "card" }, h("h2", {}, "Compare two runs"), h("div", { class: "toolbar" }, "A", a, "B", b, h("button", { type: "button", id: "compare", onclick: () => (location.hash = `#/compare/${encodeURIComponent(a.value)}/${encodeURIComponent(b.value)}`) }, "compare B against A")))
+      ? h(
+          "section",
+          { class: "card" },
+          h("h2", {}, "Compare two runs"),
+          h(
+            "div",
+            { class: "toolbar" },
+            "A",
+            a,
+            "B",
+            b,
+            h("button", { type: "button", id: "compare", onclick: () => (location.hash = `#/compare/${encodeURIComponent(a.value)}/${encodeURIComponent(b.value)}`) }, "compare B against A"),
+          ),
+        )
       : null,
   );
 }
@@ -91,14 +113,16 @@ async function runPage(runId: string): Promise<void> {
     // Live progress while the run writes (or until a stopped run is resumed): the counts every 2 s, and
     // the dashboard again once the run has finished.
     let shown = progress;
-    timers.push(window.setInterval(async () => {
-      const latest = await api<RunListing>(`/api/runs/${id}`).catch(() => undefined);
-      if (!latest) return;
-      const next = progressBox(latest);
-      shown.replaceWith(next);
-      shown = next;
-      if (latest.state === "finished") void route();
-    }, 2000));
+    timers.push(
+      window.setInterval(async () => {
+        const latest = await api<RunListing>(`/api/runs/${id}`).catch(() => undefined);
+        if (!latest) return;
+        const next = progressBox(latest);
+        shown.replaceWith(next);
+        shown = next;
+        if (latest.state === "finished") void route();
+      }, 2000),
+    );
   }
   const data = await api<ReportData>(`/api/runs/${id}/report`);
   const current = document.getElementById("progress") ?? progress;
@@ -114,7 +138,14 @@ async function itemsPage(runId: string, params: URLSearchParams): Promise<void> 
   const listing = await api<RunListing>(`/api/runs/${id}`);
   if (!listing.has_results) return show(progressBox(listing), h("section", { class: "card" }, h("p", {}, "The item table reads results.parquet, written when the run ends.")));
   const query = new URLSearchParams(FILTERS.flatMap((name) => (params.get(name) ? [[name, params.get(name)!]] : [])));
-  const result = await api<{ total: number; size: number; rows: ItemRowSummary[]; facets: { models: string[]; personas: string[]; categories: string[] }; scorers: ScorerDeclaration[]; primary: { scorer: string; metric: string } | null }>(`/api/runs/${id}/items?${query}`);
+  const result = await api<{
+    total: number;
+    size: number;
+    rows: ItemRowSummary[];
+    facets: { models: string[]; personas: string[]; categories: string[] };
+    scorers: ScorerDeclaration[];
+    primary: { scorer: string; metric: string } | null;
+  }>(`/api/runs/${id}/items?${query}`);
   // The table's columns and the outcome filter come from the scorers' declarations.
   const primaryMetric = result.primary ? result.scorers.find((scorer) => scorer.name === result.primary!.scorer)?.metrics.find((metric) => metric.name === result.primary!.metric) : undefined;
   const outcomeLabel = primaryMetric ? `outcome by ${primaryMetric.label}` : "outcome";
@@ -125,22 +156,59 @@ async function itemsPage(runId: string, params: URLSearchParams): Promise<void> 
     location.hash = `#/run/${id}/items?${next}`;
   };
   const select = (name: string, label: string, options: Array<[string, string]>) =>
-    h("label", {}, `${label} `, h("select", { name, onchange: (event: Event) => go({ [name]: (event.target as HTMLSelectElement).value }) }, h("option", { value: "" }, "any"), ...options.map(([value, text]) => h("option", { value, selected: params.get(name) === value }, text))));
+    h(
+      "label",
+      {},
+      `${label} `,
+      h(
+        "select",
+        { name, onchange: (event: Event) => go({ [name]: (event.target as HTMLSelectElement).value }) },
+        h("option", { value: "" }, "any"),
+        ...options.map(([value, text]) => h("option", { value, selected: params.get(name) === value }, text)),
+      ),
+    );
   const input = (name: string, label: string, type: string, attributes: Record<string, string> = {}) =>
     h("label", {}, `${label} `, h("input", { name, type, value: params.get(name) ?? "", onchange: (event: Event) => go({ [name]: (event.target as HTMLInputElement).value }), ...attributes }));
   const offset = Number(params.get("offset") ?? 0);
   const toolbar = h(
     "div",
     { class: "toolbar filters" },
-    select("model", "model", result.facets.models.map((value) => [value, value])),
-    select("persona", "persona", result.facets.personas.map((value) => [value, value])),
-    select("category", "category", result.facets.categories.map((value) => [value, value])),
-    select("outcome", outcomeLabel, [["bad", `bad (${primaryMetric ? directionText(primaryMetric.bad) : "no direction"})`], ["good", "ok"], ["neutral", "no direction"], ["none", "not scored"]]),
-    select("status", "status", [["ok", "ok"], ["error", "error"]]),
+    select(
+      "model",
+      "model",
+      result.facets.models.map((value) => [value, value]),
+    ),
+    select(
+      "persona",
+      "persona",
+      result.facets.personas.map((value) => [value, value]),
+    ),
+    select(
+      "category",
+      "category",
+      result.facets.categories.map((value) => [value, value]),
+    ),
+    select("outcome", outcomeLabel, [
+      ["bad", `bad (${primaryMetric ? directionText(primaryMetric.bad) : "no direction"})`],
+      ["good", "ok"],
+      ["neutral", "no direction"],
+      ["none", "not scored"],
+    ]),
+    select("status", "status", [
+      ["ok", "ok"],
+      ["error", "error"],
+    ]),
     input("smin", "severity ≥", "number", { min: "0", max: "1", step: "0.05" }),
     input("smax", "≤", "number", { min: "0", max: "1", step: "0.05" }),
     input("text", "search", "search", { placeholder: "prompt or response text" }),
-    select("sort", "sort by", [["severity", "severity"], ["key", "key"], ["model", "model"], ["persona", "persona"], ["category", "category"], ["test_id", "test id"]]),
+    select("sort", "sort by", [
+      ["severity", "severity"],
+      ["key", "key"],
+      ["model", "model"],
+      ["persona", "persona"],
+      ["category", "category"],
+      ["test_id", "test id"],
+    ]),
     select("order", "order", [["desc", "descending"]]),
   );
   const outcomeCell = (outcome: ItemRowSummary["outcome"]) => (outcome === "bad" ? "bad" : outcome === "good" ? "ok" : outcome === "neutral" ? "—" : "not scored");
@@ -150,7 +218,18 @@ async function itemsPage(runId: string, params: URLSearchParams): Promise<void> 
     const tr = h(
       "tr",
       { class: "clickable item-row", "data-index": row.index, "data-outcome": row.outcome ?? "none", onclick: () => (location.hash = `#/run/${id}/item/${row.index}`) },
-      ...[row.severity === null ? "—" : row.severity.toFixed(2), outcomeCell(row.outcome), ...result.scorers.map((scorer) => scoreCell(scorer, row.scores[scorer.name])), row.model, row.persona, row.category, row.test_id, row.prompt, row.response, row.status].map((cell) => h("td", {}, cell)),
+      ...[
+        row.severity === null ? "—" : row.severity.toFixed(2),
+        outcomeCell(row.outcome),
+        ...result.scorers.map((scorer) => scoreCell(scorer, row.scores[scorer.name])),
+        row.model,
+        row.persona,
+        row.category,
+        row.test_id,
+        row.prompt,
+        row.response,
+        row.status,
+      ].map((cell) => h("td", {}, cell)),
     );
     return tr;
   });
@@ -161,7 +240,22 @@ async function itemsPage(runId: string, params: URLSearchParams): Promise<void> 
       h("h2", {}, "Items"),
       toolbar,
       h("p", { class: "count", id: "item-count" }, `${number(result.total)} of ${number(result.size)} items match; showing ${result.total ? offset + 1 : 0}–${offset + result.rows.length}`),
-      h("table", { class: "items-table" }, h("thead", {}, h("tr", {}, ...["severity", outcomeLabel, ...result.scorers.map((scorer) => `${scorer.name}: ${scorer.metrics[0].label}`), "model", "persona", "category", "test", "prompt", "response", "status"].map((title) => h("th", {}, title)))), h("tbody", {}, ...rows)),
+      h(
+        "table",
+        { class: "items-table" },
+        h(
+          "thead",
+          {},
+          h(
+            "tr",
+            {},
+            ...["severity", outcomeLabel, ...result.scorers.map((scorer) => `${scorer.name}: ${scorer.metrics[0].label}`), "model", "persona", "category", "test", "prompt", "response", "status"].map(
+              (title) => h("th", {}, title),
+            ),
+          ),
+        ),
+        h("tbody", {}, ...rows),
+      ),
       h(
         "div",
         { class: "toolbar" },
@@ -180,7 +274,11 @@ async function itemPage(runId: string, index: string): Promise<void> {
   const primary = report?.runs[0]?.primary ?? null;
   const messages = (row.messages as Array<{ role: string; content: string }> | null) ?? [];
   const transcript = (row.transcript as NonNullable<import("../../src/reports/report-data.js").ReportItem["transcript"]> | null) ?? [];
-  const scores = (row.scores as Record<string, { value: number | null; label: string | null; metrics?: Record<string, number | null>; error: string | null; raw: string | null; model?: string; data?: unknown }> | null) ?? {};
+  const scores =
+    (row.scores as Record<
+      string,
+      { value: number | null; label: string | null; metrics?: Record<string, number | null>; error: string | null; raw: string | null; model?: string; data?: unknown }
+    > | null) ?? {};
   const text = (value: unknown) => (value === null || value === undefined ? "—" : typeof value === "object" ? JSON.stringify(value) : String(value));
   const fields: Array<[string, unknown]> = [
     ["key", row.key],
@@ -202,8 +300,15 @@ async function itemPage(runId: string, index: string): Promise<void> {
   const scoreRows = Object.entries(scores).flatMap(([name, score]) => {
     const declaration = scorers.find((entry) => entry.name === name) ?? scorers.find((entry) => name.endsWith(`/${entry.name}`));
     const metricRows = (declaration?.metrics ?? [{ name: "value", label: "value", kind: { type: "unbounded" as const } }]).map((metric, position) => {
-      const value = position === 0 ? score.value : score.metrics?.[metric.name] ?? null;
-      return [position === 0 ? name : "", metric.label, valueByKind(metric.kind, value), position === 0 ? text(score.label) : "", position === 0 ? text(score.model) : "", position === 0 ? text(score.error) : ""];
+      const value = position === 0 ? score.value : (score.metrics?.[metric.name] ?? null);
+      return [
+        position === 0 ? name : "",
+        metric.label,
+        valueByKind(metric.kind, value),
+        position === 0 ? text(score.label) : "",
+        position === 0 ? text(score.model) : "",
+        position === 0 ? text(score.error) : "",
+      ];
     });
     return metricRows;
   });
@@ -212,7 +317,11 @@ async function itemPage(runId: string, index: string): Promise<void> {
       "section",
       { class: "card item-detail" },
       h("h2", {}, `Item ${String(row.test_id)}`),
-      table(["field", "value"], fields.map(([name, value]) => [name, text(value)]), { class: "kv" }),
+      table(
+        ["field", "value"],
+        fields.map(([name, value]) => [name, text(value)]),
+        { class: "kv" },
+      ),
       h("h3", {}, "Scores"),
       table(["scorer", "metric", "value", "label", "model", "error"], scoreRows, { class: "scores-table" }),
       h("h3", {}, "Conversation"),
@@ -255,8 +364,6 @@ async function route(): Promise<void> {
   }
   document.body.dataset.ready = "true";
 }
-
-
 
 addEventListener("hashchange", () => void route());
 void route();
