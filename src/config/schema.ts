@@ -18,7 +18,8 @@ export const generationOptionsSchema = z
   })
   .strict();
 
-const providerSchema = z
+/** A `providers:` entry in the config. Entries named after a built-in provider adjust it; others add one. */
+export const providerSchema = z
   .object({
     type: z.enum(PROVIDER_TYPES as [ProviderType, ...ProviderType[]]).optional().describe("API family; defaults to the entry's name for openai, anthropic and google."),
     base_url: z.string().url().optional().describe("Endpoint, e.g. http://localhost:8000/v1 for vLLM."),
@@ -35,6 +36,9 @@ const providerSchema = z
     cache_dir: z.string().optional().describe("llamacpp: cache folder for hf: models."),
   })
   .strict();
+
+/** A `providers:` entry, as the model registry takes it. */
+export type ProviderSettings = z.infer<typeof providerSchema>;
 
 const judgeSchema = z
   .object({

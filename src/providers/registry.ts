@@ -3,8 +3,8 @@ import { createAnthropic } from "./anthropic.js";
 import { createGoogle } from "./google.js";
 import { createOpenAICompatible } from "./openai.js";
 import type { GenerationOptions, LanguageModel } from "./types.js";
+import type { ProviderSettings } from "../config/schema.js";
 import type { DownloadProgress } from "../io/download.js";
-import type { GpuChoice } from "./llamacpp/library.js";
 import { createLlamaCpp, type LlamaCppSettings } from "./llamacpp/llamacpp-model.js";
 
 type ProviderFactory = (settings: { name: string; baseUrl: string; apiKey?: string; headers?: Record<string, string> }) => (modelId: string, address: string, defaults: GenerationOptions) => LanguageModel;
@@ -35,29 +35,7 @@ export const PROVIDER_TYPES: ProviderType[] = [...(Object.keys(BUILTIN) as Array
 /** Provider names that mean local GGUF models: `llamacpp:./model.gguf`, `gguf:hf:owner/repo/file.gguf`. */
 const LOCAL_PROVIDERS = new Set(["llamacpp", "gguf"]);
 
-/** A `providers:` entry in the config. Entries named after a built-in provider adjust it; others add one. */
-export interface ProviderSettings {
-  type?: ProviderType;
-  base_url?: string;
-  api_key_env?: string;
-  headers?: Record<string, string>;
-  max_concurrency?: number;
-  rate_limit_rps?: number;
-  /** Per-model generation options, by model id. */
-  models?: Record<string, GenerationOptions>;
-  /** llamacpp: context size in tokens (default 2048). */
-  context_size?: number;
-  /** llamacpp: CPU threads (default: cores − 1, at least 1). */
-  threads?: number;
-  /** llamacpp: GPU backend (default auto). */
-  gpu?: GpuChoice;
-  /** llamacpp: layers to offload to the GPU. */
-  gpu_layers?: number | "auto" | "max";
-  /** llamacpp: parallel sequences (default: the run's concurrency). */
-  sequences?: number;
-  /** llamacpp: where hf: models are cached (default ~/.cache/alignbench/models). */
-  cache_dir?: string;
-}
+export type { ProviderSettings };
 
 const SECRET_HEADER = /auth|key|token|secret|cookie/i;
 
