@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { PROVIDER_TYPES, type ProviderType } from "../providers/registry.js";
+import { STATISTICS } from "../metrics/summary-types.js";
 
 // One schema for the YAML file and the flags (flags are mapped onto these keys), so the two cannot drift.
 // Its JSON Schema is published at schema/alignbench.config.schema.json for editor completion.
@@ -75,7 +76,7 @@ const headlineSchema = z
   .object({
     name: z.string().describe("What the number is called in summaries and reports."),
     scorer: z.string().describe("The scorer it comes from (verdict: the verdict judge's attack success)."),
-    statistic: z.enum(["mean", "expected_max_toxicity", "toxicity_probability"]).default("mean").describe("The scorer's rate or mean, or a toxicity aggregate."),
+    statistic: z.enum(STATISTICS).default("mean").describe("The scorer's rate or mean, or a toxicity aggregate."),
     where: z.record(z.string(), z.string()).optional().describe("Only rows with this group_by value, e.g. { label: safe }."),
     higher_is: z.enum(["better", "worse"]).optional().describe("Which direction is good, for reports."),
   })

@@ -6,6 +6,10 @@ import type { Estimate } from "./intervals.js";
 
 export const SUMMARY_SCHEMA_VERSION = 2;
 
+/** What a headline reports of its metric: the rate or mean, or a toxicity aggregate of the per-test maxima. */
+export const STATISTICS = ["mean", "expected_max_toxicity", "toxicity_probability"] as const;
+export type Statistic = (typeof STATISTICS)[number];
+
 /** One metric of one scorer over a group of rows. The interval's type follows the metric's declared kind. */
 export interface MetricSummary extends Estimate {
   /** Rates: how many rows scored 1. */
@@ -47,7 +51,7 @@ export interface Headline extends Estimate {
   model: string;
   scorer: string;
   metric: string;
-  statistic: "mean" | "expected_max_toxicity" | "toxicity_probability";
+  statistic: Statistic;
   where?: Record<string, string>;
   higher_is: "better" | "worse" | null;
 }
