@@ -13,13 +13,13 @@ export interface MetricRef {
   metric: string;
 }
 
-/** What outcome and severity read of a row: its scores and its tags (for per-tag directions). */
 /** A score's numbers, as outcome and the summary read them. */
 export interface ScoreValues {
   value: number | null;
   metrics?: Record<string, number | null> | undefined;
 }
 
+/** What outcome and severity read of a row: its scores and its tags (for per-tag directions). */
 export interface OutcomeInputs {
   scores: Record<string, ScoreValues> | null;
   tags: Record<string, string> | null;
