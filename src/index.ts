@@ -55,7 +55,9 @@ export { proportion, mean, meanOf, type Estimate } from "./metrics/intervals.js"
 export { clusteredMean, bootstrapInterval } from "./metrics/clustered.js";
 export { pairedDifference, mcnemar, type McNemarResult } from "./metrics/paired.js";
 export { compareRuns, type RunComparison, type ComparedRow } from "./metrics/compare-runs.js";
-export { SummaryBuilder, type RunSummary, type GroupSummary, type Headline, type ScoreSummary } from "./metrics/summary.js";
+export { SummaryBuilder, type SummaryOptions, type HeadlineDefinition } from "./metrics/summary.js";
+export type { RunSummary, GroupSummary, MetricSummary, Breakdown, Headline } from "./metrics/summary-types.js";
+export { runDeclarations, runSummaryOptions } from "./metrics/declarations.js";
 export type { ResultRow, RowScore, TranscriptCall } from "./results/record.js";
 export type { Manifest } from "./results/manifest.js";
 export { progressReporter } from "./reports/progress.js";
@@ -64,9 +66,9 @@ export { buildReportData, buildRunReport, type ReportData, type RunReport, type 
 export { renderHtmlReport } from "./reports/html-report.js";
 export { paperTables, formatTables, type TableFormat, type IntervalStyle } from "./reports/paper-tables.js";
 export { startViewer, type Viewer, type ViewerOptions } from "./viewer/server.js";
-export { SCORER_NAMES, scorer, checkScorer, type Score, type Scorer, type ScorerName, type ScorerContext, type ScorerServices } from "./scorers/registry.js";
+export { SCORER_NAMES, scorer, checkScorer, type ScorerName } from "./scorers/registry.js";
 export { PerspectiveClient, type PerspectiveSettings } from "./providers/perspective.js";
-export { severityOf, outcomeOf } from "./metrics/outcome.js";
+export { severityOf, outcomeOf, badnessOf, directionFor } from "./metrics/outcome.js";
 export { renderSummary } from "./reports/terminal-summary.js";
 export { UserError, InputError } from "./errors.js";
 export { VERSION } from "./version.js";

@@ -1,4 +1,5 @@
 import { join } from "node:path";
+import { folderFiles } from "../results/run-folder.js";
 import { UserError } from "../errors.js";
 import { loadLatestRows } from "../results/load-run.js";
 import { readManifest } from "../results/manifest.js";
@@ -169,7 +170,7 @@ function pairedTPValue(difference: Estimate): number | null {
  * (its first headline's). Only scores' numbers are held, so 400,000 rows stay small.
  */
 export async function loadComparisonRows(folder: string, model?: string, persona?: string): Promise<ComparisonRun> {
-  const manifest = await readManifest(join(folder, "manifest.json"));
+  const manifest = await readManifest(folderFiles(folder).manifest);
   const scorers = manifest ? runDeclarations(manifest) : [];
   const headlines = (manifest?.config.headlines as Array<{ scorer: string; metric?: string }> | undefined) ?? [];
   const rows = await loadLatestRows(folder, (row): ComparedRow | undefined =>

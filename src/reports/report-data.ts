@@ -1,11 +1,14 @@
 import { join } from "node:path";
+import { folderFiles } from "../results/run-folder.js";
 import { seededRandom } from "../common/seeded-random.js";
 import { proportion, type Estimate } from "../metrics/intervals.js";
 import { SummaryBuilder, type HeadlineDefinition } from "../metrics/summary.js";
 import type { RunSummary } from "../metrics/summary-types.js";
 import { compareRuns, loadComparisonRows, type RunComparison } from "../metrics/compare-runs.js";
 import { findDeclaration, outcomeOf, primaryMetricOf, severityOf, type MetricRef, type Outcome } from "../metrics/outcome.js";
-import { dimensionsOf, readManifest, scorerDeclarationsOf, type Manifest } from "../results/manifest.js";
+import { readManifest, type Manifest } from "../results/manifest.js";
+import { runDeclarations } from "../metrics/declarations.js";
+import { BASE_DIMENSIONS } from "../results/record.js";
 import { loadLatestRows } from "../results/load-run.js";
 import type { ResultRow, TranscriptCall } from "../results/record.js";
 import type { ScorerDeclaration } from "../scorers/types.js";
@@ -134,7 +137,7 @@ export interface RunLens {
 
 /** The scorers and primary metric of a run, from its manifest (0.1 folders: the built-in declarations). */
 export function runLens(manifest: Manifest): RunLens {
-  const scorers = scorerDeclarationsOf(manifest);
+  const scorers = runDeclarations(manifest);
   const headlines = (manifest.config.headlines as Array<{ scorer: string; metric?: string }> | undefined) ?? [];
   return { scorers, primary: primaryMetricOf(scorers, headlines) };
 }
@@ -337,13 +340,13 @@ export function primaryWithLabel(lens: RunLens): PrimaryMetric | null {
 /** Builds one run's report in one pass over its latest rows. */
 export async function buildRunReport(folder: string, options: ReportOptions = {}): Promise<RunReport> {
   const threshold = options.severityThreshold ?? 0.7;
-  const manifest = await readManifest(join(folder, "manifest.json"));
+  const manifest = await readManifest(folderFiles(folder).manifest);
   if (!manifest) throw new Error(`${folder}: no manifest.json`);
   const lens = runLens(manifest);
   const headlines = (manifest.config.headlines as HeadlineDefinition[] | undefined) ?? [];
   const summaryBuilder = new SummaryBuilder({
     scorers: [...lens.scorers],
-    dimensions: dimensionsOf(manifest),
+    dimensions: (manifest.dimensions ?? [...BASE_DIMENSIONS]),
     headlines,
     clusterBy: manifest.config.cluster_by as string | undefined,
     ...(manifest.config.group_by ? { groupBy: manifest.config.group_by as string[] } : {}),

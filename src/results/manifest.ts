@@ -1,10 +1,8 @@
 import { readFile, rename, writeFile } from "node:fs/promises";
 import type { Persona } from "../personas/persona.js";
 import type { GenerationOptions } from "../providers/types.js";
-import { builtinDeclaration } from "../scorers/registry.js";
 import type { ScorerDeclaration } from "../scorers/types.js";
-import { VERDICT_DECLARATION } from "../scorers/verdict.js";
-import { BASE_DIMENSIONS } from "./record.js";
+import { parseJson, validateManifest } from "./record-schemas.js";
 
 export const MANIFEST_SCHEMA_VERSION = 2;
 
@@ -55,38 +53,23 @@ export interface Manifest {
   environment: { node: string; platform: string };
 }
 
+/**
+ * A run's manifest, checked (record-schemas.ts): undefined when the folder has none; a UserError naming the
+ * file and field when it is damaged, or when a newer alignbench wrote it.
+ */
 export async function readManifest(file: string): Promise<Manifest | undefined> {
+  let text: string;
   try {
-    return JSON.parse(await readFile(file, "utf8")) as Manifest;
+    text = await readFile(file, "utf8");
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
     throw error;
   }
+  return validateManifest(file, parseJson(file, undefined, text), MANIFEST_SCHEMA_VERSION);
 }
 
 /** Written to a temporary file and renamed, so a crash never leaves half a manifest. */
 export async function writeJsonAtomically(file: string, value: unknown): Promise<void> {
   await writeFile(file + ".tmp", JSON.stringify(value, null, 2) + "\n");
   await rename(file + ".tmp", file);
-}
-
-/**
- * What a run's scorers measure. Folders written by 0.1 name their scorers without declaring them, and
- * ran the verdict judge apart (whenever they had a judge and no --scorers, or `verdict` among them): their
- * declarations are the built-in ones, the verdict judge's first.
- */
-export function scorerDeclarationsOf(manifest: Pick<Manifest, "scorer_declarations" | "scorers" | "judge" | "config">): ScorerDeclaration[] {
-  if (manifest.scorer_declarations) return manifest.scorer_declarations;
-  const named = (manifest.config.scorers as string[] | undefined) ?? [];
-  const verdict = manifest.judge !== null && (named.length === 0 || named.includes("verdict"));
-  const declarations: ScorerDeclaration[] = verdict ? [VERDICT_DECLARATION] : [];
-  for (const { name, description } of manifest.scorers ?? []) {
-    declarations.push(builtinDeclaration(name) ?? { name, description, metrics: [{ name, label: name, kind: { type: "rate" }, bad: "none" }] });
-  }
-  return declarations;
-}
-
-/** A run's work-item dimensions in key order (0.1 folders: test, persona, model, epoch). */
-export function dimensionsOf(manifest: Pick<Manifest, "dimensions">): string[] {
-  return manifest.dimensions ?? [...BASE_DIMENSIONS];
 }

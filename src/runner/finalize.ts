@@ -1,8 +1,7 @@
-import { SummaryBuilder, type HeadlineDefinition, type RunSummary } from "../metrics/summary.js";
+import { SummaryBuilder, type RunSummary, type SummaryOptions } from "../metrics/summary.js";
 import { writeJsonAtomically } from "../results/manifest.js";
 import type { ResultRow } from "../results/record.js";
 import type { RunFiles } from "../results/run-folder.js";
-import type { ScorerDeclaration } from "../scorers/types.js";
 import type { RunStore } from "./store/types.js";
 
 export interface FinalizeOutcome {
@@ -11,14 +10,7 @@ export interface FinalizeOutcome {
   counts: { ok: number; error: number };
 }
 
-/** How a run's summary is built: what its scorers measure, its dimensions, headlines, clusters and tag breakdowns. */
-export interface SummaryOptions {
-  scorers: ScorerDeclaration[];
-  dimensions: string[];
-  headlines?: HeadlineDefinition[];
-  clusterBy?: string | undefined;
-  groupBy?: string[];
-}
+export type { SummaryOptions };
 
 /**
  * Rewrites results.parquet, results.csv and summary.json for the whole run (every session) from the

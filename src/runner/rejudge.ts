@@ -2,7 +2,8 @@ import { UserError } from "../errors.js";
 import { runConfigSchema } from "../config/schema.js";
 import type { LanguageModel } from "../providers/types.js";
 import { locateRun } from "../results/load-run.js";
-import { readManifest, scorerDeclarationsOf, type Manifest } from "../results/manifest.js";
+import { readManifest, type Manifest } from "../results/manifest.js";
+import { runDeclarations } from "../metrics/declarations.js";
 import type { ResultRow } from "../results/record.js";
 import { Redactor } from "../results/redactor.js";
 import type { Scorer, ScorerDeclaration } from "../scorers/types.js";
@@ -48,7 +49,7 @@ export async function rejudge(reference: string, options: RejudgeOptions = {}): 
   const { services, secrets } = prepareServices(config, scorers, judge, {}, env);
   const rename = (name: string) => (scoring === undefined ? name : `${scoring}/${name}`);
   if (scoring !== undefined) {
-    const taken = scorerDeclarationsOf(manifest).map((declaration) => declaration.name);
+    const taken = runDeclarations(manifest).map((declaration) => declaration.name);
     if (taken.includes(rename(scorers[0]!.name)) && !manifest.sessions.some((session) => session.scoring === scoring)) throw new UserError(`scoring "${scoring}" would replace scores the run already has`);
   }
   const redactor = new Redactor([...policies.registry.secrets(), ...secrets]);
@@ -99,7 +100,7 @@ export async function rejudge(reference: string, options: RejudgeOptions = {}): 
 
 /** The manifest learns the declarations of the scorers this rejudge writes (renamed for a named scoring). */
 function addDeclarations(manifest: Manifest, scorers: Scorer[], rename: (name: string) => string, named: boolean): void {
-  const declarations = scorerDeclarationsOf(manifest).filter((declaration) => named || !scorers.some((entry) => entry.name === declaration.name));
+  const declarations = runDeclarations(manifest).filter((declaration) => named || !scorers.some((entry) => entry.name === declaration.name));
   for (const entry of scorers) {
     const name = rename(entry.name);
     if (declarations.some((declaration) => declaration.name === name)) continue;

@@ -6,7 +6,8 @@ import { checkDataset, streamSamples, type DatasetCheck, type FieldMapping } fro
 import { sha256File } from "../io/hash-file.js";
 import { ensureRemoteDataset, isRemoteReference, type HubDownloadOptions } from "../io/download.js";
 import { formatOf } from "../datasets/readers.js";
-import { MANIFEST_SCHEMA_VERSION, dimensionsOf, scorerDeclarationsOf, type Manifest } from "../results/manifest.js";
+import { MANIFEST_SCHEMA_VERSION, type Manifest } from "../results/manifest.js";
+import { runSummaryOptions } from "../metrics/declarations.js";
 import { Redactor } from "../results/redactor.js";
 import { defaultRunId } from "../results/run-folder.js";
 import type { RunSummary } from "../metrics/summary.js";
@@ -165,7 +166,7 @@ function fieldMapping(config: RunConfig): FieldMapping | undefined {
 
 /** How the run's summary is built: what its scorers measure, its dimensions, headlines, clusters and tag breakdowns. */
 export function summaryOptions(config: Pick<RunConfig, "headlines" | "cluster_by" | "group_by">, manifest: Manifest): SummaryOptions {
-  return { scorers: scorerDeclarationsOf(manifest), dimensions: dimensionsOf(manifest), headlines: config.headlines, clusterBy: config.cluster_by, groupBy: config.group_by };
+  return { ...runSummaryOptions(manifest), headlines: config.headlines, clusterBy: config.cluster_by, groupBy: config.group_by };
 }
 
 function buildManifest(previous: Manifest | undefined, config: RunConfig, runId: string, datasetPath: string, dataset: DatasetCheck, prepared: PreparedRun, source: string | undefined, dimensions: string[]): Manifest {

@@ -1,4 +1,5 @@
 import { existsSync, statSync } from "node:fs";
+import { folderFiles } from "../results/run-folder.js";
 import { join } from "node:path";
 import type { Manifest } from "../results/manifest.js";
 import type { ResultRow } from "../results/record.js";
@@ -14,8 +15,8 @@ import type { ItemIndex } from "./item-index.js";
  * when the run's final files are older than its partials (a run in progress or resumed since).
  */
 export async function dashboardFromIndex(folder: string, manifest: Manifest, index: ItemIndex, threshold = 0.7): Promise<ReportData | undefined> {
-  const summaryFile = join(folder, "summary.json");
-  const partials = join(folder, "partials.jsonl");
+  const summaryFile = folderFiles(folder).summary;
+  const partials = folderFiles(folder).partials;
   if (!existsSync(summaryFile) || !existsSync(partials)) return undefined;
   if (statSync(summaryFile).mtimeMs < statSync(partials).mtimeMs || index.mtimeMs < statSync(partials).mtimeMs) return undefined;
   // Checked on read; a summary written by 0.1 is rebuilt from the partials instead (undefined).

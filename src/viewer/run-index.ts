@@ -1,7 +1,8 @@
 import { existsSync, readdirSync, statSync } from "node:fs";
+import { folderFiles } from "../results/run-folder.js";
 import { join } from "node:path";
 import { readManifest, type Manifest } from "../results/manifest.js";
-import { StateStore } from "../results/state-store.js";
+import { LocalRunStore } from "../runner/store/local-store.js";
 
 export interface RunListing {
   run_id: string;
@@ -33,22 +34,21 @@ export function isRunId(name: string): boolean {
   return RUN_ID.test(name) && name !== "." && name !== "..";
 }
 
-/** Counts done and failed keys from state.sqlite, opened read-only: the viewer never writes. */
-export function runProgress(folder: string, manifest: Manifest): RunProgress {
+/** Counts done and failed keys through the run's store, opened read-only: the viewer never writes. */
+export async function runProgress(folder: string, manifest: Manifest): Promise<RunProgress> {
   let counts = { ok: 0, error: 0 };
-  const stateFile = join(folder, "state.sqlite");
-  if (existsSync(stateFile)) {
-    const store = new StateStore(stateFile, { readonly: true });
+  const files = folderFiles(folder);
+  if (existsSync(files.state)) {
+    const store = LocalRunStore.reader(folder);
     try {
-      counts = store.counts();
+      counts = await store.counts();
     } finally {
-      store.close();
+      await store.close();
     }
   }
   const epochs = Number(manifest.config.epochs ?? 1);
   const personas = Math.max(1, manifest.personas.length);
-  const partials = join(folder, "partials.jsonl");
-  const info = existsSync(partials) ? statSync(partials) : undefined;
+  const info = existsSync(files.partials) ? statSync(files.partials) : undefined;
   return {
     ...counts,
     total: manifest.dataset.valid_rows * manifest.models.length * personas * epochs,
@@ -60,9 +60,9 @@ export function runProgress(folder: string, manifest: Manifest): RunProgress {
 export async function describeRun(root: string, runId: string): Promise<RunListing | undefined> {
   if (!isRunId(runId)) return undefined;
   const folder = join(root, runId);
-  const manifest = await readManifest(join(folder, "manifest.json")).catch(() => undefined);
+  const manifest = await readManifest(folderFiles(folder).manifest).catch(() => undefined);
   if (!manifest) return undefined;
-  const progress = runProgress(folder, manifest);
+  const progress = await runProgress(folder, manifest);
   const last = manifest.sessions.at(-1);
   // A session with no end is running while it writes (or has just started and not written yet).
   const recently = (time: string | null | undefined) => time !== null && time !== undefined && Date.now() - Date.parse(time) < 30_000;
@@ -77,7 +77,7 @@ export async function describeRun(root: string, runId: string): Promise<RunListi
     judge: manifest.judge?.model ?? null,
     state: last?.ended_at ? "finished" : recent ? "running" : "stopped",
     progress,
-    has_results: existsSync(join(folder, "results.parquet")),
+    has_results: existsSync(folderFiles(folder).parquet),
   };
 }
 

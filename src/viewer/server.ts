@@ -1,4 +1,5 @@
 import { randomBytes, timingSafeEqual } from "node:crypto";
+import { folderFiles } from "../results/run-folder.js";
 import { existsSync, readFileSync, statSync } from "node:fs";
 import type { AddressInfo } from "node:net";
 import { extname, join, resolve, sep } from "node:path";
@@ -76,15 +77,15 @@ export function viewerApp(options: ViewerOptions & { acceptsHost: (host: string)
     const runId = c.req.param("run") ?? "";
     if (!isRunId(runId)) return undefined;
     const folder = join(root, runId);
-    return existsSync(join(folder, "manifest.json")) ? folder : undefined;
+    return existsSync(folderFiles(folder).manifest) ? folder : undefined;
   };
 
   const itemIndex = async (folder: string): Promise<ItemIndex | undefined> => {
-    const file = join(folder, "results.parquet");
+    const file = folderFiles(folder).parquet;
     if (!existsSync(file)) return undefined;
     const cached = indexes.get(file);
     if (cached && !(await cached).isStale()) return cached;
-    const manifest = await readManifest(join(folder, "manifest.json"));
+    const manifest = await readManifest(folderFiles(folder).manifest);
     if (!manifest) return undefined;
     const loading = ItemIndex.load(file, runLens(manifest));
     indexes.set(file, loading);
@@ -96,7 +97,7 @@ export function viewerApp(options: ViewerOptions & { acceptsHost: (host: string)
   const report = (folders: string[]): Promise<ReportData> => {
     const stamp = folders
       .map((folder) => {
-        const info = statSync(join(folder, "partials.jsonl"), { throwIfNoEntry: false });
+        const info = statSync(folderFiles(folder).partials, { throwIfNoEntry: false });
         return `${info?.size ?? 0}:${info?.mtimeMs ?? 0}`;
       })
       .join("|");
@@ -118,7 +119,7 @@ export function viewerApp(options: ViewerOptions & { acceptsHost: (host: string)
     const folder = runFolder(c);
     if (!folder) return c.json({ error: "no such run" }, 404);
     // A finished run's dashboard comes from summary.json and the item index; a live one from its partials.
-    const manifest = await readManifest(join(folder, "manifest.json"));
+    const manifest = await readManifest(folderFiles(folder).manifest);
     const index = manifest ? await itemIndex(folder) : undefined;
     let fast = index ? dashboards.get(index) : undefined;
     if (!fast && manifest && index) {
@@ -145,7 +146,7 @@ export function viewerApp(options: ViewerOptions & { acceptsHost: (host: string)
   app.get("/api/compare", async (c) => {
     const a = c.req.query("a") ?? "";
     const b = c.req.query("b") ?? "";
-    if (![a, b].every((id) => isRunId(id) && existsSync(join(root, id, "manifest.json")))) return c.json({ error: "no such run" }, 404);
+    if (![a, b].every((id) => isRunId(id) && existsSync(folderFiles(join(root, id)).manifest))) return c.json({ error: "no such run" }, 404);
     return c.json(await report([join(root, a), join(root, b)]));
   });
   app.get("/api/*", (c) => c.json({ error: "not found" }, 404));
