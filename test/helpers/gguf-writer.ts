@@ -133,7 +133,7 @@ export function writeGguf(file: string, metadata: Record<string, MetadataValue>,
   const fd = openSync(file, "w");
   try {
     writeSync(fd, headerBytes);
-    const pad = (Math.ceil(headerBytes.length / ALIGNMENT) * ALIGNMENT) - headerBytes.length;
+    const pad = Math.ceil(headerBytes.length / ALIGNMENT) * ALIGNMENT - headerBytes.length;
     writeSync(fd, Buffer.alloc(pad));
     for (const tensor of tensors) {
       const values = new Float32Array(tensor.dims.reduce((a, b) => a * b, 1));
@@ -160,7 +160,6 @@ export interface RandomLlamaShape {
   /** Share the embedding matrix with the output layer (no output.weight), as many small models do. */
   tiedEmbeddings?: boolean;
 }
-
 
 /** A SentencePiece-style vocabulary: <unk>, <s>, </s>, the 256 byte tokens, then letter pieces. */
 function vocabulary(pieces: number): { tokens: string[]; scores: number[]; types: number[] } {
