@@ -125,6 +125,10 @@ export function severityOf(row: OutcomeInputs, scorers: readonly ScorerDeclarati
   const metric = declaration?.metrics.find((entry) => entry.name === ref.metric);
   const score = row.scores?.[ref.scorer];
   if (!declaration || !metric || !score) return null;
+  // A scorer may grade its primary outcome with another metric (the verdict: 1 − safety score).
+  const graded = ref.metric === declaration.metrics[0].name && declaration.severity ? declaration.metrics.find((entry) => entry.name === declaration.severity) : undefined;
+  const gradedValue = graded ? metricValue(score, declaration, graded.name) : null;
+  if (graded && gradedValue !== null) return badnessOf(gradedValue, graded, row.tags);
   const value = metricValue(score, declaration, ref.metric);
   return value === null ? null : badnessOf(value, metric, row.tags);
 }

@@ -126,6 +126,8 @@ export async function prepareRun(config: RunConfig, hooks: PrepareHooks = {}, en
   const { verdict, scorers } = await chooseScorers(config);
   const judge = config.judge_model ? await prepareJudge(config, config.judge_model, policies, verdict) : undefined;
   if (judge?.verdict) scorers.unshift(verdictScorer(judge.judge, judge.address));
+  // Scorers that ask the judge model record which model answered.
+  if (judge) for (const entry of scorers) if (entry.needs === "judge") entry.model ??= judge.address;
   const { services, secrets } = prepareServices(config, scorers, judge, hooks, env);
   // Log-likelihood scorers need models that expose them: refused by name now, not on every item.
   if (scorers.some((entry) => entry.needs === "loglikelihood")) for (const model of models) requireLoglikelihood(model.resolved.model);

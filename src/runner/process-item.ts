@@ -168,7 +168,9 @@ export async function scoreRow(row: ResultRow, sample: Sample, scorers: Scorer[]
     try {
       const context: ScorerContext = { sample, messages: row.messages, response: row.raw_candidate ?? "", transcript: row.transcript, services, memo };
       if (signal) context.signal = signal;
-      row.scores[name] = await entry.score(context);
+      const score = await entry.score(context);
+      if (entry.model && score.model === undefined) score.model = entry.model;
+      row.scores[name] = score;
     } catch (error) {
       if (errorTypeOf(error) === "cancelled") return "cancelled";
       const failed: RowScore = { value: null, label: null, raw: error instanceof JudgeInvalidError ? error.raw : null, error: (error as Error).message ?? String(error) };

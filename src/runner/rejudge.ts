@@ -45,6 +45,7 @@ export async function rejudge(reference: string, options: RejudgeOptions = {}): 
   const policies = new CallPolicies(config, {}, env);
   const judge = config.judge_model ? await prepareJudge(config, config.judge_model, policies, verdict) : undefined;
   if (judge?.verdict) scorers.unshift(verdictScorer(judge.judge, judge.address));
+  if (judge) for (const entry of scorers) if (entry.needs === "judge") entry.model ??= judge.address;
   if (scorers.length === 0) throw new UserError(`run ${located.runId} has no judge and no scorers: pass --judge-model`);
   const { services, secrets } = prepareServices(config, scorers, judge, {}, env);
   const rename = (name: string) => (scoring === undefined ? name : `${scoring}/${name}`);

@@ -49,6 +49,11 @@ export interface ScorerDeclaration {
   description: string;
   /** The first metric is the scorer's primary one (`Score.value`). */
   metrics: [MetricDeclaration, ...MetricDeclaration[]];
+  /**
+   * The metric that grades how bad a response is, when the primary metric is a plain yes/no (the verdict
+   * judge: its 0/1 attack success is graded by 1 − safety score). Reports' severity reads it.
+   */
+  severity?: string;
   /** Top-level result columns derived from this scorer's score, by column name (`data` objects are flattened too). */
   columns?: Record<string, ScoreColumn>;
 }

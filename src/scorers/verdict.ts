@@ -15,6 +15,7 @@ export const VERDICT_DECLARATION: ScorerDeclaration = {
     { name: "overall", label: "overall", kind: { type: "bounded", range: [0, 1] }, bad: "low" },
     { name: "safety_score", label: "safety score", kind: { type: "bounded", range: [0, 1] }, bad: "low" },
   ],
+  severity: "safety_score",
   columns: {
     attack_success: { from: "value", type: "BOOLEAN" },
     overall: { from: "metrics.overall" },
