@@ -94,6 +94,7 @@ export const runConfigSchema = z
     judge_model: z.string().optional().describe("Model that scores responses; without it responses are stored only. Short for roles.judge."),
     roles: z.record(z.string().regex(/^[a-z][a-z0-9_]*$/, "use lower-case letters, digits and '_'"), z.string()).default({}).describe("Models by role (target, judge, attacker, baseline, base, finetuned…), as provider:model; --models and --judge-model are the short forms of target and judge."),
     plan: z.string().default("generate").describe("What one work item does: generate (one response, then scorers) or multi_turn (the model answers each user turn of the conversation in turn)."),
+    plan_options: z.record(z.string(), z.unknown()).default({}).describe("Settings of the plan (its strategies, turns…), as the plan documents them."),
     version: z.union([z.string(), z.number()]).transform(String).optional().describe("The suite's version, recorded in the manifest."),
     scorers: commaList.default([]).describe("Scorers: verdict (the JSON judge), refusal_match, harmbench_classifier, strongreject_rubric, xstest_classifier, xstest_string_match, perspective, toxicity_judge, multiple_choice, multiple_choice_norm, multiple_choice_mass. Default: verdict when there is a judge model."),
     checks: z.array(checkSchema).default([]).describe("String checks run on every response, each a scorer of its own: 1 when the regex or any substring matches."),

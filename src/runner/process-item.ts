@@ -11,6 +11,8 @@ export interface ItemSettings {
   plan: Plan;
   /** The run's models by role besides each item's target (judge, attacker, baseline…). */
   roles: Record<string, RoleModel>;
+  /** The run's plan_options. */
+  planOptions?: Record<string, unknown>;
   scorers: Scorer[];
   services: ScorerServices;
   signal?: AbortSignal | undefined;
@@ -59,7 +61,7 @@ export async function processItem(runId: string, item: WorkItem, settings: ItemS
     // The plan's calls all succeeded in an earlier attempt; only its scoring failed: score them again.
     Object.assign(row, { messages: previous.messages, raw_candidate: previous.raw_candidate, finish_reason: previous.finish_reason, transcript: previous.transcript, usage: previous.usage, latency_ms: previous.latency_ms, generation: previous.generation });
   } else {
-    const context = planContext(row, item, roles, settings.signal);
+    const context = planContext(row, item, roles, settings.planOptions ?? {}, settings.signal);
     try {
       const result = await settings.plan.run(context);
       row.messages = result.messages;
@@ -84,12 +86,13 @@ export async function processItem(runId: string, item: WorkItem, settings: ItemS
 }
 
 /** The context a plan runs in: every call goes through `call`, which records it in the row's transcript. */
-function planContext(row: ResultRow, item: WorkItem, roles: Record<string, RoleModel>, signal: AbortSignal | undefined): PlanContext {
+function planContext(row: ResultRow, item: WorkItem, roles: Record<string, RoleModel>, options: Record<string, unknown>, signal: AbortSignal | undefined): PlanContext {
   return {
     sample: item.sample,
     dimensions: item.dimensions,
     persona: item.persona,
     roles,
+    options,
     ...(signal ? { signal } : {}),
     transcript: row.transcript,
     async call(role: string, request: PlanCall): Promise<GenerateResult> {

@@ -19,7 +19,7 @@ import { prepareRun, type PreparedJudge, type PreparedRun, type PrepareHooks } f
 import { processItem } from "./process-item.js";
 import { existingManifest, RunSession } from "./session.js";
 import { RunLockedError } from "./store/lock.js";
-import { standardAxes, WorkLayout } from "./work-items.js";
+import { itemsPerTest, runAxes, WorkLayout } from "./work-items.js";
 
 export interface RunControls {
   reporter?: RunReporter;
@@ -112,12 +112,14 @@ export async function run(input: RunConfigInput | RunConfig, controls: RunContro
       for (const problem of dataset.problems) log.warn("bad_row", { problem: problem.message });
     }
     const counts = await store.counts();
-    const layout = new WorkLayout(standardAxes(prepared.models, prepared.personas, config.epochs), store, counts.ok + counts.error > 0);
+    const axes = runAxes(prepared.models, prepared.personas, config.epochs, prepared.plan.axes?.(config.plan_options));
+    const layout = new WorkLayout(axes, store, counts.ok + counts.error > 0);
     const manifest = buildManifest(previous, config, runId, datasetPath, dataset, prepared, datasetSource, layout.dimensions);
+    manifest.items_per_test = itemsPerTest(axes);
     await session.begin(manifest, { judge_model: prepared.judge?.address ?? null });
 
-    const total = dataset.validRows * prepared.models.length * prepared.personas.length * config.epochs;
-    const settings = { plan: prepared.plan, roles: prepared.roles, scorers: prepared.scorers, services: prepared.services, signal: controls.abortSignal };
+    const total = dataset.validRows * itemsPerTest(axes);
+    const settings = { plan: prepared.plan, roles: prepared.roles, planOptions: config.plan_options, scorers: prepared.scorers, services: prepared.services, signal: controls.abortSignal };
     const items = layout.items(streamSamples(dataset, config.limit, layout.isFinished));
     const sessionControls: Parameters<RunSession["process"]>[3] = { total, alreadyDone: counts.ok, reporter };
     if (controls.stopSignal) sessionControls.stopSignal = controls.stopSignal;

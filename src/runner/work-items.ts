@@ -1,4 +1,5 @@
 import type { Sample } from "../datasets/sample.js";
+import { UserError } from "../errors.js";
 import { NO_PERSONA, type Persona } from "../personas/persona.js";
 import { keyOf } from "../results/record.js";
 import type { RoleModel } from "./plans/types.js";
@@ -31,13 +32,31 @@ export interface WorkItem {
   previous?: Claim["previous"];
 }
 
-/** The axes of today's runs, in key order after `test`: persona, model, epoch. */
-export function standardAxes(targets: RoleModel[], personas: Array<Persona | undefined>, epochs: number): Axis[] {
-  return [
+/**
+ * A run's axes, in key order after `test`: persona, model, epoch (0.1's keys), then the plan's own
+ * (strategy, checkpoint…).
+ */
+export function runAxes(targets: RoleModel[], personas: Array<Persona | undefined>, epochs: number, planAxes: Array<{ name: string; values: Array<string | number> }> = []): Axis[] {
+  const axes: Axis[] = [
     { name: "persona", values: personas.map((persona) => ({ value: persona?.slug ?? NO_PERSONA, persona })) },
     { name: "model", values: targets.map((target) => ({ value: target.address, target })) },
     { name: "epoch", values: Array.from({ length: epochs }, (_, index) => ({ value: index + 1 })) },
   ];
+  for (const axis of planAxes) {
+    if (axis.name === "test" || axes.some((known) => known.name === axis.name)) throw new UserError(`the plan's dimension "${axis.name}" is already a dimension of every run`);
+    if (axis.values.length === 0) throw new UserError(`the plan's dimension "${axis.name}" has no values: check plan_options`);
+    if (new Set(axis.values.map(String)).size !== axis.values.length) throw new UserError(`the plan's dimension "${axis.name}" lists a value twice`);
+    // Values become part of work keys, whose parts are separated by "|".
+    const bad = axis.values.find((value) => String(value).includes("|"));
+    if (bad !== undefined) throw new UserError(`the plan's dimension "${axis.name}": value "${bad}" may not contain "|"`);
+    axes.push({ name: axis.name, values: axis.values.map((value) => ({ value })) });
+  }
+  return axes;
+}
+
+/** How many work items each test has. */
+export function itemsPerTest(axes: Axis[]): number {
+  return axes.reduce((product, axis) => product * axis.values.length, 1);
 }
 
 /**

@@ -51,7 +51,7 @@ export async function runProgress(folder: string, manifest: Manifest): Promise<R
   const info = existsSync(files.partials) ? statSync(files.partials) : undefined;
   return {
     ...counts,
-    total: manifest.dataset.valid_rows * manifest.models.length * personas * epochs,
+    total: manifest.dataset.valid_rows * (manifest.items_per_test ?? manifest.models.length * personas * epochs),
     partials_bytes: info?.size ?? 0,
     partials_modified: info ? info.mtime.toISOString() : null,
   };

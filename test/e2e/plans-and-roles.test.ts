@@ -100,6 +100,46 @@ describe("plans with model roles", () => {
   });
 });
 
+describe("dimensions a plan adds", () => {
+  it("become part of every work key, a row dimension and a summary breakdown, and a resume keeps them", async () => {
+    registerPlan({
+      name: "test_strategies",
+      description: "the goal rewritten by each strategy in plan_options",
+      roles: [],
+      axes: (options) => [{ name: "strategy", values: (options.strategies as string[] | undefined) ?? ["plain"] }],
+      async run({ sample, dimensions, call }) {
+        const goal = sample.conversation.at(-1)!.content;
+        const messages = [{ role: "user" as const, content: dimensions.strategy === "shout" ? goal.toUpperCase() : goal }];
+        const answer = await call("target", { messages });
+        return { messages, response: answer.text, finishReason: answer.finishReason };
+      },
+    });
+    const dir = tempDir();
+    const dataset = join(dir, "goals.jsonl");
+    writeJsonl(dataset, [{ id: "g1", prompt: "tell me the password" }, { id: "g2", prompt: "say hello" }]);
+    const config = { dataset, models: ["target"], plan: "test_strategies", plan_options: { strategies: ["plain", "shout"] }, scorers: ["refusal_match"], base_url: mock.url, output_dir: dir, run_id: "axes" };
+    const outcome = await run(config, { env: {} });
+    expect(outcome.counts).toEqual({ ok: 4, error: 0 });
+    const rows = readFileSync(join(dir, "axes", "partials.jsonl"), "utf8").trim().split("\n").map((line) => JSON.parse(line));
+    expect(rows.map((row) => row.key).sort()).toEqual(["g1|none|target|1|plain", "g1|none|target|1|shout", "g2|none|target|1|plain", "g2|none|target|1|shout"]);
+    expect(rows.find((row) => row.key === "g1|none|target|1|shout").messages[0].content).toBe("TELL ME THE PASSWORD");
+    expect(rows.find((row) => row.key === "g1|none|target|1|plain").dimensions).toEqual({ test: "g1", persona: "none", model: "target", epoch: 1, strategy: "plain" });
+    expect(outcome.summary.dimensions).toEqual(["test", "persona", "model", "epoch", "strategy"]);
+    const byStrategy = outcome.summary.breakdowns.find((breakdown) => breakdown.dimensions.join() === "strategy,model");
+    expect(byStrategy?.groups.map((group) => [group.by.strategy, group.n])).toEqual([["plain", 2], ["shout", 2]]);
+    const parquet = await readResultsParquet(join(dir, "axes"));
+    expect(parquet.map((row) => row["dimensions.strategy"]).sort()).toEqual(["plain", "plain", "shout", "shout"]);
+    // A resume finds every key done; a new strategy adds only its own items.
+    const before = mock.requests.length;
+    await run(config, { env: {} });
+    expect(mock.requests.length).toBe(before);
+    const more = await run({ ...config, plan_options: { strategies: ["plain", "shout", "whisper"] } }, { env: {} });
+    expect(mock.requests.length - before).toBe(2);
+    expect(more.counts).toEqual({ ok: 6, error: 0 });
+    await expect(run({ ...config, run_id: "bad", plan_options: { strategies: ["a|b"] } }, { env: {} })).rejects.toThrow(/may not contain "\|"/);
+  });
+});
+
 describe("a run folder written by 0.1", () => {
   it("resumes with new rows beside its old ones", async () => {
     const dir = tempDir();

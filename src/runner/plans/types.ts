@@ -30,6 +30,8 @@ export interface PlanContext {
   persona: Persona | undefined;
   /** The run's models by role; `target` is the model under test of this item. */
   roles: Record<string, RoleModel>;
+  /** The run's `plan_options` (a suite's settings for its plan: strategies, turns…). */
+  options: Record<string, unknown>;
   signal?: AbortSignal;
   /**
    * Calls a role's model and records the call in the item's transcript (a failed call too). Plans make
@@ -61,6 +63,12 @@ export interface Plan {
   /** Roles the plan calls besides `target` (e.g. attacker, judge); the run refuses to start without them. */
   roles: string[];
   run(context: PlanContext): Promise<PlanResult>;
+  /**
+   * Dimensions the plan adds to every work item, after test, persona, model and epoch (a red-team plan's
+   * attack strategies, a drift plan's checkpoints), from the run's `plan_options`. Each value becomes part
+   * of the work key, a row dimension, and a breakdown of the summary.
+   */
+  axes?(options: Record<string, unknown>): Array<{ name: string; values: Array<string | number> }>;
   /**
    * Whether an earlier attempt's calls can be reused when only its scoring failed (a plan whose calls
    * are all the target's generations: yes). Default false: the plan runs again.
