@@ -6,6 +6,11 @@ export interface ReadLinesOptions {
   endOffset?: number;
   /** Sees every byte read, e.g. to hash the file on the way. */
   hash?: Hash;
+  /**
+   * Receives a last line that has no "\n" instead of it being yielded (partials.jsonl: a row still being
+   * written, or cut short by a kill).
+   */
+  onUnterminated?: (line: string) => void;
 }
 
 /**
@@ -31,5 +36,8 @@ export async function* readLines(file: string, options: ReadLinesOptions = {}): 
     }
     rest = rest.slice(start);
   }
-  if (rest.length > 0) yield rest;
+  if (rest.length > 0) {
+    if (options.onUnterminated) options.onUnterminated(rest);
+    else yield rest;
+  }
 }
