@@ -109,6 +109,11 @@ export class ItemIndex {
     const primaryColumn = primary && !primaryIsValue ? (legacyVerdict(primary.scorer) ? primary.metric : `scores.${primary.scorer}.metrics.${primary.metric}`) : undefined;
     if (primaryColumn && names.has(primaryColumn)) kinds[primaryColumn] = "number";
     else if (primaryColumn && names.has("scores")) needScoresJson = true;
+    // A primary yes/no graded by another metric (the verdict's safety score): its column, declared or flattened.
+    const severityName = primaryIsValue ? primaryDeclaration?.severity : undefined;
+    const declaredColumn = severityName ? Object.entries(primaryDeclaration?.columns ?? {}).find(([, column]) => column.from === `metrics.${severityName}`)?.[0] : undefined;
+    const severityColumn = declaredColumn && names.has(declaredColumn) ? declaredColumn : severityName && names.has(`scores.${primary!.scorer}.metrics.${severityName}`) ? `scores.${primary!.scorer}.metrics.${severityName}` : undefined;
+    if (severityColumn) kinds[severityColumn] = "number";
     const tag = primaryMetric && typeof primaryMetric.bad === "object" ? primaryMetric.bad.tag : undefined;
     const tagColumn = tag && names.has(`tags.${tag}`) ? `tags.${tag}` : undefined;
     if (tagColumn) kinds[tagColumn] = "coded";
@@ -154,6 +159,7 @@ export class ItemIndex {
       }
     }
 
+    const severityValues = severityColumn ? (columns[severityColumn] as Float64Array | undefined) : undefined;
     const severity = new Float64Array(size).fill(Number.NaN);
     const outcome = new Int8Array(size);
     const rank = new Float64Array(size).fill(Number.NaN);
@@ -167,7 +173,9 @@ export class ItemIndex {
         continue;
       }
       const rowTags = tags ? tagsOf(tag!, tags.get(row)) : jsonTags ? (parseJson(jsonTags[row]) as Record<string, string> | null) : null;
-      const inputs = { scores: { [primary.scorer]: primaryIsValue ? { value } : { value: null, metrics: { [primary.metric]: value } } }, tags: rowTags };
+      const graded = severityValues?.[row];
+      const primaryScore = primaryIsValue ? (graded !== undefined && !Number.isNaN(graded) ? { value, metrics: { [severityName!]: graded } } : { value }) : { value: null, metrics: { [primary.metric]: value } };
+      const inputs = { scores: { [primary.scorer]: primaryScore }, tags: rowTags };
       const result = outcomeOf(inputs, lens.scorers, primary);
       outcome[row] = outcomeCode(result);
       const bad = severityOf(inputs, lens.scorers, primary);
