@@ -48,6 +48,8 @@ export interface Manifest {
   plan?: string;
   /** The work-item dimensions, in key order (absent in 0.1 folders: test, persona, model, epoch). */
   dimensions?: string[];
+  /** Work items per dataset row: the product of the dimensions' sizes (absent in 0.1 folders: models × personas × epochs). */
+  items_per_test?: number;
   /** Models in roles other than the model under test (judge, attacker, baseline…). */
   roles?: Record<string, { address: string; provider: string; model_id: string; options: GenerationOptions }>;
   environment: { node: string; platform: string };
