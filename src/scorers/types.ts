@@ -1,8 +1,8 @@
 import type { Sample } from "../datasets/sample.js";
 import type { Message } from "../providers/messages.js";
 import type { PerspectiveScore } from "../providers/perspective.js";
-import type { LanguageModel, ModelCall, TokenUsage } from "../providers/types.js";
-import type { TranscriptCall } from "../results/record.js";
+import type { LanguageModel, ModelCall } from "../providers/types.js";
+import type { RowScore, TranscriptCall } from "../results/record.js";
 
 // The scorer contract. A scorer is one object: what it measures (its declaration, which every later stage
 // reads instead of knowing scorers by name) and how it scores one work item.
@@ -58,22 +58,12 @@ export interface ScorerDeclaration {
   columns?: Record<string, ScoreColumn>;
 }
 
-/** One scorer's result for one work item. `value` is the primary metric; null with an error when it failed. */
-export interface Score {
-  value: number | null;
-  label: string | null;
-  raw: string | null;
-  error: string | null;
-  /** The scorer's other metrics, by name. */
-  metrics?: Record<string, number | null>;
-  /** Structured output (a judge's JSON verdict). */
-  data?: Record<string, unknown> | null;
-  /** The model that scored, its calls, usage and latency, for scorers that call one. */
-  model?: string;
-  calls?: number;
-  usage?: TokenUsage | null;
-  latency_ms?: number | null;
-}
+/**
+ * One scorer's result for one work item, as rows store it: `value` is the primary metric (null with an
+ * error when it failed), `metrics` the others, `data` structured output (a judge's JSON verdict), and for
+ * scorers that call a model, its address, calls, usage and latency.
+ */
+export type Score = RowScore;
 
 /** What scorers may call: models by role, and the Perspective API. Prepared (rate-limited, retried) by the runner. */
 export interface ScorerServices {
