@@ -31,6 +31,15 @@ interface Def {
 const defOf = (schema: z.ZodType): Def => (schema as unknown as { _zod: { def: Def } })._zod.def;
 const OBJECT = (v: string) => `(typeof ${v} === "object" && ${v} !== null && !Array.isArray(${v}))`;
 
+/** Whether a part's check passes undefined (so a missing key must be looked for apart). */
+function takesUndefined(part: z.ZodType): boolean {
+  const def = defOf(part);
+  if (def.type === "unknown" || def.type === "any" || def.type === "optional") return true;
+  if (def.type === "nullable") return takesUndefined(def.innerType!);
+  if (def.type === "union") return def.options!.some(takesUndefined);
+  return !["string", "boolean", "null", "number", "enum", "literal", "array", "tuple", "record", "object"].includes(def.type);
+}
+
 export function compileCheck(schema: z.ZodType): FastCheck {
   const functions: string[] = [];
   const byZod: FastCheck[] = [];
@@ -83,26 +92,30 @@ export function compileCheck(schema: z.ZodType): FastCheck {
         return `(${def.options!.map((option) => expression(option, v)).join(" || ")})`;
       case "array": {
         if (checks.length > 0) return fallback(part, v);
-        const name = fn("a", `if (!Array.isArray(a)) return false;\nfor (let i = 0; i < a.length; i++) { const e = a[i]; if (!${expression(def.element!, "e")}) return false; }\nreturn true;`);
+        const name = fn("a", `if (!Array.isArray(a)) return false;\nfor (let i = 0; i < a.length; i++) { const e = a[i]; if (!(${expression(def.element!, "e")})) return false; }\nreturn true;`);
         return `${name}(${v})`;
       }
       case "tuple": {
         if (checks.length > 0) return fallback(part, v);
         const items = def.items!;
         const length = def.rest ? `a.length >= ${items.length}` : `a.length === ${items.length}`;
-        const rest = def.rest ? `for (let i = ${items.length}; i < a.length; i++) { const e = a[i]; if (!${expression(def.rest, "e")}) return false; }\n` : "";
-        const each = items.map((item, i) => `if (!${expression(item, `a[${i}]`)}) return false;\n`).join("");
+        const rest = def.rest ? `for (let i = ${items.length}; i < a.length; i++) { const e = a[i]; if (!(${expression(def.rest, "e")})) return false; }\n` : "";
+        const each = items.map((item, i) => `if (!(${expression(item, `a[${i}]`)})) return false;\n`).join("");
         return `${fn("a", `if (!Array.isArray(a) || !(${length})) return false;\n${each}${rest}return true;`)}(${v})`;
       }
       case "record": {
         const key = defOf(def.keyType!);
         if (key.type !== "string" || (key.checks ?? []).length > 0) return fallback(part, v);
-        return `${fn("r", `if (!${OBJECT("r")}) return false;\nfor (const k in r) { const e = r[k]; if (!${expression(def.valueType!, "e")}) return false; }\nreturn true;`)}(${v})`;
+        return `${fn("r", `if (!${OBJECT("r")}) return false;\nfor (const k in r) { const e = r[k]; if (!(${expression(def.valueType!, "e")})) return false; }\nreturn true;`)}(${v})`;
       }
       case "object": {
         // Unknown fields pass (zod's plain and loose objects); a strict object's catchall (never) is zod's.
         if (def.catchall && defOf(def.catchall).type !== "unknown") return fallback(part, v);
-        const fields = Object.entries(def.shape!).map(([key, field]) => `  && ${expression(field, `o[${JSON.stringify(key)}]`)}`);
+        // zod refuses a missing key unless its schema is optional, even one that takes undefined (unknown).
+        const fields = Object.entries(def.shape!).map(([key, field]) => {
+          const present = takesUndefined(field) && (field as unknown as { _zod: { optin?: string } })._zod.optin !== "optional";
+          return `  && ${present ? `${JSON.stringify(key)} in o && ` : ""}${expression(field, `o[${JSON.stringify(key)}]`)}`;
+        });
         return `${fn("o", `return ${OBJECT("o")}\n${fields.join("\n")};`)}(${v})`;
       }
       default:
