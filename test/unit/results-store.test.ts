@@ -12,9 +12,11 @@ import { runFiles } from "../../src/results/run-folder.js";
 import { builtinDeclaration } from "../../src/scorers/registry.js";
 import { VERDICT_DECLARATION } from "../../src/scorers/verdict.js";
 import { tempDir } from "../helpers/run-folder.js";
+import { row as wholeRow } from "../helpers/run-store-conformance.js";
 
+/** A whole row (rows are validated when read back), with the fields these tests vary. */
 function row(key: string, attempt = 1, status: "ok" | "error" = "ok", text = "response"): ResultRow {
-  return { key, attempt, status, error_type: status === "error" ? "server_error" : null, raw_candidate: text, transcript: [] } as unknown as ResultRow;
+  return { ...wholeRow(key, attempt, status), error_type: status === "error" ? "server_error" : null, raw_candidate: text, transcript: [] };
 }
 
 describe("partials.jsonl and state.sqlite", () => {
