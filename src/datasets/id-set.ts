@@ -15,6 +15,16 @@ export class CompactIdSet {
     return this.insert(high, low);
   }
 
+  /** Whether the id (probably) was added: false is certain, true may rarely be a hash collision. */
+  has(id: string): boolean {
+    const [high, low] = hash64(id);
+    const mask = this.used.length - 1;
+    for (let slot = (low ^ high) & mask; ; slot = (slot + 1) & mask) {
+      if (!this.used[slot]) return false;
+      if (this.slots[2 * slot] === high && this.slots[2 * slot + 1] === low) return true;
+    }
+  }
+
   get size(): number {
     return this.count;
   }

@@ -136,9 +136,9 @@ const transcriptCall = z.object({
   // Left out in storage when they are the row's own (compactRow); put back by expandRow.
   messages: z.array(message).optional(),
   response: nullableString.optional(),
-  usage: tokenUsage.nullable(),
-  latency_ms: z.number().nullable(),
-  finish_reason: nullableString,
+  usage: tokenUsage.nullable().optional(),
+  latency_ms: z.number().nullable().optional(),
+  finish_reason: nullableString.optional(),
   error: nullableString.optional(),
 });
 const rowScore = z.object({
@@ -204,7 +204,8 @@ export const resultRowV1Schema = z.object({
 /** A row of the current format (2). */
 export const resultRowSchema = z.object({
   ...rowCommon,
-  dimensions: z.record(z.string(), z.union([z.string(), z.number()])),
+  // Stored without the dimensions the row's own fields give (test, persona, model, epoch); see compactRow.
+  dimensions: z.record(z.string(), z.union([z.string(), z.number()])).optional(),
   transcript: z.array(transcriptCall),
 });
 
@@ -291,8 +292,8 @@ type Assignable<From extends To, To> = From;
 export type ManifestFromSchema = Assignable<z.output<typeof manifestSchema>, Manifest>;
 export type RunSummaryFromSchema = Assignable<z.output<typeof runSummarySchema>, RunSummary>;
 type StoredRow = z.output<typeof resultRowSchema>;
-type ExpandedCall = StoredRow["transcript"][number] & Pick<TranscriptCall, "messages" | "response">;
-export type ResultRowFromSchema = Assignable<StoredRow & { transcript: ExpandedCall[] }, ResultRow>;
+type ExpandedCall = StoredRow["transcript"][number] & Pick<TranscriptCall, "messages" | "response" | "usage" | "latency_ms" | "finish_reason">;
+export type ResultRowFromSchema = Assignable<StoredRow & { transcript: ExpandedCall[]; dimensions: ResultRow["dimensions"] }, ResultRow>;
 
 /** A manifest.json's content, checked: its version first, then its shape. */
 export function validateManifest(file: string, value: unknown, newest: number): Manifest {

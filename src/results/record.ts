@@ -83,30 +83,75 @@ export interface ResultRow {
 }
 
 /**
- * How a row is stored: a transcript call whose messages or response are the row's own (the generate plan's
- * one call) leaves them out, so partials.jsonl does not hold every prompt and response twice. `expandRow`
- * puts them back when the row is read.
+ * How a row is stored: what the row's own fields already say is left out, so partials.jsonl does not hold
+ * every prompt and response twice. The dimensions test, persona, model and epoch are the row's test_id,
+ * persona_slug, model_slug and epoch; a transcript call's messages and response, when they are the row's
+ * own; and the one target call of a single-call plan's usage, latency and finish reason. `expandRow` puts
+ * them back when the row is read.
  */
 export function compactRow(row: ResultRow): ResultRow {
-  if (row.transcript.length === 0) return row;
-  let changed = false;
+  const dimensions = extraDimensions(row);
+  const single = row.transcript.length === 1 ? row.transcript[0]! : undefined;
+  const sameCall = single !== undefined && single.role === "target" && !single.error && single.latency_ms === row.latency_ms && single.finish_reason === row.finish_reason && sameUsage(single.usage, row.usage);
   const transcript = row.transcript.map((call) => {
     const sameMessages = call.messages === row.messages;
     const sameResponse = call.response !== null && call.response === row.raw_candidate;
-    if (!sameMessages && !sameResponse) return call;
-    changed = true;
-    const { messages, response, ...rest } = call;
-    return { ...rest, ...(sameMessages ? {} : { messages }), ...(sameResponse ? {} : { response }) } as TranscriptCall;
+    if (!sameMessages && !sameResponse && !sameCall) return call;
+    const { messages, response, usage, latency_ms, finish_reason, ...rest } = call;
+    const kept: Partial<TranscriptCall> = { ...rest };
+    if (!sameMessages) kept.messages = messages;
+    if (!sameResponse) kept.response = response;
+    if (!sameCall) Object.assign(kept, { usage, latency_ms, finish_reason });
+    return kept as TranscriptCall;
   });
-  return changed ? { ...row, transcript } : row;
+  const stored: Partial<ResultRow> = { ...row, transcript };
+  if (dimensions) stored.dimensions = dimensions;
+  else delete stored.dimensions;
+  return stored as ResultRow;
 }
 
 export function expandRow(row: ResultRow): ResultRow {
-  for (const call of row.transcript ?? []) {
-    if (call.messages === undefined) call.messages = row.messages;
-    if (call.response === undefined) call.response = row.raw_candidate;
-  }
+  // Literal objects with fixed fields, not spreads: this runs on every row of every bulk read.
+  const dimensions: Record<string, string | number> = { test: row.test_id, persona: row.persona_slug, model: row.model_slug, epoch: row.epoch };
+  const stored = row.dimensions as Record<string, string | number> | undefined;
+  if (stored) for (const name in stored) dimensions[name] = stored[name]!;
+  row.dimensions = dimensions;
+  row.transcript = expandedTranscript(row);
   return row;
+}
+
+/** A row's transcript with what storage left out put back (the row may be stored or already expanded). */
+export function expandedTranscript(row: Pick<ResultRow, "transcript" | "messages" | "raw_candidate" | "usage" | "latency_ms" | "finish_reason">): TranscriptCall[] {
+  const calls = row.transcript ?? [];
+  const single = calls.length === 1;
+  const out: TranscriptCall[] = new Array(calls.length);
+  for (let index = 0; index < calls.length; index++) {
+    const call = calls[index]!;
+    const expanded: TranscriptCall = {
+      role: call.role,
+      model: call.model,
+      messages: call.messages ?? row.messages,
+      response: call.response !== undefined ? call.response : row.raw_candidate,
+      usage: call.usage !== undefined ? call.usage : single ? row.usage : null,
+      latency_ms: call.latency_ms !== undefined ? call.latency_ms : single ? row.latency_ms : null,
+      finish_reason: call.finish_reason !== undefined ? call.finish_reason : single ? row.finish_reason : null,
+    };
+    if (call.error !== undefined) expanded.error = call.error;
+    out[index] = expanded;
+  }
+  return out;
+}
+
+/** The dimensions beyond the row's own fields (a plan's strategy, checkpoint…), or undefined when there are none. */
+export function extraDimensions(row: Pick<ResultRow, "dimensions" | "test_id" | "persona_slug" | "model_slug" | "epoch">): Record<string, string | number> | undefined {
+  const { test, persona, model, epoch, ...extra } = row.dimensions ?? {};
+  const own = (test === undefined || test === row.test_id) && (persona === undefined || persona === row.persona_slug) && (model === undefined || model === row.model_slug) && (epoch === undefined || epoch === row.epoch);
+  if (!own) return row.dimensions;
+  return Object.keys(extra).length > 0 ? extra : undefined;
+}
+
+function sameUsage(a: TokenUsage | null, b: TokenUsage | null): boolean {
+  return a === b || (a !== null && b !== null && a.input_tokens === b.input_tokens && a.output_tokens === b.output_tokens);
 }
 
 /** The dimensions every run has, in key order; suites and plans may add more after them. */

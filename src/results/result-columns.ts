@@ -1,6 +1,7 @@
 import type { ScoreColumn, ScorerDeclaration } from "../scorers/types.js";
-import { BASE_DIMENSIONS, compactRow, RESULT_SCHEMA_VERSION, type ResultRow, type RowScore } from "./record.js";
+import { BASE_DIMENSIONS, compactRow, extraDimensions, RESULT_SCHEMA_VERSION, type ResultRow, type RowScore } from "./record.js";
 import { upgradeRow } from "./row-upgrade.js";
+import { scoreField, scoresWithoutDeclared } from "./score-columns.js";
 
 export type ColumnType = "STRING" | "DOUBLE" | "INT32" | "BOOLEAN" | "JSON";
 
@@ -72,13 +73,6 @@ function declaredType(column: ScoreColumn): ColumnType {
   if (column.from === "calls") return "INT32";
   if (column.from === "data" || column.from === "usage") return "JSON";
   return "STRING";
-}
-
-/** Reads a declared column's field of a score. */
-function scoreField(score: RowScore | undefined, from: ScoreColumn["from"]): unknown {
-  if (!score) return null;
-  if (from.startsWith("metrics.")) return score.metrics?.[from.slice("metrics.".length)] ?? null;
-  return (score as unknown as Record<string, unknown>)[from] ?? null;
 }
 
 function typed(value: unknown, type: ColumnType): unknown {
@@ -194,7 +188,13 @@ export class ResultColumns {
       name === "transcript"
         ? // The calls as partials.jsonl stores them: the row's own prompt and response are not repeated.
           { name, type, get: (row) => (row.transcript?.length ? compactRow(row).transcript : null) }
-        : { name, type, get: (row) => (row as unknown as Record<string, unknown>)[name] ?? null };
+        : name === "dimensions"
+          ? // Only the dimensions the row's columns do not already hold (a plan's strategy…).
+            { name, type, get: (row) => extraDimensions(row) ?? null }
+          : name === "scores"
+            ? // Each score without the fields its declared columns hold (see score-columns.ts).
+              { name, type, get: (row) => scoresWithoutDeclared(row.scores, scorers) }
+            : { name, type, get: (row) => (row as unknown as Record<string, unknown>)[name] ?? null };
     const taken = new Set([...HEAD, ...TAIL].map(([name]) => name as string));
     const declared: ResultColumn[] = [];
     /** `scorer\u0000field` → the column that holds that score field (leaves under it are renamed or dropped). */

@@ -1,7 +1,6 @@
 import type { Sample } from "../datasets/sample.js";
 import { UserError } from "../errors.js";
 import { NO_PERSONA, type Persona } from "../personas/persona.js";
-import { keyOf } from "../results/record.js";
 import type { RoleModel } from "./plans/types.js";
 import type { Claim, RunStore } from "./store/types.js";
 
@@ -76,22 +75,30 @@ export class WorkLayout {
     this.dimensions = ["test", ...axes.map((axis) => axis.name)];
   }
 
-  /** Every combination of the axes' values for one test, in key order. */
+  /** Every combination of the axes' values for one test, in key order (the last axis varies fastest). */
   private combinations(sample: Sample): WorkItem[] {
-    let partial: Array<{ dimensions: Record<string, string | number>; persona: Persona | undefined; target: RoleModel | undefined }> = [{ dimensions: { test: sample.id }, persona: undefined, target: undefined }];
-    for (const axis of this.axes) {
-      partial = partial.flatMap((item) =>
-        axis.values.map((entry) => ({
-          dimensions: { ...item.dimensions, [axis.name]: entry.value },
-          persona: "persona" in entry ? entry.persona : item.persona,
-          target: entry.target ?? item.target,
-        })),
-      );
+    const axes = this.axes;
+    const out: WorkItem[] = [];
+    const choice = new Array<number>(axes.length).fill(0);
+    for (;;) {
+      const dimensions: Record<string, string | number> = { test: sample.id };
+      const parts: string[] = [sample.id];
+      let persona: Persona | undefined;
+      let target: RoleModel | undefined;
+      for (let axis = 0; axis < axes.length; axis++) {
+        const entry = axes[axis]!.values[choice[axis]!]!;
+        dimensions[axes[axis]!.name] = entry.value;
+        parts.push(String(entry.value));
+        if (entry.persona !== undefined) persona = entry.persona;
+        if (entry.target !== undefined) target = entry.target;
+      }
+      if (!target) throw new Error("a run needs a model axis");
+      out.push({ key: parts.join("|"), dimensions, sample, persona, target, attempt: 1 });
+      // Next combination, like an odometer.
+      let axis = axes.length - 1;
+      while (axis >= 0 && ++choice[axis]! === axes[axis]!.values.length) choice[axis--] = 0;
+      if (axis < 0) return out;
     }
-    return partial.map((item) => {
-      if (!item.target) throw new Error("a run needs a model axis");
-      return { key: keyOf(item.dimensions, this.dimensions), dimensions: item.dimensions, sample, persona: item.persona, target: item.target, attempt: 1 };
-    });
   }
 
   /** Whether every key of a test is done, so a resume can skip its row without validating it again. */

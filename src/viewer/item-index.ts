@@ -1,12 +1,15 @@
 import { statSync } from "node:fs";
 import { asyncBufferFromFile, parquetMetadataAsync, parquetReadObjects, type AsyncBuffer, type FileMetaData } from "hyparquet";
 import { compressors } from "hyparquet-compressors";
-import { findDeclaration, outcomeOf, severityOf, type Outcome } from "../metrics/outcome.js";
-import { transcriptOf, type RunLens } from "../reports/report-data.js";
-import type { ResultRow } from "../results/record.js";
+import type { Outcome } from "../metrics/outcome.js";
+import { transcriptOf } from "../reports/report-item.js";
+import type { RunLens } from "../reports/run-lens.js";
+import type { ResultRow, RowScore } from "../results/record.js";
 import { upgradeRow } from "../results/row-upgrade.js";
-import { verdictLabel } from "../scorers/verdict.js";
-import { CodedColumn, readColumns, type ColumnKind } from "./columns.js";
+import { scoresWithDeclared } from "../results/score-columns.js";
+import type { CodedColumn } from "./columns.js";
+import { OUTCOMES, outcomeCode, parseJson, readItemColumns, type ScorerColumns } from "./item-columns.js";
+import { RowTexts } from "./row-texts.js";
 
 /** The filters and order of an item-table query. */
 export interface ItemQuery {
@@ -44,14 +47,6 @@ export interface ItemRowSummary {
 }
 
 const SNIPPET = 240;
-const OUTCOMES: Array<Outcome | null> = [null, "good", "bad", "neutral"];
-const outcomeCode = (outcome: Outcome | null): number => OUTCOMES.indexOf(outcome);
-
-/** One scorer's values on every row: its primary value (NaN: none) and label. */
-interface ScorerColumns {
-  value: Float64Array;
-  label: CodedColumn;
-}
 
 /**
  * An index over a run's results.parquet for the viewer's item table: filters and sorts in memory, then
@@ -81,130 +76,20 @@ export class ItemIndex {
     /** Per row: input and output tokens and latency of the model call (NaN where absent), for usage figures. */
     private readonly usage: { input: Float64Array; output: Float64Array; latency: Float64Array },
     readonly facets: { models: string[]; personas: string[]; categories: string[] },
-  ) {}
+  ) {
+    this.rowTexts = new RowTexts(buffer, metadata);
+  }
+
+  /** The prompts and responses of the file's rows, read a row group at a time. */
+  private readonly rowTexts: RowTexts;
 
   /** `lens`: the run's scorer declarations and primary metric (see runLens). */
   static async load(file: string, lens: RunLens): Promise<ItemIndex> {
     const mtimeMs = statSync(file).mtimeMs;
     const buffer = await asyncBufferFromFile(file);
     const metadata = await parquetMetadataAsync(buffer);
-    const names = new Set(metadata.schema.slice(1).map((element) => element.name));
-    const kinds: Record<string, ColumnKind> = { key: "text", test_id: "text", model_slug: "coded", persona_slug: "coded", category: "coded", status: "coded", epoch: "number" };
-    for (const name of ["usage.input_tokens", "usage.output_tokens", "latency_ms"]) if (names.has(name)) kinds[name] = "number";
-    const primary = lens.primary;
-    const primaryDeclaration = primary ? findDeclaration(lens.scorers, primary.scorer) : undefined;
-    const primaryMetric = primaryDeclaration?.metrics.find((metric) => metric.name === primary!.metric);
-    const primaryIsValue = primaryDeclaration !== undefined && primaryMetric?.name === primaryDeclaration.metrics[0].name;
-    // Where each scorer's numbers are: flattened columns, a 0.1 file's verdict columns, or the scores JSON.
-    const flattened = (scorer: string) => names.has(`scores.${scorer}.value`);
-    const legacyVerdict = (scorer: string) => scorer === "verdict" && !flattened(scorer) && names.has("attack_success");
-    let needScoresJson = false;
-    for (const { name } of lens.scorers) {
-      if (flattened(name)) {
-        kinds[`scores.${name}.value`] = "number";
-        if (names.has(`scores.${name}.label`)) kinds[`scores.${name}.label`] = "coded";
-      } else if (legacyVerdict(name)) kinds.attack_success = "boolean";
-      else if (names.has("scores")) needScoresJson = true;
-    }
-    const primaryColumn = primary && !primaryIsValue ? (legacyVerdict(primary.scorer) ? primary.metric : `scores.${primary.scorer}.metrics.${primary.metric}`) : undefined;
-    if (primaryColumn && names.has(primaryColumn)) kinds[primaryColumn] = "number";
-    else if (primaryColumn && names.has("scores")) needScoresJson = true;
-    // A primary yes/no graded by another metric (the verdict's safety score): its column, declared or flattened.
-    const severityName = primaryIsValue ? primaryDeclaration?.severity : undefined;
-    const declaredColumn = severityName ? Object.entries(primaryDeclaration?.columns ?? {}).find(([, column]) => column.from === `metrics.${severityName}`)?.[0] : undefined;
-    const severityColumn = declaredColumn && names.has(declaredColumn) ? declaredColumn : severityName && names.has(`scores.${primary!.scorer}.metrics.${severityName}`) ? `scores.${primary!.scorer}.metrics.${severityName}` : undefined;
-    if (severityColumn) kinds[severityColumn] = "number";
-    const tag = primaryMetric && typeof primaryMetric.bad === "object" ? primaryMetric.bad.tag : undefined;
-    const tagColumn = tag && names.has(`tags.${tag}`) ? `tags.${tag}` : undefined;
-    if (tagColumn) kinds[tagColumn] = "coded";
-    const needTagsJson = tag !== undefined && !tagColumn && names.has("tags");
-    if (needScoresJson) kinds.scores = "text";
-    if (needTagsJson) kinds.tags = "text";
-    const { size, columns } = await readColumns(buffer, metadata, kinds);
-
-    const scorers = new Map<string, ScorerColumns>();
-    for (const { name } of lens.scorers) {
-      if (flattened(name)) {
-        scorers.set(name, { value: columns[`scores.${name}.value`] as Float64Array, label: (columns[`scores.${name}.label`] as CodedColumn | undefined) ?? new CodedColumn(size) });
-      } else if (legacyVerdict(name)) {
-        const attack = columns.attack_success as Int8Array;
-        const value = new Float64Array(size);
-        const label = new CodedColumn(size);
-        for (let row = 0; row < size; row++) {
-          value[row] = attack[row] === -1 ? Number.NaN : attack[row]!;
-          label.set(row, verdictLabel(attack[row] === -1 ? null : attack[row] === 1));
-        }
-        scorers.set(name, { value, label });
-      } else scorers.set(name, { value: new Float64Array(size).fill(Number.NaN), label: new CodedColumn(size) });
-    }
-    const primaryValues = primaryColumn ? ((columns[primaryColumn] as Float64Array | undefined) ?? new Float64Array(size).fill(Number.NaN)) : undefined;
-    const tags = tagColumn ? (columns[tagColumn] as CodedColumn) : undefined;
-    const jsonTags = needTagsJson ? (columns.tags as string[]) : undefined;
-    const jsonScores = needScoresJson ? (columns.scores as string[]) : undefined;
-    if (jsonScores) {
-      for (let row = 0; row < size; row++) {
-        const parsed = parseJson(jsonScores[row]) as Record<string, { value?: unknown; label?: unknown; metrics?: Record<string, unknown> }> | null;
-        if (!parsed) continue;
-        for (const [name, target] of scorers) {
-          if (flattened(name) || legacyVerdict(name)) continue;
-          const score = parsed[name];
-          if (!score) continue;
-          if (typeof score.value === "number") target.value[row] = score.value;
-          if (typeof score.label === "string") target.label.set(row, score.label);
-        }
-        if (primaryValues && primary && primaryColumn && !names.has(primaryColumn)) {
-          const value = parsed[primary.scorer]?.metrics?.[primary.metric];
-          if (typeof value === "number") primaryValues[row] = value;
-        }
-      }
-    }
-
-    const severityValues = severityColumn ? (columns[severityColumn] as Float64Array | undefined) : undefined;
-    const severity = new Float64Array(size).fill(Number.NaN);
-    const outcome = new Int8Array(size);
-    const rank = new Float64Array(size).fill(Number.NaN);
-    const primaryScorer = primary ? scorers.get(primary.scorer) : undefined;
-    const unboundedDirection = primaryMetric?.kind.type === "unbounded" && typeof primaryMetric.bad === "string" && primaryMetric.bad !== "none" ? primaryMetric.bad : undefined;
-    for (let row = 0; row < size; row++) {
-      if (!primary || !primaryScorer || !primaryDeclaration) continue;
-      const value = primaryIsValue ? primaryScorer.value[row]! : primaryValues![row]!;
-      if (Number.isNaN(value)) {
-        outcome[row] = outcomeCode(null);
-        continue;
-      }
-      const rowTags = tags ? tagsOf(tag!, tags.get(row)) : jsonTags ? (parseJson(jsonTags[row]) as Record<string, string> | null) : null;
-      const graded = severityValues?.[row];
-      const primaryScore = primaryIsValue ? (graded !== undefined && !Number.isNaN(graded) ? { value, metrics: { [severityName!]: graded } } : { value }) : { value: null, metrics: { [primary.metric]: value } };
-      const inputs = { scores: { [primary.scorer]: primaryScore }, tags: rowTags };
-      const result = outcomeOf(inputs, lens.scorers, primary);
-      outcome[row] = outcomeCode(result);
-      const bad = severityOf(inputs, lens.scorers, primary);
-      if (bad !== null) severity[row] = bad;
-      if (result === "bad" && bad !== null) rank[row] = bad;
-      else if (unboundedDirection) rank[row] = unboundedDirection === "high" ? value : -value;
-    }
-    const coded = { model: columns.model_slug as CodedColumn, persona: columns.persona_slug as CodedColumn, category: columns.category as CodedColumn, status: columns.status as CodedColumn };
-    const facets = { models: [...coded.model.values].sort(), personas: [...coded.persona.values].sort(), categories: [...coded.category.values].sort() };
-    const numbers = (name: string) => (columns[name] as Float64Array | undefined) ?? new Float64Array(size).fill(Number.NaN);
-    const usage = { input: numbers("usage.input_tokens"), output: numbers("usage.output_tokens"), latency: numbers("latency_ms") };
-    return new ItemIndex(
-      file,
-      mtimeMs,
-      buffer,
-      metadata,
-      size,
-      lens,
-      columns.key as string[],
-      columns.test_id as string[],
-      coded,
-      columns.epoch as Float64Array,
-      scorers,
-      severity,
-      outcome,
-      rank,
-      usage,
-      facets,
-    );
+    const { size, keys, testIds, coded, epochs, scorers, severity, outcome, rank, usage, facets } = await readItemColumns(buffer, metadata, lens);
+    return new ItemIndex(file, mtimeMs, buffer, metadata, size, lens, keys, testIds, coded, epochs, scorers, severity, outcome, rank, usage, facets);
   }
 
   isStale(): boolean {
@@ -230,7 +115,7 @@ export class ItemIndex {
       status: query.status === undefined ? undefined : status.codeOf(query.status),
       outcome: query.outcome === undefined ? undefined : outcomeCode(query.outcome === "none" ? null : query.outcome),
     };
-    const textMatches = query.text ? await this.searchText(query.text) : undefined;
+    const textMatches = query.text ? await this.rowTexts.searchText(query.text) : undefined;
     const matches: number[] = [];
     for (let index = 0; index < this.size; index++) {
       if (want.model !== undefined && model.codes[index] !== want.model) continue;
@@ -264,7 +149,7 @@ export class ItemIndex {
     }
     const offset = query.offset ?? 0;
     const page = matches.slice(offset, offset + Math.min(query.limit ?? 50, 500));
-    const texts = await this.texts(page);
+    const texts = await this.rowTexts.texts(page);
     return {
       total: matches.length,
       rows: page.map((index) => ({
@@ -380,86 +265,12 @@ export class ItemIndex {
       if (typeof out[name] === "string") out[name] = parseJson(out[name] as string);
     }
     if (typeof out.schema_version === "number" && out.schema_version < 2) Object.assign(out, upgradeRow({ ...out } as unknown as ResultRow));
+    // The scores column leaves out what declared columns (attack_success, judge_json…) hold: put it back.
+    else out.scores = scoresWithDeclared(out.scores as Record<string, Partial<RowScore>> | null, out, this.lens.scorers);
     out.transcript = transcriptOf(out as unknown as ResultRow);
     out.index = index;
     out.outcome = this.outcomeOf(index);
     out.severity = Number.isNaN(this.severity[index]!) ? null : this.severity[index]!;
     return out;
   }
-
-  /** The prompts and responses of some rows, reading each row group they fall in once. */
-  private async texts(indices: number[]): Promise<Map<number, RowText>> {
-    const out = new Map<number, RowText>();
-    for (const group of this.groups) {
-      const members = indices.filter((index) => index >= group.start && index < group.end);
-      if (members.length === 0) continue;
-      const texts = await this.groupTexts(group);
-      for (const index of members) out.set(index, texts[index - group.start]!);
-    }
-    return out;
-  }
-
-  private lastSearch: { text: string; rows: Set<number> } | undefined;
-
-  /** Rows whose prompt or response contains the text (case-insensitive), one row group at a time. */
-  private async searchText(text: string): Promise<Set<number>> {
-    const needle = text.toLowerCase();
-    if (this.lastSearch?.text === needle) return this.lastSearch.rows;
-    const rows = new Set<number>();
-    for (const group of this.groups) {
-      (await this.groupTexts(group)).forEach((value, offset) => {
-        if (value.response.toLowerCase().includes(needle) || value.prompt.toLowerCase().includes(needle)) rows.add(group.start + offset);
-      });
-    }
-    this.lastSearch = { text: needle, rows };
-    return rows;
-  }
-
-  /** The file's row groups as row ranges. */
-  private get groups(): Array<{ start: number; end: number }> {
-    if (!this.groupRanges) {
-      let start = 0;
-      this.groupRanges = this.metadata.row_groups.map((group) => ({ start, end: (start += Number(group.num_rows)) }));
-    }
-    return this.groupRanges;
-  }
-  private groupRanges: Array<{ start: number; end: number }> | undefined;
-
-  /** Each row's last user message and response, for one row group. */
-  private async groupTexts(group: { start: number; end: number }): Promise<RowText[]> {
-    const rows = (await parquetReadObjects({ file: this.buffer, metadata: this.metadata, columns: ["messages", "raw_candidate"], rowStart: group.start, rowEnd: group.end, compressors })) as Array<{
-      messages: string | null;
-      raw_candidate: string | null;
-    }>;
-    return rows.map((row) => ({ prompt: lastUserMessage(row.messages), response: row.raw_candidate ?? "" }));
-  }
-}
-
-interface RowText {
-  prompt: string;
-  response: string;
-}
-
-function lastUserMessage(messages: string | null): string {
-  if (!messages) return "";
-  try {
-    const parsed = JSON.parse(messages) as Array<{ role: string; content: string }>;
-    return parsed.filter((message) => message.role === "user").at(-1)?.content ?? "";
-  } catch {
-    return "";
-  }
-}
-
-function parseJson(text: string | null | undefined): unknown {
-  if (!text) return null;
-  try {
-    return JSON.parse(text);
-  } catch {
-    return null;
-  }
-}
-
-/** A row's tags as far as the primary metric's direction reads them. */
-function tagsOf(tag: string, value: string | null): Record<string, string> | null {
-  return value === null ? null : { [tag]: value };
 }

@@ -3,6 +3,7 @@ import { basename, dirname } from "node:path";
 import { PartialsWriter } from "../../results/partials-writer.js";
 import { latestRows, readRowAt } from "../../results/partials-reader.js";
 import { reconcile } from "../../results/reconcile.js";
+import { CompactIdSet } from "../../datasets/id-set.js";
 import { Redactor } from "../../results/redactor.js";
 import type { ResultRow } from "../../results/record.js";
 import type { ResultColumns } from "../../results/result-columns.js";
@@ -21,22 +22,34 @@ export class LocalRunStore implements RunStore {
   private writer: PartialsWriter | undefined;
   private readonly leases = new Map<string, number>();
   private readonly readonly: boolean;
-  /** A fresh run has nothing to skip, so claims never ask SQLite until something was recorded. */
-  private empty: boolean;
+  /**
+   * When the store was empty when opened (a fresh run), the keys appended since, as 64-bit hashes: a key
+   * not among them cannot be done, so claims never ask SQLite (a hit is confirmed there). Undefined on a
+   * resume, where every claim asks.
+   */
+  private sessionKeys: CompactIdSet | undefined;
 
   constructor(outputDir: string, runId: string, private readonly redactor: Redactor, options: { readonly?: boolean } = {}) {
     this.files = runFiles(outputDir, runId);
     this.readonly = options.readonly ?? false;
     if (!options.readonly) mkdirSync(this.files.folder, { recursive: true });
     this.state = new StateStore(this.files.state, options);
+    this.sessionKeys = this.startsEmpty() ? new CompactIdSet() : undefined;
+  }
+
+  private startsEmpty(): boolean {
     const counts = this.state.counts();
-    this.empty = counts.ok + counts.error === 0;
+    return counts.ok + counts.error === 0;
+  }
+
+  /** The key's state, asking SQLite only when it may have one. */
+  private stateOf(key: string) {
+    return this.sessionKeys && !this.sessionKeys.has(key) ? undefined : this.state.lookup(key);
   }
 
   async recover(): Promise<RecoveryReport> {
     const report = reconcile(this.files.partials, this.state);
-    const counts = this.state.counts();
-    this.empty = counts.ok + counts.error === 0;
+    this.sessionKeys = this.startsEmpty() ? new CompactIdSet() : undefined;
     return report;
   }
 
@@ -46,7 +59,7 @@ export class LocalRunStore implements RunStore {
     for (const key of keys) {
       const lease = this.leases.get(key);
       if (lease !== undefined && lease > now) continue;
-      const state = this.empty ? undefined : this.state.lookup(key);
+      const state = this.stateOf(key);
       if (state?.status === "ok") continue;
       const claim: Claim = { key, attempt: (state?.attempts ?? 0) + 1 };
       if (state?.status === "error" && state.rowOffset !== null) {
@@ -80,7 +93,7 @@ export class LocalRunStore implements RunStore {
     if (this.readonly) return Promise.reject(new Error("this store was opened for reading"));
     this.writer ??= new PartialsWriter(this.files.partials, this.state, this.redactor);
     this.leases.delete(row.key);
-    this.empty = false;
+    this.sessionKeys?.add(row.key);
     return this.writer.append(row);
   }
 
@@ -89,8 +102,7 @@ export class LocalRunStore implements RunStore {
   }
 
   async lookup(key: string): Promise<KeyState | undefined> {
-    if (this.empty) return undefined;
-    const state = this.state.lookup(key);
+    const state = this.stateOf(key);
     return state ? { status: state.status, attempts: state.attempts } : undefined;
   }
 
