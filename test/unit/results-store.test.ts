@@ -1,4 +1,4 @@
-import { appendFileSync, mkdirSync, readFileSync, statSync } from "node:fs";
+import { cpSync, appendFileSync, mkdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { PartialsWriter } from "../../src/results/partials-writer.js";
@@ -125,7 +125,9 @@ describe("result columns", () => {
   });
 
   it("read a 0.1 row and a 0.1 column snapshot the same way", () => {
-    const fixture = join(import.meta.dirname, "../fixtures/run-0.1/results/run-0.1");
+    // A copy: opening the fixture's SQLite file, even read-only, would write its -shm file beside it.
+    const fixture = join(tempDir(), "run-0.1");
+    cpSync(join(import.meta.dirname, "../fixtures/run-0.1/results/run-0.1"), fixture, { recursive: true });
     const line = JSON.parse(readFileSync(join(fixture, "partials.jsonl"), "utf8").split("\n")[0]!) as ResultRow;
     const observed = new ResultColumns();
     observed.observe(line);
