@@ -1,0 +1,111 @@
+import type { RunComparison } from "../metrics/compare-runs.js";
+import type { Estimate } from "../metrics/intervals.js";
+import type { MetricRef, Outcome } from "../metrics/outcome.js";
+import type { RunSummary } from "../metrics/summary-types.js";
+import type { Manifest } from "../results/manifest.js";
+
+/** One scorer's result on an item, as a report shows it. */
+export interface ReportScore {
+  value: number | null;
+  label: string | null;
+  metrics?: Record<string, number | null>;
+  error: string | null;
+  /** The scorer's raw output (a judge's answer), clipped. */
+  raw: string | null;
+  /** The model that scored, for scorers that call one. */
+  model?: string;
+}
+
+/** One model call of an item's plan, as a report shows it (texts clipped). */
+export interface ReportCall {
+  role: string;
+  model: string;
+  messages: Array<{ role: string; content: string }>;
+  response: string | null;
+  finish_reason: string | null;
+  error: string | null;
+}
+
+/** One response as a report shows it. Every string in it is untrusted and must be shown as text. */
+export interface ReportItem {
+  key: string;
+  test_id: string;
+  model: string;
+  persona: string;
+  category: string;
+  epoch: number;
+  dimensions: Record<string, string | number>;
+  tags: Record<string, string> | null;
+  status: "ok" | "error";
+  prompt: string;
+  response: string | null;
+  /** The run's primary metric's outcome on this item, by its declared direction (null: not scored). */
+  outcome: Outcome | null;
+  /** How bad, on [0, 1], by the primary metric's direction and range (null: no direction or no range). */
+  severity: number | null;
+  scores: Record<string, ReportScore>;
+  /** Every call the plan made; null where it is the single call whose prompt and response are shown above. */
+  transcript: ReportCall[] | null;
+  error: string | null;
+}
+
+/** Share of scored responses with severity above the threshold, per group, with a Wilson interval. */
+export type SeverityShare = Estimate & { successes: number; group: string; model: string };
+
+export interface UsageSummary {
+  model: string;
+  calls: number;
+  prompt_tokens: number;
+  completion_tokens: number;
+  latency_ms: { mean: number | null; p50: number | null; p95: number | null };
+  /** Only when prices were given (`--price MODEL=IN,OUT`, dollars per million tokens). */
+  cost_usd: number | null;
+}
+
+/** The metric a run is judged by first (its first headline's, else its first directed scorer's primary metric). */
+export interface PrimaryMetric extends MetricRef {
+  /** The metric's declared label, e.g. "refusal rate (full + partial)". */
+  label: string;
+}
+
+export interface RunReport {
+  manifest: Pick<Manifest, "run_id" | "created_at" | "updated_at" | "tool" | "dataset" | "models" | "judge" | "scorers" | "environment"> & {
+    personas: string[];
+    options: Record<string, unknown>;
+  };
+  /** summary.json (version 2): the scorers' declarations, headlines and breakdowns. */
+  summary: RunSummary;
+  /** The metric the charts show; null when the run has no scorers. */
+  primary: PrimaryMetric | null;
+  severity: {
+    threshold: number;
+    /** Per model: counts of severities in SEVERITY_BINS equal bins over [0, 1]. */
+    histogram: Array<{ model: string; counts: number[] }>;
+    above_by_category: SeverityShare[];
+    above_by_persona: SeverityShare[];
+    /** Items whose primary outcome is bad by its declared direction, the worst first. */
+    worst: ReportItem[];
+  };
+  usage: UsageSummary[];
+  /** A sample of the items (all of them when there are few), and how many there are in all. */
+  items: ReportItem[];
+  items_total: number;
+  errors: ReportItem[];
+}
+
+export interface ReportData {
+  generated_at: string;
+  tool_version: string;
+  runs: RunReport[];
+  /** With two runs: B against A, paired on the items both hold. */
+  comparison: (RunComparison & { a: string; b: string }) | null;
+  comparison_error: string | null;
+}
+
+export interface ReportOptions {
+  severityThreshold?: number;
+  /** Most items listed (sampled when there are more); metrics always use every row. */
+  maxItems?: number;
+  worst?: number;
+  prices?: Record<string, { input: number; output: number }>;
+}
