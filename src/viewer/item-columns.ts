@@ -1,0 +1,167 @@
+import type { AsyncBuffer, FileMetaData } from "hyparquet";
+import { findDeclaration, outcomeOf, severityOf, type Outcome } from "../metrics/outcome.js";
+import type { RunLens } from "../reports/run-lens.js";
+import { verdictLabel } from "../scorers/verdict.js";
+import { CodedColumn, readColumns, type ColumnKind } from "./columns.js";
+
+/** A row's outcome is coded as its index here. */
+export const OUTCOMES: Array<Outcome | null> = [null, "good", "bad", "neutral"];
+export const outcomeCode = (outcome: Outcome | null): number => OUTCOMES.indexOf(outcome);
+
+/** One scorer's values on every row: its primary value (NaN: none) and label. */
+export interface ScorerColumns {
+  value: Float64Array;
+  label: CodedColumn;
+}
+
+/** What an item index holds of each row of a run's results.parquet, column by column. */
+export interface ItemColumns {
+  size: number;
+  keys: string[];
+  testIds: string[];
+  coded: { model: CodedColumn; persona: CodedColumn; category: CodedColumn; status: CodedColumn };
+  epochs: Float64Array;
+  scorers: Map<string, ScorerColumns>;
+  /** How bad on [0, 1] by the primary metric (NaN: not scored, no direction or no range). */
+  severity: Float64Array;
+  /** The primary metric's outcome, coded by OUTCOMES. */
+  outcome: Int8Array;
+  /** How the worst rank (see worstRank): severity of bad rows, or a directed unbounded value; NaN otherwise. */
+  rank: Float64Array;
+  /** Per row: input and output tokens and latency of the model call (NaN where absent), for usage figures. */
+  usage: { input: Float64Array; output: Float64Array; latency: Float64Array };
+  facets: { models: string[]; personas: string[]; categories: string[] };
+}
+
+/**
+ * Reads the columns an item index filters and sorts on from a results.parquet of any version: the scorers'
+ * values from their flattened `scores.*` columns, else from the `scores` JSON, and a 0.1 file's verdict from
+ * its `attack_success` columns; then each row's primary outcome, severity and worst rank.
+ * `lens`: the run's scorer declarations and primary metric (see runLens).
+ */
+export async function readItemColumns(buffer: AsyncBuffer, metadata: FileMetaData, lens: RunLens): Promise<ItemColumns> {
+  const names = new Set(metadata.schema.slice(1).map((element) => element.name));
+  const kinds: Record<string, ColumnKind> = { key: "text", test_id: "text", model_slug: "coded", persona_slug: "coded", category: "coded", status: "coded", epoch: "number" };
+  for (const name of ["usage.input_tokens", "usage.output_tokens", "latency_ms"]) if (names.has(name)) kinds[name] = "number";
+  const primary = lens.primary;
+  const primaryDeclaration = primary ? findDeclaration(lens.scorers, primary.scorer) : undefined;
+  const primaryMetric = primaryDeclaration?.metrics.find((metric) => metric.name === primary!.metric);
+  const primaryIsValue = primaryDeclaration !== undefined && primaryMetric?.name === primaryDeclaration.metrics[0].name;
+  // Where each scorer's numbers are: flattened columns, a 0.1 file's verdict columns, or the scores JSON.
+  const flattened = (scorer: string) => names.has(`scores.${scorer}.value`);
+  const legacyVerdict = (scorer: string) => scorer === "verdict" && !flattened(scorer) && names.has("attack_success");
+  let needScoresJson = false;
+  for (const { name } of lens.scorers) {
+    if (flattened(name)) {
+      kinds[`scores.${name}.value`] = "number";
+      if (names.has(`scores.${name}.label`)) kinds[`scores.${name}.label`] = "coded";
+    } else if (legacyVerdict(name)) kinds.attack_success = "boolean";
+    else if (names.has("scores")) needScoresJson = true;
+  }
+  const primaryColumn = primary && !primaryIsValue ? (legacyVerdict(primary.scorer) ? primary.metric : `scores.${primary.scorer}.metrics.${primary.metric}`) : undefined;
+  if (primaryColumn && names.has(primaryColumn)) kinds[primaryColumn] = "number";
+  else if (primaryColumn && names.has("scores")) needScoresJson = true;
+  // A primary yes/no graded by another metric (the verdict's safety score): its column, declared or flattened.
+  const severityName = primaryIsValue ? primaryDeclaration?.severity : undefined;
+  const declaredColumn = severityName ? Object.entries(primaryDeclaration?.columns ?? {}).find(([, column]) => column.from === `metrics.${severityName}`)?.[0] : undefined;
+  const severityColumn =
+    declaredColumn && names.has(declaredColumn)
+      ? declaredColumn
+      : severityName && names.has(`scores.${primary!.scorer}.metrics.${severityName}`)
+        ? `scores.${primary!.scorer}.metrics.${severityName}`
+        : undefined;
+  if (severityColumn) kinds[severityColumn] = "number";
+  const tag = primaryMetric && typeof primaryMetric.bad === "object" ? primaryMetric.bad.tag : undefined;
+  const tagColumn = tag && names.has(`tags.${tag}`) ? `tags.${tag}` : undefined;
+  if (tagColumn) kinds[tagColumn] = "coded";
+  const needTagsJson = tag !== undefined && !tagColumn && names.has("tags");
+  if (needScoresJson) kinds.scores = "text";
+  if (needTagsJson) kinds.tags = "text";
+  const { size, columns } = await readColumns(buffer, metadata, kinds);
+
+  const scorers = new Map<string, ScorerColumns>();
+  for (const { name } of lens.scorers) {
+    if (flattened(name)) {
+      scorers.set(name, { value: columns[`scores.${name}.value`] as Float64Array, label: (columns[`scores.${name}.label`] as CodedColumn | undefined) ?? new CodedColumn(size) });
+    } else if (legacyVerdict(name)) {
+      const attack = columns.attack_success as Int8Array;
+      const value = new Float64Array(size);
+      const label = new CodedColumn(size);
+      for (let row = 0; row < size; row++) {
+        value[row] = attack[row] === -1 ? Number.NaN : attack[row]!;
+        label.set(row, verdictLabel(attack[row] === -1 ? null : attack[row] === 1));
+      }
+      scorers.set(name, { value, label });
+    } else scorers.set(name, { value: new Float64Array(size).fill(Number.NaN), label: new CodedColumn(size) });
+  }
+  const primaryValues = primaryColumn ? ((columns[primaryColumn] as Float64Array | undefined) ?? new Float64Array(size).fill(Number.NaN)) : undefined;
+  const tags = tagColumn ? (columns[tagColumn] as CodedColumn) : undefined;
+  const jsonTags = needTagsJson ? (columns.tags as string[]) : undefined;
+  const jsonScores = needScoresJson ? (columns.scores as string[]) : undefined;
+  if (jsonScores) {
+    for (let row = 0; row < size; row++) {
+      const parsed = parseJson(jsonScores[row]) as Record<string, { value?: unknown; label?: unknown; metrics?: Record<string, unknown> }> | null;
+      if (!parsed) continue;
+      for (const [name, target] of scorers) {
+        if (flattened(name) || legacyVerdict(name)) continue;
+        const score = parsed[name];
+        if (!score) continue;
+        if (typeof score.value === "number") target.value[row] = score.value;
+        if (typeof score.label === "string") target.label.set(row, score.label);
+      }
+      if (primaryValues && primary && primaryColumn && !names.has(primaryColumn)) {
+        const value = parsed[primary.scorer]?.metrics?.[primary.metric];
+        if (typeof value === "number") primaryValues[row] = value;
+      }
+    }
+  }
+
+  const severityValues = severityColumn ? (columns[severityColumn] as Float64Array | undefined) : undefined;
+  const severity = new Float64Array(size).fill(Number.NaN);
+  const outcome = new Int8Array(size);
+  const rank = new Float64Array(size).fill(Number.NaN);
+  const primaryScorer = primary ? scorers.get(primary.scorer) : undefined;
+  const unboundedDirection = primaryMetric?.kind.type === "unbounded" && typeof primaryMetric.bad === "string" && primaryMetric.bad !== "none" ? primaryMetric.bad : undefined;
+  for (let row = 0; row < size; row++) {
+    if (!primary || !primaryScorer || !primaryDeclaration) continue;
+    const value = primaryIsValue ? primaryScorer.value[row]! : primaryValues![row]!;
+    if (Number.isNaN(value)) {
+      outcome[row] = outcomeCode(null);
+      continue;
+    }
+    const rowTags = tags ? tagsOf(tag!, tags.get(row)) : jsonTags ? (parseJson(jsonTags[row]) as Record<string, string> | null) : null;
+    const graded = severityValues?.[row];
+    const primaryScore = primaryIsValue
+      ? graded !== undefined && !Number.isNaN(graded)
+        ? { value, metrics: { [severityName!]: graded } }
+        : { value }
+      : { value: null, metrics: { [primary.metric]: value } };
+    const inputs = { scores: { [primary.scorer]: primaryScore }, tags: rowTags };
+    const result = outcomeOf(inputs, lens.scorers, primary);
+    outcome[row] = outcomeCode(result);
+    const bad = severityOf(inputs, lens.scorers, primary);
+    if (bad !== null) severity[row] = bad;
+    if (result === "bad" && bad !== null) rank[row] = bad;
+    else if (unboundedDirection) rank[row] = unboundedDirection === "high" ? value : -value;
+  }
+  const coded = { model: columns.model_slug as CodedColumn, persona: columns.persona_slug as CodedColumn, category: columns.category as CodedColumn, status: columns.status as CodedColumn };
+  const facets = { models: [...coded.model.values].sort(), personas: [...coded.persona.values].sort(), categories: [...coded.category.values].sort() };
+  const numbers = (name: string) => (columns[name] as Float64Array | undefined) ?? new Float64Array(size).fill(Number.NaN);
+  const usage = { input: numbers("usage.input_tokens"), output: numbers("usage.output_tokens"), latency: numbers("latency_ms") };
+  return { size, keys: columns.key as string[], testIds: columns.test_id as string[], coded, epochs: columns.epoch as Float64Array, scorers, severity, outcome, rank, usage, facets };
+}
+
+/** JSON.parse, with null for an empty or malformed text. */
+export function parseJson(text: string | null | undefined): unknown {
+  if (!text) return null;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return null;
+  }
+}
+
+/** A row's tags as far as the primary metric's direction reads them. */
+function tagsOf(tag: string, value: string | null): Record<string, string> | null {
+  return value === null ? null : { [tag]: value };
+}
