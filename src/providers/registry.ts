@@ -5,7 +5,8 @@ import { createOpenAICompatible } from "./openai.js";
 import type { GenerationOptions, LanguageModel } from "./types.js";
 import type { ProviderSettings } from "../config/schema.js";
 import type { DownloadProgress } from "../io/download.js";
-import { createLlamaCpp, type LlamaCppSettings } from "./llamacpp/llamacpp-model.js";
+import { createLlamaCpp } from "./llamacpp/llamacpp-model.js";
+import type { LlamaCppSettings } from "./llamacpp/llamacpp-loading.js";
 
 type ProviderFactory = (settings: { name: string; baseUrl: string; apiKey?: string; headers?: Record<string, string> }) => (modelId: string, address: string, defaults: GenerationOptions) => LanguageModel;
 

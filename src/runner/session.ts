@@ -3,7 +3,7 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { UserError } from "../errors.js";
 import { closeHttp } from "../providers/http.js";
-import { disposeLocalModels } from "../providers/llamacpp/llamacpp-model.js";
+import { disposeLocalModels } from "../providers/llamacpp/llamacpp-loading.js";
 import type { LanguageModel } from "../providers/types.js";
 import { readManifest, writeJsonAtomically, type Manifest, type ManifestSession } from "../results/manifest.js";
 import type { Redactor } from "../results/redactor.js";

@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { writeRandomLlama } from "../helpers/gguf-writer.js";
 import { ModelRegistry, type ProviderSettings } from "../../src/providers/registry.js";
-import { disposeLocalModels } from "../../src/providers/llamacpp/llamacpp-model.js";
+import { disposeLocalModels } from "../../src/providers/llamacpp/llamacpp-loading.js";
 import { run } from "../../src/runner/run.js";
 import { scoreMultipleChoice } from "../../src/scorers/multiple-choice.js";
 import { runCli } from "../helpers/cli.js";

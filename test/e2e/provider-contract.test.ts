@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { logprobRow, logSumExp } from "../../src/providers/dense-logprobs.js";
 import { writeRandomLlama } from "../helpers/gguf-writer.js";
-import { disposeLocalModels } from "../../src/providers/llamacpp/llamacpp-model.js";
+import { disposeLocalModels } from "../../src/providers/llamacpp/llamacpp-loading.js";
 import { ModelRegistry, type ProviderSettings } from "../../src/providers/registry.js";
 import type { LanguageModel, LoglikelihoodResult } from "../../src/providers/types.js";
 import { sameVocabulary } from "../../src/providers/vocabulary.js";

@@ -1,0 +1,141 @@
+import { availableParallelism } from "node:os";
+import { open, stat } from "node:fs/promises";
+import { resolve } from "node:path";
+import { UserError } from "../../errors.js";
+import { ensureHubFile, type DownloadProgress } from "../../io/download.js";
+import { llamaRuntime, type GpuChoice, type LlamaContext, type LlamaModel, type LlamaSequence } from "./library.js";
+
+export interface LlamaCppSettings {
+  name: string;
+  contextSize?: number;
+  /** CPU threads; set explicitly, since llama.cpp's own default crawls on small machines. */
+  threads?: number;
+  gpu?: GpuChoice;
+  gpuLayers?: number | "auto" | "max";
+  /** Parallel sequences in one context (batched decoding); the runner's concurrency by default. */
+  sequences?: number;
+  cacheDir?: string;
+  onDownloadProgress?: (progress: DownloadProgress) => void;
+}
+
+const DEFAULT_CONTEXT_SIZE = 2048;
+
+/** A loaded model with one context whose sequences serve parallel work items. */
+export interface LoadedModel {
+  model: LlamaModel;
+  context: LlamaContext;
+  /** How many sequences the context has: the most requests evaluated side by side. */
+  sequences: number;
+  take(): Promise<LlamaSequence>;
+  give(sequence: LlamaSequence): void;
+}
+
+/** One shared load: the model objects that use it, and whether it has been freed. */
+export interface Shared<T> {
+  value: Promise<T>;
+  users: number;
+  /** Freed, or failed to load: a model object holding it loads anew on its next call. */
+  stale: boolean;
+  free(): Promise<void>;
+}
+
+// Models load once per process and are shared by every model object that names them (and every run in it); a
+// load is freed when the last of its users disposes, or by disposeLocalModels.
+const loaded = new Map<string, Shared<LoadedModel | LlamaModel>>();
+
+export function share<T extends LoadedModel | LlamaModel>(key: string, load: () => Promise<T>, free: (value: T) => Promise<void>): Shared<T> {
+  let entry = loaded.get(key) as Shared<T> | undefined;
+  if (!entry || entry.stale) {
+    const value = load();
+    const created: Shared<T> = {
+      value,
+      users: 0,
+      stale: false,
+      free: async () => {
+        created.stale = true;
+        if (loaded.get(key) === created) loaded.delete(key);
+        const ready = await value.catch(() => undefined);
+        if (ready) await free(ready);
+      },
+    };
+    value.catch(() => {
+      created.stale = true;
+      if (loaded.get(key) === created) loaded.delete(key);
+    });
+    loaded.set(key, created as Shared<LoadedModel | LlamaModel>);
+    entry = created;
+  }
+  entry.users++;
+  return entry;
+}
+
+/** Frees every local model of this process, in use or not; model objects that are called again load anew. */
+export async function disposeLocalModels(): Promise<void> {
+  const all = [...loaded.values()];
+  loaded.clear();
+  for (const entry of all) await entry.free();
+}
+
+export async function modelFile(modelId: string, settings: LlamaCppSettings): Promise<string> {
+  if (modelId.startsWith("hf:")) {
+    const options: Parameters<typeof ensureHubFile>[1] = {};
+    if (settings.cacheDir) options.cacheDir = settings.cacheDir;
+    if (settings.onDownloadProgress) options.onProgress = settings.onDownloadProgress;
+    return ensureHubFile(modelId, options);
+  }
+  const path = resolve(modelId);
+  const info = await stat(path).catch(() => undefined);
+  if (!info?.isFile()) throw new UserError(`${path}: no such GGUF file (pass llamacpp:./path/to/model.gguf or llamacpp:hf:owner/repo/file.gguf)`);
+  const handle = await open(path, "r");
+  const magic = Buffer.alloc(4);
+  await handle.read(magic, 0, 4, 0);
+  await handle.close();
+  if (magic.toString("latin1") !== "GGUF") throw new UserError(`${path}: not a GGUF file (it does not start with the GGUF magic bytes)`);
+  return path;
+}
+
+export async function load(modelId: string, settings: LlamaCppSettings): Promise<LoadedModel> {
+  const path = await modelFile(modelId, settings);
+  const runtime = await llamaRuntime(settings.gpu ?? "auto");
+  const loadOptions: { modelPath: string; gpuLayers?: number | "auto" | "max" } = { modelPath: path };
+  if (settings.gpuLayers !== undefined) loadOptions.gpuLayers = settings.gpuLayers;
+  let model: LlamaModel;
+  try {
+    model = await runtime.loadModel(loadOptions);
+  } catch (error) {
+    throw new UserError(`${path}: llama.cpp cannot load this model (${(error as Error).message}); the file may be corrupt or truncated`);
+  }
+  const sequences = Math.max(1, settings.sequences ?? 1);
+  const context = await model.createContext({
+    sequences,
+    contextSize: settings.contextSize ?? DEFAULT_CONTEXT_SIZE,
+    threads: settings.threads ?? Math.max(1, availableParallelism() - 1),
+  });
+  const free: LlamaSequence[] = Array.from({ length: sequences }, () => context.getSequence());
+  const waiting: Array<(sequence: LlamaSequence) => void> = [];
+  return {
+    model,
+    context,
+    sequences,
+    take: () => {
+      const sequence = free.pop();
+      return sequence ? Promise.resolve(sequence) : new Promise((resolveTake) => waiting.push(resolveTake));
+    },
+    give: (sequence) => {
+      const next = waiting.shift();
+      if (next) next(sequence);
+      else free.push(sequence);
+    },
+  };
+}
+
+/** The model's vocabulary alone (no weights), for tokenizing without loading the model. */
+export async function loadVocabulary(modelId: string, settings: LlamaCppSettings): Promise<LlamaModel> {
+  const path = await modelFile(modelId, settings);
+  const runtime = await llamaRuntime(settings.gpu ?? "auto");
+  try {
+    return await runtime.loadModel({ modelPath: path, vocabOnly: true });
+  } catch (error) {
+    throw new UserError(`${path}: llama.cpp cannot read this model's vocabulary (${(error as Error).message}); the file may be corrupt or truncated`);
+  }
+}
