@@ -1,5 +1,7 @@
 import "../shared/styles.css";
-import { itemDetails, renderComparison, renderRun, type ReportData, type RunReport } from "../shared/dashboard.js";
+import { renderRun, type ReportData, type RunReport } from "../shared/dashboard.js";
+import { renderComparison } from "../shared/comparison-section.js";
+import { itemDetails } from "../shared/item-details.js";
 import { append, clear, h } from "../shared/dom.js";
 
 // The report's data is inline JSON (never HTML); everything is built as DOM nodes from it.

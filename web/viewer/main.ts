@@ -1,11 +1,13 @@
 import "../shared/styles.css";
-import { renderComparison, renderRun, type ReportData } from "../shared/dashboard.js";
+import { renderRun, type ReportData } from "../shared/dashboard.js";
+import { renderComparison } from "../shared/comparison-section.js";
 import { append, clear, h, table, textBlock } from "../shared/dom.js";
 import { number } from "../shared/format.js";
 import type { RunListing } from "../../src/viewer/run-index.js";
 import type { ItemRowSummary } from "../../src/viewer/item-index.js";
 import type { ScorerDeclaration } from "../../src/scorers/types.js";
-import { directionText, transcriptBlocks } from "../shared/dashboard.js";
+import { directionText } from "../shared/declared-metrics.js";
+import { transcriptBlocks } from "../shared/item-details.js";
 import { valueByKind } from "../shared/format.js";
 
 const app = document.getElementById("app")!;

@@ -1,0 +1,70 @@
+import type { RunReport } from "../../src/reports/report-data.js";
+import type { Breakdown, GroupSummary, MetricSummary } from "../../src/metrics/summary-types.js";
+import type { BadDirection, MetricDeclaration, ScorerDeclaration } from "../../src/scorers/types.js";
+import type { ChartScale } from "./charts.js";
+
+// Everything here reads the run's scorer declarations (summary.scorers): what each metric is called, its
+// kind (a rate in %, a bounded mean on its range, an unbounded mean with its unit) and which way is bad.
+// No scorer is known by name.
+
+export const unique = <T>(values: T[]): T[] => [...new Set(values)];
+
+export interface MetricRef {
+  scorer: string;
+  metric: string;
+}
+
+export function declarationOf(scorers: readonly ScorerDeclaration[], name: string): ScorerDeclaration | undefined {
+  const exact = scorers.find((declaration) => declaration.name === name);
+  if (exact) return exact;
+  // A named scoring's scorer (`NAME/scorer`) is its scorer under the full name.
+  const base = name.includes("/") ? scorers.find((declaration) => declaration.name === name.slice(name.lastIndexOf("/") + 1)) : undefined;
+  return base ? { ...base, name } : undefined;
+}
+
+export function metricOf(run: RunReport, ref: MetricRef | null | undefined): MetricDeclaration | undefined {
+  return ref ? declarationOf(run.summary.scorers, ref.scorer)?.metrics.find((metric) => metric.name === ref.metric) : undefined;
+}
+
+export function estimateOf(group: Pick<GroupSummary, "scores"> | undefined, ref: MetricRef | null | undefined): MetricSummary | undefined {
+  return ref ? group?.scores[ref.scorer]?.[ref.metric] : undefined;
+}
+
+/** How a metric is charted: rates in % from 0 to 100, bounded means on their range, unbounded ones on their own scale. */
+export function chartScale(metric: MetricDeclaration | undefined): ChartScale {
+  const bad = metric && typeof metric.bad === "string" ? metric.bad : "none";
+  if (!metric || metric.kind.type === "rate") return { scale: 100, unit: "%", min: 0, max: 1, bad: metric ? bad : "high" };
+  if (metric.kind.type === "bounded") return { scale: 1, unit: metric.label, min: metric.kind.range[0], max: metric.kind.range[1], bad };
+  return { scale: 1, unit: metric.kind.unit ?? "", unbounded: true, bad };
+}
+
+/** Which way is bad, in words: "higher is worse", or per tag "higher is worse where label is safe; lower is worse where label is unsafe". */
+export function directionText(bad: BadDirection): string {
+  if (bad === "high") return "higher is worse";
+  if (bad === "low") return "lower is worse";
+  if (bad === "none") return "no direction";
+  const parts = [
+    bad.high?.length ? `higher is worse where ${bad.tag} is ${bad.high.join(" or ")}` : null,
+    bad.low?.length ? `lower is worse where ${bad.tag} is ${bad.low.join(" or ")}` : null,
+  ].filter((part): part is string => part !== null);
+  return parts.join("; ") || "no direction";
+}
+
+/** Which values are the bad outcome, in words: for XSTest "1 where label is safe; 0 where label is unsafe". */
+export function badWhenText(metric: MetricDeclaration): string {
+  const bad = metric.bad;
+  if (metric.kind.type !== "rate") return directionText(bad);
+  if (bad === "high") return "a 1";
+  if (bad === "low") return "a 0";
+  if (bad === "none") return "none (no direction)";
+  return [bad.high?.length ? `a 1 where ${bad.tag} is ${bad.high.join(" or ")}` : null, bad.low?.length ? `a 0 where ${bad.tag} is ${bad.low.join(" or ")}` : null].filter(Boolean).join("; ");
+}
+
+export function breakdownOf(run: RunReport, ...dimensions: string[]): Breakdown | undefined {
+  return run.summary.breakdowns.find((breakdown) => breakdown.dimensions.length === dimensions.length && breakdown.dimensions.every((dimension, index) => dimension === dimensions[index]));
+}
+
+export function modelsOf(run: RunReport): string[] {
+  const byModel = breakdownOf(run, "model");
+  return byModel ? byModel.groups.map((group) => group.by.model ?? "") : unique(run.summary.headlines.map((headline) => headline.model));
+}
