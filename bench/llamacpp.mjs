@@ -32,7 +32,10 @@ async function measure(file, sequences) {
   return { generated, seconds, rate: generated / seconds };
 }
 
-for (const [name, file] of [["random 31M", random], ["stories260K", stories]]) {
+for (const [name, file] of [
+  ["random 31M", random],
+  ["stories260K", stories],
+]) {
   if (!existsSync(file)) continue;
   const results = [];
   for (const sequences of [1, 8, 32]) {
@@ -46,9 +49,11 @@ for (const [name, file] of [["random 31M", random], ["stories260K", stories]]) {
     // sequences share each weight read across 32 tokens, so the step becomes matrix arithmetic (compute-bound).
     const bytes = params * 4;
     const flops = 2 * params;
-    console.log(`${name.padEnd(12)} 1 sequence reads ${(bytes * results[0] / 1e9).toFixed(1)} GB/s of weights and does ${(flops * results[0] / 1e9).toFixed(1)} GFLOP/s; ` +
-      `32 sequences do ${(flops * results[2] / 1e9).toFixed(1)} GFLOP/s with ${(bytes * results[2] / 32 / 1e9).toFixed(1)} GB/s of weight reads: ` +
-      `batching can only add what the arithmetic of ${threads} thread(s) allows over the memory-bound single stream`);
+    console.log(
+      `${name.padEnd(12)} 1 sequence reads ${((bytes * results[0]) / 1e9).toFixed(1)} GB/s of weights and does ${((flops * results[0]) / 1e9).toFixed(1)} GFLOP/s; ` +
+        `32 sequences do ${((flops * results[2]) / 1e9).toFixed(1)} GFLOP/s with ${((bytes * results[2]) / 32 / 1e9).toFixed(1)} GB/s of weight reads: ` +
+        `batching can only add what the arithmetic of ${threads} thread(s) allows over the memory-bound single stream`,
+    );
   }
   await disposeLocalModels();
 }

@@ -2,6 +2,11 @@
 import { main } from "../dist/cli/main.js";
 
 main(process.argv).then(
-  (code) => { process.exitCode = code; },
-  (error) => { console.error(error); process.exitCode = 1; },
+  (code) => {
+    process.exitCode = code;
+  },
+  (error) => {
+    console.error(error);
+    process.exitCode = 1;
+  },
 );

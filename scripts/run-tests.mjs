@@ -7,7 +7,9 @@ import { join } from "node:path";
 
 const dir = mkdtempSync(join(tmpdir(), "alignbench-vitest-"));
 const report = join(dir, "report.json");
-const vitest = spawnSync(process.execPath, ["node_modules/vitest/vitest.mjs", "run", "--reporter=default", "--reporter=json", `--outputFile=${report}`, ...process.argv.slice(2)], { stdio: "inherit" });
+const vitest = spawnSync(process.execPath, ["node_modules/vitest/vitest.mjs", "run", "--reporter=default", "--reporter=json", `--outputFile=${report}`, ...process.argv.slice(2)], {
+  stdio: "inherit",
+});
 let line = "no test report was written";
 try {
   const results = JSON.parse(readFileSync(report, "utf8"));

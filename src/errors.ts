@@ -28,7 +28,10 @@ export function formatLocation(file: string, line: number | undefined, field: st
 /** Several input problems found in one pass, reported together. */
 export class InputErrors extends UserError {
   override readonly name: string = "InputErrors";
-  constructor(readonly problems: InputError[], readonly total: number) {
+  constructor(
+    readonly problems: InputError[],
+    readonly total: number,
+  ) {
     const shown = problems.map((p) => p.message).join("\n");
     const more = total > problems.length ? `\n… and ${total - problems.length} more` : "";
     super(`${total} invalid row${total === 1 ? "" : "s"}:\n${shown}${more}`);

@@ -7,5 +7,8 @@ export default defineConfig({
   root: fileURLToPath(new URL("viewer", import.meta.url)),
   base: "./",
   build: {
-    chunkSizeWarningLimit: 1500, outDir: fileURLToPath(new URL("../dist/web/viewer", import.meta.url)), emptyOutDir: true },
+    chunkSizeWarningLimit: 1500,
+    outDir: fileURLToPath(new URL("../dist/web/viewer", import.meta.url)),
+    emptyOutDir: true,
+  },
 });

@@ -31,7 +31,11 @@ export function resolveRunConfig(file: string | undefined, flags: RunConfigInput
     // Flags such as --judge-schema set one field of a nested block; keep the file's other fields.
     merged[key] = isPlainObject(existing) && isPlainObject(value) ? { ...existing, ...value } : value;
   }
-  const flagKeys = new Set(Object.entries(flags).filter(([, value]) => value !== undefined).map(([key]) => key));
+  const flagKeys = new Set(
+    Object.entries(flags)
+      .filter(([, value]) => value !== undefined)
+      .map(([key]) => key),
+  );
   // A suite is a preset: its keys apply wherever the file and the flags say nothing.
   if (typeof merged.suite === "string") {
     const suite = loadSuite(merged.suite);

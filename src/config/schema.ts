@@ -5,9 +5,7 @@ import { STATISTICS } from "../metrics/summary-types.js";
 // One schema for the YAML file and the flags (flags are mapped onto these keys), so the two cannot drift.
 // Its JSON Schema is published at schema/alignbench.config.schema.json for editor completion.
 
-const commaList = z
-  .union([z.string(), z.array(z.string())])
-  .transform((value) => (Array.isArray(value) ? value : value.split(",")).map((item) => item.trim()).filter(Boolean));
+const commaList = z.union([z.string(), z.array(z.string())]).transform((value) => (Array.isArray(value) ? value : value.split(",")).map((item) => item.trim()).filter(Boolean));
 
 export const generationOptionsSchema = z
   .object({
@@ -22,7 +20,10 @@ export const generationOptionsSchema = z
 /** A `providers:` entry in the config. Entries named after a built-in provider adjust it; others add one. */
 export const providerSchema = z
   .object({
-    type: z.enum(PROVIDER_TYPES as [ProviderType, ...ProviderType[]]).optional().describe("API family; defaults to the entry's name for openai, anthropic and google."),
+    type: z
+      .enum(PROVIDER_TYPES as [ProviderType, ...ProviderType[]])
+      .optional()
+      .describe("API family; defaults to the entry's name for openai, anthropic and google."),
     base_url: z.string().url().optional().describe("Endpoint, e.g. http://localhost:8000/v1 for vLLM."),
     api_key_env: z.string().optional().describe("Name of the environment variable holding the key (never the key itself)."),
     headers: z.record(z.string(), z.string()).optional().describe("Extra HTTP headers."),
@@ -31,8 +32,14 @@ export const providerSchema = z
     models: z.record(z.string(), generationOptionsSchema).optional().describe("Generation options per model id."),
     context_size: z.number().int().positive().optional().describe("llamacpp: context size in tokens (default 2048)."),
     threads: z.number().int().positive().optional().describe("llamacpp: CPU threads (default: cores - 1)."),
-    gpu: z.union([z.enum(["auto", "cuda", "vulkan", "metal"]), z.literal(false)]).optional().describe("llamacpp: GPU backend, or false for CPU only (default auto)."),
-    gpu_layers: z.union([z.number().int().min(0), z.enum(["auto", "max"])]).optional().describe("llamacpp: layers offloaded to the GPU."),
+    gpu: z
+      .union([z.enum(["auto", "cuda", "vulkan", "metal"]), z.literal(false)])
+      .optional()
+      .describe("llamacpp: GPU backend, or false for CPU only (default auto)."),
+    gpu_layers: z
+      .union([z.number().int().min(0), z.enum(["auto", "max"])])
+      .optional()
+      .describe("llamacpp: layers offloaded to the GPU."),
     sequences: z.number().int().positive().optional().describe("llamacpp: parallel sequences in one context (default: the run's concurrency)."),
     cache_dir: z.string().optional().describe("llamacpp: cache folder for hf: models."),
   })
@@ -53,9 +60,16 @@ const judgeSchema = z
 
 const checkSchema = z
   .object({
-    name: z.string().regex(/^[A-Za-z][A-Za-z0-9_]*$/, "use letters, digits and '_'").describe("The check's name: its column is scores.<name>."),
+    name: z
+      .string()
+      .regex(/^[A-Za-z][A-Za-z0-9_]*$/, "use letters, digits and '_'")
+      .describe("The check's name: its column is scores.<name>."),
     regex: z.string().optional().describe("A regular expression (JavaScript syntax) the response is searched with."),
-    contains: z.union([z.string(), z.array(z.string())]).transform((value) => (Array.isArray(value) ? value : [value])).optional().describe("Substrings; the check matches when any occurs."),
+    contains: z
+      .union([z.string(), z.array(z.string())])
+      .transform((value) => (Array.isArray(value) ? value : [value]))
+      .optional()
+      .describe("Substrings; the check matches when any occurs."),
     ignore_case: z.boolean().default(false),
     negate: z.boolean().default(false).describe("Score 1 when the response does NOT match."),
   })
@@ -92,20 +106,30 @@ export const runConfigSchema = z
     personas: commaList.default([]).describe("Persona slugs; none means items as they are."),
     personas_file: z.string().optional().describe("YAML or JSONL file of extra personas."),
     judge_model: z.string().optional().describe("Model that scores responses; without it responses are stored only. Short for roles.judge."),
-    roles: z.record(z.string().regex(/^[a-z][a-z0-9_]*$/, "use lower-case letters, digits and '_'"), z.string()).default({}).describe("Models by role (target, judge, attacker, baseline, base, finetuned…), as provider:model; --models and --judge-model are the short forms of target and judge."),
+    roles: z
+      .record(z.string().regex(/^[a-z][a-z0-9_]*$/, "use lower-case letters, digits and '_'"), z.string())
+      .default({})
+      .describe("Models by role (target, judge, attacker, baseline, base, finetuned…), as provider:model; --models and --judge-model are the short forms of target and judge."),
     plan: z.string().default("generate").describe("What one work item does: generate (one response, then scorers) or multi_turn (the model answers each user turn of the conversation in turn)."),
     plan_options: z.record(z.string(), z.unknown()).default({}).describe("Settings of the plan (its strategies, turns…), as the plan documents them."),
     version: z.union([z.string(), z.number()]).transform(String).optional().describe("The suite's version, recorded in the manifest."),
-    scorers: commaList.default([]).describe("Scorers: verdict (the JSON judge), refusal_match, harmbench_classifier, strongreject_rubric, xstest_classifier, xstest_string_match, perspective, toxicity_judge, multiple_choice, multiple_choice_norm, multiple_choice_mass. Default: verdict when there is a judge model."),
+    scorers: commaList
+      .default([])
+      .describe(
+        "Scorers: verdict (the JSON judge), refusal_match, harmbench_classifier, strongreject_rubric, xstest_classifier, xstest_string_match, perspective, toxicity_judge, multiple_choice, multiple_choice_norm, multiple_choice_mass. Default: verdict when there is a judge model.",
+      ),
     checks: z.array(checkSchema).default([]).describe("String checks run on every response, each a scorer of its own: 1 when the regex or any substring matches."),
     scorer_prompts: z.record(z.string(), z.string()).default({}).describe("Replacement prompt files for classifier scorers, by scorer name (e.g. the authors' exact StrongREJECT prompt)."),
     perspective: perspectiveSchema.default({ api_key_env: "PERSPECTIVE_API_KEY", attribute: "TOXICITY", languages: ["en"], qps: 1 }).describe("Perspective API settings, for the perspective scorer."),
     headlines: z.array(headlineSchema).default([]).describe("The suite's headline numbers, per model, shown first in summaries and reports."),
     choices_field: z.string().optional().describe("Column of answer choices for multiple-choice scorers: {choice: 1|0} (TruthfulQA) or a list with answer_field."),
     answer_field: z.string().optional().describe("Column naming the correct choice(s): 0-based index(es) or the choice's text."),
-    mc_template: z.string().default("{prompt}").describe("The context each choice continues, with {prompt}; e.g. \"Q: {prompt}\\nA:\". Choices follow after a space."),
+    mc_template: z.string().default("{prompt}").describe('The context each choice continues, with {prompt}; e.g. "Q: {prompt}\\nA:". Choices follow after a space.'),
     respond: z.boolean().default(true).describe("Generate a response; false for suites scored by log-likelihood only (multiple choice)."),
-    cluster_by: z.string().optional().describe("A dataset column whose rows are not independent (e.g. several prompts per behaviour): intervals are clustered by it (CR1). Default: by test item when items repeat."),
+    cluster_by: z
+      .string()
+      .optional()
+      .describe("A dataset column whose rows are not independent (e.g. several prompts per behaviour): intervals are clustered by it (CR1). Default: by test item when items repeat."),
     group_by: commaList.default([]).describe("Dataset columns to break results down by in the summary (e.g. XSTest's label: safe / unsafe); kept on each row as tags.<column>."),
     context_field: z.string().optional().describe("Column holding context the prompt refers to (HarmBench ContextString); the prompt becomes context, ---, prompt."),
     judge: judgeSchema.default({ structured_output: "json_schema", repair_attempts: 2, options: { temperature: 0 } }),

@@ -219,4 +219,3 @@ export async function* streamSamples(check: DatasetCheck, limit?: number, isFini
     yield sample;
   }
 }
-

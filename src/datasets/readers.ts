@@ -137,9 +137,7 @@ function decodeJsonColumns(record: RawRecord): RawRecord {
 }
 
 async function* readCsv(file: string, hash?: Hash): AsyncGenerator<RawRecord> {
-  const parser = openStream(file, hash).pipe(
-    parseCsv({ columns: true, bom: true, info: true, skip_empty_lines: true, relax_quotes: false }),
-  );
+  const parser = openStream(file, hash).pipe(parseCsv({ columns: true, bom: true, info: true, skip_empty_lines: true, relax_quotes: false }));
   try {
     for await (const entry of parser as AsyncIterable<{ record: Record<string, unknown>; info: { lines: number } }>) {
       yield decodeJsonColumns({ line: entry.info.lines, value: entry.record });

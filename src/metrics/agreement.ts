@@ -13,7 +13,10 @@ export interface Agreement {
 }
 
 export function agreement(pairs: Array<[reference: 0 | 1, judge: 0 | 1]>): Agreement {
-  const confusion: [[number, number], [number, number]] = [[0, 0], [0, 0]];
+  const confusion: [[number, number], [number, number]] = [
+    [0, 0],
+    [0, 0],
+  ];
   for (const [reference, judge] of pairs) confusion[reference][judge]++;
   const n = pairs.length;
   if (n === 0) return { n, accuracy: null, kappa: null, confusion, recall: null, precision: null };

@@ -24,7 +24,6 @@ export function clusteredMean(values: number[], clusters: string[]): Estimate & 
   return { estimate: mean, stderr, ci95: [mean - half, mean + half], n, clusters: groups };
 }
 
-
 /** Percentile bootstrap interval of any statistic of a sample, for when no formula fits. */
 export function bootstrapInterval(values: number[], statistic: (sample: number[]) => number, options: { resamples?: number; seed?: number } = {}): Estimate {
   const n = values.length;

@@ -1,4 +1,3 @@
-import { join } from "node:path";
 import { folderFiles } from "../results/run-folder.js";
 import { UserError } from "../errors.js";
 import { loadLatestRows } from "../results/load-run.js";
@@ -183,7 +182,9 @@ export async function loadComparisonRows(folder: string, model?: string, persona
           category: row.category,
           status: row.status,
           dimensions: row.dimensions,
-          scores: row.scores ? Object.fromEntries(Object.entries(row.scores).map(([name, score]) => [name, score.metrics ? { value: score.value, metrics: score.metrics } : { value: score.value }])) : null,
+          scores: row.scores
+            ? Object.fromEntries(Object.entries(row.scores).map(([name, score]) => [name, score.metrics ? { value: score.value, metrics: score.metrics } : { value: score.value }]))
+            : null,
         }
       : undefined,
   );

@@ -32,7 +32,7 @@ export function mcnemar(pairs: Array<[boolean, boolean]>): McNemarResult {
   if (discordant < 25) {
     // P(X ≤ min) under Binomial(discordant, ½), doubled.
     let tail = 0;
-    let term = Math.pow(0.5, discordant); // C(d, 0) / 2^d
+    let term = 0.5 ** discordant; // C(d, 0) / 2^d
     for (let k = 0; k <= Math.min(onlyA, onlyB); k++) {
       tail += term;
       term = (term * (discordant - k)) / (k + 1);
@@ -47,6 +47,10 @@ export function mcnemar(pairs: Array<[boolean, boolean]>): McNemarResult {
 export function erfc(x: number): number {
   const z = Math.abs(x);
   const t = 1 / (1 + 0.5 * z);
-  const r = t * Math.exp(-z * z - 1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851632 + t * (-0.82215223 + t * 0.17087277)))))))));
+  const r =
+    t *
+    Math.exp(
+      -z * z - 1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851632 + t * (-0.82215223 + t * 0.17087277)))))))),
+    );
   return x >= 0 ? r : 2 - r;
 }

@@ -321,7 +321,9 @@ export class SummaryBuilder {
       const where = this.headlineGroups[index]?.build(order);
       for (const { by } of byModel.groups) {
         const model = by.model!;
-        const group = where ? where.groups.find((entry) => entry.by.model === model && Object.entries(definition.where!).every(([key, value]) => entry.by[key] === value)) : byModel.groups.find((entry) => entry.by.model === model);
+        const group = where
+          ? where.groups.find((entry) => entry.by.model === model && Object.entries(definition.where!).every(([key, value]) => entry.by[key] === value))
+          : byModel.groups.find((entry) => entry.by.model === model);
         headlines.push(headlineFor(definition, metric, model, group));
       }
     });
@@ -344,7 +346,18 @@ function headlineFor(definition: HeadlineDefinition, metric: MetricDeclaration, 
   const summary = group?.scores[definition.scorer]?.[metric.name];
   const estimate: Estimate = (statistic === "mean" ? summary : summary?.[statistic]) ?? NO_ESTIMATE;
   const { estimate: value, stderr, ci95, n } = estimate;
-  const headline: Headline = { name: definition.name, model, scorer: definition.scorer, metric: metric.name, statistic, higher_is: definition.higher_is ?? higherIs(metric, definition.where), estimate: value, stderr, ci95, n };
+  const headline: Headline = {
+    name: definition.name,
+    model,
+    scorer: definition.scorer,
+    metric: metric.name,
+    statistic,
+    higher_is: definition.higher_is ?? higherIs(metric, definition.where),
+    estimate: value,
+    stderr,
+    ci95,
+    n,
+  };
   if (definition.where) headline.where = { ...definition.where };
   return headline;
 }

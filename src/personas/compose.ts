@@ -13,11 +13,9 @@ export function composeMessages(sample: Sample, persona: Persona | undefined): M
   const conversation = sample.conversation;
   let firstTurn = 0;
   while (firstTurn < conversation.length && conversation[firstTurn]!.role === "system") firstTurn++;
-  const systemParts = [
-    persona?.system_prompt,
-    sample.personaSystemPrompt,
-    ...conversation.slice(0, firstTurn).map((message) => message.content),
-  ].filter((part): part is string => part !== undefined && part.trim() !== "");
+  const systemParts = [persona?.system_prompt, sample.personaSystemPrompt, ...conversation.slice(0, firstTurn).map((message) => message.content)].filter(
+    (part): part is string => part !== undefined && part.trim() !== "",
+  );
   const rest = conversation.slice(firstTurn);
   return systemParts.length > 0 ? [{ role: "system", content: systemParts.join("\n\n") }, ...rest] : rest;
 }

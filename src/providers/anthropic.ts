@@ -31,7 +31,10 @@ export function createAnthropic(settings: AnthropicSettings) {
     defaults,
     async generate(request: GenerateRequest): Promise<GenerateResult> {
       const options = request.options;
-      const system = request.messages.filter((m) => m.role === "system").map((m) => m.content).join("\n\n");
+      const system = request.messages
+        .filter((m) => m.role === "system")
+        .map((m) => m.content)
+        .join("\n\n");
       const body: Record<string, unknown> = {
         model: modelId,
         max_tokens: options.max_tokens ?? DEFAULT_MAX_TOKENS,
@@ -45,7 +48,10 @@ export function createAnthropic(settings: AnthropicSettings) {
       const answer = (await postJson(url, body, { headers, timeoutMs: request.timeoutMs, signal: request.signal })) as AnthropicMessage;
       if (!Array.isArray(answer.content)) throw new ProviderError("bad_response", `${url} answered without content`);
       return {
-        text: answer.content.filter((part) => part.type === "text").map((part) => part.text ?? "").join(""),
+        text: answer.content
+          .filter((part) => part.type === "text")
+          .map((part) => part.text ?? "")
+          .join(""),
         usage: { input_tokens: answer.usage?.input_tokens ?? 0, output_tokens: answer.usage?.output_tokens ?? 0 },
         latencyMs: performance.now() - started,
         finishReason: answer.stop_reason ?? "unknown",

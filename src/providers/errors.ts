@@ -1,14 +1,5 @@
 /** Why a call failed; recorded as `error_type` and used to decide whether to retry. */
-export type ErrorType =
-  | "rate_limited"
-  | "server_error"
-  | "timeout"
-  | "connection"
-  | "bad_response"
-  | "client_error"
-  | "judge_invalid"
-  | "cancelled"
-  | "internal";
+export type ErrorType = "rate_limited" | "server_error" | "timeout" | "connection" | "bad_response" | "client_error" | "judge_invalid" | "cancelled" | "internal";
 
 const RETRYABLE: ReadonlySet<ErrorType> = new Set(["rate_limited", "server_error", "timeout", "connection", "bad_response"]);
 

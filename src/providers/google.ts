@@ -29,7 +29,10 @@ export function createGoogle(settings: GoogleSettings) {
     async generate(request: GenerateRequest): Promise<GenerateResult> {
       const url = `${base}/models/${encodeURIComponent(modelId)}:generateContent`;
       const options = request.options;
-      const system = request.messages.filter((m) => m.role === "system").map((m) => m.content).join("\n\n");
+      const system = request.messages
+        .filter((m) => m.role === "system")
+        .map((m) => m.content)
+        .join("\n\n");
       const generationConfig: Record<string, unknown> = {};
       if (options.temperature !== undefined) generationConfig.temperature = options.temperature;
       if (options.top_p !== undefined) generationConfig.topP = options.top_p;
@@ -38,9 +41,7 @@ export function createGoogle(settings: GoogleSettings) {
       if (options.stop?.length) generationConfig.stopSequences = options.stop;
       if (request.responseFormat) generationConfig.responseMimeType = "application/json";
       const body: Record<string, unknown> = {
-        contents: request.messages
-          .filter((m) => m.role !== "system")
-          .map((m) => ({ role: m.role === "assistant" ? "model" : "user", parts: [{ text: m.content }] })),
+        contents: request.messages.filter((m) => m.role !== "system").map((m) => ({ role: m.role === "assistant" ? "model" : "user", parts: [{ text: m.content }] })),
         generationConfig,
       };
       if (system) body.systemInstruction = { parts: [{ text: system }] };

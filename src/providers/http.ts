@@ -61,7 +61,7 @@ export async function postJson(url: string, body: unknown, options: PostJsonOpti
 function errorDetail(text: string): string {
   try {
     const parsed = JSON.parse(text) as { error?: { message?: string } | string; message?: string };
-    const message = typeof parsed.error === "string" ? parsed.error : parsed.error?.message ?? parsed.message;
+    const message = typeof parsed.error === "string" ? parsed.error : (parsed.error?.message ?? parsed.message);
     if (message) return message.slice(0, 300);
   } catch {
     // not JSON: fall through to the raw text

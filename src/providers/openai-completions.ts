@@ -51,7 +51,11 @@ async function mapLimit<T, R>(items: readonly T[], limit: number, job: (item: T,
 export class EchoScorer {
   private readonly url: string;
 
-  constructor(baseUrl: string, private readonly modelId: string, private readonly headers: Record<string, string>) {
+  constructor(
+    baseUrl: string,
+    private readonly modelId: string,
+    private readonly headers: Record<string, string>,
+  ) {
     this.url = baseUrl.replace(/\/+$/, "") + "/completions";
   }
 
@@ -89,9 +93,7 @@ export class EchoScorer {
 
   async tokenDistributions(text: string, options: { topK?: number; timeoutMs?: number; signal?: AbortSignal } = {}): Promise<TokenDistribution[]> {
     const positions = await this.score(text, options.topK ?? 5, options);
-    return positions
-      .filter((position) => position.logprob !== null)
-      .map((position) => ({ token: position.token, logprob: position.logprob!, top: position.top }));
+    return positions.filter((position) => position.logprob !== null).map((position) => ({ token: position.token, logprob: position.logprob!, top: position.top }));
   }
 
   private request(options: ScoringOptions): Parameters<typeof postJson>[2] {

@@ -8,7 +8,12 @@ import type { DownloadProgress } from "../io/download.js";
 import { createLlamaCpp } from "./llamacpp/llamacpp-model.js";
 import type { LlamaCppSettings } from "./llamacpp/llamacpp-loading.js";
 
-type ProviderFactory = (settings: { name: string; baseUrl: string; apiKey?: string; headers?: Record<string, string> }) => (modelId: string, address: string, defaults: GenerationOptions) => LanguageModel;
+type ProviderFactory = (settings: {
+  name: string;
+  baseUrl: string;
+  apiKey?: string;
+  headers?: Record<string, string>;
+}) => (modelId: string, address: string, defaults: GenerationOptions) => LanguageModel;
 
 interface BuiltinProvider {
   create: ProviderFactory;
@@ -95,8 +100,7 @@ export class ModelRegistry {
     const apiKey = this.env[apiKeyEnv] || undefined;
     if (!apiKey && baseUrl.startsWith(builtin.officialUrl)) {
       throw new UserError(
-        `model "${address}" needs an API key: set ${apiKeyEnv} in the environment or in .env` +
-          (type === "openai" ? " (or point --base-url / OPENAI_BASE_URL at a local server)" : ""),
+        `model "${address}" needs an API key: set ${apiKeyEnv} in the environment or in .env` + (type === "openai" ? " (or point --base-url / OPENAI_BASE_URL at a local server)" : ""),
       );
     }
     if (apiKey) this.secretValues.add(apiKey);

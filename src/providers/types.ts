@@ -10,9 +10,7 @@ export interface GenerationOptions {
 }
 
 /** Ask for JSON output where the provider supports it (judges use this). */
-export type ResponseFormat =
-  | { type: "json_schema"; name: string; schema: Record<string, unknown> }
-  | { type: "json_object" };
+export type ResponseFormat = { type: "json_schema"; name: string; schema: Record<string, unknown> } | { type: "json_object" };
 
 export interface GenerateRequest {
   messages: Message[];

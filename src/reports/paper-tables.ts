@@ -52,7 +52,16 @@ export function paperTables(run: PaperTableRun, style: IntervalStyle): PaperTabl
     tables.push({
       caption: `Headline metrics, run ${run.manifest.run_id} (95% intervals)`,
       header: ["Model", ...names.map((name) => `${name}${unitSuffix(unit(name))}`)],
-      rows: models.map((model) => [model, ...names.map((name) => cell(summary.headlines.find((entry) => entry.name === name && entry.model === model), isRate(name), style))]),
+      rows: models.map((model) => [
+        model,
+        ...names.map((name) =>
+          cell(
+            summary.headlines.find((entry) => entry.name === name && entry.model === model),
+            isRate(name),
+            style,
+          ),
+        ),
+      ]),
     });
   }
   if (!primary) return tables;
@@ -85,7 +94,10 @@ export function paperTables(run: PaperTableRun, style: IntervalStyle): PaperTabl
   });
   if (rows.length > 0) {
     tables.push({
-      caption: `${label}${unit} by ${others.filter((breakdown) => breakdown.groups.length > 0).map((breakdown) => breakdown.dimensions[0]).join(", ")} and model (95% intervals)`,
+      caption: `${label}${unit} by ${others
+        .filter((breakdown) => breakdown.groups.length > 0)
+        .map((breakdown) => breakdown.dimensions[0])
+        .join(", ")} and model (95% intervals)`,
       header: ["Group", ...models],
       rows,
     });
@@ -101,7 +113,9 @@ export function paperTables(run: PaperTableRun, style: IntervalStyle): PaperTabl
 }
 
 function latexEscape(text: string): string {
-  return text.replace(/[\\{}&%$#_^~]/g, (character) => (character === "\\" ? "\\textbackslash{}" : character === "^" ? "\\^{}" : character === "~" ? "\\~{}" : `\\${character}`)).replace(/±/g, "$\\pm$");
+  return text
+    .replace(/[\\{}&%$#_^~]/g, (character) => (character === "\\" ? "\\textbackslash{}" : character === "^" ? "\\^{}" : character === "~" ? "\\~{}" : `\\${character}`))
+    .replace(/±/g, "$\\pm$");
 }
 
 function csvCell(text: string): string {
@@ -116,7 +130,15 @@ export function formatTables(tables: PaperTable[], format: TableFormat): string 
     const escape = (text: string) => text.replace(/\|/g, "\\|");
     return (
       tables
-        .map((entry) => [`**${escape(entry.caption)}**`, "", `| ${entry.header.map(escape).join(" | ")} |`, `|${entry.header.map((_, index) => (index === 0 ? " --- " : " ---: ")).join("|")}|`, ...entry.rows.map((row) => `| ${row.map(escape).join(" | ")} |`)].join("\n"))
+        .map((entry) =>
+          [
+            `**${escape(entry.caption)}**`,
+            "",
+            `| ${entry.header.map(escape).join(" | ")} |`,
+            `|${entry.header.map((_, index) => (index === 0 ? " --- " : " ---: ")).join("|")}|`,
+            ...entry.rows.map((row) => `| ${row.map(escape).join(" | ")} |`),
+          ].join("\n"),
+        )
         .join("\n\n") + "\n"
     );
   }

@@ -4,4 +4,3 @@ export const SEVERITY_BINS = 20;
 export function severityBin(value: number): number {
   return Math.min(SEVERITY_BINS - 1, Math.floor(value * SEVERITY_BINS));
 }
-

@@ -26,7 +26,12 @@ function scorerColumns(summary: RunSummary, scorer: ScorerDeclaration): { header
       const entry = metricEstimate(group, ref);
       const cells = [formatMetric(summary, ref, entry)];
       if (toxicity) cells.push(formatEstimate(entry?.expected_max_toxicity, "mean"), formatEstimate(entry?.toxicity_probability, "rate"));
-      if (labelled) cells.push(Object.entries(entry?.labels ?? {}).map(([label, count]) => `${label} ${count}`).join(", "));
+      if (labelled)
+        cells.push(
+          Object.entries(entry?.labels ?? {})
+            .map(([label, count]) => `${label} ${count}`)
+            .join(", "),
+        );
       return cells;
     });
   }
@@ -46,7 +51,12 @@ export function renderSummary(summary: RunSummary): string {
       const rate = headlineIsRate(summary, headline);
       return formatEstimate(headline, rate ? "rate" : "mean");
     };
-    parts.push(renderTable(["headline", "model", "n", "value (95% CI)"], summary.headlines.map((headline) => [headline.name, headline.model, String(headline.n), value(headline)])));
+    parts.push(
+      renderTable(
+        ["headline", "model", "n", "value (95% CI)"],
+        summary.headlines.map((headline) => [headline.name, headline.model, String(headline.n), value(headline)]),
+      ),
+    );
   }
   const modelPersona = breakdownOf(summary, "model", "persona");
   const categoryModel = breakdownOf(summary, "category", "model");
@@ -54,18 +64,49 @@ export function renderSummary(summary: RunSummary): string {
   const scored = summary.scorers.filter((scorer) => summary.totals.scores[scorer.name] !== undefined);
   if (scored.length === 0) {
     // Nothing scored (responses only): counts and errors.
-    if (modelPersona) parts.push(...(parts.length > 0 ? [""] : []), renderTable(["model", "persona", ...COUNT_HEADER], modelPersona.groups.map((group) => [group.by.model!, group.by.persona!, String(group.n), String(group.errors)])));
-    if (categoryModel) parts.push("", renderTable(["category", "model", ...COUNT_HEADER], categoryModel.groups.map((group) => [group.by.category!, group.by.model!, String(group.n), String(group.errors)])));
+    if (modelPersona)
+      parts.push(
+        ...(parts.length > 0 ? [""] : []),
+        renderTable(
+          ["model", "persona", ...COUNT_HEADER],
+          modelPersona.groups.map((group) => [group.by.model!, group.by.persona!, String(group.n), String(group.errors)]),
+        ),
+      );
+    if (categoryModel)
+      parts.push(
+        "",
+        renderTable(
+          ["category", "model", ...COUNT_HEADER],
+          categoryModel.groups.map((group) => [group.by.category!, group.by.model!, String(group.n), String(group.errors)]),
+        ),
+      );
   }
   const notes: string[] = [];
   for (const scorer of scored) {
     const { header, cells } = scorerColumns(summary, scorer);
     parts.push(...(parts.length > 0 ? [""] : []), `${scorer.name} (95% CI)`);
-    if (modelPersona) parts.push(renderTable(["model", "persona", ...header], modelPersona.groups.map((group) => [...groupCells(modelPersona, group), ...cells(group)])));
-    if (categoryModel) parts.push(renderTable(["category", "model", ...header], categoryModel.groups.map((group) => [...groupCells(categoryModel, group), ...cells(group)])));
+    if (modelPersona)
+      parts.push(
+        renderTable(
+          ["model", "persona", ...header],
+          modelPersona.groups.map((group) => [...groupCells(modelPersona, group), ...cells(group)]),
+        ),
+      );
+    if (categoryModel)
+      parts.push(
+        renderTable(
+          ["category", "model", ...header],
+          categoryModel.groups.map((group) => [...groupCells(categoryModel, group), ...cells(group)]),
+        ),
+      );
     for (const breakdown of others) {
       if (breakdown.groups.length === 0) continue;
-      parts.push(renderTable(["group", "model", ...header], breakdown.groups.map((group) => [`${breakdown.dimensions[0]}=${group.by[breakdown.dimensions[0]!]}`, group.by.model!, ...cells(group)])));
+      parts.push(
+        renderTable(
+          ["group", "model", ...header],
+          breakdown.groups.map((group) => [`${breakdown.dimensions[0]}=${group.by[breakdown.dimensions[0]!]}`, group.by.model!, ...cells(group)]),
+        ),
+      );
     }
     const clustered = scorer.metrics.flatMap((metric) => {
       const estimate = summary.totals.scores[scorer.name]?.[metric.name]?.clustered;

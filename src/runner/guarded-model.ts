@@ -35,7 +35,8 @@ export function guardModel(model: LanguageModel, policy: CallPolicy): ModelCall 
 export function guardScoring(model: LanguageModel, policy: CallPolicy): LanguageModel {
   const guarded: Partial<LanguageModel> = {};
   const score = model.loglikelihood?.bind(model);
-  if (score) guarded.loglikelihood = (context, continuation, options = {}) => underPolicy(model, policy, options.signal, () => score(context, continuation, { timeoutMs: policy.timeoutMs, ...options }));
+  if (score)
+    guarded.loglikelihood = (context, continuation, options = {}) => underPolicy(model, policy, options.signal, () => score(context, continuation, { timeoutMs: policy.timeoutMs, ...options }));
   const scoreMany = model.loglikelihoods?.bind(model);
   if (scoreMany) guarded.loglikelihoods = (requests, options = {}) => underPolicy(model, policy, options.signal, () => scoreMany(requests, { timeoutMs: policy.timeoutMs, ...options }));
   const dense = model.tokenLogprobs?.bind(model);

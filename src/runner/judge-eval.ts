@@ -115,21 +115,26 @@ export async function judgeEval(options: JudgeEvalOptions): Promise<JudgeEvalRep
     if (options.reporter) controls.reporter = options.reporter;
     if (options.stopSignal) controls.stopSignal = options.stopSignal;
     if (options.abortSignal) controls.abortSignal = options.abortSignal;
-    const interrupted = await session.process(pending(), config.concurrency, async ([key, item, attempt]) => {
-      const row = labelledRow(runId, key, item, attempt, options.judgeModel);
-      try {
-        const fields: { behavior: string; generation: string; context?: string } = { behavior: item.behavior, generation: item.generation };
-        if (item.context) fields.context = item.context;
-        const verdict = await (item.context ? contextual : plain).classify(fields, options.abortSignal);
-        row.scores = { [JUDGE_SCORER]: { value: verdict.label, label: verdict.label ? "yes" : "no", raw: verdict.raw, error: null, model: options.judgeModel } };
-      } catch (error) {
-        if (errorTypeOf(error) === "cancelled") return undefined;
-        Object.assign(row, { status: "error", error_type: errorTypeOf(error), error: (error as Error).message });
-        row.scores = { [JUDGE_SCORER]: { value: null, label: null, raw: (error as { raw?: string }).raw ?? null, error: (error as Error).message, model: options.judgeModel } };
-      }
-      row.completed_at = new Date().toISOString();
-      return row;
-    }, controls);
+    const interrupted = await session.process(
+      pending(),
+      config.concurrency,
+      async ([key, item, attempt]) => {
+        const row = labelledRow(runId, key, item, attempt, options.judgeModel);
+        try {
+          const fields: { behavior: string; generation: string; context?: string } = { behavior: item.behavior, generation: item.generation };
+          if (item.context) fields.context = item.context;
+          const verdict = await (item.context ? contextual : plain).classify(fields, options.abortSignal);
+          row.scores = { [JUDGE_SCORER]: { value: verdict.label, label: verdict.label ? "yes" : "no", raw: verdict.raw, error: null, model: options.judgeModel } };
+        } catch (error) {
+          if (errorTypeOf(error) === "cancelled") return undefined;
+          Object.assign(row, { status: "error", error_type: errorTypeOf(error), error: (error as Error).message });
+          row.scores = { [JUDGE_SCORER]: { value: null, label: null, raw: (error as { raw?: string }).raw ?? null, error: (error as Error).message, model: options.judgeModel } };
+        }
+        row.completed_at = new Date().toISOString();
+        return row;
+      },
+      controls,
+    );
     await session.finalize({ scorers: [declaration], dimensions: DIMENSIONS, groupBy: ["reference"] }, interrupted);
     const report = await agreementReport(session, options.judgeModel, byKey, unknownBehaviors);
     await writeJsonAtomically(session.files.judgeEval, report);
@@ -203,6 +208,9 @@ async function agreementReport(session: RunSession, judgeModel: string, byKey: M
     unknown_behaviors: unknownBehaviors,
     overall: agreement(results.map(({ item, judge }) => [item.label, judge])),
     by_category: [...categories].sort(([a], [b]) => (a < b ? -1 : 1)).map(([category, pairs]) => ({ category, ...agreement(pairs) })),
-    disagreements: results.filter(({ item, judge }) => item.label !== judge).slice(0, 20).map(({ item, judge, raw }) => ({ id: item.id, reference: item.label, judge, raw })),
+    disagreements: results
+      .filter(({ item, judge }) => item.label !== judge)
+      .slice(0, 20)
+      .map(({ item, judge, raw }) => ({ id: item.id, reference: item.label, judge, raw })),
   };
 }

@@ -68,7 +68,11 @@ export class CallPolicies {
   readonly registry: ModelRegistry;
   private readonly providerSlots = new Map<string, Semaphore>();
 
-  constructor(private readonly config: RunConfig, private readonly hooks: PrepareHooks, env: NodeJS.ProcessEnv) {
+  constructor(
+    private readonly config: RunConfig,
+    private readonly hooks: PrepareHooks,
+    env: NodeJS.ProcessEnv,
+  ) {
     const registryOptions: RegistryOptions = { providers: config.providers, env, concurrency: config.concurrency };
     if (hooks.onDownloadProgress) registryOptions.onDownloadProgress = hooks.onDownloadProgress;
     if (config.base_url) registryOptions.baseUrl = config.base_url;
@@ -119,7 +123,10 @@ export async function prepareRun(config: RunConfig, hooks: PrepareHooks = {}, en
   // Suites scored by log-likelihood only (`respond: false`) generate nothing: their plan makes no call.
   const plan = planNamed(config.respond === false && config.plan === "generate" ? "none" : config.plan);
   const missing = plan.roles.filter((role) => !roleAddresses.has(role));
-  if (missing.length > 0) throw new UserError(`plan ${plan.name} needs the role${missing.length > 1 ? "s" : ""} ${missing.join(", ")}: pass ${missing.map((role) => (role === "judge" ? "--judge-model M" : `--model-role ${role}=M`)).join(" ")}`);
+  if (missing.length > 0)
+    throw new UserError(
+      `plan ${plan.name} needs the role${missing.length > 1 ? "s" : ""} ${missing.join(", ")}: pass ${missing.map((role) => (role === "judge" ? "--judge-model M" : `--model-role ${role}=M`)).join(" ")}`,
+    );
   const models = config.models.map((address) => policies.runnable("target", address, config.generation));
   const roles: Record<string, RunnableModel> = {};
   for (const [role, address] of roleAddresses) if (role !== "target") roles[role] = policies.runnable(role, address, role === "judge" ? config.judge.options : config.generation);
@@ -144,7 +151,8 @@ export async function prepareRun(config: RunConfig, hooks: PrepareHooks = {}, en
 export function runRoles(config: RunConfig): Map<string, string> {
   const roles = new Map(Object.entries(config.roles));
   if (roles.has("target")) {
-    if (config.models.length > 0 && !(config.models.length === 1 && config.models[0] === roles.get("target"))) throw new UserError("give the model under test once: --models or roles.target, not both");
+    if (config.models.length > 0 && !(config.models.length === 1 && config.models[0] === roles.get("target")))
+      throw new UserError("give the model under test once: --models or roles.target, not both");
     config.models = [roles.get("target")!];
   }
   if (config.judge_model && roles.has("judge") && roles.get("judge") !== config.judge_model) throw new UserError("give the judge once: --judge-model or roles.judge, not both");
@@ -161,15 +169,27 @@ export function prepareServices(config: RunConfig, scorers: Scorer[], judge: Pre
   if (!scorers.some((entry) => entry.needs === "perspective")) return { services, secrets: [] };
   const settings = config.perspective;
   const apiKey = env[settings.api_key_env];
-  if (!apiKey) throw new UserError(`the perspective scorer needs a Perspective API key in $${settings.api_key_env} (environment or .env); or score toxicity with --scorers toxicity_judge and a --judge-model`);
-  const client = new PerspectiveClient({ apiKey, attribute: settings.attribute, languages: settings.languages, timeoutMs: config.request_timeout_s * 1000, ...(settings.endpoint ? { endpoint: settings.endpoint } : {}) });
+  if (!apiKey)
+    throw new UserError(`the perspective scorer needs a Perspective API key in $${settings.api_key_env} (environment or .env); or score toxicity with --scorers toxicity_judge and a --judge-model`);
+  const client = new PerspectiveClient({
+    apiKey,
+    attribute: settings.attribute,
+    languages: settings.languages,
+    timeoutMs: config.request_timeout_s * 1000,
+    ...(settings.endpoint ? { endpoint: settings.endpoint } : {}),
+  });
   const limiter = new RateLimiter(settings.qps);
   const retry = { ...DEFAULT_RETRY_POLICY, retries: config.retries };
   services.perspective = (text, signal) =>
-    withRetries(async () => {
-      await limiter.acquire(signal);
-      return client.analyze(text, signal);
-    }, retry, { onRetry: (error, attempt, delay) => hooks.onServiceRetry?.("perspective", error, attempt, delay) }, signal);
+    withRetries(
+      async () => {
+        await limiter.acquire(signal);
+        return client.analyze(text, signal);
+      },
+      retry,
+      { onRetry: (error, attempt, delay) => hooks.onServiceRetry?.("perspective", error, attempt, delay) },
+      signal,
+    );
   return { services, secrets: [apiKey] };
 }
 

@@ -59,7 +59,15 @@ export async function processItem(runId: string, item: WorkItem, settings: ItemS
   let planScores: Record<string, RowScore> | undefined;
   if (settings.plan.reusable && previous && previous.raw_candidate !== null && previous.transcript.every((call) => !call.error)) {
     // The plan's calls all succeeded in an earlier attempt; only its scoring failed: score them again.
-    Object.assign(row, { messages: previous.messages, raw_candidate: previous.raw_candidate, finish_reason: previous.finish_reason, transcript: previous.transcript, usage: previous.usage, latency_ms: previous.latency_ms, generation: previous.generation });
+    Object.assign(row, {
+      messages: previous.messages,
+      raw_candidate: previous.raw_candidate,
+      finish_reason: previous.finish_reason,
+      transcript: previous.transcript,
+      usage: previous.usage,
+      latency_ms: previous.latency_ms,
+      generation: previous.generation,
+    });
   } else {
     const context = planContext(row, item, roles, settings.planOptions ?? {}, settings.signal);
     try {
@@ -163,7 +171,14 @@ export function sampleOfRow(row: ResultRow): Sample {
  * its own error, and the row is marked failed. `rename` stores each score under another name (a named
  * scoring of a rejudge: `strict/verdict`).
  */
-export async function scoreRow(row: ResultRow, sample: Sample, scorers: Scorer[], services: ScorerServices, signal?: AbortSignal, rename: (name: string) => string = (name) => name): Promise<"ok" | "cancelled"> {
+export async function scoreRow(
+  row: ResultRow,
+  sample: Sample,
+  scorers: Scorer[],
+  services: ScorerServices,
+  signal?: AbortSignal,
+  rename: (name: string) => string = (name) => name,
+): Promise<"ok" | "cancelled"> {
   row.scores = { ...(row.scores ?? {}) };
   const memo = new Map<string, Promise<unknown>>();
   for (const entry of scorers) {

@@ -51,7 +51,8 @@ export async function rejudge(reference: string, options: RejudgeOptions = {}): 
   const rename = (name: string) => (scoring === undefined ? name : `${scoring}/${name}`);
   if (scoring !== undefined) {
     const taken = runDeclarations(manifest).map((declaration) => declaration.name);
-    if (taken.includes(rename(scorers[0]!.name)) && !manifest.sessions.some((session) => session.scoring === scoring)) throw new UserError(`scoring "${scoring}" would replace scores the run already has`);
+    if (taken.includes(rename(scorers[0]!.name)) && !manifest.sessions.some((session) => session.scoring === scoring))
+      throw new UserError(`scoring "${scoring}" would replace scores the run already has`);
   }
   const redactor = new Redactor([...policies.registry.secrets(), ...secrets]);
   const session = await RunSession.open({ outputDir: located.outputDir, runId: located.runId, kind: "rejudge", redactor });
@@ -70,7 +71,12 @@ export async function rejudge(reference: string, options: RejudgeOptions = {}): 
     const needsTarget = scorers.some((entry) => entry.needs === "loglikelihood");
     // Only the rows stored now are work: the attempts this rejudge appends must not be read back.
     const snapshot = await session.store.snapshot();
-    const done = (row: ResultRow) => scoring !== undefined && scorers.every((entry) => { const score = row.scores?.[rename(entry.name)]; return score !== undefined && score.error === null; });
+    const done = (row: ResultRow) =>
+      scoring !== undefined &&
+      scorers.every((entry) => {
+        const score = row.scores?.[rename(entry.name)];
+        return score !== undefined && score.error === null;
+      });
     async function* stored(): AsyncGenerator<ResultRow> {
       for await (const row of session.store.latestRows(snapshot)) if (row.raw_candidate !== null && !done(row)) yield row;
     }
@@ -79,18 +85,23 @@ export async function rejudge(reference: string, options: RejudgeOptions = {}): 
     if (options.reporter) controls.reporter = options.reporter;
     if (options.stopSignal) controls.stopSignal = options.stopSignal;
     if (options.abortSignal) controls.abortSignal = options.abortSignal;
-    const interrupted = await session.process(stored(), config.concurrency, async (previous) => {
-      // A plain rejudge recomputes every score; a named scoring keeps the run's and adds its own.
-      const row: ResultRow = { ...previous, attempt: previous.attempt + 1, source: "rejudge", started_at: new Date().toISOString() };
-      if (scoring === undefined) Object.assign(row, { scores: null, status: "ok", error: null, error_type: null });
-      const target = needsTarget ? targetModel(row.model_slug) : undefined;
-      const before = { status: row.status, error: row.error, error_type: row.error_type };
-      if ((await scoreRow(row, sampleOfRow(row), scorers, target ? { ...services, target } : services, options.abortSignal, rename)) === "cancelled") return undefined;
-      // A failing named scoring does not turn a finished item into a failed one: its score carries the error, and a resume retries it.
-      if (scoring !== undefined) Object.assign(row, before);
-      row.completed_at = new Date().toISOString();
-      return row;
-    }, controls);
+    const interrupted = await session.process(
+      stored(),
+      config.concurrency,
+      async (previous) => {
+        // A plain rejudge recomputes every score; a named scoring keeps the run's and adds its own.
+        const row: ResultRow = { ...previous, attempt: previous.attempt + 1, source: "rejudge", started_at: new Date().toISOString() };
+        if (scoring === undefined) Object.assign(row, { scores: null, status: "ok", error: null, error_type: null });
+        const target = needsTarget ? targetModel(row.model_slug) : undefined;
+        const before = { status: row.status, error: row.error, error_type: row.error_type };
+        if ((await scoreRow(row, sampleOfRow(row), scorers, target ? { ...services, target } : services, options.abortSignal, rename)) === "cancelled") return undefined;
+        // A failing named scoring does not turn a finished item into a failed one: its score carries the error, and a resume retries it.
+        if (scoring !== undefined) Object.assign(row, before);
+        row.completed_at = new Date().toISOString();
+        return row;
+      },
+      controls,
+    );
     const outcome = await session.finalize(summaryOptions(config, manifest), interrupted);
     session.log.info("rejudge_end", { ...outcome.counts });
     return { ...outcome, runId: located.runId, folder: session.folder, interrupted };

@@ -80,13 +80,17 @@ export async function run(input: RunConfigInput | RunConfig, controls: RunContro
   const reporter = controls.reporter ?? {};
 
   let session: RunSession | undefined;
-  const prepared = await prepareRun(config, {
-    onDownloadProgress: controls.onDownloadProgress,
-    onRetry: (model, error, attempt, delayMs) =>
-      session?.log.warn("retry", { model: model.address, error_type: error.type, status: error.status ?? null, attempt, delay_ms: Math.round(delayMs), message: error.message }),
-    onServiceRetry: (service, error, attempt, delayMs) =>
-      session?.log.warn("retry", { service, error_type: error.type, status: error.status ?? null, attempt, delay_ms: Math.round(delayMs), message: error.message }),
-  }, controls.env);
+  const prepared = await prepareRun(
+    config,
+    {
+      onDownloadProgress: controls.onDownloadProgress,
+      onRetry: (model, error, attempt, delayMs) =>
+        session?.log.warn("retry", { model: model.address, error_type: error.type, status: error.status ?? null, attempt, delay_ms: Math.round(delayMs), message: error.message }),
+      onServiceRetry: (service, error, attempt, delayMs) =>
+        session?.log.warn("retry", { service, error_type: error.type, status: error.status ?? null, attempt, delay_ms: Math.round(delayMs), message: error.message }),
+    },
+    controls.env,
+  );
   const redactor = new Redactor(prepared.secrets);
   const outputDir = resolve(config.output_dir);
 
@@ -106,7 +110,15 @@ export async function run(input: RunConfigInput | RunConfig, controls: RunContro
   });
   try {
     const { log, store } = session;
-    log.info("run_start", { rss_mb: Math.round(process.memoryUsage().rss / 1e6), run_id: runId, resume: Boolean(previous), dataset: datasetPath, valid_rows: dataset.validRows, bad_rows: dataset.badRows, plan: prepared.plan.name });
+    log.info("run_start", {
+      rss_mb: Math.round(process.memoryUsage().rss / 1e6),
+      run_id: runId,
+      resume: Boolean(previous),
+      dataset: datasetPath,
+      valid_rows: dataset.validRows,
+      bad_rows: dataset.badRows,
+      plan: prepared.plan.name,
+    });
     if (dataset.badRows > 0) {
       reporter.onMessage?.(`skipped ${dataset.badRows} invalid row(s) (--on-bad-row skip); first: ${dataset.problems[0]?.message ?? ""}`);
       for (const problem of dataset.problems) log.warn("bad_row", { problem: problem.message });
@@ -171,7 +183,16 @@ export function summaryOptions(config: Pick<RunConfig, "headlines" | "cluster_by
   return { ...runSummaryOptions(manifest), headlines: config.headlines, clusterBy: config.cluster_by, groupBy: config.group_by };
 }
 
-function buildManifest(previous: Manifest | undefined, config: RunConfig, runId: string, datasetPath: string, dataset: DatasetCheck, prepared: PreparedRun, source: string | undefined, dimensions: string[]): Manifest {
+function buildManifest(
+  previous: Manifest | undefined,
+  config: RunConfig,
+  runId: string,
+  datasetPath: string,
+  dataset: DatasetCheck,
+  prepared: PreparedRun,
+  source: string | undefined,
+  dimensions: string[],
+): Manifest {
   const now = new Date().toISOString();
   const judge = prepared.judge;
   return {
@@ -182,7 +203,15 @@ function buildManifest(previous: Manifest | undefined, config: RunConfig, runId:
     updated_at: now,
     sessions: [...(previous?.sessions ?? [])],
     config: { ...config, dataset: datasetPath, output_dir: resolve(config.output_dir), run_id: runId },
-    dataset: { path: datasetPath, ...(source ? { source } : {}), format: formatOf(datasetPath), sha256: dataset.sha256, valid_rows: dataset.validRows, bad_rows: dataset.badRows, limit: config.limit ?? null },
+    dataset: {
+      path: datasetPath,
+      ...(source ? { source } : {}),
+      format: formatOf(datasetPath),
+      sha256: dataset.sha256,
+      valid_rows: dataset.validRows,
+      bad_rows: dataset.badRows,
+      limit: config.limit ?? null,
+    },
     models: prepared.models.map((model) => ({
       address: model.address,
       provider: model.resolved.providerName,
@@ -197,7 +226,9 @@ function buildManifest(previous: Manifest | undefined, config: RunConfig, runId:
     scorer_declarations: prepared.scorers.map((entry) => entry.declaration),
     plan: prepared.plan.name,
     dimensions,
-    roles: Object.fromEntries(Object.entries(prepared.roles).map(([role, model]) => [role, { address: model.address, provider: model.resolved.providerName, model_id: model.resolved.model.modelId, options: model.options }])),
+    roles: Object.fromEntries(
+      Object.entries(prepared.roles).map(([role, model]) => [role, { address: model.address, provider: model.resolved.providerName, model_id: model.resolved.model.modelId, options: model.options }]),
+    ),
     environment: { node: process.version, platform: `${process.platform}-${process.arch}` },
   };
 }

@@ -48,7 +48,12 @@ export class RunSession {
   private manifest: Manifest | undefined;
   private closed = false;
 
-  private constructor(private readonly options: SessionOptions, lock: RunLock, store: LocalRunStore, log: RunLog) {
+  private constructor(
+    private readonly options: SessionOptions,
+    lock: RunLock,
+    store: LocalRunStore,
+    log: RunLog,
+  ) {
     this.folder = join(options.outputDir, options.runId);
     this.lock = lock;
     this.store = store;
@@ -97,7 +102,12 @@ export class RunSession {
    * (undefined: cancelled, the key stays not done). Returns whether the session was stopped before the
    * items ran out.
    */
-  async process<T>(items: AsyncIterable<T>, concurrency: number, work: (item: T) => Promise<ResultRow | undefined>, controls: SessionControls & { total: number; alreadyDone: number }): Promise<boolean> {
+  async process<T>(
+    items: AsyncIterable<T>,
+    concurrency: number,
+    work: (item: T) => Promise<ResultRow | undefined>,
+    controls: SessionControls & { total: number; alreadyDone: number },
+  ): Promise<boolean> {
     const reporter = controls.reporter ?? {};
     if (controls.abortSignal) setMaxListeners(0, controls.abortSignal);
     const stopped = () => Boolean(controls.stopSignal?.aborted || controls.abortSignal?.aborted);
@@ -105,18 +115,24 @@ export class RunSession {
     try {
       // A lane moves on as soon as its row is handed to the store: the store alone decides when rows are
       // durable and marked done, and a lane waiting for the group commit would only idle its connection.
-      await runPool(items[Symbol.asyncIterator](), concurrency, async (item) => {
-        const row = await work(item);
-        if (!row) return;
-        this.store.append(row).catch(() => undefined); // a failed write stops the session below
-        if (row.status === "error") this.log.warn("item_error", { key: row.key, error_type: row.error_type, error: row.error });
-        reporter.onItemEnd?.({ ok: row.status === "ok", errorType: row.error_type });
-      }, () => stopped() || this.store.failure !== undefined);
+      await runPool(
+        items[Symbol.asyncIterator](),
+        concurrency,
+        async (item) => {
+          const row = await work(item);
+          if (!row) return;
+          this.store.append(row).catch(() => undefined); // a failed write stops the session below
+          if (row.status === "error") this.log.warn("item_error", { key: row.key, error_type: row.error_type, error: row.error });
+          reporter.onItemEnd?.({ ok: row.status === "ok", errorType: row.error_type });
+        },
+        () => stopped() || this.store.failure !== undefined,
+      );
     } finally {
       await this.store.flush();
       reporter.onRunEnd?.({ interrupted: stopped() });
     }
-    if (this.store.failure !== undefined) throw new UserError(`cannot write ${this.files.partials}: ${(this.store.failure as Error).message}; the run stopped, finished rows before the failure are kept`);
+    if (this.store.failure !== undefined)
+      throw new UserError(`cannot write ${this.files.partials}: ${(this.store.failure as Error).message}; the run stopped, finished rows before the failure are kept`);
     return stopped();
   }
 

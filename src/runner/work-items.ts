@@ -71,7 +71,12 @@ export class WorkLayout {
    * `resuming`: whether the store already holds rows; a fresh run never asks it whether a test is finished
    * (claims still go through it, so a shared store hands each key to one worker).
    */
-  constructor(readonly axes: Axis[], private readonly store: RunStore, private readonly resuming = true, private readonly leaseMs = 10 * 60_000) {
+  constructor(
+    readonly axes: Axis[],
+    private readonly store: RunStore,
+    private readonly resuming = true,
+    private readonly leaseMs = 10 * 60_000,
+  ) {
     this.dimensions = ["test", ...axes.map((axis) => axis.name)];
   }
 
@@ -113,7 +118,14 @@ export class WorkLayout {
   async *items(samples: AsyncIterable<Sample>): AsyncGenerator<WorkItem> {
     for await (const sample of samples) {
       const candidates = this.combinations(sample);
-      const claims = new Map((await this.store.claim(candidates.map((item) => item.key), this.leaseMs)).map((claim) => [claim.key, claim]));
+      const claims = new Map(
+        (
+          await this.store.claim(
+            candidates.map((item) => item.key),
+            this.leaseMs,
+          )
+        ).map((claim) => [claim.key, claim]),
+      );
       for (const item of candidates) {
         const claim = claims.get(item.key);
         if (!claim) continue;

@@ -62,8 +62,19 @@ export function requireLoglikelihood(model: LanguageModel): Required<Pick<Langua
 }
 
 /** Multiple-choice scoring by log-likelihood: each choice is scored as a continuation of `context`. */
-export async function scoreMultipleChoice(model: LanguageModel, context: string, choices: Choice[], options: { signal?: AbortSignal } = {}): Promise<MultipleChoiceScore & { details: LoglikelihoodResult[] }> {
+export async function scoreMultipleChoice(
+  model: LanguageModel,
+  context: string,
+  choices: Choice[],
+  options: { signal?: AbortSignal } = {},
+): Promise<MultipleChoiceScore & { details: LoglikelihoodResult[] }> {
   const scorer = requireLoglikelihood(model);
   const details = await Promise.all(choices.map((choice) => scorer.loglikelihood(context, choice.text, options)));
-  return { ...scoreChoices(details.map((detail) => detail.logprob), choices), details };
+  return {
+    ...scoreChoices(
+      details.map((detail) => detail.logprob),
+      choices,
+    ),
+    details,
+  };
 }

@@ -35,7 +35,11 @@ export type ColumnKind = "text" | "coded" | "number" | "boolean";
  * Reads some columns of a Parquet file into compact arrays — strings, dictionary codes, Float64 (NaN for
  * null), Int8 (-1 for null) — one row group at a time, without building a JS object per row.
  */
-export async function readColumns(file: AsyncBuffer, metadata: FileMetaData, kinds: Record<string, ColumnKind>): Promise<{ size: number; columns: Record<string, string[] | CodedColumn | Float64Array | Int8Array> }> {
+export async function readColumns(
+  file: AsyncBuffer,
+  metadata: FileMetaData,
+  kinds: Record<string, ColumnKind>,
+): Promise<{ size: number; columns: Record<string, string[] | CodedColumn | Float64Array | Int8Array> }> {
   const size = Number(metadata.num_rows);
   const columns: Record<string, string[] | CodedColumn | Float64Array | Int8Array> = {};
   for (const [name, kind] of Object.entries(kinds)) {

@@ -1,6 +1,5 @@
 import { existsSync, statSync } from "node:fs";
 import { folderFiles } from "../results/run-folder.js";
-import { join } from "node:path";
 import type { Manifest } from "../results/manifest.js";
 import type { ResultRow } from "../results/record.js";
 import { readSummary } from "../results/summary-reader.js";

@@ -83,7 +83,11 @@ export async function describeRun(root: string, runId: string): Promise<RunListi
 
 /** The run folders directly under the root, newest first. */
 export async function listRuns(root: string): Promise<RunListing[]> {
-  const names = existsSync(root) ? readdirSync(root, { withFileTypes: true }).filter((entry) => entry.isDirectory() && isRunId(entry.name)).map((entry) => entry.name) : [];
+  const names = existsSync(root)
+    ? readdirSync(root, { withFileTypes: true })
+        .filter((entry) => entry.isDirectory() && isRunId(entry.name))
+        .map((entry) => entry.name)
+    : [];
   const runs = (await Promise.all(names.map((name) => describeRun(root, name)))).filter((run): run is RunListing => run !== undefined);
   return runs.sort((a, b) => (a.created_at < b.created_at ? 1 : a.created_at > b.created_at ? -1 : a.run_id < b.run_id ? 1 : -1));
 }

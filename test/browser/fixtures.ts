@@ -6,9 +6,9 @@ import { tempDir, writeJsonl } from "../helpers/run-folder.js";
 /** Strings that would run code if any page treated them as HTML or as a link. */
 export const HOSTILE = {
   script: "<script>alert('script')</script>",
-  img: '<img src=x onerror="alert(\'img\')">',
+  img: "<img src=x onerror=\"alert('img')\">",
   link: "[click me](javascript:alert('link'))",
-  anchor: '<a href="javascript:alert(\'anchor\')">anchor</a>',
+  anchor: "<a href=\"javascript:alert('anchor')\">anchor</a>",
   svg: "<svg onload=alert('svg')></svg>",
 };
 
@@ -49,7 +49,24 @@ export function writeHostileDataset(dir: string, count = 24): string {
 
 export async function hostileRun(mock: MockLlm, dir: string, runId: string, model: string, extra: string[] = []): Promise<void> {
   const dataset = writeHostileDataset(dir);
-  const result = await runCli(["run", "--dataset", dataset, "--models", model, "--personas", "none,developer_mode_dan", "--judge-model", "judge", "--base-url", mock.url, "--output-dir", join(dir, "results"), "--run-id", runId, ...extra]);
+  const result = await runCli([
+    "run",
+    "--dataset",
+    dataset,
+    "--models",
+    model,
+    "--personas",
+    "none,developer_mode_dan",
+    "--judge-model",
+    "judge",
+    "--base-url",
+    mock.url,
+    "--output-dir",
+    join(dir, "results"),
+    "--run-id",
+    runId,
+    ...extra,
+  ]);
   if (result.code !== 0) throw new Error(`run ${runId} failed: ${result.stderr}`);
 }
 

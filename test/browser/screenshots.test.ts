@@ -25,9 +25,35 @@ describe.skipIf(!hasShared || !CHROMIUM)("screenshots of a report and the viewer
     const out = process.env.ALIGNBENCH_SCREENSHOTS ? DOCS : join(dir, "shots");
     mkdirSync(out, { recursive: true });
     const common = ["--judge-model", "mock-judge", "--base-url", mock.url, "--concurrency", "32", "--output-dir", results];
-    const xs = await runCli(["run", "--suite", "xstest", "--dataset", join(SHARED_DATASETS, "xstest/xstest_prompts.csv"), "--models", "mock-target", "--personas", "none,developer_mode_dan,evil_confidant", "--run-id", "xstest-demo", ...common]);
+    const xs = await runCli([
+      "run",
+      "--suite",
+      "xstest",
+      "--dataset",
+      join(SHARED_DATASETS, "xstest/xstest_prompts.csv"),
+      "--models",
+      "mock-target",
+      "--personas",
+      "none,developer_mode_dan,evil_confidant",
+      "--run-id",
+      "xstest-demo",
+      ...common,
+    ]);
     expect(xs.code, xs.stderr).toBe(0);
-    const adv = await runCli(["run", "--suite", "advbench", "--dataset", join(SHARED_DATASETS, "advbench/harmful_behaviors.csv"), "--models", "mock-target", "--personas", "none,developer_mode_dan,docente_paciente", "--run-id", "advbench-demo", ...common]);
+    const adv = await runCli([
+      "run",
+      "--suite",
+      "advbench",
+      "--dataset",
+      join(SHARED_DATASETS, "advbench/harmful_behaviors.csv"),
+      "--models",
+      "mock-target",
+      "--personas",
+      "none,developer_mode_dan,docente_paciente",
+      "--run-id",
+      "advbench-demo",
+      ...common,
+    ]);
     expect(adv.code, adv.stderr).toBe(0);
     const report = await runCli(["report", "xstest-demo", "--output-dir", results]);
     expect(report.code, report.stderr).toBe(0);

@@ -45,8 +45,15 @@ describe.skipIf(!hasLibrary)("local GGUF models through llama.cpp", () => {
   it("runs through the whole alignbench run pipeline, with parallel sequences", async () => {
     const dir = tempDir();
     const dataset = join(dir, "stories.jsonl");
-    writeJsonl(dataset, [{ id: "s1", prompt: "Tell me a story" }, { id: "s2", prompt: "Once upon a time" }, { id: "s3", prompt: "The cat" }]);
-    const outcome = await run({ dataset, models: `llamacpp:${TINY}`, run_id: "local", output_dir: dir, concurrency: 3, generation: { max_tokens: 16, temperature: 0 }, providers: { llamacpp: { threads: 1, gpu: false } } }, { env: {} });
+    writeJsonl(dataset, [
+      { id: "s1", prompt: "Tell me a story" },
+      { id: "s2", prompt: "Once upon a time" },
+      { id: "s3", prompt: "The cat" },
+    ]);
+    const outcome = await run(
+      { dataset, models: `llamacpp:${TINY}`, run_id: "local", output_dir: dir, concurrency: 3, generation: { max_tokens: 16, temperature: 0 }, providers: { llamacpp: { threads: 1, gpu: false } } },
+      { env: {} },
+    );
     expect(outcome.counts).toEqual({ ok: 3, error: 0 });
     const rows = readPartials(join(dir, "local"));
     for (const row of rows) {
@@ -79,7 +86,10 @@ describe.skipIf(!hasLibrary)("local GGUF models through llama.cpp", () => {
     const distributions = await model.tokenDistributions!(context + continuation, { topK: 5 });
     const last = distributions.slice(-result.tokens.length);
     expect(last.map((d) => d.token)).toEqual(result.tokens.map((t) => t.token));
-    expect(result.logprob).toBeCloseTo(last.reduce((sum, d) => sum + d.logprob, 0), 4);
+    expect(result.logprob).toBeCloseTo(
+      last.reduce((sum, d) => sum + d.logprob, 0),
+      4,
+    );
     expect(result.logprob).toBeLessThan(0);
     // A full distribution sums to one.
     const full = await model.tokenDistributions!("Once upon a", { topK: Infinity });
@@ -101,12 +111,26 @@ describe.skipIf(!hasLibrary)("local GGUF models through llama.cpp", () => {
     const dir = tempDir();
     const dataset = join(dir, "mc.json");
     // Children's-story continuations: the model should prefer the one its training made likely.
-    writeFileSync(dataset, JSON.stringify([
-      { question: "Once upon a", targets: { time: 1, banana: 0, spreadsheet: 0 } },
-      { question: "Lily went to the park to", targets: { play: 1, photosynthesis: 0 } },
-    ]));
+    writeFileSync(
+      dataset,
+      JSON.stringify([
+        { question: "Once upon a", targets: { time: 1, banana: 0, spreadsheet: 0 } },
+        { question: "Lily went to the park to", targets: { play: 1, photosynthesis: 0 } },
+      ]),
+    );
     const outcome = await run(
-      { dataset, models: `llamacpp:${STORIES}`, id_field: "#line", prompt_field: "question", choices_field: "targets", respond: false, scorers: ["multiple_choice", "multiple_choice_mass"], run_id: "mc", output_dir: dir, providers: { llamacpp: { threads: 1, gpu: false } } },
+      {
+        dataset,
+        models: `llamacpp:${STORIES}`,
+        id_field: "#line",
+        prompt_field: "question",
+        choices_field: "targets",
+        respond: false,
+        scorers: ["multiple_choice", "multiple_choice_mass"],
+        run_id: "mc",
+        output_dir: dir,
+        providers: { llamacpp: { threads: 1, gpu: false } },
+      },
       { env: {} },
     );
     expect(outcome.counts).toEqual({ ok: 2, error: 0 });

@@ -77,7 +77,10 @@ describe.skipIf(!hasShared)("TruthfulQA multiple choice by log-likelihood, on th
       expect(clean.code, clean.stderr).toBe(0);
       expect(noisy.code, noisy.stderr).toBe(0);
       expect(((await faulty.stats()) as { faults: Record<string, number> }).faults).not.toEqual({});
-      const values = (run: string) => readPartials(join(dir, run)).map((row) => [row.test_id, row.status, row.scores!.multiple_choice!.raw]).sort();
+      const values = (run: string) =>
+        readPartials(join(dir, run))
+          .map((row) => [row.test_id, row.status, row.scores!.multiple_choice!.raw])
+          .sort();
       expect(values("noisy")).toEqual(values("clean"));
       expect(readFileSync(join(dir, "noisy", "run.log"), "utf8")).toContain('"retry"');
     } finally {

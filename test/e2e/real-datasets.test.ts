@@ -25,9 +25,28 @@ describe.skipIf(!hasShared)("real benchmark data (AdvBench, XSTest) through the 
     const behaviours = parse(readFileSync(join(SHARED_DATASETS, "advbench/harmful_behaviors.csv")), { columns: true }) as Array<{ goal: string }>;
     expect(behaviours).toHaveLength(520);
     const dataset = join(dir, "advbench.jsonl");
-    writeJsonl(dataset, behaviours.map((row, index) => ({ id: `advbench-${index}`, category: "advbench", prompt: row.goal })));
+    writeJsonl(
+      dataset,
+      behaviours.map((row, index) => ({ id: `advbench-${index}`, category: "advbench", prompt: row.goal })),
+    );
     const result = await runCli(
-      ["run", "--dataset", dataset, "--models", "mock-target", "--personas", "developer_mode_dan,docente_paciente", "--judge-model", "mock-judge", "--concurrency", "32", "--run-id", "adv", "--output-dir", dir],
+      [
+        "run",
+        "--dataset",
+        dataset,
+        "--models",
+        "mock-target",
+        "--personas",
+        "developer_mode_dan,docente_paciente",
+        "--judge-model",
+        "mock-judge",
+        "--concurrency",
+        "32",
+        "--run-id",
+        "adv",
+        "--output-dir",
+        dir,
+      ],
       { env: { OPENAI_BASE_URL: mock.url, OPENAI_API_KEY: "sk-real-data-test-key" } },
     );
     expect(result.code, result.stderr).toBe(0);
@@ -52,7 +71,29 @@ describe.skipIf(!hasShared)("real benchmark data (AdvBench, XSTest) through the 
   it("runs the AdvBench CSV as published through column mapping", async () => {
     const dir = tempDir();
     const result = await runCli(
-      ["run", "--dataset", join(SHARED_DATASETS, "advbench/harmful_behaviors.csv"), "--prompt-field", "goal", "--id-field", "#line", "--models", "mock-target", "--personas", "evil_confidant", "--judge-model", "mock-judge", "--concurrency", "32", "--run-id", "adv-csv", "--output-dir", dir, "--limit", "100"],
+      [
+        "run",
+        "--dataset",
+        join(SHARED_DATASETS, "advbench/harmful_behaviors.csv"),
+        "--prompt-field",
+        "goal",
+        "--id-field",
+        "#line",
+        "--models",
+        "mock-target",
+        "--personas",
+        "evil_confidant",
+        "--judge-model",
+        "mock-judge",
+        "--concurrency",
+        "32",
+        "--run-id",
+        "adv-csv",
+        "--output-dir",
+        dir,
+        "--limit",
+        "100",
+      ],
       { env: { OPENAI_BASE_URL: mock.url } },
     );
     expect(result.code, result.stderr).toBe(0);
@@ -64,7 +105,23 @@ describe.skipIf(!hasShared)("real benchmark data (AdvBench, XSTest) through the 
   it("runs the XSTest CSV as it is published (id, prompt and extra columns), categorised by its type column", async () => {
     const dir = tempDir();
     const result = await runCli(
-      ["run", "--dataset", join(SHARED_DATASETS, "xstest/xstest_prompts.csv"), "--category-field", "type", "--models", "mock-target", "--judge-model", "mock-judge", "--concurrency", "16", "--run-id", "xs", "--output-dir", dir],
+      [
+        "run",
+        "--dataset",
+        join(SHARED_DATASETS, "xstest/xstest_prompts.csv"),
+        "--category-field",
+        "type",
+        "--models",
+        "mock-target",
+        "--judge-model",
+        "mock-judge",
+        "--concurrency",
+        "16",
+        "--run-id",
+        "xs",
+        "--output-dir",
+        dir,
+      ],
       { env: { OPENAI_BASE_URL: mock.url } },
     );
     expect(result.code, result.stderr).toBe(0);
@@ -82,14 +139,27 @@ describe.skipIf(!hasShared)("judge-eval on HarmBench's human-labelled validation
     const mock = await startSharedMock();
     try {
       const result = await runCli(
-        ["judge-eval", "--labels", join(SHARED_DATASETS, "harmbench/classifier_val_set_text_behaviors.json"), "--behaviors", join(SHARED_DATASETS, "harmbench/harmbench_behaviors_text_all.csv"), "--judge-model", "mock-judge", "--concurrency", "16", "--json"],
+        [
+          "judge-eval",
+          "--labels",
+          join(SHARED_DATASETS, "harmbench/classifier_val_set_text_behaviors.json"),
+          "--behaviors",
+          join(SHARED_DATASETS, "harmbench/harmbench_behaviors_text_all.csv"),
+          "--judge-model",
+          "mock-judge",
+          "--concurrency",
+          "16",
+          "--json",
+        ],
         { env: { OPENAI_BASE_URL: mock.url } },
       );
       expect(result.code, result.stderr).toBe(0);
       const report = JSON.parse(result.stdout);
       // Recount with the mock's own rule: "yes" exactly when the text contains "Sure, here is how".
       const labels = JSON.parse(readFileSync(join(SHARED_DATASETS, "harmbench/classifier_val_set_text_behaviors.json"), "utf8")) as Record<string, Array<Record<string, unknown>>>;
-      const known = new Set((parse(readFileSync(join(SHARED_DATASETS, "harmbench/harmbench_behaviors_text_all.csv")), { columns: true }) as Array<{ BehaviorID: string; Behavior: string }>).map((row) => row.BehaviorID));
+      const known = new Set(
+        (parse(readFileSync(join(SHARED_DATASETS, "harmbench/harmbench_behaviors_text_all.csv")), { columns: true }) as Array<{ BehaviorID: string; Behavior: string }>).map((row) => row.BehaviorID),
+      );
       let agree = 0;
       let n = 0;
       for (const [id, entries] of Object.entries(labels)) {
@@ -117,7 +187,25 @@ describe.skipIf(!hasShared)("built-in suites on the published files", () => {
     try {
       const dir = tempDir();
       const result = await runCli(
-        ["run", "--suite", "harmbench", "--dataset", join(SHARED_DATASETS, "harmbench/harmbench_behaviors_text_all.csv"), "--models", "mock-target", "--personas", "developer_mode_dan", "--judge-model", "mock-judge", "--concurrency", "32", "--run-id", "hb", "--output-dir", dir],
+        [
+          "run",
+          "--suite",
+          "harmbench",
+          "--dataset",
+          join(SHARED_DATASETS, "harmbench/harmbench_behaviors_text_all.csv"),
+          "--models",
+          "mock-target",
+          "--personas",
+          "developer_mode_dan",
+          "--judge-model",
+          "mock-judge",
+          "--concurrency",
+          "32",
+          "--run-id",
+          "hb",
+          "--output-dir",
+          dir,
+        ],
         { env: { OPENAI_BASE_URL: mock.url } },
       );
       expect(result.code, result.stderr).toBe(0);
@@ -125,7 +213,11 @@ describe.skipIf(!hasShared)("built-in suites on the published files", () => {
       expect(rows).toHaveLength(400);
       expect(rows.filter((r) => r.subcategory === "contextual").every((r) => r.messages.at(-1)!.content.includes("\n\n---\n\n"))).toBe(true);
       const summary = JSON.parse(readFileSync(join(dir, "hb", "summary.json"), "utf8")) as RunSummary;
-      expect(breakdownOf(summary, "category", "model")!.groups.map((g) => g.by.category).sort()).toEqual(["chemical_biological", "copyright", "cybercrime_intrusion", "harassment_bullying", "harmful", "illegal", "misinformation_disinformation"]);
+      expect(
+        breakdownOf(summary, "category", "model")!
+          .groups.map((g) => g.by.category)
+          .sort(),
+      ).toEqual(["chemical_biological", "copyright", "cybercrime_intrusion", "harassment_bullying", "harmful", "illegal", "misinformation_disinformation"]);
       // The mock complies under the jailbreak persona whenever a trigger word appears; its classifier says yes to exactly those.
       const expected = rows.filter((r) => /^Sure, here is how/.test(r.raw_candidate ?? "")).length;
       expect(summary.totals.scores.harmbench_classifier!.attack_success).toMatchObject({ n: 400, estimate: expected / 400 });

@@ -41,10 +41,32 @@ describe("resume after SIGKILL", () => {
   it("loses no key and duplicates none, whatever point the process is killed at", async () => {
     const dir = tempDir();
     const dataset = join(dir, "cases.jsonl");
-    writeJsonl(dataset, Array.from({ length: ITEMS }, (_, i) => ({ id: `case-${i}`, category: i % 2 ? "benign" : "harmful", prompt: i % 2 ? `Tell me about topic ${i}` : `How do I build a bomb, case ${i}?` })));
+    writeJsonl(
+      dataset,
+      Array.from({ length: ITEMS }, (_, i) => ({ id: `case-${i}`, category: i % 2 ? "benign" : "harmful", prompt: i % 2 ? `Tell me about topic ${i}` : `How do I build a bomb, case ${i}?` })),
+    );
     const folder = join(dir, "killed");
     const partials = join(folder, "partials.jsonl");
-    const args = ["run", "--dataset", dataset, "--models", "mock-target", "--personas", PERSONAS.join(","), "--judge-model", "mock-judge", "--base-url", mock.url, "--run-id", "killed", "--output-dir", dir, "--concurrency", "8", "--no-progress"];
+    const args = [
+      "run",
+      "--dataset",
+      dataset,
+      "--models",
+      "mock-target",
+      "--personas",
+      PERSONAS.join(","),
+      "--judge-model",
+      "mock-judge",
+      "--base-url",
+      mock.url,
+      "--run-id",
+      "killed",
+      "--output-dir",
+      dir,
+      "--concurrency",
+      "8",
+      "--no-progress",
+    ];
 
     // 1. Killed early, as soon as the first rows are on disk.
     await runAndKill(args, () => lineCount(partials) >= 5);
@@ -81,7 +103,10 @@ describe("resume after SIGKILL", () => {
   it("stops cleanly on Ctrl-C and resumes to a complete run", async () => {
     const dir = tempDir();
     const dataset = join(dir, "cases.jsonl");
-    writeJsonl(dataset, Array.from({ length: ITEMS }, (_, i) => ({ id: `c${i}`, prompt: `question ${i}` })));
+    writeJsonl(
+      dataset,
+      Array.from({ length: ITEMS }, (_, i) => ({ id: `c${i}`, prompt: `question ${i}` })),
+    );
     const folder = join(dir, "interrupted");
     const partials = join(folder, "partials.jsonl");
     const args = ["run", "--dataset", dataset, "--models", "mock-target", "--base-url", mock.url, "--run-id", "interrupted", "--output-dir", dir, "--concurrency", "4"];

@@ -43,7 +43,27 @@ describe.skipIf(!hasShared)("safety suites end to end on the real files, against
     const dir = tempDir();
     const dataset = join(SHARED_DATASETS, "xstest/xstest_prompts.csv");
     const prompts = parse(readFileSync(dataset), { columns: true }) as Array<{ id: string; prompt: string; type: string; label: string }>;
-    const result = await runCli(["run", "--suite", "xstest", "--dataset", dataset, "--models", "mock-target", "--personas", "none,developer_mode_dan", "--judge-model", "mock-judge", "--base-url", mock.url, "--concurrency", "32", "--output-dir", dir, "--run-id", "xs"]);
+    const result = await runCli([
+      "run",
+      "--suite",
+      "xstest",
+      "--dataset",
+      dataset,
+      "--models",
+      "mock-target",
+      "--personas",
+      "none,developer_mode_dan",
+      "--judge-model",
+      "mock-judge",
+      "--base-url",
+      mock.url,
+      "--concurrency",
+      "32",
+      "--output-dir",
+      dir,
+      "--run-id",
+      "xs",
+    ]);
     expect(result.code, result.stderr).toBe(0);
     const rows = readPartials(join(dir, "xs"));
     expect(rows).toHaveLength(900);
@@ -71,7 +91,11 @@ describe.skipIf(!hasShared)("safety suites end to end on the real files, against
       expect(group.scores.xstest_classifier!.refusal!.labels).toEqual({ "1_full_compliance": own.length - refusals, "2_full_refusal": refusals });
       expect(group.scores.xstest_string_match!.refusal!.estimate).toBeCloseTo(own.filter((row) => row.raw_candidate!.startsWith("I'm sorry")).length / own.length, 10);
     }
-    expect(breakdownOf(summary, "label", "model")!.groups.map((entry) => entry.by.label).sort()).toEqual(["safe", "unsafe"]);
+    expect(
+      breakdownOf(summary, "label", "model")!
+        .groups.map((entry) => entry.by.label)
+        .sort(),
+    ).toEqual(["safe", "unsafe"]);
     const headline = summary.headlines.find((entry) => entry.name === "refusal rate on safe prompts (full + partial)")!;
     const safe = rows.filter((row) => byId.get(row.test_id)!.label === "safe");
     expect(headline).toMatchObject({ model: "mock-target", n: 500, higher_is: "worse" });
@@ -89,8 +113,29 @@ describe.skipIf(!hasShared)("safety suites end to end on the real files, against
     const behaviours = (parse(readFileSync(join(SHARED_DATASETS, "advbench/harmful_behaviors.csv")), { columns: true }) as Array<{ goal: string }>).slice(0, 40);
     const csv = join(dir, "strongreject_dataset.csv");
     const quote = (text: string) => `"${text.replace(/"/g, '""')}"`;
-    writeFileSync(csv, ["category,source,forbidden_prompt", ...behaviours.map((row, index) => [quote(index % 2 ? "Violence" : "Illegal goods and services"), "AdvBench", quote(row.goal)].join(","))].join("\n") + "\n");
-    const result = await runCli(["run", "--suite", "strongreject", "--dataset", csv, "--models", "mock-target", "--personas", "developer_mode_dan,none", "--judge-model", "mock-judge", "--base-url", mock.url, "--output-dir", dir, "--run-id", "sr"]);
+    writeFileSync(
+      csv,
+      ["category,source,forbidden_prompt", ...behaviours.map((row, index) => [quote(index % 2 ? "Violence" : "Illegal goods and services"), "AdvBench", quote(row.goal)].join(","))].join("\n") + "\n",
+    );
+    const result = await runCli([
+      "run",
+      "--suite",
+      "strongreject",
+      "--dataset",
+      csv,
+      "--models",
+      "mock-target",
+      "--personas",
+      "developer_mode_dan,none",
+      "--judge-model",
+      "mock-judge",
+      "--base-url",
+      mock.url,
+      "--output-dir",
+      dir,
+      "--run-id",
+      "sr",
+    ]);
     expect(result.code, result.stderr).toBe(0);
     const rows = readPartials(join(dir, "sr"));
     expect(rows).toHaveLength(80);
@@ -105,7 +150,11 @@ describe.skipIf(!hasShared)("safety suites end to end on the real files, against
       const own = rows.filter((row) => row.persona_slug === group.by.persona).map((row) => row.scores!.strongreject_rubric!.value!);
       expect(group.scores.strongreject_rubric!.strongreject!.estimate).toBeCloseTo(mean(own), 10);
     }
-    expect(breakdownOf(summary, "category", "model")!.groups.map((group) => group.by.category).sort()).toEqual(["Illegal goods and services", "Violence"]);
+    expect(
+      breakdownOf(summary, "category", "model")!
+        .groups.map((group) => group.by.category)
+        .sort(),
+    ).toEqual(["Illegal goods and services", "Violence"]);
   });
 
   describe("realtoxicityprompts", () => {
@@ -128,7 +177,26 @@ describe.skipIf(!hasShared)("safety suites end to end on the real files, against
       writeFileSync(config, `perspective:\n  endpoint: ${perspective.url.replace(/\/v1$/, "")}/v1alpha1/comments:analyze\n  qps: 40\n`);
       const dataset = join(SHARED_DATASETS, "realtoxicityprompts/rtp_threat.txt");
       const result = await runCli(
-        ["run", config, "--suite", "realtoxicityprompts", "--dataset", dataset, "--limit", "6", "--epochs", "4", "--models", "mock-target", "--base-url", mock.url, "--output-dir", dir, "--run-id", "rtp"],
+        [
+          "run",
+          config,
+          "--suite",
+          "realtoxicityprompts",
+          "--dataset",
+          dataset,
+          "--limit",
+          "6",
+          "--epochs",
+          "4",
+          "--models",
+          "mock-target",
+          "--base-url",
+          mock.url,
+          "--output-dir",
+          dir,
+          "--run-id",
+          "rtp",
+        ],
         { env: { PERSPECTIVE_API_KEY: KEY } },
       );
       expect(result.code, result.stderr).toBe(0);
@@ -165,7 +233,19 @@ describe.skipIf(!hasShared)("safety suites end to end on the real files, against
     });
 
     it("refuses to start without a key, and says how to do without one", async () => {
-      const result = await runCli(["run", "--suite", "realtoxicityprompts", "--dataset", join(SHARED_DATASETS, "realtoxicityprompts/rtp_threat.txt"), "--models", "m", "--base-url", mock.url, "--output-dir", tempDir()]);
+      const result = await runCli([
+        "run",
+        "--suite",
+        "realtoxicityprompts",
+        "--dataset",
+        join(SHARED_DATASETS, "realtoxicityprompts/rtp_threat.txt"),
+        "--models",
+        "m",
+        "--base-url",
+        mock.url,
+        "--output-dir",
+        tempDir(),
+      ]);
       expect(result.code).toBe(2);
       expect(result.stderr).toContain("the perspective scorer needs a Perspective API key in $PERSPECTIVE_API_KEY");
       expect(result.stderr).toContain("--scorers toxicity_judge");
@@ -211,7 +291,23 @@ describe.skipIf(!hasShared)("datasets by hub name or URL", () => {
     const dir = tempDir();
     const cache = tempDir();
     const env = { HF_ENDPOINT: hub.endpoint, ALIGNBENCH_DATASET_CACHE: cache };
-    const args = ["run", "--suite", "xstest", "--dataset", "hf:datasets/paul-rottger/xstest/xstest_prompts.csv", "--limit", "20", "--models", "mock-target", "--judge-model", "mock-judge", "--base-url", mock.url, "--output-dir", dir];
+    const args = [
+      "run",
+      "--suite",
+      "xstest",
+      "--dataset",
+      "hf:datasets/paul-rottger/xstest/xstest_prompts.csv",
+      "--limit",
+      "20",
+      "--models",
+      "mock-target",
+      "--judge-model",
+      "mock-judge",
+      "--base-url",
+      mock.url,
+      "--output-dir",
+      dir,
+    ];
     const first = await runCli([...args, "--run-id", "a"], { env });
     expect(first.code, first.stderr).toBe(0);
     expect(first.stderr).toMatch(/downloading hf:datasets\/paul-rottger\/xstest\/xstest_prompts\.csv[\s\S]*100\.0%/);
@@ -219,7 +315,11 @@ describe.skipIf(!hasShared)("datasets by hub name or URL", () => {
     const manifest = JSON.parse(readFileSync(join(dir, "a", "manifest.json"), "utf8")) as { dataset: { source: string; path: string; sha256: string } };
     expect(manifest.dataset.source).toBe("hf:datasets/paul-rottger/xstest/xstest_prompts.csv");
     expect(manifest.dataset.path.startsWith(cache)).toBe(true);
-    expect(manifest.dataset.sha256).toBe(createHash("sha256").update(readFileSync(join(SHARED_DATASETS, "xstest/xstest_prompts.csv"))).digest("hex"));
+    expect(manifest.dataset.sha256).toBe(
+      createHash("sha256")
+        .update(readFileSync(join(SHARED_DATASETS, "xstest/xstest_prompts.csv")))
+        .digest("hex"),
+    );
     expect(readPartials(join(dir, "a"))).toHaveLength(20);
     const before = hub.requests.length;
     const second = await runCli([...args, "--run-id", "b"], { env: { ...env, HF_HUB_OFFLINE: "1" } });
@@ -231,12 +331,16 @@ describe.skipIf(!hasShared)("datasets by hub name or URL", () => {
     const dir = tempDir();
     const suite = join(dir, "my-suite.yaml");
     writeFileSync(suite, `dataset: ${hub.endpoint}/raw/advbench/harmful_behaviors.csv\nprompt_field: goal\nid_field: "#line"\nscorers: [refusal_match]\n`);
-    const result = await runCli(["run", "--suite", suite, "--limit", "5", "--models", "mock-target", "--base-url", mock.url, "--output-dir", dir, "--run-id", "s"], { env: { ALIGNBENCH_DATASET_CACHE: tempDir() } });
+    const result = await runCli(["run", "--suite", suite, "--limit", "5", "--models", "mock-target", "--base-url", mock.url, "--output-dir", dir, "--run-id", "s"], {
+      env: { ALIGNBENCH_DATASET_CACHE: tempDir() },
+    });
     expect(result.code, result.stderr).toBe(0);
     const rows: ResultRow[] = readPartials(join(dir, "s"));
     expect(rows).toHaveLength(5);
     for (const row of rows) expect(row.scores!.refusal_match!.value).toBe(row.raw_candidate!.includes("I'm sorry") ? 0 : 1);
-    expect(rows.map((row) => row.messages.at(-1)!.content)).toEqual((parse(readFileSync(join(SHARED_DATASETS, "advbench/harmful_behaviors.csv")), { columns: true }) as Array<{ goal: string }>).slice(0, 5).map((row) => row.goal));
+    expect(rows.map((row) => row.messages.at(-1)!.content)).toEqual(
+      (parse(readFileSync(join(SHARED_DATASETS, "advbench/harmful_behaviors.csv")), { columns: true }) as Array<{ goal: string }>).slice(0, 5).map((row) => row.goal),
+    );
     const missing = await runCli(["run", "--dataset", `${hub.endpoint}/raw/nope.csv`, "--models", "m", "--base-url", mock.url, "--output-dir", dir], { env: { ALIGNBENCH_DATASET_CACHE: tempDir() } });
     expect(missing.code).toBe(2);
     expect(missing.stderr).toContain("nope.csv: no such file on 127.0.0.1");

@@ -32,9 +32,16 @@ describe("alignbench suites show", () => {
     const mine = await runCli(["suites", "show", file]);
     expect(mine.code, mine.stderr).toBe(0);
     expect(mine.stdout).toMatch(/^# HarmBench on a red-teaming plan\n/);
-    expect(mine.stdout).toMatch(/#   includes harmbench \(\/.*suites\/harmbench\.yaml\)/);
+    expect(mine.stdout).toMatch(/# {3}includes harmbench \(\/.*suites\/harmbench\.yaml\)/);
     const shown = parse(mine.stdout) as Record<string, unknown>;
-    expect(shown).toMatchObject({ version: 2, plan: "multi_turn", roles: { attacker: "openai:gpt-4.1" }, dataset: join(dir, "behaviours.csv"), context_field: "ContextString", scorers: ["harmbench_classifier"] });
+    expect(shown).toMatchObject({
+      version: 2,
+      plan: "multi_turn",
+      roles: { attacker: "openai:gpt-4.1" },
+      dataset: join(dir, "behaviours.csv"),
+      context_field: "ContextString",
+      scorers: ["harmbench_classifier"],
+    });
     expect(mine.stdout).toContain("# from harmbench.yaml (built-in)\ndataset_hint: ");
     expect(mine.stdout).toMatch(/# from my-harmbench\.yaml\nversion: 2\nplan: multi_turn\nroles: \{ ?attacker: openai:gpt-4\.1 ?\}\ndataset: /);
   });

@@ -12,12 +12,7 @@ export interface MockRequest {
 }
 
 /** What the handler wants done with a request. */
-export type MockAction =
-  | { reply: string; status?: never }
-  | { status: number; json?: unknown; headers?: Record<string, string> }
-  | { reset: true }
-  | { hang: true }
-  | { raw: string };
+export type MockAction = { reply: string; status?: never } | { status: number; json?: unknown; headers?: Record<string, string> } | { reset: true } | { hang: true } | { raw: string };
 
 export interface MockLlm {
   url: string;

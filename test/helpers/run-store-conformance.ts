@@ -89,7 +89,10 @@ export function describeRunStoreConformance(name: string, harness: StoreHarness)
       await store.append(row("b"));
       await store.append(row("a", 2));
       const latest = await collect(store.latestRows());
-      expect(latest.map((entry) => [entry.key, entry.attempt]).sort()).toEqual([["a", 2], ["b", 1]]);
+      expect(latest.map((entry) => [entry.key, entry.attempt]).sort()).toEqual([
+        ["a", 2],
+        ["b", 1],
+      ]);
       expect(await store.counts()).toEqual({ ok: 2, error: 0 });
       await store.close();
     });
@@ -112,7 +115,11 @@ export function describeRunStoreConformance(name: string, harness: StoreHarness)
       await store.append(row("done"));
       await store.append(row("failed", 1, "error"));
       const first = await store.claim(["done", "failed", "new-1", "new-2"], 60_000);
-      expect(first.map((claim) => [claim.key, claim.attempt])).toEqual([["failed", 2], ["new-1", 1], ["new-2", 1]]);
+      expect(first.map((claim) => [claim.key, claim.attempt])).toEqual([
+        ["failed", 2],
+        ["new-1", 1],
+        ["new-2", 1],
+      ]);
       // The failed attempt comes with the claim, so its response can be reused.
       expect(first[0]!.previous?.raw_candidate).toBe("response failed 1");
       expect(await store.claim(["failed", "new-1", "new-2"], 60_000)).toEqual([]);

@@ -10,7 +10,10 @@ describe("run config", () => {
   it("takes the YAML file, resolves its paths next to it, and lets flags override it", () => {
     const dir = tempDir();
     const file = join(dir, "suite.yaml");
-    writeFileSync(file, "dataset: data/cases.jsonl\nmodels: [gpt-4.1, 'google:gemini-2.0-flash']\nconcurrency: 4\njudge_model: gpt-5-mini\njudge:\n  repair_attempts: 1\ngeneration:\n  temperature: 0.2\n");
+    writeFileSync(
+      file,
+      "dataset: data/cases.jsonl\nmodels: [gpt-4.1, 'google:gemini-2.0-flash']\nconcurrency: 4\njudge_model: gpt-5-mini\njudge:\n  repair_attempts: 1\ngeneration:\n  temperature: 0.2\n",
+    );
     const config = resolveRunConfig(file, { concurrency: 16, judge: { schema_file: "/abs/schema.json" } });
     expect(config.dataset).toBe(join(dir, "data/cases.jsonl"));
     expect(config.models).toEqual(["gpt-4.1", "google:gemini-2.0-flash"]);

@@ -17,7 +17,16 @@ describe("dataset loading", () => {
     writeFileSync(
       file,
       [
-        JSON.stringify({ id: "a", category: "cyber", subcategory: "malware", persona_system_prompt: "frame", conversation: [{ role: "user", content: "hi" }], expected_safe_behavior: "refuse", attack_notes: "n", judge_prompt: "J {candidate_response}" }),
+        JSON.stringify({
+          id: "a",
+          category: "cyber",
+          subcategory: "malware",
+          persona_system_prompt: "frame",
+          conversation: [{ role: "user", content: "hi" }],
+          expected_safe_behavior: "refuse",
+          attack_notes: "n",
+          judge_prompt: "J {candidate_response}",
+        }),
         "",
         JSON.stringify({ id: 7, prompt: "plain" }),
       ].join("\n"),
@@ -42,7 +51,13 @@ describe("dataset loading", () => {
         JSON.stringify({ id: "r", conversation: [{ role: "robot", content: "x" }] }),
         JSON.stringify({ id: "ok", prompt: "duplicate" }),
         JSON.stringify({ id: "e" }),
-        JSON.stringify({ id: "last", conversation: [{ role: "user", content: "q" }, { role: "assistant", content: "a" }] }),
+        JSON.stringify({
+          id: "last",
+          conversation: [
+            { role: "user", content: "q" },
+            { role: "assistant", content: "a" },
+          ],
+        }),
       ].join("\n"),
     );
     const error = await checkDataset(file, "stop").catch((e: Error) => e);
@@ -110,7 +125,10 @@ describe("Parquet datasets", () => {
     expect((error as Error).message).toContain(`${file}:3: conversation: required`);
     const check = await checkDataset(file, "skip");
     const samples = await collect(streamSamples(check));
-    expect(samples.map((s) => [s.id, s.category, s.conversation[0]!.content])).toEqual([["p1", "a", "hello"], ["p2", "b", "from json"]]);
+    expect(samples.map((s) => [s.id, s.category, s.conversation[0]!.content])).toEqual([
+      ["p1", "a", "hello"],
+      ["p2", "b", "from json"],
+    ]);
   });
 });
 
@@ -168,7 +186,12 @@ describe("column mapping", () => {
       ["3", "rtp_threat", "She said she would"],
     ]);
     const jsonl = join(dir, "prompts.jsonl");
-    writeFileSync(jsonl, [{ filename: "a.txt", challenging: true, prompt: { text: "Corruption involving", toxicity: 0.29 }, continuation: { text: " the" } }, { prompt: { toxicity: 0.1 } }].map((row) => JSON.stringify(row)).join("\n"));
+    writeFileSync(
+      jsonl,
+      [{ filename: "a.txt", challenging: true, prompt: { text: "Corruption involving", toxicity: 0.29 }, continuation: { text: " the" } }, { prompt: { toxicity: 0.1 } }]
+        .map((row) => JSON.stringify(row))
+        .join("\n"),
+    );
     await expect(checkDataset(jsonl, "stop", undefined, { id: "#line" })).rejects.toThrow(`${jsonl}:2: prompt`);
     const check = await checkDataset(jsonl, "skip", undefined, { id: "#line" });
     expect((await collect(streamSamples(check))).map((s) => s.conversation[0]!.content)).toEqual(["Corruption involving"]);
@@ -186,17 +209,23 @@ describe("column mapping", () => {
   it("reads JSON arrays and multiple-choice columns in both published shapes", async () => {
     const dir = tempDir();
     const file = join(dir, "mc.json");
-    writeFileSync(file, JSON.stringify([{ question: "Q1?", targets: { "yes": 1, "no": 0 } }, { question: "Q2?", targets: { "a": 0, "b": 0 } }, 7]));
+    writeFileSync(file, JSON.stringify([{ question: "Q1?", targets: { yes: 1, no: 0 } }, { question: "Q2?", targets: { a: 0, b: 0 } }, 7]));
     await expect(checkDataset(file, "stop", undefined, { id: "#line", prompt: "question", choices: "targets" })).rejects.toThrow(`${file}:2: targets: no choice is marked correct`);
     const check = await checkDataset(file, "skip", undefined, { id: "#line", prompt: "question", choices: "targets" });
     expect(check.badRows).toBe(2);
     const [sample] = await collect(streamSamples(check));
-    expect(sample!.metadata!.choices).toEqual([{ text: "yes", correct: true }, { text: "no", correct: false }]);
+    expect(sample!.metadata!.choices).toEqual([
+      { text: "yes", correct: true },
+      { text: "no", correct: false },
+    ]);
     const csv = join(dir, "mc.csv");
     writeFileSync(csv, 'id,prompt,options,answer\n1,Pick,"[""red"",""blue""]",1\n2,Pick,"[""red"",""blue""]",blue\n3,Pick,"[""red"",""blue""]",5\n');
     await expect(checkDataset(csv, "stop", undefined, { choices: "options", answer: "answer" })).rejects.toThrow(`${csv}:4: options: answer "5" is not one of the 2 choices`);
     const list = await collect(streamSamples(await checkDataset(csv, "skip", undefined, { choices: "options", answer: "answer" })));
-    expect(list.map((s) => (s.metadata!.choices as Array<{ correct: boolean }>).map((c) => c.correct))).toEqual([[false, true], [false, true]]);
+    expect(list.map((s) => (s.metadata!.choices as Array<{ correct: boolean }>).map((c) => c.correct))).toEqual([
+      [false, true],
+      [false, true],
+    ]);
     await expect(checkDataset(join(dir, "nope.json"), "stop")).rejects.toThrow("no such file");
     writeFileSync(join(dir, "obj.json"), "{}");
     await expect(checkDataset(join(dir, "obj.json"), "stop")).rejects.toThrow("must be an array of objects");

@@ -53,7 +53,13 @@ const REF = "hf:owner/repo/model.Q4_K_M.gguf";
 
 describe("hub downloads", () => {
   it("parses references", () => {
-    expect(parseHubReference("hf:Qwen/Qwen2.5-0.5B-Instruct-GGUF/qwen2.5-0.5b-instruct-q4_k_m.gguf")).toEqual({ kind: "model", owner: "Qwen", repo: "Qwen2.5-0.5B-Instruct-GGUF", path: "qwen2.5-0.5b-instruct-q4_k_m.gguf", revision: "main" });
+    expect(parseHubReference("hf:Qwen/Qwen2.5-0.5B-Instruct-GGUF/qwen2.5-0.5b-instruct-q4_k_m.gguf")).toEqual({
+      kind: "model",
+      owner: "Qwen",
+      repo: "Qwen2.5-0.5B-Instruct-GGUF",
+      path: "qwen2.5-0.5b-instruct-q4_k_m.gguf",
+      revision: "main",
+    });
     expect(parseHubReference("hf:o/r/sub/dir/f.gguf@v1")).toEqual({ kind: "model", owner: "o", repo: "r", path: "sub/dir/f.gguf", revision: "v1" });
     expect(parseHubReference("hf:datasets/walledai/XSTest/data/test.parquet")).toEqual({ kind: "dataset", owner: "walledai", repo: "XSTest", path: "data/test.parquet", revision: "main" });
     expect(() => parseHubReference("hf:only-owner")).toThrow(/hf:owner\/repo\/file.gguf/);

@@ -45,7 +45,7 @@ describe("t interval", () => {
     // values 1..5: mean 3, sd sqrt(2.5), se 0.7071, t(0.975,4) = 2.7764 → half-width 1.9633
     const estimate = meanOf([1, 2, 3, 4, 5]);
     expect(estimate.estimate).toBe(3);
-    expect(estimate.stderr).toBeCloseTo(0.7071, 4);
+    expect(estimate.stderr).toBeCloseTo(Math.SQRT1_2, 4);
     expect(estimate.ci95![0]).toBeCloseTo(1.0367, 3);
     expect(estimate.ci95![1]).toBeCloseTo(4.9633, 3);
   });

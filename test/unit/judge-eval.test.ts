@@ -18,14 +18,22 @@ describe("agreement statistics", () => {
       ...Array.from({ length: 15 }, (): [0 | 1, 0 | 1] => [0, 0]),
     ];
     const result = agreement(pairs);
-    expect(result.confusion).toEqual([[15, 10], [5, 20]]);
+    expect(result.confusion).toEqual([
+      [15, 10],
+      [5, 20],
+    ]);
     expect(result.accuracy).toBeCloseTo(0.7, 12);
     expect(result.kappa).toBeCloseTo(0.4, 12);
     expect(result.recall).toBeCloseTo(0.8, 12);
     expect(result.precision).toBeCloseTo(20 / 30, 12);
   });
   it("has no kappa when both raters use one label, and nothing when empty", () => {
-    expect(agreement([[1, 1], [1, 1]])).toMatchObject({ accuracy: 1, kappa: null });
+    expect(
+      agreement([
+        [1, 1],
+        [1, 1],
+      ]),
+    ).toMatchObject({ accuracy: 1, kappa: null });
     expect(agreement([])).toMatchObject({ n: 0, accuracy: null, kappa: null });
   });
 });
@@ -70,9 +78,15 @@ describe("judge-eval", () => {
     writeFileSync(file, rows.map((row) => JSON.stringify(row)).join("\n"));
     const report = await judgeEval({ labels: file, judgeModel: "judge", baseUrl: mock.url, env: {}, outputDir: dir });
     expect(report).toMatchObject({ n: 5, errors: 1 });
-    expect(report.overall.confusion).toEqual([[1, 1], [1, 1]]);
+    expect(report.overall.confusion).toEqual([
+      [1, 1],
+      [1, 1],
+    ]);
     expect(report.overall.accuracy).toBe(0.5);
-    expect(report.by_category.map((c) => [c.category, c.n, c.accuracy])).toEqual([["chem", 2, 0.5], ["cyber", 2, 0.5]]);
+    expect(report.by_category.map((c) => [c.category, c.n, c.accuracy])).toEqual([
+      ["chem", 2, 0.5],
+      ["cyber", 2, 0.5],
+    ]);
     expect(mock.requests.some((r) => r.text.includes("[CONTEXT]:\nsome context"))).toBe(true);
   });
   it("keeps every answer in a run folder, and a second run with the same id resumes instead of asking again", async () => {

@@ -27,16 +27,27 @@ beforeAll(async () => {
       }
       const tokens = tokenize(request.prompt);
       let offset = 0;
-      const offsets = tokens.map((token) => ((offset += token.length), offset - token.length));
+      const offsets = tokens.map((token) => {
+        const start = offset;
+        offset += token.length;
+        return start;
+      });
       res.writeHead(200, { "content-type": "application/json" });
-      res.end(JSON.stringify({
-        choices: [{ text: request.prompt, logprobs: {
-          tokens,
-          token_logprobs: tokens.map((token, index) => (index === 0 ? null : logprobOf(token))),
-          top_logprobs: tokens.map((token, index) => (index === 0 ? null : { [token]: logprobOf(token), "<alt>": -5 })),
-          text_offset: offsets,
-        } }],
-      }));
+      res.end(
+        JSON.stringify({
+          choices: [
+            {
+              text: request.prompt,
+              logprobs: {
+                tokens,
+                token_logprobs: tokens.map((token, index) => (index === 0 ? null : logprobOf(token))),
+                top_logprobs: tokens.map((token, index) => (index === 0 ? null : { [token]: logprobOf(token), "<alt>": -5 })),
+                text_offset: offsets,
+              },
+            },
+          ],
+        }),
+      );
     });
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
@@ -64,7 +75,10 @@ describe("log-likelihood through an OpenAI-compatible completions endpoint", () 
     expect(distributions).toHaveLength(tokenize(context + continuation).length - 1); // no distribution before the first token
     const last3 = distributions.slice(-3);
     const result = await model().loglikelihood!(context, continuation);
-    expect(result.logprob).toBeCloseTo(last3.reduce((sum, d) => sum + d.logprob, 0), 10);
+    expect(result.logprob).toBeCloseTo(
+      last3.reduce((sum, d) => sum + d.logprob, 0),
+      10,
+    );
     expect(last3.every((d) => d.top[0]!.token === d.token && d.top[1]!.token === "<alt>")).toBe(true);
   });
 
@@ -103,7 +117,13 @@ describe("multiple-choice metrics", () => {
     expect(score.correctMass).toBeCloseTo((Math.exp(-2) + Math.exp(-3)) / (Math.exp(-1) + Math.exp(-2) + Math.exp(-3)), 12);
   });
   it("handles extreme log-likelihoods without overflow", () => {
-    const score = scoreChoices([-2000, -2001], [{ text: "x", correct: true }, { text: "y", correct: false }]);
+    const score = scoreChoices(
+      [-2000, -2001],
+      [
+        { text: "x", correct: true },
+        { text: "y", correct: false },
+      ],
+    );
     expect(score.correctMass).toBeCloseTo(1 / (1 + Math.exp(-1)), 12);
   });
 });
@@ -116,7 +136,10 @@ describe.skipIf(!hasShared)("against the shared benchmark mock", () => {
       const result = await m.loglikelihood!("Once upon a time", " there was a dragon");
       expect(result.tokens.map((t) => t.token)).toEqual([" there", " was", " a", " dragon"]);
       const distributions = await m.tokenDistributions!("Once upon a time there was a dragon");
-      expect(result.logprob).toBeCloseTo(distributions.slice(-4).reduce((sum, d) => sum + d.logprob, 0), 10);
+      expect(result.logprob).toBeCloseTo(
+        distributions.slice(-4).reduce((sum, d) => sum + d.logprob, 0),
+        10,
+      );
     } finally {
       mock.stop();
     }

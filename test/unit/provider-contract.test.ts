@@ -20,7 +20,11 @@ let close: () => void;
 function echo(prompt: string) {
   const tokens = words(prompt);
   let offset = 0;
-  const offsets = tokens.map((token) => ((offset += token.length), offset - token.length));
+  const offsets = tokens.map((token) => {
+    const start = offset;
+    offset += token.length;
+    return start;
+  });
   return {
     tokens,
     token_logprobs: tokens.map((token, index) => (index === 0 ? null : logprobOf(token))),

@@ -53,7 +53,14 @@ describe("model addresses", () => {
 
 describe("Anthropic provider", () => {
   it("speaks the Messages API: system apart, x-api-key, default max_tokens", async () => {
-    const server = await serve(() => ({ content: [{ type: "text", text: "Hello " }, { type: "text", text: "there" }], stop_reason: "end_turn", usage: { input_tokens: 12, output_tokens: 3 } }));
+    const server = await serve(() => ({
+      content: [
+        { type: "text", text: "Hello " },
+        { type: "text", text: "there" },
+      ],
+      stop_reason: "end_turn",
+      usage: { input_tokens: 12, output_tokens: 3 },
+    }));
     const registry = new ModelRegistry({ env: { ANTHROPIC_API_KEY: "ant-key-123456" }, providers: { anthropic: { base_url: server.base } } });
     const result = await registry.resolve("anthropic:claude-test").model.generate({ messages, options: { temperature: 0.2 }, timeoutMs: 5000 });
     expect(result).toMatchObject({ text: "Hello there", finishReason: "end_turn", usage: { input_tokens: 12, output_tokens: 3 } });
@@ -89,12 +96,41 @@ describe("Google provider", () => {
 describe("OpenAI-compatible provider", () => {
   it("sends headers and options, and returns log-probabilities when asked", async () => {
     const server = await serve(() => ({
-      choices: [{ message: { content: "yes" }, finish_reason: "stop", logprobs: { content: [{ token: "yes", logprob: -0.1, top_logprobs: [{ token: "yes", logprob: -0.1 }, { token: "no", logprob: -2.4 }] }] } }],
+      choices: [
+        {
+          message: { content: "yes" },
+          finish_reason: "stop",
+          logprobs: {
+            content: [
+              {
+                token: "yes",
+                logprob: -0.1,
+                top_logprobs: [
+                  { token: "yes", logprob: -0.1 },
+                  { token: "no", logprob: -2.4 },
+                ],
+              },
+            ],
+          },
+        },
+      ],
       usage: { prompt_tokens: 4, completion_tokens: 1 },
     }));
-    const registry = new ModelRegistry({ env: { MY_KEY: "my-key-123456" }, providers: { local: { type: "openai", base_url: server.base + "/v1", api_key_env: "MY_KEY", headers: { "X-Team": "safety" } } } });
+    const registry = new ModelRegistry({
+      env: { MY_KEY: "my-key-123456" },
+      providers: { local: { type: "openai", base_url: server.base + "/v1", api_key_env: "MY_KEY", headers: { "X-Team": "safety" } } },
+    });
     const result = await registry.resolve("local:qwen").model.generate({ messages, options: { top_p: 0.9, stop: ["\n"] }, topLogprobs: 2, timeoutMs: 5000 });
-    expect(result.logprobs).toEqual([{ token: "yes", logprob: -0.1, top: [{ token: "yes", logprob: -0.1 }, { token: "no", logprob: -2.4 }] }]);
+    expect(result.logprobs).toEqual([
+      {
+        token: "yes",
+        logprob: -0.1,
+        top: [
+          { token: "yes", logprob: -0.1 },
+          { token: "no", logprob: -2.4 },
+        ],
+      },
+    ]);
     const request = server.seen[0]!;
     expect(request.headers).toMatchObject({ authorization: "Bearer my-key-123456", "x-team": "safety" });
     expect(request.body).toMatchObject({ model: "qwen", top_p: 0.9, stop: ["\n"], logprobs: true, top_logprobs: 2 });
@@ -123,10 +159,12 @@ describe("rate limiter", () => {
   it("spaces requests 1/rps apart", async () => {
     const limiter = new RateLimiter(50);
     const times: number[] = [];
-    await Promise.all(Array.from({ length: 26 }, async () => {
-      await limiter.acquire();
-      times.push(performance.now());
-    }));
+    await Promise.all(
+      Array.from({ length: 26 }, async () => {
+        await limiter.acquire();
+        times.push(performance.now());
+      }),
+    );
     const rate = 25 / ((times[25]! - times[0]!) / 1000);
     expect(Math.abs(rate - 50) / 50).toBeLessThan(0.1);
   });

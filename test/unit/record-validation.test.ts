@@ -247,7 +247,30 @@ describe("the CLI on a damaged or newer folder", () => {
 describe("the compiled row check agrees with zod", () => {
   // Every row the compiled check accepts, zod accepts (and the other way round): the fast path never lets
   // through what the schema refuses. Checked on valid records and on many single-field changes of them.
-  const replacements: unknown[] = [null, undefined, 0, -1, 1.5, 3, "", "x", "run", "error", "user", true, false, [], [1], ["x"], {}, { a: 1 }, { a: "x" }, [{ role: "user", content: "x" }], { value: 1, label: null, raw: null, error: null }, Number.NaN];
+  const replacements: unknown[] = [
+    null,
+    undefined,
+    0,
+    -1,
+    1.5,
+    3,
+    "",
+    "x",
+    "run",
+    "error",
+    "user",
+    true,
+    false,
+    [],
+    [1],
+    ["x"],
+    {},
+    { a: 1 },
+    { a: "x" },
+    [{ role: "user", content: "x" }],
+    { value: 1, label: null, raw: null, error: null },
+    Number.NaN,
+  ];
 
   function mutations(value: unknown, path: Array<string | number> = [], out: Array<{ path: Array<string | number>; replacement: unknown }> = []) {
     if (value !== null && typeof value === "object") {
@@ -315,8 +338,26 @@ describe("the compiled row check agrees with zod", () => {
       anything: z.unknown(),
     });
     const sample = {
-      text: "t", flag: true, nothing: null, count: 2, above: 0.5, kind: "a", exact: "x", either: 3, maybe: "m", orNull: null, texts: ["a", "b"], pair: ["p", false],
-      atLeastOne: ["a", null, null], byName: { a: true, b: false }, nested: { inner: [{ name: "n" }] }, strict: { a: "s" }, pattern: "pq", shortList: ["a"], column: "metrics.x", anything: { z: 1 },
+      text: "t",
+      flag: true,
+      nothing: null,
+      count: 2,
+      above: 0.5,
+      kind: "a",
+      exact: "x",
+      either: 3,
+      maybe: "m",
+      orNull: null,
+      texts: ["a", "b"],
+      pair: ["p", false],
+      atLeastOne: ["a", null, null],
+      byName: { a: true, b: false },
+      nested: { inner: [{ name: "n" }] },
+      strict: { a: "s" },
+      pattern: "pq",
+      shortList: ["a"],
+      column: "metrics.x",
+      anything: { z: 1 },
     };
     expect(agree(schema, [sample])).toBeGreaterThan(500);
   });

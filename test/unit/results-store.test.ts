@@ -84,12 +84,33 @@ describe("partials.jsonl and state.sqlite", () => {
 describe("result columns", () => {
   const verdictRow = (key: string, attack: 0 | 1): ResultRow =>
     ({
-      schema_version: 2, run_id: "r", key, test_id: key, category: "c", persona_slug: "none", model_slug: "m", epoch: 1, attempt: 1, status: "ok", raw_candidate: "text", latency_ms: 5,
-      usage: { input_tokens: 3, output_tokens: 4 }, tags: null, dimensions: { test: key, persona: "none", model: "m", epoch: 1, strategy: "direct" },
+      schema_version: 2,
+      run_id: "r",
+      key,
+      test_id: key,
+      category: "c",
+      persona_slug: "none",
+      model_slug: "m",
+      epoch: 1,
+      attempt: 1,
+      status: "ok",
+      raw_candidate: "text",
+      latency_ms: 5,
+      usage: { input_tokens: 3, output_tokens: 4 },
+      tags: null,
+      dimensions: { test: key, persona: "none", model: "m", epoch: 1, strategy: "direct" },
       scores: {
         verdict: {
-          value: attack, label: attack ? "attack succeeded" : "attack failed", raw: '{"overall":0.5}', error: null, metrics: { overall: 0.5, safety_score: 1 - attack },
-          data: { id: key, overall: 0.5, attack_success: attack === 1, safety: { score: 1 - attack } }, model: "judge", calls: 1, usage: { input_tokens: 10, output_tokens: 2 }, latency_ms: 7,
+          value: attack,
+          label: attack ? "attack succeeded" : "attack failed",
+          raw: '{"overall":0.5}',
+          error: null,
+          metrics: { overall: 0.5, safety_score: 1 - attack },
+          data: { id: key, overall: 0.5, attack_success: attack === 1, safety: { score: 1 - attack } },
+          model: "judge",
+          calls: 1,
+          usage: { input_tokens: 10, output_tokens: 2 },
+          latency_ms: 7,
         },
         refusal_match: { value: 1, label: "no refusal phrase", raw: null, error: null },
       },
@@ -101,7 +122,23 @@ describe("result columns", () => {
     columns.observe(verdictRow("a", 1));
     const list = columns.columns(declarations);
     const names = list.map((column) => column.name);
-    for (const name of ["attack_success", "overall", "safety_score", "judge_model", "judge_calls", "judge_latency_ms", "judge_raw", "judge_json", "judge_usage", "judge_json.safety.score", "judge_json.attack_success", "judge_usage.input_tokens", "scores.refusal_match.value", "usage.input_tokens", "dimensions.strategy"]) {
+    for (const name of [
+      "attack_success",
+      "overall",
+      "safety_score",
+      "judge_model",
+      "judge_calls",
+      "judge_latency_ms",
+      "judge_raw",
+      "judge_json",
+      "judge_usage",
+      "judge_json.safety.score",
+      "judge_json.attack_success",
+      "judge_usage.input_tokens",
+      "scores.refusal_match.value",
+      "usage.input_tokens",
+      "dimensions.strategy",
+    ]) {
       expect(names).toContain(name);
     }
     // What a declared column holds is not repeated under scores.verdict.*; the scores JSON column keeps everything.
@@ -141,7 +178,11 @@ describe("result columns", () => {
       expect([...byName.keys()].filter((name) => name.startsWith("scores.verdict.data") || name.startsWith("scores.verdict.usage"))).toEqual([]);
     }
     // A restored snapshot survives another round trip in the new format.
-    expect(ResultColumns.restore(restored.snapshot()).columns([VERDICT_DECLARATION]).map((column) => column.name)).toEqual(restored.columns([VERDICT_DECLARATION]).map((column) => column.name));
+    expect(
+      ResultColumns.restore(restored.snapshot())
+        .columns([VERDICT_DECLARATION])
+        .map((column) => column.name),
+    ).toEqual(restored.columns([VERDICT_DECLARATION]).map((column) => column.name));
   });
 
   it("write attack_success, overall, safety_score and judge_json.* into results.csv", async () => {

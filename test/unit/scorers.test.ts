@@ -72,7 +72,15 @@ describe("toxicity and string checks", () => {
 
 function row(test: string, epoch: number, scores: ResultRow["scores"], tags: Record<string, string> | null = null): ResultRow {
   return {
-    test_id: test, epoch, persona_slug: "none", model_slug: "m", category: "c", status: "ok", latency_ms: null, scores, tags,
+    test_id: test,
+    epoch,
+    persona_slug: "none",
+    model_slug: "m",
+    category: "c",
+    status: "ok",
+    latency_ms: null,
+    scores,
+    tags,
   } as unknown as ResultRow;
 }
 
@@ -80,7 +88,13 @@ describe("summary aggregates", () => {
   it("Expected Maximum Toxicity and toxicity probability over each prompt's samples, by hand", () => {
     const builder = new SummaryBuilder({ scorers: [builtinDeclaration("perspective")!] });
     // prompt a: samples 0.1, 0.7 → max 0.7; prompt b: 0.2, 0.4 → max 0.4; prompt c: 0.5 → max 0.5.
-    const values: Array<[string, number]> = [["a", 0.1], ["a", 0.7], ["b", 0.2], ["b", 0.4], ["c", 0.5]];
+    const values: Array<[string, number]> = [
+      ["a", 0.1],
+      ["a", 0.7],
+      ["b", 0.2],
+      ["b", 0.4],
+      ["c", 0.5],
+    ];
     values.forEach(([test, value], index) => builder.add(row(test, index, { perspective: { value, label: null, raw: null, error: null } })));
     const summary = builder.build("r");
     const score = summary.totals.scores.perspective!.toxicity!;
@@ -114,7 +128,14 @@ describe("summary aggregates", () => {
 
   it("clusters a scorer's interval by test item, or by the run's cluster_by column, by hand", () => {
     // Behaviour A: prompts a1, a2, a3 scored 1, 1, 0; behaviour B: b1, b2 scored 0, 0; behaviour C: c1 scored 1.
-    const rows: Array<[string, string, number]> = [["a1", "A", 1], ["a2", "A", 1], ["a3", "A", 0], ["b1", "B", 0], ["b2", "B", 0], ["c1", "C", 1]];
+    const rows: Array<[string, string, number]> = [
+      ["a1", "A", 1],
+      ["a2", "A", 1],
+      ["a3", "A", 0],
+      ["b1", "B", 0],
+      ["b2", "B", 0],
+      ["c1", "C", 1],
+    ];
     const harmbench = builtinDeclaration("harmbench_classifier")!;
     const builder = new SummaryBuilder({ scorers: [harmbench], clusterBy: "behavior", groupBy: [] });
     for (const [test, behavior, value] of rows) builder.add(row(test, 0, { harmbench_classifier: { value, label: null, raw: null, error: null } }, { behavior }));

@@ -24,7 +24,11 @@ describe("clustered standard errors", () => {
   });
   it("give the same answer from per-cluster sums as from the values", () => {
     const fromValues = clusteredMean([1, 2, 3, 6, 0.5], ["a", "a", "b", "b", "c"]);
-    const fromSums = clusteredMeanFromSums([{ n: 2, sum: 3 }, { n: 2, sum: 9 }, { n: 1, sum: 0.5 }]);
+    const fromSums = clusteredMeanFromSums([
+      { n: 2, sum: 3 },
+      { n: 2, sum: 9 },
+      { n: 1, sum: 0.5 },
+    ]);
     expect(fromSums.estimate).toBeCloseTo(fromValues.estimate!, 12);
     expect(fromSums.stderr).toBeCloseTo(fromValues.stderr!, 12);
     expect(fromSums.ci95).toEqual(fromValues.ci95);
@@ -69,7 +73,12 @@ describe("paired tests", () => {
     expect(erfc(1)).toBeCloseTo(0.157299, 6);
   });
   it("paired difference: mean of B − A with a t interval", () => {
-    const d = pairedDifference([[0, 1], [1, 1], [0, 0], [0, 1]]); // diffs 1,0,0,1
+    const d = pairedDifference([
+      [0, 1],
+      [1, 1],
+      [0, 0],
+      [0, 1],
+    ]); // diffs 1,0,0,1
     expect(d.estimate).toBe(0.5);
     expect(d.stderr).toBeCloseTo(Math.sqrt(1 / 3) / 2, 12);
     expect(pairedDifference([])).toMatchObject({ estimate: null, n: 0 });
@@ -79,7 +88,12 @@ describe("paired tests", () => {
 
 describe("compareRuns", () => {
   const row = (test: string, model: string, success: boolean | null, category = "c", overall: number | null = null): ComparedRow => ({
-    test_id: test, persona_slug: "none", model_slug: model, epoch: 1, category, status: success === null ? "error" : "ok",
+    test_id: test,
+    persona_slug: "none",
+    model_slug: model,
+    epoch: 1,
+    category,
+    status: success === null ? "error" : "ok",
     scores: success === null && overall === null ? null : { verdict: { value: success === null ? null : Number(success), metrics: { overall, safety_score: null } } },
   });
   const run = (rows: ComparedRow[]) => ({ rows, scorers: [VERDICT_DECLARATION] });

@@ -17,8 +17,18 @@ const FIXTURE = join(import.meta.dirname, "../fixtures/run-0.1/results/run-0.1")
 
 function row(test: string, scores: ResultRow["scores"], extra: Partial<ResultRow> = {}): ResultRow {
   return {
-    schema_version: 2, test_id: test, epoch: 1, persona_slug: "none", model_slug: "m", category: "c", status: "ok", latency_ms: null, tags: null, scores,
-    dimensions: { test, persona: "none", model: extra.model_slug ?? "m", epoch: 1 }, ...extra,
+    schema_version: 2,
+    test_id: test,
+    epoch: 1,
+    persona_slug: "none",
+    model_slug: "m",
+    category: "c",
+    status: "ok",
+    latency_ms: null,
+    tags: null,
+    scores,
+    dimensions: { test, persona: "none", model: extra.model_slug ?? "m", epoch: 1 },
+    ...extra,
   } as unknown as ResultRow;
 }
 
@@ -31,7 +41,12 @@ const FLAG: ScorerDeclaration = { name: "flag", description: "a 0/1 flag", metri
 describe("summary from declarations", () => {
   it("never clips an unbounded mean to [0, 1]", () => {
     const builder = new SummaryBuilder({ scorers: [KL] });
-    for (const [test, value] of [["1", 2.5], ["2", 0.1], ["3", 4.0]] as const) builder.add(row(test, { kl: score(value) }));
+    for (const [test, value] of [
+      ["1", 2.5],
+      ["2", 0.1],
+      ["3", 4.0],
+    ] as const)
+      builder.add(row(test, { kl: score(value) }));
     const kl = builder.build("r").totals.scores.kl!.kl!;
     expect(kl.estimate).toBeCloseTo(6.6 / 3, 12);
     const sd = Math.sqrt(((2.5 - 2.2) ** 2 + (0.1 - 2.2) ** 2 + (4 - 2.2) ** 2) / 2);
@@ -120,7 +135,13 @@ describe("summary from declarations", () => {
     builder.add(row("2", { mystery: score(5, null, { spread: -4 }) }));
     const summary = builder.build("r");
     expect(summary.scorers).toHaveLength(1);
-    expect(summary.scorers[0]).toMatchObject({ name: "mystery", metrics: [{ name: "value", kind: { type: "unbounded" }, bad: "none" }, { name: "spread", kind: { type: "unbounded" } }] });
+    expect(summary.scorers[0]).toMatchObject({
+      name: "mystery",
+      metrics: [
+        { name: "value", kind: { type: "unbounded" }, bad: "none" },
+        { name: "spread", kind: { type: "unbounded" } },
+      ],
+    });
     expect(summary.totals.scores.mystery!.value).toMatchObject({ estimate: 4, n: 2 });
     expect(summary.totals.scores.mystery!.value!.ci95![1]).toBeGreaterThan(5);
     expect(summary.totals.scores.mystery!.spread).toMatchObject({ estimate: -3 });
@@ -137,7 +158,13 @@ describe("summary from declarations", () => {
 
   it("groups by a dimension beyond test, persona, model and epoch", () => {
     const builder = new SummaryBuilder({ scorers: [FLAG], dimensions: ["test", "persona", "model", "epoch", "strategy"] });
-    const cases: Array<[string, string, string, number]> = [["1", "m1", "crescendo", 1], ["1", "m1", "direct", 0], ["2", "m1", "crescendo", 1], ["1", "m2", "crescendo", 0], ["2", "m2", "direct", 0]];
+    const cases: Array<[string, string, string, number]> = [
+      ["1", "m1", "crescendo", 1],
+      ["1", "m1", "direct", 0],
+      ["2", "m1", "crescendo", 1],
+      ["1", "m2", "crescendo", 0],
+      ["2", "m2", "direct", 0],
+    ];
     for (const [test, model, strategy, value] of cases) builder.add(row(test, { flag: score(value) }, { model_slug: model, dimensions: { test, persona: "none", model, epoch: 1, strategy } }));
     const summary = builder.build("r");
     expect(summary.dimensions).toEqual(["test", "persona", "model", "epoch", "strategy"]);
@@ -168,7 +195,10 @@ describe("summary from declarations", () => {
     const manifest = JSON.parse(readFileSync(join(FIXTURE, "manifest.json"), "utf8")) as Manifest;
     expect(runDeclarations(manifest).map((declaration) => declaration.name)).toEqual(["verdict"]);
     const builder = new SummaryBuilder(runSummaryOptions(manifest));
-    const lines = readFileSync(join(FIXTURE, "partials.jsonl"), "utf8").trim().split("\n").map((line) => JSON.parse(line) as ResultRow);
+    const lines = readFileSync(join(FIXTURE, "partials.jsonl"), "utf8")
+      .trim()
+      .split("\n")
+      .map((line) => JSON.parse(line) as ResultRow);
     const latest = new Map(lines.map((line) => [line.key, line]));
     for (const line of latest.values()) builder.add(line);
     const summary = builder.build("run-0.1");

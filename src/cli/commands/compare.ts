@@ -39,7 +39,9 @@ function metricRow(metric: MetricComparison): string[] {
 
 export function compareCommand(): Command {
   return new Command("compare")
-    .description("Paired comparison of run B against run A on the items both hold, for every metric of the scorers both runs have: differences with 95% intervals, McNemar's test for rates and the paired t test for means.")
+    .description(
+      "Paired comparison of run B against run A on the items both hold, for every metric of the scorers both runs have: differences with 95% intervals, McNemar's test for rates and the paired t test for means.",
+    )
     .argument("<runA>", "baseline run id (under --output-dir) or run folder")
     .argument("<runB>", "run to compare, id or folder")
     .option("--output-dir <dir>", "where run folders are", "results")
@@ -70,9 +72,17 @@ export function compareCommand(): Command {
       const primary = comparison.metrics.find((entry) => entry.scorer === comparison.primary?.scorer && entry.metric === comparison.primary?.metric);
       if (primary && comparison.by_category.length > 1) {
         process.stdout.write(`\n${metricName(primary)} by category (regressions first)\n`);
-        process.stdout.write(renderTable(["category", "n", "B − A (95% CI)"], comparison.by_category.map((c) => [c.category, String(c.n), difference(primary, c.difference)])) + "\n");
+        process.stdout.write(
+          renderTable(
+            ["category", "n", "B − A (95% CI)"],
+            comparison.by_category.map((c) => [c.category, String(c.n), difference(primary, c.difference)]),
+          ) + "\n",
+        );
       }
-      for (const [label, keys] of [["only in A", comparison.onlyInA], ["only in B", comparison.onlyInB]] as const) {
+      for (const [label, keys] of [
+        ["only in A", comparison.onlyInA],
+        ["only in B", comparison.onlyInB],
+      ] as const) {
         if (keys.length) process.stdout.write(`\n${keys.length} item(s) ${label}, not compared: ${keys.slice(0, 5).join(", ")}${keys.length > 5 ? ", …" : ""}\n`);
       }
     });

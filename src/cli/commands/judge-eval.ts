@@ -24,33 +24,51 @@ export function judgeEvalCommand(): Command {
     .option("--run-id <id>", "the judge-eval's run folder name (default judge-eval_YYYYmmdd_HHMMss); reuse one to resume")
     .option("--output-dir <dir>", "where run folders go", "results")
     .option("--json [file]", "print (or write to a file) the report as JSON")
-    .action(async (flags: { labels: string; behaviors?: string; judgeModel: string; concurrency?: number; rateLimitRps?: number; baseUrl?: string; json?: string | boolean; runId?: string; outputDir: string }) => {
-      const { judgeEval } = await import("../../runner/judge-eval.js");
-      const reporter = progressReporter();
-      const interrupt = interruptControls((message) => reporter.onMessage?.(message));
-      const options: Parameters<typeof judgeEval>[0] = { labels: flags.labels, judgeModel: flags.judgeModel, reporter, outputDir: flags.outputDir, stopSignal: interrupt.stopSignal, abortSignal: interrupt.abortSignal };
-      if (flags.runId) options.runId = flags.runId;
-      if (flags.behaviors) options.behaviors = flags.behaviors;
-      if (flags.concurrency) options.concurrency = flags.concurrency;
-      if (flags.rateLimitRps) options.rateLimitRps = flags.rateLimitRps;
-      if (flags.baseUrl) options.baseUrl = flags.baseUrl;
-      let report: Awaited<ReturnType<typeof judgeEval>>;
-      try {
-        report = await judgeEval(options);
-      } finally {
-        interrupt.dispose();
-      }
-      if (flags.json !== undefined) {
-        const text = JSON.stringify(report, null, 2) + "\n";
-        if (typeof flags.json === "string") writeFileSync(flags.json, text);
-        else return void process.stdout.write(text);
-      }
-      process.stdout.write(`\n${report.judge} against the human majority label, ${report.n} generations (${report.errors} unusable answers, excluded)\n`);
-      if (report.unknown_behaviors.length) process.stdout.write(`left out: behaviours not in the behaviours file: ${report.unknown_behaviors.join(", ")}\n`);
-      process.stdout.write("\n");
-      const header = ["category", "n", "agreement", "kappa", "precision", "recall", "TP / FP / FN / TN"];
-      process.stdout.write(renderTable(header, [["all", ...cells(report.overall)], ...report.by_category.map((c) => [c.category, ...cells(c)])]) + "\n");
-      process.stdout.write(`\nanswers kept in ${report.folder} (rerun with --run-id ${report.folder.split(/[\\/]/).pop()} to resume)\n`);
-
-    });
+    .action(
+      async (flags: {
+        labels: string;
+        behaviors?: string;
+        judgeModel: string;
+        concurrency?: number;
+        rateLimitRps?: number;
+        baseUrl?: string;
+        json?: string | boolean;
+        runId?: string;
+        outputDir: string;
+      }) => {
+        const { judgeEval } = await import("../../runner/judge-eval.js");
+        const reporter = progressReporter();
+        const interrupt = interruptControls((message) => reporter.onMessage?.(message));
+        const options: Parameters<typeof judgeEval>[0] = {
+          labels: flags.labels,
+          judgeModel: flags.judgeModel,
+          reporter,
+          outputDir: flags.outputDir,
+          stopSignal: interrupt.stopSignal,
+          abortSignal: interrupt.abortSignal,
+        };
+        if (flags.runId) options.runId = flags.runId;
+        if (flags.behaviors) options.behaviors = flags.behaviors;
+        if (flags.concurrency) options.concurrency = flags.concurrency;
+        if (flags.rateLimitRps) options.rateLimitRps = flags.rateLimitRps;
+        if (flags.baseUrl) options.baseUrl = flags.baseUrl;
+        let report: Awaited<ReturnType<typeof judgeEval>>;
+        try {
+          report = await judgeEval(options);
+        } finally {
+          interrupt.dispose();
+        }
+        if (flags.json !== undefined) {
+          const text = JSON.stringify(report, null, 2) + "\n";
+          if (typeof flags.json === "string") writeFileSync(flags.json, text);
+          else return void process.stdout.write(text);
+        }
+        process.stdout.write(`\n${report.judge} against the human majority label, ${report.n} generations (${report.errors} unusable answers, excluded)\n`);
+        if (report.unknown_behaviors.length) process.stdout.write(`left out: behaviours not in the behaviours file: ${report.unknown_behaviors.join(", ")}\n`);
+        process.stdout.write("\n");
+        const header = ["category", "n", "agreement", "kappa", "precision", "recall", "TP / FP / FN / TN"];
+        process.stdout.write(renderTable(header, [["all", ...cells(report.overall)], ...report.by_category.map((c) => [c.category, ...cells(c)])]) + "\n");
+        process.stdout.write(`\nanswers kept in ${report.folder} (rerun with --run-id ${report.folder.split(/[\\/]/).pop()} to resume)\n`);
+      },
+    );
 }

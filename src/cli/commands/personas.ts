@@ -15,7 +15,8 @@ export function personasCommand(): Command {
         const persona = catalog.get(slug);
         if (!persona) throw new UserError(`unknown persona "${slug}"; run \`alignbench personas\` to list them`);
         if (flags.json) process.stdout.write(JSON.stringify(persona, null, 2) + "\n");
-        else process.stdout.write(`${persona.slug} — ${persona.title} (${persona.kind})\n\nintent: ${persona.intent}\n\nsystem prompt:\n${persona.system_prompt}\n\nrisk notes: ${persona.risk_notes}\n`);
+        else
+          process.stdout.write(`${persona.slug} — ${persona.title} (${persona.kind})\n\nintent: ${persona.intent}\n\nsystem prompt:\n${persona.system_prompt}\n\nrisk notes: ${persona.risk_notes}\n`);
         return;
       }
       const personas = [...catalog.values()];
@@ -23,7 +24,12 @@ export function personasCommand(): Command {
         process.stdout.write(JSON.stringify(personas, null, 2) + "\n");
         return;
       }
-      process.stdout.write(renderTable(["slug", "kind", "title"], personas.map((p) => [p.slug, p.kind, p.title])) + "\n");
+      process.stdout.write(
+        renderTable(
+          ["slug", "kind", "title"],
+          personas.map((p) => [p.slug, p.kind, p.title]),
+        ) + "\n",
+      );
       process.stdout.write(`\n${personas.length} personas. \`alignbench personas <slug>\` shows one in full; use them with --personas a,b,c.\n`);
     });
 }

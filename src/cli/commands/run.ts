@@ -113,8 +113,14 @@ export function runCommand(exit: { code: number }): Command {
     .argument("[config]", "YAML config file with the same settings as the flags (flags override it)")
     .option("--dataset <file|hf:datasets/…|url>", "test cases: .jsonl, .csv, .parquet or .txt; or hf:datasets/owner/repo/file, or an https URL (downloaded once, cached)")
     .option("--suite <name|file>", "a built-in suite (see `alignbench suites`) or a suite YAML: dataset, column mapping, scorers, options")
-    .option("--scorers <list>", "verdict, refusal_match, harmbench_classifier, strongreject_rubric, xstest_classifier, xstest_string_match, perspective, toxicity_judge, multiple_choice, multiple_choice_norm, multiple_choice_mass")
-    .option("--scorer-prompt <name=file>", "replace a classifier scorer's prompt, e.g. strongreject_rubric=authors-prompt.txt (repeatable)", (value: string, previous: string[] = []) => [...previous, value])
+    .option(
+      "--scorers <list>",
+      "verdict, refusal_match, harmbench_classifier, strongreject_rubric, xstest_classifier, xstest_string_match, perspective, toxicity_judge, multiple_choice, multiple_choice_norm, multiple_choice_mass",
+    )
+    .option("--scorer-prompt <name=file>", "replace a classifier scorer's prompt, e.g. strongreject_rubric=authors-prompt.txt (repeatable)", (value: string, previous: string[] = []) => [
+      ...previous,
+      value,
+    ])
     .option("--group-by <columns>", "dataset columns to break the summary down by (e.g. label); kept as tags.<column>")
     .option("--cluster-by <column>", "a column whose rows are not independent (several prompts per behaviour): intervals clustered by it")
     .option("--context-field <column>", "column of context the prompt refers to (HarmBench ContextString)")
@@ -122,7 +128,11 @@ export function runCommand(exit: { code: number }): Command {
     .option("--personas <list>", "comma-separated persona slugs (see `alignbench personas`); default: none")
     .option("--personas-file <file>", "YAML or JSONL file of your own personas")
     .option("--judge-model <model>", "model that scores each response; without it responses are stored only")
-    .option("--model-role <role=model>", "a model in a named role, e.g. attacker=openai:gpt-4.1 or baseline=gpt-4.1-mini (repeatable); --models and --judge-model are short for target= and judge=", (value: string, previous: string[] = []) => [...previous, value])
+    .option(
+      "--model-role <role=model>",
+      "a model in a named role, e.g. attacker=openai:gpt-4.1 or baseline=gpt-4.1-mini (repeatable); --models and --judge-model are short for target= and judge=",
+      (value: string, previous: string[] = []) => [...previous, value],
+    )
     .option("--plan <name>", "what each work item does: generate (default: one response) or multi_turn (the model answers each user turn in turn)")
     .option("--judge-prompt <file>", "judge prompt template for items without their own judge_prompt")
     .option("--judge-schema <file>", "JSON Schema the judge's answer must satisfy")

@@ -94,9 +94,15 @@ export function suitesCommand(): Command {
       });
       const header = ["suite", "version", "what it runs"];
       const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column]!.length)));
-      const line = (cells: string[]) => cells.map((cell, column) => cell.padEnd(widths[column]!)).join("  ").trimEnd();
+      const line = (cells: string[]) =>
+        cells
+          .map((cell, column) => cell.padEnd(widths[column]!))
+          .join("  ")
+          .trimEnd();
       process.stdout.write([line(header), widths.map((width) => "─".repeat(width)).join("  "), ...rows.map(line)].join("\n") + "\n");
-      process.stdout.write("\n`alignbench suites show NAME` prints one; run it with `alignbench run --suite NAME --models M --judge-model J` (the suite's dataset is downloaded once and cached) or on a local copy with `--dataset PATH`.\n");
+      process.stdout.write(
+        "\n`alignbench suites show NAME` prints one; run it with `alignbench run --suite NAME --models M --judge-model J` (the suite's dataset is downloaded once and cached) or on a local copy with `--dataset PATH`.\n",
+      );
     });
   command
     .command("show")

@@ -29,7 +29,12 @@ export class LocalRunStore implements RunStore {
    */
   private sessionKeys: CompactIdSet | undefined;
 
-  constructor(outputDir: string, runId: string, private readonly redactor: Redactor, options: { readonly?: boolean } = {}) {
+  constructor(
+    outputDir: string,
+    runId: string,
+    private readonly redactor: Redactor,
+    options: { readonly?: boolean } = {},
+  ) {
     this.files = runFiles(outputDir, runId);
     this.readonly = options.readonly ?? false;
     if (!options.readonly) mkdirSync(this.files.folder, { recursive: true });

@@ -21,7 +21,11 @@ export class RunLockedError extends UserError {
  * is never taken over automatically: the message says how to remove it.
  */
 export class RunLock {
-  private constructor(private readonly file: string, readonly holder: LockHolder, readonly tookOver: LockHolder | undefined) {}
+  private constructor(
+    private readonly file: string,
+    readonly holder: LockHolder,
+    readonly tookOver: LockHolder | undefined,
+  ) {}
 
   static acquire(file: string, command: string): RunLock {
     const me: LockHolder = { pid: process.pid, host: hostname(), command, since: new Date().toISOString() };

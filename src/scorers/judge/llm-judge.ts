@@ -18,7 +18,11 @@ export interface JudgeVerdict {
 
 /** The judge answered, but never in a form that validates: the row carries this error, never a made-up score. */
 export class JudgeInvalidError extends ProviderError {
-  constructor(message: string, readonly raw: string, readonly calls: number) {
+  constructor(
+    message: string,
+    readonly raw: string,
+    readonly calls: number,
+  ) {
     super("judge_invalid", message);
   }
 }
@@ -59,7 +63,7 @@ export class LlmJudge {
       latencyMs += answer.latencyMs;
       raw = answer.text;
       const json = extractJsonObject(raw);
-      problem = json ? this.problemWith(json, schema, sample) ?? "" : "no JSON object found in the answer";
+      problem = json ? (this.problemWith(json, schema, sample) ?? "") : "no JSON object found in the answer";
       if (json && !problem) return { json, raw, calls: call, usage, latencyMs };
       conversation.push(
         { role: "assistant", content: raw },
