@@ -9,11 +9,14 @@ import { readManifest, writeJsonAtomically, type Manifest, type ManifestSession 
 import type { Redactor } from "../results/redactor.js";
 import type { ResultRow } from "../results/record.js";
 import { RunLog } from "../results/run-log.js";
-import { folderFiles, runFiles } from "../results/run-folder.js";
+import { folderFiles, runFiles, type RunFiles } from "../results/run-folder.js";
 import { finalizeRun, type FinalizeOutcome, type SummaryOptions } from "./finalize.js";
 import { runPool } from "./pool.js";
 import type { RunReporter } from "./reporter.js";
 import { LocalRunStore } from "./store/local-store.js";
+import type { RunStore } from "./store/types.js";
+
+const openLocalStore = (outputDir: string, runId: string, redactor: Redactor): RunStore => new LocalRunStore(outputDir, runId, redactor);
 import { RunLock } from "./store/lock.js";
 
 export interface SessionControls {
@@ -32,6 +35,8 @@ export interface SessionOptions {
   redactor: Redactor;
   /** Models to dispose of when the session ends. */
   models?: LanguageModel[];
+  /** Where the run's rows live: the local store (partials.jsonl + state.sqlite) unless given. */
+  openStore?: (outputDir: string, runId: string, redactor: Redactor) => RunStore;
 }
 
 /**
@@ -42,7 +47,9 @@ export interface SessionOptions {
  */
 export class RunSession {
   readonly folder: string;
-  readonly store: LocalRunStore;
+  readonly store: RunStore;
+  /** The run folder's files (the log, the lock, the manifest and the final results live here whatever the store). */
+  readonly files: RunFiles;
   readonly log: RunLog;
   private readonly lock: RunLock;
   private manifest: Manifest | undefined;
@@ -51,12 +58,13 @@ export class RunSession {
   private constructor(
     private readonly options: SessionOptions,
     lock: RunLock,
-    store: LocalRunStore,
+    store: RunStore,
     log: RunLog,
   ) {
     this.folder = join(options.outputDir, options.runId);
     this.lock = lock;
     this.store = store;
+    this.files = folderFiles(this.folder);
     this.log = log;
   }
 
@@ -66,12 +74,12 @@ export class RunSession {
     mkdirSync(folder, { recursive: true });
     const files = folderFiles(folder);
     const lock = RunLock.acquire(files.lock, `alignbench ${options.kind}`);
-    let store: LocalRunStore | undefined;
+    let store: RunStore | undefined;
     let log: RunLog | undefined;
     try {
       log = new RunLog(files.log, options.redactor);
       if (lock.tookOver) log.warn("lock_taken_over", { previous_pid: lock.tookOver.pid, previous_command: lock.tookOver.command, previous_since: lock.tookOver.since });
-      store = new LocalRunStore(options.outputDir, options.runId, options.redactor);
+      store = (options.openStore ?? openLocalStore)(options.outputDir, options.runId, options.redactor);
       const recovery = await store.recover();
       if (recovery.recovered || recovery.truncatedBytes || recovery.rebuilt) log.warn("reconciled", { ...recovery });
       return new RunSession(options, lock, store, log);
@@ -81,10 +89,6 @@ export class RunSession {
       lock.release();
       throw error;
     }
-  }
-
-  get files() {
-    return this.store.files;
   }
 
   /** Records this session in the manifest (written now, so a killed session is still on record). */

@@ -58,6 +58,8 @@ export interface RunStore {
   snapshot(): Promise<StoreSnapshot>;
   /** The result columns learned from every row (custom judge schemas and scorers add nested ones). */
   resultColumns(): Promise<ResultColumns>;
+  /** Waits until every append so far is durable (and failed, if it failed); the store stays open. */
+  flush(): Promise<void>;
   /** Flushes pending appends and releases resources. */
   close(): Promise<void>;
 }
