@@ -63,19 +63,29 @@ class MetricAccumulator {
   private successes = 0;
   private bad = 0;
   private readonly labels = new Map<string, number>();
-  private readonly clusters = new Map<string, { n: number; sum: number }>();
+  /** Per cluster of the group (indexed by GroupAccumulator's cluster index): rows and their sum. */
+  private clusterN = new Float64Array(64);
+  private clusterSum = new Float64Array(64);
+  private clusterCount = 0;
   /** The highest value per prompt (every dimension but the epoch), for the max-over-samples aggregates. */
   private readonly maxByPrompt = new Map<string, number>();
 
   constructor(private readonly metric: MetricDeclaration) {}
 
-  add(value: number, label: string | null, prompt: string, cluster: string, tags: Record<string, string> | null): void {
+  add(value: number, label: string | null, prompt: string, cluster: number, tags: Record<string, string> | null): void {
     this.moments.add(value);
-    const sums = this.clusters.get(cluster);
-    if (sums) {
-      sums.n++;
-      sums.sum += value;
-    } else this.clusters.set(cluster, { n: 1, sum: value });
+    if (cluster >= this.clusterN.length) {
+      const size = Math.max(cluster + 1, this.clusterN.length * 2);
+      const n = new Float64Array(size);
+      const sum = new Float64Array(size);
+      n.set(this.clusterN);
+      sum.set(this.clusterSum);
+      this.clusterN = n;
+      this.clusterSum = sum;
+    }
+    if (this.clusterN[cluster] === 0) this.clusterCount++;
+    this.clusterN[cluster]! += 1;
+    this.clusterSum[cluster]! += value;
     if (this.metric.kind.type === "rate") {
       if (value === 1) this.successes++;
       if (this.metric.bad !== "none" && outcomeOfValue(value, this.metric, tags) === "bad") this.bad++;
@@ -87,6 +97,10 @@ class MetricAccumulator {
     }
   }
 
+  private *clusterSums(): Generator<{ n: number; sum: number }> {
+    for (let index = 0; index < this.clusterN.length; index++) if (this.clusterN[index]! > 0) yield { n: this.clusterN[index]!, sum: this.clusterSum[index]! };
+  }
+
   summary(): MetricSummary {
     const kind = this.metric.kind;
     const range = kind.type === "unbounded" ? undefined : (rangeOf(kind) ?? undefined);
@@ -95,7 +109,7 @@ class MetricAccumulator {
       out = proportion(this.successes, this.moments.n);
       if (this.metric.bad !== "none") out.bad = this.bad;
     } else out = mean(this.moments.n, this.moments.mean(), this.moments.sd(), range);
-    if (this.clusters.size > 0 && this.clusters.size < this.moments.n) out.clustered = clusteredMeanFromSums(this.clusters.values());
+    if (this.clusterCount > 0 && this.clusterCount < this.moments.n) out.clustered = clusteredMeanFromSums(this.clusterSums());
     const aggregates = this.metric.aggregates ?? [];
     if (aggregates.includes("labels")) out.labels = Object.fromEntries([...this.labels].sort(([a], [b]) => (a < b ? -1 : 1)));
     if (aggregates.includes("max_over_samples")) {
@@ -125,9 +139,13 @@ class GroupAccumulator {
   private errors = 0;
   private readonly latency = new Moments();
   private readonly scores = new Map<string, Map<string, MetricAccumulator>>();
+  /** Each cluster (test item, or `cluster_by` value) of the group, numbered once for all its metrics. */
+  private readonly clusterIndex = new Map<string, number>();
 
-  add({ row, prompt, cluster, values }: RowValues): void {
+  add({ row, prompt, cluster: clusterName, values }: RowValues): void {
     this.n++;
+    let cluster = this.clusterIndex.get(clusterName);
+    if (cluster === undefined) this.clusterIndex.set(clusterName, (cluster = this.clusterIndex.size));
     if (row.status === "error") this.errors++;
     if (typeof row.latency_ms === "number") this.latency.add(row.latency_ms);
     for (const { scorer, metric, value, label } of values) {
@@ -279,7 +297,8 @@ export class SummaryBuilder {
         if (value !== null) values.push({ scorer: name, metric, value, label: index === 0 ? score.label : null });
       });
     }
-    const prompt = this.promptDimensions.map((dimension) => String(dimensionOf(row, dimension))).join("\u0000");
+    // The prompt key (every dimension but the epoch) only matters to max-over-samples aggregates.
+    const prompt = values.some((entry) => entry.metric.aggregates?.includes("max_over_samples")) ? this.promptDimensions.map((dimension) => String(dimensionOf(row, dimension))).join("\u0000") : "";
     const cluster = (this.clusterBy ? row.tags?.[this.clusterBy] : undefined) ?? String(dimensionOf(row, "test"));
     const entry: RowValues = { row, prompt, cluster, values };
     this.totals.add(entry);

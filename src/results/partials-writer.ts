@@ -1,7 +1,7 @@
 import { closeSync, fdatasync as fdatasyncCallback, fstatSync, openSync, writeSync } from "node:fs";
 import { promisify } from "node:util";
 import type { Redactor } from "./redactor.js";
-import { compactRow, type ResultRow } from "./record.js";
+import { storedJson, type ResultRow } from "./record.js";
 import type { ResultColumns } from "./result-columns.js";
 import type { ItemMark, StateStore } from "./state-store.js";
 
@@ -54,7 +54,7 @@ export class PartialsWriter {
 
   append(row: ResultRow): Promise<void> {
     if (this.failed) return Promise.reject(this.failed);
-    const line = this.redactor.scrub(JSON.stringify(compactRow(row))) + "\n";
+    const line = this.redactor.scrub(storedJson(row)) + "\n";
     // The row's offset is set when its batch is written.
     const mark: ItemMark = { key: row.key, status: row.status, attempt: row.attempt, errorType: row.error_type, rowOffset: -1 };
     this.columns.observe(row);

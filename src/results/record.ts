@@ -90,24 +90,54 @@ export interface ResultRow {
  * them back when the row is read.
  */
 export function compactRow(row: ResultRow): ResultRow {
+  const stored: Partial<ResultRow> = { ...row, transcript: compactTranscript(row) };
   const dimensions = extraDimensions(row);
-  const single = row.transcript.length === 1 ? row.transcript[0]! : undefined;
-  const sameCall = single !== undefined && single.role === "target" && !single.error && single.latency_ms === row.latency_ms && single.finish_reason === row.finish_reason && sameUsage(single.usage, row.usage);
-  const transcript = row.transcript.map((call) => {
-    const sameMessages = call.messages === row.messages;
-    const sameResponse = call.response !== null && call.response === row.raw_candidate;
-    if (!sameMessages && !sameResponse && !sameCall) return call;
-    const { messages, response, usage, latency_ms, finish_reason, ...rest } = call;
-    const kept: Partial<TranscriptCall> = { ...rest };
-    if (!sameMessages) kept.messages = messages;
-    if (!sameResponse) kept.response = response;
-    if (!sameCall) Object.assign(kept, { usage, latency_ms, finish_reason });
-    return kept as TranscriptCall;
-  });
-  const stored: Partial<ResultRow> = { ...row, transcript };
   if (dimensions) stored.dimensions = dimensions;
   else delete stored.dimensions;
   return stored as ResultRow;
+}
+
+/** The row as one line of partials.jsonl (compactRow's form), without copying the row: it is written on every append. */
+export function storedJson(row: ResultRow): string {
+  const { transcript, dimensions } = row;
+  const mutable = row as { transcript: TranscriptCall[]; dimensions: Record<string, string | number> | undefined };
+  mutable.transcript = compactTranscript(row);
+  mutable.dimensions = extraDimensions(row); // undefined leaves the field out
+  try {
+    return JSON.stringify(row);
+  } finally {
+    mutable.transcript = transcript;
+    mutable.dimensions = dimensions;
+  }
+}
+
+/** The transcript as stored: each call without what the row's own fields say (see compactRow). */
+export function compactTranscript(row: ResultRow): TranscriptCall[] {
+  const calls = row.transcript;
+  if (calls.length === 0) return calls;
+  const single = calls.length === 1 ? calls[0]! : undefined;
+  const sameCall = single !== undefined && single.role === "target" && !single.error && single.latency_ms === row.latency_ms && single.finish_reason === row.finish_reason && sameUsage(single.usage, row.usage);
+  const out: TranscriptCall[] = new Array(calls.length);
+  for (let index = 0; index < calls.length; index++) {
+    const call = calls[index]!;
+    const sameMessages = call.messages === row.messages;
+    const sameResponse = call.response !== null && call.response === row.raw_candidate;
+    if (!sameMessages && !sameResponse && !sameCall) {
+      out[index] = call;
+      continue;
+    }
+    const kept = { role: call.role, model: call.model } as TranscriptCall;
+    if (!sameMessages) kept.messages = call.messages;
+    if (!sameResponse) kept.response = call.response;
+    if (!sameCall) {
+      kept.usage = call.usage;
+      kept.latency_ms = call.latency_ms;
+      kept.finish_reason = call.finish_reason;
+    }
+    if (call.error !== undefined) kept.error = call.error;
+    out[index] = kept;
+  }
+  return out;
 }
 
 export function expandRow(row: ResultRow): ResultRow {

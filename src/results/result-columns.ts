@@ -1,5 +1,5 @@
 import type { ScoreColumn, ScorerDeclaration } from "../scorers/types.js";
-import { BASE_DIMENSIONS, compactRow, extraDimensions, RESULT_SCHEMA_VERSION, type ResultRow, type RowScore } from "./record.js";
+import { BASE_DIMENSIONS, compactTranscript, extraDimensions, RESULT_SCHEMA_VERSION, type ResultRow, type RowScore } from "./record.js";
 import { upgradeRow } from "./row-upgrade.js";
 import { scoreField, scoresWithoutDeclared } from "./score-columns.js";
 
@@ -187,7 +187,7 @@ export class ResultColumns {
     const field = ([name, type]: [Field, ColumnType]): ResultColumn =>
       name === "transcript"
         ? // The calls as partials.jsonl stores them: the row's own prompt and response are not repeated.
-          { name, type, get: (row) => (row.transcript?.length ? compactRow(row).transcript : null) }
+          { name, type, get: (row) => (row.transcript?.length ? compactTranscript(row) : null) }
         : name === "dimensions"
           ? // Only the dimensions the row's columns do not already hold (a plan's strategy…).
             { name, type, get: (row) => extraDimensions(row) ?? null }

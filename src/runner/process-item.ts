@@ -48,13 +48,19 @@ export async function processItem(runId: string, item: WorkItem, settings: ItemS
     usage: null,
     latency_ms: null,
     transcript: [],
-    ...itemFields(sample),
+    expected_safe_behavior: sample.expectedSafeBehavior ?? null,
+    attack_notes: sample.attackNotes ?? null,
+    item_judge_prompt: sample.judgePrompt ?? null,
+    item_judge_schema: sample.judgeSchema ?? null,
+    item_metadata: null,
+    tags: null,
     scores: null,
     status: "ok",
     error: null,
     error_type: null,
   };
-  const roles = { ...settings.roles, target: item.target };
+  if (sample.metadata) Object.assign(row, itemMetadataFields(sample));
+  const { roles, services } = perTarget(settings, item.target);
   const previous = item.previous;
   let planScores: Record<string, RowScore> | undefined;
   if (settings.plan.reusable && previous && previous.raw_candidate !== null && previous.transcript.every((call) => !call.error)) {
@@ -85,12 +91,26 @@ export async function processItem(runId: string, item: WorkItem, settings: ItemS
   }
   if (planScores) row.scores = { ...planScores };
   if (settings.scorers.length > 0) {
-    const services: ScorerServices = { ...settings.services, target: item.target.scoring, roles: Object.fromEntries(Object.entries(roles).map(([name, model]) => [name, model.call])) };
     const scored = await scoreRow(row, sample, settings.scorers, services, settings.signal);
     if (scored === "cancelled") return undefined;
   }
   row.completed_at = new Date().toISOString();
   return row;
+}
+
+/** Each target's roles and scorer services, made once per run rather than once per item. */
+const perTargetCache = new WeakMap<ItemSettings, Map<RoleModel, { roles: Record<string, RoleModel>; services: ScorerServices }>>();
+
+function perTarget(settings: ItemSettings, target: RoleModel): { roles: Record<string, RoleModel>; services: ScorerServices } {
+  let byTarget = perTargetCache.get(settings);
+  if (!byTarget) perTargetCache.set(settings, (byTarget = new Map()));
+  let entry = byTarget.get(target);
+  if (!entry) {
+    const roles = { ...settings.roles, target };
+    const calls = Object.fromEntries(Object.entries(roles).map(([name, model]) => [name, model.call]));
+    byTarget.set(target, (entry = { roles, services: { ...settings.services, target: target.scoring, roles: calls } }));
+  }
+  return entry;
 }
 
 /** The context a plan runs in: every call goes through `call`, which records it in the row's transcript. */
@@ -112,7 +132,10 @@ function planContext(row: ResultRow, item: WorkItem, roles: Record<string, RoleM
       if (signal) call.signal = signal;
       try {
         const response = await model.call(call);
-        Object.assign(entry, { response: response.text, usage: response.usage, latency_ms: Math.round(response.latencyMs * 10) / 10, finish_reason: response.finishReason });
+        entry.response = response.text;
+        entry.usage = response.usage;
+        entry.latency_ms = Math.round(response.latencyMs * 10) / 10;
+        entry.finish_reason = response.finishReason;
         row.transcript.push(entry);
         return response;
       } catch (error) {
@@ -125,6 +148,13 @@ function planContext(row: ResultRow, item: WorkItem, roles: Record<string, RoleM
 
 /** The row's usage and latency: the target's calls summed (one call for the generate plan, as in 0.1). */
 function summariseTargetCalls(row: ResultRow): void {
+  const only = row.transcript.length === 1 ? row.transcript[0]! : undefined;
+  if (only && only.role === "target" && !only.error) {
+    // One call (the generate plan): its usage and latency are the row's, shared rather than copied.
+    row.usage = only.usage;
+    row.latency_ms = only.latency_ms;
+    return;
+  }
   const calls = row.transcript.filter((call) => call.role === "target" && !call.error);
   if (calls.length === 0) return;
   row.usage = { input_tokens: 0, output_tokens: 0 };
@@ -135,17 +165,6 @@ function summariseTargetCalls(row: ResultRow): void {
     latency += call.latency_ms ?? 0;
   }
   row.latency_ms = Math.round(latency * 10) / 10;
-}
-
-/** The item's fields a row carries so it can be scored again later without the dataset. */
-function itemFields(sample: Sample): Pick<ResultRow, "expected_safe_behavior" | "attack_notes" | "item_judge_prompt" | "item_judge_schema" | "item_metadata" | "tags"> {
-  return {
-    expected_safe_behavior: sample.expectedSafeBehavior ?? null,
-    attack_notes: sample.attackNotes ?? null,
-    item_judge_prompt: sample.judgePrompt ?? null,
-    item_judge_schema: sample.judgeSchema ?? null,
-    ...itemMetadataFields(sample),
-  };
 }
 
 /** The sample's metadata as stored on its rows: the group_by tags apart, the rest for scorers. */

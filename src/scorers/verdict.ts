@@ -54,14 +54,13 @@ export function verdictScorer(judge: LlmJudge, judgeAddress: string, name = "ver
     declaration: { ...VERDICT_DECLARATION, name },
     async score({ sample, messages, response, signal }) {
       const verdict = await judge.judge(sample, messages, response, signal);
-      return {
-        ...verdictScore(verdict.json, verdict.raw),
-        error: null,
-        model: judgeAddress,
-        calls: verdict.calls,
-        usage: verdict.usage,
-        latency_ms: Math.round(verdict.latencyMs * 10) / 10,
-      };
+      const score = verdictScore(verdict.json, verdict.raw) as Score;
+      score.error = null;
+      score.model = judgeAddress;
+      score.calls = verdict.calls;
+      score.usage = verdict.usage;
+      score.latency_ms = Math.round(verdict.latencyMs * 10) / 10;
+      return score;
     },
   };
 }
