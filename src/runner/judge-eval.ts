@@ -111,10 +111,6 @@ export async function judgeEval(options: JudgeEvalOptions): Promise<JudgeEvalRep
       }
     }
     const counts = await session.store.counts();
-    const controls: Parameters<RunSession["process"]>[3] = { total: items.length, alreadyDone: counts.ok };
-    if (options.reporter) controls.reporter = options.reporter;
-    if (options.stopSignal) controls.stopSignal = options.stopSignal;
-    if (options.abortSignal) controls.abortSignal = options.abortSignal;
     const interrupted = await session.process(
       pending(),
       config.concurrency,
@@ -133,7 +129,8 @@ export async function judgeEval(options: JudgeEvalOptions): Promise<JudgeEvalRep
         row.completed_at = new Date().toISOString();
         return row;
       },
-      controls,
+      { total: items.length, alreadyDone: counts.ok },
+      options,
     );
     await session.finalize({ scorers: [declaration], dimensions: DIMENSIONS, groupBy: ["reference"] }, interrupted);
     const report = await agreementReport(session, options.judgeModel, byKey, unknownBehaviors);

@@ -81,10 +81,6 @@ export async function rejudge(reference: string, options: RejudgeOptions = {}): 
       for await (const row of session.store.latestRows(snapshot)) if (row.raw_candidate !== null && !done(row)) yield row;
     }
     const counts = await session.store.counts();
-    const controls: Parameters<RunSession["process"]>[3] = { total: counts.ok + counts.error, alreadyDone: 0 };
-    if (options.reporter) controls.reporter = options.reporter;
-    if (options.stopSignal) controls.stopSignal = options.stopSignal;
-    if (options.abortSignal) controls.abortSignal = options.abortSignal;
     const interrupted = await session.process(
       stored(),
       config.concurrency,
@@ -100,7 +96,8 @@ export async function rejudge(reference: string, options: RejudgeOptions = {}): 
         row.completed_at = new Date().toISOString();
         return row;
       },
-      controls,
+      { total: counts.ok + counts.error, alreadyDone: 0 },
+      options,
     );
     const outcome = await session.finalize(summaryOptions(config, manifest), interrupted);
     session.log.info("rejudge_end", { ...outcome.counts });

@@ -133,10 +133,7 @@ export async function run(input: RunConfigInput | RunConfig, controls: RunContro
     const total = dataset.validRows * itemsPerTest(axes);
     const settings = { plan: prepared.plan, roles: prepared.roles, planOptions: config.plan_options, scorers: prepared.scorers, services: prepared.services, signal: controls.abortSignal };
     const items = layout.items(streamSamples(dataset, config.limit, layout.isFinished));
-    const sessionControls: Parameters<RunSession["process"]>[3] = { total, alreadyDone: counts.ok, reporter };
-    if (controls.stopSignal) sessionControls.stopSignal = controls.stopSignal;
-    if (controls.abortSignal) sessionControls.abortSignal = controls.abortSignal;
-    const interrupted = await session.process(items, config.concurrency, (item) => processItem(runId, item, settings), sessionControls);
+    const interrupted = await session.process(items, config.concurrency, (item) => processItem(runId, item, settings), { total, alreadyDone: counts.ok }, controls);
 
     const outcome = await session.finalize(summaryOptions(config, manifest), interrupted);
     log.info("run_end", { interrupted, ...outcome.counts, rows: outcome.rows, rss_mb: Math.round(process.memoryUsage().rss / 1e6) });

@@ -110,12 +110,13 @@ export class RunSession {
     items: AsyncIterable<T>,
     concurrency: number,
     work: (item: T) => Promise<ResultRow | undefined>,
-    controls: SessionControls & { total: number; alreadyDone: number },
+    progress: { total: number; alreadyDone: number },
+    controls: SessionControls = {},
   ): Promise<boolean> {
     const reporter = controls.reporter ?? {};
     if (controls.abortSignal) setMaxListeners(0, controls.abortSignal);
     const stopped = () => Boolean(controls.stopSignal?.aborted || controls.abortSignal?.aborted);
-    reporter.onRunStart?.({ runId: this.options.runId, total: controls.total, alreadyDone: Math.min(controls.alreadyDone, controls.total), folder: this.folder });
+    reporter.onRunStart?.({ runId: this.options.runId, total: progress.total, alreadyDone: Math.min(progress.alreadyDone, progress.total), folder: this.folder });
     try {
       // A lane moves on as soon as its row is handed to the store: the store alone decides when rows are
       // durable and marked done, and a lane waiting for the group commit would only idle its connection.
