@@ -1,3 +1,4 @@
+import { UserError } from "../errors.js";
 import { randomBytes, timingSafeEqual } from "node:crypto";
 import { folderFiles } from "../results/run-folder.js";
 import { existsSync, readFileSync, statSync } from "node:fs";
@@ -59,6 +60,9 @@ export function viewerApp(options: ViewerOptions & { acceptsHost: (host: string)
   // Finished runs' dashboards, kept as long as their item index (which reloads when results.parquet changes).
   const dashboards = new WeakMap<ItemIndex, ReportData>();
   const app = new Hono();
+  // A run folder the viewer cannot read (damaged, or written by a newer alignbench) is the user's to fix:
+  // its message, not a bare 500.
+  app.onError((error, c) => (error instanceof UserError ? c.json({ error: error.message }, 422) : c.json({ error: "internal error" }, 500)));
 
   app.use("*", async (c, next) => {
     for (const [name, value] of Object.entries(SECURITY_HEADERS)) c.header(name, value);

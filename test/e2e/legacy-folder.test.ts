@@ -1,4 +1,4 @@
-import { cpSync, readFileSync } from "node:fs";
+import { cpSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startViewer, type Viewer } from "../../src/viewer/server.js";
@@ -16,6 +16,18 @@ beforeAll(async () => {
   viewer = await startViewer({ root: join(dir, "results"), port: 0 });
 });
 afterAll(async () => viewer?.close());
+
+describe("a run folder the viewer cannot read", () => {
+  it("answers with the reason (a newer format), not a bare server error", async () => {
+    const folder = join(dir, "results", "from-the-future");
+    cpSync(join(dir, "results", "run-0.1"), folder, { recursive: true });
+    const manifest = JSON.parse(readFileSync(join(folder, "manifest.json"), "utf8"));
+    writeFileSync(join(folder, "manifest.json"), JSON.stringify({ ...manifest, schema_version: 99 }));
+    const response = await fetch(new URL("/api/runs/from-the-future/report", viewer.url));
+    expect(response.status).toBe(422);
+    expect(((await response.json()) as { error: string }).error).toMatch(/written by a newer alignbench/);
+  });
+});
 
 describe("a run folder written by 0.1", () => {
   it("reports: HTML and paper tables with the verdict judge's attack success", async () => {
