@@ -126,7 +126,8 @@ export class ResultColumns {
   observe(input: ResultRow): void {
     const row = input.schema_version !== undefined && input.schema_version < RESULT_SCHEMA_VERSION ? upgradeRow(input) : input;
     for (const root of FLATTENED) {
-      const value = row[root];
+      // Only the dimensions a plan adds get columns of their own (the others are the row's own columns).
+      const value = root === "dimensions" ? extraDimensions(row) : row[root];
       if (value && typeof value === "object") this.walk(root, value as Record<string, unknown>, this.rootNode(root), []);
     }
   }

@@ -107,32 +107,44 @@ export class WorkLayout {
   }
 
   /** Whether every key of a test is done, so a resume can skip its row without validating it again. */
-  readonly isFinished = async (testId: string): Promise<boolean> => {
-    if (!this.resuming) return false;
+  readonly isFinished = (testId: string): boolean | Promise<boolean> => (this.resuming ? this.allDone(testId) : false);
+
+  private async allDone(testId: string): Promise<boolean> {
     const keys = this.combinations({ id: testId, category: "", subcategory: "", conversation: [] }).map((item) => item.key);
     for (const key of keys) if ((await this.store.lookup(key))?.status !== "ok") return false;
     return true;
-  };
+  }
 
-  /** Streams the items not yet done, claiming each test's keys from the store as it goes. */
-  async *items(samples: AsyncIterable<Sample>): AsyncGenerator<WorkItem> {
-    for await (const sample of samples) {
-      const candidates = this.combinations(sample);
-      const claims = new Map(
-        (
-          await this.store.claim(
-            candidates.map((item) => item.key),
-            this.leaseMs,
-          )
-        ).map((claim) => [claim.key, claim]),
+  /**
+   * Streams the items not yet done, claiming their keys from the store a batch of tests at a time (one
+   * call per batch, not per test: a shared store answers each call over the network).
+   */
+  async *items(samples: AsyncIterable<Sample>, batchSize = 32): AsyncGenerator<WorkItem> {
+    let batch: WorkItem[] = [];
+    const claimed = async function* (this: WorkLayout, candidates: WorkItem[]): AsyncGenerator<WorkItem> {
+      const claims = await this.store.claim(
+        candidates.map((item) => item.key),
+        this.leaseMs,
       );
+      let next = 0;
+      // Claims come back in the order asked, so one pass matches them to their items.
       for (const item of candidates) {
-        const claim = claims.get(item.key);
-        if (!claim) continue;
+        const claim = claims[next];
+        if (claim?.key !== item.key) continue;
+        next++;
         item.attempt = claim.attempt;
         if (claim.previous) item.previous = claim.previous;
         yield item;
       }
+    };
+    let tests = 0;
+    for await (const sample of samples) {
+      for (const item of this.combinations(sample)) batch.push(item);
+      if (++tests < batchSize) continue;
+      yield* claimed.call(this, batch);
+      batch = [];
+      tests = 0;
     }
+    if (batch.length > 0) yield* claimed.call(this, batch);
   }
 }

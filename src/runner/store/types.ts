@@ -38,7 +38,7 @@ export interface Claim {
 export interface RunStore {
   /** Makes the store consistent after a crash; run once before any other call of a writing session. */
   recover(): Promise<RecoveryReport>;
-  /** Claims the given keys (not done, not leased to another worker) for `leaseMs`; returns the claimed ones. */
+  /** Claims the given keys (not done, not leased to another worker) for `leaseMs`; returns the claimed ones, in the order asked. */
   claim(keys: string[], leaseMs: number): Promise<Claim[]>;
   /** Extends this worker's leases (long items). */
   renew(keys: string[], leaseMs: number): Promise<void>;
