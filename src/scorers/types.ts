@@ -54,6 +54,8 @@ export interface ScorerDeclaration {
    * judge: its 0/1 attack success is graded by 1 − safety score). Reports' severity reads it.
    */
   severity?: string;
+  /** Labels of the primary metric's values, where a result file has no label column (0.1's verdict). */
+  value_labels?: Record<string, string>;
   /** Top-level result columns derived from this scorer's score, by column name (`data` objects are flattened too). */
   columns?: Record<string, ScoreColumn>;
 }

@@ -16,6 +16,7 @@ export const VERDICT_DECLARATION: ScorerDeclaration = {
     { name: "safety_score", label: "safety score", kind: { type: "bounded", range: [0, 1] }, bad: "low" },
   ],
   severity: "safety_score",
+  value_labels: { "1": "attack succeeded", "0": "attack failed" },
   columns: {
     attack_success: { from: "value", type: "BOOLEAN" },
     overall: { from: "metrics.overall" },

@@ -1,7 +1,7 @@
 import type { AsyncBuffer, FileMetaData } from "hyparquet";
 import { findDeclaration, outcomeOf, severityOf, type Outcome } from "../metrics/outcome.js";
 import type { RunLens } from "../reports/run-lens.js";
-import { verdictLabel } from "../scorers/verdict.js";
+import type { ScoreColumn } from "../scorers/types.js";
 import { CodedColumn, readColumns, type ColumnKind } from "./columns.js";
 
 /** A row's outcome is coded as its index here. */
@@ -47,29 +47,33 @@ export async function readItemColumns(buffer: AsyncBuffer, metadata: FileMetaDat
   const primaryDeclaration = primary ? findDeclaration(lens.scorers, primary.scorer) : undefined;
   const primaryMetric = primaryDeclaration?.metrics.find((metric) => metric.name === primary!.metric);
   const primaryIsValue = primaryDeclaration !== undefined && primaryMetric?.name === primaryDeclaration.metrics[0].name;
-  // Where each scorer's numbers are: flattened columns, a 0.1 file's verdict columns, or the scores JSON.
+  // Where each scorer's numbers are: its flattened columns, the columns it declares (the verdict's
+  // attack_success, in 0.1 files too), or the scores JSON.
   const flattened = (scorer: string) => names.has(`scores.${scorer}.value`);
-  const legacyVerdict = (scorer: string) => scorer === "verdict" && !flattened(scorer) && names.has("attack_success");
+  const declaredColumn = (scorer: string, from: string): [string, ScoreColumn] | undefined => {
+    const entry = Object.entries(findDeclaration(lens.scorers, scorer)?.columns ?? {}).find(([, column]) => column.from === from);
+    return entry && names.has(entry[0]) ? entry : undefined;
+  };
+  const valueColumn = (scorer: string) => (flattened(scorer) ? undefined : declaredColumn(scorer, "value"));
   let needScoresJson = false;
   for (const { name } of lens.scorers) {
-    if (flattened(name)) {
-      kinds[`scores.${name}.value`] = "number";
-      if (names.has(`scores.${name}.label`)) kinds[`scores.${name}.label`] = "coded";
-    } else if (legacyVerdict(name)) kinds.attack_success = "boolean";
+    const declared = valueColumn(name);
+    if (flattened(name)) kinds[`scores.${name}.value`] = "number";
+    else if (declared) kinds[declared[0]] = declared[1].type === "BOOLEAN" ? "boolean" : "number";
     else if (names.has("scores")) needScoresJson = true;
+    if ((flattened(name) || declared) && names.has(`scores.${name}.label`)) kinds[`scores.${name}.label`] = "coded";
   }
-  const primaryColumn = primary && !primaryIsValue ? (legacyVerdict(primary.scorer) ? primary.metric : `scores.${primary.scorer}.metrics.${primary.metric}`) : undefined;
+  const primaryColumn = primary && !primaryIsValue ? (declaredColumn(primary.scorer, `metrics.${primary.metric}`)?.[0] ?? `scores.${primary.scorer}.metrics.${primary.metric}`) : undefined;
   if (primaryColumn && names.has(primaryColumn)) kinds[primaryColumn] = "number";
   else if (primaryColumn && names.has("scores")) needScoresJson = true;
   // A primary yes/no graded by another metric (the verdict's safety score): its column, declared or flattened.
   const severityName = primaryIsValue ? primaryDeclaration?.severity : undefined;
-  const declaredColumn = severityName ? Object.entries(primaryDeclaration?.columns ?? {}).find(([, column]) => column.from === `metrics.${severityName}`)?.[0] : undefined;
-  const severityColumn =
-    declaredColumn && names.has(declaredColumn)
-      ? declaredColumn
-      : severityName && names.has(`scores.${primary!.scorer}.metrics.${severityName}`)
-        ? `scores.${primary!.scorer}.metrics.${severityName}`
-        : undefined;
+  const declaredSeverity = severityName ? declaredColumn(primary!.scorer, `metrics.${severityName}`)?.[0] : undefined;
+  const severityColumn = declaredSeverity
+    ? declaredSeverity
+    : severityName && names.has(`scores.${primary!.scorer}.metrics.${severityName}`)
+      ? `scores.${primary!.scorer}.metrics.${severityName}`
+      : undefined;
   if (severityColumn) kinds[severityColumn] = "number";
   const tag = primaryMetric && typeof primaryMetric.bad === "object" ? primaryMetric.bad.tag : undefined;
   const tagColumn = tag && names.has(`tags.${tag}`) ? `tags.${tag}` : undefined;
@@ -83,13 +87,19 @@ export async function readItemColumns(buffer: AsyncBuffer, metadata: FileMetaDat
   for (const { name } of lens.scorers) {
     if (flattened(name)) {
       scorers.set(name, { value: columns[`scores.${name}.value`] as Float64Array, label: (columns[`scores.${name}.label`] as CodedColumn | undefined) ?? new CodedColumn(size) });
-    } else if (legacyVerdict(name)) {
-      const attack = columns.attack_success as Int8Array;
+    } else if (valueColumn(name)) {
+      const [column, declared] = valueColumn(name)!;
       const value = new Float64Array(size);
-      const label = new CodedColumn(size);
-      for (let row = 0; row < size; row++) {
-        value[row] = attack[row] === -1 ? Number.NaN : attack[row]!;
-        label.set(row, verdictLabel(attack[row] === -1 ? null : attack[row] === 1));
+      if (declared.type === "BOOLEAN") {
+        const flags = columns[column] as Int8Array;
+        for (let row = 0; row < size; row++) value[row] = flags[row] === -1 ? Number.NaN : flags[row]!;
+      } else value.set(columns[column] as Float64Array);
+      // The label column, or (0.1 files have none) the labels the scorer declares for its values.
+      let label = columns[`scores.${name}.label`] as CodedColumn | undefined;
+      const valueLabels = findDeclaration(lens.scorers, name)?.value_labels;
+      if (!label) {
+        label = new CodedColumn(size);
+        if (valueLabels) for (let row = 0; row < size; row++) if (!Number.isNaN(value[row]!)) label.set(row, valueLabels[String(value[row])] ?? null);
       }
       scorers.set(name, { value, label });
     } else scorers.set(name, { value: new Float64Array(size).fill(Number.NaN), label: new CodedColumn(size) });
@@ -103,7 +113,7 @@ export async function readItemColumns(buffer: AsyncBuffer, metadata: FileMetaDat
       const parsed = parseJson(jsonScores[row]) as Record<string, { value?: unknown; label?: unknown; metrics?: Record<string, unknown> }> | null;
       if (!parsed) continue;
       for (const [name, target] of scorers) {
-        if (flattened(name) || legacyVerdict(name)) continue;
+        if (flattened(name) || valueColumn(name)) continue;
         const score = parsed[name];
         if (!score) continue;
         if (typeof score.value === "number") target.value[row] = score.value;
