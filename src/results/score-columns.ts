@@ -13,6 +13,22 @@ export function scoreField(score: RowScore | undefined, from: ScoreColumn["from"
   return (score as unknown as Record<string, unknown>)[from] ?? null;
 }
 
+/** The score fields and metrics each declaration's columns hold, worked out once per declaration. */
+const held = new WeakMap<ScorerDeclaration, { fields: Set<string>; metrics: Set<string> }>();
+
+function heldBy(declaration: ScorerDeclaration): { fields: Set<string>; metrics: Set<string> } {
+  let entry = held.get(declaration);
+  if (!entry) {
+    entry = { fields: new Set(), metrics: new Set() };
+    for (const { from } of Object.values(declaration.columns ?? {})) {
+      if (from.startsWith("metrics.")) entry.metrics.add(from.slice("metrics.".length));
+      else entry.fields.add(from);
+    }
+    held.set(declaration, entry);
+  }
+  return entry;
+}
+
 /** The scores as the `scores` JSON column holds them: without the fields declared columns hold. */
 export function scoresWithoutDeclared(scores: Record<string, RowScore> | null, declarations: readonly ScorerDeclaration[]): Record<string, Partial<RowScore>> | null {
   if (!scores) return null;
@@ -20,16 +36,23 @@ export function scoresWithoutDeclared(scores: Record<string, RowScore> | null, d
   for (const declaration of declarations) {
     const score = scores[declaration.name];
     if (!score || !declaration.columns) continue;
-    const rest: Record<string, unknown> = { ...score };
-    let metrics: Record<string, number | null> | undefined = score.metrics ? { ...score.metrics } : undefined;
-    for (const { from } of Object.values(declaration.columns)) {
-      if (from.startsWith("metrics.")) {
-        if (metrics) delete metrics[from.slice("metrics.".length)];
-      } else delete rest[from];
+    // Copied key by key rather than copied and then deleted from: this runs on every row of a run.
+    const { fields, metrics } = heldBy(declaration);
+    const rest: Record<string, unknown> = {};
+    for (const field in score) {
+      if (fields.has(field)) continue;
+      if (field === "metrics" && score.metrics) {
+        let kept: Record<string, number | null> | undefined;
+        for (const metric in score.metrics) {
+          if (metrics.has(metric)) continue;
+          kept ??= {};
+          kept[metric] = score.metrics[metric]!;
+        }
+        if (kept) rest.metrics = kept;
+        continue;
+      }
+      rest[field] = (score as unknown as Record<string, unknown>)[field];
     }
-    if (metrics && Object.keys(metrics).length === 0) metrics = undefined;
-    if (metrics) rest.metrics = metrics;
-    else delete rest.metrics;
     out ??= { ...scores };
     out[declaration.name] = rest as Partial<RowScore>;
   }
