@@ -174,10 +174,19 @@ export function expandedTranscript(row: Pick<ResultRow, "transcript" | "messages
 
 /** The dimensions beyond the row's own fields (a plan's strategy, checkpoint…), or undefined when there are none. */
 export function extraDimensions(row: Pick<ResultRow, "dimensions" | "test_id" | "persona_slug" | "model_slug" | "epoch">): Record<string, string | number> | undefined {
-  const { test, persona, model, epoch, ...extra } = row.dimensions ?? {};
+  const dimensions = row.dimensions;
+  if (!dimensions) return undefined;
+  const { test, persona, model, epoch } = dimensions;
   const own = (test === undefined || test === row.test_id) && (persona === undefined || persona === row.persona_slug) && (model === undefined || model === row.model_slug) && (epoch === undefined || epoch === row.epoch);
-  if (!own) return row.dimensions;
-  return Object.keys(extra).length > 0 ? extra : undefined;
+  if (!own) return dimensions;
+  // Written on every row: allocates only when a plan added dimensions.
+  let extra: Record<string, string | number> | undefined;
+  for (const name in dimensions) {
+    if (name === "test" || name === "persona" || name === "model" || name === "epoch") continue;
+    extra ??= {};
+    extra[name] = dimensions[name]!;
+  }
+  return extra;
 }
 
 function sameUsage(a: TokenUsage | null, b: TokenUsage | null): boolean {
