@@ -103,7 +103,16 @@ export async function judgeEval(options: JudgeEvalOptions): Promise<JudgeEvalRep
       environment: { node: process.version, platform: `${process.platform}-${process.arch}` },
     };
     await session.begin(manifest, { judge_model: options.judgeModel });
-    const byKey = new Map(items.map((item) => [keyOf({ test: item.id, judge: options.judgeModel }, DIMENSIONS), item]));
+    // Items sharing an id (a behaviour id given for several generations) stay apart: the later ones get #2, #3…
+    const seen = new Map<string, number>();
+    const byKey = new Map(
+      items.map((item) => {
+        const count = (seen.get(item.id) ?? 0) + 1;
+        seen.set(item.id, count);
+        const id = count === 1 ? item.id : `${item.id}#${count}`;
+        return [keyOf({ test: id, judge: options.judgeModel }, DIMENSIONS), count === 1 ? item : { ...item, id }];
+      }),
+    );
     async function* pending(): AsyncGenerator<[string, LabelledItem, number]> {
       const keys = [...byKey.keys()];
       for (let start = 0; start < keys.length; start += 500) {

@@ -87,7 +87,11 @@ export async function rejudge(reference: string, options: RejudgeOptions = {}): 
       async (previous) => {
         // A plain rejudge recomputes every score; a named scoring keeps the run's and adds its own.
         const row: ResultRow = { ...previous, attempt: previous.attempt + 1, source: "rejudge", started_at: new Date().toISOString() };
-        if (scoring === undefined) Object.assign(row, { scores: null, status: "ok", error: null, error_type: null });
+        if (scoring === undefined) {
+          // The scores this rejudge recomputes are dropped; others (a named scoring, a plan's own) stay.
+          const kept = Object.entries(previous.scores ?? {}).filter(([name]) => !scorers.some((entry) => entry.name === name));
+          Object.assign(row, { scores: kept.length > 0 ? Object.fromEntries(kept) : null, status: "ok", error: null, error_type: null });
+        }
         const target = needsTarget ? targetModel(row.model_slug) : undefined;
         const before = { status: row.status, error: row.error, error_type: row.error_type };
         if ((await scoreRow(row, sampleOfRow(row), scorers, target ? { ...services, target } : services, options.abortSignal, rename)) === "cancelled") return undefined;

@@ -14,6 +14,8 @@ import type { RunSummary } from "../metrics/summary.js";
 import type { SummaryOptions } from "./finalize.js";
 import type { RunReporter } from "./reporter.js";
 import { VERSION } from "../version.js";
+import { closeHttp } from "../providers/http.js";
+import { disposeLocalModels } from "../providers/llamacpp/llamacpp-loading.js";
 import { BUILTIN_MINI_SUITE, DEFAULT_LOCAL_MODEL } from "./defaults.js";
 import { prepareRun, type PreparedJudge, type PreparedRun, type PrepareHooks } from "./prepare.js";
 import { processItem } from "./process-item.js";
@@ -94,21 +96,33 @@ export async function run(input: RunConfigInput | RunConfig, controls: RunContro
   const redactor = new Redactor(prepared.secrets);
   const outputDir = resolve(config.output_dir);
 
-  const previous = await existingManifest(outputDir, runId);
-  const dataset = await checkOrReuse(datasetPath, config, previous);
-  if (previous && previous.dataset.sha256 !== dataset.sha256) {
-    throw new UserError(
-      `run ${runId} was started on a different version of ${datasetPath} (sha256 ${previous.dataset.sha256.slice(0, 12)}…, now ${dataset.sha256.slice(0, 12)}…); ` +
-        "resuming would mix results of two datasets: start a new run (another --run-id)",
-    );
-  }
-
   const models = [...prepared.models, ...Object.values(prepared.roles)].map((model) => model.resolved.model);
-  session = await RunSession.open({ outputDir, runId, kind: "run", redactor, models }).catch((error: unknown) => {
-    if (error instanceof RunLockedError) throw new RunLockedError(`run ${runId}: ${error.message}`);
-    throw error;
-  });
+  let previous: Manifest | undefined;
+  let dataset: DatasetCheck;
   try {
+    // Validated before the run folder is touched, so bad input leaves nothing behind…
+    previous = await existingManifest(outputDir, runId);
+    dataset = await checkOrReuse(datasetPath, config, previous);
+    sameDataset(runId, datasetPath, previous, dataset);
+    samePlan(runId, previous, prepared.plan.name);
+    session = await RunSession.open({ outputDir, runId, kind: "run", redactor, models }).catch((error: unknown) => {
+      if (error instanceof RunLockedError) throw new RunLockedError(`run ${runId}: ${error.message}`);
+      throw error;
+    });
+  } catch (error) {
+    // Models loaded and connections opened for a run that never started are released.
+    await closeHttp();
+    await disposeLocalModels();
+    throw error;
+  }
+  try {
+    // …and checked again under the lock: another process may have started or advanced the run meanwhile.
+    const current = await existingManifest(outputDir, runId);
+    if (current?.updated_at !== previous?.updated_at) {
+      previous = current;
+      sameDataset(runId, datasetPath, previous, dataset);
+      samePlan(runId, previous, prepared.plan.name);
+    }
     const { log, store } = session;
     log.info("run_start", {
       rss_mb: Math.round(process.memoryUsage().rss / 1e6),
@@ -140,6 +154,25 @@ export async function run(input: RunConfigInput | RunConfig, controls: RunContro
     return { ...outcome, runId, folder: session.folder, interrupted };
   } finally {
     await session.close();
+  }
+}
+
+/** A resume must be on the very file the run started on. */
+/** A resume must run the plan the run started with: rows of two plans under one key would not compare. */
+function samePlan(runId: string, previous: Manifest | undefined, plan: string): void {
+  const started = previous ? (previous.plan ?? "generate") : undefined;
+  // 0.1 folders ran the generate plan (or, for log-likelihood suites, no call at all).
+  if (started && started !== plan && !(previous!.plan === undefined && plan === "none")) {
+    throw new UserError(`run ${runId} was started with the plan "${started}", not "${plan}": resume it with --plan ${started}, or start a new run (another --run-id)`);
+  }
+}
+
+function sameDataset(runId: string, datasetPath: string, previous: Manifest | undefined, dataset: DatasetCheck): void {
+  if (previous && previous.dataset.sha256 !== dataset.sha256) {
+    throw new UserError(
+      `run ${runId} was started on a different version of ${datasetPath} (sha256 ${previous.dataset.sha256.slice(0, 12)}…, now ${dataset.sha256.slice(0, 12)}…); ` +
+        "resuming would mix results of two datasets: start a new run (another --run-id)",
+    );
   }
 }
 

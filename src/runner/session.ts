@@ -164,8 +164,11 @@ export class RunSession {
     try {
       await this.store.close();
     } finally {
-      this.log.close();
-      this.lock.release();
+      try {
+        this.log.close();
+      } finally {
+        this.lock.release();
+      }
       await closeHttp();
       for (const model of new Set(this.options.models ?? [])) await model.dispose?.();
       await disposeLocalModels();

@@ -52,6 +52,10 @@ describe("plans with model roles", () => {
     const judgeCall = mock.requests.slice(before).find((request) => isJudgeRequest(request))!;
     expect(judgeCall.text).toContain("answer to first (seen 0 own)");
     expect(row.scores.verdict.value).toBe(0);
+    // Resuming it with another plan is refused: its rows would not compare.
+    await expect(run({ dataset, models: ["target"], judge_model: "judge", base_url: mock.url, output_dir: dir, run_id: "mt" }, { env: {} })).rejects.toThrow(
+      /started with the plan "multi_turn", not "generate"/,
+    );
   });
 
   it("a three-role plan and a scorer, each from one file here, run through the one runner with durable rows and self-describing scores", async () => {

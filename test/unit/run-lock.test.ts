@@ -17,6 +17,17 @@ describe("the run lock", () => {
     expect(existsSync(file)).toBe(false);
   });
 
+  it("refuses a second session on the same run in this process, and takes over a dead process's lock that had our pid", () => {
+    const file = join(tempDir(), "run.lock");
+    const first = RunLock.acquire(file, "alignbench run");
+    expect(() => RunLock.acquire(file, "alignbench rejudge")).toThrow("run is already open in this process");
+    first.release();
+    writeFileSync(file, holder(process.pid).replace("2026-01-01T00:00:00.000Z", "2025-01-01T00:00:00.000Z"));
+    const again = RunLock.acquire(file, "alignbench run");
+    expect(again.tookOver?.since).toBe("2025-01-01T00:00:00.000Z");
+    again.release();
+  });
+
   it("refuses a live holder on this host, naming its pid and command", () => {
     const file = join(tempDir(), "run.lock");
     // The parent of this test process is alive and is not us.

@@ -22,6 +22,8 @@ export class LocalRunStore implements RunStore {
   private writer: PartialsWriter | undefined;
   private readonly leases = new Map<string, number>();
   private readonly readonly: boolean;
+  private failed: unknown;
+  private closed = false;
   /**
    * When the store was empty when opened (a fresh run), the keys appended since, as 64-bit hashes: a key
    * not among them cannot be done, so claims never ask SQLite (a hit is confirmed there). Undefined on a
@@ -96,14 +98,22 @@ export class LocalRunStore implements RunStore {
 
   append(row: ResultRow): Promise<void> {
     if (this.readonly) return Promise.reject(new Error("this store was opened for reading"));
+    if (this.closed) return Promise.reject(new Error("this store is closed"));
     this.writer ??= new PartialsWriter(this.files.partials, this.state, this.redactor);
-    this.leases.delete(row.key);
     this.sessionKeys?.add(row.key);
-    return this.writer.append(row);
+    // The lease holds until the row is marked, so the key cannot be claimed again in between.
+    const key = row.key;
+    const appended = this.writer.append(row);
+    appended.then(
+      () => this.leases.delete(key),
+      () => undefined,
+    );
+    return appended;
   }
 
+  /** Why appending failed, once it has; kept after the writer is flushed and closed. */
   get failure(): unknown {
-    return this.writer?.failure;
+    return this.failed ?? this.writer?.failure;
   }
 
   async lookup(key: string): Promise<KeyState | undefined> {
@@ -131,12 +141,16 @@ export class LocalRunStore implements RunStore {
 
   /** Flushes pending rows; the store stays open. */
   async flush(): Promise<void> {
-    await this.writer?.close();
+    const writer = this.writer;
+    if (!writer) return;
+    await writer.close();
+    this.failed ??= writer.failure;
     this.writer = undefined;
   }
 
   async close(): Promise<void> {
     await this.flush();
+    this.closed = true;
     this.state.close();
   }
 }

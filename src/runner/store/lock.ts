@@ -22,7 +22,7 @@ export class RunLockedError extends UserError {
  */
 export class RunLock {
   private constructor(
-    private readonly file: string,
+    readonly file: string,
     readonly holder: LockHolder,
     readonly tookOver: LockHolder | undefined,
   ) {}
@@ -30,14 +30,21 @@ export class RunLock {
   static acquire(file: string, command: string): RunLock {
     const me: LockHolder = { pid: process.pid, host: hostname(), command, since: new Date().toISOString() };
     for (let tries = 0; tries < 3; tries++) {
-      if (create(file, me)) return new RunLock(file, me, undefined);
+      if (create(file, me)) return held(new RunLock(file, me, undefined));
       const current = readHolder(file);
       if (!current) {
         // Released meanwhile, or torn: a holder killed between creating and writing it leaves it empty.
         if (tornAndOld(file)) unlinkQuietly(file);
         continue;
       }
-      if (current.host === me.host && current.pid === me.pid) return new RunLock(file, me, undefined);
+      if (current.host === me.host && current.pid === me.pid) {
+        // This process holds it already (another session on the same run, through the library)…
+        if (HELD.has(file)) throw new RunLockedError(`run is already open in this process (${current.command}, since ${current.since}): finish that first`);
+        // …or a process that had the same pid before this one left it behind: it is dead, take over.
+        unlinkQuietly(file);
+        if (create(file, me)) return held(new RunLock(file, me, current));
+        continue;
+      }
       if (current.host !== me.host || isAlive(current.pid)) {
         const where = current.host === me.host ? `process ${current.pid}` : `process ${current.pid} on host ${current.host}`;
         const remedy = current.host === me.host ? "wait for it to finish or stop it (Ctrl-C), then try again" : `if that process is gone, delete ${file}`;
@@ -46,7 +53,7 @@ export class RunLock {
       // The holder died without releasing: take over. Removing only the lock we read (same content) keeps
       // two processes taking over at once from both winning: the loser's O_EXCL create fails.
       if (sameHolder(readHolder(file), current)) unlinkQuietly(file);
-      if (create(file, me)) return new RunLock(file, me, current);
+      if (create(file, me)) return held(new RunLock(file, me, current));
     }
     throw new RunLockedError(`cannot lock ${file}: another process keeps taking it`);
   }
@@ -57,8 +64,17 @@ export class RunLock {
   }
 
   release(): void {
+    HELD.delete(this.file);
     if (this.held()) unlinkQuietly(this.file);
   }
+}
+
+/** The lock files this process holds, so a second session on the same run in this process is refused too. */
+const HELD = new Set<string>();
+
+function held(lock: RunLock): RunLock {
+  HELD.add(lock.file);
+  return lock;
 }
 
 function create(file: string, holder: LockHolder): boolean {
