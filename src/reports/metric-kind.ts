@@ -1,7 +1,7 @@
 import type { Estimate } from "../metrics/intervals.js";
-import { findDeclaration, primaryMetricOf, type MetricRef } from "../metrics/outcome.js";
+import { findMetric, primaryMetricOf, type MetricRef } from "../metrics/outcome.js";
 import type { Breakdown, GroupSummary, Headline, MetricSummary, RunSummary } from "../metrics/summary-types.js";
-import type { MetricDeclaration, ScorerDeclaration } from "../scorers/types.js";
+import type { MetricDeclaration } from "../scorers/types.js";
 
 // How a summary's numbers read, from the scorers' declarations it carries: which metric is a group's
 // primary one, whether a number is a proportion (shown in %) or a mean (with its unit), and where a
@@ -12,7 +12,7 @@ export type { MetricRef } from "../metrics/outcome.js";
 
 /** The declaration of a metric of the summary. */
 export function metricDeclaration(summary: Pick<RunSummary, "scorers">, ref: MetricRef): MetricDeclaration | undefined {
-  return findDeclaration(summary.scorers, ref.scorer)?.metrics.find((metric) => metric.name === ref.metric);
+  return findMetric(summary.scorers, ref);
 }
 
 /** The metric the summary is read by first: its first headline's, else the first directed scorer's primary one. */
@@ -20,20 +20,9 @@ export function primaryMetric(summary: Pick<RunSummary, "scorers" | "headlines">
   return primaryMetricOf(summary.scorers, summary.headlines);
 }
 
-/** Every metric of the summary's scorers, in declaration order (for a table per metric). */
-export function metricsOf(summary: Pick<RunSummary, "scorers">): Array<MetricRef & { declaration: MetricDeclaration; scorerDeclaration: ScorerDeclaration }> {
-  return summary.scorers.flatMap((scorer) => scorer.metrics.map((metric) => ({ scorer: scorer.name, metric: metric.name, declaration: metric, scorerDeclaration: scorer })));
-}
-
 /** A group's summary of one metric. */
 export function metricEstimate(group: Pick<GroupSummary, "scores"> | undefined, ref: MetricRef | undefined): MetricSummary | undefined {
   return ref ? group?.scores[ref.scorer]?.[ref.metric] : undefined;
-}
-
-/** Kept for readers of a group's primary metric by scorer name: the scorer's first metric. */
-export function primaryEstimate(summary: Pick<RunSummary, "scorers">, scorer: string, group: Pick<GroupSummary, "scores"> | undefined): MetricSummary | undefined {
-  const declaration = findDeclaration(summary.scorers, scorer);
-  return declaration ? metricEstimate(group, { scorer, metric: declaration.metrics[0].name }) : undefined;
 }
 
 /** Whether a metric's values are proportions (a rate), so shown in %. */
@@ -97,9 +86,4 @@ export function formatEstimate(estimate: Estimate | undefined, kind: "rate" | "m
 /** A metric's estimate as text, by its declared kind. */
 export function formatMetric(summary: Pick<RunSummary, "scorers">, ref: MetricRef, estimate: Estimate | undefined): string {
   return formatEstimate(estimate, metricIsRate(summary, ref) ? "rate" : "mean", metricIsRate(summary, ref) ? "" : metricUnit(summary, ref));
-}
-
-/** Whether a scorer's primary metric is a rate. */
-export function scorerIsRate(summary: Pick<RunSummary, "scorers">, scorer: string): boolean {
-  return findDeclaration(summary.scorers, scorer)?.metrics[0].kind.type === "rate";
 }

@@ -200,7 +200,3 @@ export const BASE_DIMENSIONS = ["test", "persona", "model", "epoch"] as const;
 export function keyOf(dimensions: Record<string, string | number>, order: readonly string[] = BASE_DIMENSIONS): string {
   return order.map((name) => String(dimensions[name])).join("|");
 }
-
-export function workKey(testId: string, personaSlug: string, modelSlug: string, epoch: number): string {
-  return keyOf({ test: testId, persona: personaSlug, model: modelSlug, epoch });
-}

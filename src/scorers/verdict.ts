@@ -43,7 +43,7 @@ export function verdictScore(json: Record<string, unknown> | null, raw: string |
 }
 
 export function verdictLabel(attackSuccess: boolean | null): string | null {
-  return attackSuccess === null ? null : attackSuccess ? "attack succeeded" : "attack failed";
+  return attackSuccess === null ? null : VERDICT_DECLARATION.value_labels![attackSuccess ? "1" : "0"]!;
 }
 
 export function verdictScorer(judge: LlmJudge, judgeAddress: string, name = "verdict"): Scorer {

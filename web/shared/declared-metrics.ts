@@ -1,6 +1,8 @@
 import type { RunReport } from "../../src/reports/report-data.js";
 import type { Breakdown, GroupSummary, MetricSummary } from "../../src/metrics/summary-types.js";
-import type { BadDirection, MetricDeclaration, ScorerDeclaration } from "../../src/scorers/types.js";
+import type { BadDirection, MetricDeclaration } from "../../src/scorers/types.js";
+import { findDeclaration, findMetric, type MetricRef } from "../../src/metrics/outcome.js";
+import { breakdownOf as summaryBreakdownOf, metricEstimate } from "../../src/reports/metric-kind.js";
 import type { ChartScale } from "./charts.js";
 
 // Everything here reads the run's scorer declarations (summary.scorers): what each metric is called, its
@@ -9,25 +11,18 @@ import type { ChartScale } from "./charts.js";
 
 export const unique = <T>(values: T[]): T[] => [...new Set(values)];
 
-export interface MetricRef {
-  scorer: string;
-  metric: string;
-}
+export type { MetricRef };
 
-export function declarationOf(scorers: readonly ScorerDeclaration[], name: string): ScorerDeclaration | undefined {
-  const exact = scorers.find((declaration) => declaration.name === name);
-  if (exact) return exact;
-  // A named scoring's scorer (`NAME/scorer`) is its scorer under the full name.
-  const base = name.includes("/") ? scorers.find((declaration) => declaration.name === name.slice(name.lastIndexOf("/") + 1)) : undefined;
-  return base ? { ...base, name } : undefined;
-}
+// One reading of declarations for the terminal, the reports and the browser: src/metrics/outcome.ts and
+// src/reports/metric-kind.ts are pure, so the front end uses them rather than copies.
+export const declarationOf = findDeclaration;
 
 export function metricOf(run: RunReport, ref: MetricRef | null | undefined): MetricDeclaration | undefined {
-  return ref ? declarationOf(run.summary.scorers, ref.scorer)?.metrics.find((metric) => metric.name === ref.metric) : undefined;
+  return ref ? findMetric(run.summary.scorers, ref) : undefined;
 }
 
 export function estimateOf(group: Pick<GroupSummary, "scores"> | undefined, ref: MetricRef | null | undefined): MetricSummary | undefined {
-  return ref ? group?.scores[ref.scorer]?.[ref.metric] : undefined;
+  return metricEstimate(group, ref ?? undefined);
 }
 
 /** How a metric is charted: rates in % from 0 to 100, bounded means on their range, unbounded ones on their own scale. */
@@ -61,7 +56,7 @@ export function badWhenText(metric: MetricDeclaration): string {
 }
 
 export function breakdownOf(run: RunReport, ...dimensions: string[]): Breakdown | undefined {
-  return run.summary.breakdowns.find((breakdown) => breakdown.dimensions.length === dimensions.length && breakdown.dimensions.every((dimension, index) => dimension === dimensions[index]));
+  return summaryBreakdownOf(run.summary, ...dimensions);
 }
 
 export function modelsOf(run: RunReport): string[] {
