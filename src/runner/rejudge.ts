@@ -3,14 +3,14 @@ import { runConfigSchema } from "../config/schema.js";
 import type { LanguageModel } from "../providers/types.js";
 import { locateRun } from "../results/load-run.js";
 import { readManifest, type Manifest } from "../results/manifest.js";
-import { runDeclarations } from "../metrics/declarations.js";
+import { runDeclarations, runSummaryOptions } from "../metrics/declarations.js";
 import type { ResultRow } from "../results/record.js";
 import { Redactor } from "../results/redactor.js";
 import type { Scorer, ScorerDeclaration } from "../scorers/types.js";
 import { verdictScorer } from "../scorers/verdict.js";
 import { CallPolicies, chooseScorers, prepareJudge, prepareServices } from "./prepare.js";
 import { sampleOfRow, scoreRow } from "./process-item.js";
-import { summaryOptions, type RunControls, type RunOutcome } from "./run.js";
+import type { RunControls, RunOutcome } from "./run.js";
 import { judgeManifestEntry } from "./run.js";
 import { RunSession } from "./session.js";
 
@@ -103,7 +103,7 @@ export async function rejudge(reference: string, options: RejudgeOptions = {}): 
       { total: counts.ok + counts.error, alreadyDone: 0 },
       options,
     );
-    const outcome = await session.finalize(summaryOptions(config, manifest), interrupted);
+    const outcome = await session.finalize(runSummaryOptions(manifest), interrupted);
     session.log.info("rejudge_end", { ...outcome.counts });
     return { ...outcome, runId: located.runId, folder: session.folder, interrupted };
   } finally {

@@ -11,7 +11,6 @@ import { runSummaryOptions } from "../metrics/declarations.js";
 import { Redactor } from "../results/redactor.js";
 import { defaultRunId } from "../results/run-folder.js";
 import type { RunSummary } from "../metrics/summary.js";
-import type { SummaryOptions } from "./finalize.js";
 import type { RunReporter } from "./reporter.js";
 import { VERSION } from "../version.js";
 import { closeHttp } from "../providers/http.js";
@@ -149,7 +148,7 @@ export async function run(input: RunConfigInput | RunConfig, controls: RunContro
     const items = layout.items(streamSamples(dataset, config.limit, layout.isFinished));
     const interrupted = await session.process(items, config.concurrency, (item) => processItem(runId, item, settings), { total, alreadyDone: counts.ok }, controls);
 
-    const outcome = await session.finalize(summaryOptions(config, manifest), interrupted);
+    const outcome = await session.finalize(runSummaryOptions(manifest), interrupted);
     log.info("run_end", { interrupted, ...outcome.counts, rows: outcome.rows, rss_mb: Math.round(process.memoryUsage().rss / 1e6) });
     return { ...outcome, runId, folder: session.folder, interrupted };
   } finally {
@@ -206,11 +205,6 @@ function fieldMapping(config: RunConfig): FieldMapping | undefined {
   if (config.choices_field) mapping.choices = config.choices_field;
   if (config.answer_field) mapping.answer = config.answer_field;
   return Object.keys(mapping).length > 0 ? mapping : undefined;
-}
-
-/** How the run's summary is built: what its scorers measure, its dimensions, headlines, clusters and tag breakdowns. */
-export function summaryOptions(config: Pick<RunConfig, "headlines" | "cluster_by" | "group_by">, manifest: Manifest): SummaryOptions {
-  return { ...runSummaryOptions(manifest), headlines: config.headlines, clusterBy: config.cluster_by, groupBy: config.group_by };
 }
 
 function buildManifest(
