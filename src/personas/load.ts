@@ -1,5 +1,5 @@
 import { extname } from "node:path";
-import { parseAllDocuments, parse as parseYaml } from "yaml";
+import { isMap, isNode, isSeq, LineCounter, parseDocument, type Node } from "yaml";
 import { InputError, UserError } from "../errors.js";
 import { readTextFile } from "../io/text-file.js";
 import { fieldPath } from "../datasets/sample.js";
@@ -7,36 +7,62 @@ import { nearest } from "../config/suggest.js";
 import { BUILTIN_PERSONAS } from "./builtin.js";
 import { NO_PERSONA, personaSchema, type Persona } from "./persona.js";
 
-/** Reads user personas from YAML (a list, or `personas:` holding one) or JSONL (one per line). */
+/**
+ * Reads user personas from YAML (a list, or `personas:` holding one) or JSONL (one per line). Two entries
+ * with one slug are refused: both would run under one result key, so one persona's rows would silently
+ * stand for the other's.
+ */
 export async function loadPersonasFile(file: string): Promise<Persona[]> {
   const text = await readTextFile(file, "personas file");
-  const entries: Array<{ line: number; value: unknown }> = [];
-  if (extname(file).toLowerCase() === ".jsonl") {
-    text.split("\n").forEach((line, index) => {
-      if (!line.trim()) return;
-      try {
-        entries.push({ line: index + 1, value: JSON.parse(line) });
-      } catch (error) {
-        throw new InputError(file, index + 1, undefined, `not valid JSON (${(error as Error).message})`);
-      }
-    });
-  } else {
-    const documents = parseAllDocuments(text);
-    const firstError = Array.isArray(documents) ? documents.flatMap((d) => d.errors)[0] : undefined;
-    if (firstError) throw new InputError(file, firstError.linePos?.[0]?.line, undefined, firstError.message.split("\n")[0] ?? "invalid YAML");
-    const parsed = parseYaml(text) as unknown;
-    const list = Array.isArray(parsed) ? parsed : (parsed as { personas?: unknown } | null)?.personas;
-    if (!Array.isArray(list)) throw new InputError(file, undefined, undefined, "expected a list of personas (or a `personas:` key holding one)");
-    list.forEach((value, index) => entries.push({ line: index + 1, value }));
-  }
   const isYaml = extname(file).toLowerCase() !== ".jsonl";
-  return entries.map(({ line, value }) => {
+  const entries = isYaml ? yamlEntries(file, text) : jsonlEntries(file, text);
+  const firstLine = new Map<string, number>();
+  return entries.map(({ line, label, value }) => {
     const result = personaSchema.safeParse(value);
-    if (result.success) return result.data;
-    const issue = result.error.issues[0]!;
-    const where = isYaml ? `persona #${line}` : undefined;
-    const field = fieldPath(issue.path);
-    throw new InputError(file, isYaml ? undefined : line, where ? `${where}: ${field}` : field, issue.message);
+    if (!result.success) {
+      const issue = result.error.issues[0]!;
+      const field = fieldPath(issue.path);
+      throw new InputError(file, line, label ? `${label}: ${field}` : field, issue.message);
+    }
+    const slug = result.data.slug;
+    const first = firstLine.get(slug);
+    if (first !== undefined) throw new InputError(file, line, label ? `${label}: slug` : "slug", `duplicate slug "${slug}" (first on line ${first})`);
+    firstLine.set(slug, line);
+    return result.data;
+  });
+}
+
+interface Entry {
+  line: number;
+  /** `persona #N` in a YAML list, where the line alone may not say which entry is meant. */
+  label?: string;
+  value: unknown;
+}
+
+function jsonlEntries(file: string, text: string): Entry[] {
+  const entries: Entry[] = [];
+  text.split("\n").forEach((line, index) => {
+    if (!line.trim()) return;
+    try {
+      entries.push({ line: index + 1, value: JSON.parse(line) });
+    } catch (error) {
+      throw new InputError(file, index + 1, undefined, `not valid JSON (${(error as Error).message})`);
+    }
+  });
+  return entries;
+}
+
+function yamlEntries(file: string, text: string): Entry[] {
+  const lineCounter = new LineCounter();
+  const document = parseDocument(text, { lineCounter, prettyErrors: false });
+  const problem = document.errors[0];
+  if (problem) throw new InputError(file, lineCounter.linePos(problem.pos[0]).line, undefined, problem.message.split("\n")[0] ?? "invalid YAML");
+  const root = document.contents;
+  const list = isSeq(root) ? root : isMap(root) ? root.get("personas", true) : undefined;
+  if (!isSeq(list)) throw new InputError(file, undefined, undefined, "expected a list of personas (or a `personas:` key holding one)");
+  return list.items.map((node, index) => {
+    const offset = (node as Node | null)?.range?.[0] ?? list.range?.[0] ?? 0;
+    return { line: lineCounter.linePos(offset).line, label: `persona #${index + 1}`, value: isNode(node) ? node.toJS(document) : node };
   });
 }
 
@@ -50,6 +76,9 @@ export function personaCatalog(userPersonas: Persona[] = []): Map<string, Person
 /** Looks up the slugs a run asked for; none means one pass with no persona. */
 export function selectPersonas(slugs: string[], catalog: Map<string, Persona>): Array<Persona | undefined> {
   if (slugs.length === 0) return [undefined];
+  // As with models: a slug listed twice would run every item twice under one key.
+  const duplicate = slugs.find((slug, index) => slugs.indexOf(slug) !== index);
+  if (duplicate !== undefined) throw new UserError(`persona "${duplicate}" is listed twice`);
   return slugs.map((slug) => {
     if (slug === NO_PERSONA) return undefined;
     const persona = catalog.get(slug);

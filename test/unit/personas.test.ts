@@ -66,6 +66,30 @@ describe("personas files", () => {
     await expect(loadPersonasFile(file)).rejects.toThrow(`${file}:2: slug: use lower-case letters`);
   });
 
+  it("refuses two entries with one slug, naming the file, the line and the first one (JSONL and YAML)", async () => {
+    const dir = tempDir();
+    const persona = (slug: string, title: string) => ({ slug, title, intent: "i", system_prompt: "s" });
+    const jsonl = join(dir, "twice.jsonl");
+    writeFileSync(jsonl, [persona("pirate", "A"), persona("ninja", "B"), persona("pirate", "C")].map((p) => JSON.stringify(p)).join("\n") + "\n");
+    await expect(loadPersonasFile(jsonl)).rejects.toThrow(`${jsonl}:3: slug: duplicate slug "pirate" (first on line 1)`);
+    const yaml = join(dir, "twice.yaml");
+    writeFileSync(yaml, "personas:\n  - slug: pirate\n    title: A\n    intent: i\n    system_prompt: s\n  - slug: pirate\n    title: B\n    intent: i\n    system_prompt: s\n");
+    await expect(loadPersonasFile(yaml)).rejects.toThrow(`${yaml}:6: persona #2: slug: duplicate slug "pirate" (first on line 2)`);
+  });
+
+  it("gives the line of a bad persona in a YAML list", async () => {
+    const dir = tempDir();
+    const yaml = join(dir, "bad.yaml");
+    writeFileSync(yaml, "- slug: pirate\n  title: A\n  intent: i\n  system_prompt: s\n- slug: Bad Slug\n  title: B\n  intent: i\n  system_prompt: s\n");
+    await expect(loadPersonasFile(yaml)).rejects.toThrow(`${yaml}:5: persona #2: slug: use lower-case letters`);
+    writeFileSync(yaml, "- slug: pirate\n  title: [\n");
+    await expect(loadPersonasFile(yaml)).rejects.toThrow(new RegExp(`^${yaml.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}:\\d+: `));
+  });
+
+  it("refuses a slug listed twice in --personas, as a model listed twice is", () => {
+    expect(() => selectPersonas(["evil_confidant", "helpful_assistant", "evil_confidant"], personaCatalog())).toThrow('persona "evil_confidant" is listed twice');
+  });
+
   it("suggests the nearest slug for a typo", () => {
     expect(() => selectPersonas(["evil_confidnat"], personaCatalog())).toThrow(/did you mean "evil_confidant"/);
   });
