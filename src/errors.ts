@@ -38,6 +38,15 @@ export class InputErrors extends UserError {
   }
 }
 
+/**
+ * The machine refused a write (disk full, no permission, an I/O error): not a bug and not bad input, so
+ * it is printed without a stack trace, with what to fix and how to resume, and exits with code 4.
+ */
+export class EnvironmentError extends UserError {
+  override readonly name: string = "EnvironmentError";
+  override readonly exitCode: number = 4;
+}
+
 export function isUserError(error: unknown): error is UserError {
   return error instanceof UserError;
 }

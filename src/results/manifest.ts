@@ -3,6 +3,7 @@ import type { Persona } from "../personas/persona.js";
 import type { GenerationOptions } from "../providers/types.js";
 import type { ScorerDeclaration } from "../scorers/types.js";
 import { parseJson, validateManifest } from "./record-schemas.js";
+import { asWriteFailure, removeQuietly } from "./write-failure.js";
 
 export const MANIFEST_SCHEMA_VERSION = 2;
 
@@ -72,6 +73,12 @@ export async function readManifest(file: string): Promise<Manifest | undefined> 
 
 /** Written to a temporary file and renamed, so a crash never leaves half a manifest. */
 export async function writeJsonAtomically(file: string, value: unknown): Promise<void> {
-  await writeFile(file + ".tmp", JSON.stringify(value, null, 2) + "\n");
-  await rename(file + ".tmp", file);
+  try {
+    await writeFile(file + ".tmp", JSON.stringify(value, null, 2) + "\n");
+    await rename(file + ".tmp", file);
+  } catch (error) {
+    // The previous file stays whole; the half-written temporary one goes.
+    removeQuietly(file + ".tmp");
+    throw asWriteFailure(file, error);
+  }
 }

@@ -1,9 +1,10 @@
-import { closeSync, fdatasync as fdatasyncCallback, fstatSync, openSync, writeSync } from "node:fs";
+import { closeSync, fdatasync as fdatasyncCallback, fstatSync, ftruncateSync, openSync, writeSync } from "node:fs";
 import { promisify } from "node:util";
 import type { Redactor } from "./redactor.js";
 import { storedJson, type ResultRow } from "./record.js";
 import type { ResultColumns } from "./result-columns.js";
 import type { ItemMark, StateStore } from "./state-store.js";
+import { asWriteFailure } from "./write-failure.js";
 
 const fdatasync = promisify(fdatasyncCallback);
 
@@ -14,12 +15,21 @@ interface Pending {
   reject: (error: unknown) => void;
 }
 
+/** The file operations the writer uses: the real ones, or a test's that fail on cue (a full disk). */
+export interface PartialsFileOps {
+  write(fd: number, bytes: Buffer, offset: number, length: number): number;
+  fdatasync(fd: number): Promise<void>;
+}
+
+const FILE_OPS: PartialsFileOps = { write: (fd, bytes, offset, length) => writeSync(fd, bytes, offset, length), fdatasync };
+
 export interface PartialsWriterOptions {
   /** fdatasync each batch, so rows survive a power cut and not only a killed process. */
   fsync: boolean;
   /** Longest wait before a batch is written, in ms. */
   maxDelayMs: number;
   maxBatch: number;
+  fileOps?: PartialsFileOps;
 }
 
 /**
@@ -35,14 +45,20 @@ export class PartialsWriter {
   private flushing: Promise<void> | undefined;
   private failed: unknown;
   private readonly columns: ResultColumns;
+  private readonly ops: PartialsFileOps;
 
   constructor(
-    file: string,
+    private readonly file: string,
     private readonly store: StateStore,
     private readonly redactor: Redactor,
     private readonly options: PartialsWriterOptions = { fsync: true, maxDelayMs: 5, maxBatch: 512 },
   ) {
-    this.fd = openSync(file, "a");
+    this.ops = options.fileOps ?? FILE_OPS;
+    try {
+      this.fd = openSync(file, "a");
+    } catch (error) {
+      throw asWriteFailure(file, error);
+    }
     this.offset = fstatSync(this.fd).size;
     this.columns = store.resultColumns();
   }
@@ -86,27 +102,49 @@ export class PartialsWriter {
 
   // One batch at a time, so offsets only grow; rows finishing meanwhile wait and form the next, larger batch.
   private async writeBatch(batch: Pending[]): Promise<void> {
+    let position = this.offset;
+    for (const entry of batch) {
+      entry.mark.rowOffset = position;
+      position += Buffer.byteLength(entry.line, "utf8");
+    }
+    const bytes = Buffer.from(batch.map((entry) => entry.line).join(""), "utf8");
     try {
-      let position = this.offset;
-      for (const entry of batch) {
-        entry.mark.rowOffset = position;
-        position += Buffer.byteLength(entry.line, "utf8");
-      }
-      const bytes = Buffer.from(batch.map((entry) => entry.line).join(""), "utf8");
       let written = 0;
-      while (written < bytes.length) written += writeSync(this.fd, bytes, written, bytes.length - written);
+      while (written < bytes.length) written += this.ops.write(this.fd, bytes, written, bytes.length - written);
       // fdatasync runs on libuv's thread pool: the event loop keeps serving model calls meanwhile.
-      if (this.options.fsync) await fdatasync(this.fd);
-      this.offset += bytes.length;
-      this.store.commit(batch.map((entry) => entry.mark), this.offset, this.columns);
+      if (this.options.fsync) await this.ops.fdatasync(this.fd);
     } catch (error) {
-      // A disk that refuses writes ends the run: nothing after this point could be trusted as saved.
-      this.failed = error;
-      for (const entry of batch) entry.reject(error);
-      for (const entry of this.pending.splice(0)) entry.reject(error);
+      // Part of the batch may be in the file: cut it off so the file ends on a whole row (the recovery on
+      // resume would, but a clean file is better evidence of what was saved). If even that fails, it stays
+      // for the recovery.
+      try {
+        ftruncateSync(this.fd, this.offset);
+      } catch {
+        // The write's error is the one to report.
+      }
+      this.fail(batch, asWriteFailure(this.file, error));
+      return;
+    }
+    try {
+      this.offset += bytes.length;
+      this.store.commit(
+        batch.map((entry) => entry.mark),
+        this.offset,
+        this.columns,
+      );
+    } catch (error) {
+      // The rows are in the file but not marked: the recovery on resume marks them, so they are not run again.
+      this.fail(batch, asWriteFailure(this.store.file, error));
       return;
     }
     for (const entry of batch) entry.resolve();
+  }
+
+  // A disk that refuses writes ends the run: nothing after this point could be trusted as saved.
+  private fail(batch: Pending[], error: unknown): void {
+    this.failed = error;
+    for (const entry of batch) entry.reject(error);
+    for (const entry of this.pending.splice(0)) entry.reject(error);
   }
 
   /** Flushes everything and closes the file. */
@@ -116,6 +154,11 @@ export class PartialsWriter {
       await this.flush();
     }
     if (this.timer) clearTimeout(this.timer);
-    closeSync(this.fd);
+    try {
+      closeSync(this.fd);
+    } catch (error) {
+      // Some file systems report a failed write only at close: then the batch before was not saved either.
+      this.failed ??= asWriteFailure(this.file, error);
+    }
   }
 }

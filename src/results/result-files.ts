@@ -4,6 +4,7 @@ import { reclaimMemory } from "./reclaim-memory.js";
 import type { ResultRow } from "./record.js";
 import type { ResultColumn } from "./result-columns.js";
 import type { RunFiles } from "./run-folder.js";
+import { asWriteFailure, removeQuietly } from "./write-failure.js";
 
 // Small row groups keep the writer's memory flat; readers still skip through them by statistics.
 const ROW_GROUP = 1_000;
@@ -16,7 +17,21 @@ const LONG_TEXT = new Set(["raw_candidate", "judge_raw", "error", "expected_safe
  * Both files are written beside their final names and renamed when complete.
  */
 export async function writeResultFiles(files: RunFiles, rows: AsyncIterable<ResultRow>, columns: ResultColumn[]): Promise<number> {
+  // Which file a failure is in, for the message: the CSV's and the Parquet's writes interleave.
+  let current = files.csv;
+  try {
+    return await writeBoth(files, rows, columns, (file) => (current = file));
+  } catch (error) {
+    // A full disk or a refused write leaves no half-written .tmp behind; the previous results (if any) stay.
+    removeQuietly(files.csv + ".tmp");
+    removeQuietly(files.parquet + ".tmp");
+    throw asWriteFailure(current, error);
+  }
+}
+
+async function writeBoth(files: RunFiles, rows: AsyncIterable<ResultRow>, columns: ResultColumn[], writing: (file: string) => void): Promise<number> {
   const csv = openSync(files.csv + ".tmp", "w");
+  writing(files.parquet);
   const parquetType = (column: ResultColumn) => (column.type === "JSON" ? "STRING" : column.type);
   const parquet = new ParquetWriter({
     writer: fileWriter(files.parquet + ".tmp"),
@@ -30,6 +45,7 @@ export async function writeResultFiles(files: RunFiles, rows: AsyncIterable<Resu
   let csvLines: string[] = [columns.map((column) => csvCell(column.name)).join(",")];
   const writeGroup = () => {
     if (batchRows === 0) return;
+    writing(files.parquet);
     parquet.write({
       columnData: columns.map((column, index) => ({
         name: column.name,
@@ -43,6 +59,7 @@ export async function writeResultFiles(files: RunFiles, rows: AsyncIterable<Resu
     });
     batch = columns.map(() => []);
     batchRows = 0;
+    writing(files.csv);
     writeSync(csv, csvLines.join("\n") + "\n");
     csvLines = [];
   };
@@ -63,12 +80,16 @@ export async function writeResultFiles(files: RunFiles, rows: AsyncIterable<Resu
       if (count % ROWS_BETWEEN_COLLECTIONS === 0) reclaimMemory();
     }
     writeGroup();
+    writing(files.csv);
     if (csvLines.length > 0) writeSync(csv, csvLines.join("\n") + "\n"); // the header of an empty run
+    writing(files.parquet);
     parquet.finish();
   } finally {
     closeSync(csv);
   }
+  writing(files.parquet);
   renameSync(files.parquet + ".tmp", files.parquet);
+  writing(files.csv);
   renameSync(files.csv + ".tmp", files.csv);
   return count;
 }

@@ -6,6 +6,8 @@ export type LogLevel = "debug" | "info" | "warn" | "error";
 /** run.log: one JSON object per line (`ts`, `level`, `event`, then fields), scrubbed of secrets. */
 export class RunLog {
   private fd: number | undefined;
+  /** Why the log stopped taking lines, if it did (a full disk): the log is a witness, never a reason to stop a run. */
+  failure: unknown;
 
   constructor(file: string, private readonly redactor: Redactor) {
     this.fd = openSync(file, "a");
@@ -14,7 +16,13 @@ export class RunLog {
   write(level: LogLevel, event: string, fields: Record<string, unknown> = {}): void {
     if (this.fd === undefined) return;
     const line = JSON.stringify({ ts: new Date().toISOString(), level, event, ...fields });
-    writeSync(this.fd, this.redactor.scrub(line) + "\n");
+    try {
+      writeSync(this.fd, this.redactor.scrub(line) + "\n");
+    } catch (error) {
+      // Later lines would fail the same way; the run's own writes report the disk's state.
+      this.failure = error;
+      this.close();
+    }
   }
 
   info(event: string, fields?: Record<string, unknown>): void {
@@ -30,7 +38,12 @@ export class RunLog {
   }
 
   close(): void {
-    if (this.fd !== undefined) closeSync(this.fd);
+    const fd = this.fd;
     this.fd = undefined;
+    try {
+      if (fd !== undefined) closeSync(fd);
+    } catch (error) {
+      this.failure ??= error;
+    }
   }
 }

@@ -28,7 +28,10 @@ export class StateStore {
    * `readonly`: for readers beside a run that may be live (reports, the viewer, comparisons): no schema
    * changes, no writes, no checkpoint on close.
    */
-  constructor(file: string, private readonly options: { readonly?: boolean } = {}) {
+  constructor(
+    readonly file: string,
+    private readonly options: { readonly?: boolean } = {},
+  ) {
     if (options.readonly) {
       this.db = new Database(file, { readonly: true });
     } else {
@@ -53,11 +56,27 @@ export class StateStore {
       WHERE excluded.attempts >= items.attempts`);
     this.selectStatus = this.db.prepare("SELECT status, attempts, row_offset FROM items WHERE key = ?").raw(true);
     this.setMeta = this.db.prepare("INSERT INTO meta (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value");
-    this.commitMarks = this.db.transaction((marks: ItemMark[], offset: number, columns: string | undefined) => {
+    const commitMarks = (marks: ItemMark[], offset: number, columns: string | undefined) => {
       for (const mark of marks) this.upsert.run(mark.key, mark.status, mark.attempt, mark.errorType, mark.rowOffset);
       this.setMeta.run("partials_offset", String(offset));
       if (columns !== undefined) this.setMeta.run("result_columns", columns);
-    });
+    };
+    // Not libsql's db.transaction(): when COMMIT fails on a full disk, SQLite has already rolled back, and
+    // the wrapper's own ROLLBACK then throws "no transaction is active", hiding the real error (SQLITE_FULL).
+    this.commitMarks = (marks, offset, columns) => {
+      this.db.exec("BEGIN");
+      try {
+        commitMarks(marks, offset, columns);
+        this.db.exec("COMMIT");
+      } catch (error) {
+        try {
+          if (this.db.inTransaction) this.db.exec("ROLLBACK");
+        } catch {
+          // The first error says what went wrong.
+        }
+        throw error;
+      }
+    };
   }
 
   /** Marks a batch, the offset it reaches and (when they changed) the result columns learned so far, atomically. */
@@ -106,8 +125,12 @@ export class StateStore {
   }
 
   close(): void {
-    // Fold the write-ahead log back into state.sqlite, so the folder holds one self-contained file.
-    if (!this.options.readonly) this.db.exec("PRAGMA wal_checkpoint(TRUNCATE)");
-    this.db.close();
+    try {
+      // Fold the write-ahead log back into state.sqlite, so the folder holds one self-contained file. On a
+      // full disk this can fail; the marks are safe in the log all the same, and the next open folds them.
+      if (!this.options.readonly) this.db.exec("PRAGMA wal_checkpoint(TRUNCATE)");
+    } finally {
+      this.db.close();
+    }
   }
 }

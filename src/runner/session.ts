@@ -1,7 +1,7 @@
 import { setMaxListeners } from "node:events";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { UserError } from "../errors.js";
+import { EnvironmentError } from "../errors.js";
 import { closeHttp } from "../providers/http.js";
 import { disposeLocalModels } from "../providers/llamacpp/llamacpp-loading.js";
 import type { LanguageModel } from "../providers/types.js";
@@ -10,6 +10,7 @@ import type { Redactor } from "../results/redactor.js";
 import type { ResultRow } from "../results/record.js";
 import { RunLog } from "../results/run-log.js";
 import { folderFiles, runFiles, type RunFiles } from "../results/run-folder.js";
+import { FileWriteError, isEnvironmentFailure, osMessage, removeQuietly } from "../results/write-failure.js";
 import { finalizeRun, type FinalizeOutcome, type SummaryOptions } from "./finalize.js";
 import { runPool } from "./pool.js";
 import type { RunReporter } from "./reporter.js";
@@ -54,6 +55,8 @@ export class RunSession {
   private readonly lock: RunLock;
   private manifest: Manifest | undefined;
   private closed = false;
+  /** The error that ended the session's work, if one did: errors while closing are then secondary. */
+  private failure: unknown;
 
   private constructor(
     private readonly options: SessionOptions,
@@ -77,6 +80,8 @@ export class RunSession {
     let store: RunStore | undefined;
     let log: RunLog | undefined;
     try {
+      // Temporary files of a session killed while writing them: nobody else writes here while we hold the lock.
+      for (const file of [files.parquet, files.csv, files.summary, files.manifest, files.judgeEval]) removeQuietly(file + ".tmp");
       log = new RunLog(files.log, options.redactor);
       if (lock.tookOver) log.warn("lock_taken_over", { previous_pid: lock.tookOver.pid, previous_command: lock.tookOver.command, previous_since: lock.tookOver.since });
       store = (options.openStore ?? openLocalStore)(options.outputDir, options.runId, options.redactor);
@@ -84,10 +89,15 @@ export class RunSession {
       if (recovery.recovered || recovery.truncatedBytes || recovery.rebuilt) log.warn("reconciled", { ...recovery });
       return new RunSession(options, lock, store, log);
     } catch (error) {
-      await store?.close();
+      const stopped = writeStopped(error, options, log);
+      try {
+        await store?.close();
+      } catch (closeError) {
+        log?.warn("close_failed", { error: osMessage(closeError) });
+      }
       log?.close();
       lock.release();
-      throw error;
+      throw stopped;
     }
   }
 
@@ -97,7 +107,7 @@ export class RunSession {
     manifest.sessions.push(session);
     manifest.updated_at = session.started_at;
     this.manifest = manifest;
-    await writeJsonAtomically(this.files.manifest, manifest);
+    await this.guard(() => writeJsonAtomically(this.files.manifest, manifest));
     return session;
   }
 
@@ -132,19 +142,21 @@ export class RunSession {
         },
         () => stopped() || this.store.failure !== undefined,
       );
+    } catch (error) {
+      this.failure ??= error;
+      throw error;
     } finally {
-      await this.store.flush();
+      await this.guard(() => this.store.flush());
       reporter.onRunEnd?.({ interrupted: stopped() });
     }
-    if (this.store.failure !== undefined)
-      throw new UserError(`cannot write ${this.files.partials}: ${(this.store.failure as Error).message}; the run stopped, finished rows before the failure are kept`);
+    if (this.store.failure !== undefined) throw this.stop(this.store.failure);
     return stopped();
   }
 
   /** Writes results.parquet, results.csv and summary.json from the store, and closes the manifest's session entry. */
   async finalize(options: SummaryOptions, interrupted: boolean): Promise<FinalizeOutcome> {
     this.log.info("finalize_start", { rss_mb: Math.round(process.memoryUsage().rss / 1e6) });
-    const outcome = await finalizeRun(this.files, this.options.runId, this.store, options);
+    const outcome = await this.guard(() => finalizeRun(this.files, this.options.runId, this.store, options));
     const manifest = this.manifest;
     const session = manifest?.sessions.at(-1);
     if (manifest && session) {
@@ -152,28 +164,69 @@ export class RunSession {
       session.interrupted = interrupted;
       session.items_finished = outcome.counts.ok;
       manifest.updated_at = session.ended_at;
-      await writeJsonAtomically(this.files.manifest, manifest);
+      await this.guard(() => writeJsonAtomically(this.files.manifest, manifest));
     }
     return outcome;
   }
 
-  /** Releases everything: store, log, lock, HTTP connections, local models. Safe to call twice. */
+  /** Runs one step of the session's work; a refused write becomes the error that stops the session. */
+  private async guard<T>(step: () => Promise<T>): Promise<T> {
+    try {
+      return await step();
+    } catch (error) {
+      throw this.stop(error);
+    }
+  }
+
+  private stop(error: unknown): unknown {
+    const stopped = writeStopped(error, this.options, this.log);
+    this.failure ??= stopped;
+    return stopped;
+  }
+
+  /**
+   * Releases everything: store, log, lock, HTTP connections, local models. Safe to call twice. Every step
+   * runs even when one before it fails. After the session's work failed, errors while closing are secondary
+   * (most often the same full disk): they go to run.log and the first error stays the one reported.
+   */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    try {
-      await this.store.close();
-    } finally {
+    let closeError: { error: unknown } | undefined;
+    const attempt = async (step: string, release: () => unknown): Promise<void> => {
       try {
-        this.log.close();
-      } finally {
-        this.lock.release();
+        await release();
+      } catch (error) {
+        this.log.warn("close_failed", { step, error: osMessage(error) });
+        closeError ??= { error: step === "store" ? writeStopped(error, this.options, this.log) : error };
       }
-      await closeHttp();
-      for (const model of new Set(this.options.models ?? [])) await model.dispose?.();
-      await disposeLocalModels();
-    }
+    };
+    await attempt("store", () => this.store.close());
+    await attempt("http", () => closeHttp());
+    for (const model of new Set(this.options.models ?? [])) await attempt("model", () => model.dispose?.());
+    await attempt("models", () => disposeLocalModels());
+    this.log.close();
+    this.lock.release();
+    if (closeError && this.failure === undefined) throw closeError.error;
   }
+}
+
+/**
+ * A refused write (disk full, no permission, an I/O error) as the user needs it: which file, the OS's
+ * error, that the rows finished before are kept, and how to resume; logged in run.log while that still
+ * takes lines. Any other error (a bug) is returned as it is.
+ */
+function writeStopped(error: unknown, options: SessionOptions, log: RunLog | undefined): unknown {
+  if (!isEnvironmentFailure(error)) return error;
+  const file = error instanceof FileWriteError ? error.file : undefined;
+  log?.error("write_failed", { file: file ?? null, error: osMessage(error) });
+  const what = error instanceof FileWriteError ? error.message : `cannot write the run folder ${join(options.outputDir, options.runId)}: ${osMessage(error)}`;
+  return new EnvironmentError(`${what}\nthe ${options.kind} stopped; rows finished before the failure are kept. Free space (or fix the permissions), then resume: ${resumeCommand(options)}`);
+}
+
+function resumeCommand(options: SessionOptions): string {
+  if (options.kind === "rejudge") return `alignbench rejudge ${options.runId} …`;
+  return `alignbench ${options.kind} … --run-id ${options.runId}`;
 }
 
 /** The manifest of a run folder, or undefined for a new run. */

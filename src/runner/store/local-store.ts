@@ -9,6 +9,7 @@ import type { ResultRow } from "../../results/record.js";
 import type { ResultColumns } from "../../results/result-columns.js";
 import { runFiles, type RunFiles } from "../../results/run-folder.js";
 import { StateStore } from "../../results/state-store.js";
+import { asWriteFailure } from "../../results/write-failure.js";
 import type { Claim, KeyState, RecoveryReport, RunStore, StoreSnapshot } from "./types.js";
 
 /**
@@ -148,9 +149,22 @@ export class LocalRunStore implements RunStore {
     this.writer = undefined;
   }
 
+  /** Flushes and closes; the state store is closed even when the flush fails (the flush's error is the one thrown). */
   async close(): Promise<void> {
-    await this.flush();
+    if (this.closed) return;
     this.closed = true;
-    this.state.close();
+    let failure: { error: unknown } | undefined;
+    try {
+      await this.flush();
+    } catch (error) {
+      failure = { error };
+    }
+    try {
+      this.state.close();
+    } catch (error) {
+      // Secondary to a failed flush (most likely the same full disk): the flush's error is the one to report.
+      failure ??= { error: asWriteFailure(this.files.state, error) };
+    }
+    if (failure) throw failure.error;
   }
 }
