@@ -103,6 +103,14 @@ export class StateStore {
     return row ? { status: row[0], attempts: row[1], rowOffset: row[2] } : undefined;
   }
 
+  /**
+   * Every key's latest attempt and where its row starts, in file order (a streaming read: nothing may be
+   * written while it is consumed). Keys without an offset (older folders) are left out.
+   */
+  marksByOffset(): Iterable<[key: string, attempts: number, offset: number]> {
+    return this.db.prepare("SELECT key, attempts, row_offset FROM items WHERE row_offset IS NOT NULL ORDER BY row_offset, key").raw(true).iterate() as Iterable<[string, number, number]>;
+  }
+
   /** Keys with more than one attempt, and their latest attempt number. */
   retriedKeys(): Map<string, number> {
     const retried = new Map<string, number>();
@@ -117,6 +125,22 @@ export class StateStore {
     const counts = { ok: 0, error: 0 };
     for (const row of rows) counts[row.status] = row.n;
     return counts;
+  }
+
+  /**
+   * Forgets everything and flags the store to be rebuilt from partials.jsonl (a repair is replacing the
+   * file): a kill before `endRebuild` leaves the flag, and the next open rebuilds.
+   */
+  startRebuild(): void {
+    this.db.exec("BEGIN; DELETE FROM items; DELETE FROM meta; INSERT INTO meta (name, value) VALUES ('rebuild_pending', '1'); COMMIT;");
+  }
+
+  rebuildPending(): boolean {
+    return this.db.prepare("SELECT 1 FROM meta WHERE name = 'rebuild_pending'").get() !== undefined;
+  }
+
+  endRebuild(): void {
+    this.db.exec("DELETE FROM meta WHERE name = 'rebuild_pending'");
   }
 
   /** Forget everything (used when partials.jsonl must be re-read from the start). */

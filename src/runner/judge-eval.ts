@@ -81,7 +81,7 @@ export async function judgeEval(options: JudgeEvalOptions): Promise<JudgeEvalRep
   const sha256 = await sha256File(labelsPath);
   const previous = await existingManifest(outputDir, runId);
   if (previous && previous.dataset.sha256 !== sha256) throw new UserError(`run ${runId} judged another version of ${labelsPath}: start a new judge-eval (another --run-id)`);
-  const session = await RunSession.open({ outputDir, runId, kind: "judge-eval", redactor: new Redactor(policies.registry.secrets()) });
+  const session = await RunSession.open({ outputDir, runId, kind: "judge-eval", redactor: new Redactor(policies.registry.secrets()), onMessage: (message) => options.reporter?.onMessage?.(message) });
   try {
     const now = new Date().toISOString();
     const manifest: Manifest = previous ?? {

@@ -55,7 +55,7 @@ export async function rejudge(reference: string, options: RejudgeOptions = {}): 
       throw new UserError(`scoring "${scoring}" would replace scores the run already has`);
   }
   const redactor = new Redactor([...policies.registry.secrets(), ...secrets]);
-  const session = await RunSession.open({ outputDir: located.outputDir, runId: located.runId, kind: "rejudge", redactor });
+  const session = await RunSession.open({ outputDir: located.outputDir, runId: located.runId, kind: "rejudge", redactor, onMessage: (message) => options.reporter?.onMessage?.(message) });
   try {
     addDeclarations(manifest, scorers, rename, scoring !== undefined);
     if (judge && scoring === undefined) manifest.judge = judgeManifestEntry(config, judge);

@@ -104,7 +104,7 @@ export async function run(input: RunConfigInput | RunConfig, controls: RunContro
     dataset = await checkOrReuse(datasetPath, config, previous);
     sameDataset(runId, datasetPath, previous, dataset);
     samePlan(runId, previous, prepared.plan.name);
-    session = await RunSession.open({ outputDir, runId, kind: "run", redactor, models }).catch((error: unknown) => {
+    session = await RunSession.open({ outputDir, runId, kind: "run", redactor, models, onMessage: (message) => reporter.onMessage?.(message) }).catch((error: unknown) => {
       if (error instanceof RunLockedError) throw new RunLockedError(`run ${runId}: ${error.message}`);
       throw error;
     });

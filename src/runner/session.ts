@@ -16,6 +16,7 @@ import { runPool } from "./pool.js";
 import type { RunReporter } from "./reporter.js";
 import { LocalRunStore } from "./store/local-store.js";
 import type { RunStore } from "./store/types.js";
+import type { PartialsRepair } from "../results/partials-repair.js";
 
 const openLocalStore = (outputDir: string, runId: string, redactor: Redactor): RunStore => new LocalRunStore(outputDir, runId, redactor);
 import { RunLock } from "./store/lock.js";
@@ -36,6 +37,8 @@ export interface SessionOptions {
   redactor: Redactor;
   /** Models to dispose of when the session ends. */
   models?: LanguageModel[];
+  /** Tells the user something they must know now (damaged rows found and set aside). */
+  onMessage?: (message: string) => void;
   /** Where the run's rows live: the local store (partials.jsonl + state.sqlite) unless given. */
   openStore?: (outputDir: string, runId: string, redactor: Redactor) => RunStore;
 }
@@ -85,8 +88,9 @@ export class RunSession {
       log = new RunLog(files.log, options.redactor);
       if (lock.tookOver) log.warn("lock_taken_over", { previous_pid: lock.tookOver.pid, previous_command: lock.tookOver.command, previous_since: lock.tookOver.since });
       store = (options.openStore ?? openLocalStore)(options.outputDir, options.runId, options.redactor);
-      const recovery = await store.recover();
+      const { repair, ...recovery } = await store.recover();
       if (recovery.recovered || recovery.truncatedBytes || recovery.rebuilt) log.warn("reconciled", { ...recovery });
+      if (repair) reportRepair(repair, options, log);
       return new RunSession(options, lock, store, log);
     } catch (error) {
       const stopped = writeStopped(error, options, log);
@@ -222,6 +226,32 @@ function writeStopped(error: unknown, options: SessionOptions, log: RunLog | und
   log?.error("write_failed", { file: file ?? null, error: osMessage(error) });
   const what = error instanceof FileWriteError ? error.message : `cannot write the run folder ${join(options.outputDir, options.runId)}: ${osMessage(error)}`;
   return new EnvironmentError(`${what}\nthe ${options.kind} stopped; rows finished before the failure are kept. Free space (or fix the permissions), then resume: ${resumeCommand(options)}`);
+}
+
+const SHOWN_LINES = 5;
+const LOGGED = 1_000;
+
+/** Damaged rows set aside: each line in run.log, the first few and the keys that run again on the terminal. */
+function reportRepair(repair: PartialsRepair, options: SessionOptions, log: RunLog): void {
+  for (const damaged of repair.damaged.slice(0, LOGGED)) log.warn("partials_damaged", { line: damaged.line, offset: damaged.offset, problem: damaged.problem });
+  log.warn("partials_repaired", { kept_as: repair.copy, damaged_lines: repair.damaged.length, rerun_count: repair.rerun.length, rerun: repair.rerun.slice(0, LOGGED) });
+  const lines = repair.damaged.slice(0, SHOWN_LINES).map((damaged) => `  line ${damaged.line}: ${printable(damaged.problem)}`);
+  if (repair.damaged.length > SHOWN_LINES) lines.push(`  … and ${repair.damaged.length - SHOWN_LINES} more (run.log lists them)`);
+  const keys = repair.rerun.slice(0, SHOWN_LINES).map((key) => JSON.stringify(key));
+  if (repair.rerun.length > SHOWN_LINES) keys.push(`… and ${repair.rerun.length - SHOWN_LINES} more`);
+  const again = options.kind !== "rejudge" ? "run again now" : `run again when the run is resumed (${resumeCommand({ ...options, kind: "run" })})`;
+  options.onMessage?.(
+    [
+      `partials.jsonl is damaged: ${repair.damaged.length} line(s) cannot be trusted:`,
+      ...lines,
+      `the file as it was is kept as ${repair.copy}; partials.jsonl now holds only the valid rows, and ${repair.rerun.length} key(s) ${again}${keys.length > 0 ? `: ${keys.join(", ")}` : ""}`,
+    ].join("\n"),
+  );
+}
+
+// The problem may quote the damaged bytes: they are shown as text, never as terminal control sequences.
+function printable(text: string): string {
+  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, "?");
 }
 
 function resumeCommand(options: SessionOptions): string {

@@ -3,6 +3,7 @@ import { basename, dirname } from "node:path";
 import { PartialsWriter } from "../../results/partials-writer.js";
 import { latestRows, readRowAt } from "../../results/partials-reader.js";
 import { reconcile } from "../../results/reconcile.js";
+import { finishRepair, repairPartials } from "../../results/partials-repair.js";
 import { CompactIdSet } from "../../datasets/id-set.js";
 import { Redactor } from "../../results/redactor.js";
 import type { ResultRow } from "../../results/record.js";
@@ -56,7 +57,12 @@ export class LocalRunStore implements RunStore {
   }
 
   async recover(): Promise<RecoveryReport> {
-    const report = reconcile(this.files.partials, this.state);
+    // A repair a kill interrupted is finished first; then rows after the last commit are marked (a torn last
+    // line cut); then the whole file is checked against the marks, and damage is set aside and run again.
+    finishRepair(this.files.partials, this.state);
+    const report: RecoveryReport = reconcile(this.files.partials, this.state);
+    const repair = repairPartials(this.files.partials, this.state);
+    if (repair) report.repair = repair;
     this.sessionKeys = this.startsEmpty() ? new CompactIdSet() : undefined;
     return report;
   }

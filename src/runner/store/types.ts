@@ -1,5 +1,6 @@
 import type { ResultRow } from "../../results/record.js";
 import type { ResultColumns } from "../../results/result-columns.js";
+import type { PartialsRepair } from "../../results/partials-repair.js";
 
 /** What a store knows of one work key: its latest attempt's status. */
 export interface KeyState {
@@ -12,6 +13,8 @@ export interface RecoveryReport {
   recovered: number;
   truncatedBytes: number;
   rebuilt: boolean;
+  /** Damaged rows found and set aside; their keys run again. */
+  repair?: PartialsRepair;
 }
 
 /** Work a worker holds until its lease ends: keys to run, with the attempt each will be. */
