@@ -251,7 +251,12 @@ function reportRepair(repair: PartialsRepair, options: SessionOptions, log: RunL
 
 // The problem may quote the damaged bytes: they are shown as text, never as terminal control sequences.
 function printable(text: string): string {
-  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, "?");
+  let out = "";
+  for (const char of text) {
+    const code = char.codePointAt(0)!;
+    out += code < 0x20 || (code >= 0x7f && code <= 0x9f) ? "?" : char;
+  }
+  return out;
 }
 
 function resumeCommand(options: SessionOptions): string {
