@@ -1,4 +1,4 @@
-import { appendFileSync, existsSync, readFileSync, statSync } from "node:fs";
+import { appendFileSync, existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { honestModels } from "../helpers/behaviour.js";
@@ -98,6 +98,9 @@ describe("resume after SIGKILL", () => {
     expect(statSync(join(folder, "results.csv")).size).toBeGreaterThan(0);
     const manifest = JSON.parse(readFileSync(join(folder, "manifest.json"), "utf8"));
     expect(manifest.sessions.length).toBeGreaterThanOrEqual(3);
+    // A line torn by a kill is an ordinary recovery, never reported as damage.
+    expect(readFileSync(join(folder, "run.log"), "utf8")).not.toContain("partials_damaged");
+    expect(readdirSync(folder).filter((name) => name.startsWith("partials.damaged-"))).toEqual([]);
   });
 
   it("stops cleanly on Ctrl-C and resumes to a complete run", async () => {
