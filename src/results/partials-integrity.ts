@@ -1,4 +1,4 @@
-import { closeSync, openSync, readSync } from "node:fs";
+import { closeSync, fstatSync, openSync, readSync } from "node:fs";
 import { InputError } from "../errors.js";
 import { RESULT_SCHEMA_VERSION } from "./record.js";
 import { validateRow } from "./record-schemas.js";
@@ -41,12 +41,14 @@ export function* fileLines(file: string): Generator<FileLine> {
   }
   try {
     const buffer = Buffer.allocUnsafe(CHUNK);
+    // Up to the size it has now: a device or a file still growing is not read without end.
+    const size = fstatSync(fd).size;
     let carry = Buffer.alloc(0);
     let position = 0;
     let offset = 0;
     let number = 0;
-    for (;;) {
-      const read = readSync(fd, buffer, 0, CHUNK, position);
+    while (position < size) {
+      const read = readSync(fd, buffer, 0, Math.min(CHUNK, size - position), position);
       if (read <= 0) return;
       position += read;
       const data = carry.length > 0 ? Buffer.concat([carry, buffer.subarray(0, read)]) : buffer.subarray(0, read);

@@ -1,8 +1,9 @@
 import { rmSync } from "node:fs";
 
 // Errors that mean the machine refused the write, not that alignbench is wrong: out of space or quota,
-// no permission, a read-only or failing disk, a file over the size limit, no file handles left.
-const OS_CODES = new Set(["ENOSPC", "EDQUOT", "EACCES", "EPERM", "EROFS", "EIO", "EFBIG", "ENXIO", "EMFILE", "ENFILE", "ENOTDIR", "ENOENT"]);
+// no permission, a read-only or failing disk, a file over the size limit, no file handles left, a folder
+// where a file of the run should be.
+const OS_CODES = new Set(["ENOSPC", "EDQUOT", "EACCES", "EPERM", "EROFS", "EIO", "EFBIG", "ENXIO", "EMFILE", "ENFILE", "ENOTDIR", "EISDIR", "ENOENT"]);
 const SQLITE_CODES = /^SQLITE_(FULL|IOERR|READONLY|CANTOPEN|PERM)/;
 
 /** A write to one of the run folder's files failed; `cause` is the OS's (or SQLite's) error. */

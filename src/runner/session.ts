@@ -147,8 +147,7 @@ export class RunSession {
         () => stopped() || this.store.failure !== undefined,
       );
     } catch (error) {
-      this.failure ??= error;
-      throw error;
+      throw this.stop(error);
     } finally {
       await this.guard(() => this.store.flush());
       reporter.onRunEnd?.({ interrupted: stopped() });
@@ -222,6 +221,9 @@ export class RunSession {
  */
 function writeStopped(error: unknown, options: SessionOptions, log: RunLog | undefined): unknown {
   if (!isEnvironmentFailure(error)) return error;
+  // Node's file errors carry their path: the message names the file whichever step failed.
+  const path = (error as { path?: unknown }).path;
+  if (!(error instanceof FileWriteError) && typeof path === "string") error = new FileWriteError(path, error);
   const file = error instanceof FileWriteError ? error.file : undefined;
   log?.error("write_failed", { file: file ?? null, error: osMessage(error) });
   const what = error instanceof FileWriteError ? error.message : `cannot write the run folder ${join(options.outputDir, options.runId)}: ${osMessage(error)}`;
@@ -237,7 +239,7 @@ function reportRepair(repair: PartialsRepair, options: SessionOptions, log: RunL
   log.warn("partials_repaired", { kept_as: repair.copy, damaged_lines: repair.damaged.length, rerun_count: repair.rerun.length, rerun: repair.rerun.slice(0, LOGGED) });
   const lines = repair.damaged.slice(0, SHOWN_LINES).map((damaged) => `  line ${damaged.line}: ${printable(damaged.problem)}`);
   if (repair.damaged.length > SHOWN_LINES) lines.push(`  … and ${repair.damaged.length - SHOWN_LINES} more (run.log lists them)`);
-  const keys = repair.rerun.slice(0, SHOWN_LINES).map((key) => JSON.stringify(key));
+  const keys = repair.rerun.slice(0, SHOWN_LINES).map((key) => printable(JSON.stringify(key)));
   if (repair.rerun.length > SHOWN_LINES) keys.push(`… and ${repair.rerun.length - SHOWN_LINES} more`);
   const again = options.kind !== "rejudge" ? "run again now" : `run again when the run is resumed (${resumeCommand({ ...options, kind: "run" })})`;
   options.onMessage?.(
@@ -249,7 +251,7 @@ function reportRepair(repair: PartialsRepair, options: SessionOptions, log: RunL
   );
 }
 
-// The problem may quote the damaged bytes: they are shown as text, never as terminal control sequences.
+// Problems may quote the damaged bytes, and keys come from datasets: shown as text, never as terminal control sequences.
 function printable(text: string): string {
   let out = "";
   for (const char of text) {

@@ -138,4 +138,37 @@ describe("a disk that fills up while rows are written", () => {
     expect(events.find((event) => event.event === "write_failed")).toMatchObject({ file: partials, error: "ENOSPC: no space left on device, write" });
     expect(events.find((event) => event.event === "close_failed")).toMatchObject({ error: "ENOSPC: no space left on device, close" });
   });
+
+  it.skipIf(!existsSync("/proc/version"))("stops the session with exit code 4 on an I/O error the kernel gives (/proc/version refuses writes, root included)", async () => {
+    const dir = tempDir();
+    mkdirSync(join(dir, "refused"));
+    symlinkSync("/proc/version", join(dir, "refused", "partials.jsonl"));
+    const error = await processTwoRows(dir, "refused");
+    expect(error).toBeInstanceOf(EnvironmentError);
+    // Opening it for writing is refused on some kernels (EACCES), the write on others (EIO).
+    expect((error as Error).message).toMatch(new RegExp(`^cannot write ${join(dir, "refused", "partials.jsonl")}: (EACCES: permission denied, open|EIO: i/o error, write)`));
+  });
+
+  it("refuses to open the session, with exit code 4, when partials.jsonl cannot be opened at all", async () => {
+    const dir = tempDir();
+    // A folder where the file should be: opening it for appending fails, as for any user.
+    mkdirSync(join(dir, "folder", "partials.jsonl"), { recursive: true });
+    // The recovery opens it first: the session does not even start.
+    const error = await RunSession.open({ outputDir: dir, runId: "folder", kind: "run", redactor: new Redactor([]) }).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(EnvironmentError);
+    expect((error as Error).message).toMatch(new RegExp(`^cannot write ${join(dir, "folder", "partials.jsonl")}: EISDIR: illegal operation on a directory, open`));
+  });
 });
+
+/** A session of run `runId` that processes two rows; returns what it threw. */
+async function processTwoRows(dir: string, runId: string): Promise<unknown> {
+  const session = await RunSession.open({ outputDir: dir, runId, kind: "run", redactor: new Redactor([]) });
+  async function* items(): AsyncGenerator<string> {
+    yield* ["a", "b"];
+  }
+  try {
+    return await session.process(items(), 2, async (key) => row(key), { total: 2, alreadyDone: 0 }).catch((caught: unknown) => caught);
+  } finally {
+    await session.close();
+  }
+}

@@ -106,7 +106,14 @@ export class LocalRunStore implements RunStore {
   append(row: ResultRow): Promise<void> {
     if (this.readonly) return Promise.reject(new Error("this store was opened for reading"));
     if (this.closed) return Promise.reject(new Error("this store is closed"));
-    this.writer ??= new PartialsWriter(this.files.partials, this.state, this.redactor);
+    if (this.failed !== undefined) return Promise.reject(this.failed);
+    try {
+      this.writer ??= new PartialsWriter(this.files.partials, this.state, this.redactor);
+    } catch (error) {
+      // partials.jsonl cannot be opened (no permission, a read-only disk): as a failed write, it stops the session.
+      this.failed = error;
+      return Promise.reject(error);
+    }
     this.sessionKeys?.add(row.key);
     // The lease holds until the row is marked, so the key cannot be claimed again in between.
     const key = row.key;
