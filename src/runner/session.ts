@@ -77,9 +77,15 @@ export class RunSession {
   /** Locks the run folder (refusing if another live process holds it), opens its log and store, and recovers the store. */
   static async open(options: SessionOptions): Promise<RunSession> {
     const folder = join(options.outputDir, options.runId);
-    mkdirSync(folder, { recursive: true });
     const files = folderFiles(folder);
-    const lock = RunLock.acquire(files.lock, `alignbench ${options.kind}`);
+    let lock: RunLock;
+    try {
+      mkdirSync(folder, { recursive: true });
+      lock = RunLock.acquire(files.lock, `alignbench ${options.kind}`);
+    } catch (error) {
+      // An output folder that cannot be written (no permission, a full disk) is the machine's, not a bug.
+      throw writeStopped(error, options, undefined);
+    }
     let store: RunStore | undefined;
     let log: RunLog | undefined;
     try {

@@ -70,7 +70,7 @@ describe("a disk that refuses writes", () => {
     const stopped = await runWithFileSizeLimit(128, args);
     expect(stopped.code, stopped.stderr).toBe(4);
     // Which file reaches the limit first (the rows or the state store's log) depends on timing: either is named.
-    expect(stopped.stderr).toMatch(new RegExp(`cannot write ${folder}/(partials\\.jsonl|state\\.sqlite|manifest\\.json): (EFBIG|SQLITE_\\w+)`));
+    expect(stopped.stderr).toMatch(new RegExp(`cannot write ${folder}/(partials\\.jsonl|state\\.sqlite|manifest\\.json|results\\.parquet|results\\.csv|summary\\.json): (EFBIG|SQLITE_\\w+)`));
     expect(stopped.stderr).toContain("rows finished before the failure are kept");
     expect(stopped.stderr).toContain("then resume: alignbench run … --run-id limited");
     expect(stopped.stderr).not.toMatch(/internal error|\n\s+at /);
