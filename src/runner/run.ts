@@ -18,6 +18,8 @@ import { disposeLocalModels } from "../providers/llamacpp/llamacpp-loading.js";
 import { BUILTIN_MINI_SUITE, DEFAULT_LOCAL_MODEL } from "./defaults.js";
 import { prepareRun, type PreparedJudge, type PreparedRun, type PrepareHooks } from "./prepare.js";
 import { processItem } from "./process-item.js";
+import { preflight, type PreflightResult } from "./preflight.js";
+import type { FailureSummary } from "./failures.js";
 import { existingManifest, RunSession } from "./session.js";
 import { RunLockedError } from "./store/lock.js";
 import { itemsPerTest, runAxes, WorkLayout } from "./work-items.js";
@@ -41,6 +43,8 @@ export interface RunOutcome {
   counts: { ok: number; error: number };
   rows: number;
   summary: RunSummary;
+  /** Items still failed (across all sessions), by error type with their first causes. */
+  failures: FailureSummary;
 }
 
 /** Runs (or resumes) an evaluation: test cases × models × personas × epochs → responses → verdicts → run folder. */
@@ -98,12 +102,21 @@ export async function run(input: RunConfigInput | RunConfig, controls: RunContro
   const models = [...prepared.models, ...Object.values(prepared.roles)].map((model) => model.resolved.model);
   let previous: Manifest | undefined;
   let dataset: DatasetCheck;
+  let checked: PreflightResult[] | undefined;
+  let axes: ReturnType<typeof runAxes>;
   try {
     // Validated before the run folder is touched, so bad input leaves nothing behind…
     previous = await existingManifest(outputDir, runId);
     dataset = await checkOrReuse(datasetPath, config, previous);
     sameDataset(runId, datasetPath, previous, dataset);
     samePlan(runId, previous, prepared.plan.name);
+    // Before the folder is touched, and only when items are left to run: a resume with nothing to do calls nobody.
+    axes = runAxes(prepared.models, prepared.personas, config.epochs, prepared.plan.axes?.(config.plan_options));
+    const finished = previous?.sessions.at(-1)?.items_finished ?? 0;
+    if (config.preflight && finished < dataset.validRows * itemsPerTest(axes)) {
+      controls.reporter?.onMessage?.("preflight: one short call per model…");
+      checked = await preflight([...prepared.models, ...Object.values(prepared.roles)], { scoringOnly: prepared.plan.name === "none", signal: controls.abortSignal });
+    }
     session = await RunSession.open({ outputDir, runId, kind: "run", redactor, models }).catch((error: unknown) => {
       if (error instanceof RunLockedError) throw new RunLockedError(`run ${runId}: ${error.message}`);
       throw error;
@@ -132,12 +145,13 @@ export async function run(input: RunConfigInput | RunConfig, controls: RunContro
       bad_rows: dataset.badRows,
       plan: prepared.plan.name,
     });
+    if (checked) for (const result of checked) log.info("preflight", { ...result });
+    else log.info("preflight_skipped", { reason: config.preflight ? "no items left to run" : "preflight: false" });
     if (dataset.badRows > 0) {
       reporter.onMessage?.(`skipped ${dataset.badRows} invalid row(s) (--on-bad-row skip); first: ${dataset.problems[0]?.message ?? ""}`);
       for (const problem of dataset.problems) log.warn("bad_row", { problem: problem.message });
     }
     const counts = await store.counts();
-    const axes = runAxes(prepared.models, prepared.personas, config.epochs, prepared.plan.axes?.(config.plan_options));
     const layout = new WorkLayout(axes, store, counts.ok + counts.error > 0);
     const manifest = buildManifest(previous, config, runId, datasetPath, dataset, prepared, datasetSource, layout.dimensions);
     manifest.items_per_test = itemsPerTest(axes);
