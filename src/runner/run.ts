@@ -114,8 +114,10 @@ export async function run(input: RunConfigInput | RunConfig, controls: RunContro
     axes = runAxes(prepared.models, prepared.personas, config.epochs, prepared.plan.axes?.(config.plan_options));
     const finished = previous?.sessions.at(-1)?.items_finished ?? 0;
     if (config.preflight && finished < dataset.validRows * itemsPerTest(axes)) {
-      controls.reporter?.onMessage?.("preflight: one short call per model…");
-      checked = await preflight([...prepared.models, ...Object.values(prepared.roles)], { scoringOnly: prepared.plan.name === "none", signal: controls.abortSignal });
+      const all = [...prepared.models, ...Object.values(prepared.roles)];
+      // Local models were loaded by prepareRun: that was their check, and there is nothing to wait for.
+      if (all.some((model) => !model.resolved.model.prepare)) controls.reporter?.onMessage?.("preflight: one short call per model…");
+      checked = await preflight(all, { scoringOnly: prepared.plan.name === "none", signal: controls.abortSignal });
     }
     session = await RunSession.open({ outputDir, runId, kind: "run", redactor, models }).catch((error: unknown) => {
       if (error instanceof RunLockedError) throw new RunLockedError(`run ${runId}: ${error.message}`);
