@@ -2,7 +2,10 @@ import { existsSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join } from "node:path";
 import type { ChildProcess } from "node:child_process";
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
+import type { ProviderError } from "../../src/providers/errors.js";
+import { disposeLocalModels } from "../../src/providers/llamacpp/llamacpp-loading.js";
+import { ModelRegistry } from "../../src/providers/registry.js";
 import { runCli } from "../helpers/cli.js";
 import { readPartials, tempDir } from "../helpers/run-folder.js";
 import { SHARED_DATASETS } from "../helpers/shared.js";
@@ -34,6 +37,36 @@ function signalWhen(ready: () => boolean, signals: number, gapMs = 300): (child:
     child.on("close", () => clearInterval(timer));
   };
 }
+
+afterAll(() => disposeLocalModels());
+
+describe.skipIf(!hasLibrary || !existsSync(STORIES))("local generations can be stopped", () => {
+  it("by their timeout, and by cancelling, whether generating or waiting for a free sequence", async () => {
+    const model = new ModelRegistry({ env: {}, providers: { llamacpp: { threads: 1, gpu: false, sequences: 1 } } }).resolve(MODEL).model;
+    // max_tokens far past the context: with context shifting, these generations would never end on their own.
+    const endless = (signal: AbortSignal | undefined, timeoutMs: number) =>
+      model.generate({ messages: [{ role: "user", content: "Once upon a time" }], options: { max_tokens: 100_000 }, timeoutMs, ...(signal ? { signal } : {}) });
+    const failure = (promise: Promise<unknown>) =>
+      promise.then(
+        () => undefined,
+        (error: unknown) => error as ProviderError,
+      );
+
+    const timedOut = await failure(endless(undefined, 300));
+    expect(timedOut).toMatchObject({ type: "timeout", message: expect.stringContaining("no answer within 300 ms") });
+
+    const first = new AbortController();
+    const second = new AbortController();
+    const running = failure(endless(first.signal, 600_000));
+    const waiting = failure(endless(second.signal, 600_000)); // the only sequence is busy: it waits for it
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    second.abort();
+    expect(await waiting).toMatchObject({ type: "cancelled" });
+    first.abort();
+    expect(await running).toMatchObject({ type: "cancelled" });
+    await model.dispose?.();
+  }, 60_000);
+});
 
 describe.skipIf(!hasLibrary || !existsSync(STORIES))("local-model runs always end", () => {
   const base = (dir: string, runId: string) => ["run", "--models", MODEL, "--output-dir", dir, "--run-id", runId, "--limit", "6", "--concurrency", "2", "--no-progress"];

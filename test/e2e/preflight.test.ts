@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -102,6 +102,13 @@ describe("the preflight check before the first item", () => {
     expect(mock.requests.some(isPreflightRequest)).toBe(false);
     expect(skipped.code, skipped.stderr).toBe(3);
     expect(skipped.stdout).toContain("3 items failed:\n  client_error × 3\n");
+
+    // The config key does the same.
+    const dir2 = tempDir();
+    writeFileSync(join(dir2, "run.yaml"), "preflight: false\nretries: 0\n");
+    const fromYaml = await run(dir2, mock.url, join(dir2, "run.yaml"));
+    expect(fromYaml.code, fromYaml.stderr).toBe(3);
+    expect(mock.requests.some(isPreflightRequest)).toBe(false);
   });
 });
 
