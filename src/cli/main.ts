@@ -11,7 +11,7 @@ import { viewCommand } from "./commands/view.js";
 import { runCommand } from "./commands/run.js";
 import { loadDotEnv } from "./env.js";
 
-/** The CLI. Returns the exit code: 0 done, 2 bad input or usage, 130 interrupted, 1 a bug in alignbench. */
+/** The CLI. Returns the exit code (EXIT in errors.ts): 0 done, 1 a bug, 2 bad input or usage, 3 items still failed, 4 environment, 130 interrupted. */
 export async function main(argv: string[]): Promise<number> {
   // `alignbench … | head` closes the pipe early: that is the reader's choice, not an error.
   for (const stream of [process.stdout, process.stderr]) {

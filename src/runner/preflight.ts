@@ -49,9 +49,7 @@ export async function preflight(models: RunnableModel[], options: { scoringOnly?
       } catch (error) {
         if (!(error instanceof ProviderError)) throw error;
         if (error.type === "cancelled") return result("cancelled");
-        // The server answered: the key and the model are fine, the items will retry or record what follows.
-        if (error.type === "rate_limited" || error.type === "bad_response") return result("warning", oneLine(error.message));
-        failures.push(`  ${model.address} (${roles.join(", ")}): ${cause(error)}`);
+        if (stops(error)) failures.push(`  ${model.address} (${roles.join(", ")}): ${cause(error)}`);
         return result("warning", oneLine(error.message));
       }
     }),
@@ -62,6 +60,17 @@ export async function preflight(models: RunnableModel[], options: { scoringOnly?
     );
   }
   return results;
+}
+
+/**
+ * Whether a failed probe stops the run: the endpoint unreachable (refused, timed out, or failing with 5xx
+ * through every retry), the key refused, the model unknown. Anything else means the server answered and knows
+ * the key and the model (429, a body it could not parse, or a 400 that may be about the probe itself, such as
+ * one token being too few for a reasoning model): the run goes on, and the result says "warning" in run.log.
+ */
+function stops(error: ProviderError): boolean {
+  if (error.type === "connection" || error.type === "timeout" || error.type === "server_error") return true;
+  return error.status === 401 || error.status === 403 || error.status === 404;
 }
 
 /** The failure in words a user can act on; the provider's own message (hostile text) on one escaped line. */

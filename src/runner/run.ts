@@ -118,6 +118,7 @@ export async function run(input: RunConfigInput | RunConfig, controls: RunContro
       // Local models were loaded by prepareRun: that was their check, and there is nothing to wait for.
       if (all.some((model) => !model.resolved.model.prepare)) controls.reporter?.onMessage?.("preflight: one short call per model…");
       checked = await preflight(all, { scoringOnly: prepared.plan.name === "none", signal: controls.abortSignal });
+      for (const result of checked) if (result.outcome === "warning") controls.reporter?.onMessage?.(`preflight: ${result.address} answered with an error; running anyway: ${result.note}`);
     }
     session = await RunSession.open({ outputDir, runId, kind: "run", redactor, models }).catch((error: unknown) => {
       if (error instanceof RunLockedError) throw new RunLockedError(`run ${runId}: ${error.message}`);

@@ -79,6 +79,26 @@ describe("the preflight check before the first item", () => {
     expect(existsSync(join(dir, "r", "partials.jsonl"))).toBe(false);
   });
 
+  it("stops on a server failing through every retry, but not on a 400 that may be about the probe itself", async () => {
+    mock = await startMockLlm(failing("target", { status: 503, json: { error: { message: "backend down" } } }));
+    const down = await run(tempDir(), mock.url, "--retries", "1");
+    expect(down.code, down.stderr).toBe(2);
+    expect(down.stderr).toMatch(/target \(target\): HTTP 503 from .*backend down/);
+    await mock.close();
+
+    // A reasoning model may refuse max_tokens 1: the server knows the key and the model, so the run goes on.
+    mock = await startMockLlm((request) =>
+      isPreflightRequest(request) && request.body.model === "target"
+        ? { status: 400, json: { error: { message: "max_tokens is too small" } } }
+        : { reply: isJudgeRequest(request) ? judgeReply(request) : targetReply(request) },
+    );
+    const dir = tempDir();
+    const warned = await run(dir, mock.url);
+    expect(warned.code, warned.stderr).toBe(0);
+    expect(warned.stderr).toMatch(/preflight: target answered with an error; running anyway: HTTP 400 from .*max_tokens is too small/);
+    expect(readFileSync(join(dir, "r", "run.log"), "utf8")).toContain('"event":"preflight","address":"target","roles":["target"],"outcome":"warning"');
+  });
+
   it("is made once per model, noted in run.log and never a result row; --no-preflight skips it", async () => {
     mock = await startMockLlm(failing("nobody", { status: 500 }));
     const dir = tempDir();
