@@ -6,7 +6,7 @@ import { checkDataset, streamSamples, type DatasetCheck, type FieldMapping } fro
 import { sha256File } from "../io/hash-file.js";
 import { ensureRemoteDataset, isRemoteReference, type HubDownloadOptions } from "../io/download.js";
 import { formatOf } from "../datasets/readers.js";
-import { MANIFEST_SCHEMA_VERSION, type Manifest } from "../results/manifest.js";
+import { MANIFEST_SCHEMA_VERSION, manifestConfig, type Manifest } from "../results/manifest.js";
 import { runSummaryOptions } from "../metrics/declarations.js";
 import { Redactor } from "../results/redactor.js";
 import { defaultRunId } from "../results/run-folder.js";
@@ -226,7 +226,8 @@ function buildManifest(
     created_at: previous?.created_at ?? now,
     updated_at: now,
     sessions: [...(previous?.sessions ?? [])],
-    config: { ...config, dataset: datasetPath, output_dir: resolve(config.output_dir), run_id: runId },
+    // Header values and URL credentials are removed structurally: the manifest holds no secret.
+    config: manifestConfig({ ...config, dataset: datasetPath, output_dir: resolve(config.output_dir), run_id: runId }),
     dataset: {
       path: datasetPath,
       ...(source ? { source } : {}),
