@@ -52,7 +52,10 @@ function unknownPrefix(address: string, prefix: string, rest: string, context: A
   if (prefix === "hf" || /\.gguf$/i.test(address)) return `did you mean llamacpp:${address}? GGUF files run in-process through llamacpp: (${list})`;
   const near = nearest(prefix, context.names);
   // `llama3:8b` is an Ollama-style tag: the colon belongs to the id, which then needs its provider first.
-  const tagged = /^(\d[\w.-]*|latest)$/i.test(rest) ? ` — or, if "${address}" is the model's id, put its provider first: ollama:${address} or openai:${address}` : "";
-  if (near) return `unknown provider "${prefix}": did you mean ${near}:${rest}?${tagged} (${list})`;
-  return `unknown provider "${prefix}"${tagged || ` (a model id containing ":" needs its provider first, e.g. openai:${address})`}; ${list}`;
+  if (/^(\d[\w.-]*|latest)$/i.test(rest)) {
+    const typo = near ? `; if you meant the provider ${near}, ${near}:${rest}` : "";
+    return `unknown provider "${prefix}": if "${address}" is the model's id, put its provider first (ollama:${address} or openai:${address})${typo} (${list})`;
+  }
+  if (near) return `unknown provider "${prefix}": did you mean ${near}:${rest}? (${list})`;
+  return `unknown provider "${prefix}": a model id containing ":" needs its provider first, e.g. openai:${address} (${list})`;
 }

@@ -52,7 +52,13 @@ const BUILTIN: Record<string, BuiltinProvider> = {
 
 /** The built-in providers' names with their default addresses, for help texts. */
 export function builtinProviders(): Array<{ name: string; baseUrl: string; baseUrlEnv: string; apiKeyEnv?: string; keyRequired: boolean }> {
-  return Object.entries(BUILTIN).map(([name, entry]) => ({ name, baseUrl: entry.baseUrl, baseUrlEnv: entry.baseUrlEnv, ...(entry.apiKeyEnv ? { apiKeyEnv: entry.apiKeyEnv } : {}), keyRequired: Boolean(entry.keyRequired) }));
+  return Object.entries(BUILTIN).map(([name, entry]) => ({
+    name,
+    baseUrl: entry.baseUrl,
+    baseUrlEnv: entry.baseUrlEnv,
+    ...(entry.apiKeyEnv ? { apiKeyEnv: entry.apiKeyEnv } : {}),
+    keyRequired: Boolean(entry.keyRequired),
+  }));
 }
 
 export type ProviderType = ApiFamily | "llamacpp";

@@ -40,7 +40,15 @@ export function urlCredentials(text: string): string[] {
   } catch {
     return [];
   }
-  const values = [url.username, url.password, ...url.search.slice(1).split("&").map((pair) => pair.slice(pair.indexOf("=") + 1)), ...url.searchParams.values()];
+  const values = [
+    url.username,
+    url.password,
+    ...url.search
+      .slice(1)
+      .split("&")
+      .map((pair) => pair.slice(pair.indexOf("=") + 1)),
+    ...url.searchParams.values(),
+  ];
   for (const value of [url.username, url.password]) values.push(safeDecode(value));
   return [...new Set(values.filter(Boolean))];
 }
