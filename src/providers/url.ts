@@ -27,6 +27,8 @@ export function redactUrl(text: string): string {
   } catch {
     return /[@?]/.test(text) ? REDACTED : text;
   }
+  // Nothing to remove: the text stays as written (a non-http reference such as hf:… would not survive rebuilding).
+  if (!url.username && !url.password && !url.search) return text;
   const names = [...url.searchParams.keys()];
   const query = names.length > 0 ? "?" + names.map((name) => `${encodeURIComponent(name)}=${REDACTED}`).join("&") : "";
   return `${url.protocol}//${url.host}${url.pathname}${query}${url.hash}`;

@@ -110,6 +110,8 @@ describe("base URLs", () => {
   it("are shown and stored without userinfo or query values", () => {
     expect(redactUrl("https://user:pw123456@host/v1?api-key=qk987654321&api-version=2024-06-01")).toBe("https://host/v1?api-key=[REDACTED]&api-version=[REDACTED]");
     expect(redactUrl("http://127.0.0.1:8000/v1")).toBe("http://127.0.0.1:8000/v1");
+    expect(redactUrl("hf:datasets/owner/repo/file.jsonl")).toBe("hf:datasets/owner/repo/file.jsonl");
+    expect(redactUrl("https://host/data.csv?X-Amz-Signature=abcdef123456")).toBe("https://host/data.csv?X-Amz-Signature=[REDACTED]");
     expect(urlCredentials("https://us%40er:p%2Fw123456@host/v1?key=abc%2Fdef123")).toEqual(expect.arrayContaining(["us%40er", "p%2Fw123456", "abc%2Fdef123", "abc/def123", "us@er", "p/w123456"]));
     expect(splitUserinfo("https://user:pw123456@host/v1?x=1")).toEqual({ url: "https://host/v1?x=1", authorization: `Basic ${Buffer.from("user:pw123456").toString("base64")}` });
   });
