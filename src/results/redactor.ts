@@ -23,11 +23,13 @@ export class Redactor {
    * else untouched. The row itself is not modified; a row without errors is returned as it is.
    */
   scrubRow(row: ResultRow): ResultRow {
-    if (this.secrets.length === 0) return row;
+    // Most rows have no error: they are written as they are, without a copy (this runs on every append).
+    const scored = row.scores ? Object.values(row.scores) : [];
+    if (this.secrets.length === 0 || !(row.error || row.transcript.some((call) => call.error) || scored.some((score) => score.error))) return row;
     const clean = (text: string | null | undefined) => (typeof text === "string" ? this.scrub(text) : text);
     const out: ResultRow = { ...row, error: clean(row.error) ?? null };
     if (row.transcript.some((call) => call.error)) out.transcript = row.transcript.map((call) => (call.error ? { ...call, error: clean(call.error) ?? null } : call));
-    if (row.scores && Object.values(row.scores).some((score) => score.error)) {
+    if (row.scores && scored.some((score) => score.error)) {
       out.scores = Object.fromEntries(Object.entries(row.scores).map(([name, score]) => [name, score.error ? { ...score, error: clean(score.error) ?? null } : score]));
     }
     return out;
