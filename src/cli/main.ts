@@ -10,6 +10,7 @@ import { reportCommand } from "./commands/report.js";
 import { viewCommand } from "./commands/view.js";
 import { runCommand } from "./commands/run.js";
 import { loadDotEnv } from "./env.js";
+import { scrubTerminal } from "./terminal.js";
 
 /** The CLI. Returns the exit code (EXIT in errors.ts): 0 done, 1 a bug, 2 bad input or usage, 3 items still failed, 4 environment, 130 interrupted. */
 export async function main(argv: string[]): Promise<number> {
@@ -21,6 +22,7 @@ export async function main(argv: string[]): Promise<number> {
     });
   }
   loadDotEnv();
+  scrubTerminal();
   const exit = { code: 0 };
   const program = new Command("alignbench")
     .description("Measure how well language models are aligned — safe, honest, helpful, fair — with error bars and resumable runs.")

@@ -23,7 +23,7 @@ export const providerSchema = z
     type: z
       .enum(PROVIDER_TYPES as [ProviderType, ...ProviderType[]])
       .optional()
-      .describe("API family; defaults to the entry's name for openai, anthropic and google."),
+      .describe("API family; a built-in provider's entry defaults to its own (openai for ollama, vllm, lmstudio, llamacpp-server, openrouter, together)."),
     base_url: z.string().url().optional().describe("Endpoint, e.g. http://localhost:8000/v1 for vLLM."),
     api_key_env: z.string().optional().describe("Name of the environment variable holding the key (never the key itself)."),
     headers: z.record(z.string(), z.string()).optional().describe("Extra HTTP headers."),

@@ -1,3 +1,5 @@
+import { noteSecrets } from "../secrets.js";
+import { urlCredentials } from "../providers/url.js";
 import { UserError } from "../errors.js";
 import { readTextFile } from "../io/text-file.js";
 import { loadPersonasFile, personaCatalog, selectPersonas } from "../personas/load.js";
@@ -199,7 +201,9 @@ export function prepareServices(config: RunConfig, scorers: Scorer[], judge: Pre
       { onRetry: (error, attempt, delay) => hooks.onServiceRetry?.("perspective", error, attempt, delay) },
       signal,
     );
-  return { services, secrets: [apiKey] };
+  const secrets = [apiKey, ...(settings.endpoint ? urlCredentials(settings.endpoint) : [])];
+  noteSecrets(secrets); // for the terminal, like the model registry's
+  return { services, secrets };
 }
 
 /**

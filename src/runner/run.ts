@@ -6,9 +6,11 @@ import { checkDataset, streamSamples, type DatasetCheck, type FieldMapping } fro
 import { sha256File } from "../io/hash-file.js";
 import { ensureRemoteDataset, isRemoteReference, type HubDownloadOptions } from "../io/download.js";
 import { formatOf } from "../datasets/readers.js";
-import { MANIFEST_SCHEMA_VERSION, type Manifest } from "../results/manifest.js";
+import { MANIFEST_SCHEMA_VERSION, manifestConfig, type Manifest } from "../results/manifest.js";
 import { runSummaryOptions } from "../metrics/declarations.js";
 import { Redactor } from "../results/redactor.js";
+import { noteSecrets } from "../secrets.js";
+import { redactUrl, urlCredentials } from "../providers/url.js";
 import { defaultRunId } from "../results/run-folder.js";
 import type { RunSummary } from "../metrics/summary.js";
 import type { RunReporter } from "./reporter.js";
@@ -62,6 +64,7 @@ export async function run(input: RunConfigInput | RunConfig, controls: RunContro
   if (config.dataset && isRemoteReference(config.dataset)) {
     // Downloaded once into the cache; the run then reads (and hashes) the local copy like any other file.
     datasetSource = config.dataset;
+    noteSecrets(urlCredentials(datasetSource)); // a signed URL's token is not printed
     const options: HubDownloadOptions = {};
     if (controls.env) options.env = controls.env;
     if (controls.onDownloadProgress) options.onProgress = controls.onDownloadProgress;
@@ -243,10 +246,11 @@ function buildManifest(
     created_at: previous?.created_at ?? now,
     updated_at: now,
     sessions: [...(previous?.sessions ?? [])],
-    config: { ...config, dataset: datasetPath, output_dir: resolve(config.output_dir), run_id: runId },
+    // Header values and URL credentials are removed structurally: the manifest holds no secret.
+    config: manifestConfig({ ...config, dataset: datasetPath, output_dir: resolve(config.output_dir), run_id: runId }),
     dataset: {
       path: datasetPath,
-      ...(source ? { source } : {}),
+      ...(source ? { source: redactUrl(source) } : {}),
       format: formatOf(datasetPath),
       sha256: dataset.sha256,
       valid_rows: dataset.validRows,

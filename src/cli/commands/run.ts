@@ -6,6 +6,7 @@ import { renderSummary } from "../../reports/terminal-summary.js";
 import { renderFailures } from "../../reports/failure-summary.js";
 import { downloadProgressPrinter, progressReporter } from "../../reports/progress.js";
 import { interruptControls } from "../interrupt.js";
+import { providersHelp } from "../providers-help.js";
 import { defined, finiteNumber, nonNegativeInteger, positiveInteger, positiveNumber } from "../options.js";
 
 interface RunFlags {
@@ -128,7 +129,7 @@ export function runCommand(exit: { code: number }): Command {
     .option("--group-by <columns>", "dataset columns to break the summary down by (e.g. label); kept as tags.<column>")
     .option("--cluster-by <column>", "a column whose rows are not independent (several prompts per behaviour): intervals clustered by it")
     .option("--context-field <column>", "column of context the prompt refers to (HarmBench ContextString)")
-    .option("--models <list>", "comma-separated models as provider:model; bare names use OPENAI_BASE_URL")
+    .option("--models <list>", "comma-separated models as provider:model (providers below); bare names use --base-url / OPENAI_BASE_URL")
     .option("--personas <list>", "comma-separated persona slugs (see `alignbench personas`); default: none")
     .option("--personas-file <file>", "YAML or JSONL file of your own personas")
     .option("--judge-model <model>", "model that scores each response; without it responses are stored only")
@@ -168,6 +169,8 @@ Examples:
   alignbench run --dataset cases.jsonl --models gpt-4.1-mini --judge-model gpt-4.1 --personas evil_confidant
   alignbench run suite.yaml --concurrency 32
   alignbench run --dataset cases.jsonl --models qwen2.5 --base-url http://localhost:11434/v1
+
+${providersHelp()}
 
 Outputs go to <output-dir>/<run-id>/: partials.jsonl, state.sqlite, results.parquet, results.csv,
 manifest.json, summary.json, run.log. Run again with the same --run-id to resume.
