@@ -133,6 +133,17 @@ describe("the preflight check before the first item", () => {
 });
 
 describe("the end of a run with failed items", () => {
+  it("run --help documents the exit codes and --no-preflight", async () => {
+    const help = await runCli(["run", "--help"]);
+    expect(help.code).toBe(0);
+    const text = help.stdout.replace(/\s+/g, " ");
+    expect(text).toContain("Exit codes: 0 done · 1 a bug in alignbench · 2 bad input or usage");
+    expect(text).toContain("3 the run finished but some items are still failed");
+    expect(text).toContain("4 an environment failure");
+    expect(text).toContain("130 interrupted");
+    expect(text).toContain("--no-preflight");
+  });
+
   it("exits 3 and lists the first failures of each error type with their cause, escaped", async () => {
     // Four items fail on the server (500: retried, then recorded), one is refused (400) with hostile text.
     mock = await startMockLlm((request) => {
