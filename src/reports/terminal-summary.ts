@@ -1,8 +1,12 @@
 import type { Breakdown, GroupSummary, RunSummary } from "../metrics/summary-types.js";
 import type { ScorerDeclaration } from "../scorers/types.js";
+import { inertLine } from "./inert-text.js";
 import { breakdownOf, byModelBreakdowns, formatEstimate, formatMetric, headlineIsRate, metricEstimate } from "./metric-kind.js";
 
-export function renderTable(header: string[], rows: string[][]): string {
+/** A table with aligned columns; each cell is made one inert line (a newline or escape in a name cannot break it). */
+export function renderTable(titles: string[], body: string[][]): string {
+  const header = titles.map(inertLine);
+  const rows = body.map((row) => row.map(inertLine));
   const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => (row[column] ?? "").length)));
   const line = (cells: string[]) => cells.map((cell, column) => (column < 2 ? cell.padEnd(widths[column]!) : cell.padStart(widths[column]!))).join("  ");
   return [line(header), widths.map((width) => "─".repeat(width)).join("  "), ...rows.map(line)].join("\n");

@@ -1,4 +1,5 @@
 import { Command } from "commander";
+import { printOut } from "../output.js";
 import { renderSummary } from "../../reports/terminal-summary.js";
 import { progressReporter } from "../../reports/progress.js";
 import type { RejudgeOptions } from "../../runner/rejudge.js";
@@ -23,7 +24,7 @@ export function rejudgeCommand(exit: { code: number }): Command {
         if (flags.concurrency) options.concurrency = flags.concurrency;
         if (flags.scoring) options.scoring = flags.scoring;
         const outcome = await rejudge(reference, options);
-        process.stdout.write("\n" + renderSummary(outcome.summary) + "\n\nresults in " + outcome.folder + "\n");
+        printOut("\n" + renderSummary(outcome.summary) + "\n\nresults in " + outcome.folder + "\n");
         exit.code = outcome.interrupted ? 130 : 0;
       } finally {
         interrupt.dispose();
