@@ -1,4 +1,4 @@
-import { writeFileSync } from "node:fs";
+import { writeOutputFile } from "../../io/output-file.js";
 import { Command } from "commander";
 import { inertJson } from "../../reports/inert-text.js";
 import { printOut } from "../output.js";
@@ -65,7 +65,7 @@ export function compareCommand(): Command {
       }
       if (flags.json !== undefined) {
         const text = JSON.stringify(comparison, null, 2) + "\n";
-        if (typeof flags.json === "string") writeFileSync(flags.json, text);
+        if (typeof flags.json === "string") writeOutputFile(flags.json, text);
         else return void process.stdout.write(inertJson(text));
       }
       printOut(`paired on ${comparison.pairs} items (matched by ${comparison.pairedBy}); B − A, 95% intervals\n\n`);

@@ -1,4 +1,4 @@
-import { writeFileSync } from "node:fs";
+import { writeOutputFile } from "../../io/output-file.js";
 import { Command } from "commander";
 import { inertJson } from "../../reports/inert-text.js";
 import { printOut } from "../output.js";
@@ -62,7 +62,7 @@ export function judgeEvalCommand(): Command {
         }
         if (flags.json !== undefined) {
           const text = JSON.stringify(report, null, 2) + "\n";
-          if (typeof flags.json === "string") writeFileSync(flags.json, text);
+          if (typeof flags.json === "string") writeOutputFile(flags.json, text);
           else return void process.stdout.write(inertJson(text));
         }
         printOut(`\n${report.judge} against the human majority label, ${report.n} generations (${report.errors} unusable answers, excluded)\n`);
