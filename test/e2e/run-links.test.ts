@@ -26,7 +26,13 @@ function linkedCopy(name: string, file: string, target = join(outside, file)): s
 }
 
 const CASES: Array<[string, () => string]> = [
-  ["a run folder that is a link", () => (symlinkSync(outside, join(root, "linked-folder")), join(root, "linked-folder"))],
+  [
+    "a run folder that is a link",
+    () => {
+      symlinkSync(outside, join(root, "linked-folder"));
+      return join(root, "linked-folder");
+    },
+  ],
   ["a linked manifest.json", () => join(linkedCopy("linked-manifest", "manifest.json"), "manifest.json")],
   ["a linked results.parquet", () => join(linkedCopy("linked-parquet", "results.parquet"), "results.parquet")],
   ["a linked partials.jsonl", () => join(linkedCopy("linked-partials", "partials.jsonl"), "partials.jsonl")],
