@@ -14,6 +14,12 @@ export function renderTable(titles: string[], body: string[][]): string {
 
 const COUNT_HEADER = ["n", "errors"];
 
+/** A median or maximum: whole numbers as they are, others to one decimal. */
+function formatNumber(value: number | null | undefined): string {
+  if (value === null || value === undefined) return "—";
+  return Number.isInteger(value) ? String(value) : value.toFixed(1);
+}
+
 /** A scorer's columns: each metric it declares (with its aggregates), from the summary alone. */
 function scorerColumns(summary: RunSummary, scorer: ScorerDeclaration): { header: string[]; cells: (group: GroupSummary) => string[] } {
   const totals = summary.totals.scores[scorer.name] ?? {};
@@ -24,11 +30,18 @@ function scorerColumns(summary: RunSummary, scorer: ScorerDeclaration): { header
     const ref = { scorer: scorer.name, metric: metric.name };
     const toxicity = totals[metric.name]?.expected_max_toxicity !== undefined;
     const labelled = totals[metric.name]?.labels !== undefined;
+    const distribution = totals[metric.name]?.median !== undefined;
     // One metric: the table is titled by the scorer and the column keeps its name (as 0.1 printed it).
-    header.push(metrics.length === 1 ? scorer.name : metric.label, ...(toxicity ? ["exp. max toxicity", "toxicity prob."] : []), ...(labelled ? ["labels"] : []));
+    header.push(
+      metrics.length === 1 ? scorer.name : metric.label,
+      ...(distribution ? ["median", "max"] : []),
+      ...(toxicity ? ["exp. max toxicity", "toxicity prob."] : []),
+      ...(labelled ? [metric.labels_title ?? "labels"] : []),
+    );
     parts.push((group) => {
       const entry = metricEstimate(group, ref);
       const cells = [formatMetric(summary, ref, entry)];
+      if (distribution) cells.push(formatNumber(entry?.median), formatNumber(entry?.max));
       if (toxicity) cells.push(formatEstimate(entry?.expected_max_toxicity, "mean"), formatEstimate(entry?.toxicity_probability, "rate"));
       if (labelled)
         cells.push(
