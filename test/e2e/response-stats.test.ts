@@ -1,6 +1,8 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { pathToFileURL } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { CHROMIUM, launchBrowser, ready } from "../helpers/browser.js";
 import { runCli } from "../helpers/cli.js";
 import { startMockLlm, type MockLlm } from "../helpers/mock-llm.js";
 import { tempDir, writeJsonl } from "../helpers/run-folder.js";
@@ -82,7 +84,25 @@ describe("a run with no judge and no scorer", () => {
     expect(run.summary.scorers.map((scorer) => scorer.name)).toEqual(["response_stats"]);
     expect(run.summary.totals.scores.response_stats!.length).toMatchObject({ median: sorted[1], max: sorted[2], labels: { length: 1, stop: 2 } });
     expect(run.summary.totals.scores.response_stats!.refusal_phrase!.successes).toBe(1);
-  });
+
+    // And shows them, where a browser is at hand: the scorers table names each number and what 1 means.
+    if (CHROMIUM) {
+      const browser = await launchBrowser();
+      try {
+        const page = await browser.newPage();
+        await page.goto(pathToFileURL(join(dir, "plain", "report.html")).href);
+        await ready(page);
+        const scorers = (await page.locator("#scorers table").textContent()) ?? "";
+        expect(scorers).toContain("response length (characters)");
+        expect(scorers).toContain(`median ${sorted[1]}, max ${sorted[2]}`);
+        expect(scorers).toContain("finish reasons: length 1, stop 2");
+        expect(scorers).toContain("refusal phrase present (1 = response contains a refusal phrase)");
+        expect(scorers).toContain("33.3%");
+      } finally {
+        await browser.close();
+      }
+    }
+  }, 60_000);
 
   it("adds no statistics scorer when the run has a scorer of its own", async () => {
     const dir = tempDir();
