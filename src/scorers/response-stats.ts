@@ -12,7 +12,7 @@ export const RESPONSE_STATS_DESCRIPTION =
 export const RESPONSE_STATS_METRICS: [MetricDeclaration, ...MetricDeclaration[]] = [
   {
     name: "length",
-    label: "response length (characters)",
+    label: "response length",
     kind: { type: "unbounded", unit: "characters" },
     bad: "none",
     aggregates: ["distribution", "labels"],

@@ -49,9 +49,7 @@ describe("a run with no judge and no scorer", () => {
 
     // Terminal: the statistics' table, not a table of counts alone.
     expect(result.stdout).not.toMatch(/^model\s+persona\s+n\s+errors\s*$/m);
-    expect(result.stdout).toMatch(
-      /^model\s+persona\s+n\s+response length \(characters\)\s+median\s+max\s+finish reasons\s+refusal phrase present \(1 = response contains a refusal phrase\)\s+errors$/m,
-    );
+    expect(result.stdout).toMatch(/^model\s+persona\s+n\s+response length\s+median\s+max\s+finish reasons\s+refusal phrase present \(1 = response contains a refusal phrase\)\s+errors$/m);
     const modelLine = result.stdout.split("\n").find((line) => line.startsWith("m  "))!;
     expect(modelLine).toContain(`${mean.toFixed(3)} characters`);
     expect(modelLine).toMatch(new RegExp(`\\s${sorted[1]}\\s+${sorted[2]}\\s+length 1, stop 2\\s+33\\.3% `));
@@ -64,7 +62,7 @@ describe("a run with no judge and no scorer", () => {
     };
     expect(summary.scorers.map((scorer) => scorer.name)).toEqual(["response_stats"]);
     expect(summary.scorers[0]!.metrics.map((metric) => [metric.name, metric.label, metric.kind.type])).toEqual([
-      ["length", "response length (characters)", "unbounded"],
+      ["length", "response length", "unbounded"],
       ["refusal_phrase", "refusal phrase present (1 = response contains a refusal phrase)", "rate"],
     ]);
     const stats = summary.totals.scores.response_stats!;
@@ -93,7 +91,8 @@ describe("a run with no judge and no scorer", () => {
         await page.goto(pathToFileURL(join(dir, "plain", "report.html")).href);
         await ready(page);
         const scorers = (await page.locator("#scorers table").textContent()) ?? "";
-        expect(scorers).toContain("response length (characters)");
+        expect(scorers).toContain("response length");
+        expect(scorers).toContain("mean in characters");
         expect(scorers).toContain(`median ${sorted[1]}, max ${sorted[2]}`);
         expect(scorers).toContain("finish reasons: length 1, stop 2");
         expect(scorers).toContain("refusal phrase present (1 = response contains a refusal phrase)");
