@@ -17,7 +17,8 @@ const ANSWERS: Record<string, { text: string; finish: string }> = {
 let mock: MockLlm;
 beforeAll(async () => {
   mock = await startMockLlm((request) => {
-    const answer = Object.entries(ANSWERS).find(([key]) => request.text.includes(key))![1];
+    // Anything else (a preflight check, say) gets a plain answer.
+    const answer = Object.entries(ANSWERS).find(([key]) => request.text.includes(key))?.[1] ?? { text: "ok", finish: "stop" };
     return { raw: JSON.stringify({ choices: [{ index: 0, message: { role: "assistant", content: answer.text }, finish_reason: answer.finish }], usage: { prompt_tokens: 3, completion_tokens: 9 } }) };
   });
 });
