@@ -48,3 +48,9 @@ export class InputErrors extends UserError {
 export function isUserError(error: unknown): error is UserError {
   return error instanceof UserError;
 }
+
+/** The machine, not the input: a full disk, a write or permission error. Exit code 4. */
+export class EnvironmentError extends UserError {
+  override readonly name: string = "EnvironmentError";
+  override readonly exitCode: number = 4;
+}

@@ -1,4 +1,6 @@
+import { constants } from "node:fs";
 import { readFile, rename, writeFile } from "node:fs/promises";
+import { UserError } from "../errors.js";
 import type { Persona } from "../personas/persona.js";
 import type { GenerationOptions } from "../providers/types.js";
 import type { ScorerDeclaration } from "../scorers/types.js";
@@ -63,9 +65,12 @@ export interface Manifest {
 export async function readManifest(file: string): Promise<Manifest | undefined> {
   let text: string;
   try {
-    text = await readFile(file, "utf8");
+    // Never through a symbolic link (run-links.ts): O_NOFOLLOW makes opening one fail with ELOOP.
+    text = await readFile(file, { encoding: "utf8", flag: constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0) });
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === "ENOENT") return undefined;
+    if (code === "ELOOP") throw new UserError(`${file} is a symbolic link: alignbench does not follow links in run folders (copy the file in its place)`);
     throw error;
   }
   return validateManifest(file, parseJson(file, undefined, text), MANIFEST_SCHEMA_VERSION);

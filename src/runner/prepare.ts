@@ -10,7 +10,7 @@ import type { RunConfig } from "../config/schema.js";
 import { DEFAULT_JUDGE_PROMPT, DEFAULT_VERDICT_SCHEMA } from "../scorers/judge/default-prompt.js";
 import { LlmJudge } from "../scorers/judge/llm-judge.js";
 import { SchemaValidator } from "../scorers/judge/schema-validator.js";
-import { SCORER_NAMES, checkScorer, hasPrompt, isScorerName, scorerNamed, scorerNames, type Scorer, type ScorerServices } from "../scorers/registry.js";
+import { SCORER_NAMES, checkScorer, scorer, hasPrompt, isScorerName, scorerNamed, scorerNames, type Scorer, type ScorerServices } from "../scorers/registry.js";
 import { PerspectiveClient } from "../providers/perspective.js";
 import { withRetries } from "./retry.js";
 import { requireLoglikelihood } from "../scorers/multiple-choice.js";
@@ -144,6 +144,8 @@ export async function prepareRun(config: RunConfig, hooks: PrepareHooks = {}, en
   const { verdict, scorers } = await chooseScorers(config);
   const judge = config.judge_model ? await prepareJudge(config, config.judge_model, policies, verdict) : undefined;
   if (judge?.verdict) scorers.unshift(verdictScorer(judge.judge, judge.address));
+  // No judge and no scorer: the responses' basic statistics, rather than a summary of counts alone.
+  if (!judge && scorers.length === 0 && plan.name !== "none") scorers.push(scorer("response_stats"));
   // Scorers that ask the judge model record which model answered.
   if (judge) for (const entry of scorers) if (entry.needs === "judge") entry.model ??= judge.address;
   const { services, secrets } = prepareServices(config, scorers, judge, hooks, env);

@@ -1,4 +1,5 @@
 import { Command } from "commander";
+import { printOut } from "../output.js";
 import { renderSummary } from "../../reports/terminal-summary.js";
 import { progressReporter } from "../../reports/progress.js";
 import type { RejudgeOptions } from "../../runner/rejudge.js";
@@ -25,7 +26,7 @@ export function rejudgeCommand(exit: { code: number }): Command {
         if (flags.scoring) options.scoring = flags.scoring;
         if (flags.config) options.settingsFile = flags.config;
         const outcome = await rejudge(reference, options);
-        process.stdout.write("\n" + renderSummary(outcome.summary) + "\n\nresults in " + outcome.folder + "\n");
+        printOut("\n" + renderSummary(outcome.summary) + "\n\nresults in " + outcome.folder + "\n");
         exit.code = outcome.interrupted ? 130 : 0;
       } finally {
         interrupt.dispose();

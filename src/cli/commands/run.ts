@@ -1,4 +1,5 @@
 import { Command, Option } from "commander";
+import { printErr, printOut } from "../output.js";
 import { EXIT, UserError } from "../../errors.js";
 import { resolveRunConfig } from "../../config/load.js";
 import type { RunConfigInput } from "../../config/schema.js";
@@ -183,15 +184,15 @@ failure (disk full, write error, permission) · 130 interrupted (resume to finis
       const config = resolveRunConfig(configFile, flagsToConfig(flags));
       // Loaded here, not at start-up, so --help and the other commands start fast.
       const { run } = await import("../../runner/run.js");
-      const reporter = flags.progress === false ? { onMessage: (message: string) => process.stderr.write(message + "\n") } : progressReporter();
+      const reporter = flags.progress === false ? { onMessage: (message: string) => printErr(message + "\n") } : progressReporter();
       const interrupt = interruptControls((message) => reporter.onMessage?.(message));
       try {
         const outcome = await run(config, { reporter, stopSignal: interrupt.stopSignal, abortSignal: interrupt.abortSignal, onDownloadProgress: downloadProgressPrinter() });
-        process.stdout.write("\n" + renderSummary(outcome.summary) + "\n\n");
+        printOut("\n" + renderSummary(outcome.summary) + "\n\n");
         const failures = renderFailures(outcome.failures);
-        if (failures) process.stdout.write(failures + "\n\n");
-        process.stdout.write(`${outcome.counts.ok} done, ${outcome.counts.error} failed · results in ${outcome.folder}\n`);
-        if (outcome.counts.error > 0) process.stdout.write(`failed items are tried again when you resume: alignbench run … --run-id ${outcome.runId}\n`);
+        if (failures) printOut(failures + "\n\n");
+        printOut(`${outcome.counts.ok} done, ${outcome.counts.error} failed · results in ${outcome.folder}\n`);
+        if (outcome.counts.error > 0) printOut(`failed items are tried again when you resume: alignbench run … --run-id ${outcome.runId}\n`);
         exit.code = outcome.interrupted ? EXIT.interrupted : outcome.counts.error > 0 ? EXIT.itemsFailed : EXIT.done;
       } finally {
         interrupt.dispose();
