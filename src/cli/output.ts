@@ -1,4 +1,4 @@
-import { inertJson, inertText } from "../reports/inert-text.js";
+import { inertJson, inertText } from "../common/inert-text.js";
 
 // The CLI's only writers of messages and tables: whatever a command prints may carry text from a dataset,
 // a model or a run folder, so it is made inert here (see inert-text.ts), at the boundary, once.

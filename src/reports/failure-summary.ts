@@ -1,4 +1,4 @@
-import { oneLine } from "../common/one-line.js";
+import { oneLine } from "../common/inert-text.js";
 import type { FailureSummary } from "../runner/failures.js";
 
 /**

@@ -1,5 +1,5 @@
 import type { RunReporter } from "../runner/reporter.js";
-import { inertLine, inertText } from "./inert-text.js";
+import { inertLine, inertText } from "../common/inert-text.js";
 
 function formatDuration(seconds: number): string {
   if (!Number.isFinite(seconds)) return "?";

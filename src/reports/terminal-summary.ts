@@ -1,6 +1,6 @@
 import type { Breakdown, GroupSummary, RunSummary } from "../metrics/summary-types.js";
 import type { ScorerDeclaration } from "../scorers/types.js";
-import { inertLine } from "./inert-text.js";
+import { inertLine } from "../common/inert-text.js";
 import { breakdownOf, byModelBreakdowns, formatEstimate, formatMetric, headlineIsRate, metricEstimate } from "./metric-kind.js";
 
 /** A table with aligned columns; each cell is made one inert line (a newline or escape in a name cannot break it). */

@@ -1,6 +1,6 @@
 import { UserError } from "../errors.js";
 import { ProviderError } from "../providers/errors.js";
-import { oneLine } from "../common/one-line.js";
+import { oneLine } from "../common/inert-text.js";
 import type { RunnableModel } from "./prepare.js";
 
 /** What the preflight found for one model (the run.log records it). */

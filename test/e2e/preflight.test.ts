@@ -164,7 +164,7 @@ describe("the end of a run with failed items", () => {
     expect(out).toContain("    … and 1 more");
     expect(out).toContain("  client_error × 1\n    hostile|none|target|1: HTTP 400 from ");
     // The server's text is shown, never obeyed: no escape sequence or line break reaches the terminal.
-    expect(out).toContain("bad\\u001b[2J\\u001b]0;pwned\\u0007 request\\nsecond line");
+    expect(out).toContain("bad\\x1b[2J\\x1b]0;pwned\\x07 request\\nsecond line");
     expect(out).not.toContain("\u001b");
     expect(out).toContain("1 done, 5 failed");
   });

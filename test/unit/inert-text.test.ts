@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { inertJson, inertLine, inertText } from "../../src/reports/inert-text.js";
+import { inertJson, inertLine, inertText } from "../../src/common/inert-text.js";
 
 describe("inert text", () => {
   it("shows every control character, C1 control and bidi control as a visible escape", () => {

@@ -1,6 +1,6 @@
 import { writeOutputFile } from "../../io/output-file.js";
 import { Command } from "commander";
-import { inertJson } from "../../reports/inert-text.js";
+import { inertJson } from "../../common/inert-text.js";
 import { printOut } from "../output.js";
 import { UserError } from "../../errors.js";
 import { compareRuns, loadComparisonRows, type MetricComparison } from "../../metrics/compare-runs.js";

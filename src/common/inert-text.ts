@@ -37,3 +37,9 @@ export function inertLine(text: string): string {
 export function inertJson(json: string): string {
   return json.replace(UNSAFE, (character) => (character === "\n" || character === "\t" ? character : `\\u${character.charCodeAt(0).toString(16).padStart(4, "0")}`));
 }
+
+/** Text for one terminal line of a message (an error from a server, an item key): inert, and cut to `max` characters. */
+export function oneLine(text: string, max = 200): string {
+  const characters = Array.from(inertLine(text));
+  return characters.length > max ? characters.slice(0, max - 1).join("") + "…" : characters.join("");
+}
