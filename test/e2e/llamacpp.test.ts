@@ -183,7 +183,8 @@ describe.skipIf(!hasLibrary)("the default: built-in mini suite on the default lo
     });
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
     const dir = tempDir();
-    const env = { HF_ENDPOINT: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, ALIGNBENCH_MODEL_CACHE: join(dir, "cache") };
+    // An empty Hugging Face cache, so a copy of the default model on this machine does not stand in for the download.
+    const env = { HF_ENDPOINT: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, ALIGNBENCH_MODEL_CACHE: join(dir, "cache"), HF_HUB_CACHE: join(dir, "hf-hub") };
     try {
       const first = await runCli(["run", "--output-dir", dir, "--run-id", "default", "--max-tokens", "8", "--concurrency", "4"], { env });
       expect(first.code, first.stderr).toBe(0);
@@ -202,7 +203,9 @@ describe.skipIf(!hasLibrary)("the default: built-in mini suite on the default lo
 
   it("offline with no cached model: exits 2 and says how to pass a local file", async () => {
     const dir = tempDir();
-    const result = await runCli(["run", "--output-dir", dir, "--limit", "1"], { env: { HF_ENDPOINT: "http://127.0.0.1:9", ALIGNBENCH_MODEL_CACHE: join(dir, "cache") } });
+    const result = await runCli(["run", "--output-dir", dir, "--limit", "1"], {
+      env: { HF_ENDPOINT: "http://127.0.0.1:9", ALIGNBENCH_MODEL_CACHE: join(dir, "cache"), HF_HUB_CACHE: join(dir, "hf-hub") },
+    });
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/cannot download hf:Qwen.*pass it as llamacpp:\.\/path\/to\/file\.gguf/);
   });
