@@ -1,4 +1,3 @@
-import { createRequire } from "node:module";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { seededRandom } from "../../src/common/seeded-random.js";
@@ -6,6 +5,7 @@ import { logprobRow, logSumExp } from "../../src/providers/dense-logprobs.js";
 import { disposeLocalModels } from "../../src/providers/llamacpp/llamacpp-loading.js";
 import { ModelRegistry } from "../../src/providers/registry.js";
 import { vocabularyTokens, writeKnownLlama } from "../helpers/gguf-writer.js";
+import { needs } from "../helpers/requirements.js";
 import { tempDir } from "../helpers/run-folder.js";
 
 // llama.cpp's log-probabilities checked against an independent computation: a model whose blocks add nothing,
@@ -13,14 +13,7 @@ import { tempDir } from "../helpers/run-folder.js";
 // output rows put logit gaps of 0 to ≈ 230 nats between tokens, so a row holds tokens whose probability is a
 // float32 denormal or underflows to 0 in node-llama-cpp's float32 softmax, which alignbench must recover.
 
-const hasLibrary = (() => {
-  try {
-    createRequire(import.meta.url).resolve("node-llama-cpp");
-    return true;
-  } catch {
-    return false;
-  }
-})();
+const hasLibrary = needs("llama");
 
 const PIECES = 300;
 const DIM = 16;

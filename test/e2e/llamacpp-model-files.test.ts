@@ -1,25 +1,18 @@
 import { copyFileSync, existsSync, mkdirSync, readdirSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { createServer } from "node:http";
-import { createRequire } from "node:module";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { writeRandomLlama } from "../helpers/gguf-writer.js";
 import { runCli } from "../helpers/cli.js";
+import { needs } from "../helpers/requirements.js";
 import { readPartials, tempDir, writeJsonl } from "../helpers/run-folder.js";
 import { SHARED_DATASETS } from "../helpers/shared.js";
 
 // Where a local model's file comes from: a file already in the Hugging Face cache is used where it is (no
 // download, no copy), and a file given as a path is loaded in place.
 
-const hasLibrary = (() => {
-  try {
-    createRequire(import.meta.url).resolve("node-llama-cpp");
-    return true;
-  } catch {
-    return false;
-  }
-})();
+const hasLibrary = needs("llama");
 
 const STORIES = join(SHARED_DATASETS, "models/stories260K.gguf");
 const COMMIT = "fedcba9876543210fedcba9876543210fedcba98";
