@@ -55,30 +55,32 @@ export function probabilitiesOf(output: NextOutput | undefined): Map<Token, numb
 }
 
 /**
- * Natural-log probabilities of the `wanted` tokens from one position's PLAIN probabilities, with `top` its most
- * likely token. The normaliser is re-summed in double precision (which removes the float32 sum's rounding).
- * Tokens below the float32 range are recovered by `rescore`, which evaluates the position again with a logit
- * bias: with bias B on token t (none on the top token r), p'(t) / p'(r) = exp(logit_t + B − logit_r), so
- * log p(t) = log p'(t) − log p'(r) − B + log p(r). B grows by a step small enough that r stays the most likely
- * token (p'(r) ≥ 1/vocabulary) until every wanted token is in the normal range. Accurate to about 1e-5 (the
- * float32 rounding of logit + B); a token left after MAX_ROUNDS (a −inf logit) gets −Infinity.
+ * Natural-log probabilities, handed to `set`, of the `wanted` tokens (every token when undefined) from one
+ * position's PLAIN probabilities; returns the most likely token. The normaliser is re-summed in double
+ * precision (which removes the float32 sum's rounding). Tokens below the float32 range are recovered by
+ * `rescore`, which evaluates the position again with a logit bias: with bias B on token t (none on the top
+ * token r), p'(t) / p'(r) = exp(logit_t + B − logit_r), so log p(t) = log p'(t) − log p'(r) − B + log p(r). B
+ * grows by a step small enough that r stays the most likely token (p'(r) ≥ 1/vocabulary) until every wanted
+ * token is in the normal range. Accurate to about 1e-5 (the float32 rounding of logit + B); a token left after
+ * MAX_ROUNDS (a −inf logit) gets −Infinity.
  */
 export async function resolve(
   probabilities: Map<Token, number>,
-  wanted: Iterable<Token>,
+  wanted: readonly Token[] | undefined,
   rescore: (bias: Map<Token, number>) => Promise<Map<Token, number>>,
-): Promise<{ logprobs: Map<Token, number>; top: Token }> {
+  set: (token: Token, logprob: number) => void,
+): Promise<Token> {
   const [top, topProbability] = probabilities.entries().next().value as [Token, number];
   let sum = 0;
   for (const probability of probabilities.values()) sum += probability;
   const norm = Math.log(sum);
-  const logprobs = new Map<Token, number>();
   let pending: Token[] = [];
-  for (const token of wanted) {
-    const probability = probabilities.get(token) ?? 0;
-    if (probability >= FLOAT32_MIN_NORMAL) logprobs.set(token, Math.log(probability) - norm);
+  const take = (token: Token, probability: number) => {
+    if (probability >= FLOAT32_MIN_NORMAL) set(token, Math.log(probability) - norm);
     else pending.push(token);
-  }
+  };
+  if (wanted) for (const token of wanted) take(token, probabilities.get(token) ?? 0);
+  else for (const [token, probability] of probabilities) take(token, probability);
   const topLogprob = Math.log(topProbability) - norm;
   // A token that underflowed at bias B has logit + B < logit_r − 87.3 + ln(vocabulary); a step of
   // 86 − ln(vocabulary) keeps it below logit_r. Whole numbers, so B is exact in float32.
@@ -91,13 +93,13 @@ export async function resolve(
     const left: Token[] = [];
     for (const token of pending) {
       const probability = biased.get(token) ?? 0;
-      if (probability >= FLOAT32_MIN_NORMAL) logprobs.set(token, Math.log(probability) - Math.log(reference) - bias + topLogprob);
+      if (probability >= FLOAT32_MIN_NORMAL) set(token, Math.log(probability) - Math.log(reference) - bias + topLogprob);
       else left.push(token);
     }
     pending = left;
   }
-  for (const token of pending) logprobs.set(token, -Infinity);
-  return { logprobs, top };
+  for (const token of pending) set(token, -Infinity);
+  return top;
 }
 
 /**

@@ -42,7 +42,6 @@ export function compareTokens(a: readonly Token[], b: readonly Token[]): number 
 export async function denseLogprobs(model: LlamaModel, sequence: LlamaSequence, tokens: readonly Token[], signal: AbortSignal | undefined): Promise<TokenLogprobs> {
   const vocabSize = vocabularyOf(model).size;
   const logprobs = new Float32Array(tokens.length * vocabSize);
-  const everyToken = Array.from({ length: vocabSize }, (_, token) => token);
   const chunk = Math.max(1, Math.floor(DENSE_CHUNK_ENTRIES / vocabSize));
   for (let start = 0; start < tokens.length; start += chunk) {
     cancelled(signal);
@@ -52,9 +51,16 @@ export async function denseLogprobs(model: LlamaModel, sequence: LlamaSequence, 
     for (let position = start; position < end; position++) {
       const probabilities = rows[position - start]!;
       if (probabilities.size !== vocabSize) throw new ProviderError("internal", `llama.cpp returned ${probabilities.size} probabilities for a vocabulary of ${vocabSize}`);
-      const { logprobs: row } = await resolve(probabilities, everyToken, (bias) => rescore(model, sequence, tokens, position, bias));
-      const target = logprobs.subarray(position * vocabSize, (position + 1) * vocabSize);
-      for (const [token, logprob] of row) target[token] = logprob;
+      const row = logprobs.subarray(position * vocabSize, (position + 1) * vocabSize);
+      await resolve(
+        probabilities,
+        undefined,
+        (bias) => rescore(model, sequence, tokens, position, bias),
+        (token, logprob) => {
+          if (token >= vocabSize) throw new ProviderError("internal", `llama.cpp returned a probability for token ${token}, beyond the vocabulary of ${vocabSize}`);
+          row[token] = logprob;
+        },
+      );
     }
   }
   return { tokens: Uint32Array.from(tokens), logprobs, vocabSize };
@@ -106,8 +112,13 @@ export async function scoreOnSequence(
     let isGreedy = true;
     for (const position of positions) {
       const token = whole[position + 1]!;
-      const { logprobs, top } = await resolve(rows[position - from + 1]!, [token], (bias) => rescore(llamaModel, sequence, whole, position, bias));
-      const scored = logprobs.get(token)!;
+      let scored = Number.NaN;
+      const top = await resolve(
+        rows[position - from + 1]!,
+        [token],
+        (bias) => rescore(llamaModel, sequence, whole, position, bias),
+        (_token, logprob) => (scored = logprob),
+      );
       logprob += scored;
       // The greedy token is the argmax; on a tie the map's order is arbitrary, so an equal probability counts too.
       isGreedy &&= top === token || rows[position - from + 1]!.get(token) === rows[position - from + 1]!.get(top);
