@@ -73,6 +73,22 @@ describe.skipIf(!hasLibrary)("local model files", () => {
     expect(filesUnder(dir).filter((file) => file.size === statSync(MODEL).size)).toEqual([{ path: blob, size: statSync(MODEL).size }]);
   });
 
+  it("refuses a file in the Hugging Face cache that is not a GGUF model: exit 2, the file named, no stack trace", async () => {
+    requests = [];
+    const dir = tempDir();
+    const snapshot = join(dir, "hf-hub", "models--owner--repo", "snapshots", COMMIT);
+    mkdirSync(snapshot, { recursive: true });
+    mkdirSync(join(dir, "hf-hub", "models--owner--repo", "refs"));
+    writeFileSync(join(dir, "hf-hub", "models--owner--repo", "refs", "main"), `${COMMIT}\n`);
+    writeFileSync(join(snapshot, "model.gguf"), "version https://git-lfs.github.com/spec/v1\n");
+    const env = { HF_ENDPOINT: endpoint, HF_HUB_CACHE: join(dir, "hf-hub"), XDG_CACHE_HOME: join(dir, "xdg") };
+    const result = await runCli(["run", "--models", "llamacpp:hf:owner/repo/model.gguf", "--dataset", dataset(dir), "--output-dir", join(dir, "runs"), "--max-tokens", "4"], { env });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(`${join(snapshot, "model.gguf")}: not a GGUF file`);
+    expect(result.stderr).not.toMatch(/\n\s+at /);
+    expect(requests).toEqual([]);
+  });
+
   it("loads a model given as a relative path in place, copying it nowhere", async () => {
     requests = [];
     const dir = tempDir();

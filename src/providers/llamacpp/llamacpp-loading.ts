@@ -78,20 +78,29 @@ export async function disposeLocalModels(): Promise<void> {
   for (const entry of all) await entry.free();
 }
 
+/**
+ * The model's file: a path is used where it is (never copied); an hf: file comes from alignbench's cache, the
+ * Hugging Face cache or a download (ensureHubFile). Either must start with the GGUF magic.
+ */
 export async function modelFile(modelId: string, settings: LlamaCppSettings): Promise<string> {
+  let path: string;
   if (modelId.startsWith("hf:")) {
     const options: Parameters<typeof ensureHubFile>[1] = {};
     if (settings.cacheDir) options.cacheDir = settings.cacheDir;
     if (settings.onDownloadProgress) options.onProgress = settings.onDownloadProgress;
-    return ensureHubFile(modelId, options);
+    path = await ensureHubFile(modelId, options);
+  } else {
+    path = resolve(modelId);
+    const info = await stat(path).catch(() => undefined);
+    if (!info?.isFile()) throw new UserError(`${path}: no such GGUF file (pass llamacpp:./path/to/model.gguf or llamacpp:hf:owner/repo/file.gguf)`);
   }
-  const path = resolve(modelId);
-  const info = await stat(path).catch(() => undefined);
-  if (!info?.isFile()) throw new UserError(`${path}: no such GGUF file (pass llamacpp:./path/to/model.gguf or llamacpp:hf:owner/repo/file.gguf)`);
-  const handle = await open(path, "r");
   const magic = Buffer.alloc(4);
-  await handle.read(magic, 0, 4, 0);
-  await handle.close();
+  try {
+    const handle = await open(path, "r");
+    await handle.read(magic, 0, 4, 0).finally(() => handle.close());
+  } catch (error) {
+    throw new UserError(`${path}: cannot read this model file (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+  }
   if (magic.toString("latin1") !== "GGUF") throw new UserError(`${path}: not a GGUF file (it does not start with the GGUF magic bytes)`);
   return path;
 }
