@@ -12,8 +12,12 @@ import { loadLibrary, type LlamaModel, type LlamaSequence, type NextOptions, typ
 
 /** Smallest normal float32: a probability below it has lost precision (a denormal) or underflowed to 0. */
 const FLOAT32_MIN_NORMAL = 2 ** -126;
-/** Rounds of biasing before a token is given up as −Infinity (a logit gap beyond ≈ 70 × this many nats, or a −inf logit). */
-const MAX_ROUNDS = 64;
+/**
+ * Rounds of biasing (each an evaluation of the position) before a token is given up as −Infinity: about 900
+ * nats below the top token, far beyond any trained model's logits, so in effect a −inf logit (masked tokens),
+ * which no bias can bring back.
+ */
+const MAX_ROUNDS = 12;
 
 /** Options of an evaluated position whose probabilities are the unaltered softmax of the logits. */
 export const PLAIN: NextOptions = { probabilities: true, options: { temperature: 0 } };
@@ -62,7 +66,7 @@ export function probabilitiesOf(output: NextOutput | undefined): Map<Token, numb
  * token r), p'(t) / p'(r) = exp(logit_t + B − logit_r), so log p(t) = log p'(t) − log p'(r) − B + log p(r). B
  * grows by a step small enough that r stays the most likely token (p'(r) ≥ 1/vocabulary) until every wanted
  * token is in the normal range. Accurate to about 1e-5 (the float32 rounding of logit + B); a token left after
- * MAX_ROUNDS (a −inf logit) gets −Infinity.
+ * MAX_ROUNDS gets −Infinity.
  */
 export async function resolve(
   probabilities: Map<Token, number>,
@@ -73,6 +77,7 @@ export async function resolve(
   const [top, topProbability] = probabilities.entries().next().value as [Token, number];
   let sum = 0;
   for (const probability of probabilities.values()) sum += probability;
+  if (!(topProbability > 0) || !Number.isFinite(sum)) throw new ProviderError("internal", "llama.cpp returned probabilities that are not numbers: the model's logits are not finite");
   const norm = Math.log(sum);
   let pending: Token[] = [];
   const take = (token: Token, probability: number) => {
