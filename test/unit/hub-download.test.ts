@@ -178,6 +178,18 @@ describe("the Hugging Face cache", () => {
     await expect(offline).rejects.toThrow(`or the Hugging Face cache (${root})`);
   });
 
+  it("holds datasets too, under datasets--owner--repo", async () => {
+    hub = await startHub();
+    const root = tempDir();
+    const file = join(root, "datasets--owner--prompts", "snapshots", COMMIT, "data", "test.csv");
+    mkdirSync(dirname(file), { recursive: true });
+    writeFileSync(file, "prompt\nhello\n");
+    mkdirSync(join(root, "datasets--owner--prompts", "refs"));
+    writeFileSync(join(root, "datasets--owner--prompts", "refs", "main"), COMMIT);
+    expect(await ensureHubFile("hf:datasets/owner/prompts/data/test.csv", { endpoint: hub.endpoint, cacheDir: tempDir(), env: { HF_HUB_CACHE: root } })).toBe(file);
+    expect(hub.requests).toEqual([]);
+  });
+
   it("is found where huggingface_hub puts it", () => {
     expect(huggingFaceCache({ HF_HUB_CACHE: "/a/hub", HF_HOME: "/b" })).toBe("/a/hub");
     expect(huggingFaceCache({ HF_HOME: "/b", XDG_CACHE_HOME: "/c" })).toBe(join("/b", "hub"));
