@@ -160,7 +160,8 @@ describe.skipIf(!hasLibrary)("provider contract: local GGUF models", () => {
   });
 
   it("reads a long text over a large vocabulary in chunks, with the same numbers as log-likelihood", async () => {
-    // 8,259 tokens: llama.cpp's logits are read 126 positions at a time, so this text spans two chunks.
+    // 8,259 tokens: llama.cpp's probabilities are read 126 positions at a time, so this text (and the scored
+    // continuation) spans two chunks.
     const file = join(tempDir(), "wide-vocab.gguf");
     writeRandomLlama(file, { dim: 32, layers: 1, heads: 2, ffn: 64, vocabPieces: 8_000, seed: 3 });
     const model = local(file, { context_size: 512 });

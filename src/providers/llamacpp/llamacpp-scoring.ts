@@ -24,6 +24,11 @@ export function vocabularyOf(model: LlamaModel): { size: number; fingerprint: st
 }
 const vocabularies = new WeakMap<LlamaModel, { size: number; fingerprint: string }>();
 
+/** The vocabulary's size from the GGUF metadata, or a large one (256k) where the file does not list its tokens. */
+function vocabularySizeHint(model: LlamaModel): number {
+  return model.fileInfo.metadata?.tokenizer?.ggml?.tokens?.length ?? 1 << 18;
+}
+
 function cancelled(signal: AbortSignal | undefined): void {
   if (signal?.aborted) throw new ProviderError("cancelled", "scoring cancelled");
 }
@@ -99,30 +104,36 @@ export async function scoreOnSequence(
   results: LoglikelihoodResult[],
   signal: AbortSignal | undefined,
 ): Promise<void> {
+  // Each scored position hands over the whole vocabulary's probabilities: a long continuation is evaluated in
+  // chunks, as dense log-probabilities are, so that memory stays bounded.
+  const chunk = Math.max(1, Math.floor(DENSE_CHUNK_ENTRIES / vocabularySizeHint(llamaModel)));
   for (const { index, whole, from } of items) {
-    cancelled(signal);
-    // Probabilities are needed from the context's last token on (so at most the tokens before it are kept);
-    // the last token predicts nothing scored, so it is not evaluated.
-    const output = await evaluateRange(sequence, whole, from - 1, whole.length - 1, () => PLAIN);
-    const positions = Array.from({ length: whole.length - from }, (_, offset) => from - 1 + offset);
-    // Read every position before any is evaluated again (a rescore moves the sequence back).
-    const rows = positions.map((position) => probabilitiesOf(output(position)));
     const tokens: LoglikelihoodResult["tokens"] = [];
     let logprob = 0;
     let isGreedy = true;
-    for (const position of positions) {
-      const token = whole[position + 1]!;
-      let scored = Number.NaN;
-      const top = await resolve(
-        rows[position - from + 1]!,
-        [token],
-        (bias) => rescore(llamaModel, sequence, whole, position, bias),
-        (_token, logprob) => (scored = logprob),
-      );
-      logprob += scored;
-      // The greedy token is the argmax; on a tie the map's order is arbitrary, so an equal probability counts too.
-      isGreedy &&= top === token || rows[position - from + 1]!.get(token) === rows[position - from + 1]!.get(top);
-      tokens.push({ token: llamaModel.detokenize([token]), logprob: scored });
+    // Probabilities are needed from the context's last token on (so at most the tokens before it are kept);
+    // the last token predicts nothing scored, so it is not evaluated.
+    for (let start = from - 1; start < whole.length - 1; start += chunk) {
+      cancelled(signal);
+      const end = Math.min(whole.length - 1, start + chunk);
+      const output = await evaluateRange(sequence, whole, start, end, () => PLAIN);
+      // Every position is read before any is evaluated again (a rescore moves the sequence back).
+      const rows = Array.from({ length: end - start }, (_, offset) => probabilitiesOf(output(start + offset)));
+      for (let position = start; position < end; position++) {
+        const row = rows[position - start]!;
+        const token = whole[position + 1]!;
+        let scored = Number.NaN;
+        const top = await resolve(
+          row,
+          [token],
+          (bias) => rescore(llamaModel, sequence, whole, position, bias),
+          (_token, value) => (scored = value),
+        );
+        logprob += scored;
+        // The greedy token is the argmax; on a tie the map's order is arbitrary, so an equal probability counts too.
+        isGreedy &&= top === token || row.get(token) === row.get(top);
+        tokens.push({ token: llamaModel.detokenize([token]), logprob: scored });
+      }
     }
     results[index] = { logprob, isGreedy, tokens };
   }
