@@ -1,8 +1,10 @@
 import { UserError } from "../../errors.js";
 
-// node-llama-cpp is an optional peer dependency: it is large (≈700 MB with its GPU variants) and only
-// local-model users need it. It is imported on first use of a llamacpp: model, and described here by the
-// few members alignbench uses, so alignbench builds and type-checks without it.
+// node-llama-cpp is an optional dependency, pinned at exactly 3.21.1: it is large (≈700 MB with its GPU
+// variants) and only local-model users need it. It is imported on first use of a llamacpp: model, and
+// described here by the few members alignbench uses (as 3.21.1 has them), so alignbench builds and
+// type-checks without it. Scoring relies on how 3.21.1 computes probabilities (llamacpp-probabilities.ts):
+// check it again before moving to another version.
 
 export type Token = number;
 
