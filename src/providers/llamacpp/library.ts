@@ -91,7 +91,9 @@ export function loadLibrary(): Promise<NodeLlamaCpp> {
     library = undefined;
     const code = (error as NodeJS.ErrnoException).code;
     if (code === "ERR_MODULE_NOT_FOUND" || code === "MODULE_NOT_FOUND") {
-      throw new UserError("local GGUF models need node-llama-cpp: install it next to alignbench with `npm install node-llama-cpp`");
+      throw new UserError(
+        "local GGUF models need node-llama-cpp, an optional dependency that was not installed here (no prebuilt binary for this platform, or `--omit=optional`): install it next to alignbench with `npm install node-llama-cpp@3.21.1`",
+      );
     }
     throw error;
   });
