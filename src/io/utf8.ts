@@ -36,14 +36,18 @@ export function findInvalidUtf8(bytes: Buffer): { line: number; column: number }
 function firstBadByte(bytes: Buffer): number | undefined {
   if (decodes(bytes, false)) return undefined;
   let good = 0;
-  let bad = bytes.length;
-  if (decodes(bytes, true)) return bytes.length; // only the end is cut short
-  while (bad - good > 1) {
+  // A character cut short by the end of the line counts as failing one byte past it.
+  let bad = decodes(bytes, true) ? bytes.length + 1 : bytes.length;
+  while (bad - good > 1 && bad <= bytes.length) {
     const middle = (good + bad) >>> 1;
     if (decodes(bytes.subarray(0, middle), true)) good = middle;
     else bad = middle;
   }
-  return bad;
+  // The byte that broke decoding may follow the start of its character ("é" in Latin-1, then "e"): name the
+  // start, the first byte after the last whole character.
+  let start = bad - 1;
+  while (start > 0 && start > bad - 4 && !decodes(bytes.subarray(0, start), false)) start--;
+  return start + 1;
 }
 
 function decodes(bytes: Buffer, stream: boolean): boolean {
