@@ -1,11 +1,12 @@
 import { Command, Option } from "commander";
 import { UserError } from "../../errors.js";
+import { byteSize } from "../options.js";
 import { resolveRunConfig } from "../../config/load.js";
 import type { RunConfigInput } from "../../config/schema.js";
 import { renderSummary } from "../../reports/terminal-summary.js";
 import { downloadProgressPrinter, progressReporter } from "../../reports/progress.js";
 import { interruptControls } from "../interrupt.js";
-import { byteSize, defined, finiteNumber, nonNegativeInteger, positiveInteger, positiveNumber } from "../options.js";
+import { defined, finiteNumber, nonNegativeInteger, positiveInteger, positiveNumber } from "../options.js";
 
 interface RunFlags {
   dataset?: string;
