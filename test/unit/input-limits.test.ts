@@ -211,6 +211,9 @@ describe("YAML and other text files", () => {
     await expect(loadPersonasFile(bomb)).rejects.toBeInstanceOf(UserError);
     const twoDocuments = write(dir, "two.yaml", "- slug: a\n---\n- slug: b\n");
     await expect(loadPersonasFile(twoDocuments)).rejects.toThrow(new RegExp(`^${twoDocuments}:\\d+: invalid YAML`));
+    // Nesting deep enough to overflow the parser's stack: an error with the file and line, not a crash.
+    const deep = write(dir, "deep.yaml", `personas: ${"[".repeat(100_000)}${"]".repeat(100_000)}\n`);
+    await expect(loadPersonasFile(deep)).rejects.toThrow(`${deep}:1: invalid YAML: Maximum call stack size exceeded`);
   });
 
   it("refuse bytes that are not UTF-8 in configs, personas, labels and prompts, naming the line", async () => {
