@@ -58,6 +58,6 @@ describe("--rate-limit-rps under load", () => {
     const measured = { certain, stamped: maxInAnyWindow(stamped, 1000) };
     expect(certain, JSON.stringify(measured)).toBeLessThanOrEqual(RPS + 1);
     // The limit was the bottleneck (the run was not slowed by something else), so the windows measured it.
-    expect(certain, JSON.stringify(measured)).toBeGreaterThanOrEqual(RPS * 0.9);
+    expect(measured.stamped, JSON.stringify(measured)).toBeGreaterThanOrEqual(RPS * 0.9);
   }, 60_000);
 });
