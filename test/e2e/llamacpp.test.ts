@@ -2,7 +2,6 @@ import { createHash } from "node:crypto";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
-import { createRequire } from "node:module";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { writeRandomLlama } from "../helpers/gguf-writer.js";
@@ -11,18 +10,12 @@ import { disposeLocalModels } from "../../src/providers/llamacpp/llamacpp-loadin
 import { run } from "../../src/runner/run.js";
 import { scoreMultipleChoice } from "../../src/scorers/multiple-choice.js";
 import { runCli } from "../helpers/cli.js";
+import { needs } from "../helpers/requirements.js";
 import { readPartials, tempDir, writeJsonl } from "../helpers/run-folder.js";
 import { SHARED_DATASETS } from "../helpers/shared.js";
 
 const STORIES = join(SHARED_DATASETS, "models/stories260K.gguf");
-const hasLibrary = (() => {
-  try {
-    createRequire(import.meta.url).resolve("node-llama-cpp");
-    return true;
-  } catch {
-    return false;
-  }
-})();
+const hasLibrary = needs("llama");
 
 afterAll(() => disposeLocalModels());
 

@@ -2,6 +2,7 @@ import { availableParallelism } from "node:os";
 import { open, stat } from "node:fs/promises";
 import { resolve } from "node:path";
 import { UserError } from "../../errors.js";
+import { ProviderError } from "../errors.js";
 import { ensureHubFile, type DownloadProgress } from "../../io/download.js";
 import { llamaRuntime, type GpuChoice, type LlamaContext, type LlamaModel, type LlamaSequence } from "./library.js";
 
@@ -26,7 +27,8 @@ export interface LoadedModel {
   context: LlamaContext;
   /** How many sequences the context has: the most requests evaluated side by side. */
   sequences: number;
-  take(): Promise<LlamaSequence>;
+  /** A free sequence, waiting for one when all are busy; a cancelled wait gives up (and takes none). */
+  take(signal?: AbortSignal): Promise<LlamaSequence>;
   give(sequence: LlamaSequence): void;
 }
 
@@ -117,9 +119,23 @@ export async function load(modelId: string, settings: LlamaCppSettings): Promise
     model,
     context,
     sequences,
-    take: () => {
+    take: (signal) => {
       const sequence = free.pop();
-      return sequence ? Promise.resolve(sequence) : new Promise((resolveTake) => waiting.push(resolveTake));
+      if (sequence) return Promise.resolve(sequence);
+      if (signal?.aborted) return Promise.reject(new ProviderError("cancelled", "generation cancelled"));
+      return new Promise((resolveTake, rejectTake) => {
+        const onAbort = () => {
+          const at = waiting.indexOf(handOver);
+          if (at >= 0) waiting.splice(at, 1);
+          rejectTake(new ProviderError("cancelled", "generation cancelled"));
+        };
+        const handOver = (given: LlamaSequence) => {
+          signal?.removeEventListener("abort", onAbort);
+          resolveTake(given);
+        };
+        signal?.addEventListener("abort", onAbort, { once: true });
+        waiting.push(handOver);
+      });
     },
     give: (sequence) => {
       const next = waiting.shift();
