@@ -1,6 +1,8 @@
 import { z } from "zod";
 import { PROVIDER_TYPES, type ProviderType } from "../providers/registry.js";
 import { STATISTICS } from "../metrics/summary-types.js";
+import { DEFAULT_MAX_ROW_BYTES } from "../datasets/readers.js";
+import { BYTE_SIZE_HINT, parseByteSize } from "./byte-size.js";
 
 // One schema for the YAML file and the flags (flags are mapped onto these keys), so the two cannot drift.
 // Its JSON Schema is published at schema/alignbench.config.schema.json for editor completion.
@@ -147,6 +149,15 @@ export const runConfigSchema = z
     preflight: z.boolean().default(true).describe("Before the first item, one short call per model (max_tokens 1): an unreachable endpoint, a refused key or an unknown model stops the run at once."),
     limit: z.number().int().positive().optional().describe("Use only the first N valid rows."),
     on_bad_row: z.enum(["stop", "skip"]).default("stop").describe("Stop on an invalid dataset row, or skip and count it."),
+    max_row_bytes: z
+      .union([z.number(), z.string()])
+      .transform((value, context) => {
+        const bytes = parseByteSize(value);
+        if (bytes === undefined) context.addIssue({ code: "custom", message: `expected ${BYTE_SIZE_HINT}` });
+        return bytes ?? 0;
+      })
+      .default(DEFAULT_MAX_ROW_BYTES)
+      .describe("The largest dataset row (a line; a Parquet row) read: a bigger one is an error naming it. Bytes, or with a unit: 512KB, 50MB. Default 10MB."),
     id_field: z.string().optional().describe("Column holding the item id (default id); #line numbers rows instead."),
     prompt_field: z.string().optional().describe("Column holding a one-turn prompt (default prompt)."),
     category_field: z.string().optional().describe("Column holding the category (default category)."),

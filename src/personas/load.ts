@@ -1,9 +1,9 @@
 import { extname } from "node:path";
-import { parseAllDocuments, parse as parseYaml } from "yaml";
 import { InputError, UserError } from "../errors.js";
 import { readTextFile } from "../io/text-file.js";
 import { fieldPath } from "../datasets/sample.js";
 import { nearest } from "../config/suggest.js";
+import { parseYaml } from "../config/yaml.js";
 import { BUILTIN_PERSONAS } from "./builtin.js";
 import { NO_PERSONA, personaSchema, type Persona } from "./persona.js";
 
@@ -21,10 +21,7 @@ export async function loadPersonasFile(file: string): Promise<Persona[]> {
       }
     });
   } else {
-    const documents = parseAllDocuments(text);
-    const firstError = Array.isArray(documents) ? documents.flatMap((d) => d.errors)[0] : undefined;
-    if (firstError) throw new InputError(file, firstError.linePos?.[0]?.line, undefined, firstError.message.split("\n")[0] ?? "invalid YAML");
-    const parsed = parseYaml(text) as unknown;
+    const parsed = parseYaml(file, text).value;
     const list = Array.isArray(parsed) ? parsed : (parsed as { personas?: unknown } | null)?.personas;
     if (!Array.isArray(list)) throw new InputError(file, undefined, undefined, "expected a list of personas (or a `personas:` key holding one)");
     list.forEach((value, index) => entries.push({ line: index + 1, value }));

@@ -70,6 +70,8 @@ export interface PrepareHooks {
 export class CallPolicies {
   readonly registry: ModelRegistry;
   private readonly providerSlots = new Map<string, Semaphore>();
+  /** One limiter per model, whatever roles it plays (a model that judges itself has one rate limit, not two). */
+  private readonly limiters = new Map<string, RateLimiter>();
 
   constructor(
     private readonly config: RunConfig,
@@ -104,7 +106,12 @@ export class CallPolicies {
       timeoutMs: this.config.request_timeout_s * 1000,
     };
     const rps = resolved.rateLimitRps ?? this.config.rate_limit_rps;
-    if (rps !== undefined) policy.rateLimiter = new RateLimiter(rps);
+    if (rps !== undefined) {
+      const key = `${resolved.providerName}:${resolved.model.modelId}`;
+      let limiter = this.limiters.get(key);
+      if (!limiter) this.limiters.set(key, (limiter = new RateLimiter(rps)));
+      policy.rateLimiter = limiter;
+    }
     if (resolved.maxConcurrency !== undefined) {
       let slots = this.providerSlots.get(resolved.providerName);
       if (!slots) this.providerSlots.set(resolved.providerName, (slots = new Semaphore(resolved.maxConcurrency)));

@@ -207,10 +207,11 @@ async function checkOrReuse(path: string, config: RunConfig, previous: Manifest 
       const reused: DatasetCheck = { file: path, sha256, validRows: checked.valid_rows, badRows: 0, skippedLines: new Set(), problems: [] };
       const mapping = fieldMapping(config);
       if (mapping) reused.mapping = mapping;
+      reused.maxRowBytes = config.max_row_bytes;
       return reused;
     }
   }
-  return checkDataset(path, config.on_bad_row, config.limit, fieldMapping(config));
+  return checkDataset(path, config.on_bad_row, config.limit, fieldMapping(config), config.max_row_bytes);
 }
 
 function fieldMapping(config: RunConfig): FieldMapping | undefined {

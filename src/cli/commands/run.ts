@@ -1,6 +1,7 @@
 import { Command, Option } from "commander";
 import { printErr, printOut } from "../output.js";
 import { EXIT, UserError } from "../../errors.js";
+import { byteSize } from "../options.js";
 import { resolveRunConfig } from "../../config/load.js";
 import type { RunConfigInput } from "../../config/schema.js";
 import { renderSummary } from "../../reports/terminal-summary.js";
@@ -35,6 +36,7 @@ interface RunFlags {
   retries?: number;
   limit?: number;
   onBadRow?: "stop" | "skip";
+  maxRowBytes?: number;
   idField?: string;
   promptField?: string;
   categoryField?: string;
@@ -73,6 +75,7 @@ export function flagsToConfig(flags: RunFlags): RunConfigInput {
     retries: flags.retries,
     limit: flags.limit,
     on_bad_row: flags.onBadRow,
+    max_row_bytes: flags.maxRowBytes,
     id_field: flags.idField,
     prompt_field: flags.promptField,
     category_field: flags.categoryField,
@@ -151,6 +154,7 @@ export function runCommand(exit: { code: number }): Command {
     .option("--retries <n>", "retries per call on 429, 5xx, timeouts and resets (default 3)", nonNegativeInteger)
     .option("--limit <n>", "use only the first N valid rows", positiveInteger)
     .addOption(new Option("--on-bad-row <policy>", "stop at an invalid row, or skip and count it (default stop)").choices(["stop", "skip"]))
+    .option("--max-row-bytes <size>", "the largest dataset row (line) read, e.g. 50MB (default 10MB); a bigger one is an error naming it", byteSize)
     .option("--id-field <column>", "column holding the item id (default id); #line numbers the rows")
     .option("--prompt-field <column>", "column holding a one-turn prompt (default prompt)")
     .option("--category-field <column>", "column holding the category (default category)")
