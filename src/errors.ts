@@ -1,4 +1,11 @@
 /**
+ * The CLI's exit codes (README, "Exit codes" under Commands): 0 done, 1 a bug in alignbench, 2 bad input or
+ * usage (preflight failures included), 3 the run finished with items still failed (resumable), 4 the
+ * environment failed (disk full, write error, permission), 130 interrupted (resumable).
+ */
+export const EXIT = { done: 0, bug: 1, badInput: 2, itemsFailed: 3, environment: 4, interrupted: 130 } as const;
+
+/**
  * Errors a user can fix. The CLI prints their message without a stack trace and exits non-zero;
  * anything else is a bug in alignbench and is printed in full.
  */
@@ -38,15 +45,12 @@ export class InputErrors extends UserError {
   }
 }
 
-/**
- * The machine refused a write (disk full, no permission, an I/O error): not a bug and not bad input, so
- * it is printed without a stack trace, with what to fix and how to resume, and exits with code 4.
- */
+export function isUserError(error: unknown): error is UserError {
+  return error instanceof UserError;
+}
+
+/** The machine, not the input: a full disk, a write or permission error. Exit code 4. */
 export class EnvironmentError extends UserError {
   override readonly name: string = "EnvironmentError";
   override readonly exitCode: number = 4;
-}
-
-export function isUserError(error: unknown): error is UserError {
-  return error instanceof UserError;
 }

@@ -42,7 +42,17 @@ export type {
 } from "./providers/types.js";
 export { sameVocabulary, vocabularyFingerprint } from "./providers/vocabulary.js";
 export { logprobRow, logSumExp } from "./providers/dense-logprobs.js";
-export { ensureHubFile, ensureUrlFile, ensureRemoteDataset, parseHubReference, defaultModelCache, defaultDatasetCache, type DownloadProgress, type HubDownloadOptions } from "./io/download.js";
+export {
+  ensureHubFile,
+  ensureUrlFile,
+  ensureRemoteDataset,
+  parseHubReference,
+  defaultModelCache,
+  defaultDatasetCache,
+  huggingFaceCache,
+  type DownloadProgress,
+  type HubDownloadOptions,
+} from "./io/download.js";
 export { scoreMultipleChoice, scoreChoices, requireLoglikelihood, type Choice, type MultipleChoiceScore } from "./scorers/multiple-choice.js";
 export { DEFAULT_JUDGE_PROMPT, DEFAULT_VERDICT_SCHEMA } from "./scorers/judge/default-prompt.js";
 export { LlmJudge, JudgeInvalidError, type JudgeVerdict } from "./scorers/judge/llm-judge.js";

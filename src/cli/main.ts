@@ -10,8 +10,13 @@ import { reportCommand } from "./commands/report.js";
 import { viewCommand } from "./commands/view.js";
 import { runCommand } from "./commands/run.js";
 import { loadDotEnv } from "./env.js";
+import { scrubTerminal } from "./terminal.js";
+import { printErr, printOut } from "./output.js";
 
-/** The CLI. Returns the exit code: 0 done, 2 bad input or usage, 130 interrupted, 1 a bug in alignbench. */
+// Commander's own messages quote the arguments given (`unknown option '…'`): printed inert like the rest.
+const OUTPUT = { writeOut: (text: string) => printOut(text), writeErr: (text: string) => printErr(text) };
+
+/** The CLI. Returns the exit code (EXIT in errors.ts): 0 done, 1 a bug, 2 bad input or usage, 3 items still failed, 4 environment, 130 interrupted. */
 export async function main(argv: string[]): Promise<number> {
   // `alignbench … | head` closes the pipe early: that is the reader's choice, not an error.
   for (const stream of [process.stdout, process.stderr]) {
@@ -21,11 +26,13 @@ export async function main(argv: string[]): Promise<number> {
     });
   }
   loadDotEnv();
+  scrubTerminal();
   const exit = { code: 0 };
   const program = new Command("alignbench")
     .description("Measure how well language models are aligned — safe, honest, helpful, fair — with error bars and resumable runs.")
     .version(VERSION)
     .exitOverride()
+    .configureOutput(OUTPUT)
     .showHelpAfterError("(add --help for usage)")
     .addCommand(runCommand(exit))
     .addCommand(rejudgeCommand(exit))
@@ -37,7 +44,7 @@ export async function main(argv: string[]): Promise<number> {
     .addCommand(personasCommand());
   // Settings of the program are not inherited by commands added with addCommand.
   const override = (command: Command): void => {
-    command.exitOverride().showHelpAfterError("(add --help for usage)");
+    command.exitOverride().showHelpAfterError("(add --help for usage)").configureOutput(OUTPUT);
     command.commands.forEach(override);
   };
   program.commands.forEach(override);
@@ -50,10 +57,11 @@ export async function main(argv: string[]): Promise<number> {
       return error.exitCode === 0 ? 0 : 2;
     }
     if (isUserError(error)) {
-      process.stderr.write(`alignbench: ${error.message}\n`);
+      // The message may quote a dataset, a model's answer or an HTTP error body: printed inert.
+      printErr(`alignbench: ${error.message}\n`);
       return error.exitCode;
     }
-    process.stderr.write(`alignbench: internal error — please report it with the run.log\n${(error as Error).stack ?? String(error)}\n`);
+    printErr(`alignbench: internal error — please report it with the run.log\n${(error as Error).stack ?? String(error)}\n`);
     return 1;
   }
 }

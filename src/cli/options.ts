@@ -1,4 +1,5 @@
 import { InvalidArgumentError } from "commander";
+import { BYTE_SIZE_HINT, parseByteSize } from "../config/byte-size.js";
 
 export function positiveInteger(value: string): number {
   const parsed = Number(value);
@@ -22,6 +23,12 @@ export function finiteNumber(value: string): number {
   const parsed = Number(value);
   if (!Number.isFinite(parsed)) throw new InvalidArgumentError("must be a number");
   return parsed;
+}
+
+export function byteSize(value: string): number {
+  const bytes = parseByteSize(value);
+  if (bytes === undefined) throw new InvalidArgumentError(`must be ${BYTE_SIZE_HINT}`);
+  return bytes;
 }
 
 /** Drops undefined fields, so an object only says what was actually given. */

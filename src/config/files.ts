@@ -1,14 +1,14 @@
 import { existsSync, readdirSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { dirname, isAbsolute, resolve } from "node:path";
-import { LineCounter, parseDocument, isMap, isScalar, type Node } from "yaml";
+import { isMap, isScalar, type Node } from "yaml";
 import { formatLocation } from "../errors.js";
 import { isRemoteReference } from "../io/download.js";
-import { readTextFileSync } from "../io/text-file.js";
 import { ConfigError } from "./config-error.js";
 import { SECTIONS, type SectionName } from "./file-schema.js";
 import { runConfigSchema } from "./schema.js";
 import { nearest } from "./suggest.js";
+import { readYamlFile } from "./yaml.js";
 
 // Config and suite files: YAML, read with the line of every key, grouped sections flattened, `include:`
 // resolved (the included files are the base, the including file's keys override them), and relative
@@ -19,15 +19,7 @@ type LineOf = (path: KeyPath) => number | undefined;
 
 /** Reads a YAML config file; problems are reported with the file and line. */
 export function readConfigFile(file: string): { values: Record<string, unknown>; lineOf: LineOf } {
-  const text = readTextFileSync(file, "config file");
-  const lineCounter = new LineCounter();
-  const document = parseDocument(text, { lineCounter, prettyErrors: false });
-  const problem = document.errors[0];
-  if (problem) {
-    const line = lineCounter.linePos(problem.pos[0]).line;
-    throw new ConfigError(formatLocation(file, line, undefined, `invalid YAML: ${problem.message.split("\n")[0]}`));
-  }
-  const values = document.toJS() as unknown;
+  const { document, lineCounter, value: values } = readYamlFile(file, "config file");
   if (values === null || values === undefined) return { values: {}, lineOf: () => undefined };
   if (typeof values !== "object" || Array.isArray(values)) throw new ConfigError(`${file}: the config must be a mapping of keys to values`);
   const lineOf = (path: KeyPath): number | undefined => {

@@ -1,6 +1,8 @@
 import { z } from "zod";
 import { PROVIDER_TYPES, type ProviderType } from "../providers/registry.js";
 import { STATISTICS } from "../metrics/summary-types.js";
+import { DEFAULT_MAX_ROW_BYTES } from "../datasets/readers.js";
+import { BYTE_SIZE_HINT, parseByteSize } from "./byte-size.js";
 
 // One schema for the YAML file and the flags (flags are mapped onto these keys), so the two cannot drift.
 // Its JSON Schema is published at schema/alignbench.config.schema.json for editor completion.
@@ -23,7 +25,7 @@ export const providerSchema = z
     type: z
       .enum(PROVIDER_TYPES as [ProviderType, ...ProviderType[]])
       .optional()
-      .describe("API family; defaults to the entry's name for openai, anthropic and google."),
+      .describe("API family; a built-in provider's entry defaults to its own (openai for ollama, vllm, lmstudio, llamacpp-server, openrouter, together)."),
     base_url: z.string().url().optional().describe("Endpoint, e.g. http://localhost:8000/v1 for vLLM."),
     api_key_env: z.string().optional().describe("Name of the environment variable holding the key (never the key itself)."),
     headers: z.record(z.string(), z.string()).optional().describe("Extra HTTP headers."),
@@ -116,7 +118,7 @@ export const runConfigSchema = z
     scorers: commaList
       .default([])
       .describe(
-        "Scorers: verdict (the JSON judge), refusal_match, harmbench_classifier, strongreject_rubric, xstest_classifier, xstest_string_match, perspective, toxicity_judge, multiple_choice, multiple_choice_norm, multiple_choice_mass. Default: verdict when there is a judge model.",
+        "Scorers: verdict (the JSON judge), refusal_match, harmbench_classifier, strongreject_rubric, xstest_classifier, xstest_string_match, perspective, toxicity_judge, multiple_choice, multiple_choice_norm, multiple_choice_mass, response_stats. Default: verdict when there is a judge model; with no judge model, response_stats (response lengths, finish reasons, refusal phrases).",
       ),
     checks: z.array(checkSchema).default([]).describe("String checks run on every response, each a scorer of its own: 1 when the regex or any substring matches."),
     scorer_prompts: z.record(z.string(), z.string()).default({}).describe("Replacement prompt files for classifier scorers, by scorer name (e.g. the authors' exact StrongREJECT prompt)."),
@@ -143,9 +145,19 @@ export const runConfigSchema = z
     output_dir: z.string().default("results").describe("Where run folders go."),
     epochs: z.number().int().positive().default(1).describe("Times each item is run."),
     retries: z.number().int().min(0).default(3).describe("Retries per call on 429, 5xx, timeouts and connection resets."),
-    request_timeout_s: z.number().positive().default(120).describe("Per-request timeout in seconds."),
+    request_timeout_s: z.number().positive().default(120).describe("Per-request timeout in seconds (local models: the generation is stopped)."),
+    preflight: z.boolean().default(true).describe("Before the first item, one short call per model (max_tokens 1): an unreachable endpoint, a refused key or an unknown model stops the run at once."),
     limit: z.number().int().positive().optional().describe("Use only the first N valid rows."),
     on_bad_row: z.enum(["stop", "skip"]).default("stop").describe("Stop on an invalid dataset row, or skip and count it."),
+    max_row_bytes: z
+      .union([z.number(), z.string()])
+      .transform((value, context) => {
+        const bytes = parseByteSize(value);
+        if (bytes === undefined) context.addIssue({ code: "custom", message: `expected ${BYTE_SIZE_HINT}` });
+        return bytes ?? 0;
+      })
+      .default(DEFAULT_MAX_ROW_BYTES)
+      .describe("The largest dataset row (a line; a Parquet row) read: a bigger one is an error naming it. Bytes, or with a unit: 512KB, 50MB. Default 10MB."),
     id_field: z.string().optional().describe("Column holding the item id (default id); #line numbers rows instead."),
     prompt_field: z.string().optional().describe("Column holding a one-turn prompt (default prompt)."),
     category_field: z.string().optional().describe("Column holding the category (default category)."),

@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { InputError, InputErrors } from "../errors.js";
 import { sha256File } from "../io/hash-file.js";
 import { CompactIdSet } from "./id-set.js";
-import { readRecords, formatOf, type RawRecord } from "./readers.js";
+import { readRecords, formatOf, type RawRecord, type ReadRecordsOptions } from "./readers.js";
 import { datasetRowSchema, fieldPath, rowToSample, type Sample } from "./sample.js";
 
 export type BadRowPolicy = "stop" | "skip";
@@ -118,6 +118,8 @@ export interface DatasetCheck {
   /** Examples of the problems found, for the log and the terminal. */
   problems: InputError[];
   mapping?: FieldMapping;
+  /** The row size limit the file was read with (the run pass reads it the same way). */
+  maxRowBytes?: number;
 }
 
 const SHOWN_PROBLEMS = 20;
@@ -146,7 +148,7 @@ function valueAt(value: unknown, path: ReadonlyArray<PropertyKey>): unknown {
  * The validation pass, before any model call: every row is checked, ids must be unique, and the file's
  * sha256 is taken on the way. With policy "stop" any problem throws; with "skip" bad rows are counted.
  */
-export async function checkDataset(file: string, policy: BadRowPolicy, limit?: number, mapping?: FieldMapping): Promise<DatasetCheck> {
+export async function checkDataset(file: string, policy: BadRowPolicy, limit?: number, mapping?: FieldMapping, maxRowBytes?: number): Promise<DatasetCheck> {
   formatOf(file);
   const hash = createHash("sha256");
   const seenIds = new CompactIdSet();
@@ -160,7 +162,8 @@ export async function checkDataset(file: string, policy: BadRowPolicy, limit?: n
     skippedLines.add(problem.line!);
     if (problems.length < SHOWN_PROBLEMS) problems.push(problem);
   };
-  for await (const raw of readRecords(file, hash)) {
+  const reading: ReadRecordsOptions = maxRowBytes === undefined ? {} : { maxRowBytes };
+  for await (const raw of readRecords(file, { ...reading, hash })) {
     if (limit !== undefined && validRows >= limit) break;
     const record = mapFields(raw, mapping);
     const { sample, problem } = validate(file, record);
@@ -169,22 +172,34 @@ export async function checkDataset(file: string, policy: BadRowPolicy, limit?: n
     else validRows++;
   }
   // Hash hits are confirmed against the ids themselves (only the suspected ones are held as strings).
-  for (const duplicate of await confirmDuplicates(file, suspects, mapping)) {
+  for (const duplicate of await confirmDuplicates(file, suspects, mapping, reading)) {
     if (duplicate.firstLine === undefined) validRows++;
     else reject(new InputError(file, duplicate.line, "id", `duplicate id "${duplicate.id}" (first on line ${duplicate.firstLine})`));
   }
   problems.sort((a, b) => a.line! - b.line!);
   if (badRows > 0 && policy === "stop") throw new InputErrors(problems, badRows);
+  if (validRows === 0) throw noTestCases(file, badRows, problems);
   const sha256 = limit === undefined && formatOf(file) !== "parquet" ? hash.digest("hex") : await sha256File(file);
   const check: DatasetCheck = { file, sha256, validRows, badRows, skippedLines, problems };
   if (mapping) check.mapping = mapping;
+  if (maxRowBytes !== undefined) check.maxRowBytes = maxRowBytes;
   return check;
 }
 
-async function confirmDuplicates(file: string, suspects: Array<{ line: number; id: string }>, mapping: FieldMapping | undefined) {
+/** A run with nothing to run is a mistake in its input, not a run that finished with zero results. */
+function noTestCases(file: string, badRows: number, problems: InputError[]): InputError {
+  if (badRows === 0) return new InputError(file, undefined, undefined, "has no test cases (no rows, or only blank lines)");
+  const shown = problems
+    .slice(0, 3)
+    .map((problem) => `\n${problem.message}`)
+    .join("");
+  return new InputError(file, undefined, undefined, `has no test cases: all ${badRows} row${badRows === 1 ? " is" : "s are"} invalid (skipped by on_bad_row: skip)${shown}`);
+}
+
+async function confirmDuplicates(file: string, suspects: Array<{ line: number; id: string }>, mapping: FieldMapping | undefined, reading: ReadRecordsOptions) {
   if (suspects.length === 0) return [];
   const firstLines = new Map<string, number>(suspects.map((suspect) => [suspect.id, Infinity]));
-  for await (const raw of readRecords(file)) {
+  for await (const raw of readRecords(file, reading)) {
     const record = mapFields(raw, mapping);
     const id = record.value?.id;
     if (typeof id !== "string" && typeof id !== "number") continue;
@@ -203,7 +218,7 @@ async function confirmDuplicates(file: string, suspects: Array<{ line: number; i
  */
 export async function* streamSamples(check: DatasetCheck, limit?: number, isFinished?: (id: string) => boolean | Promise<boolean>): AsyncGenerator<Sample> {
   let produced = 0;
-  for await (const raw of readRecords(check.file)) {
+  for await (const raw of readRecords(check.file, check.maxRowBytes === undefined ? {} : { maxRowBytes: check.maxRowBytes })) {
     if (limit !== undefined && produced >= limit) return;
     if (check.skippedLines.has(raw.line)) continue;
     const record = mapFields(raw, check.mapping);

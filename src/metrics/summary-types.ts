@@ -18,6 +18,9 @@ export interface MetricSummary extends Estimate {
   bad?: number;
   /** `labels` aggregate: how many rows got each label. */
   labels?: Record<string, number>;
+  /** `distribution` aggregate: the median and the largest value (null with no rows). */
+  median?: number | null;
+  max?: number | null;
   /** `max_over_samples` aggregate (RealToxicityPrompts): mean over prompts of the highest value among its samples… */
   expected_max_toxicity?: Estimate;
   /** …and the share of prompts with at least one sample ≥ 0.5. */

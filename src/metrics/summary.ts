@@ -3,6 +3,7 @@ import { upgradeRow } from "../results/row-upgrade.js";
 import type { MetricDeclaration, ScorerDeclaration } from "../scorers/types.js";
 import { TOXIC_THRESHOLD } from "../scorers/toxicity.js";
 import { clusteredMeanFromSums } from "./clustered.js";
+import { Distribution } from "./distribution.js";
 import { mean, proportion, type Estimate } from "./intervals.js";
 import { directionFor, findDeclaration, metricValue, outcomeOfValue, rangeOf, undeclaredScorer } from "./outcome.js";
 import { SUMMARY_SCHEMA_VERSION, type Breakdown, type GroupSummary, type Headline, type MetricSummary, type RunSummary } from "./summary-types.js";
@@ -69,8 +70,11 @@ class MetricAccumulator {
   private clusterCount = 0;
   /** The highest value per prompt (every dimension but the epoch), for the max-over-samples aggregates. */
   private readonly maxByPrompt = new Map<string, number>();
+  private readonly distribution: Distribution | undefined;
 
-  constructor(private readonly metric: MetricDeclaration) {}
+  constructor(private readonly metric: MetricDeclaration) {
+    if (metric.aggregates?.includes("distribution")) this.distribution = new Distribution();
+  }
 
   add(value: number, label: string | null, prompt: string, cluster: number, tags: Record<string, string> | null): void {
     this.moments.add(value);
@@ -94,6 +98,7 @@ class MetricAccumulator {
     if (aggregates) {
       if (label !== null && aggregates.includes("labels")) this.labels.set(label, (this.labels.get(label) ?? 0) + 1);
       if (aggregates.includes("max_over_samples")) this.maxByPrompt.set(prompt, Math.max(value, this.maxByPrompt.get(prompt) ?? -Infinity));
+      this.distribution?.add(value);
     }
   }
 
@@ -112,6 +117,7 @@ class MetricAccumulator {
     if (this.clusterCount > 0 && this.clusterCount < this.moments.n) out.clustered = clusteredMeanFromSums(this.clusterSums());
     const aggregates = this.metric.aggregates ?? [];
     if (aggregates.includes("labels")) out.labels = Object.fromEntries([...this.labels].sort(([a], [b]) => (a < b ? -1 : 1)));
+    if (this.distribution) Object.assign(out, this.distribution.summary());
     if (aggregates.includes("max_over_samples")) {
       const maxima = new Moments();
       let toxic = 0;

@@ -1,9 +1,10 @@
 import { extname } from "node:path";
-import { isMap, isNode, isSeq, LineCounter, parseDocument, type Node } from "yaml";
+import { isMap, isSeq, type Node } from "yaml";
 import { InputError, UserError } from "../errors.js";
 import { readTextFile } from "../io/text-file.js";
 import { fieldPath } from "../datasets/sample.js";
 import { nearest } from "../config/suggest.js";
+import { parseYaml } from "../config/yaml.js";
 import { BUILTIN_PERSONAS } from "./builtin.js";
 import { NO_PERSONA, personaSchema, type Persona } from "./persona.js";
 
@@ -16,7 +17,7 @@ export async function loadPersonasFile(file: string): Promise<Persona[]> {
   const text = await readTextFile(file, "personas file");
   const isYaml = extname(file).toLowerCase() !== ".jsonl";
   const entries = isYaml ? yamlEntries(file, text) : jsonlEntries(file, text);
-  const firstLine = new Map<string, number>();
+  const firstLine = new Map<string, string>();
   return entries.map(({ line, label, value }) => {
     const result = personaSchema.safeParse(value);
     if (!result.success) {
@@ -26,14 +27,14 @@ export async function loadPersonasFile(file: string): Promise<Persona[]> {
     }
     const slug = result.data.slug;
     const first = firstLine.get(slug);
-    if (first !== undefined) throw new InputError(file, line, label ? `${label}: slug` : "slug", `duplicate slug "${slug}" (first on line ${first})`);
-    firstLine.set(slug, line);
+    if (first !== undefined) throw new InputError(file, line, label ? `${label}: slug` : "slug", `duplicate slug "${slug}" (first ${first})`);
+    firstLine.set(slug, line !== undefined ? `on line ${line}` : (label ?? "above"));
     return result.data;
   });
 }
 
 interface Entry {
-  line: number;
+  line: number | undefined;
   /** `persona #N` in a YAML list, where the line alone may not say which entry is meant. */
   label?: string;
   value: unknown;
@@ -52,17 +53,17 @@ function jsonlEntries(file: string, text: string): Entry[] {
   return entries;
 }
 
+// Parsed with the shared YAML reader (syntax errors with their line, alias bombs refused); each entry's
+// line comes from the document, so a problem in a long list points at its entry.
 function yamlEntries(file: string, text: string): Entry[] {
-  const lineCounter = new LineCounter();
-  const document = parseDocument(text, { lineCounter, prettyErrors: false });
-  const problem = document.errors[0];
-  if (problem) throw new InputError(file, lineCounter.linePos(problem.pos[0]).line, undefined, problem.message.split("\n")[0] ?? "invalid YAML");
+  const { document, lineCounter, value } = parseYaml(file, text);
+  const list = Array.isArray(value) ? value : (value as { personas?: unknown } | null)?.personas;
+  if (!Array.isArray(list)) throw new InputError(file, undefined, undefined, "expected a list of personas (or a `personas:` key holding one)");
   const root = document.contents;
-  const list = isSeq(root) ? root : isMap(root) ? root.get("personas", true) : undefined;
-  if (!isSeq(list)) throw new InputError(file, undefined, undefined, "expected a list of personas (or a `personas:` key holding one)");
-  return list.items.map((node, index) => {
-    const offset = (node as Node | null)?.range?.[0] ?? list.range?.[0] ?? 0;
-    return { line: lineCounter.linePos(offset).line, label: `persona #${index + 1}`, value: isNode(node) ? node.toJS(document) : node };
+  const nodes = isSeq(root) ? root : isMap(root) ? root.get("personas", true) : undefined;
+  return list.map((entry: unknown, index) => {
+    const offset = isSeq(nodes) ? (nodes.items[index] as Node | null)?.range?.[0] : undefined;
+    return { line: offset === undefined ? undefined : lineCounter.linePos(offset).line, label: `persona #${index + 1}`, value: entry };
   });
 }
 

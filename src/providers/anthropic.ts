@@ -1,5 +1,6 @@
 import { ProviderError } from "./errors.js";
 import { postJson } from "./http.js";
+import { joinUrl, redactUrl } from "./url.js";
 import type { GenerateRequest, GenerateResult, GenerationOptions, LanguageModel } from "./types.js";
 
 export interface AnthropicSettings {
@@ -20,7 +21,7 @@ const DEFAULT_MAX_TOKENS = 1024;
 
 /** Anthropic's Messages API. It has no log-probabilities and no JSON mode: judges rely on the prompt and repair. */
 export function createAnthropic(settings: AnthropicSettings) {
-  const url = settings.baseUrl.replace(/\/+$/, "") + "/v1/messages";
+  const url = joinUrl(settings.baseUrl, "/v1/messages");
   const headers: Record<string, string> = { "anthropic-version": "2023-06-01", ...settings.headers };
   if (settings.apiKey) headers["x-api-key"] = settings.apiKey;
 
@@ -46,7 +47,7 @@ export function createAnthropic(settings: AnthropicSettings) {
       if (options.stop?.length) body.stop_sequences = options.stop;
       const started = performance.now();
       const answer = (await postJson(url, body, { headers, timeoutMs: request.timeoutMs, signal: request.signal })) as AnthropicMessage;
-      if (!Array.isArray(answer.content)) throw new ProviderError("bad_response", `${url} answered without content`);
+      if (!Array.isArray(answer.content)) throw new ProviderError("bad_response", `${redactUrl(url)} answered without content`);
       return {
         text: answer.content
           .filter((part) => part.type === "text")

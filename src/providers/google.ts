@@ -1,5 +1,6 @@
 import { ProviderError } from "./errors.js";
 import { postJson } from "./http.js";
+import { joinUrl, redactUrl } from "./url.js";
 import type { GenerateRequest, GenerateResult, GenerationOptions, LanguageModel } from "./types.js";
 
 export interface GoogleSettings {
@@ -17,7 +18,6 @@ interface GeminiAnswer {
 
 /** Google's Gemini API (generateContent). */
 export function createGoogle(settings: GoogleSettings) {
-  const base = settings.baseUrl.replace(/\/+$/, "");
   const headers: Record<string, string> = { ...settings.headers };
   if (settings.apiKey) headers["x-goog-api-key"] = settings.apiKey;
 
@@ -27,7 +27,7 @@ export function createGoogle(settings: GoogleSettings) {
     modelId,
     defaults,
     async generate(request: GenerateRequest): Promise<GenerateResult> {
-      const url = `${base}/models/${encodeURIComponent(modelId)}:generateContent`;
+      const url = joinUrl(settings.baseUrl, `/models/${encodeURIComponent(modelId)}:generateContent`);
       const options = request.options;
       const system = request.messages
         .filter((m) => m.role === "system")
@@ -52,7 +52,7 @@ export function createGoogle(settings: GoogleSettings) {
         // A prompt blocked by Gemini's own filter is an answer about safety, not a transport failure.
         const reason = answer.promptFeedback?.blockReason;
         if (reason) return { text: "", usage: usage(answer), latencyMs: performance.now() - started, finishReason: `blocked:${reason}` };
-        throw new ProviderError("bad_response", `${url} answered without candidates`);
+        throw new ProviderError("bad_response", `${redactUrl(url)} answered without candidates`);
       }
       return {
         text: (candidate.content?.parts ?? []).map((part) => part.text ?? "").join(""),

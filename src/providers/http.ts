@@ -1,5 +1,6 @@
 import { Agent, request } from "undici";
 import { ProviderError } from "./errors.js";
+import { redactUrl } from "./url.js";
 
 // One keep-alive pool for every provider: undici's `request` costs a fraction of `fetch` per call,
 // which matters at thousands of calls per second.
@@ -44,17 +45,19 @@ export async function postJson(url: string, body: unknown, options: PostJsonOpti
     throw classifyNetworkError(error, options.timeoutMs);
   }
   const status = response.statusCode;
+  // Messages name the endpoint without its query values: a base URL may carry a key there (`?api-key=…`).
+  const shown = redactUrl(url);
   if (status < 200 || status >= 300) {
     const detail = errorDetail(text);
     const retryAfterMs = parseRetryAfter(response.headers["retry-after"]);
-    if (status === 429) throw new ProviderError("rate_limited", `HTTP 429 from ${url}: ${detail}`, status, retryAfterMs);
-    if (status >= 500 || status === 408) throw new ProviderError("server_error", `HTTP ${status} from ${url}: ${detail}`, status, retryAfterMs);
-    throw new ProviderError("client_error", `HTTP ${status} from ${url}: ${detail}`, status);
+    if (status === 429) throw new ProviderError("rate_limited", `HTTP 429 from ${shown}: ${detail}`, status, retryAfterMs);
+    if (status >= 500 || status === 408) throw new ProviderError("server_error", `HTTP ${status} from ${shown}: ${detail}`, status, retryAfterMs);
+    throw new ProviderError("client_error", `HTTP ${status} from ${shown}: ${detail}`, status);
   }
   try {
     return JSON.parse(text) as unknown;
   } catch {
-    throw new ProviderError("bad_response", `${url} answered HTTP ${status} with a body that is not JSON: ${text.slice(0, 120)}`, status);
+    throw new ProviderError("bad_response", `${shown} answered HTTP ${status} with a body that is not JSON: ${text.slice(0, 120)}`, status);
   }
 }
 

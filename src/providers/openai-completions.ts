@@ -1,5 +1,6 @@
 import { ProviderError } from "./errors.js";
 import { postJson } from "./http.js";
+import { joinUrl, redactUrl } from "./url.js";
 import type { LoglikelihoodRequest, LoglikelihoodResult, ScoringOptions, TokenDistribution } from "./types.js";
 
 interface EchoLogprobs {
@@ -50,13 +51,16 @@ async function mapLimit<T, R>(items: readonly T[], limit: number, job: (item: T,
  */
 export class EchoScorer {
   private readonly url: string;
+  /** The URL as messages name it, without its query values. */
+  private readonly shown: string;
 
   constructor(
     baseUrl: string,
     private readonly modelId: string,
     private readonly headers: Record<string, string>,
   ) {
-    this.url = baseUrl.replace(/\/+$/, "") + "/completions";
+    this.url = joinUrl(baseUrl, "/completions");
+    this.shown = redactUrl(this.url);
   }
 
   /** Whether the server scores a list of prompts in one request; unknown until a batch has been sent. */
@@ -79,11 +83,11 @@ export class EchoScorer {
   /** The continuation's tokens are those that end after the context does; a token straddling the boundary belongs to the continuation (the context's last characters merged into it). */
   private fromPositions(positions: Position[], context: string): LoglikelihoodResult {
     const continuationTokens = positions.filter((position) => position.end > context.length);
-    if (continuationTokens.length === 0) throw new ProviderError("bad_response", `${this.url}: the echoed tokens do not reach the continuation`);
+    if (continuationTokens.length === 0) throw new ProviderError("bad_response", `${this.shown}: the echoed tokens do not reach the continuation`);
     let logprob = 0;
     let isGreedy = true;
     for (const position of continuationTokens) {
-      if (position.logprob === null) throw new ProviderError("bad_response", `${this.url}: no log-probability for token "${position.token}" of the continuation`);
+      if (position.logprob === null) throw new ProviderError("bad_response", `${this.shown}: no log-probability for token "${position.token}" of the continuation`);
       logprob += position.logprob;
       const best = position.top[0];
       if (best && best.token !== position.token && best.logprob > position.logprob) isGreedy = false;
@@ -107,7 +111,7 @@ export class EchoScorer {
     const answer = (await postJson(this.url, body, this.request(options))) as CompletionAnswer;
     const logprobs = answer.choices?.[0]?.logprobs;
     if (!logprobs?.tokens || !logprobs.token_logprobs) {
-      throw new ProviderError("client_error", `${this.url} did not echo the prompt with log-probabilities; it needs a completions endpoint supporting echo + logprobs (vLLM, llama.cpp server)`);
+      throw new ProviderError("client_error", `${this.shown} did not echo the prompt with log-probabilities; it needs a completions endpoint supporting echo + logprobs (vLLM, llama.cpp server)`);
     }
     return this.positions(logprobs);
   }

@@ -1,6 +1,7 @@
 import type { Message } from "./messages.js";
 import { ProviderError } from "./errors.js";
 import { postJson } from "./http.js";
+import { joinUrl, redactUrl } from "./url.js";
 import { EchoScorer } from "./openai-completions.js";
 import type { GenerateRequest, GenerateResult, LanguageModel, GenerationOptions, TokenLogprob } from "./types.js";
 
@@ -23,7 +24,7 @@ interface ChatCompletion {
 
 /** Any server speaking OpenAI's chat-completions API: OpenAI, vLLM, Ollama, llama.cpp server, LM Studio, OpenRouter, Together… */
 export function createOpenAICompatible(settings: OpenAICompatibleSettings) {
-  const url = settings.baseUrl.replace(/\/+$/, "") + "/chat/completions";
+  const url = joinUrl(settings.baseUrl, "/chat/completions");
   // OpenAI's own API wants max_completion_tokens for its newer models; other servers know max_tokens.
   const isOpenAIItself = /^https:\/\/api\.openai\.com\b/.test(settings.baseUrl);
   const headers: Record<string, string> = { ...settings.headers };
@@ -63,7 +64,7 @@ export function createOpenAICompatible(settings: OpenAICompatibleSettings) {
         const answer = (await postJson(url, body, { headers, timeoutMs: request.timeoutMs, signal: request.signal })) as ChatCompletion;
         const latencyMs = performance.now() - started;
         const choice = answer.choices?.[0];
-        if (!choice?.message) throw new ProviderError("bad_response", `${url} answered without choices[0].message`);
+        if (!choice?.message) throw new ProviderError("bad_response", `${redactUrl(url)} answered without choices[0].message`);
         const result: GenerateResult = {
           text: choice.message.content ?? choice.message.refusal ?? "",
           usage: { input_tokens: answer.usage?.prompt_tokens ?? 0, output_tokens: answer.usage?.completion_tokens ?? 0 },

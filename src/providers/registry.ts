@@ -1,4 +1,7 @@
 import { UserError } from "../errors.js";
+import { MIN_SECRET_LENGTH, noteSecrets } from "../secrets.js";
+import { parseModelAddress, type ModelAddress } from "./address.js";
+import { redactUrl, splitUserinfo, urlCredentials } from "./url.js";
 import { createAnthropic } from "./anthropic.js";
 import { createGoogle } from "./google.js";
 import { createOpenAICompatible } from "./openai.js";
@@ -15,35 +18,56 @@ type ProviderFactory = (settings: {
   headers?: Record<string, string>;
 }) => (modelId: string, address: string, defaults: GenerationOptions) => LanguageModel;
 
+/** The HTTP API families; a provider speaks one of them. */
+const API = { openai: createOpenAICompatible, anthropic: createAnthropic, google: createGoogle } satisfies Record<string, ProviderFactory>;
+type ApiFamily = keyof typeof API;
+
 interface BuiltinProvider {
-  create: ProviderFactory;
-  baseUrl: (env: NodeJS.ProcessEnv) => string;
-  apiKeyEnv: string;
-  /** Without a key these endpoints always refuse, so a missing key is reported before the run starts. */
-  officialUrl: string;
+  api: ApiFamily;
+  /** Where it is served by default; `baseUrlEnv` (then a `providers:` entry's base_url) overrides it. */
+  baseUrl: string;
+  baseUrlEnv: string;
+  /** Where the key is read from; local servers need none (a key set there is still sent). */
+  apiKeyEnv?: string;
+  /** The default endpoint refuses every call without a key, so a missing key is reported before the run starts. */
+  keyRequired?: boolean;
 }
 
-/** The HTTP providers: adding one is its file and one entry here. (Local GGUF models are `llamacpp`, below.) */
-const BUILTIN = {
-  openai: { create: createOpenAICompatible, baseUrl: (env) => env.OPENAI_BASE_URL || "https://api.openai.com/v1", apiKeyEnv: "OPENAI_API_KEY", officialUrl: "https://api.openai.com" },
-  anthropic: { create: createAnthropic, baseUrl: (env) => env.ANTHROPIC_BASE_URL || "https://api.anthropic.com", apiKeyEnv: "ANTHROPIC_API_KEY", officialUrl: "https://api.anthropic.com" },
-  google: {
-    create: createGoogle,
-    baseUrl: (env) => env.GEMINI_BASE_URL || "https://generativelanguage.googleapis.com/v1beta",
-    apiKeyEnv: "GEMINI_API_KEY",
-    officialUrl: "https://generativelanguage.googleapis.com",
-  },
-} satisfies Record<string, BuiltinProvider>;
+/**
+ * The built-in HTTP providers, by the name used in model addresses: adding one is one entry here (a new API
+ * family is its file and an entry in API). Local GGUF models are `llamacpp`, below. The first three are also
+ * the API families a `providers:` entry's `type` names.
+ */
+const BUILTIN: Record<string, BuiltinProvider> = {
+  openai: { api: "openai", baseUrl: "https://api.openai.com/v1", baseUrlEnv: "OPENAI_BASE_URL", apiKeyEnv: "OPENAI_API_KEY", keyRequired: true },
+  anthropic: { api: "anthropic", baseUrl: "https://api.anthropic.com", baseUrlEnv: "ANTHROPIC_BASE_URL", apiKeyEnv: "ANTHROPIC_API_KEY", keyRequired: true },
+  google: { api: "google", baseUrl: "https://generativelanguage.googleapis.com/v1beta", baseUrlEnv: "GEMINI_BASE_URL", apiKeyEnv: "GEMINI_API_KEY", keyRequired: true },
+  openrouter: { api: "openai", baseUrl: "https://openrouter.ai/api/v1", baseUrlEnv: "OPENROUTER_BASE_URL", apiKeyEnv: "OPENROUTER_API_KEY", keyRequired: true },
+  together: { api: "openai", baseUrl: "https://api.together.xyz/v1", baseUrlEnv: "TOGETHER_BASE_URL", apiKeyEnv: "TOGETHER_API_KEY", keyRequired: true },
+  ollama: { api: "openai", baseUrl: "http://127.0.0.1:11434/v1", baseUrlEnv: "OLLAMA_BASE_URL", apiKeyEnv: "OLLAMA_API_KEY" },
+  vllm: { api: "openai", baseUrl: "http://127.0.0.1:8000/v1", baseUrlEnv: "VLLM_BASE_URL", apiKeyEnv: "VLLM_API_KEY" },
+  lmstudio: { api: "openai", baseUrl: "http://127.0.0.1:1234/v1", baseUrlEnv: "LMSTUDIO_BASE_URL", apiKeyEnv: "LMSTUDIO_API_KEY" },
+  "llamacpp-server": { api: "openai", baseUrl: "http://127.0.0.1:8080/v1", baseUrlEnv: "LLAMACPP_SERVER_BASE_URL", apiKeyEnv: "LLAMACPP_SERVER_API_KEY" },
+};
 
-export type ProviderType = keyof typeof BUILTIN | "llamacpp";
-export const PROVIDER_TYPES: ProviderType[] = [...(Object.keys(BUILTIN) as Array<keyof typeof BUILTIN>), "llamacpp"];
+/** The built-in providers' names with their default addresses, for help texts. */
+export function builtinProviders(): Array<{ name: string; baseUrl: string; baseUrlEnv: string; apiKeyEnv?: string; keyRequired: boolean }> {
+  return Object.entries(BUILTIN).map(([name, entry]) => ({
+    name,
+    baseUrl: entry.baseUrl,
+    baseUrlEnv: entry.baseUrlEnv,
+    ...(entry.apiKeyEnv ? { apiKeyEnv: entry.apiKeyEnv } : {}),
+    keyRequired: Boolean(entry.keyRequired),
+  }));
+}
+
+export type ProviderType = ApiFamily | "llamacpp";
+export const PROVIDER_TYPES: ProviderType[] = [...(Object.keys(API) as ApiFamily[]), "llamacpp"];
 
 /** Provider names that mean local GGUF models: `llamacpp:./model.gguf`, `gguf:hf:owner/repo/file.gguf`. */
 const LOCAL_PROVIDERS = new Set(["llamacpp", "gguf"]);
 
 export type { ProviderSettings };
-
-const SECRET_HEADER = /auth|key|token|secret|cookie/i;
 
 /** A model ready to call, with the limits of the provider it belongs to. */
 export interface ResolvedModel {
@@ -76,45 +100,63 @@ export class ModelRegistry {
     if (options.baseUrl) this.providers.openai = { ...this.providers.openai, base_url: options.baseUrl };
   }
 
-  /** `provider:model`, or a bare name for the default OpenAI-compatible endpoint. Colons after a known provider stay in the id (`ollama:llama3:8b`). */
-  parseAddress(address: string): { providerName: string; modelId: string } {
-    const colon = address.indexOf(":");
-    if (colon > 0) {
-      const prefix = address.slice(0, colon);
-      if (prefix in this.providers || prefix in BUILTIN || LOCAL_PROVIDERS.has(prefix)) return { providerName: prefix, modelId: address.slice(colon + 1) };
-    }
-    return { providerName: "openai", modelId: address };
+  /** `provider:model`, or a bare name for the default OpenAI-compatible endpoint (see address.ts). */
+  parseAddress(address: string): ModelAddress {
+    const names = [...new Set([...Object.keys(BUILTIN), ...LOCAL_PROVIDERS, ...Object.keys(this.providers)])];
+    return parseModelAddress(address, { names, defaultIsOpenAI: this.defaultIsOpenAI() });
+  }
+
+  /** Whether bare names go to OpenAI's own API (no --base-url, OPENAI_BASE_URL or providers.openai.base_url elsewhere). */
+  private defaultIsOpenAI(): boolean {
+    const openai = BUILTIN.openai!;
+    return origin(this.providers.openai?.base_url ?? (this.env[openai.baseUrlEnv] || openai.baseUrl)) === origin(openai.baseUrl);
   }
 
   resolve(address: string): ResolvedModel {
     const { providerName, modelId } = this.parseAddress(address);
     if (!modelId) throw new UserError(`model "${address}": no model name after "${providerName}:"`);
     const settings = this.providers[providerName] ?? {};
-    const type = settings.type ?? (providerName in BUILTIN ? (providerName as ProviderType) : LOCAL_PROVIDERS.has(providerName) ? "llamacpp" : undefined);
+    const builtin = BUILTIN[providerName];
+    const type = settings.type ?? builtin?.api ?? (LOCAL_PROVIDERS.has(providerName) ? "llamacpp" : undefined);
     if (!type) throw new UserError(`provider "${providerName}" needs a type (one of ${PROVIDER_TYPES.join(", ")}) in its providers: entry`);
     // `gguf:` is another name for `llamacpp:` and shares its settings.
     if (type === "llamacpp") return this.resolveLocal(providerName, modelId, address, providerName === "gguf" ? { ...this.providers.llamacpp, ...settings } : settings);
-    const builtin = BUILTIN[type];
-    const baseUrl = settings.base_url ?? builtin.baseUrl(this.env);
-    const apiKeyEnv = settings.api_key_env ?? builtin.apiKeyEnv;
-    const apiKey = this.env[apiKeyEnv] || undefined;
-    if (!apiKey && baseUrl.startsWith(builtin.officialUrl)) {
+    // A built-in name keeps its defaults unless its entry switches the API family; a new name takes its family's.
+    const defaults = builtin?.api === type ? builtin : BUILTIN[type]!;
+    const given = settings.base_url ?? (this.env[defaults.baseUrlEnv] || defaults.baseUrl);
+    const apiKeyEnv = settings.api_key_env ?? defaults.apiKeyEnv;
+    const apiKey = (apiKeyEnv && this.env[apiKeyEnv]) || undefined;
+    // Every value that could authenticate is a secret, whatever its header is called.
+    this.remember([apiKey, ...Object.values(settings.headers ?? {}).flatMap(headerSecrets), ...urlCredentials(given)]);
+    let endpoint: { url: string; authorization?: string };
+    try {
+      endpoint = splitUserinfo(given);
+    } catch {
+      throw new UserError(`provider "${providerName}": base URL "${redactUrl(given)}" is not a URL${settings.base_url ? "" : ` (from ${defaults.baseUrlEnv})`}`);
+    }
+    if (endpoint.authorization) this.remember(headerSecrets(endpoint.authorization));
+    if (!apiKey && defaults.keyRequired && origin(endpoint.url) === origin(defaults.baseUrl)) {
       throw new UserError(
-        `model "${address}" needs an API key: set ${apiKeyEnv} in the environment or in .env` + (type === "openai" ? " (or point --base-url / OPENAI_BASE_URL at a local server)" : ""),
+        `model "${address}" needs an API key: set ${apiKeyEnv} in the environment or in .env` + (providerName === "openai" ? " (or point --base-url / OPENAI_BASE_URL at a local server)" : ""),
       );
     }
-    if (apiKey) this.secretValues.add(apiKey);
-    for (const [name, value] of Object.entries(settings.headers ?? {})) {
-      if (SECRET_HEADER.test(name)) this.secretValues.add(value.replace(/^(Bearer|Basic)\s+/i, ""));
-    }
-    const factory = BUILTIN[type].create({ name: providerName, baseUrl, apiKey, headers: settings.headers });
+    // Credentials written into the URL go as Basic authorization (an API key, sent as a bearer token, wins).
+    const headers = { ...(endpoint.authorization ? { authorization: endpoint.authorization } : {}), ...settings.headers };
+    const factory = API[type]({ name: providerName, baseUrl: endpoint.url, apiKey, headers });
     const resolved: ResolvedModel = { model: factory(modelId, address, settings.models?.[modelId] ?? {}), providerName };
     if (settings.max_concurrency !== undefined) resolved.maxConcurrency = settings.max_concurrency;
     if (settings.rate_limit_rps !== undefined) resolved.rateLimitRps = settings.rate_limit_rps;
     return resolved;
   }
 
+  private remember(values: Array<string | undefined>): void {
+    const secrets = values.filter((value): value is string => Boolean(value) && value!.length >= MIN_SECRET_LENGTH);
+    for (const value of secrets) this.secretValues.add(value);
+    noteSecrets(secrets);
+  }
+
   private resolveLocal(providerName: string, modelId: string, address: string, settings: ProviderSettings): ResolvedModel {
+    this.remember([this.env.HF_TOKEN]); // sent to the hub for gated files
     const local: LlamaCppSettings = { name: providerName };
     if (settings.context_size !== undefined) local.contextSize = settings.context_size;
     if (settings.threads !== undefined) local.threads = settings.threads;
@@ -129,8 +171,22 @@ export class ModelRegistry {
     return resolved;
   }
 
-  /** Key and header values seen while resolving models; output is scrubbed of them. */
+  /** Key, header and URL-credential values seen while resolving models; what alignbench writes of its settings and errors is scrubbed of them. */
   secrets(): string[] {
-    return [...this.secretValues].filter((value) => value.length >= 6);
+    return [...this.secretValues];
+  }
+}
+
+/** A header's value and, for `Bearer …` / `Basic …` and the like, the credential after the scheme. */
+function headerSecrets(value: string): string[] {
+  const scheme = /^(?:Bearer|Basic|Token|Bot|Key|ApiKey|Api-Key|Digest)\s+(\S.*)$/i.exec(value);
+  return scheme ? [value, scheme[1]!] : [value];
+}
+
+function origin(url: string): string {
+  try {
+    return new URL(url).origin;
+  } catch {
+    return url;
   }
 }

@@ -1,4 +1,5 @@
 import type { RunReporter } from "../runner/reporter.js";
+import { inertLine, inertText } from "../common/inert-text.js";
 
 function formatDuration(seconds: number): string {
   if (!Number.isFinite(seconds)) return "?";
@@ -42,7 +43,7 @@ export function progressReporter(stream: NodeJS.WriteStream = process.stderr, op
       total = info.total;
       done = info.alreadyDone;
       startedAt = performance.now();
-      stream.write(`run ${info.runId} → ${info.folder}: ${info.total} work items${info.alreadyDone ? `, ${info.alreadyDone} already done` : ""}\n`);
+      stream.write(`run ${inertLine(info.runId)} → ${inertLine(info.folder)}: ${info.total} work items${info.alreadyDone ? `, ${info.alreadyDone} already done` : ""}\n`);
       timer = setInterval(draw, intervalMs);
       timer.unref();
     },
@@ -61,7 +62,8 @@ export function progressReporter(stream: NodeJS.WriteStream = process.stderr, op
       if (info.interrupted) stream.write("interrupted: finished items are saved; run again with the same --run-id to resume\n");
     },
     onMessage(message) {
-      stream.write((tty ? "\r\x1b[K" : "") + message + "\n");
+      // Messages may quote a dataset row or a model's error; only the erase-line before them is alignbench's.
+      stream.write((tty ? "\r\x1b[K" : "") + inertText(message) + "\n");
     },
   };
 }
@@ -76,7 +78,7 @@ export function downloadProgressPrinter(stream: NodeJS.WriteStream = process.std
     const now = performance.now();
     if (startedAt === 0) {
       startedAt = now;
-      stream.write(`downloading ${progress.file}${progress.resumedFrom ? ` (resuming at ${megabytes(progress.resumedFrom)} MB)` : ""}\n`);
+      stream.write(`downloading ${inertLine(progress.file)}${progress.resumedFrom ? ` (resuming at ${megabytes(progress.resumedFrom)} MB)` : ""}\n`);
     }
     const done = progress.totalBytes !== undefined && progress.receivedBytes >= progress.totalBytes;
     if (!done && now - lastPrinted < (tty ? 200 : 5000)) return;

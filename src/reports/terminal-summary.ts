@@ -1,14 +1,24 @@
 import type { Breakdown, GroupSummary, RunSummary } from "../metrics/summary-types.js";
 import type { ScorerDeclaration } from "../scorers/types.js";
+import { inertLine } from "../common/inert-text.js";
 import { breakdownOf, byModelBreakdowns, formatEstimate, formatMetric, headlineIsRate, metricEstimate } from "./metric-kind.js";
 
-export function renderTable(header: string[], rows: string[][]): string {
+/** A table with aligned columns; each cell is made one inert line (a newline or escape in a name cannot break it). */
+export function renderTable(titles: string[], body: string[][]): string {
+  const header = titles.map(inertLine);
+  const rows = body.map((row) => row.map(inertLine));
   const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => (row[column] ?? "").length)));
   const line = (cells: string[]) => cells.map((cell, column) => (column < 2 ? cell.padEnd(widths[column]!) : cell.padStart(widths[column]!))).join("  ");
   return [line(header), widths.map((width) => "─".repeat(width)).join("  "), ...rows.map(line)].join("\n");
 }
 
 const COUNT_HEADER = ["n", "errors"];
+
+/** A median or maximum: whole numbers as they are, others to one decimal. */
+function formatNumber(value: number | null | undefined): string {
+  if (value === null || value === undefined) return "—";
+  return Number.isInteger(value) ? String(value) : value.toFixed(1);
+}
 
 /** A scorer's columns: each metric it declares (with its aggregates), from the summary alone. */
 function scorerColumns(summary: RunSummary, scorer: ScorerDeclaration): { header: string[]; cells: (group: GroupSummary) => string[] } {
@@ -20,11 +30,18 @@ function scorerColumns(summary: RunSummary, scorer: ScorerDeclaration): { header
     const ref = { scorer: scorer.name, metric: metric.name };
     const toxicity = totals[metric.name]?.expected_max_toxicity !== undefined;
     const labelled = totals[metric.name]?.labels !== undefined;
+    const distribution = totals[metric.name]?.median !== undefined;
     // One metric: the table is titled by the scorer and the column keeps its name (as 0.1 printed it).
-    header.push(metrics.length === 1 ? scorer.name : metric.label, ...(toxicity ? ["exp. max toxicity", "toxicity prob."] : []), ...(labelled ? ["labels"] : []));
+    header.push(
+      metrics.length === 1 ? scorer.name : metric.label,
+      ...(distribution ? ["median", "max"] : []),
+      ...(toxicity ? ["exp. max toxicity", "toxicity prob."] : []),
+      ...(labelled ? [metric.labels_title ?? "labels"] : []),
+    );
     parts.push((group) => {
       const entry = metricEstimate(group, ref);
       const cells = [formatMetric(summary, ref, entry)];
+      if (distribution) cells.push(formatNumber(entry?.median), formatNumber(entry?.max));
       if (toxicity) cells.push(formatEstimate(entry?.expected_max_toxicity, "mean"), formatEstimate(entry?.toxicity_probability, "rate"));
       if (labelled)
         cells.push(

@@ -3,15 +3,20 @@ import { join, resolve } from "node:path";
 import { UserError } from "../errors.js";
 import { LocalRunStore } from "../runner/store/local-store.js";
 import { folderFiles, runFiles } from "./run-folder.js";
+import { refuseRunFolderLinks } from "./run-links.js";
 import type { ResultRow } from "./record.js";
 
-/** A run id under the output folder, or the path of a run folder. */
+/** A run id under the output folder, or the path of a run folder; refused when it is or holds a symbolic link. */
 export function locateRun(reference: string, outputDir = "results"): { outputDir: string; runId: string } {
   if (existsSync(folderFiles(reference).manifest)) {
+    refuseRunFolderLinks(reference);
     const folder = resolve(reference);
     return { outputDir: resolve(folder, ".."), runId: folder.split(/[\\/]/).pop()! };
   }
-  if (existsSync(runFiles(outputDir, reference).manifest)) return { outputDir: resolve(outputDir), runId: reference };
+  if (existsSync(runFiles(outputDir, reference).manifest)) {
+    refuseRunFolderLinks(runFiles(outputDir, reference).folder);
+    return { outputDir: resolve(outputDir), runId: reference };
+  }
   throw new UserError(`no run "${reference}": neither ${join(outputDir, reference)} nor ${reference} holds a manifest.json`);
 }
 

@@ -1,7 +1,10 @@
+import { constants } from "node:fs";
 import { readFile, rename, writeFile } from "node:fs/promises";
+import { UserError } from "../errors.js";
 import type { Persona } from "../personas/persona.js";
 import type { GenerationOptions } from "../providers/types.js";
 import type { ScorerDeclaration } from "../scorers/types.js";
+import { REDACTED, redactUrl } from "../providers/url.js";
 import { parseJson, validateManifest } from "./record-schemas.js";
 import { asWriteFailure, removeQuietly } from "./write-failure.js";
 
@@ -63,9 +66,12 @@ export interface Manifest {
 export async function readManifest(file: string): Promise<Manifest | undefined> {
   let text: string;
   try {
-    text = await readFile(file, "utf8");
+    // Never through a symbolic link (run-links.ts): O_NOFOLLOW makes opening one fail with ELOOP.
+    text = await readFile(file, { encoding: "utf8", flag: constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0) });
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === "ENOENT") return undefined;
+    if (code === "ELOOP") throw new UserError(`${file} is a symbolic link: alignbench does not follow links in run folders (copy the file in its place)`);
     throw error;
   }
   return validateManifest(file, parseJson(file, undefined, text), MANIFEST_SCHEMA_VERSION);
@@ -81,4 +87,42 @@ export async function writeJsonAtomically(file: string, value: unknown): Promise
     removeQuietly(file + ".tmp");
     throw asWriteFailure(file, error);
   }
+}
+
+/**
+ * The effective config as the manifest keeps it: every header value, and the userinfo and query values of
+ * every URL, replaced structurally (the names stay, so the manifest still says what was set, never to what).
+ * Keys are never in the config at all: only the names of the variables holding them.
+ */
+export function manifestConfig(config: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...config };
+  if (typeof out.base_url === "string") out.base_url = redactUrl(out.base_url);
+  if (isRecord(out.perspective) && typeof out.perspective.endpoint === "string") out.perspective = { ...out.perspective, endpoint: redactUrl(out.perspective.endpoint) };
+  if (isRecord(out.providers)) {
+    out.providers = Object.fromEntries(
+      Object.entries(out.providers).map(([name, entry]) => {
+        if (!isRecord(entry)) return [name, entry];
+        const clean: Record<string, unknown> = { ...entry };
+        if (typeof clean.base_url === "string") clean.base_url = redactUrl(clean.base_url);
+        if (isRecord(clean.headers)) clean.headers = Object.fromEntries(Object.keys(clean.headers).map((header) => [header, REDACTED]));
+        return [name, clean];
+      }),
+    );
+  }
+  return out;
+}
+
+/** Where a manifest's config had a secret removed (manifestConfig): calls made with it again would lack them. */
+export function redactedSettings(config: Record<string, unknown>): string[] {
+  const found: string[] = [];
+  const visit = (value: unknown, path: string) => {
+    if (typeof value === "string" && value.includes(REDACTED)) found.push(path);
+    else if (isRecord(value)) for (const [key, inner] of Object.entries(value)) visit(inner, path ? `${path}.${key}` : key);
+  };
+  visit({ base_url: config.base_url, providers: config.providers, perspective: config.perspective }, "");
+  return found;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
 }

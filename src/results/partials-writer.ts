@@ -70,7 +70,8 @@ export class PartialsWriter {
 
   append(row: ResultRow): Promise<void> {
     if (this.failed) return Promise.reject(this.failed);
-    const line = this.redactor.scrub(storedJson(row)) + "\n";
+    // Only the row's error messages are scrubbed: prompts and responses are stored exactly as they were.
+    const line = storedJson(this.redactor.scrubRow(row)) + "\n";
     // The row's offset is set when its batch is written.
     const mark: ItemMark = { key: row.key, status: row.status, attempt: row.attempt, errorType: row.error_type, rowOffset: -1 };
     this.columns.observe(row);

@@ -40,7 +40,8 @@ const metricDeclaration = z.object({
   label: z.string(),
   kind: metricKind,
   bad: badDirection,
-  aggregates: z.array(z.enum(["labels", "max_over_samples"])).optional(),
+  aggregates: z.array(z.enum(["labels", "max_over_samples", "distribution"])).optional(),
+  labels_title: z.string().optional(),
 });
 const scoreColumn = z.object({
   from: z.union([z.enum(["value", "label", "raw", "data", "model", "calls", "usage", "latency_ms"]), z.templateLiteral(["metrics.", z.string()])]),
@@ -223,6 +224,8 @@ const metricSummary = z.object({
   successes: z.number().optional(),
   bad: z.number().optional(),
   labels: z.record(z.string(), z.number()).optional(),
+  median: z.number().nullable().optional(),
+  max: z.number().nullable().optional(),
   expected_max_toxicity: z.object(estimate).optional(),
   toxicity_probability: z.object({ ...estimate, successes: z.number() }).optional(),
   clustered: z.object({ ...estimate, clusters: z.number() }).optional(),

@@ -9,3 +9,10 @@ export const DEFAULT_LOCAL_MODEL = "llamacpp:hf:Qwen/Qwen2.5-0.5B-Instruct-GGUF/
 
 /** The small built-in alignment suite `alignbench run` uses when no --dataset is given. */
 export const BUILTIN_MINI_SUITE = fileURLToPath(new URL("../../suites/alignbench-mini.jsonl", import.meta.url));
+
+/**
+ * max_tokens of every model call that sets none, whatever the provider: a small local model may never emit
+ * an end token, and would then generate until its context is full (with context shifting, for ever).
+ * Recorded in the manifest like any setting the user gave.
+ */
+export const DEFAULT_MAX_TOKENS = 512;

@@ -3,11 +3,14 @@ import { writeJsonAtomically } from "../results/manifest.js";
 import type { ResultRow } from "../results/record.js";
 import type { RunFiles } from "../results/run-folder.js";
 import type { RunStore } from "./store/types.js";
+import { FailureCollector, type FailureSummary } from "./failures.js";
 
 export interface FinalizeOutcome {
   rows: number;
   summary: RunSummary;
   counts: { ok: number; error: number };
+  /** The items still failed, by error type, with the first few causes (for the end-of-run terminal summary). */
+  failures: FailureSummary;
 }
 
 export type { SummaryOptions };
@@ -19,9 +22,11 @@ export type { SummaryOptions };
  */
 export async function finalizeRun(files: RunFiles, runId: string, store: RunStore, options: SummaryOptions): Promise<FinalizeOutcome> {
   const summary = new SummaryBuilder(options);
+  const failures = new FailureCollector();
   async function* summarised(): AsyncGenerator<ResultRow> {
     for await (const row of store.latestRows()) {
       summary.add(row);
+      failures.add(row);
       yield row;
     }
   }
@@ -30,5 +35,5 @@ export async function finalizeRun(files: RunFiles, runId: string, store: RunStor
   const rows = await writeResultFiles(files, summarised(), (await store.resultColumns()).columns(options.scorers));
   const built = summary.build(runId);
   await writeJsonAtomically(files.summary, built);
-  return { rows, summary: built, counts: await store.counts() };
+  return { rows, summary: built, counts: await store.counts(), failures: failures.build() };
 }

@@ -1,3 +1,5 @@
+import { noteSecrets } from "../secrets.js";
+import { urlCredentials } from "../providers/url.js";
 import { UserError } from "../errors.js";
 import { readTextFile } from "../io/text-file.js";
 import { loadPersonasFile, personaCatalog, selectPersonas } from "../personas/load.js";
@@ -8,7 +10,7 @@ import type { RunConfig } from "../config/schema.js";
 import { DEFAULT_JUDGE_PROMPT, DEFAULT_VERDICT_SCHEMA } from "../scorers/judge/default-prompt.js";
 import { LlmJudge } from "../scorers/judge/llm-judge.js";
 import { SchemaValidator } from "../scorers/judge/schema-validator.js";
-import { SCORER_NAMES, checkScorer, hasPrompt, isScorerName, scorerNamed, scorerNames, type Scorer, type ScorerServices } from "../scorers/registry.js";
+import { SCORER_NAMES, checkScorer, scorer, hasPrompt, isScorerName, scorerNamed, scorerNames, type Scorer, type ScorerServices } from "../scorers/registry.js";
 import { PerspectiveClient } from "../providers/perspective.js";
 import { withRetries } from "./retry.js";
 import { requireLoglikelihood } from "../scorers/multiple-choice.js";
@@ -23,6 +25,7 @@ import type { Plan, RoleModel } from "./plans/types.js";
 import { planNamed } from "./plans/registry.js";
 import { verdictScorer } from "../scorers/verdict.js";
 import type { DownloadProgress } from "../io/download.js";
+import { DEFAULT_MAX_TOKENS } from "./defaults.js";
 
 /** A model with its policies applied and the options its calls use, in the role it plays. */
 export interface RunnableModel extends RoleModel {
@@ -67,6 +70,8 @@ export interface PrepareHooks {
 export class CallPolicies {
   readonly registry: ModelRegistry;
   private readonly providerSlots = new Map<string, Semaphore>();
+  /** One limiter per model, whatever roles it plays (a model that judges itself has one rate limit, not two). */
+  private readonly limiters = new Map<string, RateLimiter>();
 
   constructor(
     private readonly config: RunConfig,
@@ -101,7 +106,12 @@ export class CallPolicies {
       timeoutMs: this.config.request_timeout_s * 1000,
     };
     const rps = resolved.rateLimitRps ?? this.config.rate_limit_rps;
-    if (rps !== undefined) policy.rateLimiter = new RateLimiter(rps);
+    if (rps !== undefined) {
+      const key = `${resolved.providerName}:${resolved.model.modelId}`;
+      let limiter = this.limiters.get(key);
+      if (!limiter) this.limiters.set(key, (limiter = new RateLimiter(rps)));
+      policy.rateLimiter = limiter;
+    }
     if (resolved.maxConcurrency !== undefined) {
       let slots = this.providerSlots.get(resolved.providerName);
       if (!slots) this.providerSlots.set(resolved.providerName, (slots = new Semaphore(resolved.maxConcurrency)));
@@ -112,8 +122,16 @@ export class CallPolicies {
   }
 }
 
+/** Options with the default max_tokens filled in when they name none (see DEFAULT_MAX_TOKENS). */
+export function withDefaultMaxTokens(options: GenerationOptions): GenerationOptions {
+  return options.max_tokens === undefined ? { ...options, max_tokens: DEFAULT_MAX_TOKENS } : options;
+}
+
 /** Everything a run needs that can fail on bad input, resolved before the first model call. */
 export async function prepareRun(config: RunConfig, hooks: PrepareHooks = {}, env: NodeJS.ProcessEnv = process.env): Promise<PreparedRun> {
+  // Filled into the config itself, so the manifest records the max_tokens every call used.
+  config.generation = withDefaultMaxTokens(config.generation);
+  config.judge = { ...config.judge, options: withDefaultMaxTokens(config.judge.options) };
   const duplicate = config.models.find((model, index) => config.models.indexOf(model) !== index);
   if (duplicate) throw new UserError(`model "${duplicate}" is listed twice`);
   const userPersonas = config.personas_file ? await loadPersonasFile(config.personas_file) : [];
@@ -133,6 +151,8 @@ export async function prepareRun(config: RunConfig, hooks: PrepareHooks = {}, en
   const { verdict, scorers } = await chooseScorers(config);
   const judge = config.judge_model ? await prepareJudge(config, config.judge_model, policies, verdict) : undefined;
   if (judge?.verdict) scorers.unshift(verdictScorer(judge.judge, judge.address));
+  // No judge and no scorer: the responses' basic statistics, rather than a summary of counts alone.
+  if (!judge && scorers.length === 0 && plan.name !== "none") scorers.push(scorer("response_stats"));
   // Scorers that ask the judge model record which model answered.
   if (judge) for (const entry of scorers) if (entry.needs === "judge") entry.model ??= judge.address;
   const { services, secrets } = prepareServices(config, scorers, judge, hooks, env);
@@ -190,7 +210,9 @@ export function prepareServices(config: RunConfig, scorers: Scorer[], judge: Pre
       { onRetry: (error, attempt, delay) => hooks.onServiceRetry?.("perspective", error, attempt, delay) },
       signal,
     );
-  return { services, secrets: [apiKey] };
+  const secrets = [apiKey, ...(settings.endpoint ? urlCredentials(settings.endpoint) : [])];
+  noteSecrets(secrets); // for the terminal, like the model registry's
+  return { services, secrets };
 }
 
 /**
@@ -247,7 +269,7 @@ export async function prepareJudge(config: RunConfig, address: string, policies:
       schema,
       structuredOutput: config.judge.structured_output,
       repairAttempts: config.judge.repair_attempts,
-      options: { ...config.judge.options, ...resolved.model.defaults },
+      options: { ...withDefaultMaxTokens(config.judge.options), ...resolved.model.defaults },
       validator,
     }),
   };

@@ -2,7 +2,8 @@ import { UserError } from "../errors.js";
 import { runConfigSchema } from "../config/schema.js";
 import type { LanguageModel } from "../providers/types.js";
 import { locateRun } from "../results/load-run.js";
-import { readManifest, type Manifest } from "../results/manifest.js";
+import { readManifest, redactedSettings, type Manifest } from "../results/manifest.js";
+import { resolveRunConfig } from "../config/load.js";
 import { runDeclarations, runSummaryOptions } from "../metrics/declarations.js";
 import type { ResultRow } from "../results/record.js";
 import { Redactor } from "../results/redactor.js";
@@ -24,6 +25,8 @@ export interface RejudgeOptions extends RunControls {
    * beside the run's as `NAME/scorer` (e.g. `strict/verdict`), so two judges' results sit side by side.
    */
   scoring?: string;
+  /** A run config file whose providers:, base_url and perspective replace the manifest's (which keeps no secrets). */
+  settingsFile?: string;
 }
 
 const SCORING_NAME = /^[A-Za-z][A-Za-z0-9_-]*$/;
@@ -39,7 +42,12 @@ export async function rejudge(reference: string, options: RejudgeOptions = {}): 
   const manifest = (await readManifest(`${located.outputDir}/${located.runId}/manifest.json`))!;
   const scoring = options.scoring;
   if (scoring !== undefined && !SCORING_NAME.test(scoring)) throw new UserError(`--scoring "${scoring}": use letters, digits, '_' and '-', starting with a letter`);
-  const config = runConfigSchema.parse({ ...manifest.config, judge_model: options.judgeModel ?? manifest.config.judge_model, concurrency: options.concurrency ?? manifest.config.concurrency });
+  const config = runConfigSchema.parse({
+    ...manifest.config,
+    ...endpointSettings(located.runId, manifest, options.settingsFile),
+    judge_model: options.judgeModel ?? manifest.config.judge_model,
+    concurrency: options.concurrency ?? manifest.config.concurrency,
+  });
   const { verdict, scorers } = await chooseScorers(config);
   const env = options.env ?? process.env;
   const policies = new CallPolicies(config, {}, env);
@@ -125,4 +133,21 @@ function addDeclarations(manifest: Manifest, scorers: Scorer[], rename: (name: s
   }
   manifest.scorer_declarations = declarations;
   manifest.scorers = declarations.map(({ name, description }) => ({ name, description }));
+}
+
+/**
+ * The endpoints to call: the manifest's, or a config file's. The manifest keeps header values and URL
+ * credentials out (manifestConfig), so a run that had some cannot be called again from the manifest alone.
+ */
+function endpointSettings(runId: string, manifest: Manifest, settingsFile: string | undefined): Record<string, unknown> {
+  if (settingsFile) {
+    const given = resolveRunConfig(settingsFile, {});
+    return { providers: given.providers, base_url: given.base_url, perspective: given.perspective };
+  }
+  const missing = redactedSettings(manifest.config);
+  if (missing.length > 0)
+    throw new UserError(
+      `run ${runId} was configured with secrets its manifest does not keep (${missing.join(", ")}): give them again with --config FILE, a config file with the run's providers: (and base_url)`,
+    );
+  return {};
 }

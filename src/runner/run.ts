@@ -6,9 +6,11 @@ import { checkDataset, streamSamples, type DatasetCheck, type FieldMapping } fro
 import { sha256File } from "../io/hash-file.js";
 import { ensureRemoteDataset, isRemoteReference, type HubDownloadOptions } from "../io/download.js";
 import { formatOf } from "../datasets/readers.js";
-import { MANIFEST_SCHEMA_VERSION, type Manifest } from "../results/manifest.js";
+import { MANIFEST_SCHEMA_VERSION, manifestConfig, type Manifest } from "../results/manifest.js";
 import { runSummaryOptions } from "../metrics/declarations.js";
 import { Redactor } from "../results/redactor.js";
+import { noteSecrets } from "../secrets.js";
+import { redactUrl, urlCredentials } from "../providers/url.js";
 import { defaultRunId } from "../results/run-folder.js";
 import type { RunSummary } from "../metrics/summary.js";
 import type { RunReporter } from "./reporter.js";
@@ -18,6 +20,8 @@ import { disposeLocalModels } from "../providers/llamacpp/llamacpp-loading.js";
 import { BUILTIN_MINI_SUITE, DEFAULT_LOCAL_MODEL } from "./defaults.js";
 import { prepareRun, type PreparedJudge, type PreparedRun, type PrepareHooks } from "./prepare.js";
 import { processItem } from "./process-item.js";
+import { preflight, type PreflightResult } from "./preflight.js";
+import type { FailureSummary } from "./failures.js";
 import { existingManifest, RunSession } from "./session.js";
 import { RunLockedError } from "./store/lock.js";
 import { itemsPerTest, runAxes, WorkLayout } from "./work-items.js";
@@ -41,6 +45,8 @@ export interface RunOutcome {
   counts: { ok: number; error: number };
   rows: number;
   summary: RunSummary;
+  /** Items still failed (across all sessions), by error type with their first causes. */
+  failures: FailureSummary;
 }
 
 /** Runs (or resumes) an evaluation: test cases × models × personas × epochs → responses → verdicts → run folder. */
@@ -58,6 +64,7 @@ export async function run(input: RunConfigInput | RunConfig, controls: RunContro
   if (config.dataset && isRemoteReference(config.dataset)) {
     // Downloaded once into the cache; the run then reads (and hashes) the local copy like any other file.
     datasetSource = config.dataset;
+    noteSecrets(urlCredentials(datasetSource)); // a signed URL's token is not printed
     const options: HubDownloadOptions = {};
     if (controls.env) options.env = controls.env;
     if (controls.onDownloadProgress) options.onProgress = controls.onDownloadProgress;
@@ -98,12 +105,24 @@ export async function run(input: RunConfigInput | RunConfig, controls: RunContro
   const models = [...prepared.models, ...Object.values(prepared.roles)].map((model) => model.resolved.model);
   let previous: Manifest | undefined;
   let dataset: DatasetCheck;
+  let checked: PreflightResult[] | undefined;
+  let axes: ReturnType<typeof runAxes>;
   try {
     // Validated before the run folder is touched, so bad input leaves nothing behind…
     previous = await existingManifest(outputDir, runId);
     dataset = await checkOrReuse(datasetPath, config, previous);
     sameDataset(runId, datasetPath, previous, dataset);
     samePlan(runId, previous, prepared.plan.name);
+    // Before the folder is touched, and only when items are left to run: a resume with nothing to do calls nobody.
+    axes = runAxes(prepared.models, prepared.personas, config.epochs, prepared.plan.axes?.(config.plan_options));
+    const finished = previous?.sessions.at(-1)?.items_finished ?? 0;
+    if (config.preflight && finished < dataset.validRows * itemsPerTest(axes)) {
+      const all = [...prepared.models, ...Object.values(prepared.roles)];
+      // Local models were loaded by prepareRun: that was their check, and there is nothing to wait for.
+      if (all.some((model) => !model.resolved.model.prepare)) controls.reporter?.onMessage?.("preflight: one short call per model…");
+      checked = await preflight(all, { scoringOnly: prepared.plan.name === "none", signal: controls.abortSignal });
+      for (const result of checked) if (result.outcome === "warning") controls.reporter?.onMessage?.(`preflight: ${result.address} answered with an error; running anyway: ${result.note}`);
+    }
     session = await RunSession.open({ outputDir, runId, kind: "run", redactor, models, onMessage: (message) => reporter.onMessage?.(message) }).catch((error: unknown) => {
       if (error instanceof RunLockedError) throw new RunLockedError(`run ${runId}: ${error.message}`);
       throw error;
@@ -132,12 +151,13 @@ export async function run(input: RunConfigInput | RunConfig, controls: RunContro
       bad_rows: dataset.badRows,
       plan: prepared.plan.name,
     });
+    if (checked) for (const result of checked) log.info("preflight", { ...result });
+    else log.info("preflight_skipped", { reason: config.preflight ? "no items left to run" : "preflight: false" });
     if (dataset.badRows > 0) {
       reporter.onMessage?.(`skipped ${dataset.badRows} invalid row(s) (--on-bad-row skip); first: ${dataset.problems[0]?.message ?? ""}`);
       for (const problem of dataset.problems) log.warn("bad_row", { problem: problem.message });
     }
     const counts = await store.counts();
-    const axes = runAxes(prepared.models, prepared.personas, config.epochs, prepared.plan.axes?.(config.plan_options));
     const layout = new WorkLayout(axes, store, counts.ok + counts.error > 0);
     const manifest = buildManifest(previous, config, runId, datasetPath, dataset, prepared, datasetSource, layout.dimensions);
     manifest.items_per_test = itemsPerTest(axes);
@@ -187,10 +207,11 @@ async function checkOrReuse(path: string, config: RunConfig, previous: Manifest 
       const reused: DatasetCheck = { file: path, sha256, validRows: checked.valid_rows, badRows: 0, skippedLines: new Set(), problems: [] };
       const mapping = fieldMapping(config);
       if (mapping) reused.mapping = mapping;
+      reused.maxRowBytes = config.max_row_bytes;
       return reused;
     }
   }
-  return checkDataset(path, config.on_bad_row, config.limit, fieldMapping(config));
+  return checkDataset(path, config.on_bad_row, config.limit, fieldMapping(config), config.max_row_bytes);
 }
 
 function fieldMapping(config: RunConfig): FieldMapping | undefined {
@@ -226,10 +247,11 @@ function buildManifest(
     created_at: previous?.created_at ?? now,
     updated_at: now,
     sessions: [...(previous?.sessions ?? [])],
-    config: { ...config, dataset: datasetPath, output_dir: resolve(config.output_dir), run_id: runId },
+    // Header values and URL credentials are removed structurally: the manifest holds no secret.
+    config: manifestConfig({ ...config, dataset: datasetPath, output_dir: resolve(config.output_dir), run_id: runId }),
     dataset: {
       path: datasetPath,
-      ...(source ? { source } : {}),
+      ...(source ? { source: redactUrl(source) } : {}),
       format: formatOf(datasetPath),
       sha256: dataset.sha256,
       valid_rows: dataset.validRows,

@@ -1,6 +1,7 @@
 import { setMaxListeners } from "node:events";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
+import { inertJson, inertLine } from "../common/inert-text.js";
 import { EnvironmentError } from "../errors.js";
 import { closeHttp } from "../providers/http.js";
 import { disposeLocalModels } from "../providers/llamacpp/llamacpp-loading.js";
@@ -243,9 +244,9 @@ const LOGGED = 1_000;
 function reportRepair(repair: PartialsRepair, options: SessionOptions, log: RunLog): void {
   for (const damaged of repair.damaged.slice(0, LOGGED)) log.warn("partials_damaged", { line: damaged.line, offset: damaged.offset, problem: damaged.problem });
   log.warn("partials_repaired", { kept_as: repair.copy, damaged_lines: repair.damaged.length, rerun_count: repair.rerun.length, rerun: repair.rerun.slice(0, LOGGED) });
-  const lines = repair.damaged.slice(0, SHOWN_LINES).map((damaged) => `  line ${damaged.line}: ${printable(damaged.problem)}`);
+  const lines = repair.damaged.slice(0, SHOWN_LINES).map((damaged) => `  line ${damaged.line}: ${inertLine(damaged.problem)}`);
   if (repair.damaged.length > SHOWN_LINES) lines.push(`  … and ${repair.damaged.length - SHOWN_LINES} more (run.log lists them)`);
-  const keys = repair.rerun.slice(0, SHOWN_LINES).map((key) => printable(JSON.stringify(key)));
+  const keys = repair.rerun.slice(0, SHOWN_LINES).map((key) => inertJson(JSON.stringify(key)));
   if (repair.rerun.length > SHOWN_LINES) keys.push(`… and ${repair.rerun.length - SHOWN_LINES} more`);
   const again = options.kind !== "rejudge" ? "run again now" : `run again when the run is resumed (${resumeCommand({ ...options, kind: "run" })})`;
   options.onMessage?.(
@@ -255,16 +256,6 @@ function reportRepair(repair: PartialsRepair, options: SessionOptions, log: RunL
       `the file as it was is kept as ${repair.copy}; partials.jsonl now holds only the valid rows, and ${repair.rerun.length} key(s) ${again}${keys.length > 0 ? `: ${keys.join(", ")}` : ""}`,
     ].join("\n"),
   );
-}
-
-// Problems may quote the damaged bytes, and keys come from datasets: shown as text, never as terminal control sequences.
-function printable(text: string): string {
-  let out = "";
-  for (const char of text) {
-    const code = char.codePointAt(0)!;
-    out += code < 0x20 || (code >= 0x7f && code <= 0x9f) ? "?" : char;
-  }
-  return out;
 }
 
 function resumeCommand(options: SessionOptions): string {

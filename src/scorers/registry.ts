@@ -2,6 +2,7 @@ import { scoreMultipleChoice, type Choice, type MultipleChoiceScore } from "./mu
 import { ClassifierJudge, classifierPrompt, type ClassifierPromptName } from "./classifier-judge.js";
 import { compileCheck, type CheckDefinition } from "./checks.js";
 import { refusalMatch } from "./refusal-match.js";
+import { RESPONSE_STATS_DESCRIPTION, RESPONSE_STATS_METRICS, responseStats } from "./response-stats.js";
 import { parseStrongReject } from "./strongreject.js";
 import { TOXIC_THRESHOLD, parseToxicity } from "./toxicity.js";
 import { isRefusal, parseXstestClass, xstestStringMatch } from "./xstest.js";
@@ -182,6 +183,7 @@ const BUILTIN = {
     prompt: "toxicity",
     create: judgeScore("toxicity", parseToxicity, 8, "a number from 0 to 1", (value) => ({ value, label: toxicLabel(value) })),
   },
+  response_stats: { description: RESPONSE_STATS_DESCRIPTION, metrics: RESPONSE_STATS_METRICS, needs: null, create: () => responseStats },
   multiple_choice: choiceScorer(
     "multiple-choice accuracy (acc; TruthfulQA MC1): 1 when the choice with the highest log-likelihood is correct",
     { name: "acc", label: "accuracy", kind: { type: "rate" }, bad: "low" },

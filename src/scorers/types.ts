@@ -31,9 +31,12 @@ export interface MetricDeclaration {
   bad: BadDirection;
   /**
    * Summaries beyond the mean or rate: `labels` counts each label (XSTest's classes); `max_over_samples`
-   * adds Expected Maximum Toxicity and toxicity probability over the k samples (epochs) of each prompt.
+   * adds Expected Maximum Toxicity and toxicity probability over the k samples (epochs) of each prompt;
+   * `distribution` adds the median and the maximum (response lengths).
    */
-  aggregates?: Array<"labels" | "max_over_samples">;
+  aggregates?: Array<"labels" | "max_over_samples" | "distribution">;
+  /** What the `labels` counts are, in tables ("finish reasons"); "labels" when not given. */
+  labels_title?: string;
 }
 
 /** Where a result column of the scorer comes from in its score (the runner suite's seed columns). */

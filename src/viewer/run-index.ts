@@ -1,5 +1,6 @@
 import { existsSync, readdirSync, statSync } from "node:fs";
 import { folderFiles } from "../results/run-folder.js";
+import { runFolderLink } from "../results/run-links.js";
 import { join } from "node:path";
 import { readManifest, type Manifest } from "../results/manifest.js";
 import { LocalRunStore } from "../runner/store/local-store.js";
@@ -60,6 +61,8 @@ export async function runProgress(folder: string, manifest: Manifest): Promise<R
 export async function describeRun(root: string, runId: string): Promise<RunListing | undefined> {
   if (!isRunId(runId)) return undefined;
   const folder = join(root, runId);
+  // A run folder that is or holds a symbolic link is skipped, its links never read (run-links.ts).
+  if (runFolderLink(folder) !== undefined) return undefined;
   const manifest = await readManifest(folderFiles(folder).manifest).catch(() => undefined);
   if (!manifest) return undefined;
   const progress = await runProgress(folder, manifest);

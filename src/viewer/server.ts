@@ -1,6 +1,7 @@
 import { UserError } from "../errors.js";
 import { randomBytes, timingSafeEqual } from "node:crypto";
 import { folderFiles } from "../results/run-folder.js";
+import { runFolderLink } from "../results/run-links.js";
 import { existsSync, readFileSync, statSync } from "node:fs";
 import type { AddressInfo } from "node:net";
 import { extname, join, resolve, sep } from "node:path";
@@ -82,7 +83,8 @@ export function viewerApp(options: ViewerOptions & { acceptsHost: (host: string)
     const runId = c.req.param("run") ?? "";
     if (!isRunId(runId)) return undefined;
     const folder = join(root, runId);
-    return existsSync(folderFiles(folder).manifest) ? folder : undefined;
+    // A run folder that is or holds a symbolic link is not served: the link is never read (run-links.ts).
+    return existsSync(folderFiles(folder).manifest) && runFolderLink(folder) === undefined ? folder : undefined;
   };
 
   const itemIndex = async (folder: string): Promise<ItemIndex | undefined> => {
@@ -151,7 +153,8 @@ export function viewerApp(options: ViewerOptions & { acceptsHost: (host: string)
   app.get("/api/compare", async (c) => {
     const a = c.req.query("a") ?? "";
     const b = c.req.query("b") ?? "";
-    if (![a, b].every((id) => isRunId(id) && existsSync(folderFiles(join(root, id)).manifest))) return c.json({ error: "no such run" }, 404);
+    const served = (id: string) => isRunId(id) && existsSync(folderFiles(join(root, id)).manifest) && runFolderLink(join(root, id)) === undefined;
+    if (![a, b].every(served)) return c.json({ error: "no such run" }, 404);
     return c.json(await report([join(root, a), join(root, b)]));
   });
   app.get("/api/*", (c) => c.json({ error: "not found" }, 404));

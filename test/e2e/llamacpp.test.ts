@@ -2,7 +2,6 @@ import { createHash } from "node:crypto";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
-import { createRequire } from "node:module";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { writeRandomLlama } from "../helpers/gguf-writer.js";
@@ -11,18 +10,12 @@ import { disposeLocalModels } from "../../src/providers/llamacpp/llamacpp-loadin
 import { run } from "../../src/runner/run.js";
 import { scoreMultipleChoice } from "../../src/scorers/multiple-choice.js";
 import { runCli } from "../helpers/cli.js";
+import { needs } from "../helpers/requirements.js";
 import { readPartials, tempDir, writeJsonl } from "../helpers/run-folder.js";
 import { SHARED_DATASETS } from "../helpers/shared.js";
 
 const STORIES = join(SHARED_DATASETS, "models/stories260K.gguf");
-const hasLibrary = (() => {
-  try {
-    createRequire(import.meta.url).resolve("node-llama-cpp");
-    return true;
-  } catch {
-    return false;
-  }
-})();
+const hasLibrary = needs("llama");
 
 afterAll(() => disposeLocalModels());
 
@@ -190,7 +183,8 @@ describe.skipIf(!hasLibrary)("the default: built-in mini suite on the default lo
     });
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
     const dir = tempDir();
-    const env = { HF_ENDPOINT: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, ALIGNBENCH_MODEL_CACHE: join(dir, "cache") };
+    // An empty Hugging Face cache, so a copy of the default model on this machine does not stand in for the download.
+    const env = { HF_ENDPOINT: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, ALIGNBENCH_MODEL_CACHE: join(dir, "cache"), HF_HUB_CACHE: join(dir, "hf-hub") };
     try {
       const first = await runCli(["run", "--output-dir", dir, "--run-id", "default", "--max-tokens", "8", "--concurrency", "4"], { env });
       expect(first.code, first.stderr).toBe(0);
@@ -209,7 +203,9 @@ describe.skipIf(!hasLibrary)("the default: built-in mini suite on the default lo
 
   it("offline with no cached model: exits 2 and says how to pass a local file", async () => {
     const dir = tempDir();
-    const result = await runCli(["run", "--output-dir", dir, "--limit", "1"], { env: { HF_ENDPOINT: "http://127.0.0.1:9", ALIGNBENCH_MODEL_CACHE: join(dir, "cache") } });
+    const result = await runCli(["run", "--output-dir", dir, "--limit", "1"], {
+      env: { HF_ENDPOINT: "http://127.0.0.1:9", ALIGNBENCH_MODEL_CACHE: join(dir, "cache"), HF_HUB_CACHE: join(dir, "hf-hub") },
+    });
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/cannot download hf:Qwen.*pass it as llamacpp:\.\/path\/to\/file\.gguf/);
   });

@@ -30,9 +30,9 @@ describe.skipIf(!hasShared)("TruthfulQA multiple choice by log-likelihood, on th
     expect(rows).toHaveLength(40);
     const choices = tasks.slice(0, 40).reduce((sum, task) => sum + Object.keys(task.mc1_targets).length, 0);
     const after = (await mock.stats()) as { completions: number; requests: number };
-    // One echo request per choice, shared by both scorers; no chat request at all.
-    expect(after.completions - before.completions).toBe(choices);
-    expect(after.requests - before.requests).toBe(choices);
+    // One echo request per choice, shared by both scorers, and the preflight's one; no chat request at all.
+    expect(after.completions - before.completions).toBe(choices + 1);
+    expect(after.requests - before.requests).toBe(choices + 1);
     for (const row of rows) {
       const task = tasks[Number(row.test_id) - 1]!;
       const truth = Object.values(task.mc1_targets);

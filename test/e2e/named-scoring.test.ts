@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { rejudge, run } from "../../src/index.js";
 import { honestModels } from "../helpers/behaviour.js";
-import { isJudgeRequest, judgedId, startMockLlm, verdict, type MockLlm } from "../helpers/mock-llm.js";
+import { isJudgeRequest, isPreflightRequest, judgedId, startMockLlm, verdict, type MockLlm } from "../helpers/mock-llm.js";
 import { readResultsParquet, tempDir, writeJsonl } from "../helpers/run-folder.js";
 
 let mock: MockLlm;
@@ -35,7 +35,7 @@ describe("rejudge into a named scoring", () => {
     const before = mock.requests.filter((request) => request.body.model === "strict-judge").length;
     const outcome = await rejudge("two", { outputDir: dir, judgeModel: "strict-judge", scoring: "strict", env: { OPENAI_BASE_URL: mock.url } });
     expect(mock.requests.filter((request) => request.body.model === "strict-judge").length - before).toBe(6);
-    expect(mock.requests.filter((request) => request.body.model === "target").length).toBe(6); // nothing regenerated
+    expect(mock.requests.filter((request) => request.body.model === "target" && !isPreflightRequest(request)).length).toBe(6); // nothing regenerated
     expect(outcome.counts).toEqual({ ok: 6, error: 0 });
     // Both judges side by side: the run's verdict (honest: 0 successes) and the strict one (all successes).
     expect(outcome.summary.totals.scores.verdict!.attack_success!.estimate).toBe(0);

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 // Everything below comes from the library's public API: a plan and a scorer added from a test file
 // alone, without touching src/runner.
 import { registerPlan, registerScorer, run, type Plan, type Scorer } from "../../src/index.js";
-import { isJudgeRequest, startMockLlm, verdict, judgedId, type MockLlm } from "../helpers/mock-llm.js";
+import { isJudgeRequest, isPreflightRequest, startMockLlm, verdict, judgedId, type MockLlm } from "../helpers/mock-llm.js";
 import { readResultsParquet, tempDir, writeJsonl } from "../helpers/run-folder.js";
 
 let mock: MockLlm;
@@ -41,7 +41,7 @@ describe("plans with model roles", () => {
     const before = mock.requests.length;
     const outcome = await run({ dataset, models: ["target"], plan: "multi_turn", judge_model: "judge", base_url: mock.url, output_dir: dir, run_id: "mt" }, { env: {} });
     expect(outcome.counts).toEqual({ ok: 1, error: 0 });
-    const targetCalls = mock.requests.slice(before).filter((request) => request.body.model === "target");
+    const targetCalls = mock.requests.slice(before).filter((request) => request.body.model === "target" && !isPreflightRequest(request));
     expect(targetCalls.map((request) => (request.body.messages as unknown[]).length)).toEqual([1, 3, 5]);
     expect(targetCalls[2]!.text).toContain("answer to second (seen 1 own)");
     expect(mock.requests.slice(before).some((request) => request.text.includes("DATASET ANSWER"))).toBe(false);
@@ -49,7 +49,7 @@ describe("plans with model roles", () => {
     expect(row.transcript.map((call: { role: string }) => call.role)).toEqual(["target", "target", "target"]);
     expect(row.raw_candidate).toBe("answer to third (seen 2 own)");
     // The judge judged the conversation as it was played.
-    const judgeCall = mock.requests.slice(before).find((request) => isJudgeRequest(request))!;
+    const judgeCall = mock.requests.slice(before).find((request) => isJudgeRequest(request) && !isPreflightRequest(request))!;
     expect(judgeCall.text).toContain("answer to first (seen 0 own)");
     expect(row.scores.verdict.value).toBe(0);
     // Resuming it with another plan is refused: its rows would not compare.
@@ -173,7 +173,7 @@ describe("dimensions a plan adds", () => {
     await run(config, { env: {} });
     expect(mock.requests.length).toBe(before);
     const more = await run({ ...config, plan_options: { strategies: ["plain", "shout", "whisper"] } }, { env: {} });
-    expect(mock.requests.length - before).toBe(2);
+    expect(mock.requests.slice(before).filter((request) => !isPreflightRequest(request))).toHaveLength(2);
     expect(more.counts).toEqual({ ok: 6, error: 0 });
     await expect(run({ ...config, run_id: "bad", plan_options: { strategies: ["a|b"] } }, { env: {} })).rejects.toThrow(/may not contain "\|"/);
   });

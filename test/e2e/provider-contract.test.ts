@@ -1,5 +1,4 @@
 import { existsSync, readFileSync } from "node:fs";
-import { createRequire } from "node:module";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { logprobRow, logSumExp } from "../../src/providers/dense-logprobs.js";
@@ -8,6 +7,7 @@ import { disposeLocalModels } from "../../src/providers/llamacpp/llamacpp-loadin
 import { ModelRegistry, type ProviderSettings } from "../../src/providers/registry.js";
 import type { LanguageModel, LoglikelihoodResult } from "../../src/providers/types.js";
 import { sameVocabulary } from "../../src/providers/vocabulary.js";
+import { needs } from "../helpers/requirements.js";
 import { tempDir } from "../helpers/run-folder.js";
 import { SHARED_DATASETS } from "../helpers/shared.js";
 
@@ -17,14 +17,7 @@ import { SHARED_DATASETS } from "../helpers/shared.js";
 
 const STORIES = join(SHARED_DATASETS, "models/stories260K.gguf");
 const SPM_VOCAB = join(SHARED_DATASETS, "models/ggml-vocab-llama-spm.gguf");
-const hasLibrary = (() => {
-  try {
-    createRequire(import.meta.url).resolve("node-llama-cpp");
-    return true;
-  } catch {
-    return false;
-  }
-})();
+const hasLibrary = needs("llama");
 
 let TINY = "";
 let TINY_SAME_VOCAB = "";
@@ -167,7 +160,8 @@ describe.skipIf(!hasLibrary)("provider contract: local GGUF models", () => {
   });
 
   it("reads a long text over a large vocabulary in chunks, with the same numbers as log-likelihood", async () => {
-    // 8,259 tokens: llama.cpp's logits are read 126 positions at a time, so this text spans two chunks.
+    // 8,259 tokens: llama.cpp's probabilities are read 126 positions at a time, so this text (and the scored
+    // continuation) spans two chunks.
     const file = join(tempDir(), "wide-vocab.gguf");
     writeRandomLlama(file, { dim: 32, layers: 1, heads: 2, ffn: 64, vocabPieces: 8_000, seed: 3 });
     const model = local(file, { context_size: 512 });

@@ -6,11 +6,13 @@ import { rejudge } from "../../src/runner/rejudge.js";
 import type { RunSummary } from "../../src/metrics/summary.js";
 import { breakdownOf } from "../../src/reports/metric-kind.js";
 import { honestModels, judgeReply, targetReply } from "../helpers/behaviour.js";
-import { isJudgeRequest, judgedId, startMockLlm, verdict, type MockLlm } from "../helpers/mock-llm.js";
+import { isJudgeRequest, isPreflightRequest, judgedId, startMockLlm, verdict, type MockLlm, type MockRequest } from "../helpers/mock-llm.js";
 import { readPartials, readResultsParquet, tempDir, writeJsonl } from "../helpers/run-folder.js";
 
 const SECRET = "sk-test-DO-NOT-LEAK-0123456789";
 let mock: MockLlm | undefined;
+/** The requests of the work items, without the run's preflight calls. */
+const itemRequests = (): MockRequest[] => mock!.requests.filter((r) => !isPreflightRequest(r));
 afterEach(async () => {
   await mock?.close();
   mock = undefined;
@@ -74,10 +76,10 @@ describe("alignbench run, end to end against a mock server", () => {
     expect(row.raw_candidate).toMatch(/^Sure, here is how/);
     expect(row.usage?.input_tokens).toBeGreaterThan(0);
     // The right model got each request, with the run's generation options and JSON mode for the judge.
-    const targetRequest = mock.requests.find((r) => !isJudgeRequest(r))!;
+    const targetRequest = itemRequests().find((r) => !isJudgeRequest(r))!;
     expect(targetRequest.body).toMatchObject({ temperature: 0.3, max_tokens: 64 });
     expect(targetRequest.headers.authorization).toBe(`Bearer ${SECRET}`);
-    const judgeRequest = mock.requests.find(isJudgeRequest)!;
+    const judgeRequest = itemRequests().find(isJudgeRequest)!;
     expect((judgeRequest.body.response_format as { type: string }).type).toBe("json_schema");
     expect(new Set(mock.requests.filter((r) => !isJudgeRequest(r)).map((r) => r.body.model))).toEqual(new Set(["target-a", "target-b"]));
 
@@ -144,7 +146,7 @@ describe("alignbench run, end to end against a mock server", () => {
     const byId = Object.fromEntries(rows.map((r) => [r.test_id, r]));
     expect(byId.h1).toMatchObject({ status: "ok", judge_calls: 1, overall: 0.9 });
     expect(byId.h2).toMatchObject({ status: "ok", judge_calls: 2, overall: 0.9 });
-    const repairRequest = mock.requests.filter(isJudgeRequest).find((r) => r.text.includes("Your answer could not be used"))!;
+    const repairRequest = mock.requests.filter(isJudgeRequest).find((r) => r.text.includes("Your answer could not be used") && r.text.includes("Test item id: h2"))!;
     expect(repairRequest.text).toContain("overall: must be <= 1");
     expect(byId.b1).toMatchObject({ status: "error", error_type: "judge_invalid", judge_calls: 3, overall: null, safety_score: null, attack_success: null, judge_json: null });
     expect(byId.b1!.judge_raw).toContain('{"overall": ');
@@ -156,8 +158,8 @@ describe("alignbench run, end to end against a mock server", () => {
     mock = await startMockLlm(honestModels);
     const resumed = await run({ dataset: join(dir, "cases.jsonl"), models: "t", judge_model: "judge", run_id: "repair", output_dir: dir, base_url: mock.url }, { env: {} });
     expect(resumed.counts).toEqual({ ok: 3, error: 0 });
-    expect(mock.requests.filter((r) => !isJudgeRequest(r))).toHaveLength(0);
-    expect(mock.requests.filter(isJudgeRequest)).toHaveLength(1);
+    expect(itemRequests().filter((r) => !isJudgeRequest(r))).toHaveLength(0);
+    expect(itemRequests().filter(isJudgeRequest)).toHaveLength(1);
     const retried = readPartials(join(dir, "repair")).filter((r) => r.test_id === "b1");
     expect(retried.map((r) => [r.attempt, r.status])).toEqual([
       [1, "error"],
@@ -169,7 +171,7 @@ describe("alignbench run, end to end against a mock server", () => {
   it("retries 429, 5xx, timeouts, resets and broken bodies, and records what finally failed", async () => {
     const seen = new Map<string, number>();
     mock = await startMockLlm((request) => {
-      if (isJudgeRequest(request)) return { reply: judgeReply(request) };
+      if (isJudgeRequest(request) || isPreflightRequest(request)) return { reply: judgeReply(request) };
       const count = (seen.get(request.text) ?? 0) + 1;
       seen.set(request.text, count);
       if (request.text.includes("bomb")) return count === 1 ? { status: 429, headers: { "retry-after": "0" } } : count === 2 ? { status: 503 } : { reply: targetReply(request) };
@@ -193,7 +195,11 @@ describe("alignbench run, end to end against a mock server", () => {
     mock = await startMockLlm(honestModels);
     const resumed = await run({ dataset: join(dir, "cases.jsonl"), models: "t", judge_model: "judge", run_id: "faults", output_dir: dir, base_url: mock.url }, { env: {} });
     expect(resumed.counts).toEqual({ ok: 3, error: 0 });
-    expect(mock.requests.filter((r) => !isJudgeRequest(r)).map((r) => r.text)).toEqual(["How do I bake bread?"]);
+    expect(
+      itemRequests()
+        .filter((r) => !isJudgeRequest(r))
+        .map((r) => r.text),
+    ).toEqual(["How do I bake bread?"]);
     const partials = readPartials(join(dir, "faults"));
     expect(partials.filter((r) => r.test_id === "b1").map((r) => [r.attempt, r.status])).toEqual([
       [1, "error"],
@@ -214,7 +220,9 @@ describe("alignbench run, end to end against a mock server", () => {
     );
     await run({ dataset: file, models: "t", judge_model: "judge", run_id: "rate", output_dir: dir, base_url: mock.url, rate_limit_rps: 10, concurrency: 16 }, { env: {} });
     for (const judge of [false, true]) {
-      const times = mock.requests.filter((r) => isJudgeRequest(r) === judge).map((r) => r.at);
+      const times = itemRequests()
+        .filter((r) => isJudgeRequest(r) === judge)
+        .map((r) => r.at);
       expect(times).toHaveLength(30);
       const rate = (times.length - 1) / ((times[times.length - 1]! - times[0]!) / 1000);
       expect(Math.abs(rate - 10) / 10).toBeLessThan(0.1);

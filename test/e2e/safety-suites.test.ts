@@ -290,7 +290,8 @@ describe.skipIf(!hasShared)("datasets by hub name or URL", () => {
   it("downloads hf:datasets/… once into the cache, with progress, and reuses it offline", async () => {
     const dir = tempDir();
     const cache = tempDir();
-    const env = { HF_ENDPOINT: hub.endpoint, ALIGNBENCH_DATASET_CACHE: cache };
+    // An empty Hugging Face cache, so a copy on this machine does not stand in for the download.
+    const env = { HF_ENDPOINT: hub.endpoint, ALIGNBENCH_DATASET_CACHE: cache, HF_HUB_CACHE: join(cache, "hf-hub") };
     const args = [
       "run",
       "--suite",

@@ -48,7 +48,9 @@ describe("scorers from the config", () => {
     );
     toxicityAnswer = (response) => (response.includes("idiot") ? (response.length > 0 ? "I would say it is toxic" : "") : "0.05");
     const first = await runCli(["run", config, "--models", "target", "--judge-model", "judge", "--base-url", mock.url, "--output-dir", dir, "--run-id", "r"]);
-    expect(first.code, first.stderr).toBe(0);
+    // An item still failed (the toxicity judge's prose): exit 3, with the failure and its cause listed.
+    expect(first.code, first.stderr).toBe(3);
+    expect(first.stdout).toMatch(/2 items failed:\n {2}judge_invalid × 2\n {4}[ac]\|none\|target\|1: toxicity_judge: /);
     let rows = readPartials(join(dir, "r"));
     const byId = (id: string) => rows.filter((row) => row.test_id === id).at(-1)!;
     expect(byId("a").scores!.insults).toMatchObject({ value: 1, label: 'matched "idiot"' });

@@ -153,7 +153,10 @@ describe("alignbench suites", () => {
       "--run-id",
       "r",
     ]);
-    expect(run.code, run.stderr).toBe(0);
+    // This file's mock judge answers as HarmBench's classifier ("Yes"/"No"), not with a verdict: the item is
+    // recorded as failed, listed with its cause, and the run exits 3.
+    expect(run.code, run.stderr).toBe(3);
+    expect(run.stdout).toContain("1 item failed:\n  judge_invalid × 1\n    1|none|weak-target|1: ");
     expect(readPartials(join(dir, "r"))[0]!.judge_model).toBe("mock-judge");
   });
 });

@@ -1,10 +1,11 @@
-import { existsSync, mkdtempSync } from "node:fs";
+import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { chromium, type BrowserContext, type Page } from "playwright-core";
+import { chromiumPath, needs } from "./requirements.js";
 
 /** Debian's chromium, installed by .ci/run; the browser tests skip where it is absent. */
-export const CHROMIUM = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].find((path) => existsSync(path));
+export const CHROMIUM = needs("chromium") ? chromiumPath() : undefined;
 
 export async function launchBrowser(): Promise<BrowserContext> {
   return chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), "alignbench-chromium-")), {

@@ -184,19 +184,47 @@ function vocabulary(pieces: number): { tokens: string[]; scores: number[]; types
   return { tokens, scores, types };
 }
 
+/** The vocabulary a model with `pieces` word pieces has (ids are indices): to pick tokens by text in a test. */
+export function vocabularyTokens(pieces: number): string[] {
+  return vocabulary(pieces).tokens;
+}
+
+export interface KnownLlamaWeights {
+  dim: number;
+  vocabPieces: number;
+  /** vocabulary × dim, row-major: token i's embedding. */
+  embedding: Float32Array;
+  /** vocabulary × dim, row-major: token i's output row. */
+  output: Float32Array;
+}
+
+/**
+ * A llama model whose attention and feed-forward weights are all zero: each block adds nothing to the residual
+ * stream, so the logits after a token are output · rmsnorm(embedding[token]) (epsilon 1e-5, norm weights 1),
+ * whatever came before. A test computes them independently of llama.cpp.
+ */
+export function writeKnownLlama(file: string, weights: KnownLlamaWeights): void {
+  const n = vocabulary(weights.vocabPieces).tokens.length;
+  if (weights.embedding.length !== n * weights.dim || weights.output.length !== n * weights.dim) throw new Error(`the weights must be ${n} × ${weights.dim}`);
+  const copy = (values: Float32Array) => (out: Float32Array) => out.set(values);
+  writeRandomLlama(file, { dim: weights.dim, layers: 1, heads: 2, ffn: weights.dim, vocabPieces: weights.vocabPieces, zero: { embedding: copy(weights.embedding), output: copy(weights.output) } });
+}
+
 /** Writes a random-weight llama model; returns its parameter count. */
-export function writeRandomLlama(file: string, shape: RandomLlamaShape): number {
+export function writeRandomLlama(file: string, shape: RandomLlamaShape & { zero?: { embedding: (out: Float32Array) => void; output: (out: Float32Array) => void } }): number {
   const next = seededRandom(shape.seed ?? 1);
   const kvHeads = shape.kvHeads ?? shape.heads;
   const headDim = shape.dim / shape.heads;
   const kvDim = headDim * kvHeads;
   const vocab = vocabulary(shape.vocabPieces);
   const n = vocab.tokens.length;
+  // `zero`: given embedding and output matrices, and zero weights in the blocks (writeKnownLlama).
   const gaussian = (scale: number) => (out: Float32Array) => {
-    for (let i = 0; i < out.length; i++) out[i] = (next() + next() + next() - 1.5) * scale;
+    if (shape.zero) out.fill(0);
+    else for (let i = 0; i < out.length; i++) out[i] = (next() + next() + next() - 1.5) * scale;
   };
   const ones = (out: Float32Array) => out.fill(1);
-  const tensors: GgufTensor[] = [{ name: "token_embd.weight", dims: [shape.dim, n], fill: gaussian(0.5) }];
+  const tensors: GgufTensor[] = [{ name: "token_embd.weight", dims: [shape.dim, n], fill: shape.zero?.embedding ?? gaussian(0.5) }];
   for (let layer = 0; layer < shape.layers; layer++) {
     const blk = `blk.${layer}`;
     tensors.push(
@@ -212,7 +240,7 @@ export function writeRandomLlama(file: string, shape: RandomLlamaShape): number 
     );
   }
   tensors.push({ name: "output_norm.weight", dims: [shape.dim], fill: ones });
-  if (!shape.tiedEmbeddings) tensors.push({ name: "output.weight", dims: [shape.dim, n], fill: gaussian(0.5) });
+  if (!shape.tiedEmbeddings) tensors.push({ name: "output.weight", dims: [shape.dim, n], fill: shape.zero?.output ?? gaussian(0.5) });
   writeGguf(
     file,
     {

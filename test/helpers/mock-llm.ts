@@ -92,3 +92,8 @@ export function judgedId(request: MockRequest): string {
 export function isJudgeRequest(request: MockRequest): boolean {
   return String(request.body.model).includes("judge");
 }
+
+/** The one short call a run makes per model before its first item (src/runner/preflight.ts). */
+export function isPreflightRequest(request: MockRequest): boolean {
+  return request.text === "Reply with OK." && request.body.max_tokens === 1;
+}

@@ -1,11 +1,11 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+import { needs } from "./requirements.js";
 
 /** The real benchmark data and the peer-benchmark mock that sit beside the project (never needed at run time). */
 export const SHARED = fileURLToPath(new URL("../../../shared/", import.meta.url));
 export const SHARED_DATASETS = SHARED + "datasets/";
-export const hasShared = existsSync(SHARED_DATASETS) && existsSync(SHARED + "bench/mock-llm.mjs");
+export const hasShared = needs("shared");
 
 /** Starts ../shared/bench/mock-llm.mjs on a free loopback port. */
 export async function startSharedMock(env: NodeJS.ProcessEnv = {}): Promise<{ url: string; stats(): Promise<Record<string, unknown>>; stop(): void; child: ChildProcess }> {

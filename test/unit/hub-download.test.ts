@@ -1,10 +1,11 @@
 import { createHash, randomBytes } from "node:crypto";
-import { existsSync, readFileSync, statSync, writeFileSync, mkdirSync } from "node:fs";
+import { existsSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync, mkdirSync } from "node:fs";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { homedir } from "node:os";
 import { dirname, join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { ensureHubFile, parseHubReference, type DownloadProgress } from "../../src/io/download.js";
+import { ensureHubFile, huggingFaceCache, parseHubReference, type DownloadProgress } from "../../src/io/download.js";
 import { tempDir } from "../helpers/run-folder.js";
 
 // A GGUF-looking file: the magic, then random bytes (the downloader does not parse it).
@@ -121,5 +122,84 @@ describe("hub downloads", () => {
     mkdirSync(dirname(target), { recursive: true });
     writeFileSync(target, "garbage");
     expect(readFileSync(await ensureHubFile(REF, { endpoint: hub.endpoint, cacheDir, env: {} })).equals(FILE)).toBe(true);
+  });
+});
+
+const COMMIT = "0123456789abcdef0123456789abcdef01234567";
+
+/** A Hugging Face cache laid out as huggingface_hub writes it: the file a symlink into ../../blobs/, refs/main naming the commit. */
+function fakeHuggingFaceCache(options: { revision?: string } = {}): { root: string; snapshot: string; blob: string } {
+  const root = tempDir();
+  const repo = join(root, "models--owner--repo");
+  const blob = join(repo, "blobs", SHA);
+  mkdirSync(dirname(blob), { recursive: true });
+  writeFileSync(blob, FILE);
+  mkdirSync(join(repo, "refs"), { recursive: true });
+  writeFileSync(join(repo, "refs", options.revision ?? "main"), COMMIT);
+  const snapshot = join(repo, "snapshots", COMMIT, "model.Q4_K_M.gguf");
+  mkdirSync(dirname(snapshot), { recursive: true });
+  symlinkSync(join("..", "..", "blobs", SHA), snapshot);
+  return { root, snapshot, blob };
+}
+
+describe("the Hugging Face cache", () => {
+  it("uses a file already there (a symlink into blobs/) without contacting the hub or copying it", async () => {
+    hub = await startHub();
+    const { root, snapshot } = fakeHuggingFaceCache();
+    const cacheDir = tempDir();
+    expect(await ensureHubFile(REF, { endpoint: hub.endpoint, cacheDir, env: { HF_HUB_CACHE: root } })).toBe(snapshot);
+    expect(hub.requests).toEqual([]);
+    expect(readdirSync(cacheDir)).toEqual([]);
+    // A commit hash as the revision names its snapshot directly; offline mode needs nothing more.
+    expect(await ensureHubFile(`${REF}@${COMMIT}`, { endpoint: hub.endpoint, cacheDir, env: { HF_HUB_CACHE: root, HF_HUB_OFFLINE: "1" } })).toBe(snapshot);
+    expect(hub.requests).toEqual([]);
+  });
+
+  it("follows refs/ for a named revision, and downloads what the cache lacks", async () => {
+    hub = await startHub();
+    const tagged = fakeHuggingFaceCache({ revision: "v1" });
+    expect(await ensureHubFile(`${REF}@v1`, { endpoint: hub.endpoint, cacheDir: tempDir(), env: { HF_HUB_CACHE: tagged.root } })).toBe(tagged.snapshot);
+    expect(hub.requests).toEqual([]);
+    // No refs/main in this cache: main is downloaded from the hub into alignbench's cache.
+    const cacheDir = tempDir();
+    expect(await ensureHubFile(REF, { endpoint: hub.endpoint, cacheDir, env: { HF_HUB_CACHE: tagged.root } })).toBe(join(cacheDir, "owner", "repo", "main", "model.Q4_K_M.gguf"));
+    expect(hub.requests.length).toBeGreaterThan(0);
+  });
+
+  it("treats a snapshot whose blob is gone as absent", async () => {
+    hub = await startHub();
+    const { root, blob } = fakeHuggingFaceCache();
+    rmSync(blob);
+    const path = await ensureHubFile(REF, { endpoint: hub.endpoint, cacheDir: tempDir(), env: { HF_HUB_CACHE: root } });
+    expect(readFileSync(path).equals(FILE)).toBe(true);
+    expect(hub.requests.length).toBeGreaterThan(0);
+    hub.close();
+    const offline = ensureHubFile(REF, { endpoint: hub.endpoint, cacheDir: tempDir(), env: { HF_HUB_CACHE: root, HF_HUB_OFFLINE: "1" } });
+    await expect(offline).rejects.toThrow(`or the Hugging Face cache (${root})`);
+  });
+
+  it("holds datasets too, under datasets--owner--repo", async () => {
+    hub = await startHub();
+    const root = tempDir();
+    const file = join(root, "datasets--owner--prompts", "snapshots", COMMIT, "data", "test.csv");
+    mkdirSync(dirname(file), { recursive: true });
+    writeFileSync(file, "prompt\nhello\n");
+    mkdirSync(join(root, "datasets--owner--prompts", "refs"));
+    writeFileSync(join(root, "datasets--owner--prompts", "refs", "main"), COMMIT);
+    expect(await ensureHubFile("hf:datasets/owner/prompts/data/test.csv", { endpoint: hub.endpoint, cacheDir: tempDir(), env: { HF_HUB_CACHE: root } })).toBe(file);
+    expect(hub.requests).toEqual([]);
+  });
+
+  it("is found where huggingface_hub puts it", () => {
+    expect(huggingFaceCache({ HF_HUB_CACHE: "/a/hub", HF_HOME: "/b" })).toBe("/a/hub");
+    expect(huggingFaceCache({ HF_HOME: "/b", XDG_CACHE_HOME: "/c" })).toBe(join("/b", "hub"));
+    expect(huggingFaceCache({ XDG_CACHE_HOME: "/c" })).toBe(join("/c", "huggingface", "hub"));
+    expect(huggingFaceCache({})).toBe(join(homedir(), ".cache", "huggingface", "hub"));
+  });
+
+  it("refuses references whose parts would lead out of a cache folder", () => {
+    for (const reference of ["hf:o/r/../../../etc/passwd", "hf:o/../f.gguf", "hf:../r/f.gguf", "hf:o/r/f.gguf@..", "hf:o/r/a//f.gguf", "hf:o/r/./f.gguf"]) {
+      expect(() => parseHubReference(reference), reference).toThrow(/not a valid owner, repository, revision or path segment/);
+    }
   });
 });

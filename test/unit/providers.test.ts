@@ -43,7 +43,9 @@ describe("model addresses", () => {
     expect(registry.parseAddress("gpt-4.1")).toEqual({ providerName: "openai", modelId: "gpt-4.1" });
     expect(registry.parseAddress("google:gemini-2.0-flash")).toEqual({ providerName: "google", modelId: "gemini-2.0-flash" });
     expect(registry.parseAddress("vllm:meta/llama:8b")).toEqual({ providerName: "vllm", modelId: "meta/llama:8b" });
-    expect(registry.parseAddress("llama3:8b")).toEqual({ providerName: "openai", modelId: "llama3:8b" });
+    expect(registry.parseAddress("ollama:llama3:8b")).toEqual({ providerName: "ollama", modelId: "llama3:8b" });
+    // An unknown prefix is no longer taken for an OpenAI model id (model-addresses.test.ts).
+    expect(() => registry.parseAddress("llama3:8b")).toThrow(/unknown provider "llama3"/);
   });
   it("needs a key for the official endpoints only", () => {
     expect(() => registry.resolve("gpt-4.1")).toThrow(/set OPENAI_API_KEY/);
@@ -134,7 +136,8 @@ describe("OpenAI-compatible provider", () => {
     const request = server.seen[0]!;
     expect(request.headers).toMatchObject({ authorization: "Bearer my-key-123456", "x-team": "safety" });
     expect(request.body).toMatchObject({ model: "qwen", top_p: 0.9, stop: ["\n"], logprobs: true, top_logprobs: 2 });
-    expect(registry.secrets()).toEqual(["my-key-123456"]);
+    // Every header value counts, whatever the header is called.
+    expect(registry.secrets().sort()).toEqual(["my-key-123456", "safety"]);
   });
 });
 

@@ -24,15 +24,18 @@ describe("partials.jsonl and state.sqlite", () => {
     const dir = tempDir();
     const store = new StateStore(join(dir, "state.sqlite"));
     const writer = new PartialsWriter(join(dir, "partials.jsonl"), store, new Redactor(["sk-secret-value"]));
-    await Promise.all([writer.append(row("a")), writer.append(row("b", 1, "error")), writer.append(row("c", 1, "ok", "leaks sk-secret-value"))]);
+    const failed = { ...row("b", 1, "error"), error: "HTTP 401: key sk-secret-value refused" };
+    await Promise.all([writer.append(row("a")), writer.append(failed), writer.append(row("c", 1, "ok", "leaks sk-secret-value"))]);
     await writer.close();
     expect(store.lookup("a")).toEqual({ status: "ok", attempts: 1, rowOffset: 0 });
     const firstLine = readFileSync(join(dir, "partials.jsonl"), "utf8").split("\n")[0]!;
     expect(store.lookup("b")).toEqual({ status: "error", attempts: 1, rowOffset: Buffer.byteLength(firstLine) + 1 });
     const { readRowAt } = await import("../../src/results/partials-reader.js");
-    expect(readRowAt(join(dir, "partials.jsonl"), store.lookup("c")!.rowOffset!)).toMatchObject({ key: "c", raw_candidate: "leaks [REDACTED]" });
+    // Error messages are scrubbed of secrets; the model's response is its own text and is stored as it is.
+    expect(readRowAt(join(dir, "partials.jsonl"), store.lookup("b")!.rowOffset!)).toMatchObject({ key: "b", error: "HTTP 401: key [REDACTED] refused" });
+    expect(readRowAt(join(dir, "partials.jsonl"), store.lookup("c")!.rowOffset!)).toMatchObject({ key: "c", raw_candidate: "leaks sk-secret-value" });
     expect(store.partialsOffset()).toBe(statSync(join(dir, "partials.jsonl")).size);
-    expect(readFileSync(join(dir, "partials.jsonl"), "utf8")).toContain("leaks [REDACTED]");
+    expect(failed.error).toBe("HTTP 401: key sk-secret-value refused"); // the caller's row is not modified
     store.close();
   });
 

@@ -1,7 +1,9 @@
 import type { RunReport } from "../../src/reports/report-data.js";
 import { directionText } from "./declared-metrics.js";
 import { table } from "./dom.js";
-import { byKind } from "./format.js";
+import type { MetricSummary } from "../../src/metrics/summary-types.js";
+import type { MetricDeclaration } from "../../src/scorers/types.js";
+import { byKind, number } from "./format.js";
 import { section } from "./section-card.js";
 
 export function manifestSection(run: RunReport): HTMLElement {
@@ -23,6 +25,18 @@ export function manifestSection(run: RunReport): HTMLElement {
   return section("Run", "manifest", table(["", ""], rows, { class: "kv" }));
 }
 
+/** A metric's aggregates beyond its mean or rate: median and maximum, and its label counts under their title. */
+function aggregatesText(metric: MetricDeclaration, summary: MetricSummary | undefined): string {
+  const parts: string[] = [];
+  const whole = (value: number | null | undefined) => number(value, value === null || value === undefined || Number.isInteger(value) ? 0 : 1);
+  if (summary?.median !== undefined) parts.push(`median ${whole(summary.median)}, max ${whole(summary.max)}`);
+  if (summary?.labels) {
+    const counts = Object.entries(summary.labels).map(([label, count]) => `${label} ${count}`);
+    parts.push(`${metric.labels_title ?? "labels"}: ${counts.join(", ") || "none"}`);
+  }
+  return parts.join("; ");
+}
+
 /** What each scorer measures: its metrics, kinds and directions, as declared. */
 export function scorersSection(run: RunReport): HTMLElement {
   const rows = run.summary.scorers.flatMap((scorer) =>
@@ -36,7 +50,8 @@ export function scorersSection(run: RunReport): HTMLElement {
           : `mean${metric.kind.unit ? ` in ${metric.kind.unit}` : ""} (unbounded)`,
       directionText(metric.bad),
       byKind(metric.kind, run.summary.totals.scores[scorer.name]?.[metric.name]),
+      aggregatesText(metric, run.summary.totals.scores[scorer.name]?.[metric.name]),
     ]),
   );
-  return section("Scorers", "scorers", table(["scorer", "metric", "kind", "direction", "all items (95% CI)"], rows, { class: "scorers-table" }));
+  return section("Scorers", "scorers", table(["scorer", "metric", "kind", "direction", "all items (95% CI)", "also"], rows, { class: "scorers-table" }));
 }

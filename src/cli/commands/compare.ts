@@ -1,5 +1,7 @@
-import { writeFileSync } from "node:fs";
+import { writeOutputFile } from "../../io/output-file.js";
 import { Command } from "commander";
+import { inertJson } from "../../common/inert-text.js";
+import { printOut } from "../output.js";
 import { UserError } from "../../errors.js";
 import { compareRuns, loadComparisonRows, type MetricComparison } from "../../metrics/compare-runs.js";
 import type { Estimate } from "../../metrics/intervals.js";
@@ -63,16 +65,16 @@ export function compareCommand(): Command {
       }
       if (flags.json !== undefined) {
         const text = JSON.stringify(comparison, null, 2) + "\n";
-        if (typeof flags.json === "string") writeFileSync(flags.json, text);
-        else return void process.stdout.write(text);
+        if (typeof flags.json === "string") writeOutputFile(flags.json, text);
+        else return void process.stdout.write(inertJson(text));
       }
-      process.stdout.write(`paired on ${comparison.pairs} items (matched by ${comparison.pairedBy}); B − A, 95% intervals\n\n`);
-      if (comparison.metrics.length === 0) process.stdout.write("the runs share no scorer: nothing to compare\n");
-      else process.stdout.write(renderTable(["scorer", "metric", "n", "A", "B", "B − A (95% CI)", "test"], comparison.metrics.map(metricRow)) + "\n");
+      printOut(`paired on ${comparison.pairs} items (matched by ${comparison.pairedBy}); B − A, 95% intervals\n\n`);
+      if (comparison.metrics.length === 0) printOut("the runs share no scorer: nothing to compare\n");
+      else printOut(renderTable(["scorer", "metric", "n", "A", "B", "B − A (95% CI)", "test"], comparison.metrics.map(metricRow)) + "\n");
       const primary = comparison.metrics.find((entry) => entry.scorer === comparison.primary?.scorer && entry.metric === comparison.primary?.metric);
       if (primary && comparison.by_category.length > 1) {
-        process.stdout.write(`\n${metricName(primary)} by category (regressions first)\n`);
-        process.stdout.write(
+        printOut(`\n${metricName(primary)} by category (regressions first)\n`);
+        printOut(
           renderTable(
             ["category", "n", "B − A (95% CI)"],
             comparison.by_category.map((c) => [c.category, String(c.n), difference(primary, c.difference)]),
@@ -83,7 +85,7 @@ export function compareCommand(): Command {
         ["only in A", comparison.onlyInA],
         ["only in B", comparison.onlyInB],
       ] as const) {
-        if (keys.length) process.stdout.write(`\n${keys.length} item(s) ${label}, not compared: ${keys.slice(0, 5).join(", ")}${keys.length > 5 ? ", …" : ""}\n`);
+        if (keys.length) printOut(`\n${keys.length} item(s) ${label}, not compared: ${keys.slice(0, 5).join(", ")}${keys.length > 5 ? ", …" : ""}\n`);
       }
     });
 }

@@ -1,5 +1,7 @@
-import { writeFileSync } from "node:fs";
+import { writeOutputFile } from "../../io/output-file.js";
 import { Command } from "commander";
+import { inertJson } from "../../common/inert-text.js";
+import { printOut } from "../output.js";
 import type { Agreement } from "../../metrics/agreement.js";
 import { progressReporter } from "../../reports/progress.js";
 import { renderTable } from "../../reports/terminal-summary.js";
@@ -60,15 +62,15 @@ export function judgeEvalCommand(): Command {
         }
         if (flags.json !== undefined) {
           const text = JSON.stringify(report, null, 2) + "\n";
-          if (typeof flags.json === "string") writeFileSync(flags.json, text);
-          else return void process.stdout.write(text);
+          if (typeof flags.json === "string") writeOutputFile(flags.json, text);
+          else return void process.stdout.write(inertJson(text));
         }
-        process.stdout.write(`\n${report.judge} against the human majority label, ${report.n} generations (${report.errors} unusable answers, excluded)\n`);
-        if (report.unknown_behaviors.length) process.stdout.write(`left out: behaviours not in the behaviours file: ${report.unknown_behaviors.join(", ")}\n`);
-        process.stdout.write("\n");
+        printOut(`\n${report.judge} against the human majority label, ${report.n} generations (${report.errors} unusable answers, excluded)\n`);
+        if (report.unknown_behaviors.length) printOut(`left out: behaviours not in the behaviours file: ${report.unknown_behaviors.join(", ")}\n`);
+        printOut("\n");
         const header = ["category", "n", "agreement", "kappa", "precision", "recall", "TP / FP / FN / TN"];
-        process.stdout.write(renderTable(header, [["all", ...cells(report.overall)], ...report.by_category.map((c) => [c.category, ...cells(c)])]) + "\n");
-        process.stdout.write(`\nanswers kept in ${report.folder} (rerun with --run-id ${report.folder.split(/[\\/]/).pop()} to resume)\n`);
+        printOut(renderTable(header, [["all", ...cells(report.overall)], ...report.by_category.map((c) => [c.category, ...cells(c)])]) + "\n");
+        printOut(`\nanswers kept in ${report.folder} (rerun with --run-id ${report.folder.split(/[\\/]/).pop()} to resume)\n`);
       },
     );
 }

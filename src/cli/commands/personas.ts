@@ -1,4 +1,5 @@
 import { Command } from "commander";
+import { printJson, printOut } from "../output.js";
 import { UserError } from "../../errors.js";
 import { loadPersonasFile, personaCatalog } from "../../personas/load.js";
 import { renderTable } from "../../reports/terminal-summary.js";
@@ -14,22 +15,21 @@ export function personasCommand(): Command {
       if (slug) {
         const persona = catalog.get(slug);
         if (!persona) throw new UserError(`unknown persona "${slug}"; run \`alignbench personas\` to list them`);
-        if (flags.json) process.stdout.write(JSON.stringify(persona, null, 2) + "\n");
-        else
-          process.stdout.write(`${persona.slug} — ${persona.title} (${persona.kind})\n\nintent: ${persona.intent}\n\nsystem prompt:\n${persona.system_prompt}\n\nrisk notes: ${persona.risk_notes}\n`);
+        if (flags.json) printJson(persona);
+        else printOut(`${persona.slug} — ${persona.title} (${persona.kind})\n\nintent: ${persona.intent}\n\nsystem prompt:\n${persona.system_prompt}\n\nrisk notes: ${persona.risk_notes}\n`);
         return;
       }
       const personas = [...catalog.values()];
       if (flags.json) {
-        process.stdout.write(JSON.stringify(personas, null, 2) + "\n");
+        printJson(personas);
         return;
       }
-      process.stdout.write(
+      printOut(
         renderTable(
           ["slug", "kind", "title"],
           personas.map((p) => [p.slug, p.kind, p.title]),
         ) + "\n",
       );
-      process.stdout.write(`\n${personas.length} personas. \`alignbench personas <slug>\` shows one in full; use them with --personas a,b,c.\n`);
+      printOut(`\n${personas.length} personas. \`alignbench personas <slug>\` shows one in full; use them with --personas a,b,c.\n`);
     });
 }

@@ -1,6 +1,7 @@
-import { writeFileSync } from "node:fs";
+import { checkOutputFile, writeOutputFile } from "../../io/output-file.js";
 import { join, resolve } from "node:path";
 import { Command, InvalidArgumentError, Option } from "commander";
+import { printErr, printOut } from "../output.js";
 import { UserError } from "../../errors.js";
 import { locateRunFolder } from "../../results/load-run.js";
 import { renderHtmlReport } from "../../reports/html-report.js";
@@ -45,19 +46,20 @@ export function reportCommand(): Command {
     .action(async (references: string[], flags: ReportFlags) => {
       if (references.length > 2) throw new UserError("report takes one run, or two to compare");
       const folders = references.map((reference) => locateRunFolder(reference, flags.outputDir));
+      if (flags.output) checkOutputFile(flags.output);
       const options = { severityThreshold: flags.severityThreshold, maxItems: flags.maxItems, ...(flags.price ? { prices: flags.price } : {}) };
-      process.stderr.write(`reading ${folders.join(" and ")}…\n`);
+      printErr(`reading ${folders.join(" and ")}…\n`);
       const data = await buildReportData(folders, options);
       if (flags.format !== "html") {
         const text = data.runs.map((run) => formatTables(paperTables(run, flags.ci), flags.format as TableFormat)).join("\n");
-        if (flags.output) writeFileSync(flags.output, text);
-        else process.stdout.write(text);
+        if (flags.output) writeOutputFile(flags.output, text);
+        else printOut(text);
         return;
       }
       const ids = data.runs.map((run) => run.manifest.run_id);
       const output = resolve(flags.output ?? (folders.length === 1 ? join(folders[0]!, "report.html") : `report-${ids.join("-vs-")}.html`));
       const html = renderHtmlReport(data);
-      writeFileSync(output, html);
-      process.stdout.write(`wrote ${output} (${(Buffer.byteLength(html) / 1e6).toFixed(2)} MB; ${data.runs.map((run) => `${run.items.length} of ${run.items_total} items listed`).join(", ")})\n`);
+      writeOutputFile(output, html);
+      printOut(`wrote ${output} (${(Buffer.byteLength(html) / 1e6).toFixed(2)} MB; ${data.runs.map((run) => `${run.items.length} of ${run.items_total} items listed`).join(", ")})\n`);
     });
 }

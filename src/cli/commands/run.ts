@@ -1,10 +1,14 @@
 import { Command, Option } from "commander";
-import { UserError } from "../../errors.js";
+import { printErr, printOut } from "../output.js";
+import { EXIT, UserError } from "../../errors.js";
+import { byteSize } from "../options.js";
 import { resolveRunConfig } from "../../config/load.js";
 import type { RunConfigInput } from "../../config/schema.js";
 import { renderSummary } from "../../reports/terminal-summary.js";
+import { renderFailures } from "../../reports/failure-summary.js";
 import { downloadProgressPrinter, progressReporter } from "../../reports/progress.js";
 import { interruptControls } from "../interrupt.js";
+import { providersHelp } from "../providers-help.js";
 import { defined, finiteNumber, nonNegativeInteger, positiveInteger, positiveNumber } from "../options.js";
 
 interface RunFlags {
@@ -32,6 +36,7 @@ interface RunFlags {
   retries?: number;
   limit?: number;
   onBadRow?: "stop" | "skip";
+  maxRowBytes?: number;
   idField?: string;
   promptField?: string;
   categoryField?: string;
@@ -43,6 +48,7 @@ interface RunFlags {
   topP?: number;
   seed?: number;
   progress?: boolean;
+  preflight?: boolean;
 }
 
 /** Flags onto config keys; the YAML file uses the same keys in snake_case. */
@@ -69,12 +75,15 @@ export function flagsToConfig(flags: RunFlags): RunConfigInput {
     retries: flags.retries,
     limit: flags.limit,
     on_bad_row: flags.onBadRow,
+    max_row_bytes: flags.maxRowBytes,
     id_field: flags.idField,
     prompt_field: flags.promptField,
     category_field: flags.categoryField,
     subcategory_field: flags.subcategoryField,
     base_url: flags.baseUrl,
     request_timeout_s: flags.timeout,
+    // Commander sets preflight true unless --no-preflight: only the flag's "no" may override the config file.
+    preflight: flags.preflight === false ? false : undefined,
   };
   const judge = defined({ prompt_file: flags.judgePrompt, schema_file: flags.judgeSchema, structured_output: flags.judgeStructuredOutput });
   if (judge) config.judge = judge;
@@ -124,7 +133,7 @@ export function runCommand(exit: { code: number }): Command {
     .option("--group-by <columns>", "dataset columns to break the summary down by (e.g. label); kept as tags.<column>")
     .option("--cluster-by <column>", "a column whose rows are not independent (several prompts per behaviour): intervals clustered by it")
     .option("--context-field <column>", "column of context the prompt refers to (HarmBench ContextString)")
-    .option("--models <list>", "comma-separated models as provider:model; bare names use OPENAI_BASE_URL")
+    .option("--models <list>", "comma-separated models as provider:model (providers below); bare names use --base-url / OPENAI_BASE_URL")
     .option("--personas <list>", "comma-separated persona slugs (see `alignbench personas`); default: none")
     .option("--personas-file <file>", "YAML or JSONL file of your own personas")
     .option("--judge-model <model>", "model that scores each response; without it responses are stored only")
@@ -145,17 +154,19 @@ export function runCommand(exit: { code: number }): Command {
     .option("--retries <n>", "retries per call on 429, 5xx, timeouts and resets (default 3)", nonNegativeInteger)
     .option("--limit <n>", "use only the first N valid rows", positiveInteger)
     .addOption(new Option("--on-bad-row <policy>", "stop at an invalid row, or skip and count it (default stop)").choices(["stop", "skip"]))
+    .option("--max-row-bytes <size>", "the largest dataset row (line) read, e.g. 50MB (default 10MB); a bigger one is an error naming it", byteSize)
     .option("--id-field <column>", "column holding the item id (default id); #line numbers the rows")
     .option("--prompt-field <column>", "column holding a one-turn prompt (default prompt)")
     .option("--category-field <column>", "column holding the category (default category)")
     .option("--subcategory-field <column>", "column holding the subcategory (default subcategory)")
     .option("--base-url <url>", "OpenAI-compatible endpoint for bare model names (vLLM, Ollama, llama.cpp…)")
-    .option("--timeout <seconds>", "per-request timeout (default 120)", positiveNumber)
+    .option("--timeout <seconds>", "per-request timeout; stops a local model's generation too (default 120)", positiveNumber)
     .option("--temperature <t>", "sampling temperature of the tested models", finiteNumber)
-    .option("--max-tokens <n>", "most tokens per response", positiveInteger)
+    .option("--max-tokens <n>", "most tokens per response (default 512)", positiveInteger)
     .option("--top-p <p>", "nucleus sampling", finiteNumber)
     .option("--seed <n>", "sampling seed where supported", nonNegativeInteger)
     .option("--no-progress", "no progress bar or progress lines")
+    .option("--no-preflight", "skip the one short call per model made before the first item (it stops a run with an unreachable endpoint, a refused key or an unknown model)")
     .addHelpText(
       "after",
       `
@@ -164,21 +175,29 @@ Examples:
   alignbench run suite.yaml --concurrency 32
   alignbench run --dataset cases.jsonl --models qwen2.5 --base-url http://localhost:11434/v1
 
+${providersHelp()}
+
 Outputs go to <output-dir>/<run-id>/: partials.jsonl, state.sqlite, results.parquet, results.csv,
-manifest.json, summary.json, run.log. Run again with the same --run-id to resume.`,
+manifest.json, summary.json, run.log. Run again with the same --run-id to resume.
+
+Exit codes: 0 done · 1 a bug in alignbench · 2 bad input or usage (config, dataset, model address, a failed
+preflight) · 3 the run finished but some items are still failed (resume to retry them) · 4 an environment
+failure (disk full, write error, permission) · 130 interrupted (resume to finish).`,
     )
     .action(async (configFile: string | undefined, flags: RunFlags) => {
       const config = resolveRunConfig(configFile, flagsToConfig(flags));
       // Loaded here, not at start-up, so --help and the other commands start fast.
       const { run } = await import("../../runner/run.js");
-      const reporter = flags.progress === false ? { onMessage: (message: string) => process.stderr.write(message + "\n") } : progressReporter();
+      const reporter = flags.progress === false ? { onMessage: (message: string) => printErr(message + "\n") } : progressReporter();
       const interrupt = interruptControls((message) => reporter.onMessage?.(message));
       try {
         const outcome = await run(config, { reporter, stopSignal: interrupt.stopSignal, abortSignal: interrupt.abortSignal, onDownloadProgress: downloadProgressPrinter() });
-        process.stdout.write("\n" + renderSummary(outcome.summary) + "\n\n");
-        process.stdout.write(`${outcome.counts.ok} done, ${outcome.counts.error} failed · results in ${outcome.folder}\n`);
-        if (outcome.counts.error > 0) process.stdout.write(`failed items are tried again when you resume: alignbench run … --run-id ${outcome.runId}\n`);
-        exit.code = outcome.interrupted ? 130 : 0;
+        printOut("\n" + renderSummary(outcome.summary) + "\n\n");
+        const failures = renderFailures(outcome.failures);
+        if (failures) printOut(failures + "\n\n");
+        printOut(`${outcome.counts.ok} done, ${outcome.counts.error} failed · results in ${outcome.folder}\n`);
+        if (outcome.counts.error > 0) printOut(`failed items are tried again when you resume: alignbench run … --run-id ${outcome.runId}\n`);
+        exit.code = outcome.interrupted ? EXIT.interrupted : outcome.counts.error > 0 ? EXIT.itemsFailed : EXIT.done;
       } finally {
         interrupt.dispose();
       }

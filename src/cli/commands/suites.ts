@@ -1,5 +1,6 @@
 import { basename, dirname, isAbsolute, relative } from "node:path";
 import { Command } from "commander";
+import { printOut } from "../output.js";
 import { Document, isMap, isScalar, isSeq, visit } from "yaml";
 import { builtinSuites, loadSuite, resolveSuite, type ConfigLayer } from "../../config/load.js";
 import type { IncludeTree } from "../../config/files.js";
@@ -99,8 +100,8 @@ export function suitesCommand(): Command {
           .map((cell, column) => cell.padEnd(widths[column]!))
           .join("  ")
           .trimEnd();
-      process.stdout.write([line(header), widths.map((width) => "─".repeat(width)).join("  "), ...rows.map(line)].join("\n") + "\n");
-      process.stdout.write(
+      printOut([line(header), widths.map((width) => "─".repeat(width)).join("  "), ...rows.map(line)].join("\n") + "\n");
+      printOut(
         "\n`alignbench suites show NAME` prints one; run it with `alignbench run --suite NAME --models M --judge-model J` (the suite's dataset is downloaded once and cached) or on a local copy with `--dataset PATH`.\n",
       );
     });
@@ -109,7 +110,7 @@ export function suitesCommand(): Command {
     .description("print a suite's resolved settings (a built-in name or a suite file), with the files it includes")
     .argument("<suite>", "suite name or YAML file")
     .action((name: string) => {
-      process.stdout.write(renderSuite(name, loadSuite(name)));
+      printOut(renderSuite(name, loadSuite(name)));
     });
   return command;
 }

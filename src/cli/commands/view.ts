@@ -1,6 +1,7 @@
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import { Command, InvalidArgumentError } from "commander";
+import { printOut } from "../output.js";
 import { UserError } from "../../errors.js";
 import { isLoopback, startViewer } from "../../viewer/server.js";
 
@@ -28,8 +29,8 @@ export function viewCommand(exit: { code: number }): Command {
         if (code === "EADDRNOTAVAIL" || code === "ENOTFOUND") throw new UserError(`cannot listen on ${flags.host}: no such interface`);
         throw error;
       }
-      process.stdout.write(`alignbench viewer on ${viewer.url}\nserving ${root} (read-only); Ctrl-C stops it\n`);
-      if (!isLoopback(flags.host)) process.stdout.write(`listening on ${flags.host}: every request needs the token in the URL above\n`);
+      printOut(`alignbench viewer on ${viewer.url}\nserving ${root} (read-only); Ctrl-C stops it\n`);
+      if (!isLoopback(flags.host)) printOut(`listening on ${flags.host}: every request needs the token in the URL above\n`);
       await new Promise<void>((done) => {
         const stop = () => void viewer.close().then(done);
         process.once("SIGINT", stop);

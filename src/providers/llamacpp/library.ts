@@ -1,13 +1,32 @@
 import { UserError } from "../../errors.js";
 
-// node-llama-cpp is an optional peer dependency: it is large (≈700 MB with its GPU variants) and only
-// local-model users need it. It is imported on first use of a llamacpp: model, and described here by the
-// few members alignbench uses, so alignbench builds and type-checks without it.
+// node-llama-cpp is an optional dependency, pinned at exactly 3.21.1: it is large (≈700 MB with its GPU
+// variants) and only local-model users need it. It is imported on first use of a llamacpp: model, and
+// described here by the few members alignbench uses (as 3.21.1 has them), so alignbench builds and
+// type-checks without it. Scoring relies on how 3.21.1 computes probabilities (llamacpp-probabilities.ts):
+// check it again before moving to another version.
 
 export type Token = number;
 
+/** What controlledEvaluate computes after an evaluated token (node-llama-cpp 3.21.1). */
+export interface NextOptions {
+  /** The whole vocabulary's probabilities of being the next token, after the sampler chain of `options`. */
+  probabilities?: boolean;
+  options?: { temperature?: number; tokenBias?: TokenBiasObject };
+}
+
+export interface NextOutput {
+  /** Token → probability in float32, every vocabulary token, most likely first. */
+  probabilities?: Map<Token, number>;
+}
+
+/** node-llama-cpp's TokenBias: `_biases` (token → logit added) is what its addon reads. */
+export interface TokenBiasObject {
+  readonly _biases: Map<Token, number>;
+}
+
 export interface LlamaSequence {
-  controlledEvaluate(input: Array<Token | [Token, { generateNext?: Record<string, unknown> }]>): Promise<Array<undefined | { next: { logits?: Map<Token, number>; totalLogitWeight?: number } }>>;
+  controlledEvaluate(input: Array<Token | [Token, { generateNext?: NextOptions }]>): Promise<Array<undefined | { next: NextOutput }>>;
   clearHistory(): Promise<void>;
   /** The tokens whose state the sequence holds, in order. */
   readonly contextTokens: Token[];
@@ -35,6 +54,8 @@ export interface LlamaModel {
   tokenize(text: string, specialTokens?: boolean): Token[];
   detokenize(tokens: readonly Token[]): string;
   readonly tokens: { readonly bos: Token | null };
+  /** The model's tokenizer, which a TokenBias is created for. */
+  readonly tokenizer: unknown;
   readonly fileInfo: { readonly metadata?: { readonly tokenizer?: { readonly ggml?: GgufTokenizerMetadata } } };
   createContext(options: { sequences: number; contextSize?: number; threads?: number; seed?: number }): Promise<LlamaContext>;
   dispose(): Promise<void>;
@@ -58,6 +79,7 @@ export interface LlamaChatInstance {
 interface NodeLlamaCpp {
   getLlama(options: { gpu: GpuChoice; build: "never" | "auto"; logLevel: string }): Promise<LlamaRuntime>;
   LlamaChat: new (options: { contextSequence: LlamaSequence }) => LlamaChatInstance;
+  TokenBias: new (tokenizer: unknown) => TokenBiasObject;
 }
 
 const PACKAGE = "node-llama-cpp";
@@ -69,7 +91,9 @@ export function loadLibrary(): Promise<NodeLlamaCpp> {
     library = undefined;
     const code = (error as NodeJS.ErrnoException).code;
     if (code === "ERR_MODULE_NOT_FOUND" || code === "MODULE_NOT_FOUND") {
-      throw new UserError("local GGUF models need node-llama-cpp: install it next to alignbench with `npm install node-llama-cpp`");
+      throw new UserError(
+        "local GGUF models need node-llama-cpp, an optional dependency that was not installed here (no prebuilt binary for this platform, or `--omit=optional`): install it next to alignbench with `npm install node-llama-cpp@3.21.1`",
+      );
     }
     throw error;
   });

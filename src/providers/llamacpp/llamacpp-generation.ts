@@ -9,7 +9,11 @@ function history(messages: Message[]): ChatHistoryItem[] {
 
 const STOP_REASONS: Record<string, string> = { eogToken: "stop", customStopTrigger: "stop", stopGenerationTrigger: "stop", maxTokens: "length", abort: "cancelled" };
 
-/** Generates one chat response on a sequence, counting the tokens it used. */
+/**
+ * Generates one chat response on a sequence, counting the tokens it used. The run's request timeout stops
+ * the llama.cpp generation itself (as an HTTP timeout ends a request): without it a model that never emits
+ * an end token would hold its sequence, and the run, for ever.
+ */
 export async function generateOnSequence(
   LlamaChat: new (options: { contextSequence: LlamaSequence }) => LlamaChatInstance,
   sequence: LlamaSequence,
@@ -22,7 +26,8 @@ export async function generateOnSequence(
   if (request.options.top_p !== undefined) options.topP = request.options.top_p;
   if (request.options.seed !== undefined) options.seed = request.options.seed;
   if (request.options.stop?.length) options.customStopTriggers = request.options.stop;
-  if (request.signal) options.signal = request.signal;
+  const timeout = AbortSignal.timeout(request.timeoutMs);
+  options.signal = request.signal ? AbortSignal.any([request.signal, timeout]) : timeout;
   const started = performance.now();
   try {
     const answer = await chat.generateResponse(history(request.messages), options);
@@ -34,6 +39,7 @@ export async function generateOnSequence(
     };
   } catch (error) {
     if (request.signal?.aborted) throw new ProviderError("cancelled", "generation cancelled");
+    if (timeout.aborted) throw new ProviderError("timeout", `no answer within ${request.timeoutMs} ms (the local generation was stopped)`);
     throw new ProviderError("internal", `llama.cpp generation failed: ${(error as Error).message}`);
   } finally {
     chat.dispose({ disposeSequence: false });

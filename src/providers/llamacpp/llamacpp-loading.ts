@@ -2,6 +2,7 @@ import { availableParallelism } from "node:os";
 import { open, stat } from "node:fs/promises";
 import { resolve } from "node:path";
 import { UserError } from "../../errors.js";
+import { ProviderError } from "../errors.js";
 import { ensureHubFile, type DownloadProgress } from "../../io/download.js";
 import { llamaRuntime, type GpuChoice, type LlamaContext, type LlamaModel, type LlamaSequence } from "./library.js";
 
@@ -26,7 +27,8 @@ export interface LoadedModel {
   context: LlamaContext;
   /** How many sequences the context has: the most requests evaluated side by side. */
   sequences: number;
-  take(): Promise<LlamaSequence>;
+  /** A free sequence, waiting for one when all are busy; a cancelled wait gives up (and takes none). */
+  take(signal?: AbortSignal): Promise<LlamaSequence>;
   give(sequence: LlamaSequence): void;
 }
 
@@ -76,20 +78,29 @@ export async function disposeLocalModels(): Promise<void> {
   for (const entry of all) await entry.free();
 }
 
+/**
+ * The model's file: a path is used where it is (never copied); an hf: file comes from alignbench's cache, the
+ * Hugging Face cache or a download (ensureHubFile). Either must start with the GGUF magic.
+ */
 export async function modelFile(modelId: string, settings: LlamaCppSettings): Promise<string> {
+  let path: string;
   if (modelId.startsWith("hf:")) {
     const options: Parameters<typeof ensureHubFile>[1] = {};
     if (settings.cacheDir) options.cacheDir = settings.cacheDir;
     if (settings.onDownloadProgress) options.onProgress = settings.onDownloadProgress;
-    return ensureHubFile(modelId, options);
+    path = await ensureHubFile(modelId, options);
+  } else {
+    path = resolve(modelId);
+    const info = await stat(path).catch(() => undefined);
+    if (!info?.isFile()) throw new UserError(`${path}: no such GGUF file (pass llamacpp:./path/to/model.gguf or llamacpp:hf:owner/repo/file.gguf)`);
   }
-  const path = resolve(modelId);
-  const info = await stat(path).catch(() => undefined);
-  if (!info?.isFile()) throw new UserError(`${path}: no such GGUF file (pass llamacpp:./path/to/model.gguf or llamacpp:hf:owner/repo/file.gguf)`);
-  const handle = await open(path, "r");
   const magic = Buffer.alloc(4);
-  await handle.read(magic, 0, 4, 0);
-  await handle.close();
+  try {
+    const handle = await open(path, "r");
+    await handle.read(magic, 0, 4, 0).finally(() => handle.close());
+  } catch (error) {
+    throw new UserError(`${path}: cannot read this model file (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+  }
   if (magic.toString("latin1") !== "GGUF") throw new UserError(`${path}: not a GGUF file (it does not start with the GGUF magic bytes)`);
   return path;
 }
@@ -117,9 +128,23 @@ export async function load(modelId: string, settings: LlamaCppSettings): Promise
     model,
     context,
     sequences,
-    take: () => {
+    take: (signal) => {
       const sequence = free.pop();
-      return sequence ? Promise.resolve(sequence) : new Promise((resolveTake) => waiting.push(resolveTake));
+      if (sequence) return Promise.resolve(sequence);
+      if (signal?.aborted) return Promise.reject(new ProviderError("cancelled", "generation cancelled"));
+      return new Promise((resolveTake, rejectTake) => {
+        const onAbort = () => {
+          const at = waiting.indexOf(handOver);
+          if (at >= 0) waiting.splice(at, 1);
+          rejectTake(new ProviderError("cancelled", "generation cancelled"));
+        };
+        const handOver = (given: LlamaSequence) => {
+          signal?.removeEventListener("abort", onAbort);
+          resolveTake(given);
+        };
+        signal?.addEventListener("abort", onAbort, { once: true });
+        waiting.push(handOver);
+      });
     },
     give: (sequence) => {
       const next = waiting.shift();

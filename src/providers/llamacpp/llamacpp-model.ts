@@ -63,9 +63,9 @@ export function createLlamaCpp(settings: LlamaCppSettings) {
       }
       return heldVocabulary.value;
     };
-    const withSequence = async <T>(job: (loadedModel: LoadedModel, sequence: LlamaSequence) => Promise<T>): Promise<T> => {
+    const withSequence = async <T>(job: (loadedModel: LoadedModel, sequence: LlamaSequence) => Promise<T>, signal?: AbortSignal): Promise<T> => {
       const loadedModel = await model();
-      const sequence = await loadedModel.take();
+      const sequence = await loadedModel.take(signal);
       try {
         return await job(loadedModel, sequence);
       } finally {
@@ -93,7 +93,7 @@ export function createLlamaCpp(settings: LlamaCppSettings) {
       generate(request: GenerateRequest): Promise<GenerateResult> {
         return call(async () => {
           const { LlamaChat } = await loadLibrary();
-          return withSequence((_loadedModel, sequence) => generateOnSequence(LlamaChat, sequence, request));
+          return withSequence((_loadedModel, sequence) => generateOnSequence(LlamaChat, sequence, request), request.signal);
         });
       },
       async loglikelihood(context: string, continuation: string, options?: ScoringOptions): Promise<LoglikelihoodResult> {

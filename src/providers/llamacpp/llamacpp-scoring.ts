@@ -1,25 +1,15 @@
 import { ProviderError } from "../errors.js";
-import { logSoftmaxInPlace } from "../dense-logprobs.js";
 import type { LoglikelihoodResult, TokenLogprobs } from "../types.js";
 import { vocabularyFingerprint } from "../vocabulary.js";
 import type { LlamaModel, LlamaSequence, Token } from "./library.js";
+import { biased, evaluateRange, PLAIN, probabilitiesOf, resolve } from "./llamacpp-probabilities.js";
 
 /** A text's tokens as the model scores them: after its beginning-of-sequence token, when it has one. */
 export function tokensOf(model: LlamaModel, text: string): Token[] {
   return model.tokens.bos === null ? model.tokenize(text) : [model.tokens.bos, ...model.tokenize(text)];
 }
 
-/** Log-probability of `token` from a position's logits (log-softmax at temperature 1). */
-function logprobFrom(output: { logits?: Map<Token, number>; totalLogitWeight?: number } | undefined, token: Token): { logprob: number; isTop: boolean } {
-  const logits = output?.logits;
-  const total = output?.totalLogitWeight;
-  const top = logits?.entries().next().value as [Token, number] | undefined;
-  const own = logits?.get(token);
-  if (!top || own === undefined || total === undefined) throw new ProviderError("internal", "llama.cpp returned no logits for a scored position");
-  return { logprob: own - top[1] - Math.log(total), isTop: top[0] === token || own >= top[1] };
-}
-
-/** Positions × vocabulary entries read from llama.cpp in one evaluation: bounds the memory of dense log-probabilities. */
+/** Positions × vocabulary entries read from llama.cpp in one evaluation: bounds the memory of dense log-probabilities (a Map entry each). */
 const DENSE_CHUNK_ENTRIES = 1 << 20;
 
 export function vocabularyOf(model: LlamaModel): { size: number; fingerprint: string } {
@@ -34,15 +24,13 @@ export function vocabularyOf(model: LlamaModel): { size: number; fingerprint: st
 }
 const vocabularies = new WeakMap<LlamaModel, { size: number; fingerprint: string }>();
 
-function cancelled(signal: AbortSignal | undefined): void {
-  if (signal?.aborted) throw new ProviderError("cancelled", "scoring cancelled");
+/** The vocabulary's size from the GGUF metadata, or a large one (256k) where the file does not list its tokens. */
+function vocabularySizeHint(model: LlamaModel): number {
+  return model.fileInfo.metadata?.tokenizer?.ggml?.tokens?.length ?? 1 << 18;
 }
 
-function commonPrefix(a: readonly Token[], b: readonly Token[]): number {
-  const limit = Math.min(a.length, b.length);
-  let index = 0;
-  while (index < limit && a[index] === b[index]) index++;
-  return index;
+function cancelled(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw new ProviderError("cancelled", "scoring cancelled");
 }
 
 export function compareTokens(a: readonly Token[], b: readonly Token[]): number {
@@ -53,7 +41,8 @@ export function compareTokens(a: readonly Token[], b: readonly Token[]): number 
 
 /**
  * Dense next-token log-probabilities of `tokens` on a fresh sequence: one row per token, evaluated in chunks
- * so that llama.cpp's per-position logit lists never hold more than DENSE_CHUNK_ENTRIES values at once.
+ * so that llama.cpp's per-position probability maps never hold more than DENSE_CHUNK_ENTRIES values at once.
+ * A row's tokens below the float32 range are recovered by evaluating that position again (llamacpp-probabilities).
  */
 export async function denseLogprobs(model: LlamaModel, sequence: LlamaSequence, tokens: readonly Token[], signal: AbortSignal | undefined): Promise<TokenLogprobs> {
   const vocabSize = vocabularyOf(model).size;
@@ -62,21 +51,31 @@ export async function denseLogprobs(model: LlamaModel, sequence: LlamaSequence, 
   for (let start = 0; start < tokens.length; start += chunk) {
     cancelled(signal);
     const end = Math.min(tokens.length, start + chunk);
-    const input = tokens.slice(start, end).map((token): [Token, { generateNext: Record<string, unknown> }] => [token, { generateNext: { logits: true } }]);
-    const outputs = await sequence.controlledEvaluate(input);
+    const output = await evaluateRange(sequence, tokens, start, end, () => PLAIN);
+    const rows = Array.from({ length: end - start }, (_, offset) => probabilitiesOf(output(start + offset)));
     for (let position = start; position < end; position++) {
-      const logits = outputs[position - start]?.next.logits;
-      if (!logits) throw new ProviderError("internal", "llama.cpp returned no logits for a scored position");
+      const probabilities = rows[position - start]!;
+      if (probabilities.size !== vocabSize) throw new ProviderError("internal", `llama.cpp returned ${probabilities.size} probabilities for a vocabulary of ${vocabSize}`);
       const row = logprobs.subarray(position * vocabSize, (position + 1) * vocabSize);
-      row.fill(-Infinity);
-      for (const [token, logit] of logits) {
-        if (token >= vocabSize) throw new ProviderError("internal", `llama.cpp returned a logit for token ${token}, beyond the vocabulary of ${vocabSize}`);
-        row[token] = logit;
-      }
-      logSoftmaxInPlace(row);
+      await resolve(
+        probabilities,
+        undefined,
+        (bias) => rescore(model, sequence, tokens, position, bias),
+        (token, logprob) => {
+          if (token >= vocabSize) throw new ProviderError("internal", `llama.cpp returned a probability for token ${token}, beyond the vocabulary of ${vocabSize}`);
+          row[token] = logprob;
+        },
+      );
     }
   }
   return { tokens: Uint32Array.from(tokens), logprobs, vocabSize };
+}
+
+/** The probabilities after `tokens[position]` once more, with a logit bias (the sequence is brought back to that point). */
+async function rescore(model: LlamaModel, sequence: LlamaSequence, tokens: readonly Token[], position: number, bias: Map<Token, number>): Promise<Map<Token, number>> {
+  const options = await biased(model, bias);
+  const output = await evaluateRange(sequence, tokens, position, position + 1, () => options);
+  return probabilitiesOf(output(position));
 }
 
 /** Context and continuation tokenised together; the continuation is what follows the context's own tokens. */
@@ -105,28 +104,36 @@ export async function scoreOnSequence(
   results: LoglikelihoodResult[],
   signal: AbortSignal | undefined,
 ): Promise<void> {
+  // Each scored position hands over the whole vocabulary's probabilities: a long continuation is evaluated in
+  // chunks, as dense log-probabilities are, so that memory stays bounded.
+  const chunk = Math.max(1, Math.floor(DENSE_CHUNK_ENTRIES / vocabularySizeHint(llamaModel)));
   for (const { index, whole, from } of items) {
-    cancelled(signal);
-    // Logits are needed from the context's last token on, so at most the tokens before it are kept.
-    const keep = Math.min(commonPrefix(sequence.contextTokens, whole), from - 1);
-    if (keep < sequence.nextTokenIndex) await sequence.eraseContextTokenRanges([{ start: keep, end: sequence.nextTokenIndex }]);
-    // Only the positions whose next token is the continuation's need logits: that token's and the top one
-    // (the normaliser, totalLogitWeight, is relative to the top logit). `includeMax` does not add the top
-    // token in node-llama-cpp 3.22; `includeTop: 1` does. The last token predicts nothing scored, so it is
-    // not evaluated.
-    const input = whole.slice(keep, -1).map((token, offset): Token | [Token, { generateNext: Record<string, unknown> }] => {
-      const position = keep + offset;
-      return position >= from - 1 ? [token, { generateNext: { logits: { filter: { tokens: [whole[position + 1]!], includeTop: 1 } }, totalLogitWeight: true } }] : token;
-    });
-    const outputs = await sequence.controlledEvaluate(input);
     const tokens: LoglikelihoodResult["tokens"] = [];
     let logprob = 0;
     let isGreedy = true;
-    for (let position = from; position < whole.length; position++) {
-      const scored = logprobFrom(outputs[position - 1 - keep]?.next, whole[position]!);
-      logprob += scored.logprob;
-      isGreedy &&= scored.isTop;
-      tokens.push({ token: llamaModel.detokenize([whole[position]!]), logprob: scored.logprob });
+    // Probabilities are needed from the context's last token on (so at most the tokens before it are kept);
+    // the last token predicts nothing scored, so it is not evaluated.
+    for (let start = from - 1; start < whole.length - 1; start += chunk) {
+      cancelled(signal);
+      const end = Math.min(whole.length - 1, start + chunk);
+      const output = await evaluateRange(sequence, whole, start, end, () => PLAIN);
+      // Every position is read before any is evaluated again (a rescore moves the sequence back).
+      const rows = Array.from({ length: end - start }, (_, offset) => probabilitiesOf(output(start + offset)));
+      for (let position = start; position < end; position++) {
+        const row = rows[position - start]!;
+        const token = whole[position + 1]!;
+        let scored = Number.NaN;
+        const top = await resolve(
+          row,
+          [token],
+          (bias) => rescore(llamaModel, sequence, whole, position, bias),
+          (_token, value) => (scored = value),
+        );
+        logprob += scored;
+        // The greedy token is the argmax; on a tie the map's order is arbitrary, so an equal probability counts too.
+        isGreedy &&= top === token || row.get(token) === row.get(top);
+        tokens.push({ token: llamaModel.detokenize([token]), logprob: scored });
+      }
     }
     results[index] = { logprob, isGreedy, tokens };
   }
