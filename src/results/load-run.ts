@@ -43,4 +43,3 @@ export async function loadLatestRows<T>(folder: string, pick: (row: ResultRow) =
     await store.close();
   }
 }
-

@@ -31,10 +31,7 @@ const metricKind = z.union([
   z.object({ type: z.literal("bounded"), range: z.tuple([z.number(), z.number()]) }),
   z.object({ type: z.literal("unbounded"), unit: z.string().optional() }),
 ]);
-const badDirection = z.union([
-  z.enum(["high", "low", "none"]),
-  z.object({ tag: z.string(), high: z.array(z.string()).optional(), low: z.array(z.string()).optional() }),
-]);
+const badDirection = z.union([z.enum(["high", "low", "none"]), z.object({ tag: z.string(), high: z.array(z.string()).optional(), low: z.array(z.string()).optional() })]);
 const metricDeclaration = z.object({
   name: z.string(),
   label: z.string(),

@@ -116,7 +116,8 @@ export function compactTranscript(row: ResultRow): TranscriptCall[] {
   const calls = row.transcript;
   if (calls.length === 0) return calls;
   const single = calls.length === 1 ? calls[0]! : undefined;
-  const sameCall = single !== undefined && single.role === "target" && !single.error && single.latency_ms === row.latency_ms && single.finish_reason === row.finish_reason && sameUsage(single.usage, row.usage);
+  const sameCall =
+    single !== undefined && single.role === "target" && !single.error && single.latency_ms === row.latency_ms && single.finish_reason === row.finish_reason && sameUsage(single.usage, row.usage);
   const out: TranscriptCall[] = new Array(calls.length);
   for (let index = 0; index < calls.length; index++) {
     const call = calls[index]!;
@@ -177,7 +178,11 @@ export function extraDimensions(row: Pick<ResultRow, "dimensions" | "test_id" | 
   const dimensions = row.dimensions;
   if (!dimensions) return undefined;
   const { test, persona, model, epoch } = dimensions;
-  const own = (test === undefined || test === row.test_id) && (persona === undefined || persona === row.persona_slug) && (model === undefined || model === row.model_slug) && (epoch === undefined || epoch === row.epoch);
+  const own =
+    (test === undefined || test === row.test_id) &&
+    (persona === undefined || persona === row.persona_slug) &&
+    (model === undefined || model === row.model_slug) &&
+    (epoch === undefined || epoch === row.epoch);
   if (!own) return dimensions;
   // Written on every row: allocates only when a plan added dimensions.
   let extra: Record<string, string | number> | undefined;

@@ -1,5 +1,5 @@
 import type { ScoreColumn, ScorerDeclaration } from "../scorers/types.js";
-import { BASE_DIMENSIONS, compactTranscript, extraDimensions, RESULT_SCHEMA_VERSION, type ResultRow, type RowScore } from "./record.js";
+import { BASE_DIMENSIONS, compactTranscript, extraDimensions, RESULT_SCHEMA_VERSION, type ResultRow } from "./record.js";
 import { upgradeRow } from "./row-upgrade.js";
 import { scoreField, scoresWithoutDeclared } from "./score-columns.js";
 

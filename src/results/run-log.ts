@@ -9,7 +9,10 @@ export class RunLog {
   /** Why the log stopped taking lines, if it did (a full disk): the log is a witness, never a reason to stop a run. */
   failure: unknown;
 
-  constructor(file: string, private readonly redactor: Redactor) {
+  constructor(
+    file: string,
+    private readonly redactor: Redactor,
+  ) {
     this.fd = openSync(file, "a");
   }
 
