@@ -1,3 +1,5 @@
+import { scrubKnown } from "../secrets.js";
+
 // Text from datasets, model responses, HTTP error bodies and run folders is hostile: printed raw, an escape
 // sequence could clear the screen, plant a hyperlink (OSC 8), rewrite a line with \r or \b, or reorder what
 // the reader sees with bidi overrides. Everything alignbench prints passes through these functions, which
@@ -38,8 +40,11 @@ export function inertJson(json: string): string {
   return json.replace(UNSAFE, (character) => (character === "\n" || character === "\t" ? character : `\\u${character.charCodeAt(0).toString(16).padStart(4, "0")}`));
 }
 
-/** Text for one terminal line of a message (an error from a server, an item key): inert, and cut to `max` characters. */
+/**
+ * Text for one terminal line of a message (an error from a server, an item key): inert, and cut to `max`
+ * characters — after the known secrets are removed, since a key cut in two would no longer be recognised.
+ */
 export function oneLine(text: string, max = 200): string {
-  const characters = Array.from(inertLine(text));
+  const characters = Array.from(inertLine(scrubKnown(text)));
   return characters.length > max ? characters.slice(0, max - 1).join("") + "…" : characters.join("");
 }

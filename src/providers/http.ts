@@ -1,6 +1,7 @@
 import { Agent, request } from "undici";
 import { ProviderError } from "./errors.js";
 import { redactUrl } from "./url.js";
+import { scrubKnown } from "../secrets.js";
 
 // One keep-alive pool for every provider: undici's `request` costs a fraction of `fetch` per call,
 // which matters at thousands of calls per second.
@@ -57,7 +58,7 @@ export async function postJson(url: string, body: unknown, options: PostJsonOpti
   try {
     return JSON.parse(text) as unknown;
   } catch {
-    throw new ProviderError("bad_response", `${shown} answered HTTP ${status} with a body that is not JSON: ${text.slice(0, 120)}`, status);
+    throw new ProviderError("bad_response", `${shown} answered HTTP ${status} with a body that is not JSON: ${scrubKnown(text).slice(0, 120)}`, status);
   }
 }
 
@@ -65,11 +66,11 @@ function errorDetail(text: string): string {
   try {
     const parsed = JSON.parse(text) as { error?: { message?: string } | string; message?: string };
     const message = typeof parsed.error === "string" ? parsed.error : (parsed.error?.message ?? parsed.message);
-    if (message) return message.slice(0, 300);
+    if (message) return scrubKnown(message).slice(0, 300);
   } catch {
     // not JSON: fall through to the raw text
   }
-  return text.slice(0, 300) || "(empty body)";
+  return scrubKnown(text).slice(0, 300) || "(empty body)";
 }
 
 /** Retry-After is either seconds or an HTTP date. */

@@ -6,10 +6,11 @@ import { EnvironmentError } from "../errors.js";
 import { closeHttp } from "../providers/http.js";
 import { disposeLocalModels } from "../providers/llamacpp/llamacpp-loading.js";
 import type { LanguageModel } from "../providers/types.js";
-import { readManifest, writeJsonAtomically, type Manifest, type ManifestSession } from "../results/manifest.js";
+import { manifestConfig, readManifest, writeJsonAtomically, type Manifest, type ManifestSession } from "../results/manifest.js";
 import type { Redactor } from "../results/redactor.js";
 import type { ResultRow } from "../results/record.js";
 import { RunLog } from "../results/run-log.js";
+import { refuseRunFolderLinks } from "../results/run-links.js";
 import { folderFiles, runFiles, type RunFiles } from "../results/run-folder.js";
 import { FileWriteError, isEnvironmentFailure, osMessage, removeQuietly } from "../results/write-failure.js";
 import { finalizeRun, type FinalizeOutcome, type SummaryOptions } from "./finalize.js";
@@ -79,6 +80,8 @@ export class RunSession {
   static async open(options: SessionOptions): Promise<RunSession> {
     const folder = join(options.outputDir, options.runId);
     const files = folderFiles(folder);
+    // A resumed folder may hold links (planted, or from an archive): refused before anything is opened through one.
+    refuseRunFolderLinks(folder);
     let lock: RunLock;
     try {
       mkdirSync(folder, { recursive: true });
@@ -117,6 +120,9 @@ export class RunSession {
     const session: ManifestSession = { kind: this.options.kind, started_at: new Date().toISOString(), ...entry };
     manifest.sessions.push(session);
     manifest.updated_at = session.started_at;
+    // Settings as the manifest may show them (no header values, no URL credentials): also for a manifest an
+    // older version wrote with them, which a rejudge or resume rewrites.
+    if (manifest.config) manifest.config = manifestConfig(manifest.config);
     this.manifest = manifest;
     await this.guard(() => writeJsonAtomically(this.files.manifest, manifest));
     return session;

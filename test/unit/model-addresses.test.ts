@@ -108,11 +108,12 @@ describe("base URLs", () => {
   });
 
   it("are shown and stored without userinfo or query values", () => {
-    expect(redactUrl("https://user:pw123456@host/v1?api-key=qk987654321&api-version=2024-06-01")).toBe("https://host/v1?api-key=[REDACTED]&api-version=[REDACTED]");
+    expect(redactUrl("https://user:pw123456@host/v1?api-key=qk987654321&api-version=2024-06-01")).toBe("https://host/v1?api-key=[REDACTED]&api-version=2024-06-01");
     expect(redactUrl("http://127.0.0.1:8000/v1")).toBe("http://127.0.0.1:8000/v1");
     expect(redactUrl("hf:datasets/owner/repo/file.jsonl")).toBe("hf:datasets/owner/repo/file.jsonl");
     expect(redactUrl("https://host/data.csv?X-Amz-Signature=abcdef123456")).toBe("https://host/data.csv?X-Amz-Signature=[REDACTED]");
     expect(urlCredentials("https://us%40er:p%2Fw123456@host/v1?key=abc%2Fdef123")).toEqual(expect.arrayContaining(["us%40er", "p%2Fw123456", "abc%2Fdef123", "abc/def123", "us@er", "p/w123456"]));
+    expect(urlCredentials("https://host/openai/v1?api-version=2024-06-01&api-key=qk987654321")).toEqual(["qk987654321"]);
     expect(splitUserinfo("https://user:pw123456@host/v1?x=1")).toEqual({ url: "https://host/v1?x=1", authorization: `Basic ${Buffer.from("user:pw123456").toString("base64")}` });
   });
 
@@ -124,7 +125,8 @@ describe("base URLs", () => {
     await registry.resolve("azure:gpt-4o").model.loglikelihood!("a", "b").catch(() => undefined);
     expect(local.seen.map((request) => request.url)).toEqual(["/openai/v1/chat/completions?api-version=2024-06-01", "/openai/v1/completions?api-version=2024-06-01"]);
     expect(local.seen[0]!.headers.authorization).toBe(`Basic ${Buffer.from("user:pw123456").toString("base64")}`);
-    expect(registry.secrets()).toEqual(expect.arrayContaining(["pw123456", "2024-06-01"]));
+    expect(registry.secrets()).toEqual(expect.arrayContaining(["pw123456"]));
+    expect(registry.secrets()).not.toContain("2024-06-01"); // api-version is public
     for (const [type, model, path] of [
       ["anthropic", "anthropic:c", "/openai/v1/v1/messages?api-version=2024-06-01"],
       ["google", "google:g", "/openai/v1/models/g:generateContent?api-version=2024-06-01"],
