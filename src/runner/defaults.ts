@@ -16,3 +16,10 @@ export const BUILTIN_MINI_SUITE = fileURLToPath(new URL("../../suites/alignbench
  * Recorded in the manifest like any setting the user gave.
  */
 export const DEFAULT_MAX_TOKENS = 512;
+
+/**
+ * The judge's max_tokens when none is set. A verdict is a short JSON object, but a reasoning judge (OpenAI's
+ * o-series and gpt-5 count their reasoning against max_completion_tokens) needs room to think before it:
+ * 512 would leave it answering nothing. Still bounded, so a local judge always ends.
+ */
+export const DEFAULT_JUDGE_MAX_TOKENS = 2048;

@@ -25,7 +25,7 @@ import type { Plan, RoleModel } from "./plans/types.js";
 import { planNamed } from "./plans/registry.js";
 import { verdictScorer } from "../scorers/verdict.js";
 import type { DownloadProgress } from "../io/download.js";
-import { DEFAULT_MAX_TOKENS } from "./defaults.js";
+import { DEFAULT_JUDGE_MAX_TOKENS, DEFAULT_MAX_TOKENS } from "./defaults.js";
 
 /** A model with its policies applied and the options its calls use, in the role it plays. */
 export interface RunnableModel extends RoleModel {
@@ -122,16 +122,16 @@ export class CallPolicies {
   }
 }
 
-/** Options with the default max_tokens filled in when they name none (see DEFAULT_MAX_TOKENS). */
-export function withDefaultMaxTokens(options: GenerationOptions): GenerationOptions {
-  return options.max_tokens === undefined ? { ...options, max_tokens: DEFAULT_MAX_TOKENS } : options;
+/** Options with a default max_tokens filled in when they name none (DEFAULT_MAX_TOKENS; judges DEFAULT_JUDGE_MAX_TOKENS). */
+export function withDefaultMaxTokens(options: GenerationOptions, fallback = DEFAULT_MAX_TOKENS): GenerationOptions {
+  return options.max_tokens === undefined ? { ...options, max_tokens: fallback } : options;
 }
 
 /** Everything a run needs that can fail on bad input, resolved before the first model call. */
 export async function prepareRun(config: RunConfig, hooks: PrepareHooks = {}, env: NodeJS.ProcessEnv = process.env): Promise<PreparedRun> {
   // Filled into the config itself, so the manifest records the max_tokens every call used.
   config.generation = withDefaultMaxTokens(config.generation);
-  config.judge = { ...config.judge, options: withDefaultMaxTokens(config.judge.options) };
+  config.judge = { ...config.judge, options: withDefaultMaxTokens(config.judge.options, DEFAULT_JUDGE_MAX_TOKENS) };
   const duplicate = config.models.find((model, index) => config.models.indexOf(model) !== index);
   if (duplicate) throw new UserError(`model "${duplicate}" is listed twice`);
   const userPersonas = config.personas_file ? await loadPersonasFile(config.personas_file) : [];
@@ -269,7 +269,7 @@ export async function prepareJudge(config: RunConfig, address: string, policies:
       schema,
       structuredOutput: config.judge.structured_output,
       repairAttempts: config.judge.repair_attempts,
-      options: { ...withDefaultMaxTokens(config.judge.options), ...resolved.model.defaults },
+      options: { ...withDefaultMaxTokens(config.judge.options, DEFAULT_JUDGE_MAX_TOKENS), ...resolved.model.defaults },
       validator,
     }),
   };
