@@ -32,7 +32,7 @@ function local(address: string, providers: ProviderSettings = {}, concurrency?: 
   return new ModelRegistry(options).resolve(address).model;
 }
 
-const hasStories = existsSync(STORIES);
+const hasStories = needs("shared");
 
 describe.skipIf(!hasLibrary)("local GGUF models through llama.cpp", () => {
   it("runs through the whole alignbench run pipeline, with parallel sequences", async () => {

@@ -1,5 +1,4 @@
 import { existsSync, readFileSync } from "node:fs";
-import { createRequire } from "node:module";
 import { join } from "node:path";
 import type { ChildProcess } from "node:child_process";
 import { afterAll, describe, expect, it } from "vitest";
@@ -8,20 +7,14 @@ import { disposeLocalModels } from "../../src/providers/llamacpp/llamacpp-loadin
 import { ModelRegistry } from "../../src/providers/registry.js";
 import { runCli } from "../helpers/cli.js";
 import { readPartials, tempDir } from "../helpers/run-folder.js";
+import { needs } from "../helpers/requirements.js";
 import { SHARED_DATASETS } from "../helpers/shared.js";
 
 // A new user's first run: a tiny local model (stories260K, from ../shared) on the built-in mini suite. Such a
 // model rarely emits an end token, so these runs end only through max_tokens, the timeout or a signal.
 const STORIES = join(SHARED_DATASETS, "models/stories260K.gguf");
 const MODEL = `llamacpp:${STORIES}`;
-const hasLibrary = (() => {
-  try {
-    createRequire(import.meta.url).resolve("node-llama-cpp");
-    return true;
-  } catch {
-    return false;
-  }
-})();
+const hasLibrary = needs("llama", "shared");
 
 const lines = (file: string) => (existsSync(file) ? readFileSync(file, "utf8").split("\n").filter(Boolean).length : 0);
 const manifestOf = (folder: string) => JSON.parse(readFileSync(join(folder, "manifest.json"), "utf8"));
@@ -40,7 +33,7 @@ function signalWhen(ready: () => boolean, signals: number, gapMs = 300): (child:
 
 afterAll(() => disposeLocalModels());
 
-describe.skipIf(!hasLibrary || !existsSync(STORIES))("local generations can be stopped", () => {
+describe.skipIf(!hasLibrary)("local generations can be stopped", () => {
   it("by their timeout, and by cancelling, whether generating or waiting for a free sequence", async () => {
     const model = new ModelRegistry({ env: {}, providers: { llamacpp: { threads: 1, gpu: false, sequences: 1 } } }).resolve(MODEL).model;
     // max_tokens far past the context: with context shifting, these generations would never end on their own.
@@ -68,7 +61,7 @@ describe.skipIf(!hasLibrary || !existsSync(STORIES))("local generations can be s
   }, 60_000);
 });
 
-describe.skipIf(!hasLibrary || !existsSync(STORIES))("local-model runs always end", () => {
+describe.skipIf(!hasLibrary)("local-model runs always end", () => {
   const base = (dir: string, runId: string) => ["run", "--models", MODEL, "--output-dir", dir, "--run-id", runId, "--limit", "6", "--concurrency", "2", "--no-progress"];
 
   it("stops each generation at --timeout, even one that would never end, and records timeout errors (exit 3)", async () => {

@@ -1,6 +1,7 @@
 import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { needs } from "../helpers/requirements.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { honestModels } from "../helpers/behaviour.js";
 import { BIN, runCli, type CliResult } from "../helpers/cli.js";
@@ -10,7 +11,7 @@ import { readPartials, readResultsParquet, tempDir, writeJsonl } from "../helper
 const ITEMS = 60;
 const PERSONAS = ["evil_confidant", "helpful_assistant"];
 const TOTAL = ITEMS * PERSONAS.length;
-const onLinux = process.platform === "linux";
+const onLinux = needs("linux");
 
 let mock: MockLlm;
 beforeAll(async () => {

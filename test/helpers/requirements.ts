@@ -22,6 +22,10 @@ const REQUIREMENTS = {
     available: () => chromiumPath() !== undefined,
     why: "Debian's chromium is not installed (`apt-get install -y chromium`, as .ci/run does)",
   },
+  linux: {
+    available: () => existsSync("/dev/full") && existsSync("/proc/version"),
+    why: "not Linux: /dev/full and /proc, which give a real ENOSPC and EIO, are absent",
+  },
   git: {
     available: () => existsSync(new URL("../../.git", import.meta.url)),
     why: "the project is not a git checkout, so its files cannot be listed as a clone would have them",

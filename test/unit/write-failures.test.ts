@@ -1,5 +1,6 @@
-import { existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync, writeSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync, writeSync } from "node:fs";
 import { join } from "node:path";
+import { needs } from "../helpers/requirements.js";
 import { describe, expect, it } from "vitest";
 import { EnvironmentError } from "../../src/errors.js";
 import { writeJsonAtomically } from "../../src/results/manifest.js";
@@ -19,7 +20,7 @@ import { row as wholeRow } from "../helpers/run-store-conformance.js";
 
 // /dev/full is Linux's always-full device: every write to it fails with ENOSPC, as on a full disk.
 const DEV_FULL = "/dev/full";
-const onLinux = existsSync(DEV_FULL);
+const onLinux = needs("linux");
 
 function row(key: string): ResultRow {
   return { ...wholeRow(key, 1, "ok"), raw_candidate: `response to ${key}`, transcript: [] };
@@ -139,7 +140,7 @@ describe("a disk that fills up while rows are written", () => {
     expect(events.find((event) => event.event === "close_failed")).toMatchObject({ error: "ENOSPC: no space left on device, close" });
   });
 
-  it.skipIf(!existsSync("/proc/version"))("stops the session with exit code 4 on an I/O error the kernel gives (/proc/version refuses writes, root included)", async () => {
+  it.skipIf(!onLinux)("stops the session with exit code 4 on an I/O error the kernel gives (/proc/version refuses writes, root included)", async () => {
     const dir = tempDir();
     mkdirSync(join(dir, "refused"));
     symlinkSync("/proc/version", join(dir, "refused", "partials.jsonl"));
