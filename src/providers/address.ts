@@ -18,7 +18,7 @@ export interface ModelAddress {
 }
 
 /**
- * `provider:model`, or a bare name (no colon) for the default OpenAI-compatible endpoint. Text after a known
+ * `provider:model`, or a bare name (no colon, or an OpenAI fine-tune `ft:…`) for the default OpenAI-compatible endpoint. Text after a known
  * provider's colon is the id, colons included (`ollama:llama3:8b`). An unknown prefix is an error with the
  * nearest valid spelling, never a silent OpenAI model id.
  */
@@ -29,6 +29,8 @@ export function parseModelAddress(address: string, context: AddressContext): Mod
   if (colon > 0) {
     const prefix = address.slice(0, colon);
     if (known.has(prefix)) return { providerName: prefix, modelId: address.slice(colon + 1) };
+    // OpenAI's fine-tuned models are named `ft:base:org::id`: a model id of the default endpoint, not a provider.
+    if (prefix === "ft") return { providerName: "openai", modelId: address };
     throw new UserError(`model "${address}": ${unknownPrefix(address, prefix, address.slice(colon + 1), context)}`);
   }
   if (context.defaultIsOpenAI) {

@@ -37,6 +37,7 @@ describe("model addresses", () => {
   it("keeps bare names on the default endpoint and colons after a known provider in the id", () => {
     expect(registry.parseAddress("gpt-4.1")).toEqual({ providerName: "openai", modelId: "gpt-4.1" });
     expect(registry.parseAddress("ollama:llama3:8b")).toEqual({ providerName: "ollama", modelId: "llama3:8b" });
+    expect(registry.parseAddress("ft:gpt-4o-mini-2024-07-18:acme::abc123")).toEqual({ providerName: "openai", modelId: "ft:gpt-4o-mini-2024-07-18:acme::abc123" });
     expect(registry.parseAddress("openrouter:openai/gpt-4o")).toEqual({ providerName: "openrouter", modelId: "openai/gpt-4o" });
     expect(registry.parseAddress("llamacpp:hf:owner/repo/file.gguf")).toEqual({ providerName: "llamacpp", modelId: "hf:owner/repo/file.gguf" });
     const custom = new ModelRegistry({ env: {}, providers: { mybox: { type: "openai", base_url: "http://127.0.0.1:1/v1" } } });
