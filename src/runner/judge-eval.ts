@@ -94,7 +94,8 @@ export async function judgeEval(options: JudgeEvalOptions): Promise<JudgeEvalRep
   // Before the run folder is touched, and only when items are left to judge (a finished judge-eval calls nobody).
   let checked: PreflightResult[] | undefined;
   const finished = previous?.sessions.at(-1)?.items_finished ?? 0;
-  if (options.preflight !== false && finished < items.length) checked = await preflightJudge(policies, options.judgeModel, resolved, {}, { reporter: options.reporter, signal: options.abortSignal });
+  if (options.preflight !== false && finished < items.length && !options.stopSignal?.aborted)
+    checked = await preflightJudge(policies, options.judgeModel, resolved, {}, { reporter: options.reporter, signal: options.abortSignal });
   const session = await RunSession.open({ outputDir, runId, kind: "judge-eval", redactor: new Redactor(policies.registry.secrets()), onMessage: (message) => options.reporter?.onMessage?.(message) });
   try {
     const now = new Date().toISOString();
@@ -118,7 +119,7 @@ export async function judgeEval(options: JudgeEvalOptions): Promise<JudgeEvalRep
     };
     await session.begin(manifest, { judge_model: options.judgeModel });
     if (checked) for (const result of checked) session.log.info("preflight", { ...result });
-    else session.log.info("preflight_skipped", { reason: options.preflight === false ? "--no-preflight" : "every item judged already" });
+    else session.log.info("preflight_skipped", { reason: options.preflight === false ? "--no-preflight" : options.stopSignal?.aborted ? "stopped" : "every item judged already" });
     // Items sharing an id (a behaviour id given for several generations) stay apart: the later ones get #2, #3…
     const seen = new Map<string, number>();
     const byKey = new Map(

@@ -83,16 +83,17 @@ export async function rejudge(reference: string, options: RejudgeOptions = {}): 
     async function* stored(): AsyncGenerator<ResultRow> {
       for await (const row of session.store.latestRows(snapshot)) if (row.raw_candidate !== null && !done(row)) yield row;
     }
-    // Under the lock but before the manifest or any row is written; only when there is something to judge.
+    // Under the lock but before the manifest or any row is written; only when there is something to judge
+    // (and no stop was asked for already).
     let checked: PreflightResult[] | undefined;
-    if (judge && options.preflight !== false && (await hasAny(stored())))
+    if (judge && options.preflight !== false && !options.stopSignal?.aborted && (await hasAny(stored())))
       checked = await preflightJudge(policies, judge.address, judge.resolved, config.judge.options, { reporter: options.reporter, signal: options.abortSignal });
     addDeclarations(manifest, scorers, rename, scoring !== undefined);
     if (judge && scoring === undefined) manifest.judge = judgeManifestEntry(config, judge);
     await session.begin(manifest, { judge_model: judge?.address ?? null, ...(scoring !== undefined ? { scoring } : {}) });
     session.log.info("rejudge_start", { run_id: located.runId, judge_model: judge?.address ?? null, scorers: scorers.map((entry) => rename(entry.name)), scoring: scoring ?? null });
     if (checked) for (const result of checked) session.log.info("preflight", { ...result });
-    else session.log.info("preflight_skipped", { reason: !judge ? "no judge" : options.preflight === false ? "--no-preflight" : "nothing to judge" });
+    else session.log.info("preflight_skipped", { reason: !judge ? "no judge" : options.preflight === false ? "--no-preflight" : options.stopSignal?.aborted ? "stopped" : "nothing to judge" });
     // The models under test, for scorers that read their log-likelihoods; resolved once each.
     const targets = new Map<string, LanguageModel>();
     const targetModel = (address: string): LanguageModel => {
