@@ -31,9 +31,10 @@ export function rejudgeCommand(exit: { code: number }): Command {
       "after",
       `
 Exit codes: 0 done · 1 a bug in alignbench · 2 bad input or usage (a failed preflight included) · 3 finished,
-but items are still failed (a judge call that failed, or answered unusably, through every retry; with
---scoring, a failed score of that scoring too): rejudge again to retry them · 4 an environment failure
-(disk full, write error, permission) · 130 interrupted (rejudge again to finish).`,
+but items are still failed: a judge call that failed, or answered unusably, through every retry (with
+--scoring, a failed score of that scoring too; rejudge again to retry them), or an item the run itself
+could not generate (resume the run) · 4 an environment failure (disk full, write error, permission) ·
+130 interrupted (rejudge again to finish).`,
     )
     .action(async (reference: string, flags: RejudgeFlags) => {
       const { rejudge } = await import("../../runner/rejudge.js");
