@@ -17,6 +17,8 @@ import { builtinDeclaration } from "../scorers/registry.js";
 import { VERSION } from "../version.js";
 import { existingManifest, RunSession } from "./session.js";
 import { CallPolicies } from "./prepare.js";
+import { closeHttp } from "../providers/http.js";
+import { disposeLocalModels } from "../providers/llamacpp/llamacpp-loading.js";
 import type { FailureSummary } from "./failures.js";
 import { preflightJudge } from "./judge-preflight.js";
 import type { PreflightResult } from "./preflight.js";
@@ -94,8 +96,16 @@ export async function judgeEval(options: JudgeEvalOptions): Promise<JudgeEvalRep
   // Before the run folder is touched, and only when items are left to judge (a finished judge-eval calls nobody).
   let checked: PreflightResult[] | undefined;
   const finished = previous?.sessions.at(-1)?.items_finished ?? 0;
-  if (options.preflight !== false && finished < items.length && !options.stopSignal?.aborted)
-    checked = await preflightJudge(policies, options.judgeModel, resolved, {}, { reporter: options.reporter, signal: options.abortSignal });
+  if (options.preflight !== false && finished < items.length && !options.stopSignal?.aborted) {
+    try {
+      checked = await preflightJudge(policies, options.judgeModel, resolved, {}, { reporter: options.reporter, signal: options.abortSignal });
+    } catch (error) {
+      // No session owns them yet: the connections opened and a local judge loaded for the check are released here.
+      await closeHttp();
+      await disposeLocalModels();
+      throw error;
+    }
+  }
   const session = await RunSession.open({ outputDir, runId, kind: "judge-eval", redactor: new Redactor(policies.registry.secrets()), onMessage: (message) => options.reporter?.onMessage?.(message) });
   try {
     const now = new Date().toISOString();
