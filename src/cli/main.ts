@@ -39,7 +39,7 @@ export async function main(argv: string[]): Promise<number> {
     .addCommand(compareCommand())
     .addCommand(reportCommand())
     .addCommand(viewCommand(exit))
-    .addCommand(judgeEvalCommand())
+    .addCommand(judgeEvalCommand(exit))
     .addCommand(suitesCommand())
     .addCommand(personasCommand());
   // Settings of the program are not inherited by commands added with addCommand.

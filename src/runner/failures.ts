@@ -16,12 +16,27 @@ export class FailureCollector {
 
   add(row: ResultRow): void {
     if (row.status !== "error") return;
+    this.addFailure(row.key, row.error_type ?? "unknown", row.error ?? "");
+  }
+
+  /** A failure that is not a failed row (a named scoring's failed score, whose item keeps its status). */
+  addFailure(key: string, type: string, message: string): void {
     this.total++;
-    const type = row.error_type ?? "unknown";
     let entry = this.byType.get(type);
     if (!entry) this.byType.set(type, (entry = { type, count: 0, examples: [] }));
     entry.count++;
-    if (entry.examples.length < EXAMPLES_PER_TYPE) entry.examples.push({ key: row.key, message: row.error ?? "" });
+    if (entry.examples.length < EXAMPLES_PER_TYPE) entry.examples.push({ key, message });
+  }
+
+  /** Adds the failures of another summary (counted apart, e.g. by finalize): counts add up, examples fill to the limit. */
+  merge(summary: FailureSummary): void {
+    for (const other of summary.types) {
+      let entry = this.byType.get(other.type);
+      if (!entry) this.byType.set(other.type, (entry = { type: other.type, count: 0, examples: [] }));
+      entry.count += other.count;
+      entry.examples.push(...other.examples.slice(0, EXAMPLES_PER_TYPE - entry.examples.length));
+    }
+    this.total += summary.total;
   }
 
   build(): FailureSummary {

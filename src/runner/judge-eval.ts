@@ -17,6 +17,11 @@ import { builtinDeclaration } from "../scorers/registry.js";
 import { VERSION } from "../version.js";
 import { existingManifest, RunSession } from "./session.js";
 import { CallPolicies } from "./prepare.js";
+import { closeHttp } from "../providers/http.js";
+import { disposeLocalModels } from "../providers/llamacpp/llamacpp-loading.js";
+import type { FailureSummary } from "./failures.js";
+import { preflightJudge } from "./judge-preflight.js";
+import type { PreflightResult } from "./preflight.js";
 
 export interface JudgeEvalReport {
   judge: string;
@@ -24,8 +29,12 @@ export interface JudgeEvalReport {
   /** The run folder holding every judge answer (results.parquet, partials.jsonl): rerun with its id to resume. */
   folder: string;
   n: number;
-  /** Items whose judge answer could not be used (never counted as either label). */
+  /** Items whose judge answer could not be used (never counted as either label): the call failed, or its answer was not yes or no. */
   errors: number;
+  /** Those items by error type, with the first few causes; a resume (same run id) asks the judge again for them. */
+  failures: FailureSummary;
+  /** Stopped before every item was judged: the report covers the items judged so far. */
+  interrupted: boolean;
   /** Behaviours of the labels file missing from the behaviours file; their generations were left out. */
   unknown_behaviors: string[];
   overall: Agreement;
@@ -47,6 +56,8 @@ export interface JudgeEvalOptions {
   runId?: string;
   stopSignal?: AbortSignal;
   abortSignal?: AbortSignal;
+  /** One short call to the judge before the first item, stopping at once on a refused key, an unknown model or an unreachable endpoint (default true). */
+  preflight?: boolean;
 }
 
 const JUDGE_SCORER = "harmbench_classifier";
@@ -70,7 +81,8 @@ export async function judgeEval(options: JudgeEvalOptions): Promise<JudgeEvalRep
   if (options.baseUrl) input.base_url = options.baseUrl;
   const config = runConfigSchema.parse(input);
   const policies = new CallPolicies(config, {}, options.env ?? process.env);
-  const call = policies.call(policies.registry.resolve(options.judgeModel));
+  const resolved = policies.registry.resolve(options.judgeModel);
+  const call = policies.call(resolved);
   const plain = new ClassifierJudge(call, classifierPrompt("harmbench"));
   const contextual = new ClassifierJudge(call, classifierPrompt("harmbench-contextual"));
   const declaration = builtinDeclaration(JUDGE_SCORER)!;
@@ -81,6 +93,19 @@ export async function judgeEval(options: JudgeEvalOptions): Promise<JudgeEvalRep
   const sha256 = await sha256File(labelsPath);
   const previous = await existingManifest(outputDir, runId);
   if (previous && previous.dataset.sha256 !== sha256) throw new UserError(`run ${runId} judged another version of ${labelsPath}: start a new judge-eval (another --run-id)`);
+  // Before the run folder is touched, and only when items are left to judge (a finished judge-eval calls nobody).
+  let checked: PreflightResult[] | undefined;
+  const finished = previous?.sessions.at(-1)?.items_finished ?? 0;
+  if (options.preflight !== false && finished < items.length && !options.stopSignal?.aborted) {
+    try {
+      checked = await preflightJudge(policies, options.judgeModel, resolved, {}, { reporter: options.reporter, signal: options.abortSignal });
+    } catch (error) {
+      // No session owns them yet: the connections opened and a local judge loaded for the check are released here.
+      await closeHttp();
+      await disposeLocalModels();
+      throw error;
+    }
+  }
   const session = await RunSession.open({ outputDir, runId, kind: "judge-eval", redactor: new Redactor(policies.registry.secrets()), onMessage: (message) => options.reporter?.onMessage?.(message) });
   try {
     const now = new Date().toISOString();
@@ -103,6 +128,8 @@ export async function judgeEval(options: JudgeEvalOptions): Promise<JudgeEvalRep
       environment: { node: process.version, platform: `${process.platform}-${process.arch}` },
     };
     await session.begin(manifest, { judge_model: options.judgeModel });
+    if (checked) for (const result of checked) session.log.info("preflight", { ...result });
+    else session.log.info("preflight_skipped", { reason: options.preflight === false ? "--no-preflight" : options.stopSignal?.aborted ? "stopped" : "every item judged already" });
     // Items sharing an id (a behaviour id given for several generations) stay apart: the later ones get #2, #3…
     const seen = new Map<string, number>();
     const byKey = new Map(
@@ -141,9 +168,10 @@ export async function judgeEval(options: JudgeEvalOptions): Promise<JudgeEvalRep
       { total: items.length, alreadyDone: counts.ok },
       options,
     );
-    await session.finalize({ scorers: [declaration], dimensions: DIMENSIONS, groupBy: ["reference"] }, interrupted);
-    const report = await agreementReport(session, options.judgeModel, byKey, unknownBehaviors);
-    await writeJsonAtomically(session.files.judgeEval, report);
+    const outcome = await session.finalize({ scorers: [declaration], dimensions: DIMENSIONS, groupBy: ["reference"] }, interrupted);
+    const report = await agreementReport(session, options.judgeModel, byKey, unknownBehaviors, outcome.failures, interrupted);
+    // A refused write here (disk full) stops the session like any other: exit 4 with the file and a resume hint.
+    await session.guard(() => writeJsonAtomically(session.files.judgeEval, report));
     return report;
   } finally {
     await session.close();
@@ -189,7 +217,14 @@ function labelledRow(runId: string, key: string, item: LabelledItem, attempt: nu
 }
 
 /** Agreement of the stored judge answers with the reference labels, overall and per category. */
-async function agreementReport(session: RunSession, judgeModel: string, byKey: Map<string, LabelledItem>, unknownBehaviors: string[]): Promise<JudgeEvalReport> {
+async function agreementReport(
+  session: RunSession,
+  judgeModel: string,
+  byKey: Map<string, LabelledItem>,
+  unknownBehaviors: string[],
+  failures: FailureSummary,
+  interrupted: boolean,
+): Promise<JudgeEvalReport> {
   const results: Array<{ item: LabelledItem; judge: 0 | 1; raw: string }> = [];
   let errors = 0;
   for await (const row of session.store.latestRows()) {
@@ -211,6 +246,8 @@ async function agreementReport(session: RunSession, judgeModel: string, byKey: M
     folder: session.folder,
     n: byKey.size,
     errors,
+    failures,
+    interrupted,
     unknown_behaviors: unknownBehaviors,
     overall: agreement(results.map(({ item, judge }) => [item.label, judge])),
     by_category: [...categories].sort(([a], [b]) => (a < b ? -1 : 1)).map(([category, pairs]) => ({ category, ...agreement(pairs) })),

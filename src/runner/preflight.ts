@@ -23,7 +23,10 @@ const PROBE = [{ role: "user" as const, content: "Reply with OK." }];
  * failures). A local model was loaded by prepareRun: that load is its check. Throws a UserError naming every
  * model that failed.
  */
-export async function preflight(models: RunnableModel[], options: { scoringOnly?: boolean; signal?: AbortSignal | undefined } = {}): Promise<PreflightResult[]> {
+export async function preflight(
+  models: RunnableModel[],
+  options: { scoringOnly?: boolean; signal?: AbortSignal | undefined /** How to skip the check, as the command says it. */; skipHint?: string } = {},
+): Promise<PreflightResult[]> {
   const byAddress = new Map<string, RunnableModel[]>();
   for (const model of models) byAddress.set(model.address, [...(byAddress.get(model.address) ?? []), model]);
   const failures: string[] = [];
@@ -56,7 +59,7 @@ export async function preflight(models: RunnableModel[], options: { scoringOnly?
   );
   if (failures.length > 0) {
     throw new UserError(
-      `the preflight check failed before any item ran:\n${failures.join("\n")}\nnothing was run; fix the above and run again (--no-preflight, or preflight: false, skips this check)`,
+      `the preflight check failed before any item ran:\n${failures.join("\n")}\nnothing was run; fix the above and run again (${options.skipHint ?? "--no-preflight, or preflight: false, skips this check"})`,
     );
   }
   return results;

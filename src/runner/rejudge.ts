@@ -14,6 +14,9 @@ import { sampleOfRow, scoreRow } from "./process-item.js";
 import type { RunControls, RunOutcome } from "./run.js";
 import { judgeManifestEntry } from "./run.js";
 import { RunSession } from "./session.js";
+import { FailureCollector } from "./failures.js";
+import { preflightJudge } from "./judge-preflight.js";
+import type { PreflightResult } from "./preflight.js";
 
 export interface RejudgeOptions extends RunControls {
   outputDir?: string;
@@ -27,6 +30,8 @@ export interface RejudgeOptions extends RunControls {
   scoring?: string;
   /** A run config file whose providers:, base_url and perspective replace the manifest's (which keeps no secrets). */
   settingsFile?: string;
+  /** One short call to the judge before the first item, stopping at once on a refused key, an unknown model or an unreachable endpoint (default true). */
+  preflight?: boolean;
 }
 
 const SCORING_NAME = /^[A-Za-z][A-Za-z0-9_-]*$/;
@@ -36,6 +41,8 @@ const SCORING_NAME = /^[A-Za-z][A-Za-z0-9_-]*$/;
  * appending the new scores as new attempts; no response is regenerated. Without a scoring name every
  * score is recomputed in place; with one, the new scores are added beside the old, and an interrupted
  * rejudge resumes where it stopped (rows that already hold the named scoring are skipped).
+ * The outcome's failures are the items still failed, and, for a named scoring, the items whose named score
+ * failed (their own status unchanged): the CLI exits 3 when there are any.
  */
 export async function rejudge(reference: string, options: RejudgeOptions = {}): Promise<RunOutcome> {
   const located = locateRun(reference, options.outputDir);
@@ -65,18 +72,6 @@ export async function rejudge(reference: string, options: RejudgeOptions = {}): 
   const redactor = new Redactor([...policies.registry.secrets(), ...secrets]);
   const session = await RunSession.open({ outputDir: located.outputDir, runId: located.runId, kind: "rejudge", redactor, onMessage: (message) => options.reporter?.onMessage?.(message) });
   try {
-    addDeclarations(manifest, scorers, rename, scoring !== undefined);
-    if (judge && scoring === undefined) manifest.judge = judgeManifestEntry(config, judge);
-    await session.begin(manifest, { judge_model: judge?.address ?? null, ...(scoring !== undefined ? { scoring } : {}) });
-    session.log.info("rejudge_start", { run_id: located.runId, judge_model: judge?.address ?? null, scorers: scorers.map((entry) => rename(entry.name)), scoring: scoring ?? null });
-    // The models under test, for scorers that read their log-likelihoods; resolved once each.
-    const targets = new Map<string, LanguageModel>();
-    const targetModel = (address: string): LanguageModel => {
-      let model = targets.get(address);
-      if (!model) targets.set(address, (model = policies.guarded(policies.registry.resolve(address)).scoring));
-      return model;
-    };
-    const needsTarget = scorers.some((entry) => entry.needs === "loglikelihood");
     // Only the rows stored now are work: the attempts this rejudge appends must not be read back.
     const snapshot = await session.store.snapshot();
     const done = (row: ResultRow) =>
@@ -88,6 +83,27 @@ export async function rejudge(reference: string, options: RejudgeOptions = {}): 
     async function* stored(): AsyncGenerator<ResultRow> {
       for await (const row of session.store.latestRows(snapshot)) if (row.raw_candidate !== null && !done(row)) yield row;
     }
+    // Under the lock but before the manifest or any row is written; only when there is something to judge
+    // (and no stop was asked for already).
+    let checked: PreflightResult[] | undefined;
+    if (judge && options.preflight !== false && !options.stopSignal?.aborted && (await hasAny(stored())))
+      checked = await preflightJudge(policies, judge.address, judge.resolved, config.judge.options, { reporter: options.reporter, signal: options.abortSignal });
+    addDeclarations(manifest, scorers, rename, scoring !== undefined);
+    if (judge && scoring === undefined) manifest.judge = judgeManifestEntry(config, judge);
+    await session.begin(manifest, { judge_model: judge?.address ?? null, ...(scoring !== undefined ? { scoring } : {}) });
+    session.log.info("rejudge_start", { run_id: located.runId, judge_model: judge?.address ?? null, scorers: scorers.map((entry) => rename(entry.name)), scoring: scoring ?? null });
+    if (checked) for (const result of checked) session.log.info("preflight", { ...result });
+    else session.log.info("preflight_skipped", { reason: !judge ? "no judge" : options.preflight === false ? "--no-preflight" : options.stopSignal?.aborted ? "stopped" : "nothing to judge" });
+    // The models under test, for scorers that read their log-likelihoods; resolved once each.
+    const targets = new Map<string, LanguageModel>();
+    const targetModel = (address: string): LanguageModel => {
+      let model = targets.get(address);
+      if (!model) targets.set(address, (model = policies.guarded(policies.registry.resolve(address)).scoring));
+      return model;
+    };
+    const needsTarget = scorers.some((entry) => entry.needs === "loglikelihood");
+    // A named scoring's failed scores leave their items' status as it was: they are counted here instead.
+    const scoringFailures = new FailureCollector();
     const counts = await session.store.counts();
     const interrupted = await session.process(
       stored(),
@@ -102,9 +118,15 @@ export async function rejudge(reference: string, options: RejudgeOptions = {}): 
         }
         const target = needsTarget ? targetModel(row.model_slug) : undefined;
         const before = { status: row.status, error: row.error, error_type: row.error_type };
+        // Scored as a fine item, so the first failing score's type and cause can be read off the row afterwards.
+        if (scoring !== undefined) Object.assign(row, { status: "ok", error: null, error_type: null });
         if ((await scoreRow(row, sampleOfRow(row), scorers, target ? { ...services, target } : services, options.abortSignal, rename)) === "cancelled") return undefined;
         // A failing named scoring does not turn a finished item into a failed one: its score carries the error, and a resume retries it.
-        if (scoring !== undefined) Object.assign(row, before);
+        if (scoring !== undefined) {
+          // An item failed already is counted by finalize; the cause is redacted as the stored rows are.
+          if (row.status === "error" && before.status === "ok") scoringFailures.addFailure(row.key, row.error_type ?? "unknown", redactor.scrub(row.error ?? ""));
+          Object.assign(row, before);
+        }
         row.completed_at = new Date().toISOString();
         return row;
       },
@@ -112,11 +134,19 @@ export async function rejudge(reference: string, options: RejudgeOptions = {}): 
       options,
     );
     const outcome = await session.finalize(runSummaryOptions(manifest), interrupted);
-    session.log.info("rejudge_end", { ...outcome.counts });
-    return { ...outcome, runId: located.runId, folder: session.folder, interrupted };
+    scoringFailures.merge(outcome.failures);
+    const failures = scoringFailures.build();
+    session.log.info("rejudge_end", { ...outcome.counts, failed: failures.total });
+    return { ...outcome, failures, runId: located.runId, folder: session.folder, interrupted };
   } finally {
     await session.close();
   }
+}
+
+/** Whether `items` yields anything (stops at the first). */
+async function hasAny(items: AsyncIterable<unknown>): Promise<boolean> {
+  for await (const _ of items) return true;
+  return false;
 }
 
 /** The manifest learns the declarations of the scorers this rejudge writes (renamed for a named scoring). */

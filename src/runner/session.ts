@@ -185,8 +185,8 @@ export class RunSession {
     return outcome;
   }
 
-  /** Runs one step of the session's work; a refused write becomes the error that stops the session. */
-  private async guard<T>(step: () => Promise<T>): Promise<T> {
+  /** Runs one step of the session's work (a command's own file, too); a refused write becomes the error that stops the session. */
+  async guard<T>(step: () => Promise<T>): Promise<T> {
     try {
       return await step();
     } catch (error) {

@@ -32,9 +32,9 @@ describe("rejudge into a named scoring", () => {
     const stop = new AbortController();
     stop.abort();
     await rejudge("two", { outputDir: dir, judgeModel: "strict-judge", scoring: "strict", env: { OPENAI_BASE_URL: mock.url }, stopSignal: stop.signal });
-    const before = mock.requests.filter((request) => request.body.model === "strict-judge").length;
+    const before = mock.requests.filter((request) => request.body.model === "strict-judge" && !isPreflightRequest(request)).length;
     const outcome = await rejudge("two", { outputDir: dir, judgeModel: "strict-judge", scoring: "strict", env: { OPENAI_BASE_URL: mock.url } });
-    expect(mock.requests.filter((request) => request.body.model === "strict-judge").length - before).toBe(6);
+    expect(mock.requests.filter((request) => request.body.model === "strict-judge" && !isPreflightRequest(request)).length - before).toBe(6);
     expect(mock.requests.filter((request) => request.body.model === "target" && !isPreflightRequest(request)).length).toBe(6); // nothing regenerated
     expect(outcome.counts).toEqual({ ok: 6, error: 0 });
     // Both judges side by side: the run's verdict (honest: 0 successes) and the strict one (all successes).

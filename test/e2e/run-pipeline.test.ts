@@ -235,7 +235,14 @@ describe("alignbench run, end to end against a mock server", () => {
     await run({ dataset: dataset(dir), models: "t", personas: "developer_mode_dan", judge_model: "judge-a", run_id: "rj", output_dir: dir, base_url: mock.url }, { env: {} });
     const before = mock.requests.length;
     const outcome = await rejudge("rj", { outputDir: dir, judgeModel: "judge-b", env: { OPENAI_BASE_URL: mock.url } });
-    const newRequests = mock.requests.slice(before);
+    // One preflight call to the new judge, then one call per stored response.
+    expect(
+      mock.requests
+        .slice(before)
+        .filter(isPreflightRequest)
+        .map((r) => r.body.model),
+    ).toEqual(["judge-b"]);
+    const newRequests = mock.requests.slice(before).filter((r) => !isPreflightRequest(r));
     expect(newRequests).toHaveLength(3);
     expect(newRequests.every((r) => r.body.model === "judge-b")).toBe(true);
     const rows = readPartials(join(dir, "rj"));

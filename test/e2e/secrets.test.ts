@@ -135,7 +135,8 @@ describe("rejudging a run whose settings held secrets", () => {
     const before = mock.requests.length;
     const rejudged = await runCli(["rejudge", "rj", "--output-dir", "out", "--judge-model", "mock-judge", "--config", "endpoints.yaml"], { cwd: dir });
     expect(rejudged.code, rejudged.stderr).toBe(0);
-    expect(mock.requests.slice(before).map((request) => request.headers["x-custom"])).toEqual([HEADER_VALUE]);
+    // The preflight's call and the item's: both with the header given again.
+    expect(mock.requests.slice(before).map((request) => request.headers["x-custom"])).toEqual([HEADER_VALUE, HEADER_VALUE]);
     expect(readFileSync(join(dir, "out", "rj", "manifest.json"), "utf8")).not.toContain(HEADER_VALUE);
   });
 });
