@@ -142,7 +142,7 @@ describe("SIGTERM during the preflight", () => {
 });
 
 describe("after the run has started", () => {
-  it("the first signal finishes the items in flight, the second cancels them and gives the next one back to the system", async () => {
+  it("the first signal finishes the items in flight; the second cancels them and says the next one quits at once", async () => {
     // Items hang, so the run is still going when the signals come.
     mock = await startMockLlm((request) => (isPreflightRequest(request) ? { reply: "OK" } : { hang: true }));
     const dir = tempDir();
