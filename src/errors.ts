@@ -54,3 +54,12 @@ export class EnvironmentError extends UserError {
   override readonly name: string = "EnvironmentError";
   override readonly exitCode: number = 4;
 }
+
+/**
+ * A Ctrl-C or SIGTERM that stopped a run before its run folder was opened (during a download, a model load or
+ * the preflight): nothing was written, so there is nothing to resume. Exit code 130, like an interrupted run.
+ */
+export class InterruptedError extends UserError {
+  override readonly name: string = "InterruptedError";
+  override readonly exitCode: number = 130;
+}

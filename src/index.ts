@@ -80,5 +80,5 @@ export { SCORER_NAMES, scorer, checkScorer, type ScorerName } from "./scorers/re
 export { PerspectiveClient, type PerspectiveSettings } from "./providers/perspective.js";
 export { severityOf, outcomeOf, badnessOf, directionFor } from "./metrics/outcome.js";
 export { renderSummary } from "./reports/terminal-summary.js";
-export { UserError, InputError } from "./errors.js";
+export { UserError, InputError, InterruptedError } from "./errors.js";
 export { VERSION } from "./version.js";

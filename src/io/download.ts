@@ -4,7 +4,7 @@ import { homedir } from "node:os";
 import { dirname, join } from "node:path";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import { UserError } from "../errors.js";
+import { InterruptedError, UserError } from "../errors.js";
 import { sha256File } from "./hash-file.js";
 
 /** `hf:owner/repo/path/to/file.gguf` (a model) or `hf:datasets/owner/repo/path` (a dataset), optionally `@revision` at the end. */
@@ -92,6 +92,8 @@ export interface HubDownloadOptions {
   endpoint?: string;
   token?: string;
   onProgress?: (progress: DownloadProgress) => void;
+  /** Stops the download (Ctrl-C): it fails with an InterruptedError and its partial file is kept to resume. */
+  signal?: AbortSignal;
   env?: NodeJS.ProcessEnv;
 }
 
@@ -122,6 +124,7 @@ export async function ensureHubFile(reference: string, options: HubDownloadOptio
   const download: Download = { reference, url, target, headers, hint, source: endpoint, accessHint: "set HF_TOKEN for gated or private files", env };
   download.lookedIn = `${dirname(target)} or the Hugging Face cache (${huggingFaceCache(env)})`;
   if (options.onProgress) download.onProgress = options.onProgress;
+  if (options.signal) download.signal = options.signal;
   return fetchIntoCache(download);
 }
 
@@ -142,6 +145,7 @@ export async function ensureUrlFile(url: string, options: Omit<HubDownloadOption
   const target = join(cacheDir, "url", parsed.host.replace(/[^A-Za-z0-9.-]/g, "_"), ...segments.map((segment) => decodeURIComponent(segment).replace(/[\\/]/g, "_")));
   const download: Download = { reference: url, url, target, headers: {}, hint: "Download the file yourself and pass its path with --dataset.", source: parsed.host, env };
   if (options.onProgress) download.onProgress = options.onProgress;
+  if (options.signal) download.signal = options.signal;
   return fetchIntoCache(download);
 }
 
@@ -167,6 +171,7 @@ interface Download {
   /** Where a copy was looked for, for the errors (else the target's folder). */
   lookedIn?: string;
   onProgress?: (progress: DownloadProgress) => void;
+  signal?: AbortSignal;
   env: NodeJS.ProcessEnv;
 }
 
@@ -180,16 +185,19 @@ function isCached(target: string): boolean {
   return existsSync(target) && existsSync(target + ".sha256");
 }
 
-async function fetchIntoCache({ reference, url, target, headers, hint, source, accessHint, lookedIn = dirname(target), onProgress, env }: Download): Promise<string> {
+async function fetchIntoCache({ reference, url, target, headers, hint, source, accessHint, lookedIn = dirname(target), onProgress, signal, env }: Download): Promise<string> {
   if (isCached(target)) return target;
-  const offline = (cause: unknown) => new UserError(`cannot download ${reference} from ${source} (${describe(cause)}) and there is no copy in ${lookedIn}. ${hint}`);
+  // The file only ever takes its name once complete and verified: a stopped download leaves the .part file alone.
+  const stopped = () => new InterruptedError(`download of ${reference} stopped; run again to resume it`);
+  if (signal?.aborted) throw stopped();
+  const offline = (cause: unknown) => (signal?.aborted ? stopped() : new UserError(`cannot download ${reference} from ${source} (${describe(cause)}) and there is no copy in ${lookedIn}. ${hint}`));
   if (offlineMode(env)) throw new UserError(`${reference} is not in the cache (${lookedIn}) and offline mode is on (HF_HUB_OFFLINE / ALIGNBENCH_OFFLINE). ${hint}`);
 
   // The hub names the file's sha256 and size on the resolve response (before any CDN redirect).
   let expectedSha: string | undefined;
   let totalBytes: number | undefined;
   try {
-    const head = await fetch(url, { method: "HEAD", headers, redirect: "manual" });
+    const head = await fetch(url, { method: "HEAD", headers, redirect: "manual", ...(signal ? { signal } : {}) });
     if (head.status === 401 || head.status === 403) throw new UserError(`${reference}: access refused (HTTP ${head.status})${accessHint ? `; ${accessHint}` : ""}`);
     if (head.status === 404) throw new UserError(`${reference}: no such file on ${source}`);
     const etag = (head.headers.get("x-linked-etag") ?? head.headers.get("etag") ?? "").replace(/^W\//, "").replace(/"/g, "");
@@ -206,7 +214,7 @@ async function fetchIntoCache({ reference, url, target, headers, hint, source, a
   const resumedFrom = existsSync(partial) ? (await stat(partial)).size : 0;
   let response: Response;
   try {
-    response = await fetch(url, { headers: resumedFrom > 0 ? { ...headers, range: `bytes=${resumedFrom}-` } : headers });
+    response = await fetch(url, { headers: resumedFrom > 0 ? { ...headers, range: `bytes=${resumedFrom}-` } : headers, ...(signal ? { signal } : {}) });
   } catch (error) {
     throw offline(error);
   }
@@ -224,8 +232,9 @@ async function fetchIntoCache({ reference, url, target, headers, hint, source, a
       report();
     });
     try {
-      await pipeline(body, createWriteStream(partial, { flags: append ? "a" : "w" }));
+      await pipeline(body, createWriteStream(partial, { flags: append ? "a" : "w" }), ...(signal ? [{ signal }] : []));
     } catch (error) {
+      if (signal?.aborted) throw stopped();
       throw new UserError(`download of ${reference} was interrupted at ${received} bytes (${describe(error)}); run again to resume it`);
     }
   } else {

@@ -105,7 +105,7 @@ export interface LanguageModel {
   readonly defaults: GenerationOptions;
   generate(request: GenerateRequest): Promise<GenerateResult>;
   /** Gets ready before the first call (a local model downloads and loads), so a bad model stops the run up front. */
-  prepare?(): Promise<void>;
+  prepare?(options?: { signal?: AbortSignal }): Promise<void>;
   /** Log-likelihood of a continuation: tokenises context + continuation together and sums the continuation's tokens. */
   loglikelihood?(context: string, continuation: string, options?: { timeoutMs?: number; signal?: AbortSignal }): Promise<LoglikelihoodResult>;
   /**

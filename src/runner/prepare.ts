@@ -64,6 +64,8 @@ export interface PrepareHooks {
   onRetry?(model: LanguageModel, error: ProviderError, attempt: number, delayMs: number): void;
   onDownloadProgress?(progress: DownloadProgress): void;
   onServiceRetry?(service: string, error: ProviderError, attempt: number, delayMs: number): void;
+  /** Stops the local models' downloads (Ctrl-C before the run starts). */
+  signal?: AbortSignal | undefined;
 }
 
 /** Builds each model's call policy from the config; models of one provider share its concurrency slots. */
@@ -160,7 +162,7 @@ export async function prepareRun(config: RunConfig, hooks: PrepareHooks = {}, en
   if (scorers.some((entry) => entry.needs === "loglikelihood")) for (const model of models) requireLoglikelihood(model.resolved.model);
   // Local models download and load now: a missing or corrupt file stops the run before any item.
   const distinct = new Set([...models, ...Object.values(roles)].map((model) => model.resolved.model));
-  for (const model of distinct) await model.prepare?.();
+  for (const model of distinct) await model.prepare?.(hooks.signal ? { signal: hooks.signal } : {});
   return { personas, models, roles, plan, judge, scorers, services, secrets: [...policies.registry.secrets(), ...secrets] };
 }
 

@@ -1,6 +1,6 @@
 import { setMaxListeners } from "node:events";
 import { resolve } from "node:path";
-import { UserError } from "../errors.js";
+import { InterruptedError, UserError } from "../errors.js";
 import { runConfigSchema, type RunConfig, type RunConfigInput } from "../config/schema.js";
 import { checkDataset, streamSamples, type DatasetCheck, type FieldMapping } from "../datasets/dataset.js";
 import { sha256File } from "../io/hash-file.js";
@@ -21,6 +21,7 @@ import { BUILTIN_MINI_SUITE, DEFAULT_LOCAL_MODEL } from "./defaults.js";
 import { prepareRun, type PreparedJudge, type PreparedRun, type PrepareHooks } from "./prepare.js";
 import { processItem } from "./process-item.js";
 import { preflight, type PreflightResult } from "./preflight.js";
+import { eitherSignal, throwIfStopped, untilStopped } from "./early-stop.js";
 import type { FailureSummary } from "./failures.js";
 import { existingManifest, RunSession } from "./session.js";
 import { RunLockedError } from "./store/lock.js";
@@ -28,13 +29,19 @@ import { itemsPerTest, runAxes, WorkLayout } from "./work-items.js";
 
 export interface RunControls {
   reporter?: RunReporter;
-  /** Graceful stop (first Ctrl-C): start nothing new, let in-flight items finish. */
+  /**
+   * Graceful stop (first Ctrl-C): start nothing new, let in-flight items finish. Before the run folder opens
+   * (downloads, the model load, the preflight) it, like the abort signal, stops the run at once with an
+   * InterruptedError, writing no folder.
+   */
   stopSignal?: AbortSignal;
   /** Hard stop (second Ctrl-C): cancel in-flight calls; those keys stay not done. */
   abortSignal?: AbortSignal;
   /** Progress of model files downloaded for local models. */
   onDownloadProgress?: PrepareHooks["onDownloadProgress"];
   env?: NodeJS.ProcessEnv;
+  /** Called just before the run folder opens: from then on the stop signal is a graceful stop. */
+  onStart?: () => void;
 }
 
 export interface RunOutcome {
@@ -52,6 +59,9 @@ export interface RunOutcome {
 /** Runs (or resumes) an evaluation: test cases × models × personas × epochs → responses → verdicts → run folder. */
 export async function run(input: RunConfigInput | RunConfig, controls: RunControls = {}): Promise<RunOutcome> {
   const config = runConfigSchema.parse(input);
+  // Before the run folder opens, either signal stops everything at once: nothing is written until then.
+  const early = eitherSignal(controls.stopSignal, controls.abortSignal);
+  throwIfStopped(early);
   // With nothing chosen, the built-in mini suite runs on the default local model.
   if (config.models.length === 0) {
     config.models = [DEFAULT_LOCAL_MODEL];
@@ -65,14 +75,14 @@ export async function run(input: RunConfigInput | RunConfig, controls: RunContro
     // Downloaded once into the cache; the run then reads (and hashes) the local copy like any other file.
     datasetSource = config.dataset;
     noteSecrets(urlCredentials(datasetSource)); // a signed URL's token is not printed
-    const options: HubDownloadOptions = {};
+    const options: HubDownloadOptions = early ? { signal: early } : {};
     if (controls.env) options.env = controls.env;
     if (controls.onDownloadProgress) options.onProgress = controls.onDownloadProgress;
     controls.reporter?.onMessage?.(`dataset ${datasetSource}`);
     try {
-      config.dataset = await ensureRemoteDataset(datasetSource, options);
+      config.dataset = await untilStopped(ensureRemoteDataset(datasetSource, options), early);
     } catch (error) {
-      if (error instanceof UserError && config.dataset_hint) throw new UserError(`${error.message} (${config.dataset_hint})`);
+      if (error instanceof UserError && !(error instanceof InterruptedError) && config.dataset_hint) throw new UserError(`${error.message} (${config.dataset_hint})`);
       throw error;
     }
   }
@@ -88,17 +98,25 @@ export async function run(input: RunConfigInput | RunConfig, controls: RunContro
   const reporter = controls.reporter ?? {};
 
   let session: RunSession | undefined;
-  const prepared = await prepareRun(
-    config,
-    {
-      onDownloadProgress: controls.onDownloadProgress,
-      onRetry: (model, error, attempt, delayMs) =>
-        session?.log.warn("retry", { model: model.address, error_type: error.type, status: error.status ?? null, attempt, delay_ms: Math.round(delayMs), message: error.message }),
-      onServiceRetry: (service, error, attempt, delayMs) =>
-        session?.log.warn("retry", { service, error_type: error.type, status: error.status ?? null, attempt, delay_ms: Math.round(delayMs), message: error.message }),
-    },
-    controls.env,
-  );
+  // Downloads stop on the signal; llama.cpp cannot stop a model load, so the run stops waiting for it instead.
+  const prepared = await untilStopped(
+    prepareRun(
+      config,
+      {
+        signal: early,
+        onDownloadProgress: controls.onDownloadProgress,
+        onRetry: (model, error, attempt, delayMs) =>
+          session?.log.warn("retry", { model: model.address, error_type: error.type, status: error.status ?? null, attempt, delay_ms: Math.round(delayMs), message: error.message }),
+        onServiceRetry: (service, error, attempt, delayMs) =>
+          session?.log.warn("retry", { service, error_type: error.type, status: error.status ?? null, attempt, delay_ms: Math.round(delayMs), message: error.message }),
+      },
+      controls.env,
+    ),
+    early,
+  ).catch((error: unknown) => {
+    if (error instanceof InterruptedError) releaseUnstarted();
+    throw error;
+  });
   const redactor = new Redactor(prepared.secrets);
   const outputDir = resolve(config.output_dir);
 
@@ -109,8 +127,8 @@ export async function run(input: RunConfigInput | RunConfig, controls: RunContro
   let axes: ReturnType<typeof runAxes>;
   try {
     // Validated before the run folder is touched, so bad input leaves nothing behind…
-    previous = await existingManifest(outputDir, runId);
-    dataset = await checkOrReuse(datasetPath, config, previous);
+    previous = await untilStopped(existingManifest(outputDir, runId), early);
+    dataset = await untilStopped(checkOrReuse(datasetPath, config, previous), early);
     sameDataset(runId, datasetPath, previous, dataset);
     samePlan(runId, previous, prepared.plan.name);
     // Before the folder is touched, and only when items are left to run: a resume with nothing to do calls nobody.
@@ -120,15 +138,23 @@ export async function run(input: RunConfigInput | RunConfig, controls: RunContro
       const all = [...prepared.models, ...Object.values(prepared.roles)];
       // Local models were loaded by prepareRun: that was their check, and there is nothing to wait for.
       if (all.some((model) => !model.resolved.model.prepare)) controls.reporter?.onMessage?.("preflight: one short call per model…");
-      checked = await preflight(all, { scoringOnly: prepared.plan.name === "none", signal: controls.abortSignal });
+      checked = await untilStopped(preflight(all, { scoringOnly: prepared.plan.name === "none", signal: early }), early);
       for (const result of checked) if (result.outcome === "warning") controls.reporter?.onMessage?.(`preflight: ${result.address} answered with an error; running anyway: ${result.note}`);
     }
+    // The last moment a signal stops the run at once; from here on it is a graceful stop (nothing runs in between).
+    throwIfStopped(early);
+    controls.onStart?.();
     session = await RunSession.open({ outputDir, runId, kind: "run", redactor, models, onMessage: (message) => reporter.onMessage?.(message) }).catch((error: unknown) => {
       if (error instanceof RunLockedError) throw new RunLockedError(`run ${runId}: ${error.message}`);
       throw error;
     });
   } catch (error) {
-    // Models loaded and connections opened for a run that never started are released.
+    // Models loaded and connections opened for a run that never started are released; not waited for when
+    // interrupted, as a model still loading frees only once loaded.
+    if (error instanceof InterruptedError) {
+      releaseUnstarted();
+      throw error;
+    }
     await closeHttp();
     await disposeLocalModels();
     throw error;
@@ -289,4 +315,10 @@ export function judgeManifestEntry(config: RunConfig, judge: PreparedJudge): Non
     repair_attempts: config.judge.repair_attempts,
     options: { ...config.judge.options, ...judge.resolved.model.defaults },
   };
+}
+
+/** The connections and models of a run stopped before it started, released in the background. */
+function releaseUnstarted(): void {
+  void closeHttp().catch(() => undefined);
+  void disposeLocalModels().catch(() => undefined);
 }

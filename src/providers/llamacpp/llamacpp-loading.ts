@@ -82,10 +82,10 @@ export async function disposeLocalModels(): Promise<void> {
  * The model's file: a path is used where it is (never copied); an hf: file comes from alignbench's cache, the
  * Hugging Face cache or a download (ensureHubFile). Either must start with the GGUF magic.
  */
-export async function modelFile(modelId: string, settings: LlamaCppSettings): Promise<string> {
+export async function modelFile(modelId: string, settings: LlamaCppSettings, signal?: AbortSignal): Promise<string> {
   let path: string;
   if (modelId.startsWith("hf:")) {
-    const options: Parameters<typeof ensureHubFile>[1] = {};
+    const options: Parameters<typeof ensureHubFile>[1] = signal ? { signal } : {};
     if (settings.cacheDir) options.cacheDir = settings.cacheDir;
     if (settings.onDownloadProgress) options.onProgress = settings.onDownloadProgress;
     path = await ensureHubFile(modelId, options);
@@ -105,8 +105,8 @@ export async function modelFile(modelId: string, settings: LlamaCppSettings): Pr
   return path;
 }
 
-export async function load(modelId: string, settings: LlamaCppSettings): Promise<LoadedModel> {
-  const path = await modelFile(modelId, settings);
+export async function load(modelId: string, settings: LlamaCppSettings, signal?: AbortSignal): Promise<LoadedModel> {
+  const path = await modelFile(modelId, settings, signal);
   const runtime = await llamaRuntime(settings.gpu ?? "auto");
   const loadOptions: { modelPath: string; gpuLayers?: number | "auto" | "max" } = { modelPath: path };
   if (settings.gpuLayers !== undefined) loadOptions.gpuLayers = settings.gpuLayers;

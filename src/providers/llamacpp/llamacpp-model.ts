@@ -39,11 +39,12 @@ export function createLlamaCpp(settings: LlamaCppSettings) {
       void settled.then(() => inFlight.delete(settled));
       return running;
     };
-    const model = (): Promise<LoadedModel> => {
+    // The signal stops a download the load starts (prepare's, before the run begins); the load itself runs on.
+    const model = (signal?: AbortSignal): Promise<LoadedModel> => {
       if (!held || held.stale)
         held = share(
           key,
-          () => load(modelId, settings),
+          () => load(modelId, settings, signal),
           async (value) => {
             await value.context.dispose();
             await value.model.dispose();
@@ -84,10 +85,10 @@ export function createLlamaCpp(settings: LlamaCppSettings) {
       provider: settings.name,
       modelId,
       defaults,
-      prepare(): Promise<void> {
+      prepare(options = {}): Promise<void> {
         return call(async () => {
           await loadLibrary();
-          await model();
+          await model(options.signal);
         });
       },
       generate(request: GenerateRequest): Promise<GenerateResult> {
