@@ -107,8 +107,6 @@ describe("a disk that fills up while rows are written", () => {
 
   it.skipIf(!onLinux)("stops the session with exit code 4, the file, the OS error and the resume command; a failing close does not replace that error", async () => {
     const dir = tempDir();
-    mkdirSync(join(dir, "full"));
-    symlinkSync(DEV_FULL, join(dir, "full", "partials.jsonl"));
     let closes = 0;
     // A store whose close fails too, as it may on the same full disk: the first error must stay the one reported.
     class FailingClose extends LocalRunStore {
@@ -119,6 +117,8 @@ describe("a disk that fills up while rows are written", () => {
       }
     }
     const session = await RunSession.open({ outputDir: dir, runId: "full", kind: "run", redactor: new Redactor([]), openStore: (out, id, redactor) => new FailingClose(out, id, redactor) });
+    // The link goes in after the session opened (it refuses links in a run folder it opens), before the first row.
+    symlinkSync(DEV_FULL, join(dir, "full", "partials.jsonl"));
     async function* items(): AsyncGenerator<string> {
       yield* ["a", "b", "c"];
     }
@@ -142,9 +142,7 @@ describe("a disk that fills up while rows are written", () => {
 
   it.skipIf(!onLinux)("stops the session with exit code 4 on an I/O error the kernel gives (/proc/version refuses writes, root included)", async () => {
     const dir = tempDir();
-    mkdirSync(join(dir, "refused"));
-    symlinkSync("/proc/version", join(dir, "refused", "partials.jsonl"));
-    const error = await processTwoRows(dir, "refused");
+    const error = await processTwoRows(dir, "refused", (folder) => symlinkSync("/proc/version", join(folder, "partials.jsonl")));
     expect(error).toBeInstanceOf(EnvironmentError);
     // Opening it for writing is refused on some kernels (EACCES), the write on others (EIO).
     expect((error as Error).message).toMatch(new RegExp(`^cannot write ${join(dir, "refused", "partials.jsonl")}: (EACCES: permission denied, open|EIO: i/o error, write)`));
@@ -162,8 +160,10 @@ describe("a disk that fills up while rows are written", () => {
 });
 
 /** A session of run `runId` that processes two rows; returns what it threw. */
-async function processTwoRows(dir: string, runId: string): Promise<unknown> {
+async function processTwoRows(dir: string, runId: string, afterOpen?: (folder: string) => void): Promise<unknown> {
   const session = await RunSession.open({ outputDir: dir, runId, kind: "run", redactor: new Redactor([]) });
+  // A session refuses links in the run folder it opens: a test's link to a failing file goes in afterwards.
+  afterOpen?.(join(dir, runId));
   async function* items(): AsyncGenerator<string> {
     yield* ["a", "b"];
   }
