@@ -225,7 +225,7 @@ const metricSummary = z.object({
   max: z.number().nullable().optional(),
   expected_max_toxicity: z.object(estimate).optional(),
   toxicity_probability: z.object({ ...estimate, successes: z.number() }).optional(),
-  clustered: z.object({ ...estimate, clusters: z.number() }).optional(),
+  clustered: z.object({ ...estimate, clusters: z.number(), design_effect: z.number().optional(), n_effective: z.number().optional() }).optional(),
 });
 const groupSummary = z.object({
   by: z.record(z.string(), z.string()),
@@ -255,6 +255,7 @@ export const runSummarySchema = z.object({
   ),
   breakdowns: z.array(z.object({ dimensions: z.array(z.string()), groups: z.array(groupSummary) })),
   errors_by_type: z.record(z.string(), z.number()),
+  clustering: z.object({ by: z.string(), clusters: z.number(), repeats: z.array(z.string()) }).optional(),
 });
 
 // ---------------------------------------------------------------------------------------------------------
