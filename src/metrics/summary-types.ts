@@ -61,6 +61,8 @@ export interface Headline extends Estimate {
   statistic: Statistic;
   where?: Record<string, string>;
   higher_is: "better" | "worse" | null;
+  /** The metric's clustered estimate for this model, when its rows share clusters (see MetricSummary). */
+  clustered?: MetricSummary["clustered"];
 }
 
 export interface RunSummary {

@@ -405,6 +405,7 @@ function headlineFor(definition: HeadlineDefinition, metric: MetricDeclaration, 
     n,
   };
   if (definition.where) headline.where = { ...definition.where };
+  if (statistic === "mean" && summary?.clustered) headline.clustered = summary.clustered;
   return headline;
 }
 

@@ -1,3 +1,4 @@
+import type { RunComparison } from "../metrics/compare-runs.js";
 import type { RunSummary } from "../metrics/summary-types.js";
 
 // The footnote that says how clustered intervals were made. It is written only when rows do share a
@@ -15,11 +16,11 @@ export function clusterDescription(clustering: NonNullable<RunSummary["clusterin
   return `${item ? "a test item" : `a ${clustering.by}`}${across} (${clustering.clusters} ${item ? "items" : `values of ${clustering.by}`})`;
 }
 
-/** The methods behind clustered intervals of these kinds of metric (rates, means). */
+/** The methods behind clustered intervals of these kinds of metric ("rate"; any other kind is a mean). */
 export function clusterMethods(kinds: ReadonlySet<string>): string {
   return [
     ...(kinds.has("rate") ? ["rates: Wilson interval on the design-effect-adjusted n (Korn & Graubard)"] : []),
-    ...(kinds.has("bounded") || kinds.has("unbounded") ? ["means: cluster-robust (CR1) t interval on clusters − 1 degrees of freedom"] : []),
+    ...([...kinds].some((kind) => kind !== "rate") ? ["means: cluster-robust (CR1) t interval on clusters − 1 degrees of freedom"] : []),
   ].join("; ");
 }
 
@@ -32,4 +33,16 @@ export function clusterHeading(summary: Pick<RunSummary, "clustering">, clusters
   if (!summary.clustering) return `Rows share clusters (${clusters} of them)`;
   const by = summary.clustering.by === "test" ? "test item" : summary.clustering.by;
   return `Rows repeat ${clusterDescription(summary.clustering)}: intervals clustered by ${by}`;
+}
+
+/**
+ * What the intervals are clustered by, said only when rows repeat a cluster, naming the cluster used and the
+ * dimensions that repeat it (epochs, personas…): otherwise the pairs are independent and there is nothing to say.
+ */
+export function clusteringNote(comparison: Pick<RunComparison, "pairs" | "clusters" | "clusteredBy" | "repeats">): string | null {
+  if (comparison.clusters === 0 || comparison.clusters >= comparison.pairs) return null;
+  const unit = comparison.clusteredBy === "item" ? "items" : `values of ${comparison.clusteredBy}`;
+  const across = comparison.repeats.length > 0 ? ` across ${comparison.repeats.map(plural).join(" and ")}` : "";
+  const cluster = comparison.clusteredBy === "item" ? "item" : comparison.clusteredBy;
+  return `Rows repeat ${cluster === "item" ? "an item" : `a ${cluster}`}${across}: intervals are clustered by ${cluster} (CR1 over ${comparison.clusters} ${unit}), and McNemar's test counts each ${cluster} once, by its majority outcome.`;
 }

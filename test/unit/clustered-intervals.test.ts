@@ -1,13 +1,14 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { clusteringNote } from "../../src/cli/commands/compare.js";
 import { clusteredMean, clusteredProportion, clusterSumsOf } from "../../src/metrics/clustered.js";
 import { compareRuns, type ComparedRow } from "../../src/metrics/compare-runs.js";
 import { proportion } from "../../src/metrics/intervals.js";
 import { mcnemar, mcnemarByItem, pairedDifference } from "../../src/metrics/paired.js";
 import { SummaryBuilder } from "../../src/metrics/summary.js";
 import type { ResultRow } from "../../src/results/record.js";
+import { clusteringNote } from "../../src/reports/cluster-note.js";
+import { paperTables } from "../../src/reports/paper-tables.js";
 import { renderSummary } from "../../src/reports/terminal-summary.js";
 import { builtinDeclaration } from "../../src/scorers/registry.js";
 import type { ScorerDeclaration } from "../../src/scorers/types.js";
@@ -301,5 +302,30 @@ describe("summaries: the interval follows the declared kind, and the footnote na
     const summary = byBehaviour.build("r");
     expect(summary.clustering).toEqual({ by: "behavior", clusters: 2, repeats: ["test", "epoch"] });
     expect(renderSummary(summary)).toContain("Rows repeat a behavior across tests and epochs (2 values of behavior): intervals clustered by behavior");
+  });
+
+  it("paper tables print the clustered interval where rows repeat an item, and say so only then", () => {
+    const builder = new SummaryBuilder({ scorers: [FLAG], headlines: [{ name: "flag rate", scorer: "flag" }] });
+    const values = [1, 1, 0, 0, 1, 0, 0, 0, 1, 1];
+    values.forEach((value, index) => builder.add(row(`t${index >> 1}`, "none", (index % 2) + 1, { flag: score(value) })));
+    const summary = builder.build("r");
+    const clustered = clusteredProportion(
+      clusterSumsOf(
+        values,
+        values.map((_, index) => `t${index >> 1}`),
+      ),
+    );
+    const [headlines, byCategory] = paperTables({ manifest: { run_id: "r" }, summary }, "brackets");
+    const text = `50.0 [${(clustered.ci95![0] * 100).toFixed(1)}, ${(clustered.ci95![1] * 100).toFixed(1)}]`;
+    expect(text).not.toBe(`50.0 [${(proportion(5, 10).ci95![0] * 100).toFixed(1)}, ${(proportion(5, 10).ci95![1] * 100).toFixed(1)}]`);
+    expect(headlines!.rows[0]).toEqual(["m", text]);
+    expect(headlines!.caption).toBe(
+      "Headline metrics, run r (95% intervals, clustered by test item, as rows repeat a test item across epochs (5 items); rates: Wilson interval on the design-effect-adjusted n (Korn & Graubard))",
+    );
+    expect(byCategory!.rows[0]).toEqual(["c", text]);
+
+    const single = new SummaryBuilder({ scorers: [FLAG] });
+    for (const test of ["a", "b", "c"]) single.add(row(test, "none", 1, { flag: score(test === "a" ? 1 : 0) }));
+    for (const table of paperTables({ manifest: { run_id: "r" }, summary: single.build("r") }, "brackets")) expect(table.caption).toMatch(/\(95% intervals\)$/);
   });
 });

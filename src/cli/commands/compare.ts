@@ -3,9 +3,10 @@ import { Command } from "commander";
 import { inertJson } from "../../common/inert-text.js";
 import { printOut } from "../output.js";
 import { UserError } from "../../errors.js";
-import { compareRuns, loadComparisonRows, type MetricComparison, type RunComparison } from "../../metrics/compare-runs.js";
+import { compareRuns, loadComparisonRows, type MetricComparison } from "../../metrics/compare-runs.js";
 import type { Estimate } from "../../metrics/intervals.js";
 import { locateRunFolder } from "../../results/load-run.js";
+import { clusteringNote } from "../../reports/cluster-note.js";
 import { renderTable } from "../../reports/terminal-summary.js";
 
 function signed(estimate: Estimate, scale = 1, digits = 3): string {
@@ -37,19 +38,6 @@ function metricRow(metric: MetricComparison): string[] {
       ? `McNemar p = ${metric.test.pValue.toPrecision(3)} (${metric.test.onlyA} A-only, ${metric.test.onlyB} B-only${metric.test.items < metric.n ? " items" : ""})`
       : `paired t${metric.test.pValue === null ? "" : ` p = ${metric.test.pValue.toPrecision(3)}`}`;
   return [metric.scorer, metricName(metric), String(metric.n), level(metric, metric.a), level(metric, metric.b), difference(metric, metric.difference), test];
-}
-
-/**
- * What the intervals are clustered by, said only when rows repeat a cluster, naming the cluster used and the
- * dimensions that repeat it (epochs, personas…): otherwise the pairs are independent and there is nothing to say.
- */
-export function clusteringNote(comparison: Pick<RunComparison, "pairs" | "clusters" | "clusteredBy" | "repeats">): string | null {
-  if (comparison.clusters === 0 || comparison.clusters >= comparison.pairs) return null;
-  const unit = comparison.clusteredBy === "item" ? "items" : `values of ${comparison.clusteredBy}`;
-  const plural = (name: string) => (name.endsWith("y") ? `${name.slice(0, -1)}ies` : `${name}s`);
-  const across = comparison.repeats.length > 0 ? ` across ${comparison.repeats.map(plural).join(" and ")}` : "";
-  const cluster = comparison.clusteredBy === "item" ? "item" : comparison.clusteredBy;
-  return `Rows repeat ${cluster === "item" ? "an item" : `a ${cluster}`}${across}: intervals are clustered by ${cluster} (CR1 over ${comparison.clusters} ${unit}), and McNemar's test counts each ${cluster} once, by its majority outcome.`;
 }
 
 export function compareCommand(): Command {
