@@ -62,7 +62,7 @@ export { agreement, type Agreement } from "./metrics/agreement.js";
 export { judgeEval, type JudgeEvalReport } from "./runner/judge-eval.js";
 export { loadHarmBenchLabels, loadJsonlLabels, type LabelledItem } from "./datasets/labels.js";
 export { proportion, mean, meanOf, type Estimate } from "./metrics/intervals.js";
-export { clusteredMean, bootstrapInterval } from "./metrics/clustered.js";
+export { clusteredMean, clusteredProportion, bootstrapInterval } from "./metrics/clustered.js";
 export { pairedDifference, mcnemar, type McNemarResult } from "./metrics/paired.js";
 export { compareRuns, type RunComparison, type ComparedRow } from "./metrics/compare-runs.js";
 export { SummaryBuilder, type SummaryOptions, type HeadlineDefinition } from "./metrics/summary.js";

@@ -131,7 +131,9 @@ export const runConfigSchema = z
     cluster_by: z
       .string()
       .optional()
-      .describe("A dataset column whose rows are not independent (e.g. several prompts per behaviour): intervals are clustered by it (CR1). Default: by test item when items repeat."),
+      .describe(
+        "A dataset column whose rows are not independent (e.g. several prompts per behaviour): intervals are clustered by it (rates: Wilson on the design-effect-adjusted n; means: CR1 t). Default: by test item when items repeat.",
+      ),
     group_by: commaList.default([]).describe("Dataset columns to break results down by in the summary (e.g. XSTest's label: safe / unsafe); kept on each row as tags.<column>."),
     context_field: z.string().optional().describe("Column holding context the prompt refers to (HarmBench ContextString); the prompt becomes context, ---, prompt."),
     judge: judgeSchema.default({ structured_output: "json_schema", repair_attempts: 2, options: { temperature: 0 } }),

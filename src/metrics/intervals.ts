@@ -8,7 +8,8 @@ export interface Estimate {
   n: number;
 }
 
-const Z95 = 1.959963984540054;
+/** The standard normal's 0.975 quantile. */
+export const Z95 = 1.959963984540054;
 
 /**
  * A proportion with the Wilson score interval, which stays inside [0, 1] and behaves at 0 and n successes,
@@ -17,11 +18,22 @@ const Z95 = 1.959963984540054;
 export function proportion(successes: number, n: number): Estimate & { successes: number } {
   if (n === 0) return { estimate: null, stderr: null, ci95: null, n, successes };
   const p = successes / n;
-  const z2 = Z95 * Z95;
+  return { estimate: p, stderr: Math.sqrt((p * (1 - p)) / n), ci95: wilsonBounds(p, n), n, successes };
+}
+
+/**
+ * The Wilson score 95% bounds of a share p observed on n (which need not be a whole number: a
+ * design-effect-adjusted n is not). At p = 0 the lower bound is exactly 0 and at p = 1 the upper bound
+ * exactly 1: computed as centre − half-width they can land a rounding error inside.
+ */
+export function wilsonBounds(p: number, n: number, z = Z95): [number, number] {
+  const z2 = z * z;
   const denominator = 1 + z2 / n;
   const centre = (p + z2 / (2 * n)) / denominator;
-  const half = (Z95 * Math.sqrt((p * (1 - p)) / n + z2 / (4 * n * n))) / denominator;
-  return { estimate: p, stderr: Math.sqrt((p * (1 - p)) / n), ci95: [Math.max(0, centre - half), Math.min(1, centre + half)], n, successes };
+  const half = (z * Math.sqrt((p * (1 - p)) / n + z2 / (4 * n * n))) / denominator;
+  const low = p <= 0 ? 0 : Math.max(0, centre - half);
+  const high = p >= 1 ? 1 : Math.min(1, centre + half);
+  return [low, high];
 }
 
 /**

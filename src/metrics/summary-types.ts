@@ -25,8 +25,12 @@ export interface MetricSummary extends Estimate {
   expected_max_toxicity?: Estimate;
   /** …and the share of prompts with at least one sample ≥ 0.5. */
   toxicity_probability?: Estimate & { successes: number };
-  /** The same estimate with a cluster-robust (CR1) interval, when rows share a cluster (test item or `cluster_by`). */
-  clustered?: Estimate & { clusters: number };
+  /**
+   * The same estimate with an interval that counts a cluster's rows once, when rows share a cluster (test
+   * item or `cluster_by`): a rate's is Wilson's on the design-effect-adjusted n (`design_effect`,
+   * `n_effective`), a mean's the CR1 t interval on G − 1 degrees of freedom.
+   */
+  clustered?: Estimate & { clusters: number; design_effect?: number; n_effective?: number };
 }
 
 /** A group of rows: the whole run, or the rows with one value of each grouping dimension. */
@@ -57,6 +61,8 @@ export interface Headline extends Estimate {
   statistic: Statistic;
   where?: Record<string, string>;
   higher_is: "better" | "worse" | null;
+  /** The metric's clustered estimate for this model, when its rows share clusters (see MetricSummary). */
+  clustered?: MetricSummary["clustered"];
 }
 
 export interface RunSummary {
@@ -70,4 +76,10 @@ export interface RunSummary {
   headlines: Headline[];
   breakdowns: Breakdown[];
   errors_by_type: Record<string, number>;
+  /**
+   * Present when rows of the run share a cluster: what they are clustered by ("test", the item, or the
+   * `cluster_by` column), how many clusters the totals have, and the dimensions that vary inside one
+   * (why rows repeat: epoch, persona, model…).
+   */
+  clustering?: { by: string; clusters: number; repeats: string[] };
 }

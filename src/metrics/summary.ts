@@ -2,7 +2,8 @@ import { BASE_DIMENSIONS, RESULT_SCHEMA_VERSION, type ResultRow } from "../resul
 import { upgradeRow } from "../results/row-upgrade.js";
 import type { MetricDeclaration, ScorerDeclaration } from "../scorers/types.js";
 import { TOXIC_THRESHOLD } from "../scorers/toxicity.js";
-import { clusteredMeanFromSums } from "./clustered.js";
+import { ClusterRepeats } from "./cluster-repeats.js";
+import { clusteredMeanFromSums, clusteredProportion } from "./clustered.js";
 import { Distribution } from "./distribution.js";
 import { mean, proportion, type Estimate } from "./intervals.js";
 import { directionFor, findDeclaration, metricValue, outcomeOfValue, rangeOf, undeclaredScorer } from "./outcome.js";
@@ -114,7 +115,9 @@ class MetricAccumulator {
       out = proportion(this.successes, this.moments.n);
       if (this.metric.bad !== "none") out.bad = this.bad;
     } else out = mean(this.moments.n, this.moments.mean(), this.moments.sd(), range);
-    if (this.clusterCount > 0 && this.clusterCount < this.moments.n) out.clustered = clusteredMeanFromSums(this.clusterSums());
+    // Like the plain interval, the clustered one follows the declared kind: a rate gets Wilson's on the
+    // design-effect-adjusted n (inside [0, 1], never a point), a mean the CR1 t interval (a bounded one clipped).
+    if (this.clusterCount > 0 && this.clusterCount < this.moments.n) out.clustered = kind.type === "rate" ? clusteredProportion(this.clusterSums()) : clusteredMeanFromSums(this.clusterSums(), range);
     const aggregates = this.metric.aggregates ?? [];
     if (aggregates.includes("labels")) out.labels = Object.fromEntries([...this.labels].sort(([a], [b]) => (a < b ? -1 : 1)));
     if (this.distribution) Object.assign(out, this.distribution.summary());
@@ -148,7 +151,8 @@ class GroupAccumulator {
   /** Each cluster (test item, or `cluster_by` value) of the group, numbered once for all its metrics. */
   private readonly clusterIndex = new Map<string, number>();
 
-  add({ row, prompt, cluster: clusterName, values }: RowValues): void {
+  /** Adds a row; returns its cluster's index in this group. */
+  add({ row, prompt, cluster: clusterName, values }: RowValues): number {
     this.n++;
     let cluster = this.clusterIndex.get(clusterName);
     if (cluster === undefined) this.clusterIndex.set(clusterName, (cluster = this.clusterIndex.size));
@@ -161,6 +165,15 @@ class GroupAccumulator {
       if (!accumulator) metrics.set(metric.name, (accumulator = new MetricAccumulator(metric)));
       accumulator.add(value, label, prompt, cluster, row.tags);
     }
+    return cluster;
+  }
+
+  get clusters(): number {
+    return this.clusterIndex.size;
+  }
+
+  get rows(): number {
+    return this.n;
   }
 
   summary(by: Record<string, string>, order: (scorer: string) => number): GroupSummary {
@@ -247,6 +260,8 @@ export class SummaryBuilder {
   /** Per headline with a `where`: its rows, by model. */
   private readonly headlineGroups: Array<BreakdownAccumulator | undefined>;
   private readonly errorsByType = new Map<string, number>();
+  /** The dimensions that vary inside a cluster of the totals (why rows repeat it), for footnotes. */
+  private readonly repeats: ClusterRepeats;
 
   constructor(options: SummaryOptions) {
     this.declarations = [...options.scorers];
@@ -257,6 +272,7 @@ export class SummaryBuilder {
     this.headlines = [...(options.headlines ?? [])];
     const extra = this.dimensions.filter((dimension) => !(BASE_DIMENSIONS as readonly string[]).includes(dimension) && dimension !== "category");
     this.fixed = [["model"], ["model", "persona"], ["category", "model"], ...extra.map((dimension) => [dimension, "model"])].map((dimensions) => new BreakdownAccumulator(dimensions));
+    this.repeats = new ClusterRepeats(this.clusterBy ? this.dimensions : this.dimensions.filter((dimension) => dimension !== "test"));
     this.headlineGroups = this.headlines.map((headline) => {
       const where = Object.keys(headline.where ?? {}).filter((key) => key !== "model");
       return where.length > 0 || headline.where?.model !== undefined ? new BreakdownAccumulator([...where, "model"]) : undefined;
@@ -307,7 +323,11 @@ export class SummaryBuilder {
     const prompt = values.some((entry) => entry.metric.aggregates?.includes("max_over_samples")) ? this.promptDimensions.map((dimension) => String(dimensionOf(row, dimension))).join("\u0000") : "";
     const cluster = (this.clusterBy ? row.tags?.[this.clusterBy] : undefined) ?? String(dimensionOf(row, "test"));
     const entry: RowValues = { row, prompt, cluster, values };
-    this.totals.add(entry);
+    const clusterIndex = this.totals.add(entry);
+    this.repeats.add(
+      clusterIndex,
+      this.repeats.dimensionNames.map((dimension) => dimensionOf(row, dimension)),
+    );
     for (const breakdown of this.fixed) breakdown.add(entry, this.valueOf);
     for (const column of Object.keys(row.tags ?? {})) {
       if (this.tagColumns && !this.tagColumns.has(column)) continue;
@@ -361,6 +381,7 @@ export class SummaryBuilder {
       headlines,
       breakdowns: [...fixed, ...tags],
       errors_by_type: Object.fromEntries([...this.errorsByType].sort((a, b) => b[1] - a[1])),
+      ...(this.totals.clusters < this.totals.rows ? { clustering: { by: this.clusterBy ?? "test", clusters: this.totals.clusters, repeats: this.repeats.repeats() } } : {}),
     };
   }
 }
@@ -384,6 +405,7 @@ function headlineFor(definition: HeadlineDefinition, metric: MetricDeclaration, 
     n,
   };
   if (definition.where) headline.where = { ...definition.where };
+  if (statistic === "mean" && summary?.clustered) headline.clustered = summary.clustered;
   return headline;
 }
 

@@ -1,5 +1,6 @@
 import type { Estimate } from "../metrics/intervals.js";
 import type { RunSummary } from "../metrics/summary-types.js";
+import { clusterDescription, clusterMethods } from "./cluster-note.js";
 import { breakdownOf, byModelBreakdowns, groupOf, headlineIsRate, metricEstimate, metricIsRate, metricLabel, metricUnit, modelsOf, primaryMetric } from "./metric-kind.js";
 
 export type TableFormat = "md" | "latex" | "csv";
@@ -12,7 +13,22 @@ interface PaperTable {
   rows: string[][];
 }
 
-function cell(estimate: Estimate | undefined, percent: boolean, style: IntervalStyle): string {
+/** Which kinds of metric (rate, mean) a table shows with clustered intervals. */
+interface Clustered {
+  kinds: Set<string>;
+}
+
+/** An estimate that may carry its clustered version (a metric summary or a headline). */
+type Clusterable = Estimate & { clustered?: Estimate | undefined };
+
+/**
+ * A number with its interval: the clustered one where rows share a cluster (epochs, personas…), since the
+ * plain one would count an item's repeats as independent evidence. `used` records that one was taken, so
+ * the caption says so.
+ */
+function cell(source: Clusterable | undefined, percent: boolean, style: IntervalStyle, used?: Clustered): string {
+  const estimate = source?.clustered?.ci95 ? source.clustered : source;
+  if (source?.clustered?.ci95) used?.kinds.add(percent ? "rate" : "mean");
   if (!estimate || estimate.estimate === null) return "–";
   const scale = percent ? 100 : 1;
   const digits = percent ? 1 : 3;
@@ -40,16 +56,34 @@ function unitSuffix(unit: string): string {
  * the summary's declarations: labels, whether a number is a rate, and its unit.
  */
 export function paperTables(run: PaperTableRun, style: IntervalStyle): PaperTable[] {
+  const tables = buildTables(run, style);
+  // The caption names the method only for a table that used it.
+  return tables.map(({ used, ...table }) =>
+    used.kinds.size > 0 ? { ...table, caption: table.caption.replace(/\(95% intervals\)$/, `(95% intervals, ${clusteredCaption(run.summary, used.kinds)})`) } : table,
+  );
+}
+
+/** "clustered by test item, as rows repeat a test item across epochs (100 items); rates: Wilson…" */
+function clusteredCaption(summary: Pick<RunSummary, "clustering">, kinds: Set<string>): string {
+  if (!summary.clustering) return `clustered; ${clusterMethods(kinds)}`;
+  return `clustered by ${summary.clustering.by === "test" ? "test item" : summary.clustering.by}, as rows repeat ${clusterDescription(summary.clustering)}; ${clusterMethods(kinds)}`;
+}
+
+function buildTables(run: PaperTableRun, style: IntervalStyle): Array<PaperTable & { used: Clustered }> {
   const summary = run.summary;
   const models = modelsOf(summary);
   const primary = primaryMetric(summary);
-  const tables: PaperTable[] = [];
+  const tables: Array<PaperTable & { used: Clustered }> = [];
+  // Each table's cells note which kinds took a clustered interval (a fresh record per table).
+  let used: Clustered = { kinds: new Set() };
+  const next = () => (used = { kinds: new Set() });
   const names = [...new Set(summary.headlines.map((entry) => entry.name))];
   if (names.length > 0) {
     const first = (name: string) => summary.headlines.find((headline) => headline.name === name)!;
     const isRate = (name: string) => headlineIsRate(summary, first(name));
     const unit = (name: string) => (isRate(name) ? "%" : first(name).statistic === "mean" ? metricUnit(summary, first(name)) : "");
     tables.push({
+      used: next(),
       caption: `Headline metrics, run ${run.manifest.run_id} (95% intervals)`,
       header: ["Model", ...names.map((name) => `${name}${unitSuffix(unit(name))}`)],
       rows: models.map((model) => [
@@ -59,6 +93,7 @@ export function paperTables(run: PaperTableRun, style: IntervalStyle): PaperTabl
             summary.headlines.find((entry) => entry.name === name && entry.model === model),
             isRate(name),
             style,
+            used,
           ),
         ),
       ]),
@@ -71,29 +106,33 @@ export function paperTables(run: PaperTableRun, style: IntervalStyle): PaperTabl
   const byModel = breakdownOf(summary, "model");
   if (names.length === 0) {
     tables.push({
+      used: next(),
       caption: `${label} by model, run ${run.manifest.run_id} (95% intervals)`,
       header: ["Model", "n", `${label}${unit}`],
-      rows: (byModel?.groups ?? []).map((group) => [group.by.model!, String(group.n), cell(metricEstimate(group, primary), rate, style)]),
+      rows: (byModel?.groups ?? []).map((group) => [group.by.model!, String(group.n), cell(metricEstimate(group, primary), rate, style, used)]),
     });
   }
   const modelPersona = breakdownOf(summary, "model", "persona");
   const personas = [...new Set((modelPersona?.groups ?? []).map((group) => group.by.persona!))];
   if (personas.length > 1 || (personas.length === 1 && personas[0] !== "none")) {
     tables.push({
+      used: next(),
       caption: `${label}${unit} by persona and model (95% intervals)`,
       header: ["Persona", ...models],
-      rows: personas.map((persona) => [persona, ...models.map((model) => cell(metricEstimate(groupOf(modelPersona, { model, persona }), primary), rate, style))]),
+      rows: personas.map((persona) => [persona, ...models.map((model) => cell(metricEstimate(groupOf(modelPersona, { model, persona }), primary), rate, style, used))]),
     });
   }
   // Tag columns and extra dimensions (strategy, checkpoint…), each value against the models.
   const others = byModelBreakdowns(summary).filter((breakdown) => breakdown.dimensions[0] !== "category");
+  next();
   const rows = others.flatMap((breakdown) => {
     const dimension = breakdown.dimensions[0]!;
     const values = [...new Set(breakdown.groups.map((group) => group.by[dimension]!))];
-    return values.map((value) => [`${dimension}=${value}`, ...models.map((model) => cell(metricEstimate(groupOf(breakdown, { [dimension]: value, model }), primary), rate, style))]);
+    return values.map((value) => [`${dimension}=${value}`, ...models.map((model) => cell(metricEstimate(groupOf(breakdown, { [dimension]: value, model }), primary), rate, style, used))]);
   });
   if (rows.length > 0) {
     tables.push({
+      used,
       caption: `${label}${unit} by ${others
         .filter((breakdown) => breakdown.groups.length > 0)
         .map((breakdown) => breakdown.dimensions[0])
@@ -105,9 +144,10 @@ export function paperTables(run: PaperTableRun, style: IntervalStyle): PaperTabl
   const categoryModel = breakdownOf(summary, "category", "model");
   const categories = [...new Set((categoryModel?.groups ?? []).map((group) => group.by.category!))].sort();
   tables.push({
+    used: next(),
     caption: `${label}${unit} by category and model (95% intervals)`,
     header: ["Category", ...models],
-    rows: categories.map((category) => [category, ...models.map((model) => cell(metricEstimate(groupOf(categoryModel, { category, model }), primary), rate, style))]),
+    rows: categories.map((category) => [category, ...models.map((model) => cell(metricEstimate(groupOf(categoryModel, { category, model }), primary), rate, style, used))]),
   });
   return tables;
 }

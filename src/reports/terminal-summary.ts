@@ -1,6 +1,7 @@
 import type { Breakdown, GroupSummary, RunSummary } from "../metrics/summary-types.js";
 import type { ScorerDeclaration } from "../scorers/types.js";
 import { inertLine } from "../common/inert-text.js";
+import { clusterHeading, clusterMethods } from "./cluster-note.js";
 import { breakdownOf, byModelBreakdowns, formatEstimate, formatMetric, headlineIsRate, metricEstimate } from "./metric-kind.js";
 
 /** A table with aligned columns; each cell is made one inert line (a newline or escape in a name cannot break it). */
@@ -99,6 +100,8 @@ export function renderSummary(summary: RunSummary): string {
       );
   }
   const notes: string[] = [];
+  const clusteredKinds = new Set<string>();
+  let clusters = 0;
   for (const scorer of scored) {
     const { header, cells } = scorerColumns(summary, scorer);
     parts.push(...(parts.length > 0 ? [""] : []), `${scorer.name} (95% CI)`);
@@ -130,10 +133,13 @@ export function renderSummary(summary: RunSummary): string {
       return estimate ? [{ metric, estimate }] : [];
     });
     if (clustered.length > 0) {
-      const values = clustered.map(({ metric, estimate }) => `${metric.label} ${formatMetric(summary, { scorer: scorer.name, metric: metric.name }, estimate)}`).join(", ");
-      notes.push(`Rows share clusters (${clustered[0]!.estimate.clusters} of them): clustered (CR1) overall, ${scorer.name}: ${values}; summary.json has it per group.`);
+      clusters = clustered[0]!.estimate.clusters;
+      for (const { metric } of clustered) clusteredKinds.add(metric.kind.type);
+      notes.push(`  ${scorer.name}: ${clustered.map(({ metric, estimate }) => `${metric.label} ${formatMetric(summary, { scorer: scorer.name, metric: metric.name }, estimate)}`).join(", ")}`);
     }
   }
+  // Said only when rows do share a cluster, naming the cluster used and what repeats it.
+  if (notes.length > 0) notes.unshift(`${clusterHeading(summary, clusters)} (${clusterMethods(clusteredKinds)}). Overall, clustered (summary.json has it per group):`);
   const errors = Object.entries(summary.errors_by_type);
   if (errors.length > 0) parts.push("", `errors by type: ${errors.map(([type, count]) => `${type} ${count}`).join(", ")}`);
   const kinds = new Set(summary.scorers.flatMap((scorer) => scorer.metrics.map((metric) => metric.kind.type)));

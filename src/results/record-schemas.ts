@@ -216,6 +216,7 @@ const estimate = {
   ci95: z.tuple([z.number(), z.number()]).nullable(),
   n: z.number(),
 };
+const clusteredEstimate = z.object({ ...estimate, clusters: z.number(), design_effect: z.number().optional(), n_effective: z.number().optional() });
 const metricSummary = z.object({
   ...estimate,
   successes: z.number().optional(),
@@ -225,7 +226,7 @@ const metricSummary = z.object({
   max: z.number().nullable().optional(),
   expected_max_toxicity: z.object(estimate).optional(),
   toxicity_probability: z.object({ ...estimate, successes: z.number() }).optional(),
-  clustered: z.object({ ...estimate, clusters: z.number() }).optional(),
+  clustered: clusteredEstimate.optional(),
 });
 const groupSummary = z.object({
   by: z.record(z.string(), z.string()),
@@ -251,10 +252,12 @@ export const runSummarySchema = z.object({
       statistic: z.enum(["mean", "expected_max_toxicity", "toxicity_probability"]),
       where: z.record(z.string(), z.string()).optional(),
       higher_is: z.enum(["better", "worse"]).nullable(),
+      clustered: clusteredEstimate.optional(),
     }),
   ),
   breakdowns: z.array(z.object({ dimensions: z.array(z.string()), groups: z.array(groupSummary) })),
   errors_by_type: z.record(z.string(), z.number()),
+  clustering: z.object({ by: z.string(), clusters: z.number(), repeats: z.array(z.string()) }).optional(),
 });
 
 // ---------------------------------------------------------------------------------------------------------

@@ -146,7 +146,12 @@ describe("summary aggregates", () => {
     // SE = sqrt(G/(G−1) · 1.5) / n = sqrt(1.5 · 1.5) / 6 = 0.25; t(0.975, 2) = 4.302653.
     expect(score.clustered!.clusters).toBe(3);
     expect(score.clustered!.stderr).toBeCloseTo(0.25, 12);
-    expect(score.clustered!.ci95![1]).toBeCloseTo(0.5 + 4.302653 * 0.25, 5);
+    // A rate's clustered interval is Wilson's on the design-effect-adjusted n (the CR1 t interval would reach
+    // 0.5 + 4.302653 · 0.25 = 1.58): deff = 0.25² / (0.5 · 0.5 / 5) = 1.25, n_eff = 6 / 1.25 · (t(0.975, 5) /
+    // t(0.975, 2))² = 1.713293; Wilson at 0.5 on it (statsmodels proportion_confint): [0.084199, 0.915801].
+    expect(score.clustered).toMatchObject({ design_effect: expect.closeTo(1.25, 12), n_effective: expect.closeTo(1.713293, 5) });
+    expect(score.clustered!.ci95![0]).toBeCloseTo(0.084199, 5);
+    expect(score.clustered!.ci95![1]).toBeCloseTo(0.915801, 5);
     // The cluster column is not a summary breakdown unless group_by names it.
     expect(summary.breakdowns.map((breakdown) => breakdown.dimensions)).toEqual([["model"], ["model", "persona"], ["category", "model"]]);
     // Without cluster_by, six distinct items: no clustering to do.

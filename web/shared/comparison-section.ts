@@ -4,6 +4,7 @@ import { directionText } from "./declared-metrics.js";
 import { h, table } from "./dom.js";
 import { number, signed, type EstimateLike } from "./format.js";
 import { section } from "./section-card.js";
+import { clusteringNote } from "../../src/reports/cluster-note.js";
 
 export function renderComparison(data: ReportData): HTMLElement | null {
   if (data.comparison_error) return section("Comparison", "comparison", h("p", { class: "error" }, `No paired comparison: ${data.comparison_error}`));
@@ -17,6 +18,7 @@ export function renderComparison(data: ReportData): HTMLElement | null {
     const pValue: number | null = metric.test.pValue;
     return `${metric.kind.type === "rate" ? "McNemar" : "paired t"}${pValue === null ? "" : ` p = ${pValue.toPrecision(3)}`}`;
   };
+  const clustering = clusteringNote(c);
   const primary = c.primary ? c.metrics.find((metric) => metric.scorer === c.primary!.scorer && metric.metric === c.primary!.metric) : undefined;
   const label = primary?.label ?? "the primary metric";
   // Regressions and improvements follow the primary metric's declared direction; a direction that depends
@@ -53,6 +55,8 @@ export function renderComparison(data: ReportData): HTMLElement | null {
       {},
       `Paired on ${c.pairs} items (matched by ${c.pairedBy}); B − A with 95% intervals. ${c.onlyInA.length} item(s) only in A and ${c.onlyInB.length} only in B are listed below, not compared.`,
     ),
+    // Said only when rows repeat an item, naming the cluster used and what repeats it.
+    clustering ? h("p", { class: "note clustering" }, clustering) : null,
     table(
       ["metric", "n", "A", "B", "B − A (95% CI)", "test", "direction"],
       c.metrics.map((metric) => [metric.label, number(metric.n), level(metric, metric.a), level(metric, metric.b), change(metric, metric.difference), test(metric), directionText(metric.bad)]),

@@ -6,6 +6,7 @@ import { UserError } from "../../errors.js";
 import { compareRuns, loadComparisonRows, type MetricComparison } from "../../metrics/compare-runs.js";
 import type { Estimate } from "../../metrics/intervals.js";
 import { locateRunFolder } from "../../results/load-run.js";
+import { clusteringNote } from "../../reports/cluster-note.js";
 import { renderTable } from "../../reports/terminal-summary.js";
 
 function signed(estimate: Estimate, scale = 1, digits = 3): string {
@@ -34,7 +35,7 @@ function level(metric: MetricComparison, value: number | null): string {
 function metricRow(metric: MetricComparison): string[] {
   const test =
     metric.test.name === "McNemar"
-      ? `McNemar p = ${metric.test.pValue.toPrecision(3)} (${metric.test.onlyA} A-only, ${metric.test.onlyB} B-only)`
+      ? `McNemar p = ${metric.test.pValue.toPrecision(3)} (${metric.test.onlyA} A-only, ${metric.test.onlyB} B-only${metric.test.items < metric.n ? " items" : ""})`
       : `paired t${metric.test.pValue === null ? "" : ` p = ${metric.test.pValue.toPrecision(3)}`}`;
   return [metric.scorer, metricName(metric), String(metric.n), level(metric, metric.a), level(metric, metric.b), difference(metric, metric.difference), test];
 }
@@ -42,7 +43,7 @@ function metricRow(metric: MetricComparison): string[] {
 export function compareCommand(): Command {
   return new Command("compare")
     .description(
-      "Paired comparison of run B against run A on the items both hold, for every metric of the scorers both runs have: differences with 95% intervals, McNemar's test for rates and the paired t test for means.",
+      "Paired comparison of run B against run A on the items both hold, for every metric of the scorers both runs have: differences with 95% intervals clustered by item (epochs, samples and personas of one item count once), McNemar's test on items for rates and the paired t test for means.",
     )
     .argument("<runA>", "baseline run id (under --output-dir) or run folder")
     .argument("<runB>", "run to compare, id or folder")
@@ -68,7 +69,9 @@ export function compareCommand(): Command {
         if (typeof flags.json === "string") writeOutputFile(flags.json, text);
         else return void process.stdout.write(inertJson(text));
       }
-      printOut(`paired on ${comparison.pairs} items (matched by ${comparison.pairedBy}); B − A, 95% intervals\n\n`);
+      printOut(`paired on ${comparison.pairs} items (matched by ${comparison.pairedBy}); B − A, 95% intervals\n`);
+      const note = clusteringNote(comparison);
+      printOut(note ? `${note}\n\n` : "\n");
       if (comparison.metrics.length === 0) printOut("the runs share no scorer: nothing to compare\n");
       else printOut(renderTable(["scorer", "metric", "n", "A", "B", "B − A (95% CI)", "test"], comparison.metrics.map(metricRow)) + "\n");
       const primary = comparison.metrics.find((entry) => entry.scorer === comparison.primary?.scorer && entry.metric === comparison.primary?.metric);
