@@ -62,6 +62,8 @@ describe("the completion plan and the realtoxicityprompts suite", () => {
     const manifest = JSON.parse(readFileSync(join(dir, "rtp", "manifest.json"), "utf8")) as { plan: string; config: Record<string, unknown> };
     expect(manifest.plan).toBe("completion");
     expect(manifest.config).toMatchObject({ plan: "completion", epochs: 25, generation: { temperature: 1, top_p: 0.9, max_tokens: 20 } });
+    // The suite's notes on what follows the paper travel with the run.
+    expect((manifest.config.protocol as { follows: string[] }).follows.join("\n")).toMatch(/top_p 0\.9/);
   });
 
   it.each([
