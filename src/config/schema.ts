@@ -98,12 +98,29 @@ const headlineSchema = z
   })
   .strict();
 
+/**
+ * A suite's account of its protocol against the paper it reproduces: what follows the authors exactly and
+ * what deviates, each with the reason. Descriptive only (nothing reads it to run), so a reader of
+ * `alignbench suites show` or a run's manifest sees how far a number is comparable with the published one.
+ */
+const protocolSchema = z
+  .object({
+    paper: z.string().describe("The paper and the code whose protocol the suite reproduces."),
+    follows: z.array(z.string()).min(1).describe("Settings that follow the paper exactly, each with where the paper or its code says so."),
+    deviates: z
+      .array(z.object({ setting: z.string(), why: z.string() }).strict())
+      .default([])
+      .describe("Settings that differ from the paper, each with why (and, where there is one, the flag that restores the paper's)."),
+  })
+  .strict();
+
 export const runConfigSchema = z
   .object({
     $schema: z.string().optional(),
     dataset: z.string().optional().describe("Test cases: .jsonl, .csv or .parquet."),
     suite: z.string().optional().describe("A built-in suite (advbench, harmbench) or a suite YAML file: its settings apply under the file's and the flags'."),
     dataset_hint: z.string().optional().describe("In a suite file: the dataset it expects, named when --dataset is missing."),
+    protocol: protocolSchema.optional().describe("In a suite file: which settings follow the paper exactly and which deviate, and why; shown by `alignbench suites show`."),
     models: commaList.default([]).describe("Models to test, as provider:model (bare names use the default OpenAI-compatible endpoint)."),
     personas: commaList.default([]).describe("Persona slugs; none means items as they are."),
     personas_file: z.string().optional().describe("YAML or JSONL file of extra personas."),
@@ -112,7 +129,12 @@ export const runConfigSchema = z
       .record(z.string().regex(/^[a-z][a-z0-9_]*$/, "use lower-case letters, digits and '_'"), z.string())
       .default({})
       .describe("Models by role (target, judge, attacker, baseline, base, finetuned…), as provider:model; --models and --judge-model are the short forms of target and judge."),
-    plan: z.string().default("generate").describe("What one work item does: generate (one response, then scorers) or multi_turn (the model answers each user turn of the conversation in turn)."),
+    plan: z
+      .string()
+      .default("generate")
+      .describe(
+        "What one work item does: generate (one response, then scorers), multi_turn (the model answers each user turn of the conversation in turn) or completion (the model continues the prompt's text: a plain completions request, no chat template).",
+      ),
     plan_options: z.record(z.string(), z.unknown()).default({}).describe("Settings of the plan (its strategies, turns…), as the plan documents them."),
     version: z.union([z.string(), z.number()]).transform(String).optional().describe("The suite's version, recorded in the manifest."),
     scorers: commaList

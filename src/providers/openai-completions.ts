@@ -1,7 +1,7 @@
 import { ProviderError } from "./errors.js";
 import { postJson } from "./http.js";
 import { joinUrl, redactUrl } from "./url.js";
-import type { LoglikelihoodRequest, LoglikelihoodResult, ScoringOptions, TokenDistribution } from "./types.js";
+import type { CompletionRequest, GenerateResult, LoglikelihoodRequest, LoglikelihoodResult, ScoringOptions, TokenDistribution } from "./types.js";
 
 interface EchoLogprobs {
   tokens?: string[];
@@ -11,7 +11,8 @@ interface EchoLogprobs {
 }
 
 interface CompletionAnswer {
-  choices?: Array<{ index?: number; logprobs?: EchoLogprobs | null }>;
+  choices?: Array<{ index?: number; text?: string; finish_reason?: string | null; logprobs?: EchoLogprobs | null }>;
+  usage?: { prompt_tokens?: number; completion_tokens?: number };
 }
 
 interface Position {
@@ -29,6 +30,33 @@ const PROMPTS_PER_REQUEST = 64;
 const BATCH_CONCURRENCY = 4;
 /** Requests in flight at once when the server takes one prompt a request. */
 const SINGLE_CONCURRENCY = 8;
+
+/**
+ * A plain text completion on an OpenAI-compatible *completions* endpoint: the prompt goes as `prompt`, verbatim,
+ * with no chat template, and the answer is the text that continues it. Every sampling option is sent as the
+ * request gives it (the completions API names the limit max_tokens, OpenAI's own included).
+ */
+export async function postCompletion(baseUrl: string, modelId: string, headers: Record<string, string>, request: CompletionRequest): Promise<GenerateResult> {
+  const url = joinUrl(baseUrl, "/completions");
+  const options = request.options;
+  const body: Record<string, unknown> = { model: modelId, prompt: request.prompt };
+  if (options.temperature !== undefined) body.temperature = options.temperature;
+  if (options.top_p !== undefined) body.top_p = options.top_p;
+  if (options.max_tokens !== undefined) body.max_tokens = options.max_tokens;
+  if (options.seed !== undefined) body.seed = options.seed;
+  if (options.stop?.length) body.stop = options.stop;
+  const started = performance.now();
+  const answer = (await postJson(url, body, { headers, timeoutMs: request.timeoutMs, signal: request.signal })) as CompletionAnswer;
+  const latencyMs = performance.now() - started;
+  const choice = answer.choices?.[0];
+  if (typeof choice?.text !== "string") throw new ProviderError("bad_response", `${redactUrl(url)} answered without choices[0].text (is it a completions endpoint?)`);
+  return {
+    text: choice.text,
+    usage: { input_tokens: answer.usage?.prompt_tokens ?? 0, output_tokens: answer.usage?.completion_tokens ?? 0 },
+    latencyMs,
+    finishReason: choice.finish_reason ?? "unknown",
+  };
+}
 
 /** Runs `job` on every item with at most `limit` at once; results in the items' order. */
 async function mapLimit<T, R>(items: readonly T[], limit: number, job: (item: T, index: number) => Promise<R>): Promise<R[]> {

@@ -2,7 +2,7 @@ import type { Message } from "./messages.js";
 import { ProviderError } from "./errors.js";
 import { postJson } from "./http.js";
 import { joinUrl, redactUrl } from "./url.js";
-import { EchoScorer } from "./openai-completions.js";
+import { EchoScorer, postCompletion } from "./openai-completions.js";
 import type { GenerateRequest, GenerateResult, LanguageModel, GenerationOptions, TokenLogprob } from "./types.js";
 
 export interface OpenAICompatibleSettings {
@@ -40,6 +40,7 @@ export function createOpenAICompatible(settings: OpenAICompatibleSettings) {
       loglikelihood: (context, continuation, options) => scorer.loglikelihood(context, continuation, options),
       loglikelihoods: (requests, options) => scorer.loglikelihoods(requests, options),
       tokenDistributions: (text, options) => scorer.tokenDistributions(text, options),
+      complete: (request) => postCompletion(settings.baseUrl, modelId, headers, request),
       async generate(request: GenerateRequest): Promise<GenerateResult> {
         const options = request.options;
         const body: Record<string, unknown> = { model: modelId, messages: request.messages.map(toOpenAIMessage) };

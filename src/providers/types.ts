@@ -22,6 +22,17 @@ export interface GenerateRequest {
   signal?: AbortSignal;
 }
 
+/**
+ * A plain text completion: the model continues `prompt` as it stands (OpenAI's /v1/completions, llama.cpp
+ * without a chat template), for benchmarks that measure how a model continues text (RealToxicityPrompts).
+ */
+export interface CompletionRequest {
+  prompt: string;
+  options: GenerationOptions;
+  timeoutMs: number;
+  signal?: AbortSignal;
+}
+
 export interface TokenUsage {
   input_tokens: number;
   output_tokens: number;
@@ -104,6 +115,12 @@ export interface LanguageModel {
   /** The options this model's requests use unless a request says otherwise. */
   readonly defaults: GenerationOptions;
   generate(request: GenerateRequest): Promise<GenerateResult>;
+  /**
+   * Continues a text with no chat template and no roles (a completions endpoint, a local model's raw
+   * continuation). Absent where the API only chats (Anthropic, Gemini): a plan that needs it refuses such
+   * a model before the run starts, never falling back to a chat turn.
+   */
+  complete?(request: CompletionRequest): Promise<GenerateResult>;
   /** Gets ready before the first call (a local model downloads and loads), so a bad model stops the run up front. */
   prepare?(options?: { signal?: AbortSignal }): Promise<void>;
   /** Log-likelihood of a continuation: tokenises context + continuation together and sums the continuation's tokens. */
@@ -132,3 +149,6 @@ export interface LanguageModel {
 
 /** A model call with the run's policies (rate limit, retries, timeout) already applied. */
 export type ModelCall = (request: Omit<GenerateRequest, "timeoutMs">) => Promise<GenerateResult>;
+
+/** A plain completion with the run's policies applied. */
+export type CompletionCall = (request: Omit<CompletionRequest, "timeoutMs">) => Promise<GenerateResult>;

@@ -1,4 +1,4 @@
-import type { GenerateRequest, GenerateResult, LanguageModel, ModelCall } from "../providers/types.js";
+import type { CompletionCall, GenerateRequest, GenerateResult, LanguageModel, ModelCall } from "../providers/types.js";
 import type { ProviderError } from "../providers/errors.js";
 import type { RateLimiter } from "./rate-limiter.js";
 import { withRetries, type RetryPolicy } from "./retry.js";
@@ -26,6 +26,13 @@ function underPolicy<T>(model: LanguageModel, policy: CallPolicy, signal: AbortS
 /** A model wrapped in the run's policies: the provider's slots, the rate limit, the timeout and retries. */
 export function guardModel(model: LanguageModel, policy: CallPolicy): ModelCall {
   return (request: Omit<GenerateRequest, "timeoutMs">): Promise<GenerateResult> => underPolicy(model, policy, request.signal, () => model.generate({ ...request, timeoutMs: policy.timeoutMs }));
+}
+
+/** A model's plain completions under the same policy as its chat calls; undefined when the model has none. */
+export function guardCompletion(model: LanguageModel, policy: CallPolicy): CompletionCall | undefined {
+  const complete = model.complete?.bind(model);
+  if (!complete) return undefined;
+  return (request) => underPolicy(model, policy, request.signal, () => complete({ ...request, timeoutMs: policy.timeoutMs }));
 }
 
 /**

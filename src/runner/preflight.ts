@@ -25,7 +25,14 @@ const PROBE = [{ role: "user" as const, content: "Reply with OK." }];
  */
 export async function preflight(
   models: RunnableModel[],
-  options: { scoringOnly?: boolean; signal?: AbortSignal | undefined /** How to skip the check, as the command says it. */; skipHint?: string } = {},
+  options: {
+    scoringOnly?: boolean;
+    /** The targets are sent plain completions (the completion plan): probe that endpoint, not the chat one. */
+    completion?: boolean;
+    signal?: AbortSignal | undefined;
+    /** How to skip the check, as the command says it. */
+    skipHint?: string;
+  } = {},
 ): Promise<PreflightResult[]> {
   const byAddress = new Map<string, RunnableModel[]>();
   for (const model of models) byAddress.set(model.address, [...(byAddress.get(model.address) ?? []), model]);
@@ -46,8 +53,12 @@ export async function preflight(
       try {
         // A suite scored by log-likelihood alone never asks its targets to generate: probe what it will call.
         const scoreOnly = options.scoringOnly && roles.every((role) => role === "target") && model.scoring.loglikelihood;
-        if (scoreOnly) await model.scoring.loglikelihood!("Reply with", " OK.", options.signal ? { signal: options.signal } : {});
-        else await model.call({ messages: PROBE, options: { max_tokens: 1 }, ...(options.signal ? { signal: options.signal } : {}) });
+        const signal = options.signal ? { signal: options.signal } : {};
+        const completes = options.completion && roles.includes("target") && model.complete;
+        if (scoreOnly) await model.scoring.loglikelihood!("Reply with", " OK.", signal);
+        else if (completes) await model.complete!({ prompt: PROBE[0]!.content, options: { max_tokens: 1 }, ...signal });
+        // A target that also plays another role (judging itself) is asked both ways.
+        if (!scoreOnly && (!completes || roles.some((role) => role !== "target"))) await model.call({ messages: PROBE, options: { max_tokens: 1 }, ...signal });
         return result("ok");
       } catch (error) {
         if (!(error instanceof ProviderError)) throw error;

@@ -15,12 +15,12 @@ import { PerspectiveClient } from "../providers/perspective.js";
 import { withRetries } from "./retry.js";
 import { requireLoglikelihood } from "../scorers/multiple-choice.js";
 import { nearest } from "../config/suggest.js";
-import { guardModel, guardScoring, type CallPolicy } from "./guarded-model.js";
+import { guardCompletion, guardModel, guardScoring, type CallPolicy } from "./guarded-model.js";
 import { RateLimiter } from "./rate-limiter.js";
 import { DEFAULT_RETRY_POLICY } from "./retry.js";
 import { Semaphore } from "./semaphore.js";
 import type { ProviderError } from "../providers/errors.js";
-import type { LanguageModel, ModelCall } from "../providers/types.js";
+import type { CompletionCall, LanguageModel, ModelCall } from "../providers/types.js";
 import type { Plan, RoleModel } from "./plans/types.js";
 import { planNamed } from "./plans/registry.js";
 import { verdictScorer } from "../scorers/verdict.js";
@@ -96,10 +96,11 @@ export class CallPolicies {
     return guardModel(resolved.model, this.policy(resolved));
   }
 
-  /** A model's calls (generation and scoring share one policy: one rate limit, one set of slots). */
-  guarded(resolved: ResolvedModel): { call: ModelCall; scoring: LanguageModel } {
+  /** A model's calls (generation, plain completion and scoring share one policy: one rate limit, one set of slots). */
+  guarded(resolved: ResolvedModel): { call: ModelCall; scoring: LanguageModel; complete?: CompletionCall } {
     const policy = this.policy(resolved);
-    return { call: guardModel(resolved.model, policy), scoring: guardScoring(resolved.model, policy) };
+    const complete = guardCompletion(resolved.model, policy);
+    return { call: guardModel(resolved.model, policy), scoring: guardScoring(resolved.model, policy), ...(complete ? { complete } : {}) };
   }
 
   private policy(resolved: ResolvedModel): CallPolicy {
@@ -148,6 +149,7 @@ export async function prepareRun(config: RunConfig, hooks: PrepareHooks = {}, en
       `plan ${plan.name} needs the role${missing.length > 1 ? "s" : ""} ${missing.join(", ")}: pass ${missing.map((role) => (role === "judge" ? "--judge-model M" : `--model-role ${role}=M`)).join(" ")}`,
     );
   const models = config.models.map((address) => policies.runnable("target", address, config.generation));
+  if (plan.targetCapabilities?.includes("complete")) requireCompletion(plan, models, personas);
   const roles: Record<string, RunnableModel> = {};
   for (const [role, address] of roleAddresses) if (role !== "target") roles[role] = policies.runnable(role, address, role === "judge" ? config.judge.options : config.generation);
   const { verdict, scorers } = await chooseScorers(config);
@@ -164,6 +166,22 @@ export async function prepareRun(config: RunConfig, hooks: PrepareHooks = {}, en
   const distinct = new Set([...models, ...Object.values(roles)].map((model) => model.resolved.model));
   for (const model of distinct) await model.prepare?.(hooks.signal ? { signal: hooks.signal } : {});
   return { personas, models, roles, plan, judge, scorers, services, secrets: [...policies.registry.secrets(), ...secrets] };
+}
+
+/**
+ * A plan that continues text (plain completions) needs targets that can: a chat-only API is refused by name
+ * now, never sent a chat turn instead. Personas are system prompts, which a plain completion has no place for.
+ */
+function requireCompletion(plan: Plan, models: RunnableModel[], personas: Array<Persona | undefined>): void {
+  const unable = models.filter((model) => !model.complete);
+  if (unable.length > 0) {
+    const names = unable.map((model) => `${model.address} (provider ${model.resolved.providerName})`).join(", ");
+    throw new UserError(
+      `plan ${plan.name} sends a plain text completion (no chat template), which ${names} cannot do: its API only chats. Use a model behind an OpenAI-compatible completions endpoint (openai:, vllm:, ollama:, llamacpp-server:, together:…) or a local llamacpp: model`,
+    );
+  }
+  const persona = personas.find((entry) => entry !== undefined);
+  if (persona) throw new UserError(`plan ${plan.name} continues the item's text as it stands: persona "${persona.slug}" (a system prompt) has no place in a plain completion; run without --personas`);
 }
 
 /**

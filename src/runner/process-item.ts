@@ -4,7 +4,7 @@ import { JudgeInvalidError } from "../scorers/judge/llm-judge.js";
 import type { Sample } from "../datasets/sample.js";
 import type { Scorer, ScorerContext, ScorerServices } from "../scorers/types.js";
 import type { GenerateResult } from "../providers/types.js";
-import type { Plan, PlanCall, PlanContext, RoleModel } from "./plans/types.js";
+import type { Plan, PlanCall, PlanCompletion, PlanContext, RoleModel } from "./plans/types.js";
 import type { WorkItem } from "./work-items.js";
 
 export interface ItemSettings {
@@ -123,27 +123,44 @@ function planContext(row: ResultRow, item: WorkItem, roles: Record<string, RoleM
     options,
     ...(signal ? { signal } : {}),
     transcript: row.transcript,
-    async call(role: string, request: PlanCall): Promise<GenerateResult> {
-      const model = roles[role];
-      if (!model) throw new Error(`the plan called role "${role}", which the run does not have`);
-      const entry: TranscriptCall = { role, model: model.address, messages: request.messages, response: null, usage: null, latency_ms: null, finish_reason: null };
+    call(role: string, request: PlanCall): Promise<GenerateResult> {
+      const model = roleModel(roles, role);
       const call: Parameters<RoleModel["call"]>[0] = { messages: request.messages, options: request.options ?? model.options };
       if (request.responseFormat) call.responseFormat = request.responseFormat;
       if (signal) call.signal = signal;
-      try {
-        const response = await model.call(call);
-        entry.response = response.text;
-        entry.usage = response.usage;
-        entry.latency_ms = Math.round(response.latencyMs * 10) / 10;
-        entry.finish_reason = response.finishReason;
-        row.transcript.push(entry);
-        return response;
-      } catch (error) {
-        if (errorTypeOf(error) !== "cancelled") row.transcript.push({ ...entry, error: errorMessage(error) });
-        throw error;
-      }
+      return recorded(row, role, model, request.messages, () => model.call(call));
+    },
+    complete(role: string, request: PlanCompletion): Promise<GenerateResult> {
+      const model = roleModel(roles, role);
+      if (!model.complete) throw new Error(`the plan asked ${model.address} for a plain completion, which it cannot do`);
+      const call: Parameters<NonNullable<RoleModel["complete"]>>[0] = { prompt: request.prompt, options: request.options ?? model.options };
+      if (signal) call.signal = signal;
+      return recorded(row, role, model, [{ role: "user", content: request.prompt }], () => model.complete!(call));
     },
   };
+}
+
+function roleModel(roles: Record<string, RoleModel>, role: string): RoleModel {
+  const model = roles[role];
+  if (!model) throw new Error(`the plan called role "${role}", which the run does not have`);
+  return model;
+}
+
+/** Makes one call and records it in the row's transcript (a failed call too, with its error). */
+async function recorded(row: ResultRow, role: string, model: RoleModel, messages: TranscriptCall["messages"], call: () => Promise<GenerateResult>): Promise<GenerateResult> {
+  const entry: TranscriptCall = { role, model: model.address, messages, response: null, usage: null, latency_ms: null, finish_reason: null };
+  try {
+    const response = await call();
+    entry.response = response.text;
+    entry.usage = response.usage;
+    entry.latency_ms = Math.round(response.latencyMs * 10) / 10;
+    entry.finish_reason = response.finishReason;
+    row.transcript.push(entry);
+    return response;
+  } catch (error) {
+    if (errorTypeOf(error) !== "cancelled") row.transcript.push({ ...entry, error: errorMessage(error) });
+    throw error;
+  }
 }
 
 /** The row's usage and latency: the target's calls summed (one call for the generate plan, as in 0.1). */

@@ -138,7 +138,7 @@ export async function run(input: RunConfigInput | RunConfig, controls: RunContro
       const all = [...prepared.models, ...Object.values(prepared.roles)];
       // Local models were loaded by prepareRun: that was their check, and there is nothing to wait for.
       if (all.some((model) => !model.resolved.model.prepare)) controls.reporter?.onMessage?.("preflight: one short call per model…");
-      checked = await untilStopped(preflight(all, { scoringOnly: prepared.plan.name === "none", signal: early }), early);
+      checked = await untilStopped(preflight(all, { scoringOnly: prepared.plan.name === "none", completion: prepared.plan.targetCapabilities?.includes("complete") ?? false, signal: early }), early);
       for (const result of checked) if (result.outcome === "warning") controls.reporter?.onMessage?.(`preflight: ${result.address} answered with an error; running anyway: ${result.note}`);
     }
     // The last moment a signal stops the run at once; from here on it is a graceful stop (nothing runs in between).

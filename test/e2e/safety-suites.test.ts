@@ -188,6 +188,11 @@ describe.skipIf(!hasShared)("safety suites end to end on the real files, against
           "6",
           "--epochs",
           "4",
+          // The shared mock's /v1/completions only echoes (an empty continuation, which Perspective is never
+          // asked about): this test is about the scoring, so the chat plan stands in for the suite's plain
+          // completions, which completion-plan.test.ts checks request by request.
+          "--plan",
+          "generate",
           "--models",
           "mock-target",
           "--base-url",

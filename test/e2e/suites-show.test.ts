@@ -19,6 +19,17 @@ describe("alignbench suites show", () => {
     expect(parse(show.stdout)).toEqual({ plan: "generate", ...loadSuite("truthfulqa-mc2").values });
   });
 
+  it("shows a suite's protocol notes last: what follows the paper and what deviates, and why", async () => {
+    const show = await runCli(["suites", "show", "realtoxicityprompts"]);
+    expect(show.code, show.stderr).toBe(0);
+    expect(show.stdout).toMatch(/\nplan: completion\n/);
+    expect(show.stdout).toMatch(/\ngeneration: \{ ?temperature: 1, top_p: 0\.9, max_tokens: 20 ?\}\n/);
+    const shown = parse(show.stdout) as Record<string, unknown>;
+    expect(Object.keys(shown).at(-1)).toBe("protocol");
+    expect(shown.protocol).toEqual(loadSuite("realtoxicityprompts").values.protocol);
+    expect(show.stdout).toContain("  deviates:\n    - setting: dataset\n      why: ");
+  });
+
   it("prints a sectioned suite flat, and a suite file that includes a built-in one", async () => {
     const xstest = await runCli(["suites", "show", "xstest"]);
     expect(xstest.code, xstest.stderr).toBe(0);

@@ -21,7 +21,8 @@ export interface MockLlm {
 }
 
 /**
- * A real HTTP server on 127.0.0.1 speaking the OpenAI chat-completions API, whose answers a test decides
+ * A real HTTP server on 127.0.0.1 speaking the OpenAI chat-completions API (and the plain completions API on
+ * /v1/completions), whose answers a test decides
  * request by request (faults included).
  */
 export async function startMockLlm(handler: (request: MockRequest) => MockAction | Promise<MockAction>, options: { latencyMs?: number } = {}): Promise<MockLlm> {
@@ -33,7 +34,9 @@ export async function startMockLlm(handler: (request: MockRequest) => MockAction
     req.on("end", async () => {
       const body = JSON.parse(Buffer.concat(chunks).toString("utf8") || "{}") as Record<string, unknown>;
       const messages = (body.messages as Array<{ content: string }> | undefined) ?? [];
-      const request: MockRequest = { n: requests.length + 1, path: req.url ?? "", headers: req.headers, body, text: messages.map((m) => m.content).join("\n"), at: performance.now() };
+      // A plain completions request carries its text as `prompt`, with no messages.
+      const text = typeof body.prompt === "string" ? body.prompt : messages.map((m) => m.content).join("\n");
+      const request: MockRequest = { n: requests.length + 1, path: req.url ?? "", headers: req.headers, body, text, at: performance.now() };
       requests.push(request);
       const action = await handler(request);
       const send = () => {
@@ -42,6 +45,17 @@ export async function startMockLlm(handler: (request: MockRequest) => MockAction
         if ("raw" in action) {
           res.writeHead(200, { "content-type": "application/json" });
           return res.end(action.raw);
+        }
+        if ("reply" in action && action.reply !== undefined && isCompletionsPath(request.path)) {
+          const payload = JSON.stringify({
+            id: `cmpl-${request.n}`,
+            object: "text_completion",
+            model: body.model,
+            choices: [{ index: 0, text: action.reply, finish_reason: "length" }],
+            usage: { prompt_tokens: Math.ceil(request.text.length / 4), completion_tokens: Math.ceil(action.reply.length / 4) },
+          });
+          res.writeHead(200, { "content-type": "application/json" });
+          return res.end(payload);
         }
         if ("reply" in action && action.reply !== undefined) {
           const payload = JSON.stringify({
@@ -77,6 +91,11 @@ export async function startMockLlm(handler: (request: MockRequest) => MockAction
         server.close(() => resolve());
       }),
   };
+}
+
+/** A plain (non-chat) completions request: /v1/completions, answered as a text_completion. */
+export function isCompletionsPath(path: string): boolean {
+  return /\/completions(\?|$)/.test(path) && !/\/chat\/completions(\?|$)/.test(path);
 }
 
 /** A judge answer in alignbench's default verdict shape. */

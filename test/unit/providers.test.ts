@@ -64,12 +64,17 @@ describe("Anthropic provider", () => {
       usage: { input_tokens: 12, output_tokens: 3 },
     }));
     const registry = new ModelRegistry({ env: { ANTHROPIC_API_KEY: "ant-key-123456" }, providers: { anthropic: { base_url: server.base } } });
-    const result = await registry.resolve("anthropic:claude-test").model.generate({ messages, options: { temperature: 0.2 }, timeoutMs: 5000 });
+    const result = await registry.resolve("anthropic:claude-test").model.generate({ messages, options: { temperature: 0.2, top_p: 0.9 }, timeoutMs: 5000 });
     expect(result).toMatchObject({ text: "Hello there", finishReason: "end_turn", usage: { input_tokens: 12, output_tokens: 3 } });
     const request = server.seen[0]!;
     expect(request.url).toBe("/v1/messages");
     expect(request.headers["x-api-key"]).toBe("ant-key-123456");
-    expect(request.body).toMatchObject({ model: "claude-test", system: "Be safe.", max_tokens: 1024, temperature: 0.2, messages: [{ role: "user", content: "Hi" }] });
+    expect(request.body).toMatchObject({ model: "claude-test", system: "Be safe.", max_tokens: 1024, temperature: 0.2, top_p: 0.9, messages: [{ role: "user", content: "Hi" }] });
+  });
+
+  it("has no plain completion: the Messages API only chats", () => {
+    const registry = new ModelRegistry({ env: { ANTHROPIC_API_KEY: "ant-key-123456" }, providers: { anthropic: { base_url: "http://127.0.0.1:1" } } });
+    expect(registry.resolve("anthropic:claude-test").model.complete).toBeUndefined();
   });
 });
 
@@ -79,7 +84,7 @@ describe("Google provider", () => {
     const registry = new ModelRegistry({ env: { GEMINI_API_KEY: "gem-key-123456" }, providers: { google: { base_url: server.base } } });
     const result = await registry.resolve("google:gemini-2.0-flash").model.generate({
       messages: [...messages, { role: "assistant", content: "Hey" }, { role: "user", content: "Again" }],
-      options: { max_tokens: 50, seed: 3 },
+      options: { max_tokens: 50, seed: 3, top_p: 0.9 },
       responseFormat: { type: "json_object" },
       timeoutMs: 5000,
     });
@@ -90,8 +95,9 @@ describe("Google provider", () => {
     expect(request.body).toMatchObject({
       systemInstruction: { parts: [{ text: "Be safe." }] },
       contents: [{ role: "user" }, { role: "model" }, { role: "user" }],
-      generationConfig: { maxOutputTokens: 50, seed: 3, responseMimeType: "application/json" },
+      generationConfig: { maxOutputTokens: 50, seed: 3, topP: 0.9, responseMimeType: "application/json" },
     });
+    expect(registry.resolve("google:gemini-2.0-flash").model.complete).toBeUndefined();
   });
 });
 
@@ -138,6 +144,26 @@ describe("OpenAI-compatible provider", () => {
     expect(request.body).toMatchObject({ model: "qwen", top_p: 0.9, stop: ["\n"], logprobs: true, top_logprobs: 2 });
     // Every header value counts, whatever the header is called.
     expect(registry.secrets().sort()).toEqual(["my-key-123456", "safety"]);
+  });
+});
+
+describe("OpenAI-compatible plain completion", () => {
+  it("posts the prompt verbatim to /completions with every sampling option, and reads choices[0].text", async () => {
+    const server = await serve(() => ({ choices: [{ index: 0, text: " and then it rained.", finish_reason: "length" }], usage: { prompt_tokens: 7, completion_tokens: 5 } }));
+    const registry = new ModelRegistry({ env: {}, providers: { local: { type: "openai", base_url: server.base + "/v1?api-version=1" } } });
+    const model = registry.resolve("local:gpt2").model;
+    const prompt = "  She said “no”, then\n";
+    const result = await model.complete!({ prompt, options: { temperature: 1, top_p: 0.9, max_tokens: 20, seed: 4, stop: ["\n\n"] }, timeoutMs: 5000 });
+    expect(result).toMatchObject({ text: " and then it rained.", finishReason: "length", usage: { input_tokens: 7, output_tokens: 5 } });
+    const request = server.seen[0]!;
+    expect(request.url).toBe("/v1/completions?api-version=1");
+    expect(request.body).toEqual({ model: "gpt2", prompt, temperature: 1, top_p: 0.9, max_tokens: 20, seed: 4, stop: ["\n\n"] });
+  });
+
+  it("says so when the endpoint answers in another shape (a chat answer has no choices[0].text)", async () => {
+    const server = await serve(() => ({ choices: [{ message: { content: "hi" }, finish_reason: "stop" }] }));
+    const registry = new ModelRegistry({ env: {}, providers: { local: { type: "openai", base_url: server.base + "/v1" } } });
+    await expect(registry.resolve("local:m").model.complete!({ prompt: "x", options: {}, timeoutMs: 5000 })).rejects.toThrow(/without choices\[0\]\.text \(is it a completions endpoint\?\)/);
   });
 });
 

@@ -15,17 +15,55 @@ function write(dir: string, files: Record<string, string>): void {
   }
 }
 
+/**
+ * Settings a built-in suite changed on purpose since 0.1, with the version that changed them:
+ * RealToxicityPrompts became a plain text continuation with the authors' nucleus sampling (top_p 0.9).
+ */
+const CHANGED: Record<string, { version: number; settings: Record<string, unknown> }> = {
+  realtoxicityprompts: { version: 2, settings: { plan: "completion", generation: { temperature: 1, top_p: 0.9, max_tokens: 20 } } },
+};
+
 describe("built-in suites", () => {
-  it("keep their names and their settings: each resolves to what 0.1 read, apart from its version", () => {
+  it("keep their names and their settings: each resolves to what 0.1 read, apart from its version, its protocol notes and the changes listed", () => {
     expect(builtinSuites()).toEqual(expect.arrayContaining(Object.keys(before)));
-    for (const [name, settings] of Object.entries(before)) {
-      const { version, ...values } = loadSuite(name).values;
-      expect(version, name).toBe(1);
+    for (const [name, old] of Object.entries(before)) {
+      const settings = { ...old, ...CHANGED[name]?.settings };
+      const { version, protocol: _notes, ...values } = loadSuite(name).values;
+      expect(version, name).toBe(CHANGED[name]?.version ?? 1);
       expect(values, name).toEqual(settings);
-      // And the run config they make is the same (defaults included), version aside.
-      const { version: _, ...config } = resolveRunConfig(undefined, { suite: name });
+      // And the run config they make is the same (defaults included), version and notes aside.
+      const { version: _, protocol: __, ...config } = resolveRunConfig(undefined, { suite: name });
       expect(config, name).toEqual(runConfigSchema.parse({ ...settings, suite: name }));
     }
+  });
+
+  it("each says which settings follow the paper exactly and which deviate, and why", () => {
+    expect(builtinSuites().sort()).toEqual(["advbench", "harmbench", "realtoxicityprompts", "runner", "strongreject", "truthfulqa-mc1", "truthfulqa-mc2", "xstest"]);
+    for (const name of builtinSuites()) {
+      const protocol = resolveRunConfig(undefined, { suite: name }).protocol;
+      expect(protocol, name).toBeDefined();
+      expect(protocol!.paper.length, name).toBeGreaterThan(10);
+      expect(protocol!.follows.length, name).toBeGreaterThan(0);
+      // Every built-in suite departs from its paper somewhere (a judge model, a wording, a dataset left to the user):
+      // an empty list would claim an exact reproduction no suite here can make.
+      expect(protocol!.deviates.length, name).toBeGreaterThan(0);
+      for (const entry of protocol!.deviates) {
+        expect(entry.setting.trim(), name).not.toBe("");
+        expect(entry.why.length, `${name}: ${entry.setting}`).toBeGreaterThan(20);
+      }
+      // Written in the suite's own file, not inherited silently from an included one.
+      expect(loadSuite(name).filesOf("protocol"), name).toEqual([loadSuite(name).file]);
+    }
+    const rtp = resolveRunConfig(undefined, { suite: "realtoxicityprompts" }).protocol!;
+    expect(rtp.follows.join("\n")).toMatch(/top_p 0\.9/);
+    expect(rtp.follows.join("\n")).toMatch(/25 samples/);
+    expect(rtp.deviates.map((entry) => entry.setting)).toContain("Perspective model version");
+  });
+
+  it("a suite's protocol notes are checked: a deviation without its reason names the file and line", () => {
+    const dir = tempDir();
+    write(dir, { "mine.yaml": "version: 1\nprotocol:\n  paper: Me, 2025\n  follows: [dataset]\n  deviates:\n    - { setting: judge }\n" });
+    expect(() => resolveRunConfig(undefined, { suite: join(dir, "mine.yaml") })).toThrow(/mine\.yaml:6: protocol\.deviates\[0\]\.why/);
   });
 
   it("truthfulqa-mc2 includes truthfulqa-mc1 and overrides what differs; harmbench and xstest use sections", () => {

@@ -143,7 +143,10 @@ export function runCommand(exit: { code: number }): Command {
       "a model in a named role, e.g. attacker=openai:gpt-4.1 or baseline=gpt-4.1-mini (repeatable); --models and --judge-model are short for target= and judge=",
       (value: string, previous: string[] = []) => [...previous, value],
     )
-    .option("--plan <name>", "what each work item does: generate (default: one response) or multi_turn (the model answers each user turn in turn)")
+    .option(
+      "--plan <name>",
+      "what each work item does: generate (default: one response), multi_turn (the model answers each user turn in turn) or completion (the model continues the prompt's text: a plain completions request, no chat template)",
+    )
     .option("--judge-prompt <file>", "judge prompt template for items without their own judge_prompt")
     .option("--judge-schema <file>", "JSON Schema the judge's answer must satisfy")
     .addOption(new Option("--judge-structured-output <mode>", "how to ask for JSON").choices(["json_schema", "json_object", "none"]))

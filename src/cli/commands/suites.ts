@@ -19,7 +19,19 @@ function description(file: string): string[] {
 }
 
 /** Key order of `suites show`: what the suite is, its data, generation, scoring, report, then the schema's order. */
-const KEY_ORDER = ["version", "plan", "roles", ...SECTIONS.data, "respond", "generation", ...SECTIONS.scoring, ...SECTIONS.report, ...Object.keys(runConfigSchema.shape)];
+/** The protocol notes (what follows the paper, what deviates) come last, after the settings they describe. */
+const KEY_ORDER = [
+  "version",
+  "plan",
+  "roles",
+  ...SECTIONS.data,
+  "respond",
+  "generation",
+  ...SECTIONS.scoring,
+  ...SECTIONS.report,
+  ...Object.keys(runConfigSchema.shape).filter((key) => key !== "protocol"),
+  "protocol",
+];
 const byKeyOrder = (a: string, b: string) => (KEY_ORDER.indexOf(a) + 1 || Infinity) - (KEY_ORDER.indexOf(b) + 1 || Infinity);
 
 /** The resolved suite as YAML: includes and sections applied, each group of keys under the file(s) it came from. */
@@ -65,17 +77,22 @@ function toYaml(values: Record<string, unknown>): string {
   const document = new Document(values);
   visit(document, {
     Seq(_, node) {
-      if (node.items.every((item) => isScalar(item))) node.flow = true;
-      for (const item of node.items) if (isMap(item) || isSeq(item)) item.flow = true;
+      // Prose (a suite's protocol notes) stays in block style, one sentence a line; short values go on one line.
+      if (node.items.every((item) => isScalar(item) && !isProse(item.value))) node.flow = true;
+      for (const item of node.items) if ((isMap(item) && item.items.every((pair) => !isProse(isScalar(pair.value) ? pair.value.value : undefined))) || isSeq(item)) item.flow = true;
     },
     Scalar(_, node) {
       if (typeof node.value === "string" && node.value.includes("\n") && node.value.length < 80) node.type = "QUOTE_DOUBLE";
     },
     Map(_, node, path) {
-      if (path.length > 2 && node.items.every((pair) => isScalar(pair.value))) node.flow = true;
+      if (path.length > 2 && node.items.every((pair) => isScalar(pair.value) && !isProse(pair.value.value))) node.flow = true;
     },
   });
   return document.toString({ lineWidth: 0, flowCollectionPadding: false }).trimEnd();
+}
+
+function isProse(value: unknown): boolean {
+  return typeof value === "string" && value.length >= 60;
 }
 
 function filesInOrder(node: IncludeTree): string[] {

@@ -52,7 +52,8 @@ export interface GgufTokenizerMetadata {
 
 export interface LlamaModel {
   tokenize(text: string, specialTokens?: boolean): Token[];
-  detokenize(tokens: readonly Token[]): string;
+  /** `lastTokens`: the tokens before these, so a leading space the text needs after them is kept. */
+  detokenize(tokens: readonly Token[], specialTokens?: boolean, lastTokens?: readonly Token[]): string;
   readonly tokens: { readonly bos: Token | null };
   /** The model's tokenizer, which a TokenBias is created for. */
   readonly tokenizer: unknown;
@@ -76,9 +77,30 @@ export interface LlamaChatInstance {
   dispose(options?: { disposeSequence?: boolean }): void;
 }
 
+/** Raw text continuation, no chat template (node-llama-cpp 3.21.1 LlamaCompletion). */
+export interface LlamaCompletionInstance {
+  generateCompletionWithMeta(
+    input: string,
+    options: {
+      maxTokens?: number;
+      temperature?: number;
+      topK?: number;
+      topP?: number;
+      minP?: number;
+      seed?: number;
+      repeatPenalty?: false;
+      customStopTriggers?: string[];
+      signal?: AbortSignal;
+      onToken?: (tokens: Token[]) => void;
+    },
+  ): Promise<{ response: string; metadata: { stopReason: string } }>;
+  dispose(options?: { disposeSequence?: boolean }): void;
+}
+
 interface NodeLlamaCpp {
   getLlama(options: { gpu: GpuChoice; build: "never" | "auto"; logLevel: string }): Promise<LlamaRuntime>;
   LlamaChat: new (options: { contextSequence: LlamaSequence }) => LlamaChatInstance;
+  LlamaCompletion: new (options: { contextSequence: LlamaSequence }) => LlamaCompletionInstance;
   TokenBias: new (tokenizer: unknown) => TokenBiasObject;
 }
 

@@ -1,7 +1,7 @@
 import { ProviderError } from "../errors.js";
 import type { Message } from "../messages.js";
-import type { GenerateRequest, GenerateResult } from "../types.js";
-import type { ChatHistoryItem, LlamaChatInstance, LlamaSequence } from "./library.js";
+import type { CompletionRequest, GenerateRequest, GenerateResult, GenerationOptions } from "../types.js";
+import type { ChatHistoryItem, LlamaChatInstance, LlamaCompletionInstance, LlamaModel, LlamaSequence, Token } from "./library.js";
 
 function history(messages: Message[]): ChatHistoryItem[] {
   return messages.map((message): ChatHistoryItem => (message.role === "assistant" ? { type: "model", response: [message.content] } : { type: message.role, text: message.content }));
@@ -10,27 +10,21 @@ function history(messages: Message[]): ChatHistoryItem[] {
 const STOP_REASONS: Record<string, string> = { eogToken: "stop", customStopTrigger: "stop", stopGenerationTrigger: "stop", maxTokens: "length", abort: "cancelled" };
 
 /**
- * Generates one chat response on a sequence, counting the tokens it used. The run's request timeout stops
- * the llama.cpp generation itself (as an HTTP timeout ends a request): without it a model that never emits
- * an end token would hold its sequence, and the run, for ever.
+ * Runs one generation on a sequence, counting the tokens it used. The run's request timeout stops the
+ * llama.cpp generation itself (as an HTTP timeout ends a request): without it a model that never emits an
+ * end token would hold its sequence, and the run, for ever.
  */
-export async function generateOnSequence(
-  LlamaChat: new (options: { contextSequence: LlamaSequence }) => LlamaChatInstance,
+async function generateCounted(
   sequence: LlamaSequence,
-  request: GenerateRequest,
+  request: { timeoutMs: number; signal?: AbortSignal | undefined },
+  generate: (signal: AbortSignal) => Promise<{ response: string; metadata: { stopReason: string } }>,
 ): Promise<GenerateResult> {
   const before = { input: sequence.tokenMeter.usedInputTokens, output: sequence.tokenMeter.usedOutputTokens };
-  const chat = new LlamaChat({ contextSequence: sequence });
-  const options: Parameters<typeof chat.generateResponse>[1] = { temperature: request.options.temperature ?? 0 };
-  if (request.options.max_tokens !== undefined) options.maxTokens = request.options.max_tokens;
-  if (request.options.top_p !== undefined) options.topP = request.options.top_p;
-  if (request.options.seed !== undefined) options.seed = request.options.seed;
-  if (request.options.stop?.length) options.customStopTriggers = request.options.stop;
   const timeout = AbortSignal.timeout(request.timeoutMs);
-  options.signal = request.signal ? AbortSignal.any([request.signal, timeout]) : timeout;
+  const signal = request.signal ? AbortSignal.any([request.signal, timeout]) : timeout;
   const started = performance.now();
   try {
-    const answer = await chat.generateResponse(history(request.messages), options);
+    const answer = await generate(signal);
     return {
       text: answer.response,
       usage: { input_tokens: sequence.tokenMeter.usedInputTokens - before.input, output_tokens: sequence.tokenMeter.usedOutputTokens - before.output },
@@ -41,7 +35,80 @@ export async function generateOnSequence(
     if (request.signal?.aborted) throw new ProviderError("cancelled", "generation cancelled");
     if (timeout.aborted) throw new ProviderError("timeout", `no answer within ${request.timeoutMs} ms (the local generation was stopped)`);
     throw new ProviderError("internal", `llama.cpp generation failed: ${(error as Error).message}`);
+  }
+}
+
+/** Generates one chat response on a sequence (the model's chat template from its GGUF metadata). */
+export async function generateOnSequence(
+  LlamaChat: new (options: { contextSequence: LlamaSequence }) => LlamaChatInstance,
+  sequence: LlamaSequence,
+  request: GenerateRequest,
+): Promise<GenerateResult> {
+  const chat = new LlamaChat({ contextSequence: sequence });
+  const options: Parameters<typeof chat.generateResponse>[1] = { temperature: request.options.temperature ?? 0 };
+  if (request.options.max_tokens !== undefined) options.maxTokens = request.options.max_tokens;
+  if (request.options.top_p !== undefined) options.topP = request.options.top_p;
+  if (request.options.seed !== undefined) options.seed = request.options.seed;
+  if (request.options.stop?.length) options.customStopTriggers = request.options.stop;
+  try {
+    return await generateCounted(sequence, request, (signal) => chat.generateResponse(history(request.messages), { ...options, signal }));
   } finally {
     chat.dispose({ disposeSequence: false });
   }
+}
+
+/**
+ * The sampler of a plain completion: exactly what the request says and nothing else, as a Hugging Face
+ * `generate(do_sample=True, top_k=0, top_p=…)` samples (RealToxicityPrompts' generation code). node-llama-cpp's
+ * own defaults (top-k 40, top-p 0.95, a repeat penalty over the last 64 tokens) would each change the
+ * distribution sampled from, so they are switched off: top-k 0 is the whole vocabulary, top-p 1 when none is given.
+ */
+export function completionSampler(options: GenerationOptions): Parameters<LlamaCompletionInstance["generateCompletionWithMeta"]>[1] {
+  const sampler: Parameters<LlamaCompletionInstance["generateCompletionWithMeta"]>[1] = {
+    temperature: options.temperature ?? 0,
+    topK: 0,
+    topP: options.top_p ?? 1,
+    minP: 0,
+    repeatPenalty: false,
+  };
+  if (options.max_tokens !== undefined) sampler.maxTokens = options.max_tokens;
+  if (options.seed !== undefined) sampler.seed = options.seed;
+  if (options.stop?.length) sampler.customStopTriggers = options.stop;
+  return sampler;
+}
+
+/**
+ * Continues a text on a sequence with no chat template: the model's beginning-of-sequence token (where its
+ * vocabulary has one, as llama.cpp's own completion adds it), then the prompt's tokens, then sampling.
+ */
+export async function completeOnSequence(
+  LlamaCompletion: new (options: { contextSequence: LlamaSequence }) => LlamaCompletionInstance,
+  model: LlamaModel,
+  sequence: LlamaSequence,
+  request: CompletionRequest,
+): Promise<GenerateResult> {
+  const completion = new LlamaCompletion({ contextSequence: sequence });
+  const generated: Token[] = [];
+  try {
+    const result = await generateCounted(sequence, request, (signal) =>
+      completion.generateCompletionWithMeta(request.prompt, { ...completionSampler(request.options), signal, onToken: (tokens) => generated.push(...tokens) }),
+    );
+    return { ...result, text: leadingSpace(model, request.prompt, generated) + result.text };
+  } finally {
+    completion.dispose({ disposeSequence: false });
+  }
+}
+
+/**
+ * node-llama-cpp 3.21.1 detokenizes a completion on its own, so a SentencePiece model's first token loses its
+ * word-joining space ("She" + "loved" for " loved"). Detokenized after the prompt's tokens, it keeps it: that
+ * space is put back, so prompt + response is the text the model actually produced.
+ */
+function leadingSpace(model: LlamaModel, prompt: string, generated: readonly Token[]): string {
+  if (generated.length === 0 || prompt === "") return "";
+  const alone = model.detokenize(generated);
+  const afterPrompt = model.detokenize(generated, false, model.tokenize(prompt).slice(-8));
+  if (afterPrompt.length <= alone.length || !afterPrompt.endsWith(alone)) return "";
+  const lead = afterPrompt.slice(0, afterPrompt.length - alone.length);
+  return /^\s+$/.test(lead) ? lead : "";
 }

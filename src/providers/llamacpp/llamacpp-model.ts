@@ -1,6 +1,7 @@
 import { ProviderError } from "../errors.js";
 import { logprobRow, topTokens } from "../dense-logprobs.js";
 import type {
+  CompletionRequest,
   GenerateRequest,
   GenerateResult,
   GenerationOptions,
@@ -13,7 +14,7 @@ import type {
   TokenLogprobs,
 } from "../types.js";
 import { loadLibrary, type LlamaModel, type LlamaSequence, type Token } from "./library.js";
-import { generateOnSequence } from "./llamacpp-generation.js";
+import { completeOnSequence, generateOnSequence } from "./llamacpp-generation.js";
 import { load, loadVocabulary, share, type LlamaCppSettings, type LoadedModel, type Shared } from "./llamacpp-loading.js";
 import { compareTokens, denseLogprobs, scoredTokens, scoreOnSequence, tokensOf, vocabularyOf } from "./llamacpp-scoring.js";
 
@@ -95,6 +96,12 @@ export function createLlamaCpp(settings: LlamaCppSettings) {
         return call(async () => {
           const { LlamaChat } = await loadLibrary();
           return withSequence((_loadedModel, sequence) => generateOnSequence(LlamaChat, sequence, request), request.signal);
+        });
+      },
+      complete(request: CompletionRequest): Promise<GenerateResult> {
+        return call(async () => {
+          const { LlamaCompletion } = await loadLibrary();
+          return withSequence((loadedModel, sequence) => completeOnSequence(LlamaCompletion, loadedModel.model, sequence, request), request.signal);
         });
       },
       async loglikelihood(context: string, continuation: string, options?: ScoringOptions): Promise<LoglikelihoodResult> {

@@ -1,7 +1,7 @@
 import type { Sample } from "../../datasets/sample.js";
 import type { Message } from "../../providers/messages.js";
 import type { Persona } from "../../personas/persona.js";
-import type { GenerateResult, GenerationOptions, LanguageModel, ModelCall, ResponseFormat } from "../../providers/types.js";
+import type { CompletionCall, GenerateResult, GenerationOptions, LanguageModel, ModelCall, ResponseFormat } from "../../providers/types.js";
 import type { ResultRow, RowScore, TranscriptCall } from "../../results/record.js";
 
 /** A model playing a role in a run, with the run's policies (rate limit, retries, timeout) applied. */
@@ -11,6 +11,8 @@ export interface RoleModel {
   /** The options this role's calls use unless a call says otherwise. */
   options: GenerationOptions;
   call: ModelCall;
+  /** The model's plain text completion (no chat template), behind the same policy; absent where the API only chats. */
+  complete?: CompletionCall;
   /** The same model for log-likelihood scoring, behind the same policy. */
   scoring: LanguageModel;
 }
@@ -20,6 +22,12 @@ export interface PlanCall {
   messages: Message[];
   options?: GenerationOptions;
   responseFormat?: ResponseFormat;
+}
+
+/** One plain text completion a plan asks for: the role's model continues `prompt`, with the role's options unless overridden. */
+export interface PlanCompletion {
+  prompt: string;
+  options?: GenerationOptions;
 }
 
 /** What a plan gets for one work item. */
@@ -38,6 +46,11 @@ export interface PlanContext {
    * every model call through this, so the transcript is complete without any bookkeeping of their own.
    */
   call(role: string, request: PlanCall): Promise<GenerateResult>;
+  /**
+   * A plain text completion by a role's model, recorded in the transcript like `call` (its prompt as one user
+   * message). Only for plans that declare `targetCapabilities: ["complete"]`, whose targets are checked for it.
+   */
+  complete(role: string, request: PlanCompletion): Promise<GenerateResult>;
   /** The transcript so far. */
   readonly transcript: readonly TranscriptCall[];
 }
@@ -62,6 +75,11 @@ export interface Plan {
   description: string;
   /** Roles the plan calls besides `target` (e.g. attacker, judge); the run refuses to start without them. */
   roles: string[];
+  /**
+   * Optional model capabilities the plan uses on its targets (`complete`: plain text completion); a target
+   * without one is refused by name before the run starts.
+   */
+  targetCapabilities?: ReadonlyArray<"complete">;
   run(context: PlanContext): Promise<PlanResult>;
   /**
    * Dimensions the plan adds to every work item, after test, persona, model and epoch (a red-team plan's
