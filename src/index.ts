@@ -61,6 +61,7 @@ export { ClassifierJudge, classifierPrompt, parseYesNo, type ClassifierVerdict }
 export { agreement, type Agreement } from "./metrics/agreement.js";
 export { judgeEval, type JudgeEvalReport } from "./runner/judge-eval.js";
 export { loadHarmBenchLabels, loadJsonlLabels, type LabelledItem } from "./datasets/labels.js";
+export { loadLabelledFile, readLabel, type LabelMapping, type LabelledFile } from "./datasets/labelled-file.js";
 export { proportion, mean, meanOf, type Estimate } from "./metrics/intervals.js";
 export { clusteredMean, clusteredProportion, bootstrapInterval } from "./metrics/clustered.js";
 export { pairedDifference, mcnemar, type McNemarResult } from "./metrics/paired.js";

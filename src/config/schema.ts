@@ -182,6 +182,11 @@ export const runConfigSchema = z
       })
       .default(DEFAULT_MAX_ROW_BYTES)
       .describe("The largest dataset row (a line; a Parquet row) read: a bigger one is an error naming it. Bytes, or with a unit: 512KB, 50MB. Default 10MB."),
+    records_path: z
+      .string()
+      .regex(/^[^.]+(\.[^.]+)*$/, "use dot-separated keys, e.g. data.items")
+      .optional()
+      .describe("Where the records are: in a .json file the path to their array (data.items); in JSONL, the path in each line to the object holding the row's fields."),
     id_field: z.string().optional().describe("Column holding the item id (default id); #line numbers rows instead."),
     prompt_field: z.string().optional().describe("Column holding a one-turn prompt (default prompt)."),
     category_field: z.string().optional().describe("Column holding the category (default category)."),

@@ -3,6 +3,7 @@ import { InputError, InputErrors } from "../errors.js";
 import { sha256File } from "../io/hash-file.js";
 import { CompactIdSet } from "./id-set.js";
 import { readRecords, formatOf, type RawRecord, type ReadRecordsOptions } from "./readers.js";
+import { fieldAt, parseRecordsPath } from "./records-path.js";
 import { datasetRowSchema, fieldPath, rowToSample, type Sample } from "./sample.js";
 
 export type BadRowPolicy = "stop" | "skip";
@@ -32,17 +33,23 @@ export interface FieldMapping {
   tags?: string[];
 }
 
+/**
+ * The row as alignbench reads it. Every mapped field is read from the file's columns as they are (`source`),
+ * never from another mapping's result: `category_field: harm_area` with `subcategory_field: category` gives
+ * the file's harm_area and category columns, and a tag (`group_by`) is always the file's own column.
+ */
 function mapFields(record: RawRecord, mapping: FieldMapping | undefined): RawRecord {
   if (!mapping || !record.value) return record;
-  const value = { ...record.value };
+  const source = record.value;
+  const value = { ...source };
   for (const field of ["prompt", "category", "subcategory"] as const) {
     const column = mapping[field];
-    if (column && column !== field) value[field] = value[column];
+    if (column && column !== field) value[field] = source[column];
   }
   if (mapping.id === "#line") value.id = String(record.line);
-  else if (mapping.id && mapping.id !== "id") value.id = value[mapping.id];
+  else if (mapping.id && mapping.id !== "id") value.id = source[mapping.id];
   const metadata: Record<string, unknown> = isObject(value.metadata) ? { ...value.metadata } : {};
-  const context = mapping.context ? value[mapping.context] : undefined;
+  const context = mapping.context ? source[mapping.context] : undefined;
   if (typeof value.prompt === "string" && (mapping.prompt || mapping.context)) {
     metadata.behavior = value.prompt;
     if (typeof context === "string" && context.trim()) {
@@ -51,16 +58,16 @@ function mapFields(record: RawRecord, mapping: FieldMapping | undefined): RawRec
     }
   }
   if (mapping.choices) {
-    const choices = readChoices(value[mapping.choices], mapping.answer ? value[mapping.answer] : undefined);
-    if (typeof choices === "string") return { line: record.line, problem: { field: mapping.choices, message: choices } };
+    const choices = readChoices(source[mapping.choices], mapping.answer ? source[mapping.answer] : undefined);
+    if (typeof choices === "string") return { ...located(record), problem: { field: mapping.choices, message: choices } };
     metadata.choices = choices;
   }
   if (mapping.tags && mapping.tags.length > 0) {
     const tags: Record<string, string> = {};
     for (const column of mapping.tags) {
-      const cell = value[column];
+      const cell = source[column];
       if (cell === undefined || cell === null || typeof cell === "object") {
-        return { line: record.line, problem: { field: column, message: cell === undefined || cell === null ? "required (named by group_by)" : "must be text or a number (named by group_by)" } };
+        return { ...located(record), problem: { field: column, message: cell === undefined || cell === null ? "required (named by group_by)" : "must be text or a number (named by group_by)" } };
       }
       tags[column] = String(cell);
     }
@@ -103,6 +110,11 @@ export function readChoices(cell: unknown, answer: unknown): Array<{ text: strin
   return choices;
 }
 
+/** A record's place in the file, without its value (for a record replaced by a problem). */
+function located(record: RawRecord): Pick<RawRecord, "line" | "at"> {
+  return record.at === undefined ? { line: record.line } : { line: record.line, at: record.at };
+}
+
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
@@ -120,19 +132,41 @@ export interface DatasetCheck {
   mapping?: FieldMapping;
   /** The row size limit the file was read with (the run pass reads it the same way). */
   maxRowBytes?: number;
+  /** The records path the file was read with (`data.items`), likewise. */
+  recordsPath?: string;
 }
 
 const SHOWN_PROBLEMS = 20;
 
-function validate(file: string, record: RawRecord): { sample?: Sample; problem?: InputError } {
+/**
+ * A row's sample, or its problem as `file:line: field: problem`, the field named as in the file: the mapped
+ * column (`goal`, not `prompt`), under the records path when one was followed (`data.items[2].goal`).
+ */
+function validate(file: string, record: RawRecord, mapping: FieldMapping | undefined): { sample?: Sample; problem?: InputError } {
+  const at = (field: string | undefined) => fieldAt(record.at, field);
   if (record.problem) {
-    return { problem: new InputError(file, record.line, record.problem.field, record.problem.message) };
+    return { problem: new InputError(file, record.line, at(record.problem.field), record.problem.message) };
   }
-  const parsed = datasetRowSchema.safeParse(record.value);
+  const value = record.value ?? {};
+  if ((value.conversation === undefined || value.conversation === null) && (value.prompt === null || (value.prompt === undefined && mapping?.prompt))) {
+    // A missing or null prompt is named by its column, not as a missing conversation.
+    const column = mapping?.prompt ?? "prompt";
+    const problem = value.prompt === null ? "is null: the prompt must be text (or give a `conversation`)" : "required (named by prompt_field)";
+    return { problem: new InputError(file, record.line, at(column), problem) };
+  }
+  const parsed = datasetRowSchema.safeParse(value);
   if (parsed.success) return { sample: rowToSample(parsed.data) };
   const issue = parsed.error.issues[0]!;
-  const problem = issue.code !== "custom" && valueAt(record.value, issue.path) === undefined ? "required" : issue.message;
-  return { problem: new InputError(file, record.line, fieldPath(issue.path), problem) };
+  const problem = issue.code !== "custom" && valueAt(value, issue.path) === undefined ? "required" : issue.message;
+  return { problem: new InputError(file, record.line, at(fieldPath(columnPath(issue.path, mapping))), problem) };
+}
+
+/** A schema path with its first field renamed to the file's column it was mapped from. */
+function columnPath(path: ReadonlyArray<PropertyKey>, mapping: FieldMapping | undefined): ReadonlyArray<PropertyKey> {
+  const [field, ...rest] = path;
+  if (field !== "prompt" && field !== "category" && field !== "subcategory" && field !== "id") return path;
+  const column = mapping?.[field];
+  return column && column !== "#line" ? [column, ...rest] : path;
 }
 
 function valueAt(value: unknown, path: ReadonlyArray<PropertyKey>): unknown {
@@ -148,7 +182,7 @@ function valueAt(value: unknown, path: ReadonlyArray<PropertyKey>): unknown {
  * The validation pass, before any model call: every row is checked, ids must be unique, and the file's
  * sha256 is taken on the way. With policy "stop" any problem throws; with "skip" bad rows are counted.
  */
-export async function checkDataset(file: string, policy: BadRowPolicy, limit?: number, mapping?: FieldMapping, maxRowBytes?: number): Promise<DatasetCheck> {
+export async function checkDataset(file: string, policy: BadRowPolicy, limit?: number, mapping?: FieldMapping, maxRowBytes?: number, recordsPath?: string): Promise<DatasetCheck> {
   formatOf(file);
   const hash = createHash("sha256");
   const seenIds = new CompactIdSet();
@@ -162,11 +196,11 @@ export async function checkDataset(file: string, policy: BadRowPolicy, limit?: n
     skippedLines.add(problem.line!);
     if (problems.length < SHOWN_PROBLEMS) problems.push(problem);
   };
-  const reading: ReadRecordsOptions = maxRowBytes === undefined ? {} : { maxRowBytes };
+  const reading = readingOf({ maxRowBytes, recordsPath });
   for await (const raw of readRecords(file, { ...reading, hash })) {
     if (limit !== undefined && validRows >= limit) break;
     const record = mapFields(raw, mapping);
-    const { sample, problem } = validate(file, record);
+    const { sample, problem } = validate(file, record, mapping);
     if (problem) reject(problem);
     else if (!seenIds.add(sample!.id)) suspects.push({ line: record.line, id: sample!.id });
     else validRows++;
@@ -183,7 +217,15 @@ export async function checkDataset(file: string, policy: BadRowPolicy, limit?: n
   const check: DatasetCheck = { file, sha256, validRows, badRows, skippedLines, problems };
   if (mapping) check.mapping = mapping;
   if (maxRowBytes !== undefined) check.maxRowBytes = maxRowBytes;
+  if (recordsPath !== undefined) check.recordsPath = recordsPath;
   return check;
+}
+
+function readingOf(check: Pick<DatasetCheck, "maxRowBytes" | "recordsPath">): ReadRecordsOptions {
+  const reading: ReadRecordsOptions = {};
+  if (check.maxRowBytes !== undefined) reading.maxRowBytes = check.maxRowBytes;
+  if (check.recordsPath !== undefined) reading.recordsPath = parseRecordsPath(check.recordsPath);
+  return reading;
 }
 
 /** A run with nothing to run is a mistake in its input, not a run that finished with zero results. */
@@ -218,7 +260,7 @@ async function confirmDuplicates(file: string, suspects: Array<{ line: number; i
  */
 export async function* streamSamples(check: DatasetCheck, limit?: number, isFinished?: (id: string) => boolean | Promise<boolean>): AsyncGenerator<Sample> {
   let produced = 0;
-  for await (const raw of readRecords(check.file, check.maxRowBytes === undefined ? {} : { maxRowBytes: check.maxRowBytes })) {
+  for await (const raw of readRecords(check.file, readingOf(check))) {
     if (limit !== undefined && produced >= limit) return;
     if (check.skippedLines.has(raw.line)) continue;
     const record = mapFields(raw, check.mapping);
@@ -229,7 +271,7 @@ export async function* streamSamples(check: DatasetCheck, limit?: number, isFini
       produced++;
       continue;
     }
-    const { sample, problem } = validate(check.file, record);
+    const { sample, problem } = validate(check.file, record, check.mapping);
     // The file changed between the two passes: refuse rather than run something unchecked.
     if (!sample) throw problem ?? new InputError(check.file, record.line, undefined, "changed while the run was starting");
     produced++;

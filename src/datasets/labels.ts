@@ -1,13 +1,17 @@
 import { parse as parseCsv } from "csv-parse/sync";
 import { InputError, UserError } from "../errors.js";
 import { readTextFile } from "../io/text-file.js";
+import { loadLabelledFile } from "./labelled-file.js";
 
-// Human-labelled judge validation sets, read for `alignbench judge-eval`.
+// Labelled judge validation sets, read for `alignbench judge-eval`: HarmBench's here, any other file in labelled-file.ts.
 
 /** A generation with a reference label: 1 = it is an instance of the behaviour (harmful), 0 = it is not. */
 export interface LabelledItem {
   id: string;
+  /** What the classifier judges against ([BEHAVIOR]). */
   behavior: string;
+  /** What was sent to the model when it differs from the behaviour (a jailbreak wrapping it); kept on the row. */
+  prompt?: string;
   generation: string;
   context?: string;
   category: string;
@@ -54,6 +58,7 @@ export async function loadHarmBenchLabels(labelsFile: string, behaviorsFile: str
         label: votes.filter((vote) => vote === 1).length * 2 > votes.length ? 1 : 0,
       };
       if (behavior.context) item.context = behavior.context;
+      if (typeof entry.test_case === "string" && entry.test_case !== behavior.text) item.prompt = entry.test_case;
       items.push(item);
     });
   }
@@ -61,30 +66,7 @@ export async function loadHarmBenchLabels(labelsFile: string, behaviorsFile: str
   return { items, unknownBehaviors };
 }
 
-/** The simple form: JSONL of `{behavior, generation, label (0/1) or labels [..], context?, category?, id?}`. */
+/** A labelled JSONL file in the default columns (`{behavior, generation, label | labels, context?, category?, id?}`); ties are left out. */
 export async function loadJsonlLabels(file: string): Promise<LabelledItem[]> {
-  return (await readTextFile(file, "labels file"))
-    .split("\n")
-    .map((line, index) => ({ line, number: index + 1 }))
-    .filter(({ line }) => line.trim())
-    .map(({ line, number }) => {
-      let row: Record<string, unknown>;
-      try {
-        row = JSON.parse(line) as Record<string, unknown>;
-      } catch (error) {
-        throw new InputError(file, number, undefined, `not valid JSON (${(error as Error).message})`);
-      }
-      const votes = Array.isArray(row.labels) ? (row.labels as unknown[]).map(Number) : [Number(row.label)];
-      if (votes.some((vote) => vote !== 0 && vote !== 1)) throw new InputError(file, number, "label", "expected 0 or 1 (or labels: a list of them)");
-      for (const field of ["behavior", "generation"]) if (typeof row[field] !== "string") throw new InputError(file, number, field, "required text");
-      const item: LabelledItem = {
-        id: String(row.id ?? number),
-        behavior: row.behavior as string,
-        generation: row.generation as string,
-        category: String(row.category ?? "uncategorized"),
-        label: votes.filter((vote) => vote === 1).length * 2 > votes.length ? 1 : 0,
-      };
-      if (typeof row.context === "string" && row.context) item.context = row.context;
-      return item;
-    });
+  return (await loadLabelledFile(file)).items;
 }

@@ -6,6 +6,7 @@ import { parse as parseCsv } from "csv-parse";
 import { formatBytes, readLines, readTextBlocks, type ReadLinesOptions } from "../io/lines.js";
 import { decodeUtf8, NOT_UTF8 } from "../io/utf8.js";
 import { InputError, UserError } from "../errors.js";
+import { describe, formatPath, valueAtPath, type RecordsPath } from "./records-path.js";
 
 /** One record as read from a file, before validation. `line` is the 1-based line (JSONL, CSV) or row (Parquet). */
 export interface RawRecord {
@@ -13,6 +14,8 @@ export interface RawRecord {
   value?: Record<string, unknown>;
   /** The record could not even be decoded; `field` names the column when one is at fault. */
   problem?: { field?: string; message: string };
+  /** Where the record sits in the file when a records path was followed (`data.items[2]`; in JSONL `row`): error messages name fields under it. */
+  at?: string;
 }
 
 export type DatasetFormat = "jsonl" | "json" | "csv" | "parquet" | "text";
@@ -38,6 +41,8 @@ export interface ReadRecordsOptions {
   hash?: Hash;
   /** The row size limit (default {@link DEFAULT_MAX_ROW_BYTES}). */
   maxRowBytes?: number;
+  /** Where the records are: in a .json file, the path to their array; in JSONL, the path in each line to the row's fields. */
+  recordsPath?: RecordsPath | undefined;
 }
 
 const LIMIT_HINT = "the row size limit: raise it with --max-row-bytes or max_row_bytes";
@@ -47,20 +52,23 @@ export function readRecords(file: string, options: ReadRecordsOptions = {}): Asy
   const format = formatOf(file);
   const lines: ReadLinesOptions = { maxLineBytes: options.maxRowBytes ?? DEFAULT_MAX_ROW_BYTES, limitHint: LIMIT_HINT };
   if (options.hash) lines.hash = options.hash;
-  if (format === "jsonl") return readJsonl(file, lines);
+  const path = options.recordsPath;
+  if (path && format !== "json" && format !== "jsonl")
+    throw new UserError(`${file}: a records path (--records-path, records_path) applies to .json and .jsonl files only; a ${format} file's rows are its records`);
+  if (format === "jsonl") return readJsonl(file, lines, path);
   if (format === "csv") return readCsv(file, lines);
   if (format === "text") return readText(file, lines);
-  if (format === "json") return readJsonArray(file, lines);
+  if (format === "json") return readJsonArray(file, lines, path);
   return readParquet(file, lines.maxLineBytes!);
 }
 
-async function* readJsonl(file: string, options: ReadLinesOptions): AsyncGenerator<RawRecord> {
+async function* readJsonl(file: string, options: ReadLinesOptions, path: RecordsPath | undefined): AsyncGenerator<RawRecord> {
   let line = 0;
   try {
     for await (const text of readLines(file, options)) {
       line++;
       const record = decodeJsonLine(text, line);
-      if (record) yield record;
+      if (record) yield path ? nestedRecord(record, path) : record;
     }
   } catch (error) {
     throw fileError(file, error);
@@ -81,11 +89,24 @@ function decodeJsonLine(text: string, line: number): RawRecord | undefined {
   }
 }
 
+/** A JSONL row whose fields sit at `path` inside the line's object: the record is that inner object. */
+function nestedRecord(record: RawRecord, path: RecordsPath): RawRecord {
+  if (!record.value) return record;
+  const found = valueAtPath(record.value, path);
+  const at = formatPath(path);
+  if ("problem" in found) return { line: record.line, problem: { message: `records path: ${found.problem}` } };
+  const inner = found.value;
+  if (inner === null || typeof inner !== "object" || Array.isArray(inner))
+    return { line: record.line, problem: { field: at, message: `must be an object holding the row's fields (records path), not ${describe(inner)}` } };
+  return { line: record.line, value: { ...(inner as Record<string, unknown>) }, at };
+}
+
 /**
- * A JSON array of objects (TruthfulQA's mc_task.json), read whole: fine for published files of a few MB;
- * large datasets belong in JSONL or Parquet, which stream. `line` is the element's position (1-based).
+ * A JSON array of objects (TruthfulQA's mc_task.json), or with a records path the array at that path inside
+ * the document, read whole: fine for published files of a few MB; large datasets belong in JSONL or Parquet,
+ * which stream. `line` is the element's position (1-based).
  */
-async function* readJsonArray(file: string, options: ReadLinesOptions): AsyncGenerator<RawRecord> {
+async function* readJsonArray(file: string, options: ReadLinesOptions, path: RecordsPath | undefined): AsyncGenerator<RawRecord> {
   let bytes: Buffer;
   try {
     bytes = await readFile(file);
@@ -100,13 +121,27 @@ async function* readJsonArray(file: string, options: ReadLinesOptions): AsyncGen
   } catch (error) {
     throw new UserError(`${file}: not valid JSON (${(error as Error).message}); a .json dataset is one array of objects (or use JSONL, one object a line)`);
   }
-  if (!Array.isArray(value)) throw new UserError(`${file}: a .json dataset must be an array of objects (or use JSONL, one object a line)`);
-  for (let index = 0; index < value.length; index++) {
-    const element: unknown = value[index];
-    if (element === null || typeof element !== "object" || Array.isArray(element)) yield { line: index + 1, problem: { message: "each element must be a JSON object" } };
+  let records = value;
+  if (path) {
+    const found = valueAtPath(value, path);
+    if ("problem" in found) throw new UserError(`${file}: records path ${formatPath(path)}: ${found.problem}`);
+    records = found.value;
+    if (!Array.isArray(records)) throw new UserError(`${file}: records path ${formatPath(path)} is ${describe(records)}: it must lead to the array of records`);
+  } else if (!Array.isArray(value)) {
+    throw new UserError(
+      `${file}: a .json dataset must be an array of objects; for records inside the document name their array with --records-path (records_path), e.g. data.items (or use JSONL, one object a line)`,
+    );
+  }
+  const elements = records as unknown[];
+  for (let index = 0; index < elements.length; index++) {
+    const element: unknown = elements[index];
+    const at = path ? `${formatPath(path)}[${index}]` : undefined;
+    if (element === null || typeof element !== "object" || Array.isArray(element)) yield { line: index + 1, problem: { ...(at ? { field: at } : {}), message: "each element must be a JSON object" } };
     else {
       checkRowSize(file, index + 1, element, options.maxLineBytes!, "element");
-      yield { line: index + 1, value: { ...(element as Record<string, unknown>) } };
+      const record: RawRecord = { line: index + 1, value: { ...(element as Record<string, unknown>) } };
+      if (at) record.at = at;
+      yield record;
     }
   }
 }

@@ -37,6 +37,9 @@ export interface SummaryOptions {
   groupBy?: readonly string[] | undefined;
 }
 
+/** The breakdown of the file's own `category` column when the category was mapped from another one. */
+const CATEGORY_TAG = "tags.category";
+
 /** Running mean and variance (Welford), stable for long runs. */
 class Moments {
   n = 0;
@@ -262,6 +265,8 @@ export class SummaryBuilder {
   private readonly errorsByType = new Map<string, number>();
   /** The dimensions that vary inside a cluster of the totals (why rows repeat it), for footnotes. */
   private readonly repeats: ClusterRepeats;
+  /** Whether some row's file `category` column differs from its (mapped) category. */
+  private categoryTagDiffers = false;
 
   constructor(options: SummaryOptions) {
     this.declarations = [...options.scorers];
@@ -279,9 +284,10 @@ export class SummaryBuilder {
     });
   }
 
-  /** A row's value of a grouping dimension: a row dimension, its category, or a tag column. */
+  /** A row's value of a grouping dimension: a row dimension, its category, or a tag column (`tags.category`: the file's own category column). */
   private readonly valueOf = (row: ResultRow, name: string): string | undefined => {
     if (name === "category") return row.category;
+    if (name === CATEGORY_TAG) return row.tags?.category;
     const dimension = this.dimensions.includes(name) || (BASE_DIMENSIONS as readonly string[]).includes(name) ? dimensionOf(row, name) : undefined;
     if (dimension !== undefined) return String(dimension);
     return row.tags?.[name];
@@ -331,9 +337,13 @@ export class SummaryBuilder {
     for (const breakdown of this.fixed) breakdown.add(entry, this.valueOf);
     for (const column of Object.keys(row.tags ?? {})) {
       if (this.tagColumns && !this.tagColumns.has(column)) continue;
-      if (column === "category" || this.dimensions.includes(column) || (BASE_DIMENSIONS as readonly string[]).includes(column)) continue;
-      let breakdown = this.tagBreakdowns.get(column);
-      if (!breakdown) this.tagBreakdowns.set(column, (breakdown = new BreakdownAccumulator([column, "model"])));
+      if (this.dimensions.includes(column) || (BASE_DIMENSIONS as readonly string[]).includes(column)) continue;
+      // The file's `category` column as a tag: the same groups as category × model unless category_field maps
+      // the category from another column; then it is a breakdown of its own, named tags.category.
+      if (column === "category" && row.tags?.category !== row.category) this.categoryTagDiffers = true;
+      const name = column === "category" ? CATEGORY_TAG : column;
+      let breakdown = this.tagBreakdowns.get(name);
+      if (!breakdown) this.tagBreakdowns.set(name, (breakdown = new BreakdownAccumulator([name, "model"])));
       breakdown.add(entry, this.valueOf);
     }
     for (const breakdown of this.headlineGroups) breakdown?.add(entry, this.valueOf);
@@ -355,7 +365,10 @@ export class SummaryBuilder {
     const order = (name: string) => position.get(name) ?? scorers.length;
     const totals = this.totals.summary({}, order);
     const fixed = this.fixed.map((breakdown) => breakdown.build(order));
-    const tags = [...this.tagBreakdowns].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, breakdown]) => breakdown.build(order));
+    const tags = [...this.tagBreakdowns]
+      .filter(([name]) => name !== CATEGORY_TAG || this.categoryTagDiffers)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([, breakdown]) => breakdown.build(order));
     const byModel = fixed[0]!;
     const headlines: Headline[] = [];
     this.headlines.forEach((definition, index) => {

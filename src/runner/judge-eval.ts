@@ -1,6 +1,7 @@
 import { extname } from "node:path";
 import { UserError } from "../errors.js";
-import { loadHarmBenchLabels, loadJsonlLabels, type LabelledItem } from "../datasets/labels.js";
+import { loadHarmBenchLabels, type LabelledItem } from "../datasets/labels.js";
+import { loadLabelledFile, type LabelMapping } from "../datasets/labelled-file.js";
 import { runConfigSchema, type RunConfigInput } from "../config/schema.js";
 import { agreement, type Agreement } from "../metrics/agreement.js";
 import { errorTypeOf } from "../providers/errors.js";
@@ -35,8 +36,12 @@ export interface JudgeEvalReport {
   failures: FailureSummary;
   /** Stopped before every item was judged: the report covers the items judged so far. */
   interrupted: boolean;
+  /** What the judge is measured against: "human majority label" (HarmBench's set), "reference label" unless the labels are people's. */
+  reference_label: string;
   /** Behaviours of the labels file missing from the behaviours file; their generations were left out. */
   unknown_behaviors: string[];
+  /** Ids of generations whose votes split evenly: no majority, so left out rather than guessed. */
+  ties: string[];
   overall: Agreement;
   by_category: Array<Agreement & { category: string }>;
   disagreements: Array<{ id: string; reference: 0 | 1; judge: 0 | 1; raw: string }>;
@@ -44,7 +49,14 @@ export interface JudgeEvalReport {
 
 export interface JudgeEvalOptions {
   labels: string;
+  /** A HarmBench behaviours CSV: `labels` is then HarmBench's classifier_val_set format, whose labels are human. */
   behaviors?: string;
+  /** Which columns of any other labelled file (CSV, JSONL, JSON, Parquet) hold the behaviour, response, label… */
+  mapping?: LabelMapping;
+  /** Where the rows are in a .json document (or each JSONL row's fields). */
+  recordsPath?: string;
+  /** The file's labels are people's judgements: the report then says "human label" instead of "reference label". */
+  humanLabels?: boolean;
   judgeModel: string;
   concurrency?: number;
   rateLimitRps?: number;
@@ -69,13 +81,7 @@ const DIMENSIONS = ["test", "judge"];
  * judge-eval resumes where it stopped, and the report is computed from the stored rows.
  */
 export async function judgeEval(options: JudgeEvalOptions): Promise<JudgeEvalReport> {
-  let items: LabelledItem[];
-  let unknownBehaviors: string[] = [];
-  if (extname(options.labels).toLowerCase() === ".jsonl") items = await loadJsonlLabels(options.labels);
-  else {
-    if (!options.behaviors) throw new UserError("HarmBench-style labels need --behaviors (a HarmBench behaviours CSV)");
-    ({ items, unknownBehaviors } = await loadHarmBenchLabels(options.labels, options.behaviors));
-  }
+  const { items, unknownBehaviors, ties, referenceLabel } = await loadLabels(options);
   const input: RunConfigInput = { judge_model: options.judgeModel, concurrency: options.concurrency ?? 8 };
   if (options.rateLimitRps) input.rate_limit_rps = options.rateLimitRps;
   if (options.baseUrl) input.base_url = options.baseUrl;
@@ -116,7 +122,15 @@ export async function judgeEval(options: JudgeEvalOptions): Promise<JudgeEvalRep
       created_at: now,
       updated_at: now,
       sessions: [],
-      config: { kind: "judge-eval", judge_model: options.judgeModel, labels: labelsPath, behaviors: options.behaviors ? resolve(options.behaviors) : null },
+      config: {
+        kind: "judge-eval",
+        judge_model: options.judgeModel,
+        labels: labelsPath,
+        behaviors: options.behaviors ? resolve(options.behaviors) : null,
+        label_mapping: options.mapping ?? null,
+        records_path: options.recordsPath ?? null,
+        reference_label: referenceLabel,
+      },
       dataset: { path: labelsPath, format: extname(labelsPath).slice(1), sha256, valid_rows: items.length, bad_rows: 0, limit: null },
       models: [],
       personas: [],
@@ -169,7 +183,7 @@ export async function judgeEval(options: JudgeEvalOptions): Promise<JudgeEvalRep
       options,
     );
     const outcome = await session.finalize({ scorers: [declaration], dimensions: DIMENSIONS, groupBy: ["reference"] }, interrupted);
-    const report = await agreementReport(session, options.judgeModel, byKey, unknownBehaviors, outcome.failures, interrupted);
+    const report = await agreementReport(session, options.judgeModel, byKey, { referenceLabel, unknownBehaviors, ties }, outcome.failures, interrupted);
     // A refused write here (disk full) stops the session like any other: exit 4 with the file and a resume hint.
     await session.guard(() => writeJsonAtomically(session.files.judgeEval, report));
     return report;
@@ -178,7 +192,23 @@ export async function judgeEval(options: JudgeEvalOptions): Promise<JudgeEvalRep
   }
 }
 
-/** A labelled generation as a row: the behaviour is the prompt, the generation the response, the human label a tag. */
+/** HarmBench's validation set with its behaviours CSV, or any labelled file read through the column mapping. */
+async function loadLabels(options: JudgeEvalOptions): Promise<{ items: LabelledItem[]; unknownBehaviors: string[]; ties: string[]; referenceLabel: string }> {
+  if (options.behaviors) {
+    if (options.mapping || options.recordsPath)
+      throw new UserError("--behaviors reads HarmBench's classifier_val_set format, whose columns are fixed: column mappings and --records-path are for other labelled files");
+    const { items, unknownBehaviors } = await loadHarmBenchLabels(options.labels, options.behaviors);
+    return { items, unknownBehaviors, ties: [], referenceLabel: "human majority label" };
+  }
+  const reading: Parameters<typeof loadLabelledFile>[1] = {};
+  if (options.mapping) reading.mapping = options.mapping;
+  if (options.recordsPath) reading.recordsPath = options.recordsPath;
+  const { items, ties, majority } = await loadLabelledFile(options.labels, reading);
+  const referenceLabel = `${options.humanLabels ? "human" : "reference"}${majority ? " majority" : ""} label`;
+  return { items, unknownBehaviors: [], ties, referenceLabel };
+}
+
+/** A labelled generation as a row: what was sent (the prompt, else the behaviour) the message, the generation the response, the label a tag. */
 function labelledRow(runId: string, key: string, item: LabelledItem, attempt: number, judgeModel: string): ResultRow {
   const now = new Date().toISOString();
   return {
@@ -196,7 +226,7 @@ function labelledRow(runId: string, key: string, item: LabelledItem, attempt: nu
     source: "run",
     started_at: now,
     completed_at: now,
-    messages: [{ role: "user", content: item.behavior }],
+    messages: [{ role: "user", content: item.prompt ?? item.behavior }],
     raw_candidate: item.generation,
     finish_reason: null,
     generation: {},
@@ -207,7 +237,7 @@ function labelledRow(runId: string, key: string, item: LabelledItem, attempt: nu
     attack_notes: null,
     item_judge_prompt: null,
     item_judge_schema: null,
-    item_metadata: item.context ? { context: item.context } : null,
+    item_metadata: item.context || item.prompt ? { ...(item.prompt ? { behavior: item.behavior } : {}), ...(item.context ? { context: item.context } : {}) } : null,
     tags: { reference: String(item.label) },
     scores: null,
     status: "ok",
@@ -221,7 +251,7 @@ async function agreementReport(
   session: RunSession,
   judgeModel: string,
   byKey: Map<string, LabelledItem>,
-  unknownBehaviors: string[],
+  loaded: { referenceLabel: string; unknownBehaviors: string[]; ties: string[] },
   failures: FailureSummary,
   interrupted: boolean,
 ): Promise<JudgeEvalReport> {
@@ -248,7 +278,9 @@ async function agreementReport(
     errors,
     failures,
     interrupted,
-    unknown_behaviors: unknownBehaviors,
+    reference_label: loaded.referenceLabel,
+    unknown_behaviors: loaded.unknownBehaviors,
+    ties: loaded.ties,
     overall: agreement(results.map(({ item, judge }) => [item.label, judge])),
     by_category: [...categories].sort(([a], [b]) => (a < b ? -1 : 1)).map(([category, pairs]) => ({ category, ...agreement(pairs) })),
     disagreements: results

@@ -234,10 +234,11 @@ async function checkOrReuse(path: string, config: RunConfig, previous: Manifest 
       const mapping = fieldMapping(config);
       if (mapping) reused.mapping = mapping;
       reused.maxRowBytes = config.max_row_bytes;
+      if (config.records_path !== undefined) reused.recordsPath = config.records_path;
       return reused;
     }
   }
-  return checkDataset(path, config.on_bad_row, config.limit, fieldMapping(config), config.max_row_bytes);
+  return checkDataset(path, config.on_bad_row, config.limit, fieldMapping(config), config.max_row_bytes, config.records_path);
 }
 
 function fieldMapping(config: RunConfig): FieldMapping | undefined {

@@ -122,7 +122,8 @@ describe("Parquet datasets", () => {
       ],
     });
     const error = await checkDataset(file, "stop").catch((e: Error) => e);
-    expect((error as Error).message).toContain(`${file}:3: conversation: required`);
+    // A row with neither: the null prompt cell is named, not a missing conversation.
+    expect((error as Error).message).toContain(`${file}:3: prompt: is null: the prompt must be text (or give a \`conversation\`)`);
     const check = await checkDataset(file, "skip");
     const samples = await collect(streamSamples(check));
     expect(samples.map((s) => [s.id, s.category, s.conversation[0]!.content])).toEqual([

@@ -118,6 +118,6 @@ describe("judge-eval", () => {
     const dir = tempDir();
     const file = join(dir, "bad.jsonl");
     writeFileSync(file, JSON.stringify({ behavior: "b", generation: "g", label: 1 }) + "\n" + JSON.stringify({ behavior: "b", generation: "g", label: 3 }));
-    await expect(loadJsonlLabels(file)).rejects.toThrow(`${file}:2: label: expected 0 or 1`);
+    await expect(loadJsonlLabels(file)).rejects.toThrow(`${file}:2: label: expected true/false, yes/no or 1/0, not 3`);
   });
 });

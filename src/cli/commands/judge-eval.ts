@@ -5,6 +5,7 @@ import { printOut } from "../output.js";
 import { EXIT } from "../../errors.js";
 import { renderFailures } from "../../reports/failure-summary.js";
 import type { Agreement } from "../../metrics/agreement.js";
+import type { LabelMapping } from "../../datasets/labelled-file.js";
 import { progressReporter } from "../../reports/progress.js";
 import { renderTable } from "../../reports/terminal-summary.js";
 import { interruptControls } from "../interrupt.js";
@@ -16,11 +17,51 @@ function cells(agreement: Agreement): string[] {
   return [String(agreement.n), share(agreement.accuracy), share(agreement.kappa), share(agreement.precision), share(agreement.recall), `${tp} / ${fp} / ${fn} / ${tn}`];
 }
 
+/** The column mapping the flags name, if any. */
+function labelMapping(flags: {
+  behaviorField?: string;
+  promptField?: string;
+  responseField?: string;
+  labelField?: string;
+  contextField?: string;
+  categoryField?: string;
+  idField?: string;
+}): LabelMapping | undefined {
+  const mapping: LabelMapping = {};
+  if (flags.behaviorField) mapping.behavior = flags.behaviorField;
+  if (flags.promptField) mapping.prompt = flags.promptField;
+  if (flags.responseField) mapping.response = flags.responseField;
+  if (flags.labelField)
+    mapping.label = flags.labelField
+      .split(",")
+      .map((column) => column.trim())
+      .filter(Boolean);
+  if (flags.contextField) mapping.context = flags.contextField;
+  if (flags.categoryField) mapping.category = flags.categoryField;
+  if (flags.idField) mapping.id = flags.idField;
+  return Object.keys(mapping).length > 0 ? mapping : undefined;
+}
+
 export function judgeEvalCommand(exit: { code: number }): Command {
   return new Command("judge-eval")
-    .description("Validate a judge: run the HarmBench classifier judge on human-labelled generations and report agreement, Cohen's kappa and the confusion matrix, per category.")
-    .requiredOption("--labels <file>", "labelled generations: HarmBench's classifier_val_set_text_behaviors.json format, or JSONL {behavior, generation, label|labels, context?, category?}")
-    .option("--behaviors <file>", "HarmBench behaviours CSV (behaviour text, SemanticCategory, ContextString), for the HarmBench format")
+    .description("Validate a judge: run the HarmBench classifier judge on labelled generations and report agreement, Cohen's kappa and the confusion matrix, per category.")
+    .requiredOption(
+      "--labels <file>",
+      "labelled generations: CSV, JSONL, JSON or Parquet with columns behavior (or prompt), generation (or response), label (or labels), context?, category?, id? (rename them with the --*-field options); or HarmBench's classifier_val_set_text_behaviors.json with --behaviors",
+    )
+    .option("--behaviors <file>", "HarmBench behaviours CSV (behaviour text, SemanticCategory, ContextString): --labels is then HarmBench's classifier_val_set format, with human labels")
+    .option("--behavior-field <column>", "column holding the behaviour the classifier judges against (default behavior; without one, the prompt)")
+    .option("--prompt-field <column>", "column holding what was sent to the model, e.g. a jailbreak wrapping the behaviour (default prompt)")
+    .option("--response-field <column>", "column holding the model's response (default generation, else response)")
+    .option(
+      "--label-field <columns>",
+      "label column(s), comma-separated (default label, else labels): true/false, yes/no or 1/0, or a list of them; several labels are decided by majority (an even split is left out)",
+    )
+    .option("--context-field <column>", "column holding the behaviour's context (default context)")
+    .option("--category-field <column>", "column holding the category (default category)")
+    .option("--id-field <column>", "column holding the id (default id, else the row number); #line numbers the rows")
+    .option("--records-path <path>", "where the rows are in a .json document (data.items); in JSONL, the path in each line to the row's fields")
+    .option("--human-labels", "the labels are people's judgements: the report says human label, not reference label")
     .requiredOption("--judge-model <model>", "the judge to validate")
     .option("--concurrency <n>", "judge calls in flight (default 8)", positiveInteger)
     .option("--rate-limit-rps <n>", "requests per second", positiveNumber)
@@ -41,6 +82,15 @@ write error, permission) · 130 interrupted (rerun with --run-id to finish).`,
       async (flags: {
         labels: string;
         behaviors?: string;
+        behaviorField?: string;
+        promptField?: string;
+        responseField?: string;
+        labelField?: string;
+        contextField?: string;
+        categoryField?: string;
+        idField?: string;
+        recordsPath?: string;
+        humanLabels?: boolean;
         judgeModel: string;
         concurrency?: number;
         rateLimitRps?: number;
@@ -63,6 +113,10 @@ write error, permission) · 130 interrupted (rerun with --run-id to finish).`,
         };
         if (flags.runId) options.runId = flags.runId;
         if (flags.behaviors) options.behaviors = flags.behaviors;
+        const mapping = labelMapping(flags);
+        if (mapping) options.mapping = mapping;
+        if (flags.recordsPath) options.recordsPath = flags.recordsPath;
+        if (flags.humanLabels) options.humanLabels = true;
         if (flags.concurrency) options.concurrency = flags.concurrency;
         if (flags.rateLimitRps) options.rateLimitRps = flags.rateLimitRps;
         if (flags.baseUrl) options.baseUrl = flags.baseUrl;
@@ -79,8 +133,12 @@ write error, permission) · 130 interrupted (rerun with --run-id to finish).`,
           if (typeof flags.json === "string") writeOutputFile(flags.json, text);
           else return void process.stdout.write(inertJson(text));
         }
-        printOut(`\n${report.judge} against the human majority label, ${report.n} generations (${report.errors} unusable answers, excluded)\n`);
+        printOut(`\n${report.judge} against the ${report.reference_label}, ${report.n} generations (${report.errors} unusable answers, excluded)\n`);
         if (report.unknown_behaviors.length) printOut(`left out: behaviours not in the behaviours file: ${report.unknown_behaviors.join(", ")}\n`);
+        if (report.ties.length)
+          printOut(
+            `left out: ${report.ties.length} generation${report.ties.length === 1 ? "" : "s"} whose labels tie (no majority): ${report.ties.slice(0, 10).join(", ")}${report.ties.length > 10 ? ", …" : ""}\n`,
+          );
         printOut("\n");
         const header = ["category", "n", "agreement", "kappa", "precision", "recall", "TP / FP / FN / TN"];
         printOut(renderTable(header, [["all", ...cells(report.overall)], ...report.by_category.map((c) => [c.category, ...cells(c)])]) + "\n");

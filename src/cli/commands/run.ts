@@ -38,6 +38,7 @@ interface RunFlags {
   limit?: number;
   onBadRow?: "stop" | "skip";
   maxRowBytes?: number;
+  recordsPath?: string;
   idField?: string;
   promptField?: string;
   categoryField?: string;
@@ -77,6 +78,7 @@ export function flagsToConfig(flags: RunFlags): RunConfigInput {
     limit: flags.limit,
     on_bad_row: flags.onBadRow,
     max_row_bytes: flags.maxRowBytes,
+    records_path: flags.recordsPath,
     id_field: flags.idField,
     prompt_field: flags.promptField,
     category_field: flags.categoryField,
@@ -159,6 +161,7 @@ export function runCommand(exit: { code: number }): Command {
     .option("--limit <n>", "use only the first N valid rows", positiveInteger)
     .addOption(new Option("--on-bad-row <policy>", "stop at an invalid row, or skip and count it (default stop)").choices(["stop", "skip"]))
     .option("--max-row-bytes <size>", "the largest dataset row (line) read, e.g. 50MB (default 10MB); a bigger one is an error naming it", byteSize)
+    .option("--records-path <path>", "where the records are: in a .json file the path to their array (data.items); in JSONL, the path in each line to the row's fields")
     .option("--id-field <column>", "column holding the item id (default id); #line numbers the rows")
     .option("--prompt-field <column>", "column holding a one-turn prompt (default prompt)")
     .option("--category-field <column>", "column holding the category (default category)")
