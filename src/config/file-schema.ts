@@ -8,7 +8,21 @@ type ConfigKey = keyof typeof runConfigSchema.shape;
  * run config (`data: {dataset: x}` is `dataset: x`). Every key may also be written flat.
  */
 export const SECTIONS = {
-  data: ["dataset", "dataset_hint", "id_field", "prompt_field", "category_field", "subcategory_field", "context_field", "choices_field", "answer_field", "limit", "on_bad_row", "max_row_bytes"],
+  data: [
+    "dataset",
+    "dataset_hint",
+    "id_field",
+    "prompt_field",
+    "behavior_field",
+    "category_field",
+    "subcategory_field",
+    "context_field",
+    "choices_field",
+    "answer_field",
+    "limit",
+    "on_bad_row",
+    "max_row_bytes",
+  ],
   scoring: ["scorers", "checks", "scorer_prompts", "judge", "perspective", "mc_template"],
   report: ["headlines", "group_by", "cluster_by"],
 } as const satisfies Record<string, readonly ConfigKey[]>;
