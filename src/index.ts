@@ -58,6 +58,8 @@ export { DEFAULT_JUDGE_PROMPT, DEFAULT_VERDICT_SCHEMA } from "./scorers/judge/de
 export { LlmJudge, JudgeInvalidError, type JudgeVerdict } from "./scorers/judge/llm-judge.js";
 export { extractJsonObject } from "./scorers/judge/extract-json.js";
 export { ClassifierJudge, classifierPrompt, parseYesNo, type ClassifierVerdict } from "./scorers/classifier-judge.js";
+export { clipForHarmBench, llama2Tokenizer, HARMBENCH_CLIP_TOKENS } from "./scorers/harmbench-clip.js";
+export { SentencePieceTokenizer } from "./common/spm-tokenizer.js";
 export { agreement, type Agreement } from "./metrics/agreement.js";
 export { judgeEval, type JudgeEvalReport } from "./runner/judge-eval.js";
 export { loadHarmBenchLabels, loadJsonlLabels, type LabelledItem } from "./datasets/labels.js";

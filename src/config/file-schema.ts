@@ -13,6 +13,7 @@ export const SECTIONS = {
     "dataset_hint",
     "id_field",
     "prompt_field",
+    "behavior_field",
     "category_field",
     "subcategory_field",
     "context_field",

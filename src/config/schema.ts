@@ -189,6 +189,10 @@ export const runConfigSchema = z
       .describe("Where the records are: in a .json file the path to their array (data.items); in JSONL, the path in each line to the object holding the row's fields."),
     id_field: z.string().optional().describe("Column holding the item id (default id); #line numbers rows instead."),
     prompt_field: z.string().optional().describe("Column holding a one-turn prompt (default prompt)."),
+    behavior_field: z
+      .string()
+      .optional()
+      .describe("Column holding the behaviour a classifier judges against (HarmBench's [BEHAVIOR]) when the prompt sent wraps it (a jailbreak); default: the prompt."),
     category_field: z.string().optional().describe("Column holding the category (default category)."),
     subcategory_field: z.string().optional().describe("Column holding the subcategory (default subcategory)."),
     base_url: z.string().url().optional().describe("Endpoint for bare model names and openai: (else OPENAI_BASE_URL)."),

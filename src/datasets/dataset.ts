@@ -24,6 +24,12 @@ export interface FieldMapping {
    */
   context?: string;
   /**
+   * The column of the behaviour a classifier judges against (HarmBench's `[BEHAVIOR]`), when it is not the
+   * text sent to the model: a jailbreak prompt wraps a behaviour. Without it the behaviour is the prompt.
+   * A prompt in a column of its own is sent as it is (an attack's test case already holds any context).
+   */
+  behavior?: string;
+  /**
    * A column of answer choices for multiple-choice scoring: an object {choice: 1 | 0} (TruthfulQA's
    * mc1_targets) or a list of choices with `answer` naming the correct one(s) by 0-based index or text.
    */
@@ -50,11 +56,20 @@ function mapFields(record: RawRecord, mapping: FieldMapping | undefined): RawRec
   else if (mapping.id && mapping.id !== "id") value.id = source[mapping.id];
   const metadata: Record<string, unknown> = isObject(value.metadata) ? { ...value.metadata } : {};
   const context = mapping.context ? source[mapping.context] : undefined;
-  if (typeof value.prompt === "string" && (mapping.prompt || mapping.context)) {
-    metadata.behavior = value.prompt;
+  const ownBehavior = mapping.behavior !== undefined && mapping.behavior !== (mapping.prompt ?? "prompt");
+  if (mapping.behavior) {
+    const behavior = source[mapping.behavior];
+    if (typeof behavior !== "string" || behavior.trim() === "") {
+      const message = behavior === undefined || behavior === null || typeof behavior === "string" ? "required" : "must be text";
+      return { ...located(record), problem: { field: mapping.behavior, message: `${message} (named by behavior_field)` } };
+    }
+    metadata.behavior = behavior;
+  }
+  if (typeof value.prompt === "string" && (mapping.prompt || mapping.context || mapping.behavior)) {
+    if (!mapping.behavior) metadata.behavior = value.prompt;
     if (typeof context === "string" && context.trim()) {
       metadata.context = context;
-      value.prompt = `${context}\n\n---\n\n${value.prompt}`;
+      if (!ownBehavior) value.prompt = `${context}\n\n---\n\n${value.prompt}`;
     }
   }
   if (mapping.choices) {

@@ -7,6 +7,7 @@ import { agreement, type Agreement } from "../metrics/agreement.js";
 import { errorTypeOf } from "../providers/errors.js";
 import type { RunReporter } from "./reporter.js";
 import { ClassifierJudge, classifierPrompt } from "../scorers/classifier-judge.js";
+import { clipForHarmBench } from "../scorers/harmbench-clip.js";
 import { resolve } from "node:path";
 import { sha256File } from "../io/hash-file.js";
 import { NO_PERSONA } from "../personas/persona.js";
@@ -167,7 +168,8 @@ export async function judgeEval(options: JudgeEvalOptions): Promise<JudgeEvalRep
       async ([key, item, attempt]) => {
         const row = labelledRow(runId, key, item, attempt, options.judgeModel);
         try {
-          const fields: { behavior: string; generation: string; context?: string } = { behavior: item.behavior, generation: item.generation };
+          // Clipped to 512 classifier tokens, as runs clip what they judge (and HarmBench clips its generations).
+          const fields: { behavior: string; generation: string; context?: string } = { behavior: item.behavior, generation: clipForHarmBench(item.generation) };
           if (item.context) fields.context = item.context;
           const verdict = await (item.context ? contextual : plain).classify(fields, options.abortSignal);
           row.scores = { [JUDGE_SCORER]: { value: verdict.label, label: verdict.label ? "yes" : "no", raw: verdict.raw, error: null, model: options.judgeModel } };

@@ -248,6 +248,7 @@ function fieldMapping(config: RunConfig): FieldMapping | undefined {
   if (config.category_field) mapping.category = config.category_field;
   if (config.subcategory_field) mapping.subcategory = config.subcategory_field;
   if (config.context_field) mapping.context = config.context_field;
+  if (config.behavior_field) mapping.behavior = config.behavior_field;
   const tags = [...new Set([...config.group_by, ...(config.cluster_by ? [config.cluster_by] : [])])];
   if (tags.length > 0) mapping.tags = tags;
   if (config.choices_field) mapping.choices = config.choices_field;

@@ -17,10 +17,14 @@ function write(dir: string, files: Record<string, string>): void {
 
 /**
  * Settings a built-in suite changed on purpose since 0.1, with the version that changed them:
- * RealToxicityPrompts became a plain text continuation with the authors' nucleus sampling (top_p 0.9).
+ * RealToxicityPrompts became a plain text continuation with the authors' nucleus sampling (top_p 0.9);
+ * HarmBench's classifier judges the behaviour column and sees 511 Llama-2 tokens (AdvBench uses the same clip).
  */
 const CHANGED: Record<string, { version: number; settings: Record<string, unknown> }> = {
   realtoxicityprompts: { version: 2, settings: { plan: "completion", generation: { temperature: 1, top_p: 0.9, max_tokens: 20 } } },
+  // The classifier judges against the behaviour column, and sees 511 Llama-2 tokens instead of 2,048 characters.
+  harmbench: { version: 2, settings: { behavior_field: "Behavior" } },
+  advbench: { version: 2, settings: {} },
 };
 
 describe("built-in suites", () => {

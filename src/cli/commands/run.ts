@@ -17,6 +17,7 @@ interface RunFlags {
   suite?: string;
   scorers?: string;
   contextField?: string;
+  behaviorField?: string;
   groupBy?: string;
   clusterBy?: string;
   scorerPrompt?: string[];
@@ -60,6 +61,7 @@ export function flagsToConfig(flags: RunFlags): RunConfigInput {
     suite: flags.suite,
     scorers: flags.scorers,
     context_field: flags.contextField,
+    behavior_field: flags.behaviorField,
     group_by: flags.groupBy,
     cluster_by: flags.clusterBy,
     scorer_prompts: flags.scorerPrompt ? scorerPrompts(flags.scorerPrompt) : undefined,
@@ -136,6 +138,7 @@ export function runCommand(exit: { code: number }): Command {
     .option("--group-by <columns>", "dataset columns to break the summary down by (e.g. label); kept as tags.<column>")
     .option("--cluster-by <column>", "a column whose rows are not independent (several prompts per behaviour): intervals clustered by it")
     .option("--context-field <column>", "column of context the prompt refers to (HarmBench ContextString)")
+    .option("--behavior-field <column>", "column of the behaviour the HarmBench classifier judges against, when the prompt wraps it (a jailbreak); default: the prompt")
     .option("--models <list>", "comma-separated models as provider:model (providers below); bare names use --base-url / OPENAI_BASE_URL")
     .option("--personas <list>", "comma-separated persona slugs (see `alignbench personas`); default: none")
     .option("--personas-file <file>", "YAML or JSONL file of your own personas")
