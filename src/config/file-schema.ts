@@ -9,7 +9,7 @@ type ConfigKey = keyof typeof runConfigSchema.shape;
  */
 export const SECTIONS = {
   data: ["dataset", "dataset_hint", "id_field", "prompt_field", "category_field", "subcategory_field", "context_field", "choices_field", "answer_field", "limit", "on_bad_row", "max_row_bytes"],
-  scoring: ["scorers", "checks", "scorer_prompts", "judge", "perspective", "mc_template"],
+  scoring: ["scorers", "checks", "scorer_prompts", "judge", "perspective", "mc_template", "add_bos"],
   report: ["headlines", "group_by", "cluster_by"],
 } as const satisfies Record<string, readonly ConfigKey[]>;
 
