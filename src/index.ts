@@ -53,7 +53,7 @@ export {
   type DownloadProgress,
   type HubDownloadOptions,
 } from "./io/download.js";
-export { scoreMultipleChoice, scoreChoices, requireLoglikelihood, type Choice, type MultipleChoiceScore } from "./scorers/multiple-choice.js";
+export { scoreMultipleChoice, scoreChoices, requireLoglikelihood, requireBosChoice, type Choice, type MultipleChoiceOptions, type MultipleChoiceScore } from "./scorers/multiple-choice.js";
 export { DEFAULT_JUDGE_PROMPT, DEFAULT_VERDICT_SCHEMA } from "./scorers/judge/default-prompt.js";
 export { LlmJudge, JudgeInvalidError, type JudgeVerdict } from "./scorers/judge/llm-judge.js";
 export { extractJsonObject } from "./scorers/judge/extract-json.js";

@@ -24,7 +24,7 @@ export const SECTIONS = {
     "max_row_bytes",
     "records_path",
   ],
-  scoring: ["scorers", "checks", "scorer_prompts", "judge", "perspective", "mc_template"],
+  scoring: ["scorers", "checks", "scorer_prompts", "judge", "perspective", "mc_template", "add_bos"],
   report: ["headlines", "group_by", "cluster_by"],
 } as const satisfies Record<string, readonly ConfigKey[]>;
 

@@ -149,6 +149,12 @@ export const runConfigSchema = z
     choices_field: z.string().optional().describe("Column of answer choices for multiple-choice scorers: {choice: 1|0} (TruthfulQA) or a list with answer_field."),
     answer_field: z.string().optional().describe("Column naming the correct choice(s): 0-based index(es) or the choice's text."),
     mc_template: z.string().default("{prompt}").describe('The context each choice continues, with {prompt}; e.g. "Q: {prompt}\\nA:". Choices follow after a space.'),
+    add_bos: z
+      .union([z.literal("auto"), z.boolean()])
+      .default("auto")
+      .describe(
+        "Multiple choice: whether a beginning-of-sequence token precedes the context. auto: the model's tokenizer default (a GGUF file's add-BOS flag), lm-evaluation-harness's default; true/false need a llamacpp: model (a completions server tokenises the prompt itself).",
+      ),
     respond: z.boolean().default(true).describe("Generate a response; false for suites scored by log-likelihood only (multiple choice)."),
     cluster_by: z
       .string()

@@ -95,6 +95,7 @@ export class EchoScorer {
   private takesLists: boolean | undefined;
 
   async loglikelihood(context: string, continuation: string, options: ScoringOptions = {}): Promise<LoglikelihoodResult> {
+    this.noBosChoice(options);
     return this.fromPositions(await this.score(context + continuation, 1, options), context);
   }
 
@@ -103,9 +104,22 @@ export class EchoScorer {
    * completions API, vLLM), else one request each, several at once.
    */
   async loglikelihoods(requests: readonly LoglikelihoodRequest[], options: ScoringOptions = {}): Promise<LoglikelihoodResult[]> {
+    this.noBosChoice(options);
     const prompts = requests.map((request) => request.context + request.continuation);
     const scored = await this.scoreMany(prompts, 1, options);
     return requests.map((request, index) => this.fromPositions(scored[index]!, request.context));
+  }
+
+  /**
+   * The server tokenises the prompt itself and adds a beginning-of-sequence token as its tokenizer says
+   * (vLLM: the Hugging Face tokenizer's default; llama.cpp's server: the GGUF add-BOS flag), which is
+   * lm-evaluation-harness's default too. The completions API has no field to change that, so an explicit
+   * choice is refused rather than silently ignored (the run's preflight says so before the first item).
+   */
+  private noBosChoice(options: ScoringOptions): void {
+    if (options.addBos !== undefined) {
+      throw new ProviderError("client_error", `${this.shown}: add_bos ${options.addBos} cannot be applied: a completions server tokenises the prompt itself (use add_bos: auto)`);
+    }
   }
 
   /** The continuation's tokens are those that end after the context does; a token straddling the boundary belongs to the continuation (the context's last characters merged into it). */

@@ -59,6 +59,8 @@ export interface LoglikelihoodResult {
   /** Whether greedy decoding would have produced exactly these continuation tokens. */
   isGreedy: boolean;
   tokens: Array<{ token: string; logprob: number }>;
+  /** Whether a beginning-of-sequence token preceded the context; absent where the server tokenised the text and does not say. */
+  bos?: boolean;
 }
 
 /** The model's next-token distribution at one position of a text (full, or its top k). */
@@ -104,6 +106,12 @@ export interface LoglikelihoodRequest {
 export interface ScoringOptions {
   timeoutMs?: number;
   signal?: AbortSignal;
+  /**
+   * Log-likelihoods only: whether a beginning-of-sequence token precedes the context. Absent: the model's own
+   * tokenizer default (a GGUF file's add-BOS flag), as lm-evaluation-harness does. Only models with
+   * `bosControl` accept a value; a completions server tokenises the prompt itself.
+   */
+  addBos?: boolean;
 }
 
 /** One model behind one provider. Optional capabilities are optional members. */
@@ -124,7 +132,9 @@ export interface LanguageModel {
   /** Gets ready before the first call (a local model downloads and loads), so a bad model stops the run up front. */
   prepare?(options?: { signal?: AbortSignal }): Promise<void>;
   /** Log-likelihood of a continuation: tokenises context + continuation together and sums the continuation's tokens. */
-  loglikelihood?(context: string, continuation: string, options?: { timeoutMs?: number; signal?: AbortSignal }): Promise<LoglikelihoodResult>;
+  loglikelihood?(context: string, continuation: string, options?: ScoringOptions): Promise<LoglikelihoodResult>;
+  /** Whether log-likelihood scoring takes `addBos` (local models, which tokenise the text themselves). */
+  readonly bosControl?: boolean;
   /**
    * Log-likelihoods of many requests in one call, in the order given, each equal to what `loglikelihood` gives
    * alone. Local models evaluate a context shared by several requests once; completions endpoints get the batch

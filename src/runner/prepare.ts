@@ -13,7 +13,7 @@ import { SchemaValidator } from "../scorers/judge/schema-validator.js";
 import { SCORER_NAMES, checkScorer, scorer, hasPrompt, isScorerName, scorerNamed, scorerNames, type Scorer, type ScorerServices } from "../scorers/registry.js";
 import { PerspectiveClient } from "../providers/perspective.js";
 import { withRetries } from "./retry.js";
-import { requireLoglikelihood } from "../scorers/multiple-choice.js";
+import { requireBosChoice, requireLoglikelihood } from "../scorers/multiple-choice.js";
 import { nearest } from "../config/suggest.js";
 import { guardCompletion, guardModel, guardScoring, type CallPolicy } from "./guarded-model.js";
 import { RateLimiter } from "./rate-limiter.js";
@@ -161,7 +161,7 @@ export async function prepareRun(config: RunConfig, hooks: PrepareHooks = {}, en
   if (judge) for (const entry of scorers) if (entry.needs === "judge") entry.model ??= judge.address;
   const { services, secrets } = prepareServices(config, scorers, judge, hooks, env);
   // Log-likelihood scorers need models that expose them: refused by name now, not on every item.
-  if (scorers.some((entry) => entry.needs === "loglikelihood")) for (const model of models) requireLoglikelihood(model.resolved.model);
+  if (scorers.some((entry) => entry.needs === "loglikelihood")) for (const model of models) requireBosChoice(requireLoglikelihood(model.resolved.model), config.add_bos);
   // Local models download and load now: a missing or corrupt file stops the run before any item.
   const distinct = new Set([...models, ...Object.values(roles)].map((model) => model.resolved.model));
   for (const model of distinct) await model.prepare?.(hooks.signal ? { signal: hooks.signal } : {});
@@ -245,7 +245,7 @@ export async function chooseScorers(config: RunConfig): Promise<{ verdict: boole
   for (const name of names) {
     if (name === "verdict") continue;
     const promptFile = config.scorer_prompts[name];
-    const made = scorerNamed(name, promptFile ? await readTextFile(promptFile, `${name} prompt`) : undefined, { mcTemplate: config.mc_template });
+    const made = scorerNamed(name, promptFile ? await readTextFile(promptFile, `${name} prompt`) : undefined, { mcTemplate: config.mc_template, addBos: config.add_bos });
     if (!made) {
       const near = nearest(name, [...scorerNames(), "verdict"]);
       throw new UserError(`unknown scorer "${name}"${near ? ` (did you mean "${near}"?)` : ""}; scorers: verdict, ${scorerNames().join(", ")}`);

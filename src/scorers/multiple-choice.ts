@@ -1,5 +1,5 @@
 import { UserError } from "../errors.js";
-import type { LanguageModel, LoglikelihoodResult } from "../providers/types.js";
+import type { LanguageModel, LoglikelihoodResult, ScoringOptions } from "../providers/types.js";
 
 export interface Choice {
   text: string;
@@ -11,7 +11,10 @@ export interface MultipleChoiceScore {
   loglikelihoods: number[];
   /** The choice with the highest log-likelihood (first on ties). */
   predicted: number;
-  /** The choice with the highest log-likelihood per character (lm-evaluation-harness `acc_norm`). */
+  /**
+   * The choice with the highest log-likelihood per character of its text (lm-evaluation-harness `acc_norm`:
+   * the text without the delimiter before it, counted in Unicode code points as Python's len()).
+   */
   predictedNormalized: number;
   /** 1 if `predicted` is a correct choice (`acc`; TruthfulQA MC1 when one choice is correct). */
   accuracy: 0 | 1;
@@ -33,11 +36,18 @@ function logSumExp(values: number[]): number {
   return max + Math.log(values.reduce((sum, value) => sum + Math.exp(value - max), 0));
 }
 
+function codePoints(text: string): number {
+  let count = 0;
+  for (const _ of text) count++;
+  return count;
+}
+
 /** Scores choices from their log-likelihoods (pure, so it is checked against hand-computed values). */
 export function scoreChoices(loglikelihoods: number[], choices: Choice[]): MultipleChoiceScore {
   if (choices.length === 0 || loglikelihoods.length !== choices.length) throw new RangeError("one log-likelihood per choice, and at least one choice");
   const predicted = argmax(loglikelihoods);
-  const predictedNormalized = argmax(loglikelihoods.map((value, index) => value / Math.max(1, choices[index]!.text.length)));
+  // An empty choice counts as one character (lm-evaluation-harness divides by zero there).
+  const predictedNormalized = argmax(loglikelihoods.map((value, index) => value / Math.max(1, codePoints(choices[index]!.text))));
   const correct = loglikelihoods.filter((_, index) => choices[index]!.correct);
   const correctMass = correct.length === 0 ? 0 : Math.exp(logSumExp(correct) - logSumExp(loglikelihoods));
   return {
@@ -61,15 +71,41 @@ export function requireLoglikelihood(model: LanguageModel): Required<Pick<Langua
   return model as Required<Pick<LanguageModel, "loglikelihood">> & LanguageModel;
 }
 
-/** Multiple-choice scoring by log-likelihood: each choice is scored as a continuation of `context`. */
+/**
+ * A model that can apply the suite's `add_bos` choice: any log-likelihood model for `auto`, else one that
+ * tokenises the text itself (a local model); a clear error before the first item otherwise.
+ */
+export function requireBosChoice<Model extends LanguageModel>(model: Model, addBos: "auto" | boolean): Model {
+  if (addBos !== "auto" && !model.bosControl) {
+    throw new UserError(
+      `model "${model.address}" (provider ${model.provider}) cannot apply add_bos: ${addBos}: its server tokenises the prompt itself and adds a ` +
+        "beginning-of-sequence token as its tokenizer says (use add_bos: auto, or a local GGUF model)",
+    );
+  }
+  return model;
+}
+
+export interface MultipleChoiceOptions {
+  signal?: AbortSignal;
+  /** Put before each choice's text to make its continuation (lm-evaluation-harness `target_delimiter`, " " there); acc_norm does not count it. */
+  delimiter?: string;
+  /** Whether a beginning-of-sequence token precedes the context; absent: the model's default. */
+  addBos?: boolean;
+}
+
+/** Multiple-choice scoring by log-likelihood: each choice, after `delimiter`, is scored as a continuation of `context`. */
 export async function scoreMultipleChoice(
   model: LanguageModel,
   context: string,
   choices: Choice[],
-  options: { signal?: AbortSignal } = {},
+  options: MultipleChoiceOptions = {},
 ): Promise<MultipleChoiceScore & { details: LoglikelihoodResult[] }> {
   const scorer = requireLoglikelihood(model);
-  const details = await Promise.all(choices.map((choice) => scorer.loglikelihood(context, choice.text, options)));
+  const request: ScoringOptions = {};
+  if (options.signal) request.signal = options.signal;
+  if (options.addBos !== undefined) request.addBos = options.addBos;
+  const delimiter = options.delimiter ?? "";
+  const details = await Promise.all(choices.map((choice) => scorer.loglikelihood(context, delimiter + choice.text, request)));
   return {
     ...scoreChoices(
       details.map((detail) => detail.logprob),

@@ -1,4 +1,4 @@
-import { scoreMultipleChoice, type Choice, type MultipleChoiceScore } from "./multiple-choice.js";
+import { scoreMultipleChoice, type Choice, type MultipleChoiceOptions, type MultipleChoiceScore } from "./multiple-choice.js";
 import { ClassifierJudge, classifierPrompt, type ClassifierPromptName } from "./classifier-judge.js";
 import { compileCheck, type CheckDefinition } from "./checks.js";
 import { clipForHarmBench } from "./harmbench-clip.js";
@@ -13,6 +13,8 @@ export type { Score, Scorer, ScorerContext, ScorerServices, ScorerDeclaration, M
 export interface ScorerOptions {
   /** The context each multiple-choice option continues, with {prompt}. */
   mcTemplate?: string;
+  /** Whether a beginning-of-sequence token precedes that context ("auto": the model's tokenizer default). */
+  addBos?: "auto" | boolean;
 }
 
 import { badRate, type MetricDeclaration, type Scorer, type ScorerContext, type ScorerDeclaration } from "./types.js";
@@ -57,31 +59,38 @@ function judgeScore<Label>(
 const toxicLabel = (value: number) => (value >= TOXIC_THRESHOLD ? "toxic" : "not toxic");
 
 /** The row's multiple-choice scores, computed once per row whichever MC scorers ask. */
-function choiceScores(context: ScorerContext, options: ScorerOptions): Promise<MultipleChoiceScore> {
+type ScoredChoices = Awaited<ReturnType<typeof scoreMultipleChoice>>;
+
+function choiceScores(context: ScorerContext, options: ScorerOptions): Promise<ScoredChoices> {
   const choices = context.sample.metadata?.choices as Choice[] | undefined;
   if (!choices) throw new Error("the item has no choices: set choices_field (and answer_field for a list of choices)");
   if (!context.services.target) throw new Error("multiple-choice scoring needs the model under test");
   const run = async () => {
     const prompt = (options.mcTemplate ?? "{prompt}").replace(/\{prompt\}/g, () => itemPrompt(context));
-    // Each choice continues the context after a space, as lm-evaluation-harness builds its targets.
-    const request: { signal?: AbortSignal } = {};
+    // Each choice continues the context after a space (lm-evaluation-harness's target_delimiter); acc_norm
+    // divides by the choice's own length, without that space.
+    const request: MultipleChoiceOptions = { delimiter: " " };
     if (context.signal) request.signal = context.signal;
-    return scoreMultipleChoice(
-      context.services.target!,
-      prompt,
-      choices.map((choice) => ({ text: ` ${choice.text}`, correct: choice.correct })),
-      request,
-    );
+    if (options.addBos !== undefined && options.addBos !== "auto") request.addBos = options.addBos;
+    return scoreMultipleChoice(context.services.target!, prompt, choices, request);
   };
   const memo = context.memo;
   if (!memo) return run();
-  let pending = memo.get("choices") as Promise<MultipleChoiceScore> | undefined;
+  let pending = memo.get("choices") as Promise<ScoredChoices> | undefined;
   if (!pending) memo.set("choices", (pending = run()));
   return pending;
 }
 
-function choiceRaw(score: MultipleChoiceScore): string {
-  return JSON.stringify({ loglikelihoods: score.loglikelihoods, predicted: score.predicted, predicted_normalized: score.predictedNormalized, correct_mass: score.correctMass });
+/** The row's choice scores as stored; `bos` says whether a beginning-of-sequence token preceded the context (where the model says). */
+function choiceRaw(score: ScoredChoices): string {
+  const bos = score.details[0]?.bos;
+  return JSON.stringify({
+    loglikelihoods: score.loglikelihoods,
+    predicted: score.predicted,
+    predicted_normalized: score.predictedNormalized,
+    correct_mass: score.correctMass,
+    ...(bos === undefined ? {} : { bos }),
+  });
 }
 
 /** A multiple-choice scorer: which number of the row's choice scores it reports, and the choice it names. */

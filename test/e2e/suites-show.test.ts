@@ -13,8 +13,9 @@ describe("alignbench suites show", () => {
     expect(show.stdout).toContain("# TruthfulQA multiple choice, MC2");
     expect(show.stdout).toMatch(/^# {3}includes truthfulqa-mc1 \(\/.*suites\/truthfulqa-mc1\.yaml\)$/m);
     expect(show.stdout).toMatch(/# from truthfulqa-mc1\.yaml\ndataset: https:\/\/raw\.githubusercontent\.com\/sylinrl\/TruthfulQA\/main\/data\/mc_task\.json\n/);
-    expect(show.stdout).toMatch(/# from truthfulqa-mc2\.yaml\nversion: 1\n/);
-    expect(show.stdout).toContain('mc_template: "Q: {prompt}\\nA:"');
+    expect(show.stdout).toMatch(/# from truthfulqa-mc2\.yaml\nversion: 2\n/);
+    expect(show.stdout).toContain("mc_template: |-\n  Q: What is human life expectancy in the United States?\n");
+    expect(show.stdout).toContain("\n\n  Q: {prompt}\n  A:\nadd_bos: auto\n");
     // It is YAML: read back, it is the resolved suite (plus the default plan).
     expect(parse(show.stdout)).toEqual({ plan: "generate", ...loadSuite("truthfulqa-mc2").values });
   });
@@ -61,7 +62,7 @@ describe("alignbench suites show", () => {
     const list = await runCli(["suites", "list"]);
     expect(list.code, list.stderr).toBe(0);
     expect(list.stdout).toMatch(/^suite +version +what it runs/);
-    expect(list.stdout).toMatch(/^truthfulqa-mc2 +1 +TruthfulQA multiple choice, MC2/m);
+    expect(list.stdout).toMatch(/^truthfulqa-mc2 +2 +TruthfulQA multiple choice, MC2/m);
     const dir = tempDir();
     writeFileSync(join(dir, "base.yaml"), "epochs: 2\nscoring:\n  scorer: [verdict]\n");
     writeFileSync(join(dir, "top.yaml"), "include: base.yaml\n");

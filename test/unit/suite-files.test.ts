@@ -8,6 +8,7 @@ import { tempDir } from "../helpers/run-folder.js";
 /** The built-in suites' settings as 0.1 read them, taken before suites gained include: and sections. */
 const before = JSON.parse(readFileSync(new URL("../fixtures/builtin-suites-0.1.json", import.meta.url), "utf8")) as Record<string, Record<string, unknown>>;
 
+/** Settings changed on purpose since 0.1, each with the version that changed them. */
 function write(dir: string, files: Record<string, string>): void {
   for (const [name, text] of Object.entries(files)) {
     mkdirSync(join(dir, name, ".."), { recursive: true });
@@ -18,26 +19,31 @@ function write(dir: string, files: Record<string, string>): void {
 /**
  * Settings a built-in suite changed on purpose since 0.1, with the version that changed them:
  * RealToxicityPrompts became a plain text continuation with the authors' nucleus sampling (top_p 0.9);
- * HarmBench's classifier judges the behaviour column and sees 511 Llama-2 tokens (AdvBench uses the same clip).
+ * HarmBench's classifier judges the behaviour column and sees 511 Llama-2 tokens (AdvBench uses the same clip);
+ * TruthfulQA uses lm-evaluation-harness's 6-shot context and records its BOS setting.
  */
 const CHANGED: Record<string, { version: number; settings: Record<string, unknown> }> = {
   realtoxicityprompts: { version: 2, settings: { plan: "completion", generation: { temperature: 1, top_p: 0.9, max_tokens: 20 } } },
   // The classifier judges against the behaviour column, and sees 511 Llama-2 tokens instead of 2,048 characters.
   harmbench: { version: 2, settings: { behavior_field: "Behavior" } },
   advbench: { version: 2, settings: {} },
+  // lm-evaluation-harness's 6-shot context and its add-BOS default (the context is checked literally in truthfulqa-protocol.test.ts).
+  "truthfulqa-mc1": { version: 2, settings: { mc_template: expect.stringMatching(/^Q: What is human life expectancy[\s\S]*\n\nQ: \{prompt\}\nA:$/), add_bos: "auto" } },
+  "truthfulqa-mc2": { version: 2, settings: { mc_template: expect.stringMatching(/^Q: What is human life expectancy/), add_bos: "auto" } },
 };
 
 describe("built-in suites", () => {
   it("keep their names and their settings: each resolves to what 0.1 read, apart from its version, its protocol notes and the changes listed", () => {
     expect(builtinSuites()).toEqual(expect.arrayContaining(Object.keys(before)));
     for (const [name, old] of Object.entries(before)) {
-      const settings = { ...old, ...CHANGED[name]?.settings };
+      const changed = CHANGED[name];
+      const settings = { ...old, ...changed?.settings };
       const { version, protocol: _notes, ...values } = loadSuite(name).values;
-      expect(version, name).toBe(CHANGED[name]?.version ?? 1);
+      expect(version, name).toBe(changed?.version ?? 1);
       expect(values, name).toEqual(settings);
       // And the run config they make is the same (defaults included), version and notes aside.
       const { version: _, protocol: __, ...config } = resolveRunConfig(undefined, { suite: name });
-      expect(config, name).toEqual(runConfigSchema.parse({ ...settings, suite: name }));
+      expect(config, name).toEqual(runConfigSchema.parse({ ...settings, ...(changed?.settings.mc_template ? { mc_template: values.mc_template } : {}), suite: name }));
     }
   });
 
@@ -235,7 +241,7 @@ describe("sections", () => {
     check("data:\n  scorers: [refusal_match]\n", "2: data.scorers: scorers belongs in the scoring section (or at the top level), not in data");
     check("report:\n  models: [m]\n", "2: report.models: models is not a key of the report section; write it at the top level");
     check("dataset: a.jsonl\ndata:\n  dataset: b.jsonl\n", "3: data.dataset: also given at line 1 as dataset; give it once");
-    check("scoring: [refusal_match]\n", "1: scoring: a section is a mapping of its keys (scorers, checks, scorer_prompts, judge, perspective, mc_template)");
+    check("scoring: [refusal_match]\n", "1: scoring: a section is a mapping of its keys (scorers, checks, scorer_prompts, judge, perspective, mc_template, add_bos)");
     // A bad value inside a section names the key where it was written.
     writeFileSync(file, "data:\n  on_bad_row: ignore\nscoring:\n  judge:\n    repair_attemps: 1\n");
     expect(() => resolveRunConfig(file, {})).toThrow(new RegExp(`${file}:2: data\\.on_bad_row: .*"stop"`));

@@ -36,6 +36,14 @@ export interface LlamaSequence {
   readonly tokenMeter: { readonly usedInputTokens: number; readonly usedOutputTokens: number };
 }
 
+/** A queued evaluation as node-llama-cpp's batching sees it (3.21.1's BatchItem). */
+export interface LlamaBatchItem {
+  readonly tokens: readonly Token[];
+}
+
+/** Which queued evaluations go into the next batch, and how many of each one's tokens (3.21.1's CustomBatchingPrioritizationStrategy). */
+export type LlamaBatchingStrategy = (options: { items: readonly LlamaBatchItem[]; size: number }) => Array<{ item: LlamaBatchItem; processAmount: number }>;
+
 export interface LlamaContext {
   getSequence(): LlamaSequence;
   /** Tokens one sequence can hold. */
@@ -54,11 +62,12 @@ export interface LlamaModel {
   tokenize(text: string, specialTokens?: boolean): Token[];
   /** `lastTokens`: the tokens before these, so a leading space the text needs after them is kept. */
   detokenize(tokens: readonly Token[], specialTokens?: boolean, lastTokens?: readonly Token[]): string;
-  readonly tokens: { readonly bos: Token | null };
+  /** `shouldPrependBosToken`: the vocabulary's own add-BOS flag (GGUF `tokenizer.ggml.add_bos_token`, else llama.cpp's default for the tokenizer type). */
+  readonly tokens: { readonly bos: Token | null; readonly eos: Token | null; readonly shouldPrependBosToken: boolean };
   /** The model's tokenizer, which a TokenBias is created for. */
   readonly tokenizer: unknown;
   readonly fileInfo: { readonly metadata?: { readonly tokenizer?: { readonly ggml?: GgufTokenizerMetadata } } };
-  createContext(options: { sequences: number; contextSize?: number; threads?: number; seed?: number }): Promise<LlamaContext>;
+  createContext(options: { sequences: number; contextSize?: number; threads?: number; seed?: number; batching?: { itemPrioritizationStrategy?: LlamaBatchingStrategy } }): Promise<LlamaContext>;
   dispose(): Promise<void>;
 }
 

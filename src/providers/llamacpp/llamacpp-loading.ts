@@ -4,6 +4,7 @@ import { resolve } from "node:path";
 import { UserError } from "../../errors.js";
 import { ProviderError } from "../errors.js";
 import { ensureHubFile, type DownloadProgress } from "../../io/download.js";
+import { unmixedBatches } from "./llamacpp-batching.js";
 import { llamaRuntime, type GpuChoice, type LlamaContext, type LlamaModel, type LlamaSequence } from "./library.js";
 
 export interface LlamaCppSettings {
@@ -121,6 +122,7 @@ export async function load(modelId: string, settings: LlamaCppSettings, signal?:
     sequences,
     contextSize: settings.contextSize ?? DEFAULT_CONTEXT_SIZE,
     threads: settings.threads ?? Math.max(1, availableParallelism() - 1),
+    batching: { itemPrioritizationStrategy: unmixedBatches },
   });
   const free: LlamaSequence[] = Array.from({ length: sequences }, () => context.getSequence());
   const waiting: Array<(sequence: LlamaSequence) => void> = [];

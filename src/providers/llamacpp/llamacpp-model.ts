@@ -86,6 +86,7 @@ export function createLlamaCpp(settings: LlamaCppSettings) {
       provider: settings.name,
       modelId,
       defaults,
+      bosControl: true,
       prepare(options = {}): Promise<void> {
         return call(async () => {
           await loadLibrary();
@@ -113,10 +114,11 @@ export function createLlamaCpp(settings: LlamaCppSettings) {
           const loadedModel = await model();
           const llamaModel = loadedModel.model;
           // Requests with one context are scored one after another on one sequence, so the context is evaluated
-          // once; contexts are spread over the context's parallel sequences, which llama.cpp decodes in shared batches.
-          const groups = new Map<string, Array<{ index: number; whole: Token[]; from: number }>>();
+          // once; contexts are spread over the context's parallel sequences (each evaluated in batches of its own:
+          // llamacpp-batching.ts), so a result does not depend on how many run at once.
+          const groups = new Map<string, Array<{ index: number; whole: Token[]; from: number; bos: boolean }>>();
           requests.forEach(({ context, continuation }, index) => {
-            const scored = scoredTokens(llamaModel, context, continuation, address);
+            const scored = scoredTokens(llamaModel, context, continuation, address, options.addBos);
             fits(loadedModel, scored.whole.length);
             const group = groups.get(context) ?? [];
             group.push({ index, ...scored });

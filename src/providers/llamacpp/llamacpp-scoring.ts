@@ -78,19 +78,34 @@ async function rescore(model: LlamaModel, sequence: LlamaSequence, tokens: reado
   return probabilitiesOf(output(position));
 }
 
-/** Context and continuation tokenised together; the continuation is what follows the context's own tokens. */
-export function scoredTokens(llamaModel: LlamaModel, context: string, continuation: string, address: string): { whole: Token[]; from: number } {
+/**
+ * Context and continuation tokenised together; the continuation is what follows the context's own tokens.
+ * `addBos` (default: the vocabulary's own add-BOS flag, what lm-evaluation-harness's HF models use since
+ * 0.4.10 and what llama.cpp's server does for its gguf models) says whether the beginning-of-sequence token
+ * comes first. An empty context is the BOS token (or end-of-sequence where there is none), as
+ * lm-evaluation-harness's prefix token.
+ */
+export function scoredTokens(llamaModel: LlamaModel, context: string, continuation: string, address: string, addBos?: boolean): { whole: Token[]; from: number; bos: boolean } {
   // As lm-evaluation-harness does, trailing spaces of the context move to the continuation.
   const spaces = context.length - context.trimEnd().length;
   if (spaces > 0) {
     continuation = context.slice(-spaces) + continuation;
     context = context.slice(0, -spaces);
   }
-  const contextTokens = tokensOf(llamaModel, context);
-  const whole = tokensOf(llamaModel, context + continuation);
-  if (contextTokens.length === 0) throw new ProviderError("client_error", `${address}: an empty context needs a model with a beginning-of-sequence token`);
+  const { bos: bosToken, eos: eosToken, shouldPrependBosToken } = llamaModel.tokens;
+  const bos = addBos ?? shouldPrependBosToken;
+  if (bos && bosToken === null) throw new ProviderError("client_error", `${address}: add_bos is true but this model has no beginning-of-sequence token`);
+  const prefix = bos ? [bosToken!] : [];
+  let contextTokens = [...prefix, ...llamaModel.tokenize(context)];
+  let whole = [...prefix, ...llamaModel.tokenize(context + continuation)];
+  if (contextTokens.length === 0) {
+    const start = bosToken ?? eosToken;
+    if (start === null) throw new ProviderError("client_error", `${address}: an empty context needs a model with a beginning- or end-of-sequence token`);
+    contextTokens = [start];
+    whole = [start, ...whole];
+  }
   if (contextTokens.length >= whole.length) throw new ProviderError("client_error", `${address}: the continuation adds no tokens to the context`);
-  return { whole, from: contextTokens.length };
+  return { whole, from: contextTokens.length, bos: whole[0] === bosToken && bosToken !== null };
 }
 
 /**
@@ -100,14 +115,14 @@ export function scoredTokens(llamaModel: LlamaModel, context: string, continuati
 export async function scoreOnSequence(
   llamaModel: LlamaModel,
   sequence: LlamaSequence,
-  items: Array<{ index: number; whole: Token[]; from: number }>,
+  items: Array<{ index: number; whole: Token[]; from: number; bos: boolean }>,
   results: LoglikelihoodResult[],
   signal: AbortSignal | undefined,
 ): Promise<void> {
   // Each scored position hands over the whole vocabulary's probabilities: a long continuation is evaluated in
   // chunks, as dense log-probabilities are, so that memory stays bounded.
   const chunk = Math.max(1, Math.floor(DENSE_CHUNK_ENTRIES / vocabularySizeHint(llamaModel)));
-  for (const { index, whole, from } of items) {
+  for (const { index, whole, from, bos } of items) {
     const tokens: LoglikelihoodResult["tokens"] = [];
     let logprob = 0;
     let isGreedy = true;
@@ -135,6 +150,6 @@ export async function scoreOnSequence(
         tokens.push({ token: llamaModel.detokenize([token]), logprob: scored });
       }
     }
-    results[index] = { logprob, isGreedy, tokens };
+    results[index] = { logprob, isGreedy, tokens, bos };
   }
 }
