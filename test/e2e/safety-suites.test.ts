@@ -344,7 +344,9 @@ describe.skipIf(!hasShared)("datasets by hub name or URL", () => {
     const rows: ResultRow[] = readPartials(join(dir, "s"));
     expect(rows).toHaveLength(5);
     for (const row of rows) expect(row.scores!.refusal_match!.value).toBe(row.raw_candidate!.includes("I'm sorry") ? 0 : 1);
-    expect(rows.map((row) => row.messages.at(-1)!.content)).toEqual(
+    // Rows are appended as they finish, in any order: compared in line order.
+    const inLineOrder = [...rows].sort((a, b) => Number(a.test_id) - Number(b.test_id));
+    expect(inLineOrder.map((row) => row.messages.at(-1)!.content)).toEqual(
       (parse(readFileSync(join(SHARED_DATASETS, "advbench/harmful_behaviors.csv")), { columns: true }) as Array<{ goal: string }>).slice(0, 5).map((row) => row.goal),
     );
     const missing = await runCli(["run", "--dataset", `${hub.endpoint}/raw/nope.csv`, "--models", "m", "--base-url", mock.url, "--output-dir", dir], { env: { ALIGNBENCH_DATASET_CACHE: tempDir() } });
