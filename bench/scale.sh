@@ -34,7 +34,8 @@ start=$(date +%s.%N)
 PID=$!
 first=""
 while kill -0 $PID 2>/dev/null; do
-  if [ -z "$first" ] && [ "$(stats | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).requests))')" -gt 0 ]; then
+  # The preflight's two calls (one per model and judge) come first: the first item's call is the third.
+  if [ -z "$first" ] && [ "$(stats | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).requests))')" -gt 2 ]; then
     first=$(date +%s.%N)
   fi
   sleep 0.05

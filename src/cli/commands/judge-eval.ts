@@ -17,8 +17,8 @@ function cells(agreement: Agreement): string[] {
   return [String(agreement.n), share(agreement.accuracy), share(agreement.kappa), share(agreement.precision), share(agreement.recall), `${tp} / ${fp} / ${fn} / ${tn}`];
 }
 
-/** The column mapping the flags name, if any. */
-function labelMapping(flags: {
+/** The flags that rename a labelled file's columns. */
+interface MappingFlags {
   behaviorField?: string;
   promptField?: string;
   responseField?: string;
@@ -26,7 +26,10 @@ function labelMapping(flags: {
   contextField?: string;
   categoryField?: string;
   idField?: string;
-}): LabelMapping | undefined {
+}
+
+/** The column mapping the flags name, if any. */
+function labelMapping(flags: MappingFlags): LabelMapping | undefined {
   const mapping: LabelMapping = {};
   if (flags.behaviorField) mapping.behavior = flags.behaviorField;
   if (flags.promptField) mapping.prompt = flags.promptField;
@@ -79,27 +82,22 @@ but some judge answers are unusable: the call failed, or the answer was not yes 
 write error, permission) · 130 interrupted (rerun with --run-id to finish).`,
     )
     .action(
-      async (flags: {
-        labels: string;
-        behaviors?: string;
-        behaviorField?: string;
-        promptField?: string;
-        responseField?: string;
-        labelField?: string;
-        contextField?: string;
-        categoryField?: string;
-        idField?: string;
-        recordsPath?: string;
-        humanLabels?: boolean;
-        judgeModel: string;
-        concurrency?: number;
-        rateLimitRps?: number;
-        baseUrl?: string;
-        json?: string | boolean;
-        runId?: string;
-        outputDir: string;
-        preflight?: boolean;
-      }) => {
+      async (
+        flags: MappingFlags & {
+          labels: string;
+          behaviors?: string;
+          recordsPath?: string;
+          humanLabels?: boolean;
+          judgeModel: string;
+          concurrency?: number;
+          rateLimitRps?: number;
+          baseUrl?: string;
+          json?: string | boolean;
+          runId?: string;
+          outputDir: string;
+          preflight?: boolean;
+        },
+      ) => {
         const { judgeEval } = await import("../../runner/judge-eval.js");
         const reporter = progressReporter();
         const interrupt = interruptControls((message) => reporter.onMessage?.(message));
