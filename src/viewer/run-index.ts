@@ -4,19 +4,29 @@ import { runFolderLink } from "../results/run-links.js";
 import { join } from "node:path";
 import { readManifest, type Manifest } from "../results/manifest.js";
 import { LocalRunStore } from "../runner/store/local-store.js";
+import { NO_PERSONA } from "../personas/persona.js";
+import { runHeadlines, type BoardHeadline } from "./run-headlines.js";
+import { runState, type RunState } from "./run-state.js";
+
+export type { BoardHeadline, RunState };
 
 export interface RunListing {
   run_id: string;
   created_at: string;
   updated_at: string;
   models: string[];
+  /** The persona dimension's values, "none" included. */
   personas: string[];
   dataset: string;
   judge: string | null;
-  /** finished: the last session ended; running: it started or wrote partials.jsonl in the last 30 s; stopped: neither (killed, or resumable). */
-  state: "finished" | "running" | "stopped";
+  /** What the run is doing or how it ended (run-state.ts). */
+  state: RunState;
   progress: RunProgress;
   has_results: boolean;
+  /** Its headline numbers by model, from summary.json (empty until the run has finished once). */
+  headlines: BoardHeadline[];
+  /** Why the headlines could not be read (a damaged summary.json), when they could not. */
+  headlines_error?: string;
 }
 
 export interface RunProgress {
@@ -48,7 +58,7 @@ export async function runProgress(folder: string, manifest: Manifest): Promise<R
     }
   }
   const epochs = Number(manifest.config.epochs ?? 1);
-  const personas = Math.max(1, manifest.personas.length);
+  const personas = personaSlugs(manifest).length;
   const info = existsSync(files.partials) ? statSync(files.partials) : undefined;
   return {
     ...counts,
@@ -58,6 +68,17 @@ export async function runProgress(folder: string, manifest: Manifest): Promise<R
   };
 }
 
+/**
+ * The persona dimension's values. The manifest's persona list leaves out "none" (it is no persona), so the
+ * count comes from the run's config, where "none" is one value like the others: counting the list alone made
+ * a run of none + one persona expect half its keys (and show "40 of 20 keys").
+ */
+export function personaSlugs(manifest: Manifest): string[] {
+  const configured = manifest.config.personas;
+  if (Array.isArray(configured) && configured.length > 0 && configured.every((slug) => typeof slug === "string")) return configured as string[];
+  return manifest.personas.length > 0 ? manifest.personas.map((persona) => persona.slug) : [NO_PERSONA];
+}
+
 export async function describeRun(root: string, runId: string): Promise<RunListing | undefined> {
   if (!isRunId(runId)) return undefined;
   const folder = join(root, runId);
@@ -65,22 +86,31 @@ export async function describeRun(root: string, runId: string): Promise<RunListi
   if (runFolderLink(folder) !== undefined) return undefined;
   const manifest = await readManifest(folderFiles(folder).manifest).catch(() => undefined);
   if (!manifest) return undefined;
+  const files = folderFiles(folder);
   const progress = await runProgress(folder, manifest);
-  const last = manifest.sessions.at(-1);
-  // A session with no end is running while it writes (or has just started and not written yet).
-  const recently = (time: string | null | undefined) => time !== null && time !== undefined && Date.now() - Date.parse(time) < 30_000;
-  const recent = recently(progress.partials_modified) || recently(last?.started_at);
+  const hasResults = existsSync(files.parquet);
+  const state = runState({ lockFile: files.lock, lastSession: manifest.sessions.at(-1), finalFiles: hasResults && existsSync(files.summary), progress });
+  let headlines: BoardHeadline[] = [];
+  let headlinesError: string | undefined;
+  try {
+    headlines = runHeadlines(files.summary);
+  } catch (error) {
+    // One damaged summary.json must not hide every other run: its row says what is wrong.
+    headlinesError = (error as Error).message;
+  }
   return {
     run_id: runId,
     created_at: manifest.created_at,
     updated_at: manifest.updated_at,
     models: manifest.models.map((model) => model.address),
-    personas: manifest.personas.map((persona) => persona.slug),
+    personas: personaSlugs(manifest),
     dataset: manifest.dataset.source ?? manifest.dataset.path,
     judge: manifest.judge?.model ?? null,
-    state: last?.ended_at ? "finished" : recent ? "running" : "stopped",
+    state,
     progress,
-    has_results: existsSync(folderFiles(folder).parquet),
+    has_results: hasResults,
+    headlines,
+    ...(headlinesError ? { headlines_error: headlinesError } : {}),
   };
 }
 
