@@ -151,7 +151,7 @@ describe("alignbench view", () => {
     it("lists runs, shows a run's dashboard with its charts", async () => {
       await page.goto(viewer.url);
       await ready(page);
-      expect(await page.locator("table.runs-table tbody tr").count()).toBe(2);
+      expect(await page.locator("table.board-table tbody tr").count()).toBe(2);
       await page.locator("a.run-link", { hasText: "safe" }).click();
       await page.waitForSelector(".run[data-run=safe]");
       await ready(page);
@@ -188,8 +188,9 @@ describe("alignbench view", () => {
     it("compares two runs side by side", async () => {
       await page.goto(viewer.url);
       await ready(page);
-      await page.locator('select[name="a"]').selectOption("safe");
-      await page.locator('select[name="b"]').selectOption("weak");
+      // Selected in the runs list; the older run (safe) is A.
+      await page.locator('tr[data-run="weak"] input.board-select').check();
+      await page.locator('tr[data-run="safe"] input.board-select').check();
       await page.locator("button#compare").click();
       await page.waitForSelector("#comparison");
       await ready(page);

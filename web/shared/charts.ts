@@ -12,13 +12,13 @@ echarts.use([BarChart, CustomChart, HeatmapChart, GridComponent, LegendComponent
 const PALETTE = ["#3b6fb6", "#d9822b", "#3a9a5b", "#b54a4a", "#7b5ea7", "#8c6d46", "#c65d9e", "#6f7a85"];
 const charts = new Set<echarts.ECharts>();
 
-function chartBox(title: string, height: number): { box: HTMLElement; plot: HTMLElement } {
+export function chartBox(title: string, height: number): { box: HTMLElement; plot: HTMLElement } {
   const plot = h("div", { class: "chart-plot" });
   plot.style.height = `${height}px`;
   return { box: h("figure", { class: "chart", "data-chart": title }, h("figcaption", {}, title), plot), plot };
 }
 
-function mount(plot: HTMLElement, option: echarts.EChartsCoreOption): void {
+export function mount(plot: HTMLElement, option: echarts.EChartsCoreOption): void {
   // Drawn once the element is in the document and has a width.
   requestAnimationFrame(() => {
     const chart = echarts.init(plot, undefined, { renderer: "svg" });
@@ -31,7 +31,7 @@ function mount(plot: HTMLElement, option: echarts.EChartsCoreOption): void {
 addEventListener("resize", () => charts.forEach((chart) => chart.resize()));
 
 /** Tooltip text as a DOM node (text only). */
-function tooltipText(lines: string[]): HTMLElement {
+export function tooltipText(lines: string[]): HTMLElement {
   return h("div", { class: "tooltip" }, ...lines.flatMap((line, index) => (index ? [h("br"), line] : [line])));
 }
 

@@ -1,4 +1,5 @@
 // What every page of the viewer shares: the JSON API, the page area and the run tabs.
+import { STATE_LABELS, STATE_NOTES } from "../shared/board-model.js";
 import { append, clear, h } from "../shared/dom.js";
 import { number } from "../shared/format.js";
 import type { RunListing } from "../../src/viewer/run-index.js";
@@ -44,7 +45,7 @@ export function progressBox(listing: RunListing): HTMLElement {
   return h(
     "section",
     { class: "card", id: "progress", "data-state": listing.state },
-    h("h2", {}, `Progress: ${listing.state}`),
+    h("h2", { title: STATE_NOTES[listing.state] }, `Progress: ${STATE_LABELS[listing.state]}`),
     h("div", { class: "progress" }, bar),
     h(
       "p",

@@ -1,9 +1,11 @@
 // The viewer's pages by their hash path (#/run/ID/items?…). A page is one file under pages/ and one line here.
+import { boardPage } from "./pages/board.js";
 import { comparePage } from "./pages/compare.js";
 import { itemPage } from "./pages/item.js";
 import { itemsPage } from "./pages/items.js";
 import { runPage } from "./pages/run.js";
 import { runsPage } from "./pages/runs.js";
+import { trendPage } from "./pages/trend.js";
 import { failure, show, timers } from "./page-kit.js";
 
 interface Route {
@@ -17,6 +19,9 @@ const ROUTES: Route[] = [
   { pattern: ["run", ":run", "item", ":index"], render: (params) => itemPage(params.run!, params.index!) },
   { pattern: ["run", ":run"], render: (params) => runPage(params.run!) },
   { pattern: ["compare", ":a", ":b"], render: (params) => comparePage(params.a!, params.b!) },
+  { pattern: ["board"], render: (_params, query) => boardPage(query) },
+  { pattern: ["trend"], render: (_params, query) => trendPage(query) },
+  { pattern: [], render: (_params, query) => runsPage(query) },
 ];
 
 function match(pattern: string[], parts: string[]): Record<string, string> | undefined {

@@ -1,3 +1,4 @@
+import { boardTable } from "../../shared/board-table.js";
 import { renderRun, type ReportData } from "../../shared/dashboard.js";
 import { append, clear, h } from "../../shared/dom.js";
 import type { RunListing } from "../../../src/viewer/run-index.js";
@@ -10,9 +11,12 @@ export async function runPage(runId: string): Promise<void> {
   const listing = await api<RunListing>(`/api/runs/${id}`);
   const progress = progressBox(listing);
   show(progress, h("p", { class: "note card" }, "Building the dashboard…"));
-  if (listing.state !== "finished") {
+  // The run's row of the runs list: its headline numbers, status and counts, read the same way.
+  const board = h("section", { class: "card", id: "run-board" }, h("h2", {}, "Headline numbers"), boardTable([listing]));
+  const ended = (state: RunListing["state"]) => state === "finished" || state === "failed_items";
+  if (!ended(listing.state)) {
     // Live progress while the run writes (or until a stopped run is resumed): the counts every 2 s, and
-    // the dashboard again once the run has finished.
+    // the dashboard again once the run has ended.
     let shown = progress;
     timers.push(
       window.setInterval(async () => {
@@ -21,12 +25,12 @@ export async function runPage(runId: string): Promise<void> {
         const next = progressBox(latest);
         shown.replaceWith(next);
         shown = next;
-        if (latest.state === "finished") void route();
+        if (latest.state !== listing.state && latest.state !== "running") void route();
       }, 2000),
     );
   }
   const data = await api<ReportData>(`/api/runs/${id}/report`);
   const current = document.getElementById("progress") ?? progress;
   clear(app);
-  append(app, current, renderRun(data.runs[0]!));
+  append(app, current, board, renderRun(data.runs[0]!));
 }

@@ -1,50 +1,61 @@
-import { clear, h, table } from "../../shared/dom.js";
-import { number } from "../../shared/format.js";
+import { boardColumns, orderRuns, type SortOrder } from "../../shared/board-model.js";
+import { boardTable } from "../../shared/board-table.js";
+import { clear, h } from "../../shared/dom.js";
 import type { RunListing } from "../../../src/viewer/run-index.js";
 import { api, nav, show } from "../page-kit.js";
 
-export async function runsPage(): Promise<void> {
+/** The runs list: a leaderboard of every run's headline numbers; selected runs open a comparison or a trend. */
+export async function runsPage(query: URLSearchParams = new URLSearchParams()): Promise<void> {
   clear(nav);
   const runs = await api<RunListing[]>("/api/runs");
-  const pick = (name: string) => h("select", { name }, ...runs.map((run) => h("option", { value: run.run_id }, run.run_id)));
-  const a = pick("a") as HTMLSelectElement;
-  const b = pick("b") as HTMLSelectElement;
-  // Newest first: by default compare the newest run (B) against the one before it (A).
-  if (runs.length > 1) a.selectedIndex = 1;
+  const column = query.get("sort");
+  const sort = column ? { column, order: (query.get("order") === "desc" ? "desc" : "asc") as SortOrder } : undefined;
+  let selected: string[] = [];
+  const byId = new Map(runs.map((run) => [run.run_id, run]));
+
+  const compare = h("button", { type: "button", id: "compare", disabled: true }, "compare selected") as HTMLButtonElement;
+  const metric = h("select", { name: "metric", id: "trend-metric", disabled: true }) as HTMLSelectElement;
+  const trend = h("button", { type: "button", id: "trend", disabled: true }, "chart over selected runs") as HTMLButtonElement;
+  const hint = h("span", { class: "note", id: "selection" }, "Select runs to compare them, or to chart a metric across them.");
+
+  const update = (ids: string[]) => {
+    selected = ids;
+    compare.disabled = ids.length < 2;
+    compare.textContent = ids.length > 2 ? `compare ${ids.length} runs side by side` : "compare selected";
+    const names = boardColumns(ids.map((id) => byId.get(id)!).filter(Boolean)).map((entry) => entry.name);
+    const current = metric.value;
+    clear(metric);
+    for (const name of names) metric.appendChild(h("option", { value: name, selected: name === current }, name));
+    metric.disabled = names.length === 0;
+    trend.disabled = ids.length < 2 || names.length === 0;
+    hint.textContent = ids.length ? `${ids.length} selected` : "Select runs to compare them, or to chart a metric across them.";
+  };
+  const chosen = () =>
+    orderRuns(
+      selected.map((id) => byId.get(id)!),
+      "created",
+    ).map((run) => run.run_id);
+  compare.addEventListener("click", () => {
+    const ids = chosen();
+    // Two runs: the paired comparison, the older as A. More: their headline tables side by side.
+    location.hash = ids.length === 2 ? `#/compare/${encodeURIComponent(ids[0]!)}/${encodeURIComponent(ids[1]!)}` : `#/board?runs=${ids.map(encodeURIComponent).join(",")}`;
+  });
+  trend.addEventListener("click", () => {
+    location.hash = `#/trend?runs=${chosen().map(encodeURIComponent).join(",")}&metric=${encodeURIComponent(metric.value)}&order=created`;
+  });
+
   show(
     h(
       "section",
-      { class: "card" },
+      { class: "card", id: "runs" },
       h("h2", {}, `Runs (${runs.length})`),
-      table(
-        ["run", "created", "models", "personas", "dataset", "state", "done"],
-        runs.map((run) => [
-          h("a", { href: `#/run/${encodeURIComponent(run.run_id)}`, class: "run-link" }, run.run_id),
-          run.created_at,
-          run.models.join(", "),
-          run.personas.join(", ") || "none",
-          run.dataset,
-          run.state,
-          `${number(run.progress.ok + run.progress.error)} / ${number(run.progress.total)}`,
-        ]),
-        { class: "runs-table" },
-      ),
+      h("div", { class: "toolbar" }, compare, metric, trend, hint),
+      boardTable(runs, {
+        sort,
+        onSelect: update,
+        // The sort is kept in the URL (without reloading the page), so a shared link opens sorted alike.
+        onSort: (key, order) => history.replaceState(null, "", `#/?sort=${encodeURIComponent(key)}&order=${order}`),
+      }),
     ),
-    runs.length > 1
-      ? h(
-          "section",
-          { class: "card" },
-          h("h2", {}, "Compare two runs"),
-          h(
-            "div",
-            { class: "toolbar" },
-            "A",
-            a,
-            "B",
-            b,
-            h("button", { type: "button", id: "compare", onclick: () => (location.hash = `#/compare/${encodeURIComponent(a.value)}/${encodeURIComponent(b.value)}`) }, "compare B against A"),
-          ),
-        )
-      : null,
   );
 }
