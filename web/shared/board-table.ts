@@ -88,7 +88,9 @@ export function boardTable(runs: RunListing[], options: BoardOptions = {}): HTML
             class: "board-value",
             "data-column": column.name,
             ...(value && value.estimate !== null ? { "data-value": value.estimate } : {}),
-            title: value ? `n = ${value.n}${value.clustered ? ", interval clustered by test item" : ""}` : "not measured by this run",
+            title: value
+              ? `n = ${value.n}${value.clustered ? ", interval clustered by test item" : ""}${value.source === "primary" ? "; the run's primary metric (its suite declares no headline)" : ""}`
+              : "not measured by this run",
           },
           text,
         );

@@ -23,7 +23,9 @@ function axisOf(kind: KindLike | undefined): { scale: number; unit: string; min?
 export function trendChart(title: string, runs: string[], series: BarSeries[], kind: KindLike | undefined): HTMLElement {
   const { box, plot } = chartBox(title, 340);
   // The points as drawn, in order, for whoever reads the figure without seeing it (tests, scripts).
-  box.dataset.points = JSON.stringify(series.map((entry) => ({ name: entry.name, points: entry.values.map((value, index) => ({ run: runs[index], estimate: value?.estimate ?? null, ci95: value?.ci95 ?? null })) })));
+  box.dataset.points = JSON.stringify(
+    series.map((entry) => ({ name: entry.name, points: entry.values.map((value, index) => ({ run: runs[index], estimate: value?.estimate ?? null, ci95: value?.ci95 ?? null })) })),
+  );
   const axis = axisOf(kind);
   const digits = axis.scale === 100 ? 1 : 3;
   const shown = (value: number) => (value * axis.scale).toFixed(digits);

@@ -13,7 +13,9 @@ function port(value: string): number {
 
 export function viewCommand(exit: { code: number }): Command {
   return new Command("view")
-    .description("Serve a local, read-only web app over a results folder: runs, dashboards, an item table, item detail, comparisons and live progress.")
+    .description(
+      "Serve a local, read-only web app over a results folder: a leaderboard of runs (headline numbers, true status), dashboards, an item table, item detail, comparisons, a metric across runs and live progress.",
+    )
     .argument("[results]", "the results folder (holding run folders)", "results")
     .option("--port <n>", "port (0: any free port)", port, 8777)
     .option("--host <address>", "interface to listen on; anything but loopback requires the printed token on every request", "127.0.0.1")
