@@ -1,3 +1,4 @@
+import { naturalCompare } from "../common/natural-order.js";
 import { seededRandom } from "../common/seeded-random.js";
 import type { Outcome } from "../metrics/outcome.js";
 import type { ResultRow } from "../results/record.js";
@@ -44,6 +45,7 @@ export class ItemSample {
     }
   }
   list(): ReportItem[] {
-    return [...this.items].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    // Keys start with the item id: numeric ids in numeric order (2 before 10).
+    return [...this.items].sort((a, b) => naturalCompare(a.key, b.key));
   }
 }

@@ -1,3 +1,4 @@
+import { naturalCompare } from "../common/natural-order.js";
 import { proportion } from "../metrics/intervals.js";
 import type { Manifest } from "../results/manifest.js";
 import type { RunReport, SeverityShare, UsageSummary } from "./report-types.js";
@@ -7,9 +8,9 @@ function percentile(sorted: Float64Array, q: number): number | null {
   return sorted[Math.min(sorted.length - 1, Math.floor(q * (sorted.length - 1) + 0.5))]!;
 }
 
-/** Wilson intervals of the share above the severity threshold, sorted by group then model. */
+/** Wilson intervals of the share above the severity threshold, sorted by group then model (numbers in numeric order). */
 export function severityShares(counts: Array<{ group: string; model: string; n: number; above: number }>): SeverityShare[] {
-  return counts.map(({ group, model, n, above }) => ({ ...proportion(above, n), group, model })).sort((a, b) => (a.group < b.group ? -1 : a.group > b.group ? 1 : a.model < b.model ? -1 : 1));
+  return counts.map(({ group, model, n, above }) => ({ ...proportion(above, n), group, model })).sort((a, b) => naturalCompare(a.group, b.group) || naturalCompare(a.model, b.model));
 }
 
 /** What a report shows of a run's manifest (no judge prompt or schema: they are long and in manifest.json). */

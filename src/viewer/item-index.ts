@@ -1,6 +1,7 @@
 import { statSync } from "node:fs";
 import { asyncBufferFromFile, parquetMetadataAsync, parquetReadObjects, type AsyncBuffer, type FileMetaData } from "hyparquet";
 import { compressors } from "hyparquet-compressors";
+import { naturalRanks } from "../common/natural-order.js";
 import type { Outcome } from "../metrics/outcome.js";
 import { transcriptOf } from "../reports/report-item.js";
 import type { RunLens } from "../reports/run-lens.js";
@@ -106,6 +107,29 @@ export class ItemIndex {
   }
 
   async query(query: ItemQuery): Promise<{ total: number; rows: ItemRowSummary[] }> {
+    const matches = await this.matching(query);
+    const offset = query.offset ?? 0;
+    const page = matches.slice(offset, offset + Math.min(query.limit ?? 50, 500));
+    return { total: matches.length, rows: await this.summaries(page, SNIPPET) };
+  }
+
+  /**
+   * Every row matching the query's filters, in its order, as summaries with whole prompts and responses
+   * (an export), a batch at a time so a large run's texts are never all in memory. Offset and limit are ignored.
+   */
+  async *allMatching(query: ItemQuery, batch = 2_000): AsyncGenerator<ItemRowSummary[]> {
+    const matches = await this.matching(query);
+    for (let start = 0; start < matches.length; start += batch) yield await this.summaries(matches.slice(start, start + batch), Number.POSITIVE_INFINITY);
+  }
+
+  /** Natural-order ranks of the key and test id columns (numeric ids in numeric order), computed on first use. */
+  private naturalRanks: Partial<Record<"key" | "test_id", Int32Array>> = {};
+  private rankOf(column: "key" | "test_id"): Int32Array {
+    return (this.naturalRanks[column] ??= naturalRanks(column === "key" ? this.keys : this.testIds));
+  }
+
+  /** The rows the query's filters keep, sorted as it asks. */
+  private async matching(query: ItemQuery): Promise<number[]> {
     const { model, persona, category, status } = this.coded;
     // Filters compare dictionary codes: an unknown value matches nothing (code -2).
     const want = {
@@ -139,35 +163,38 @@ export class ItemIndex {
         if (Number.isNaN(x) || Number.isNaN(y)) return Number.isNaN(x) ? (Number.isNaN(y) ? a - b : 1) : -1;
         return (x - y) * direction || a - b;
       });
+    } else if (sort === "key" || sort === "test_id") {
+      const ranks = this.rankOf(sort);
+      matches.sort((a, b) => (ranks[a]! - ranks[b]!) * direction || a - b);
     } else {
-      const text = sort === "key" ? (row: number) => this.keys[row]! : sort === "test_id" ? (row: number) => this.testIds[row]! : (row: number) => this.coded[sort].get(row) ?? "";
-      matches.sort((a, b) => {
-        const x = text(a);
-        const y = text(b);
-        return x < y ? -direction : x > y ? direction : a - b;
-      });
+      // A dictionary column: rank its few distinct values once, then compare numbers (no value: first).
+      const column = this.coded[sort];
+      const valueRanks = naturalRanks(column.values);
+      const rank = (row: number) => (column.codes[row]! < 0 ? -1 : valueRanks[column.codes[row]!]!);
+      matches.sort((a, b) => (rank(a) - rank(b)) * direction || a - b);
     }
-    const offset = query.offset ?? 0;
-    const page = matches.slice(offset, offset + Math.min(query.limit ?? 50, 500));
+    return matches;
+  }
+
+  /** The table's summaries of some rows, their texts clipped to `clip` characters. */
+  private async summaries(page: number[], clip: number): Promise<ItemRowSummary[]> {
+    const { model, persona, category, status } = this.coded;
     const texts = await this.rowTexts.texts(page);
-    return {
-      total: matches.length,
-      rows: page.map((index) => ({
-        index,
-        key: this.keys[index]!,
-        test_id: this.testIds[index]!,
-        model: model.get(index) ?? "",
-        persona: persona.get(index) ?? "",
-        category: category.get(index) ?? "",
-        epoch: this.epochs[index]!,
-        status: status.get(index) ?? "",
-        outcome: this.outcomeOf(index),
-        severity: Number.isNaN(this.severity[index]!) ? null : this.severity[index]!,
-        scores: Object.fromEntries([...this.scorers].map(([name, columns]) => [name, { value: Number.isNaN(columns.value[index]!) ? null : columns.value[index]!, label: columns.label.get(index) }])),
-        prompt: texts.get(index)?.prompt.slice(0, SNIPPET) ?? "",
-        response: texts.get(index)?.response.slice(0, SNIPPET) ?? "",
-      })),
-    };
+    return page.map((index) => ({
+      index,
+      key: this.keys[index]!,
+      test_id: this.testIds[index]!,
+      model: model.get(index) ?? "",
+      persona: persona.get(index) ?? "",
+      category: category.get(index) ?? "",
+      epoch: this.epochs[index]!,
+      status: status.get(index) ?? "",
+      outcome: this.outcomeOf(index),
+      severity: Number.isNaN(this.severity[index]!) ? null : this.severity[index]!,
+      scores: Object.fromEntries([...this.scorers].map(([name, columns]) => [name, { value: Number.isNaN(columns.value[index]!) ? null : columns.value[index]!, label: columns.label.get(index) }])),
+      prompt: texts.get(index)?.prompt.slice(0, clip) ?? "",
+      response: texts.get(index)?.response.slice(0, clip) ?? "",
+    }));
   }
 
   /** Severity per model (histogram) and the share above a threshold per category and per persona. */

@@ -13,6 +13,7 @@ import { readManifest } from "../results/manifest.js";
 import { WEB_ROOT } from "../reports/web-assets.js";
 import { ItemIndex, type ItemQuery } from "./item-index.js";
 import { dashboardFromIndex } from "./dashboard.js";
+import { exportLines } from "./item-export.js";
 import { describeRun, isRunId, listRuns } from "./run-index.js";
 
 export interface ViewerOptions {
@@ -143,6 +144,31 @@ export function viewerApp(options: ViewerOptions & { acceptsHost: (host: string)
     const result = await index.query(parseQuery(c));
     // What the table's columns and outcome filter mean: the scorers' declarations and the primary metric.
     return c.json({ ...result, facets: index.facets, size: index.size, scorers: index.lens.scorers, primary: index.lens.primary ?? null });
+  });
+  // The item table's rows as a file: the same filters and order (parseQuery), every matching row, streamed.
+  app.get("/api/runs/:run/export/:format", async (c) => {
+    const format = c.req.param("format");
+    if (format !== "csv" && format !== "jsonl") return c.json({ error: "export as csv or jsonl" }, 404);
+    const folder = runFolder(c);
+    if (!folder) return c.json({ error: "no such run" }, 404);
+    const index = await itemIndex(folder);
+    if (!index) return c.json({ error: "results.parquet is written when the run ends" }, 409);
+    const lines = exportLines(format, index.allMatching(parseQuery(c)), index.lens.scorers);
+    const encoder = new TextEncoder();
+    const body = new ReadableStream<Uint8Array>({
+      async pull(controller) {
+        const next = await lines.next();
+        if (next.done) controller.close();
+        else controller.enqueue(encoder.encode(next.value));
+      },
+      cancel: () => void lines.return(undefined),
+    });
+    const runId = c.req.param("run") ?? "run";
+    return c.body(body, 200, {
+      "content-type": format === "csv" ? "text/csv; charset=utf-8" : "application/x-ndjson; charset=utf-8",
+      "content-disposition": `attachment; filename="${runId}-items.${format}"`,
+      "cache-control": "no-store",
+    });
   });
   app.get("/api/runs/:run/items/:index", async (c) => {
     const folder = runFolder(c);

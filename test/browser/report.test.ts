@@ -60,10 +60,10 @@ describe("alignbench report", () => {
       const seen = watch(page);
       await page.goto(pathToFileURL(file).href);
       await ready(page);
-      // Headline, heatmap, persona, category, severity histogram and two severity-share charts.
-      expect(await page.locator("figure.chart").count()).toBe(7);
+      // Headline, persona, category, severity histogram and two severity-share charts (one model: no heatmap).
+      expect(await page.locator("figure.chart").count()).toBe(6);
       expect(await page.locator("figure.chart svg path").count()).toBeGreaterThan(40);
-      expect(await page.locator('figure[data-chart="attack success rate: model × persona"] svg text', { hasText: "developer_mode_dan" }).count()).toBe(1);
+      expect(await page.locator('figure[data-chart="attack success rate by persona (95% CI)"] svg text', { hasText: "developer_mode_dan" }).count()).toBe(1);
       // The worst response, expanded: the model's markup is there as text.
       const worst = page.locator("#severity details.item").first();
       await worst.locator("summary").click();

@@ -155,7 +155,7 @@ describe("alignbench view", () => {
       await page.locator("a.run-link", { hasText: "safe" }).click();
       await page.waitForSelector(".run[data-run=safe]");
       await ready(page);
-      expect(await page.locator("figure.chart").count()).toBe(7);
+      expect(await page.locator("figure.chart").count()).toBe(6); // one model: no model × persona heatmap
       expect(await page.locator("figure.chart svg path").count()).toBeGreaterThan(40);
       expect(await page.locator("#progress").getAttribute("data-state")).toBe("finished");
     });

@@ -2,6 +2,7 @@ import { BarChart, CustomChart, HeatmapChart } from "echarts/charts";
 import { GridComponent, LegendComponent, TooltipComponent, VisualMapComponent } from "echarts/components";
 import * as echarts from "echarts/core";
 import { SVGRenderer } from "echarts/renderers";
+import { exportButtons } from "./chart-export.js";
 import { h } from "./dom.js";
 import type { EstimateLike } from "./format.js";
 
@@ -15,7 +16,34 @@ const charts = new Set<echarts.ECharts>();
 export function chartBox(title: string, height: number): { box: HTMLElement; plot: HTMLElement } {
   const plot = h("div", { class: "chart-plot" });
   plot.style.height = `${height}px`;
-  return { box: h("figure", { class: "chart", "data-chart": title }, h("figcaption", {}, title), plot), plot };
+  return { box: h("figure", { class: "chart", "data-chart": title }, h("figcaption", {}, h("span", { class: "chart-title" }, title), exportButtons(plot, title)), plot), plot };
+}
+
+// Axis labels are never cut short: they wrap at spaces (long words break), in a column as wide as the
+// longest label needs, up to a cap; the chart grows to fit the lines. Widths are measured in the axis font.
+const LINE_PX = 15;
+const FONT = "12px system-ui, sans-serif";
+let measure: CanvasRenderingContext2D | null | undefined;
+
+function textWidth(text: string): number {
+  if (measure === undefined) {
+    measure = document.createElement("canvas").getContext("2d");
+    if (measure) measure.font = FONT;
+  }
+  return measure ? measure.measureText(text).width : text.length * 7.5;
+}
+
+/** The width a column of labels gets, and how many lines the longest one wraps to (one more for word breaks). */
+export function labelColumn(labels: string[], cap: number): { width: number; lines: number } {
+  const widest = Math.max(1, ...labels.map(textWidth));
+  const width = Math.ceil(Math.min(cap, Math.max(40, widest + 8)));
+  const lines = widest + 8 <= width ? 1 : Math.ceil(widest / width) + 1;
+  return { width, lines };
+}
+
+/** An axis label that wraps instead of truncating. */
+function wrappedLabel(width: number, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return { interval: 0, width, overflow: "break", lineHeight: LINE_PX, hideOverlap: false, ...extra };
 }
 
 export function mount(plot: HTMLElement, option: echarts.EChartsCoreOption): void {
@@ -47,18 +75,21 @@ export interface BarSeries {
 export function barsWithIntervals(title: string, categories: string[], series: BarSeries[], options: ChartScale & { horizontal?: boolean; symmetric?: boolean } = {}): HTMLElement {
   const scale = options.scale ?? 100;
   const unit = options.unit ?? "%";
-  const horizontal = options.horizontal ?? categories.length > 8;
-  const height = horizontal ? Math.max(160, 26 * categories.length * Math.max(1, series.length * 0.6) + 70) : 300;
+  // Short labels fit under vertical bars; long ones (a headline's full name) read best beside horizontal bars.
+  const horizontal = options.horizontal ?? (categories.length > 8 || categories.some((category) => category.length > 16));
+  const labels = labelColumn(categories, horizontal ? 300 : 110);
+  const band = Math.max(26 * Math.max(1, series.length * 0.6), labels.lines * LINE_PX + 10);
+  const height = horizontal ? Math.max(160, band * categories.length + 70) : 300 + (labels.lines - 1) * LINE_PX;
   const { box, plot } = chartBox(title, height);
   // Rates from 0 to 100%, bounded means on their range, unbounded means on the data's own scale (never clipped).
   const bounds = options.symmetric
     ? {}
     : { ...(options.min !== undefined ? { min: options.min * scale } : options.unbounded ? {} : { min: 0 }), ...(options.max !== undefined ? { max: options.max * scale } : {}) };
   const valueAxis = { type: "value", name: unit, ...bounds };
-  const categoryAxis = { type: "category", data: categories, axisLabel: { interval: 0, width: horizontal ? 180 : 110, overflow: "truncate", rotate: horizontal ? 0 : categories.length > 4 ? 30 : 0 } };
+  const categoryAxis = { type: "category", data: categories, axisLabel: wrappedLabel(labels.width, { rotate: horizontal ? 0 : categories.length > 4 ? 30 : 0 }) };
   const count = series.length;
   const option: echarts.EChartsCoreOption = {
-    grid: { left: horizontal ? 190 : 50, right: 24, top: count > 1 ? 36 : 16, bottom: horizontal ? 30 : 70 },
+    grid: { left: horizontal ? labels.width + 20 : 50, right: 24, top: count > 1 ? 36 : 16, bottom: horizontal ? 30 : 60 + labels.lines * LINE_PX },
     legend: count > 1 ? { top: 0 } : undefined,
     tooltip: {
       trigger: "item",
@@ -140,7 +171,9 @@ interface CustomApi {
 
 /** A heatmap of a rate (in %) or a score on [0, 1] over two categorical axes (model × persona). */
 export function heatmap(title: string, xs: string[], ys: string[], cells: Array<{ x: string; y: string; value: EstimateLike | undefined }>, options: ChartScale = {}): HTMLElement {
-  const { box, plot } = chartBox(title, Math.max(180, 40 * ys.length + 90));
+  const rows = labelColumn(ys, 240);
+  const columns = labelColumn(xs, 140);
+  const { box, plot } = chartBox(title, Math.max(180, Math.max(40, rows.lines * LINE_PX + 10) * ys.length + 60 + columns.lines * LINE_PX));
   const scale = options.scale ?? 100;
   const suffix = scale === 100 ? "%" : options.unit && options.unbounded ? ` ${options.unit}` : "";
   const digits = scale === 100 ? 1 : 3;
@@ -151,7 +184,7 @@ export function heatmap(title: string, xs: string[], ys: string[], cells: Array<
   const low = options.min !== undefined ? options.min * scale : options.unbounded ? Math.min(0, ...values) : 0;
   const high = options.max !== undefined ? options.max * scale : options.unbounded ? Math.max(low + 1e-9, ...values) : scale;
   mount(plot, {
-    grid: { left: 170, right: 80, top: 10, bottom: 60 },
+    grid: { left: rows.width + 20, right: 80, top: 10, bottom: 30 + columns.lines * LINE_PX },
     tooltip: {
       formatter: (params: { value: [number, number, number] }) => {
         const cell = cells.find((entry) => entry.x === xs[params.value[0]] && entry.y === ys[params.value[1]]);
@@ -159,8 +192,8 @@ export function heatmap(title: string, xs: string[], ys: string[], cells: Array<
         return tooltipText([`${ys[params.value[1]]} × ${xs[params.value[0]]}`, `${params.value[2]}${suffix}${interval}`, `n = ${cell?.value?.n ?? 0}`]);
       },
     },
-    xAxis: { type: "category", data: xs, splitArea: { show: true }, axisLabel: { interval: 0, width: 140, overflow: "truncate" } },
-    yAxis: { type: "category", data: ys, splitArea: { show: true }, axisLabel: { width: 160, overflow: "truncate" } },
+    xAxis: { type: "category", data: xs, splitArea: { show: true }, axisLabel: wrappedLabel(columns.width) },
+    yAxis: { type: "category", data: ys, splitArea: { show: true }, axisLabel: wrappedLabel(rows.width) },
     visualMap: {
       min: low,
       max: high,

@@ -63,3 +63,17 @@ export function modelsOf(run: RunReport): string[] {
   const byModel = breakdownOf(run, "model");
   return byModel ? byModel.groups.map((group) => group.by.model ?? "") : unique(run.summary.headlines.map((headline) => headline.model));
 }
+
+/** Each scorer's primary metric, the run's primary metric first; a label two scorers share is prefixed with the later one's name. */
+export function scorerMetrics(run: RunReport): Array<MetricRef & { label: string }> {
+  const refs = run.summary.scorers.map((scorer) => ({ scorer: scorer.name, metric: scorer.metrics[0].name, label: scorer.metrics[0].label }));
+  const primary = run.primary;
+  const isPrimary = (ref: MetricRef) => primary !== null && ref.scorer === primary.scorer && ref.metric === primary.metric;
+  const ordered = primary ? [{ scorer: primary.scorer, metric: primary.metric, label: primary.label }, ...refs.filter((ref) => !isPrimary(ref))] : refs;
+  const seen = new Set<string>();
+  return ordered.map((ref) => {
+    const label = seen.has(ref.label) ? `${ref.scorer}: ${ref.label}` : ref.label;
+    seen.add(ref.label);
+    return { ...ref, label };
+  });
+}

@@ -2,7 +2,7 @@ import type { RunReport } from "../../src/reports/report-data.js";
 import type { Headline } from "../../src/metrics/summary-types.js";
 import type { MetricDeclaration } from "../../src/scorers/types.js";
 import { barsWithIntervals } from "./charts.js";
-import { breakdownOf, chartScale, directionText, estimateOf, metricOf, modelsOf, unique } from "./declared-metrics.js";
+import { breakdownOf, chartScale, directionText, estimateOf, metricOf, modelsOf, scorerMetrics, unique, type MetricRef } from "./declared-metrics.js";
 import { h, table } from "./dom.js";
 import { byKind, number } from "./format.js";
 import { section } from "./section-card.js";
@@ -52,20 +52,47 @@ export function headlineSection(run: RunReport): HTMLElement {
           { ...chartScale(headlineMetric(run, first(group[0]!))), horizontal: group.length > 3 },
         ),
       ),
+      // Every scorer gets its chart: those no headline reads are shown by model beside the headlines.
+      ...byModelCharts(
+        run,
+        scorerMetrics(run).filter((ref) => !headlines.some((headline) => headline.scorer === ref.scorer && headline.metric === ref.metric)),
+      ),
     );
   }
+  // No headlines declared: every scorer's primary metric by model, the run's primary metric first.
   const metric = metricOf(run, run.primary);
-  const label = run.primary?.label ?? "items";
   const byModel = breakdownOf(run, "model")?.groups ?? [];
+  const charted = scorerMetrics(run);
   return section(
     "Headline metrics",
     "headlines",
     table(
-      ["model", "n", ...(run.primary ? [label] : []), "errors"],
-      byModel.map((group) => [group.by.model ?? "", number(group.n), ...(run.primary ? [byKind(metric?.kind, estimateOf(group, run.primary))] : []), number(group.errors)]),
+      ["model", "n", ...charted.map((ref) => ref.label), "errors"],
+      byModel.map((group) => [group.by.model ?? "", number(group.n), ...charted.map((ref) => byKind(metricOf(run, ref)?.kind, estimateOf(group, ref))), number(group.errors)]),
       { class: "headline-table" },
     ),
-    run.primary && metric ? h("p", { class: "note direction" }, `${label}: ${directionText(metric.bad)}.`) : null,
-    run.primary ? barsWithIntervals(`${label} by model (95% CI)`, models, [{ name: label, values: byModel.map((group) => estimateOf(group, run.primary)) }], chartScale(metric)) : null,
+    run.primary && metric ? h("p", { class: "note direction" }, `${run.primary.label}: ${directionText(metric.bad)}.`) : null,
+    ...byModelCharts(run, charted),
+  );
+}
+
+/** Metrics by model with their intervals: one chart per scale (rates together in %, each range and unit apart). */
+function byModelCharts(run: RunReport, refs: Array<MetricRef & { label: string }>): HTMLElement[] {
+  const models = modelsOf(run);
+  const byModel = breakdownOf(run, "model")?.groups ?? [];
+  const scales = new Map<string, Array<MetricRef & { label: string }>>();
+  for (const ref of refs) {
+    const key = scaleKey(metricOf(run, ref));
+    scales.set(key, [...(scales.get(key) ?? []), ref]);
+  }
+  return [...scales.values()].map((group) =>
+    group.length === 1
+      ? barsWithIntervals(`${group[0]!.label} by model (95% CI)`, models, [{ name: group[0]!.label, values: byModel.map((entry) => estimateOf(entry, group[0])) }], chartScale(metricOf(run, group[0])))
+      : barsWithIntervals(
+          `${group.map((ref) => ref.label).join(", ")} by model (95% CI)`,
+          group.map((ref) => ref.label),
+          byModel.map((entry) => ({ name: entry.by.model ?? "", values: group.map((ref) => estimateOf(entry, ref)) })),
+          { ...chartScale(metricOf(run, group[0])), horizontal: true },
+        ),
   );
 }

@@ -7,6 +7,12 @@ function outcomeText(item: ReportItem): string {
   return item.outcome === "bad" ? "bad" : item.outcome === "good" ? "ok" : item.outcome === "neutral" ? "—" : "not scored";
 }
 
+/** The prompt's first words on one line, so a collapsed item says what it asked. */
+export function promptStart(prompt: string, length = 120): string {
+  const line = prompt.replace(/\s+/g, " ").trim();
+  return line.length > length ? `${line.slice(0, length - 1)}…` : line;
+}
+
 /** The lines of a message list, as text. */
 function conversationText(messages: Array<{ role: string; content: string }>): string {
   return messages.map((message) => `[${message.role}]\n${message.content}`).join("\n\n");
@@ -42,6 +48,7 @@ export function itemDetails(item: ReportItem, run?: RunReport, open = false): HT
               .join(" ")}`
           : ""
       }`,
+      h("span", { class: "prompt-start" }, promptStart(item.prompt)),
     ),
     textBlock("prompt", item.prompt),
     textBlock("response", item.response),

@@ -1,12 +1,15 @@
 import type { RunReport, SeverityShare } from "../../src/reports/report-data.js";
+import { naturalCompare } from "../../src/common/natural-order.js";
 import { barsWithIntervals, histogram } from "./charts.js";
 import { badWhenText, directionText, metricOf, unique } from "./declared-metrics.js";
 import { h } from "./dom.js";
 import { itemDetails } from "./item-details.js";
 import { section } from "./section-card.js";
 
-function shareChart(title: string, shares: SeverityShare[]): HTMLElement {
-  const groups = unique(shares.map((share) => share.group)).sort();
+/** The share above the threshold per group and model; none for a single group (nothing to compare). */
+function shareChart(title: string, shares: SeverityShare[]): HTMLElement | null {
+  const groups = unique(shares.map((share) => share.group)).sort(naturalCompare);
+  if (groups.length < 2) return null;
   const models = unique(shares.map((share) => share.model));
   return barsWithIntervals(
     title,

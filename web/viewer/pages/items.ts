@@ -4,6 +4,7 @@ import { directionText } from "../../shared/declared-metrics.js";
 import type { RunListing } from "../../../src/viewer/run-index.js";
 import type { ItemRowSummary } from "../../../src/viewer/item-index.js";
 import type { ScorerDeclaration } from "../../../src/scorers/types.js";
+import { exportLinks } from "../export-links.js";
 import { api, progressBox, runTabs, show } from "../page-kit.js";
 
 const FILTERS = ["model", "persona", "category", "outcome", "status", "smin", "smax", "text", "sort", "order", "offset"] as const;
@@ -116,6 +117,7 @@ export async function itemsPage(runId: string, params: URLSearchParams): Promise
       h("h2", {}, "Items"),
       toolbar,
       h("p", { class: "count", id: "item-count" }, `${number(result.total)} of ${number(result.size)} items match; showing ${result.total ? offset + 1 : 0}–${offset + result.rows.length}`),
+      exportLinks(runId, query),
       h(
         "table",
         { class: "items-table" },
