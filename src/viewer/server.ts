@@ -144,6 +144,14 @@ export function viewerApp(options: ViewerOptions & { acceptsHost: (host: string)
     // What the table's columns and outcome filter mean: the scorers' declarations and the primary metric.
     return c.json({ ...result, facets: index.facets, size: index.size, scorers: index.lens.scorers, primary: index.lens.primary ?? null });
   });
+  // The item before and after one in the item table's filters and order (the same query parameters).
+  app.get("/api/runs/:run/items/:index/neighbours", async (c) => {
+    const folder = runFolder(c);
+    const index = folder ? await itemIndex(folder) : undefined;
+    const row = Number(c.req.param("index"));
+    if (!index || !Number.isInteger(row) || row < 0 || row >= index.size) return c.json({ error: "no such item" }, 404);
+    return c.json(await index.neighbours(row, parseQuery(c)));
+  });
   app.get("/api/runs/:run/items/:index", async (c) => {
     const folder = runFolder(c);
     const index = folder ? await itemIndex(folder) : undefined;
