@@ -1,5 +1,6 @@
 import type { ScorerDeclaration } from "../scorers/types.js";
 import type { Estimate } from "./intervals.js";
+import type { UsageEntry } from "./usage.js";
 
 // The shape of summary.json (schema_version 2). Everything that reads a summary — terminal, report, viewer,
 // paper tables, compare — works from this and from the scorers' declarations it carries: no scorer names.
@@ -82,4 +83,6 @@ export interface RunSummary {
    * (why rows repeat: epoch, persona, model…).
    */
   clustering?: { by: string; clusters: number; repeats: string[] };
+  /** Calls, tokens and latency per model and role, scorers' judge calls included (absent in summaries written before). */
+  usage?: UsageEntry[];
 }

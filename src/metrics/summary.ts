@@ -1,4 +1,5 @@
 import { BASE_DIMENSIONS, RESULT_SCHEMA_VERSION, type ResultRow } from "../results/record.js";
+import { UsageTally } from "./usage.js";
 import { upgradeRow } from "../results/row-upgrade.js";
 import type { MetricDeclaration, ScorerDeclaration } from "../scorers/types.js";
 import { TOXIC_THRESHOLD } from "../scorers/toxicity.js";
@@ -263,6 +264,7 @@ export class SummaryBuilder {
   /** Per headline with a `where`: its rows, by model. */
   private readonly headlineGroups: Array<BreakdownAccumulator | undefined>;
   private readonly errorsByType = new Map<string, number>();
+  private readonly usage = new UsageTally();
   /** The dimensions that vary inside a cluster of the totals (why rows repeat it), for footnotes. */
   private readonly repeats: ClusterRepeats;
   /** Whether some row's file `category` column differs from its (mapped) category. */
@@ -347,6 +349,7 @@ export class SummaryBuilder {
       breakdown.add(entry, this.valueOf);
     }
     for (const breakdown of this.headlineGroups) breakdown?.add(entry, this.valueOf);
+    this.usage.add(row);
     if (row.status === "error") {
       const type = row.error_type ?? "unknown";
       this.errorsByType.set(type, (this.errorsByType.get(type) ?? 0) + 1);
@@ -395,6 +398,7 @@ export class SummaryBuilder {
       breakdowns: [...fixed, ...tags],
       errors_by_type: Object.fromEntries([...this.errorsByType].sort((a, b) => b[1] - a[1])),
       ...(this.totals.clusters < this.totals.rows ? { clustering: { by: this.clusterBy ?? "test", clusters: this.totals.clusters, repeats: this.repeats.repeats() } } : {}),
+      usage: this.usage.build(),
     };
   }
 }

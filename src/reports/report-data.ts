@@ -11,7 +11,7 @@ import { ItemSample, WorstItems } from "./item-selection.js";
 import { reportItem } from "./report-item.js";
 import type { ReportData, ReportOptions, RunReport, SeverityShare } from "./report-types.js";
 import { runLens, primaryWithLabel } from "./run-lens.js";
-import { manifestBlock, severityShares, usageSummary } from "./run-report-blocks.js";
+import { manifestBlock, severityShares, usageWithCost } from "./run-report-blocks.js";
 
 /** The report's shape (see report-types.ts), for the modules that read a report. */
 export type { PrimaryMetric, ReportCall, ReportData, ReportItem, ReportOptions, ReportScore, RunReport, SeverityShare, UsageSummary } from "./report-types.js";
@@ -35,7 +35,6 @@ export async function buildRunReport(folder: string, options: ReportOptions = {}
   const worst = new WorstItems(options.worst ?? 25, lens);
   const sample = new ItemSample(options.maxItems ?? 1_000, (row) => reportItem(row, lens, false));
   const errors = new ItemSample(50, (row) => reportItem(row, lens, true));
-  const usage = new Map<string, { calls: number; prompt: number; completion: number; latencies: number[] }>();
   let total = 0;
   await loadLatestRows(folder, (row) => {
     total++;
@@ -61,14 +60,6 @@ export async function buildRunReport(folder: string, options: ReportOptions = {}
     worst.offer(row, outcome, severity);
     sample.offer(row);
     if (row.status === "error") errors.offer(row);
-    const use = usage.get(row.model_slug) ?? { calls: 0, prompt: 0, completion: 0, latencies: [] };
-    if (row.raw_candidate !== null) {
-      use.calls++;
-      use.prompt += row.usage?.input_tokens ?? 0;
-      use.completion += row.usage?.output_tokens ?? 0;
-      if (row.latency_ms !== null) use.latencies.push(row.latency_ms);
-    }
-    usage.set(row.model_slug, use);
     return undefined;
   });
   const summary = summaryBuilder.build(manifest.run_id);
@@ -90,7 +81,7 @@ export async function buildRunReport(folder: string, options: ReportOptions = {}
       above_by_persona: shares(above.persona),
       worst: worst.list(),
     },
-    usage: [...usage].map(([model, use]) => usageSummary(model, use.calls, use.prompt, use.completion, Float64Array.from(use.latencies).sort(), options.prices?.[model])),
+    usage: usageWithCost(summary.usage ?? [], options.prices),
     items: sample.list(),
     items_total: total,
     errors: errors.list(),

@@ -68,6 +68,7 @@ export function reportItem(row: ResultRow, lens: RunLens, full = true): ReportIt
           error: score.error,
           raw: clip(score.raw, limit),
           ...(score.model ? { model: score.model } : {}),
+          ...(full && score.transcript?.length ? { transcript: score.transcript.map((call) => reportCall(call, limit)) } : {}),
         },
       ]),
     ),

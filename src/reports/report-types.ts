@@ -3,6 +3,7 @@ import type { Estimate } from "../metrics/intervals.js";
 import type { MetricRef, Outcome } from "../metrics/outcome.js";
 import type { RunSummary } from "../metrics/summary-types.js";
 import type { Manifest } from "../results/manifest.js";
+import type { UsageEntry } from "../metrics/usage.js";
 
 /** One scorer's result on an item, as a report shows it. */
 export interface ReportScore {
@@ -14,6 +15,8 @@ export interface ReportScore {
   raw: string | null;
   /** The model that scored, for scorers that call one. */
   model?: string;
+  /** The scorer's model calls (a judge's prompt as sent, its answers), texts clipped; worst and failed items only. */
+  transcript?: ReportCall[];
 }
 
 /** One model call of an item's plan, as a report shows it (texts clipped). */
@@ -52,13 +55,9 @@ export interface ReportItem {
 /** Share of scored responses with severity above the threshold, per group, with a Wilson interval. */
 export type SeverityShare = Estimate & { successes: number; group: string; model: string };
 
-export interface UsageSummary {
-  model: string;
-  calls: number;
-  prompt_tokens: number;
-  completion_tokens: number;
-  latency_ms: { mean: number | null; p50: number | null; p95: number | null };
-  /** Only when prices were given (`--price MODEL=IN,OUT`, dollars per million tokens). */
+/** One model in one role (a scorer's judge calls apart, by scorer): calls, tokens, latency and cost. */
+export interface UsageSummary extends UsageEntry {
+  /** Only when the model's price was given (`--price MODEL=IN,OUT`, dollars per million tokens). */
   cost_usd: number | null;
 }
 

@@ -1,12 +1,8 @@
 import { naturalCompare } from "../common/natural-order.js";
 import { proportion } from "../metrics/intervals.js";
 import type { Manifest } from "../results/manifest.js";
+import { costOf, type Price, type UsageEntry } from "../metrics/usage.js";
 import type { RunReport, SeverityShare, UsageSummary } from "./report-types.js";
-
-function percentile(sorted: Float64Array, q: number): number | null {
-  if (sorted.length === 0) return null;
-  return sorted[Math.min(sorted.length - 1, Math.floor(q * (sorted.length - 1) + 0.5))]!;
-}
 
 /** Wilson intervals of the share above the severity threshold, sorted by group then model (numbers in numeric order). */
 export function severityShares(counts: Array<{ group: string; model: string; n: number; above: number }>): SeverityShare[] {
@@ -38,18 +34,7 @@ export function manifestBlock(manifest: Manifest): RunReport["manifest"] {
   };
 }
 
-/** Calls, tokens, latency percentiles and cost of one model. */
-export function usageSummary(model: string, calls: number, input: number, output: number, sortedLatencies: Float64Array, price: { input: number; output: number } | undefined): UsageSummary {
-  return {
-    model,
-    calls,
-    prompt_tokens: input,
-    completion_tokens: output,
-    latency_ms: {
-      mean: sortedLatencies.length ? sortedLatencies.reduce((sum, value) => sum + value, 0) / sortedLatencies.length : null,
-      p50: percentile(sortedLatencies, 0.5),
-      p95: percentile(sortedLatencies, 0.95),
-    },
-    cost_usd: price ? (input * price.input + output * price.output) / 1e6 : null,
-  };
+/** The usage table: each (model, role, scorer) entry with its cost where the model's price was given. */
+export function usageWithCost(entries: UsageEntry[], prices: Record<string, Price> | undefined): UsageSummary[] {
+  return entries.map((entry) => ({ ...entry, cost_usd: costOf(entry, prices?.[entry.model]) }));
 }

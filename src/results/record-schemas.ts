@@ -139,6 +139,17 @@ const transcriptCall = z.object({
   finish_reason: nullableString.optional(),
   error: nullableString.optional(),
 });
+/** A scorer's call (a judge's): stored whole, the messages exactly as sent. */
+const scorerCall = z.object({
+  role: z.string(),
+  model: z.string(),
+  messages: z.array(message),
+  response: nullableString,
+  usage: tokenUsage.nullable(),
+  latency_ms: z.number().nullable(),
+  finish_reason: nullableString,
+  error: nullableString.optional(),
+});
 const rowScore = z.object({
   value: z.number().nullable(),
   label: nullableString,
@@ -150,6 +161,7 @@ const rowScore = z.object({
   calls: z.number().optional(),
   usage: tokenUsage.nullable().optional(),
   latency_ms: z.number().nullable().optional(),
+  transcript: z.array(scorerCall).optional(),
 });
 
 /** The fields version 1 and version 2 rows share. */
@@ -258,6 +270,19 @@ export const runSummarySchema = z.object({
   breakdowns: z.array(z.object({ dimensions: z.array(z.string()), groups: z.array(groupSummary) })),
   errors_by_type: z.record(z.string(), z.number()),
   clustering: z.object({ by: z.string(), clusters: z.number(), repeats: z.array(z.string()) }).optional(),
+  usage: z
+    .array(
+      z.object({
+        model: z.string(),
+        role: z.string(),
+        scorer: nullableString,
+        calls: z.number(),
+        input_tokens: z.number(),
+        output_tokens: z.number(),
+        latency_ms: z.object({ mean: z.number().nullable(), p50: z.number().nullable(), p95: z.number().nullable() }),
+      }),
+    )
+    .optional(),
 });
 
 // ---------------------------------------------------------------------------------------------------------

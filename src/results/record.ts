@@ -33,6 +33,8 @@ export interface RowScore {
   calls?: number;
   usage?: TokenUsage | null;
   latency_ms?: number | null;
+  /** The scorer's model calls in order, each with the messages exactly as sent and the answer (repairs too). */
+  transcript?: TranscriptCall[];
 }
 
 /**

@@ -156,6 +156,8 @@ export class ResultColumns {
     for (const key in value) {
       const child = value[key];
       if (child === null || child === undefined) continue;
+      // A scorer's calls (its judge prompts, as sent) stay in the `scores` JSON only: a column of their own would copy them.
+      if (root === "scores" && path.length === 1 && key === "transcript") continue;
       let node = tree.children.get(key);
       if (!node) tree.children.set(key, (node = { children: new Map() }));
       if (typeof child === "object" && !Array.isArray(child)) {

@@ -24,6 +24,7 @@ import type { CompletionCall, LanguageModel, ModelCall } from "../providers/type
 import type { Plan, RoleModel } from "./plans/types.js";
 import { planNamed } from "./plans/registry.js";
 import { verdictScorer } from "../scorers/verdict.js";
+import { recordedForScorers } from "./scorer-calls.js";
 import type { DownloadProgress } from "../io/download.js";
 import { DEFAULT_JUDGE_MAX_TOKENS, DEFAULT_MAX_TOKENS } from "./defaults.js";
 
@@ -269,7 +270,8 @@ export async function chooseScorers(config: RunConfig): Promise<{ verdict: boole
 /** The run's judge: its model, prompt template and verdict schema (compiled now, so a bad one fails early). */
 export async function prepareJudge(config: RunConfig, address: string, policies: CallPolicies, verdict = true): Promise<PreparedJudge> {
   const resolved = policies.registry.resolve(address);
-  const call = policies.call(resolved);
+  // Recorded on the score of the scorer that makes it: the judge's prompt as sent and its answer.
+  const call = recordedForScorers(policies.call(resolved), "judge", address);
   const validator = new SchemaValidator();
   const promptTemplate = config.judge.prompt_file ? await readTextFile(config.judge.prompt_file, "judge prompt") : DEFAULT_JUDGE_PROMPT;
   const schema = config.judge.schema_file ? await readJsonSchema(config.judge.schema_file) : DEFAULT_VERDICT_SCHEMA;

@@ -6,6 +6,7 @@ import type { Scorer, ScorerContext, ScorerServices } from "../scorers/types.js"
 import type { GenerateResult } from "../providers/types.js";
 import type { Plan, PlanCall, PlanCompletion, PlanContext, RoleModel } from "./plans/types.js";
 import type { WorkItem } from "./work-items.js";
+import { recordedForScorers, recordingScorerCalls } from "./scorer-calls.js";
 
 export interface ItemSettings {
   plan: Plan;
@@ -107,7 +108,8 @@ function perTarget(settings: ItemSettings, target: RoleModel): { roles: Record<s
   let entry = byTarget.get(target);
   if (!entry) {
     const roles = { ...settings.roles, target };
-    const calls = Object.fromEntries(Object.entries(roles).map(([name, model]) => [name, model.call]));
+    // A scorer's calls to a role are recorded on its score (see scorer-calls.ts).
+    const calls = Object.fromEntries(Object.entries(roles).map(([name, model]) => [name, recordedForScorers(model.call, name, model.address)]));
     byTarget.set(target, (entry = { roles, services: { ...settings.services, target: target.scoring, roles: calls } }));
   }
   return entry;
@@ -219,17 +221,21 @@ export async function scoreRow(
   const memo = new Map<string, Promise<unknown>>();
   for (const entry of scorers) {
     const name = rename(entry.name);
+    // The model calls the scorer makes, as sent and as answered (the judge's prompt, repairs).
+    const calls: TranscriptCall[] = [];
     try {
       const context: ScorerContext = { sample, messages: row.messages, response: row.raw_candidate ?? "", transcript: row.transcript, services, memo };
       if (signal) context.signal = signal;
-      const score = await entry.score(context);
+      const score = await recordingScorerCalls(calls, () => entry.score(context));
       if (entry.model && score.model === undefined) score.model = entry.model;
+      if (calls.length > 0) score.transcript = calls;
       row.scores[name] = score;
     } catch (error) {
       if (errorTypeOf(error) === "cancelled") return "cancelled";
       const failed: RowScore = { value: null, label: null, raw: error instanceof JudgeInvalidError ? error.raw : null, error: (error as Error).message ?? String(error) };
       if (entry.model) failed.model = entry.model;
       if (error instanceof JudgeInvalidError) failed.calls = error.calls;
+      if (calls.length > 0) failed.transcript = calls;
       row.scores[name] = failed;
       if (row.status === "ok") finishWithError(row, error, `${name}: `);
     }

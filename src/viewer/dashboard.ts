@@ -6,7 +6,7 @@ import { readSummary } from "../results/summary-reader.js";
 import type { ReportData } from "../reports/report-types.js";
 import { reportItem } from "../reports/report-item.js";
 import { primaryWithLabel } from "../reports/run-lens.js";
-import { manifestBlock, severityShares, usageSummary } from "../reports/run-report-blocks.js";
+import { manifestBlock, severityShares, usageWithCost } from "../reports/run-report-blocks.js";
 import { SEVERITY_BINS, severityBin } from "../reports/severity.js";
 import { VERSION } from "../version.js";
 import type { ItemIndex } from "./item-index.js";
@@ -48,7 +48,8 @@ export async function dashboardFromIndex(folder: string, manifest: Manifest, ind
           above_by_persona: severityShares(stats.above.persona),
           worst: await toItem(index.worstRows(25)),
         },
-        usage: index.usageByModel().map((use) => usageSummary(use.model, use.calls, use.input, use.output, use.latencies, undefined)),
+        // Every role's calls, judges' included, as finalize counted them; a summary written before has the targets' only.
+        usage: usageWithCost(summary.usage ?? index.usageByModel(), undefined),
         items: [],
         items_total: index.size,
         errors: await toItem(index.errorRows(50)),

@@ -3,6 +3,7 @@ import { asyncBufferFromFile, parquetMetadataAsync, parquetReadObjects, type Asy
 import { compressors } from "hyparquet-compressors";
 import { naturalRanks } from "../common/natural-order.js";
 import type { Outcome } from "../metrics/outcome.js";
+import { latencySummary, type UsageEntry } from "../metrics/usage.js";
 import { transcriptOf } from "../reports/report-item.js";
 import type { RunLens } from "../reports/run-lens.js";
 import type { ResultRow, RowScore } from "../results/record.js";
@@ -107,7 +108,7 @@ export class ItemIndex {
   }
 
   async query(query: ItemQuery): Promise<{ total: number; rows: ItemRowSummary[] }> {
-    const matches = await this.matching(query);
+    const matches = await this.ordered(query);
     const offset = query.offset ?? 0;
     const page = matches.slice(offset, offset + Math.min(query.limit ?? 50, 500));
     return { total: matches.length, rows: await this.summaries(page, SNIPPET) };
@@ -118,7 +119,7 @@ export class ItemIndex {
    * (an export), a batch at a time so a large run's texts are never all in memory. Offset and limit are ignored.
    */
   async *allMatching(query: ItemQuery, batch = 2_000): AsyncGenerator<ItemRowSummary[]> {
-    const matches = await this.matching(query);
+    const matches = await this.ordered(query);
     for (let start = 0; start < matches.length; start += batch) yield await this.summaries(matches.slice(start, start + batch), Number.POSITIVE_INFINITY);
   }
 
@@ -128,8 +129,8 @@ export class ItemIndex {
     return (this.naturalRanks[column] ??= naturalRanks(column === "key" ? this.keys : this.testIds));
   }
 
-  /** The rows the query's filters keep, sorted as it asks. */
-  private async matching(query: ItemQuery): Promise<number[]> {
+  /** The rows a query's filters keep, in its order (every match, no page). */
+  async ordered(query: ItemQuery): Promise<number[]> {
     const { model, persona, category, status } = this.coded;
     // Filters compare dictionary codes: an unknown value matches nothing (code -2).
     const want = {
@@ -174,6 +175,17 @@ export class ItemIndex {
       matches.sort((a, b) => (rank(a) - rank(b)) * direction || a - b);
     }
     return matches;
+  }
+
+  /**
+   * Where a row stands in a query's order, and the rows before and after it (null at either end), so the
+   * item page steps through the table it was opened from. Position null: the row does not match the query.
+   */
+  async neighbours(index: number, query: ItemQuery): Promise<{ position: number | null; total: number; previous: number | null; next: number | null }> {
+    const matches = await this.ordered(query);
+    const at = matches.indexOf(index);
+    if (at < 0) return { position: null, total: matches.length, previous: null, next: matches[0] ?? null };
+    return { position: at, total: matches.length, previous: at > 0 ? matches[at - 1]! : null, next: at + 1 < matches.length ? matches[at + 1]! : null };
   }
 
   /** The table's summaries of some rows, their texts clipped to `clip` characters. */
@@ -238,8 +250,8 @@ export class ItemIndex {
     };
   }
 
-  /** Calls, tokens and latency percentiles per model. */
-  usageByModel(): Array<{ model: string; calls: number; input: number; output: number; latencies: Float64Array }> {
+  /** The target's calls, tokens and latency percentiles per model (for a summary.json that does not count usage). */
+  usageByModel(): UsageEntry[] {
     const out = new Map<number, { calls: number; input: number; output: number; latencies: number[] }>();
     for (let row = 0; row < this.size; row++) {
       const latency = this.usage.latency[row]!;
@@ -254,10 +266,12 @@ export class ItemIndex {
     }
     return [...out].map(([code, entry]) => ({
       model: this.coded.model.values[code] ?? "",
+      role: "target",
+      scorer: null,
       calls: entry.calls,
-      input: entry.input,
-      output: entry.output,
-      latencies: Float64Array.from(entry.latencies).sort(),
+      input_tokens: entry.input,
+      output_tokens: entry.output,
+      latency_ms: latencySummary(entry.latencies),
     }));
   }
 

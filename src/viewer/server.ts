@@ -170,6 +170,14 @@ export function viewerApp(options: ViewerOptions & { acceptsHost: (host: string)
       "cache-control": "no-store",
     });
   });
+  // The item before and after one in the item table's filters and order (the same query parameters).
+  app.get("/api/runs/:run/items/:index/neighbours", async (c) => {
+    const folder = runFolder(c);
+    const index = folder ? await itemIndex(folder) : undefined;
+    const row = Number(c.req.param("index"));
+    if (!index || !Number.isInteger(row) || row < 0 || row >= index.size) return c.json({ error: "no such item" }, 404);
+    return c.json(await index.neighbours(row, parseQuery(c)));
+  });
   app.get("/api/runs/:run/items/:index", async (c) => {
     const folder = runFolder(c);
     const index = folder ? await itemIndex(folder) : undefined;

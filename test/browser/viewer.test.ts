@@ -127,7 +127,9 @@ describe("alignbench view", () => {
     expect(a.severity.above_by_persona).toEqual(b.severity.above_by_persona);
     expect(a.severity.worst.map((item) => item.severity)).toEqual(b.severity.worst.map((item) => item.severity));
     expect(a.severity.worst[0]!.response).toContain(HOSTILE.script);
-    expect(a.usage.map((use) => [use.model, use.calls, use.prompt_tokens, use.completion_tokens])).toEqual(b.usage.map((use) => [use.model, use.calls, use.prompt_tokens, use.completion_tokens]));
+    expect(a.usage.map((use) => [use.model, use.role, use.scorer, use.calls, use.input_tokens, use.output_tokens])).toEqual(
+      b.usage.map((use) => [use.model, use.role, use.scorer, use.calls, use.input_tokens, use.output_tokens]),
+    );
     expect(a.usage[0]!.latency_ms.p50).toBeCloseTo(b.usage[0]!.latency_ms.p50!, 6);
     expect(a.manifest).toEqual(JSON.parse(JSON.stringify(b.manifest)));
     expect(a.items_total).toBe(b.items_total);
@@ -177,8 +179,8 @@ describe("alignbench view", () => {
       await expect.poll(() => count.textContent()).toMatch(/^12 of 48 items match/);
       await page.locator("tr.item-row").first().click();
       await page.waitForSelector(".item-detail");
-      expect(await page.locator(".item-detail .response pre").textContent()).toContain(HOSTILE.script);
-      expect(await page.locator(".item-detail").getByText("judge raw output").count()).toBe(1);
+      expect(await page.locator(".item-detail .plan-calls .answer pre").textContent()).toContain(HOSTILE.script);
+      expect(await page.locator('.item-detail .scorer-calls[data-scorer="verdict"] .call').count()).toBe(1);
       expect(await page.evaluate(() => ({ images: document.images.length, jsLinks: [...document.querySelectorAll("a")].filter((a) => a.href.startsWith("javascript:")).length }))).toEqual({
         images: 0,
         jsLinks: 0,

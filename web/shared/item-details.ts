@@ -2,6 +2,7 @@ import type { ReportItem, RunReport } from "../../src/reports/report-data.js";
 import { declarationOf } from "./declared-metrics.js";
 import { h, textBlock } from "./dom.js";
 import { valueByKind } from "./format.js";
+import { scorerCalls } from "./transcript.js";
 
 function outcomeText(item: ReportItem): string {
   return item.outcome === "bad" ? "bad" : item.outcome === "good" ? "ok" : item.outcome === "neutral" ? "—" : "not scored";
@@ -54,9 +55,10 @@ export function itemDetails(item: ReportItem, run?: RunReport, open = false): HT
     textBlock("response", item.response),
     textBlock("scores", lines.join("\n") || "not scored"),
     ...(item.transcript && item.transcript.length > 0 ? transcriptBlocks(item.transcript) : []),
-    ...Object.entries(item.scores)
-      .filter(([, score]) => score.raw)
-      .map(([name, score]) => textBlock(`${score.model ? "judge" : "scorer"} raw output — ${name}`, score.raw)),
+    // A scorer's recorded calls show the judge's prompt as sent; older rows have only its raw answer.
+    ...Object.entries(item.scores).map(([name, score]) =>
+      score.transcript?.length ? scorerCalls(name, score, declarationOf(scorers, name), 1) : score.raw ? textBlock(`${score.model ? "judge" : "scorer"} raw output — ${name}`, score.raw) : null,
+    ),
     item.error ? textBlock("error", item.error) : null,
   );
 }

@@ -16,7 +16,7 @@ interface Route {
 
 const ROUTES: Route[] = [
   { pattern: ["run", ":run", "items"], render: (params, query) => itemsPage(params.run!, query) },
-  { pattern: ["run", ":run", "item", ":index"], render: (params) => itemPage(params.run!, params.index!) },
+  { pattern: ["run", ":run", "item", ":index"], render: (params, query) => itemPage(params.run!, params.index!, query) },
   { pattern: ["run", ":run"], render: (params) => runPage(params.run!) },
   { pattern: ["compare", ":a", ":b"], render: (params) => comparePage(params.a!, params.b!) },
   { pattern: ["board"], render: (_params, query) => boardPage(query) },

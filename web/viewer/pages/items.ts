@@ -94,7 +94,7 @@ export async function itemsPage(runId: string, params: URLSearchParams): Promise
   const rows = result.rows.map((row) => {
     const tr = h(
       "tr",
-      { class: "clickable item-row", "data-index": row.index, "data-outcome": row.outcome ?? "none", onclick: () => (location.hash = `#/run/${id}/item/${row.index}`) },
+      { class: "clickable item-row", "data-index": row.index, "data-outcome": row.outcome ?? "none", onclick: () => (location.hash = `#/run/${id}/item/${row.index}?${query}`) },
       ...[
         row.severity === null ? "—" : row.severity.toFixed(2),
         outcomeCell(row.outcome),
