@@ -23,6 +23,15 @@ await timed("sort: test id", `/api/runs/${run}/items?sort=test_id`);
 await timed("text search (first time: scans the file)", `/api/runs/${run}/items?text=variant%20123`);
 await timed("text search, same text again", `/api/runs/${run}/items?text=variant%20123&offset=0`);
 const page = await timed("filter + sort together", `/api/runs/${run}/items?category=benign&sort=severity&order=desc`);
+const grid = async (label, query) => {
+  const body = await timed(label, `/api/runs/${run}/grid?${query}`);
+  if (body.rows?.length === 0 && body.total > 0) throw new Error(`grid page ${query} is empty`);
+};
+await grid("grid: first page (builds the grid's layout)", "");
+await grid("grid: a page in the middle", "offset=200000");
+await grid("grid: filter (category)", "category=harmful");
+await grid("grid: scorer value filter", "max:verdict=0");
+await grid("grid: text search (already scanned)", "text=variant%20123");
 await timed("item detail", `/api/runs/${run}/items/${page.rows[0].index}`);
 await timed("dashboard (summary.json + the item index)", `/api/runs/${run}/report`);
 await timed("dashboard again (cached)", `/api/runs/${run}/report`);

@@ -2,7 +2,7 @@ import { statSync } from "node:fs";
 import { asyncBufferFromFile, parquetMetadataAsync, parquetReadObjects, type AsyncBuffer, type FileMetaData } from "hyparquet";
 import { compressors } from "hyparquet-compressors";
 import { naturalRanks } from "../common/natural-order.js";
-import type { Outcome } from "../metrics/outcome.js";
+import { findDeclaration, outcomeOfValue, type Outcome } from "../metrics/outcome.js";
 import { latencySummary, type UsageEntry } from "../metrics/usage.js";
 import { transcriptOf } from "../reports/report-item.js";
 import type { RunLens } from "../reports/run-lens.js";
@@ -10,11 +10,14 @@ import type { ResultRow, RowScore } from "../results/record.js";
 import { upgradeRow } from "../results/row-upgrade.js";
 import { scoresWithDeclared } from "../results/score-columns.js";
 import type { CodedColumn } from "./columns.js";
+import { FacetColumns, listed, type FacetValues } from "./facet-columns.js";
+import { facetPredicate, hasFacetFilters } from "./facet-predicate.js";
 import { OUTCOMES, outcomeCode, parseJson, readItemColumns, type ScorerColumns } from "./item-columns.js";
+import type { FacetFilters } from "./item-filters.js";
 import { RowTexts } from "./row-texts.js";
 
-/** The filters and order of an item-table query. */
-export interface ItemQuery {
+/** The filters and order of an item-table query (the facet filters: subcategory, epoch, tags, scorers' values). */
+export interface ItemQuery extends FacetFilters {
   model?: string;
   persona?: string;
   category?: string;
@@ -42,10 +45,20 @@ export interface ItemRowSummary {
   status: string;
   outcome: Outcome | null;
   severity: number | null;
-  /** Each declared scorer's primary value and label. */
-  scores: Record<string, { value: number | null; label: string | null }>;
+  /** Each declared scorer's primary value and label, and the value's outcome by the scorer's declared direction. */
+  scores: Record<string, { value: number | null; label: string | null; outcome: Outcome | null }>;
   prompt: string;
   response: string;
+  /** Whether the response was cut to the snippet's length. */
+  response_truncated: boolean;
+}
+
+/** What the filter bar offers beyond models, personas and categories: each dimension's values, each scorer's labels and range. */
+export interface FilterFacets {
+  subcategories: FacetValues;
+  epochs: number[];
+  tags: Record<string, FacetValues>;
+  scores: Record<string, { labels: FacetValues; min: number | null; max: number | null }>;
 }
 
 const SNIPPET = 240;
@@ -107,30 +120,15 @@ export class ItemIndex {
     return OUTCOMES[this.outcome[row]!] ?? null;
   }
 
-  async query(query: ItemQuery): Promise<{ total: number; rows: ItemRowSummary[] }> {
-    const matches = await this.ordered(query);
-    const offset = query.offset ?? 0;
-    const page = matches.slice(offset, offset + Math.min(query.limit ?? 50, 500));
-    return { total: matches.length, rows: await this.summaries(page, SNIPPET) };
+  /** The subcategory and tag columns, read the first time a filter, a page or the filter bar needs them. */
+  facetColumns(): Promise<FacetColumns> {
+    this.facetsLoading ??= FacetColumns.read(this.buffer, this.metadata);
+    return this.facetsLoading;
   }
+  private facetsLoading: Promise<FacetColumns> | undefined;
 
-  /**
-   * Every row matching the query's filters, in its order, as summaries with whole prompts and responses
-   * (an export), a batch at a time so a large run's texts are never all in memory. Offset and limit are ignored.
-   */
-  async *allMatching(query: ItemQuery, batch = 2_000): AsyncGenerator<ItemRowSummary[]> {
-    const matches = await this.ordered(query);
-    for (let start = 0; start < matches.length; start += batch) yield await this.summaries(matches.slice(start, start + batch), Number.POSITIVE_INFINITY);
-  }
-
-  /** Natural-order ranks of the key and test id columns (numeric ids in numeric order), computed on first use. */
-  private naturalRanks: Partial<Record<"key" | "test_id", Int32Array>> = {};
-  private rankOf(column: "key" | "test_id"): Int32Array {
-    return (this.naturalRanks[column] ??= naturalRanks(column === "key" ? this.keys : this.testIds));
-  }
-
-  /** The rows a query's filters keep, in its order (every match, no page). */
-  async ordered(query: ItemQuery): Promise<number[]> {
+  /** The rows a query's filters keep, in file order. */
+  async matchingRows(query: ItemQuery): Promise<number[]> {
     const { model, persona, category, status } = this.coded;
     // Filters compare dictionary codes: an unknown value matches nothing (code -2).
     const want = {
@@ -141,6 +139,7 @@ export class ItemIndex {
       outcome: query.outcome === undefined ? undefined : outcomeCode(query.outcome === "none" ? null : query.outcome),
     };
     const textMatches = query.text ? await this.rowTexts.searchText(query.text) : undefined;
+    const facets = hasFacetFilters(query) ? facetPredicate(query, { facets: await this.facetColumns(), epochs: this.epochs, scorers: this.scorers }) : undefined;
     const matches: number[] = [];
     for (let index = 0; index < this.size; index++) {
       if (want.model !== undefined && model.codes[index] !== want.model) continue;
@@ -152,8 +151,15 @@ export class ItemIndex {
       if (query.severityMin !== undefined && !(severity >= query.severityMin)) continue;
       if (query.severityMax !== undefined && !(severity <= query.severityMax)) continue;
       if (textMatches && !textMatches.has(index)) continue;
+      if (facets && !facets(index)) continue;
       matches.push(index);
     }
+    return matches;
+  }
+
+  /** The rows a query's filters keep, in its order (every match, no page). */
+  async ordered(query: ItemQuery): Promise<number[]> {
+    const matches = await this.matchingRows(query);
     const direction = query.order === "desc" ? -1 : 1;
     const sort = query.sort ?? "key";
     if (sort === "severity") {
@@ -177,6 +183,28 @@ export class ItemIndex {
     return matches;
   }
 
+  async query(query: ItemQuery): Promise<{ total: number; rows: ItemRowSummary[] }> {
+    const matches = await this.ordered(query);
+    const offset = query.offset ?? 0;
+    const page = matches.slice(offset, offset + Math.min(query.limit ?? 50, 500));
+    return { total: matches.length, rows: await this.summaries(page) };
+  }
+
+  /**
+   * Every row matching the query's filters, in its order, as summaries with whole prompts and responses
+   * (an export), a batch at a time so a large run's texts are never all in memory. Offset and limit are ignored.
+   */
+  async *allMatching(query: ItemQuery, batch = 2_000): AsyncGenerator<ItemRowSummary[]> {
+    const matches = await this.ordered(query);
+    for (let start = 0; start < matches.length; start += batch) yield await this.summaries(matches.slice(start, start + batch), Number.POSITIVE_INFINITY);
+  }
+
+  /** Natural-order ranks of the key and test id columns (numeric ids in numeric order), computed on first use. */
+  private naturalRanks: Partial<Record<"key" | "test_id", Int32Array>> = {};
+  private rankOf(column: "key" | "test_id"): Int32Array {
+    return (this.naturalRanks[column] ??= naturalRanks(column === "key" ? this.keys : this.testIds));
+  }
+
   /**
    * Where a row stands in a query's order, and the rows before and after it (null at either end), so the
    * item page steps through the table it was opened from. Position null: the row does not match the query.
@@ -188,25 +216,66 @@ export class ItemIndex {
     return { position: at, total: matches.length, previous: at > 0 ? matches[at - 1]! : null, next: at + 1 < matches.length ? matches[at + 1]! : null };
   }
 
-  /** The table's summaries of some rows, their texts clipped to `clip` characters. */
-  private async summaries(page: number[], clip: number): Promise<ItemRowSummary[]> {
+  /** Some rows as the item table and the grid show them, their texts cut to `snippet` characters. */
+  async summaries(rows: number[], snippet = SNIPPET): Promise<ItemRowSummary[]> {
     const { model, persona, category, status } = this.coded;
-    const texts = await this.rowTexts.texts(page);
-    return page.map((index) => ({
-      index,
-      key: this.keys[index]!,
-      test_id: this.testIds[index]!,
-      model: model.get(index) ?? "",
-      persona: persona.get(index) ?? "",
-      category: category.get(index) ?? "",
-      epoch: this.epochs[index]!,
-      status: status.get(index) ?? "",
-      outcome: this.outcomeOf(index),
-      severity: Number.isNaN(this.severity[index]!) ? null : this.severity[index]!,
-      scores: Object.fromEntries([...this.scorers].map(([name, columns]) => [name, { value: Number.isNaN(columns.value[index]!) ? null : columns.value[index]!, label: columns.label.get(index) }])),
-      prompt: texts.get(index)?.prompt.slice(0, clip) ?? "",
-      response: texts.get(index)?.response.slice(0, clip) ?? "",
-    }));
+    const texts = await this.rowTexts.texts(rows);
+    const facets = await this.facetColumns();
+    const primaryIsValue = this.lens.primary && findDeclaration(this.lens.scorers, this.lens.primary.scorer)?.metrics[0].name === this.lens.primary.metric;
+    return rows.map((index) => {
+      const text = texts.get(index) ?? { prompt: "", response: "" };
+      const tags = facets.tagsOf(index);
+      const scores: ItemRowSummary["scores"] = {};
+      for (const [name, columns] of this.scorers) {
+        const value = Number.isNaN(columns.value[index]!) ? null : columns.value[index]!;
+        const metric = findDeclaration(this.lens.scorers, name)?.metrics[0];
+        // The primary scorer's outcome is the row's (the same as the outcome filter's); the others' from their own direction.
+        const outcome = primaryIsValue && name === this.lens.primary!.scorer ? this.outcomeOf(index) : value === null || !metric ? null : outcomeOfValue(value, metric, tags);
+        scores[name] = { value, label: columns.label.get(index), outcome };
+      }
+      return {
+        index,
+        key: this.keys[index]!,
+        test_id: this.testIds[index]!,
+        model: model.get(index) ?? "",
+        persona: persona.get(index) ?? "",
+        category: category.get(index) ?? "",
+        epoch: this.epochs[index]!,
+        status: status.get(index) ?? "",
+        outcome: this.outcomeOf(index),
+        severity: Number.isNaN(this.severity[index]!) ? null : this.severity[index]!,
+        scores,
+        prompt: text.prompt.slice(0, snippet),
+        response: text.response.slice(0, snippet),
+        response_truncated: text.response.length > snippet,
+      };
+    });
+  }
+
+  /** The values each filter can take, computed once. */
+  async filterFacets(): Promise<FilterFacets> {
+    if (this.filterFacetsMemo) return this.filterFacetsMemo;
+    const { subcategories, tags } = (await this.facetColumns()).values();
+    const epochs = new Set<number>();
+    for (let row = 0; row < this.size; row++) epochs.add(this.epochs[row]!);
+    const scores: FilterFacets["scores"] = {};
+    for (const [name, columns] of this.scorers) {
+      let min = Number.POSITIVE_INFINITY;
+      let max = Number.NEGATIVE_INFINITY;
+      for (const value of columns.value) {
+        if (value < min) min = value;
+        if (value > max) max = value;
+      }
+      scores[name] = { labels: listed(columns.label), min: min <= max ? min : null, max: min <= max ? max : null };
+    }
+    this.filterFacetsMemo = { subcategories, epochs: [...epochs].filter((epoch) => !Number.isNaN(epoch)).sort((a, b) => a - b), tags, scores };
+    return this.filterFacetsMemo;
+  }
+  private filterFacetsMemo: FilterFacets | undefined;
+
+  /** Each row's place in a side-by-side grid: its test, epoch, model and persona (codes) and category. */
+  get coordinates(): { testIds: readonly string[]; epochs: Float64Array; model: CodedColumn; persona: CodedColumn; category: CodedColumn } {
+    return { testIds: this.testIds, epochs: this.epochs, model: this.coded.model, persona: this.coded.persona, category: this.coded.category };
   }
 
   /** Severity per model (histogram) and the share above a threshold per category and per persona. */

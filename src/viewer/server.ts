@@ -14,6 +14,8 @@ import { WEB_ROOT } from "../reports/web-assets.js";
 import { ItemIndex, type ItemQuery } from "./item-index.js";
 import { dashboardFromIndex } from "./dashboard.js";
 import { exportLines } from "./item-export.js";
+import { gridPage } from "./grid.js";
+import { facetFiltersOf } from "./item-filters.js";
 import { describeRun, isRunId, listRuns } from "./run-index.js";
 
 export interface ViewerOptions {
@@ -143,7 +145,15 @@ export function viewerApp(options: ViewerOptions & { acceptsHost: (host: string)
     if (!index) return c.json({ error: "results.parquet is written when the run ends; its progress is shown meanwhile" }, 409);
     const result = await index.query(parseQuery(c));
     // What the table's columns and outcome filter mean: the scorers' declarations and the primary metric.
-    return c.json({ ...result, facets: index.facets, size: index.size, scorers: index.lens.scorers, primary: index.lens.primary ?? null });
+    return c.json({ ...result, facets: index.facets, filters: await index.filterFacets(), size: index.size, scorers: index.lens.scorers, primary: index.lens.primary ?? null });
+  });
+  app.get("/api/runs/:run/grid", async (c) => {
+    const folder = runFolder(c);
+    if (!folder) return c.json({ error: "no such run" }, 404);
+    const index = await itemIndex(folder);
+    if (!index) return c.json({ error: "results.parquet is written when the run ends; its progress is shown meanwhile" }, 409);
+    const page = await gridPage(index, parseQuery(c));
+    return c.json({ ...page, facets: index.facets, filters: await index.filterFacets(), scorers: index.lens.scorers, primary: index.lens.primary ?? null });
   });
   // The item table's rows as a file: the same filters and order (parseQuery), every matching row, streamed.
   app.get("/api/runs/:run/export/:format", async (c) => {
@@ -215,7 +225,7 @@ function parseQuery(c: Context): ItemQuery {
     const value = c.req.query(name);
     return value === undefined || value === "" ? undefined : value;
   };
-  const query: ItemQuery = {};
+  const query: ItemQuery = facetFiltersOf(new URL(c.req.url).searchParams);
   const text = (name: "model" | "persona" | "category" | "text") => {
     const value = q(name);
     if (value !== undefined) query[name] = value;

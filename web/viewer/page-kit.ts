@@ -26,7 +26,7 @@ export function failure(error: unknown): HTMLElement {
   return h("section", { class: "card" }, h("p", { class: "error" }, (error as Error).message));
 }
 
-export function runTabs(runId: string, active: "dashboard" | "items"): void {
+export function runTabs(runId: string, active: "dashboard" | "items" | "grid"): void {
   clear(nav);
   const id = encodeURIComponent(runId);
   append(
@@ -34,6 +34,7 @@ export function runTabs(runId: string, active: "dashboard" | "items"): void {
     h("a", { href: "#/" }, "runs"),
     h("a", { href: `#/run/${id}`, class: active === "dashboard" ? "active" : undefined }, `${runId}: dashboard`),
     h("a", { href: `#/run/${id}/items`, class: active === "items" ? "active" : undefined }, "items"),
+    h("a", { href: `#/run/${id}/grid`, class: active === "grid" ? "active" : undefined }, "side by side"),
   );
 }
 

@@ -1,6 +1,7 @@
 // The viewer's pages by their hash path (#/run/ID/items?…). A page is one file under pages/ and one line here.
 import { boardPage } from "./pages/board.js";
 import { comparePage } from "./pages/compare.js";
+import { gridPage } from "./pages/grid.js";
 import { itemPage } from "./pages/item.js";
 import { itemsPage } from "./pages/items.js";
 import { runPage } from "./pages/run.js";
@@ -16,6 +17,7 @@ interface Route {
 
 const ROUTES: Route[] = [
   { pattern: ["run", ":run", "items"], render: (params, query) => itemsPage(params.run!, query) },
+  { pattern: ["run", ":run", "grid"], render: (params, query) => gridPage(params.run!, query) },
   { pattern: ["run", ":run", "item", ":index"], render: (params, query) => itemPage(params.run!, params.index!, query) },
   { pattern: ["run", ":run"], render: (params) => runPage(params.run!) },
   { pattern: ["compare", ":a", ":b"], render: (params) => comparePage(params.a!, params.b!) },

@@ -1,28 +1,23 @@
 import { h } from "../../shared/dom.js";
 import { number, valueByKind } from "../../shared/format.js";
-import { directionText } from "../../shared/declared-metrics.js";
 import type { RunListing } from "../../../src/viewer/run-index.js";
 import type { ItemRowSummary } from "../../../src/viewer/item-index.js";
 import type { ScorerDeclaration } from "../../../src/scorers/types.js";
 import { exportLinks } from "../export-links.js";
+import { filterBar, filterParams, type FilterBarData } from "../filter-bar.js";
 import { api, progressBox, runTabs, show } from "../page-kit.js";
 
-const FILTERS = ["model", "persona", "category", "outcome", "status", "smin", "smax", "text", "sort", "order", "offset"] as const;
+/** The table's own parameters beside the shared filters. */
+const TABLE = ["sort", "order", "offset"] as const;
 
 export async function itemsPage(runId: string, params: URLSearchParams): Promise<void> {
   runTabs(runId, "items");
   const id = encodeURIComponent(runId);
   const listing = await api<RunListing>(`/api/runs/${id}`);
   if (!listing.has_results) return show(progressBox(listing), h("section", { class: "card" }, h("p", {}, "The item table reads results.parquet, written when the run ends.")));
-  const query = new URLSearchParams(FILTERS.flatMap((name) => (params.get(name) ? [[name, params.get(name)!]] : [])));
-  const result = await api<{
-    total: number;
-    size: number;
-    rows: ItemRowSummary[];
-    facets: { models: string[]; personas: string[]; categories: string[] };
-    scorers: ScorerDeclaration[];
-    primary: { scorer: string; metric: string } | null;
-  }>(`/api/runs/${id}/items?${query}`);
+  const query = filterParams(params);
+  for (const name of TABLE) if (params.get(name)) query.set(name, params.get(name)!);
+  const result = await api<FilterBarData & { total: number; size: number; rows: ItemRowSummary[] }>(`/api/runs/${id}/items?${query}`);
   // The table's columns and the outcome filter come from the scorers' declarations.
   const primaryMetric = result.primary ? result.scorers.find((scorer) => scorer.name === result.primary!.scorer)?.metrics.find((metric) => metric.name === result.primary!.metric) : undefined;
   const outcomeLabel = primaryMetric ? `outcome by ${primaryMetric.label}` : "outcome";
@@ -44,49 +39,24 @@ export async function itemsPage(runId: string, params: URLSearchParams): Promise
         ...options.map(([value, text]) => h("option", { value, selected: params.get(name) === value }, text)),
       ),
     );
-  const input = (name: string, label: string, type: string, attributes: Record<string, string> = {}) =>
-    h("label", {}, `${label} `, h("input", { name, type, value: params.get(name) ?? "", onchange: (event: Event) => go({ [name]: (event.target as HTMLInputElement).value }), ...attributes }));
   const offset = Number(params.get("offset") ?? 0);
   const toolbar = h(
     "div",
-    { class: "toolbar filters" },
-    select(
-      "model",
-      "model",
-      result.facets.models.map((value) => [value, value]),
+    {},
+    filterBar(result, params, go, { severity: true }),
+    h(
+      "div",
+      { class: "toolbar" },
+      select("sort", "sort by", [
+        ["severity", "severity"],
+        ["key", "key"],
+        ["model", "model"],
+        ["persona", "persona"],
+        ["category", "category"],
+        ["test_id", "test id"],
+      ]),
+      select("order", "order", [["desc", "descending"]]),
     ),
-    select(
-      "persona",
-      "persona",
-      result.facets.personas.map((value) => [value, value]),
-    ),
-    select(
-      "category",
-      "category",
-      result.facets.categories.map((value) => [value, value]),
-    ),
-    select("outcome", outcomeLabel, [
-      ["bad", `bad (${primaryMetric ? directionText(primaryMetric.bad) : "no direction"})`],
-      ["good", "ok"],
-      ["neutral", "no direction"],
-      ["none", "not scored"],
-    ]),
-    select("status", "status", [
-      ["ok", "ok"],
-      ["error", "error"],
-    ]),
-    input("smin", "severity ≥", "number", { min: "0", max: "1", step: "0.05" }),
-    input("smax", "≤", "number", { min: "0", max: "1", step: "0.05" }),
-    input("text", "search", "search", { placeholder: "prompt or response text" }),
-    select("sort", "sort by", [
-      ["severity", "severity"],
-      ["key", "key"],
-      ["model", "model"],
-      ["persona", "persona"],
-      ["category", "category"],
-      ["test_id", "test id"],
-    ]),
-    select("order", "order", [["desc", "descending"]]),
   );
   const outcomeCell = (outcome: ItemRowSummary["outcome"]) => (outcome === "bad" ? "bad" : outcome === "good" ? "ok" : outcome === "neutral" ? "—" : "not scored");
   const scoreCell = (scorer: ScorerDeclaration, score: { value: number | null; label: string | null } | undefined) =>
