@@ -207,9 +207,10 @@ describe("the side-by-side grid", () => {
       await cell.click();
       await page.waitForSelector(".item-detail");
       expect(page.url()).toContain(`#/run/xs/item/${index}`);
-      const fields = await page.locator(".item-detail table.kv").textContent();
+      // The item's fields, and its tags among the expected behaviour and attack notes.
+      const fields = (await page.locator(".item-detail table.kv").textContent()) + (await page.locator(".item-detail table.item-notes").textContent())!;
       for (const text of ["s1|none|cautious-model|2", "cautious-model", "label"]) expect(fields).toContain(text);
-      expect(await page.locator(".item-detail .response pre").textContent()).toBe(REFUSAL);
+      expect(await page.locator(".item-detail .plan-calls .call .answer pre").textContent()).toBe(REFUSAL);
     });
 
     it("filters by a tag and keeps every filter in the URL, so a reload restores the view", async () => {
