@@ -7,8 +7,8 @@ import type { RunLens } from "../reports/run-lens.js";
 import type { ResultRow, RowScore } from "../results/record.js";
 import { upgradeRow } from "../results/row-upgrade.js";
 import { scoresWithDeclared } from "../results/score-columns.js";
-import type { CodedColumn } from "./columns.js";
-import { OUTCOMES, outcomeCode, parseJson, readItemColumns, type ScorerColumns } from "./item-columns.js";
+import type { CodedColumn } from "../results/columns.js";
+import { OUTCOMES, outcomeCode, parseJson, readItemColumns, type ScorerColumns } from "../results/item-columns.js";
 import { RowTexts } from "./row-texts.js";
 
 /** The filters and order of an item-table query. */

@@ -1,6 +1,6 @@
 import type { AsyncBuffer, FileMetaData } from "hyparquet";
 import { findDeclaration, outcomeOf, severityOf, type Outcome } from "../metrics/outcome.js";
-import type { RunLens } from "../reports/run-lens.js";
+import type { RunLens } from "./run-lens.js";
 import type { ScoreColumn } from "../scorers/types.js";
 import { CodedColumn, readColumns, type ColumnKind } from "./columns.js";
 
