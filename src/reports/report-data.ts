@@ -9,6 +9,7 @@ import { SEVERITY_BINS, severityBin } from "./severity.js";
 import { VERSION } from "../version.js";
 import { ItemSample, WorstItems } from "./item-selection.js";
 import { reportItem } from "./report-item.js";
+import { reportFromIndex } from "./report-from-index.js";
 import type { ReportData, ReportOptions, RunReport, SeverityShare } from "./report-types.js";
 import { runLens, primaryWithLabel } from "./run-lens.js";
 import { manifestBlock, severityShares, usageSummary } from "./run-report-blocks.js";
@@ -22,6 +23,9 @@ export async function buildRunReport(folder: string, options: ReportOptions = {}
   const manifest = await readManifest(folderFiles(folder).manifest);
   if (!manifest) throw new Error(`${folder}: no manifest.json`);
   const lens = runLens(manifest);
+  // A finished run: its stored summary and item index, and only the listed rows.
+  const stored = reportFromIndex(folder, manifest, lens, options);
+  if (stored) return stored;
   const headlines = (manifest.config.headlines as HeadlineDefinition[] | undefined) ?? [];
   const summaryBuilder = new SummaryBuilder({
     scorers: [...lens.scorers],
@@ -62,11 +66,13 @@ export async function buildRunReport(folder: string, options: ReportOptions = {}
     sample.offer(row);
     if (row.status === "error") errors.offer(row);
     const use = usage.get(row.model_slug) ?? { calls: 0, prompt: 0, completion: 0, latencies: [] };
-    if (row.raw_candidate !== null) {
+    // A row's usage and latency are its target calls' that succeeded (process-item.ts): counted where there
+    // were some, even when a later call failed (its tokens were spent), as the item index counts them.
+    if (row.latency_ms !== null) {
       use.calls++;
       use.prompt += row.usage?.input_tokens ?? 0;
       use.completion += row.usage?.output_tokens ?? 0;
-      if (row.latency_ms !== null) use.latencies.push(row.latency_ms);
+      use.latencies.push(row.latency_ms);
     }
     usage.set(row.model_slug, use);
     return undefined;

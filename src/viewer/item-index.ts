@@ -1,4 +1,5 @@
 import { statSync } from "node:fs";
+import { dirname } from "node:path";
 import { asyncBufferFromFile, parquetMetadataAsync, parquetReadObjects, type AsyncBuffer, type FileMetaData } from "hyparquet";
 import { compressors } from "hyparquet-compressors";
 import type { Outcome } from "../metrics/outcome.js";
@@ -8,7 +9,9 @@ import type { ResultRow, RowScore } from "../results/record.js";
 import { upgradeRow } from "../results/row-upgrade.js";
 import { scoresWithDeclared } from "../results/score-columns.js";
 import type { CodedColumn } from "../results/columns.js";
-import { OUTCOMES, outcomeCode, parseJson, readItemColumns, type ScorerColumns } from "../results/item-columns.js";
+import { OUTCOMES, outcomeCode, parseJson, type ScorerColumns } from "../results/item-columns.js";
+import { loadItemColumns } from "../results/item-index-file.js";
+import { folderFiles } from "../results/run-folder.js";
 import { RowTexts } from "./row-texts.js";
 
 /** The filters and order of an item-table query. */
@@ -88,9 +91,16 @@ export class ItemIndex {
     const mtimeMs = statSync(file).mtimeMs;
     const buffer = await asyncBufferFromFile(file);
     const metadata = await parquetMetadataAsync(buffer);
-    const { size, keys, testIds, coded, epochs, scorers, severity, outcome, rank, usage, facets } = await readItemColumns(buffer, metadata, lens);
-    return new ItemIndex(file, mtimeMs, buffer, metadata, size, lens, keys, testIds, coded, epochs, scorers, severity, outcome, rank, usage, facets);
+    // The columns stored beside the file when the run finalised, when they match it; else read from it.
+    const { columns, stored } = await loadItemColumns({ parquet: file, itemIndex: folderFiles(dirname(file)).itemIndex }, lens, buffer, metadata);
+    const { size, keys, testIds, coded, epochs, scorers, severity, outcome, rank, usage, facets } = columns;
+    const index = new ItemIndex(file, mtimeMs, buffer, metadata, size, lens, keys, testIds, coded, epochs, scorers, severity, outcome, rank, usage, facets);
+    index.stored = stored;
+    return index;
   }
+
+  /** Whether the columns came from items.index (true) or were read from results.parquet. */
+  stored = false;
 
   isStale(): boolean {
     try {
