@@ -22,7 +22,7 @@ interface Header<Meta> {
   meta: Meta;
   /** Byte length of each section of the body, in order; each starts on an 8-byte boundary. */
   sections: number[];
-  /** SHA-256 of the sections, in order: a damaged body is never read as columns. */
+  /** SHA-256 of the rest of the header and of the sections, in order: a damaged file is never read as columns. */
   sha256: string;
   root: Node;
 }
@@ -44,9 +44,10 @@ export class ColumnFileProblem extends Error {
 export function writeColumnFile<Meta>(file: string, meta: Meta, value: Stored): void {
   const sections: Buffer[] = [];
   const root = encode(value, sections);
-  const hash = createHash("sha256");
+  const sizes = sections.map((section) => section.byteLength);
+  const hash = createHash("sha256").update(JSON.stringify([meta, sizes, root]));
   for (const section of sections) hash.update(section);
-  const header: Header<Meta> = { meta, sections: sections.map((section) => section.byteLength), sha256: hash.digest("hex"), root };
+  const header: Header<Meta> = { meta, sections: sizes, sha256: hash.digest("hex"), root };
   const json = Buffer.from(JSON.stringify(header), "utf8");
   const start = Buffer.alloc(16);
   MAGIC.copy(start, 0);
@@ -99,7 +100,8 @@ export function readColumnFile<Meta>(file: string, accept: (meta: Meta) => strin
     if (!header || typeof header !== "object" || !Array.isArray(header.sections) || typeof header.sha256 !== "string") throw new ColumnFileProblem("its header is incomplete");
     const refused = accept(header.meta);
     if (refused) throw new ColumnFileProblem(refused);
-    const hash = createHash("sha256");
+    // The header's own content is checked too (parsing and printing JSON again gives the same text).
+    const hash = createHash("sha256").update(JSON.stringify([header.meta, header.sections, header.root]));
     const sections: Buffer[] = [];
     let position = padded(16 + headerBytes);
     for (const bytes of header.sections) {
