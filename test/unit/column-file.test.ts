@@ -65,7 +65,7 @@ describe("column files", () => {
     const file = join(dir, "columns.bin");
     writeColumnFile(file, { version: 1 }, { values: Float64Array.from([1, 2, 3]), texts: ["a", "b"] });
     const whole = readFileSync(file);
-    const problem = (bytes: Buffer | undefined, check = accept): string => {
+    const problem = (bytes: Buffer | undefined, check: (meta: unknown) => string | undefined = accept): string => {
       const target = join(dir, "broken.bin");
       if (bytes) writeFileSync(target, bytes);
       try {
