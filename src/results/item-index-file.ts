@@ -95,11 +95,22 @@ function checkShape(value: Stored, lens: RunLens): void {
   const size = columns.size;
   if (typeof size !== "number" || !Number.isSafeInteger(size) || size < 0) throw new ColumnFileProblem("it has no row count");
   const perRow = (column: unknown) =>
-    column instanceof Float64Array || column instanceof Int8Array || Array.isArray(column)
+    column instanceof Float64Array || column instanceof Int8Array || column instanceof Int32Array || Array.isArray(column)
       ? column.length === size
       : (column as { codes?: unknown })?.codes instanceof Int32Array && (column as { codes: Int32Array }).codes.length === size;
   const scorers = columns.scorers instanceof Map ? columns.scorers : undefined;
-  const rows = [columns.keys, columns.testIds, columns.epochs, columns.severity, columns.outcome, columns.rank, ...Object.values(columns.coded ?? {}), ...Object.values(columns.usage ?? {})];
+  const orders = Object.values(columns.orders ?? {});
+  const rows = [
+    ...orders,
+    columns.keys,
+    columns.testIds,
+    columns.epochs,
+    columns.severity,
+    columns.outcome,
+    columns.rank,
+    ...Object.values(columns.coded ?? {}),
+    ...Object.values(columns.usage ?? {}),
+  ];
   const complete =
     columns.coded !== undefined &&
     columns.usage !== undefined &&
@@ -107,6 +118,19 @@ function checkShape(value: Stored, lens: RunLens): void {
     scorers !== undefined &&
     lens.scorers.every(({ name }) => scorers.has(name)) &&
     [...scorers.values()].every((scorer) => perRow(scorer.value) && perRow(scorer.label)) &&
+    orders.length === 2 &&
+    orders.every(isPermutation) &&
     rows.every(perRow);
   if (!complete) throw new ColumnFileProblem("its columns are not one value per row of results.parquet");
+}
+
+/** Whether an order holds each row number once. */
+function isPermutation(order: unknown): boolean {
+  if (!(order instanceof Int32Array)) return false;
+  const seen = new Uint8Array(order.length);
+  for (const row of order) {
+    if (row < 0 || row >= order.length || seen[row]) return false;
+    seen[row] = 1;
+  }
+  return true;
 }

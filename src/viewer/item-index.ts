@@ -96,8 +96,12 @@ export class ItemIndex {
     const { size, keys, testIds, coded, epochs, scorers, severity, outcome, rank, usage, facets } = columns;
     const index = new ItemIndex(file, mtimeMs, buffer, metadata, size, lens, keys, testIds, coded, epochs, scorers, severity, outcome, rank, usage, facets);
     index.stored = stored;
+    index.orders = columns.orders;
     return index;
   }
+
+  /** The rows sorted by key and by test id (see ItemColumns). */
+  private orders!: { key: Int32Array; test_id: Int32Array };
 
   /** Whether the columns came from items.index (true) or were read from results.parquet. */
   stored = false;
@@ -126,7 +130,7 @@ export class ItemIndex {
       outcome: query.outcome === undefined ? undefined : outcomeCode(query.outcome === "none" ? null : query.outcome),
     };
     const textMatches = query.text ? await this.rowTexts.searchText(query.text) : undefined;
-    const matches: number[] = [];
+    let matches: number[] = [];
     for (let index = 0; index < this.size; index++) {
       if (want.model !== undefined && model.codes[index] !== want.model) continue;
       if (want.persona !== undefined && persona.codes[index] !== want.persona) continue;
@@ -149,8 +153,10 @@ export class ItemIndex {
         if (Number.isNaN(x) || Number.isNaN(y)) return Number.isNaN(x) ? (Number.isNaN(y) ? a - b : 1) : -1;
         return (x - y) * direction || a - b;
       });
+    } else if (sort === "key" || sort === "test_id") {
+      matches = inOrder(this.orders[sort], sort === "key" ? this.keys : this.testIds, matches, direction);
     } else {
-      const text = sort === "key" ? (row: number) => this.keys[row]! : sort === "test_id" ? (row: number) => this.testIds[row]! : (row: number) => this.coded[sort].get(row) ?? "";
+      const text = (row: number) => this.coded[sort].get(row) ?? "";
       matches.sort((a, b) => {
         const x = text(a);
         const y = text(b);
@@ -283,4 +289,25 @@ export class ItemIndex {
     out.severity = Number.isNaN(this.severity[index]!) ? null : this.severity[index]!;
     return out;
   }
+}
+
+/**
+ * `matches` in the order of `order` (rows sorted by `texts`, ties in row order), descending when
+ * `direction` is -1 with ties still in row order: one pass over the order instead of a sort.
+ */
+function inOrder(order: Int32Array, texts: string[], matches: number[], direction: number): number[] {
+  const wanted = new Uint8Array(order.length);
+  for (const row of matches) wanted[row] = 1;
+  const out: number[] = [];
+  if (direction === 1) {
+    for (const row of order) if (wanted[row]) out.push(row);
+    return out;
+  }
+  for (let end = order.length; end > 0; ) {
+    let start = end - 1;
+    while (start > 0 && texts[order[start - 1]!] === texts[order[end - 1]!]) start--;
+    for (let at = start; at < end; at++) if (wanted[order[at]!]) out.push(order[at]!);
+    end = start;
+  }
+  return out;
 }

@@ -62,6 +62,8 @@ const QUERIES: ItemQuery[] = [
   {},
   { sort: "severity", order: "desc", limit: 500 },
   { sort: "test_id", order: "desc", offset: 3, limit: 20 },
+  { sort: "key", order: "desc", limit: 500 },
+  { sort: "test_id", limit: 500, category: "benign" },
   { model: "weak-b", outcome: "bad" },
   { persona: "evil_confidant", category: "weapons", sort: "persona" },
   { status: "error" },
@@ -93,7 +95,20 @@ describe("the item index stored when a run finalises", () => {
     const answers = await everything(stored);
     expect(answers).toEqual(await everything(fresh));
     // 24 items × 2 models × 2 personas × 2 epochs; the weak model and the jailbreak persona give bad rows, e1 and e2 errors.
-    expect(answers.pages.map((page) => page.total)).toEqual([192, 192, 192, 48, 28, 16, 16, 72, 8, 80]);
+    expect(answers.pages.map((page) => page.total)).toEqual([192, 192, 192, 192, 88, 48, 28, 16, 16, 72, 8, 80]);
+    // Sorted pages as a comparison sort orders them: by text, the other way round for "desc", ties in row order.
+    for (const [sort, order] of [
+      ["key", "desc"],
+      ["test_id", "desc"],
+      ["test_id", "asc"],
+    ] as const) {
+      const page = await stored.query({ sort, order, limit: 500 });
+      const text = (row: { key: string; test_id: string }) => (sort === "key" ? row.key : row.test_id);
+      const expected = [...page.rows].sort((a, b) => (text(a) < text(b) ? 1 : text(a) > text(b) ? -1 : a.index - b.index) * (order === "desc" ? 1 : -1) || a.index - b.index);
+      if (order === "asc") expected.sort((a, b) => (text(a) < text(b) ? -1 : text(a) > text(b) ? 1 : a.index - b.index));
+      expect(page.rows.map((row) => row.index)).toEqual(expected.map((row) => row.index));
+      expect(page.total).toBe(192);
+    }
     expect(answers.worst.length).toBe(25);
     expect(answers.errors.length).toBe(16);
   });
