@@ -22,6 +22,7 @@ await timed("sort: severity, descending", `/api/runs/${run}/items?sort=severity&
 await timed("sort: test id", `/api/runs/${run}/items?sort=test_id`);
 await timed("text search (first time: scans the file)", `/api/runs/${run}/items?text=variant%20123`);
 await timed("text search, same text again", `/api/runs/${run}/items?text=variant%20123&offset=0`);
+await timed("text search, another text", `/api/runs/${run}/items?text=variant%20777`);
 const page = await timed("filter + sort together", `/api/runs/${run}/items?category=benign&sort=severity&order=desc`);
 const grid = async (label, query) => {
   const body = await timed(label, `/api/runs/${run}/grid?${query}`);

@@ -27,25 +27,42 @@ export class WorstItems {
   }
 }
 
-/** A seeded reservoir sample, so a report of the same run lists the same items. */
-export class ItemSample {
-  private readonly items: ReportItem[] = [];
+/**
+ * A seeded reservoir sample of what is offered, so a report of the same run lists the same items whichever
+ * way its rows are read (every row from partials.jsonl, or row numbers from the item index).
+ */
+export class Reservoir<T> {
+  readonly items: T[] = [];
   private seen = 0;
   private readonly random = seededRandom(20240601);
-  constructor(
-    private readonly size: number,
-    private readonly make: (row: ResultRow) => ReportItem,
-  ) {}
-  offer(row: ResultRow): void {
+  constructor(private readonly size: number) {}
+  /** Offers the next one; `make` runs only when it is kept. */
+  offer(make: () => T): void {
     this.seen++;
-    if (this.items.length < this.size) this.items.push(this.make(row));
+    if (this.items.length < this.size) this.items.push(make());
     else {
       const slot = Math.floor(this.random() * this.seen);
-      if (slot < this.size) this.items[slot] = this.make(row);
+      if (slot < this.size) this.items[slot] = make();
     }
   }
+}
+
+/** A seeded reservoir sample of report items, listed by key. */
+export class ItemSample {
+  private readonly reservoir: Reservoir<ReportItem>;
+  constructor(
+    size: number,
+    private readonly make: (row: ResultRow) => ReportItem,
+  ) {
+    this.reservoir = new Reservoir(size);
+  }
+  offer(row: ResultRow): void {
+    this.reservoir.offer(() => this.make(row));
+  }
   list(): ReportItem[] {
-    // Keys start with the item id: numeric ids in numeric order (2 before 10).
-    return [...this.items].sort((a, b) => naturalCompare(a.key, b.key));
+    return byKey(this.reservoir.items);
   }
 }
+
+/** Items by key; keys start with the item id, so numeric ids in numeric order (2 before 10). */
+export const byKey = (items: ReportItem[]): ReportItem[] => [...items].sort((a, b) => naturalCompare(a.key, b.key));

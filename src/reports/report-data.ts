@@ -9,6 +9,7 @@ import { SEVERITY_BINS, severityBin } from "./severity.js";
 import { VERSION } from "../version.js";
 import { ItemSample, WorstItems } from "./item-selection.js";
 import { reportItem } from "./report-item.js";
+import { reportFromIndex } from "./report-from-index.js";
 import type { ReportData, ReportOptions, RunReport, SeverityShare } from "./report-types.js";
 import { runLens, primaryWithLabel } from "./run-lens.js";
 import { manifestBlock, severityShares, usageWithCost } from "./run-report-blocks.js";
@@ -22,6 +23,9 @@ export async function buildRunReport(folder: string, options: ReportOptions = {}
   const manifest = await readManifest(folderFiles(folder).manifest);
   if (!manifest) throw new Error(`${folder}: no manifest.json`);
   const lens = runLens(manifest);
+  // A finished run: its stored summary and item index, and only the listed rows.
+  const stored = reportFromIndex(folder, manifest, lens, options);
+  if (stored) return stored;
   const headlines = (manifest.config.headlines as HeadlineDefinition[] | undefined) ?? [];
   const summaryBuilder = new SummaryBuilder({
     scorers: [...lens.scorers],

@@ -1,21 +1,9 @@
-import { findDeclaration, primaryMetricOf, type MetricRef } from "../metrics/outcome.js";
-import { runDeclarations } from "../metrics/declarations.js";
-import type { Manifest } from "../results/manifest.js";
-import type { ScorerDeclaration } from "../scorers/types.js";
+import { findDeclaration } from "../metrics/outcome.js";
+import type { RunLens } from "../results/run-lens.js";
 import type { PrimaryMetric } from "./report-types.js";
 
-/** What a report needs to know of a run to describe its rows: what its scorers measure, and which metric comes first. */
-export interface RunLens {
-  scorers: readonly ScorerDeclaration[];
-  primary: MetricRef | undefined;
-}
-
-/** The scorers and primary metric of a run, from its manifest (0.1 folders: the built-in declarations). */
-export function runLens(manifest: Manifest): RunLens {
-  const scorers = runDeclarations(manifest);
-  const headlines = (manifest.config.headlines as Array<{ scorer: string; metric?: string }> | undefined) ?? [];
-  return { scorers, primary: primaryMetricOf(scorers, headlines) };
-}
+// The lens is read where the run's files are (results/), so that its item index can be built there too.
+export { runLens, type RunLens } from "../results/run-lens.js";
 
 /** The primary metric with its declared label. */
 export function primaryWithLabel(lens: RunLens): PrimaryMetric | null {

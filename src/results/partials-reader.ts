@@ -57,9 +57,12 @@ export async function* latestRows(file: string, store: StateStore, endOffset?: n
   }
 }
 
-/** The row that starts at `offset` in partials.jsonl (offsets are kept in state.sqlite). */
-export function readRowAt(file: string, offset: number): ResultRow | undefined {
-  const fd = openSync(file, "r");
+/**
+ * The row that starts at `offset` in partials.jsonl (offsets are kept in state.sqlite). `openFd`: the file
+ * already open, for a caller reading many rows.
+ */
+export function readRowAt(file: string, offset: number, openFd?: number): ResultRow | undefined {
+  const fd = openFd ?? openSync(file, "r");
   try {
     const chunks: Buffer[] = [];
     let position = offset;
@@ -83,7 +86,7 @@ export function readRowAt(file: string, offset: number): ResultRow | undefined {
     if (checked instanceof Error) throw checked;
     return expandRow(upgradeRow(checked));
   } finally {
-    closeSync(fd);
+    if (openFd === undefined) closeSync(fd);
   }
 }
 

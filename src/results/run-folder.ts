@@ -18,6 +18,8 @@ export function folderFiles(folder: string) {
     log: join(folder, "run.log"),
     lock: join(folder, "run.lock"),
     judgeEval: join(folder, "judge_eval.json"),
+    /** The viewer's item index over results.parquet (item-index-file.ts). */
+    itemIndex: join(folder, "items.index"),
   };
 }
 

@@ -1,5 +1,7 @@
 import { SummaryBuilder, type RunSummary, type SummaryOptions } from "../metrics/summary.js";
-import { writeJsonAtomically } from "../results/manifest.js";
+import { readManifest, writeJsonAtomically } from "../results/manifest.js";
+import { reclaimMemory } from "../results/reclaim-memory.js";
+import { runLens } from "../results/run-lens.js";
 import type { ResultRow } from "../results/record.js";
 import type { RunFiles } from "../results/run-folder.js";
 import type { RunStore } from "./store/types.js";
@@ -35,5 +37,12 @@ export async function finalizeRun(files: RunFiles, runId: string, store: RunStor
   const rows = await writeResultFiles(files, summarised(), (await store.resultColumns()).columns(options.scorers));
   const built = summary.build(runId);
   await writeJsonAtomically(files.summary, built);
+  // The viewer's and the report's item columns, stored now so neither scans results.parquet to open the run.
+  const manifest = await readManifest(files.manifest);
+  if (manifest) {
+    // What the run held is garbage now: collected first, so the index is built in memory the run freed.
+    reclaimMemory();
+    await (await import("../results/item-index-file.js")).writeItemIndex(files, runLens(manifest));
+  }
   return { rows, summary: built, counts: await store.counts(), failures: failures.build() };
 }

@@ -1,5 +1,5 @@
 import type { AsyncBuffer, FileMetaData } from "hyparquet";
-import { CodedColumn, readColumns } from "./columns.js";
+import { CodedColumn, readColumns } from "../results/columns.js";
 
 /** A filter bar lists at most this many values of one dimension; beyond it the filter is a typed value. */
 export const MAX_LISTED = 200;

@@ -1,5 +1,5 @@
 import type { FacetColumns } from "./facet-columns.js";
-import type { ScorerColumns } from "./item-columns.js";
+import type { ScorerColumns } from "../results/item-columns.js";
 import type { FacetFilters } from "./item-filters.js";
 
 /** Whether any facet filter is set (only then are the facet columns read). */

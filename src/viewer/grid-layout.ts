@@ -1,4 +1,4 @@
-import type { CodedColumn } from "./columns.js";
+import type { CodedColumn } from "../results/columns.js";
 
 // Where each row of a run goes in the side-by-side grid, worked out once per item index: rows grouped by
 // test item and epoch (test ids in natural order: item-2 before item-10), then by model × persona column.

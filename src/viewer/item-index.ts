@@ -1,4 +1,5 @@
 import { statSync } from "node:fs";
+import { dirname } from "node:path";
 import { asyncBufferFromFile, parquetMetadataAsync, parquetReadObjects, type AsyncBuffer, type FileMetaData } from "hyparquet";
 import { compressors } from "hyparquet-compressors";
 import { naturalRanks } from "../common/natural-order.js";
@@ -9,10 +10,12 @@ import type { RunLens } from "../reports/run-lens.js";
 import type { ResultRow, RowScore } from "../results/record.js";
 import { upgradeRow } from "../results/row-upgrade.js";
 import { scoresWithDeclared } from "../results/score-columns.js";
-import type { CodedColumn } from "./columns.js";
+import type { CodedColumn } from "../results/columns.js";
+import { OUTCOMES, outcomeCode, parseJson, type ScorerColumns } from "../results/item-columns.js";
+import { loadItemColumns } from "../results/item-index-file.js";
+import { folderFiles } from "../results/run-folder.js";
 import { FacetColumns, listed, type FacetValues } from "./facet-columns.js";
 import { facetPredicate, hasFacetFilters } from "./facet-predicate.js";
-import { OUTCOMES, outcomeCode, parseJson, readItemColumns, type ScorerColumns } from "./item-columns.js";
 import type { FacetFilters } from "./item-filters.js";
 import { RowTexts } from "./row-texts.js";
 
@@ -103,9 +106,20 @@ export class ItemIndex {
     const mtimeMs = statSync(file).mtimeMs;
     const buffer = await asyncBufferFromFile(file);
     const metadata = await parquetMetadataAsync(buffer);
-    const { size, keys, testIds, coded, epochs, scorers, severity, outcome, rank, usage, facets } = await readItemColumns(buffer, metadata, lens);
-    return new ItemIndex(file, mtimeMs, buffer, metadata, size, lens, keys, testIds, coded, epochs, scorers, severity, outcome, rank, usage, facets);
+    // The columns stored beside the file when the run finalised, when they match it; else read from it.
+    const { columns, stored } = await loadItemColumns({ parquet: file, itemIndex: folderFiles(dirname(file)).itemIndex }, lens, buffer, metadata);
+    const { size, keys, testIds, coded, epochs, scorers, severity, outcome, rank, usage, facets } = columns;
+    const index = new ItemIndex(file, mtimeMs, buffer, metadata, size, lens, keys, testIds, coded, epochs, scorers, severity, outcome, rank, usage, facets);
+    index.stored = stored;
+    index.orders = columns.orders;
+    return index;
   }
+
+  /** The rows sorted by key and by test id (see ItemColumns). */
+  private orders!: { key: Int32Array; test_id: Int32Array };
+
+  /** Whether the columns came from items.index (true) or were read from results.parquet. */
+  stored = false;
 
   isStale(): boolean {
     try {
@@ -171,8 +185,7 @@ export class ItemIndex {
         return (x - y) * direction || a - b;
       });
     } else if (sort === "key" || sort === "test_id") {
-      const ranks = this.rankOf(sort);
-      matches.sort((a, b) => (ranks[a]! - ranks[b]!) * direction || a - b);
+      return inOrder(this.orders[sort], sort === "key" ? this.keys : this.testIds, matches, direction);
     } else {
       // A dictionary column: rank its few distinct values once, then compare numbers (no value: first).
       const column = this.coded[sort];
@@ -197,12 +210,6 @@ export class ItemIndex {
   async *allMatching(query: ItemQuery, batch = 2_000): AsyncGenerator<ItemRowSummary[]> {
     const matches = await this.ordered(query);
     for (let start = 0; start < matches.length; start += batch) yield await this.summaries(matches.slice(start, start + batch), Number.POSITIVE_INFINITY);
-  }
-
-  /** Natural-order ranks of the key and test id columns (numeric ids in numeric order), computed on first use. */
-  private naturalRanks: Partial<Record<"key" | "test_id", Int32Array>> = {};
-  private rankOf(column: "key" | "test_id"): Int32Array {
-    return (this.naturalRanks[column] ??= naturalRanks(column === "key" ? this.keys : this.testIds));
   }
 
   /**
@@ -383,4 +390,25 @@ export class ItemIndex {
     out.severity = Number.isNaN(this.severity[index]!) ? null : this.severity[index]!;
     return out;
   }
+}
+
+/**
+ * `matches` in the order of `order` (rows sorted by `texts`, ties in row order), descending when
+ * `direction` is -1 with ties still in row order: one pass over the order instead of a sort.
+ */
+function inOrder(order: Int32Array, texts: string[], matches: number[], direction: number): number[] {
+  const wanted = new Uint8Array(order.length);
+  for (const row of matches) wanted[row] = 1;
+  const out: number[] = [];
+  if (direction === 1) {
+    for (const row of order) if (wanted[row]) out.push(row);
+    return out;
+  }
+  for (let end = order.length; end > 0; ) {
+    let start = end - 1;
+    while (start > 0 && texts[order[start - 1]!] === texts[order[end - 1]!]) start--;
+    for (let at = start; at < end; at++) if (wanted[order[at]!]) out.push(order[at]!);
+    end = start;
+  }
+  return out;
 }

@@ -52,7 +52,7 @@ describe("alignbench run, end to end against a mock server", () => {
       readdirSync(folder)
         .filter((name) => !name.startsWith("state.sqlite-"))
         .sort(),
-    ).toEqual(["manifest.json", "partials.jsonl", "results.csv", "results.parquet", "run.log", "state.sqlite", "summary.json"]);
+    ).toEqual(["items.index", "manifest.json", "partials.jsonl", "results.csv", "results.parquet", "run.log", "state.sqlite", "summary.json"]);
 
     const rows = readPartials(folder);
     expect(rows).toHaveLength(24);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { CodedColumn } from "../../src/viewer/columns.js";
+import { CodedColumn } from "../../src/results/columns.js";
 import { layoutOf, naturalKeys } from "../../src/viewer/grid-layout.js";
 import { facetFiltersOf, isFilterParam } from "../../src/viewer/item-filters.js";
 

@@ -1,6 +1,7 @@
+import { naturalCompare } from "../common/natural-order.js";
 import type { AsyncBuffer, FileMetaData } from "hyparquet";
 import { findDeclaration, outcomeOf, severityOf, type Outcome } from "../metrics/outcome.js";
-import type { RunLens } from "../reports/run-lens.js";
+import type { RunLens } from "./run-lens.js";
 import type { ScoreColumn } from "../scorers/types.js";
 import { CodedColumn, readColumns, type ColumnKind } from "./columns.js";
 
@@ -31,6 +32,8 @@ export interface ItemColumns {
   /** Per row: input and output tokens and latency of the model call (NaN where absent), for usage figures. */
   usage: { input: Float64Array; output: Float64Array; latency: Float64Array };
   facets: { models: string[]; personas: string[]; categories: string[] };
+  /** The rows sorted by key and by test id (ties in file order), so a sorted page needs no sort. */
+  orders: { key: Int32Array; test_id: Int32Array };
 }
 
 /**
@@ -158,7 +161,17 @@ export async function readItemColumns(buffer: AsyncBuffer, metadata: FileMetaDat
   const facets = { models: [...coded.model.values].sort(), personas: [...coded.persona.values].sort(), categories: [...coded.category.values].sort() };
   const numbers = (name: string) => (columns[name] as Float64Array | undefined) ?? new Float64Array(size).fill(Number.NaN);
   const usage = { input: numbers("usage.input_tokens"), output: numbers("usage.output_tokens"), latency: numbers("latency_ms") };
-  return { size, keys: columns.key as string[], testIds: columns.test_id as string[], coded, epochs: columns.epoch as Float64Array, scorers, severity, outcome, rank, usage, facets };
+  const keys = columns.key as string[];
+  const testIds = columns.test_id as string[];
+  const orders = { key: textOrder(keys), test_id: textOrder(testIds) };
+  return { size, keys, testIds, coded, epochs: columns.epoch as Float64Array, scorers, severity, outcome, rank, usage, facets, orders };
+}
+
+/** Row numbers sorted by their text in natural order (numbers as numbers: "item-2" before "item-10"), ties in row order. */
+function textOrder(texts: string[]): Int32Array {
+  const order = new Int32Array(texts.length);
+  for (let row = 0; row < texts.length; row++) order[row] = row;
+  return order.sort((a, b) => naturalCompare(texts[a]!, texts[b]!) || a - b);
 }
 
 /** JSON.parse, with null for an empty or malformed text. */

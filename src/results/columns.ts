@@ -6,8 +6,14 @@ export class CodedColumn {
   readonly codes: Int32Array;
   readonly values: string[] = [];
   private readonly lookup = new Map<string, number>();
-  constructor(size: number) {
-    this.codes = new Int32Array(size).fill(-1);
+  constructor(size: number, codes?: Int32Array) {
+    this.codes = codes ?? new Int32Array(size).fill(-1);
+  }
+  /** A column from its stored values and codes (see item-index-file.ts); the codes are checked by the caller. */
+  static of(values: string[], codes: Int32Array): CodedColumn {
+    const column = new CodedColumn(codes.length, codes);
+    for (const value of values) column.lookup.set(value, column.values.push(value) - 1);
+    return column;
   }
   set(row: number, value: unknown): void {
     if (value === null || value === undefined) return;
