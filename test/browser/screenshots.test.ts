@@ -19,7 +19,7 @@ describe.skipIf(!hasShared || !CHROMIUM)("screenshots of a report and the viewer
   });
   afterAll(() => mock.stop());
 
-  it("renders the XSTest report and the AdvBench item table", async () => {
+  it("renders the XSTest report, and the viewer's runs list, item table, grid and transcript on AdvBench", async () => {
     const dir = tempDir();
     const results = join(dir, "results");
     const out = process.env.ALIGNBENCH_SCREENSHOTS ? DOCS : join(dir, "shots");
@@ -47,7 +47,7 @@ describe.skipIf(!hasShared || !CHROMIUM)("screenshots of a report and the viewer
       "--dataset",
       join(SHARED_DATASETS, "advbench/harmful_behaviors.csv"),
       "--models",
-      "mock-target",
+      "mock-target,mock-target-b",
       "--personas",
       "none,developer_mode_dan,docente_paciente",
       "--run-id",
@@ -71,8 +71,22 @@ describe.skipIf(!hasShared || !CHROMIUM)("screenshots of a report and the viewer
       await ready(page);
       expect(await page.locator("tr.item-row").count()).toBe(50);
       await page.screenshot({ path: join(out, "viewer.png") });
+      // The runs list: a leaderboard of both runs' headlines.
+      await page.goto(`${viewer.url}#/`);
+      await ready(page);
+      await page.screenshot({ path: join(out, "runs.png") });
+      // The side-by-side grid: two models × three personas on the same prompts.
+      await page.goto(`${viewer.url}#/run/advbench-demo/grid`);
+      await ready(page);
+      expect(await page.locator("tr.grid-row").count()).toBeGreaterThan(0);
+      await page.screenshot({ path: join(out, "grid.png") });
+      // One item's transcript: the target's call, then the judge's prompt as sent and its answer.
+      await page.locator(".grid-item").first().click();
+      await page.waitForSelector(".item-detail");
+      await ready(page);
+      await page.screenshot({ path: join(out, "transcript.png"), fullPage: true });
       expect(seen.errors).toEqual([]);
-      for (const name of ["report.png", "viewer.png"]) expect(statSync(join(out, name)).size).toBeGreaterThan(20_000);
+      for (const name of ["report.png", "viewer.png", "runs.png", "grid.png", "transcript.png"]) expect(statSync(join(out, name)).size).toBeGreaterThan(20_000);
     } finally {
       await viewer.close();
       await browser.close();

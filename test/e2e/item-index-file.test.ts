@@ -1,3 +1,4 @@
+import { naturalCompare } from "../../src/common/natural-order.js";
 import { copyFileSync, cpSync, existsSync, readFileSync, renameSync, rmSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { asyncBufferFromFile, parquetMetadataAsync } from "hyparquet";
@@ -96,7 +97,7 @@ describe("the item index stored when a run finalises", () => {
     expect(answers).toEqual(await everything(fresh));
     // 24 items × 2 models × 2 personas × 2 epochs; the weak model and the jailbreak persona give bad rows, e1 and e2 errors.
     expect(answers.pages.map((page) => page.total)).toEqual([192, 192, 192, 192, 88, 48, 28, 16, 16, 72, 8, 80]);
-    // Sorted pages as a comparison sort orders them: by text, the other way round for "desc", ties in row order.
+    // Sorted pages as a comparison sort orders them: by text in natural order (numbers as numbers), the other way round for "desc", ties in row order.
     for (const [sort, order] of [
       ["key", "desc"],
       ["test_id", "desc"],
@@ -104,8 +105,8 @@ describe("the item index stored when a run finalises", () => {
     ] as const) {
       const page = await stored.query({ sort, order, limit: 500 });
       const text = (row: { key: string; test_id: string }) => (sort === "key" ? row.key : row.test_id);
-      const expected = [...page.rows].sort((a, b) => (text(a) < text(b) ? 1 : text(a) > text(b) ? -1 : a.index - b.index) * (order === "desc" ? 1 : -1) || a.index - b.index);
-      if (order === "asc") expected.sort((a, b) => (text(a) < text(b) ? -1 : text(a) > text(b) ? 1 : a.index - b.index));
+      const direction = order === "desc" ? -1 : 1;
+      const expected = [...page.rows].sort((a, b) => naturalCompare(text(a), text(b)) * direction || a.index - b.index);
       expect(page.rows.map((row) => row.index)).toEqual(expected.map((row) => row.index));
       expect(page.total).toBe(192);
     }
