@@ -44,10 +44,14 @@ wait $PID
 read -r rwall rrss < "$WORK/resume.time"
 echo "resume: killed with $done_before of $N done; first call $(node -e "console.log(($first - $start).toFixed(2))") s after the command started; finished in ${rwall}s, peak RSS $((rrss / 1024)) MB"
 node -e '
-const fs = require("fs"); const file = process.argv[1];
+// Streamed: with judge calls stored on each row, a 400,000-row partials.jsonl passes 512 MB (too long for one string).
+const fs = require("fs"); const readline = require("readline"); const file = process.argv[1];
 const keys = new Map(); let lines = 0;
-for (const line of fs.readFileSync(file, "utf8").split("\n")) { if (!line) continue; lines++; const r = JSON.parse(line); if (r.status === "ok") keys.set(r.key, (keys.get(r.key) ?? 0) + 1); }
-const dup = [...keys.values()].filter((n) => n > 1).length;
-console.log(`resumed run: ${lines} rows, ${keys.size} distinct done keys, ${dup} duplicated`);' "$WORK/results/half/partials.jsonl"
+const input = readline.createInterface({ input: fs.createReadStream(file), crlfDelay: Infinity });
+input.on("line", (line) => { if (!line) return; lines++; const r = JSON.parse(line); if (r.status === "ok") keys.set(r.key, (keys.get(r.key) ?? 0) + 1); });
+input.on("close", () => {
+  const dup = [...keys.values()].filter((n) => n > 1).length;
+  console.log(`resumed run: ${lines} rows, ${keys.size} distinct done keys, ${dup} duplicated`);
+});' "$WORK/results/half/partials.jsonl"
 stop_mock
 rm -rf "$WORK"
