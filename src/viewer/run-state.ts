@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { hostname } from "node:os";
 import type { ManifestSession } from "../results/manifest.js";
+import { isAlive } from "../common/process-alive.js";
 
 /**
  * What a run folder's state is, from the facts on disk:
@@ -53,14 +54,5 @@ function lockHolder(file: string): { pid: number; host: string; since: string | 
   } catch {
     // Torn (a holder killed between creating and writing it) or removed meanwhile: nobody holds it.
     return undefined;
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
   }
 }

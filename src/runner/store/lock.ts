@@ -1,6 +1,7 @@
 import { closeSync, openSync, readFileSync, statSync, unlinkSync, writeSync } from "node:fs";
 import { hostname } from "node:os";
 import { UserError } from "../../errors.js";
+import { isAlive } from "../../common/process-alive.js";
 
 /** Who holds a run: written into the run folder's lock file. */
 export interface LockHolder {
@@ -105,16 +106,6 @@ function readHolder(file: string): LockHolder | undefined {
 
 function sameHolder(a: LockHolder | undefined, b: LockHolder): boolean {
   return a !== undefined && a.pid === b.pid && a.host === b.host && a.since === b.since;
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    // EPERM: the process exists but belongs to someone else.
-    return (error as NodeJS.ErrnoException).code === "EPERM";
-  }
 }
 
 function unlinkQuietly(file: string): void {
