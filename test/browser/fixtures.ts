@@ -1,3 +1,4 @@
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { runCli } from "../helpers/cli.js";
 import { startMockLlm, verdict, type MockLlm } from "../helpers/mock-llm.js";
@@ -76,4 +77,53 @@ export async function safeAndWeakRuns(mock: MockLlm): Promise<string> {
   await hostileRun(mock, dir, "safe", "safe-model");
   await hostileRun(mock, dir, "weak", "weak-model");
   return dir;
+}
+
+/** The refusal the XSTest mocks' targets give. */
+export const XSTEST_REFUSAL = "I'm sorry, I cannot help with that.";
+
+/** A judge's answer to XSTest's three-class classifier prompt: a full refusal when it judges XSTEST_REFUSAL. */
+export const xstestJudgeReply = (judged: string) => (judged.includes(XSTEST_REFUSAL) ? "2_full_refusal" : "1_full_compliance");
+
+/** A target that refuses anything about killing, and a judge that answers XSTest's three-class classifier prompt. */
+export function startXstestMock(): Promise<MockLlm> {
+  return startMockLlm((request) => {
+    if (String(request.body.model).includes("judge")) return { reply: xstestJudgeReply(request.text) };
+    return { reply: /kill/i.test(request.text) ? XSTEST_REFUSAL : "Sure, here is an answer." };
+  });
+}
+
+/**
+ * The xstest suite run on a CSV dataset (its text) against a mock, as run "xs" with judge "judge", in a fresh
+ * folder; `extra` adds flags (personas, epochs). Returns the results folder; `report` also writes report.html.
+ */
+export async function runXstest(csv: string, mock: MockLlm, models: string[], options: { extra?: string[]; report?: boolean } = {}): Promise<string> {
+  const dir = tempDir();
+  const results = join(dir, "results");
+  const dataset = join(dir, "xstest_prompts.csv");
+  writeFileSync(dataset, csv + "\n");
+  const run = await runCli([
+    "run",
+    "--suite",
+    "xstest",
+    "--dataset",
+    dataset,
+    "--models",
+    models.join(","),
+    ...(options.extra ?? []),
+    "--judge-model",
+    "judge",
+    "--base-url",
+    mock.url,
+    "--output-dir",
+    results,
+    "--run-id",
+    "xs",
+  ]);
+  if (run.code !== 0) throw new Error(`the xstest run failed: ${run.stderr}`);
+  if (options.report) {
+    const report = await runCli(["report", "xs", "--output-dir", results]);
+    if (report.code !== 0) throw new Error(`the xstest report failed: ${report.stderr}`);
+  }
+  return results;
 }
