@@ -94,7 +94,8 @@ function choice(name: string, label: string, values: FacetValues, params: URLSea
   return select(name, label, options, params, go);
 }
 
-function select(name: string, label: string, options: Array<[string, string]>, params: URLSearchParams, go: (changes: Record<string, string>) => void): HTMLElement {
+/** A labelled select of one URL parameter ("any" clears it); a change goes to `go`. */
+export function select(name: string, label: string, options: Array<[string, string]>, params: URLSearchParams, go: (changes: Record<string, string>) => void): HTMLElement {
   return h(
     "label",
     {},

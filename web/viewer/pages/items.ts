@@ -4,7 +4,7 @@ import type { RunListing } from "../../../src/viewer/run-index.js";
 import type { ItemRowSummary } from "../../../src/viewer/item-index.js";
 import type { ScorerDeclaration } from "../../../src/scorers/types.js";
 import { exportLinks } from "../export-links.js";
-import { filterBar, filterParams, type FilterBarData } from "../filter-bar.js";
+import { filterBar, filterParams, select, type FilterBarData } from "../filter-bar.js";
 import { api, progressBox, runTabs, show } from "../page-kit.js";
 
 /** The table's own parameters beside the shared filters. */
@@ -27,18 +27,6 @@ export async function itemsPage(runId: string, params: URLSearchParams): Promise
     if (!("offset" in changes)) next.delete("offset");
     location.hash = `#/run/${id}/items?${next}`;
   };
-  const select = (name: string, label: string, options: Array<[string, string]>) =>
-    h(
-      "label",
-      {},
-      `${label} `,
-      h(
-        "select",
-        { name, onchange: (event: Event) => go({ [name]: (event.target as HTMLSelectElement).value }) },
-        h("option", { value: "" }, "any"),
-        ...options.map(([value, text]) => h("option", { value, selected: params.get(name) === value }, text)),
-      ),
-    );
   const offset = Number(params.get("offset") ?? 0);
   const toolbar = h(
     "div",
@@ -47,15 +35,21 @@ export async function itemsPage(runId: string, params: URLSearchParams): Promise
     h(
       "div",
       { class: "toolbar" },
-      select("sort", "sort by", [
-        ["severity", "severity"],
-        ["key", "key"],
-        ["model", "model"],
-        ["persona", "persona"],
-        ["category", "category"],
-        ["test_id", "test id"],
-      ]),
-      select("order", "order", [["desc", "descending"]]),
+      select(
+        "sort",
+        "sort by",
+        [
+          ["severity", "severity"],
+          ["key", "key"],
+          ["model", "model"],
+          ["persona", "persona"],
+          ["category", "category"],
+          ["test_id", "test id"],
+        ],
+        params,
+        go,
+      ),
+      select("order", "order", [["desc", "descending"]], params, go),
     ),
   );
   const outcomeCell = (outcome: ItemRowSummary["outcome"]) => (outcome === "bad" ? "bad" : outcome === "good" ? "ok" : outcome === "neutral" ? "—" : "not scored");
