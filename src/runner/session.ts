@@ -94,7 +94,7 @@ export class RunSession {
     let log: RunLog | undefined;
     try {
       // Temporary files of a session killed while writing them: nobody else writes here while we hold the lock.
-      for (const file of [files.parquet, files.csv, files.summary, files.manifest, files.judgeEval]) removeQuietly(file + ".tmp");
+      for (const file of [files.parquet, files.csv, files.summary, files.manifest, files.judgeEval, files.itemIndex]) removeQuietly(file + ".tmp");
       log = new RunLog(files.log, options.redactor);
       if (lock.tookOver) log.warn("lock_taken_over", { previous_pid: lock.tookOver.pid, previous_command: lock.tookOver.command, previous_since: lock.tookOver.since });
       store = (options.openStore ?? openLocalStore)(options.outputDir, options.runId, options.redactor);

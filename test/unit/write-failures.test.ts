@@ -173,3 +173,19 @@ async function processTwoRows(dir: string, runId: string, afterOpen?: (folder: s
     await session.close();
   }
 }
+
+describe("temporary files of a session killed while writing them", () => {
+  it("are removed when the next session opens the run folder, the item index's too", async () => {
+    const dir = tempDir();
+    const files = runFiles(dir, "killed");
+    mkdirSync(files.folder, { recursive: true });
+    const temporaries = [files.parquet, files.csv, files.summary, files.manifest, files.judgeEval, files.itemIndex].map((file) => `${file}.tmp`);
+    for (const file of temporaries) writeFileSync(file, "half written");
+    const session = await RunSession.open({ outputDir: dir, runId: "killed", kind: "run", redactor: new Redactor([]) });
+    try {
+      expect(tmpFiles(files.folder)).toEqual([]);
+    } finally {
+      await session.close();
+    }
+  });
+});
