@@ -171,8 +171,25 @@ export class ItemIndex {
     return matches;
   }
 
-  /** The rows a query's filters keep, in its order (every match, no page). */
-  async ordered(query: ItemQuery): Promise<number[]> {
+  /**
+   * The rows a query's filters keep, in its order (every match, no page). The last answer is kept: paging
+   * through a table, stepping through its items and exporting it ask the same filters and order again.
+   */
+  async ordered(query: ItemQuery): Promise<readonly number[]> {
+    const { offset: _offset, limit: _limit, ...filtersAndOrder } = query;
+    const key = JSON.stringify(filtersAndOrder);
+    if (this.lastOrdered?.key === key) return this.lastOrdered.rows;
+    const rows = this.sortedRows(query);
+    this.lastOrdered = { key, rows };
+    // A failed query (a text search whose file read failed) is not kept: the next ask tries again.
+    rows.catch(() => {
+      if (this.lastOrdered?.rows === rows) this.lastOrdered = undefined;
+    });
+    return rows;
+  }
+  private lastOrdered: { key: string; rows: Promise<readonly number[]> } | undefined;
+
+  private async sortedRows(query: ItemQuery): Promise<number[]> {
     const matches = await this.matchingRows(query);
     const direction = query.order === "desc" ? -1 : 1;
     const sort = query.sort ?? "key";
