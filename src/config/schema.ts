@@ -91,7 +91,8 @@ const perspectiveSchema = z
 const headlineSchema = z
   .object({
     name: z.string().describe("What the number is called in summaries and reports."),
-    scorer: z.string().describe("The scorer it comes from (verdict: the verdict judge's attack success)."),
+    scorer: z.string().describe("The scorer or suite metric it comes from (verdict: the verdict judge's attack success)."),
+    metric: z.string().optional().describe("Which of the scorer's metrics (default its primary one)."),
     statistic: z.enum(STATISTICS).default("mean").describe("The scorer's rate or mean, or a toxicity aggregate."),
     where: z.record(z.string(), z.string()).optional().describe("Only rows with this group_by value, e.g. { label: safe }."),
     higher_is: z.enum(["better", "worse"]).optional().describe("Which direction is good, for reports."),
@@ -146,6 +147,16 @@ export const runConfigSchema = z
     scorer_prompts: z.record(z.string(), z.string()).default({}).describe("Replacement prompt files for classifier scorers, by scorer name (e.g. the authors' exact StrongREJECT prompt)."),
     perspective: perspectiveSchema.default({ api_key_env: "PERSPECTIVE_API_KEY", attribute: "TOXICITY", languages: ["en"], qps: 1 }).describe("Perspective API settings, for the perspective scorer."),
     headlines: z.array(headlineSchema).default([]).describe("The suite's headline numbers, per model, shown first in summaries and reports."),
+    suite_metrics: z
+      .array(z.union([z.string(), z.object({ name: z.string(), options: z.record(z.string(), z.unknown()).optional() }).strict()]))
+      .default([])
+      .describe("Numbers computed over a set of rows rather than as a mean of row scores (BBQ's bias scores, the length-controlled win rate…), by name, with options."),
+    record_format: z
+      .string()
+      .optional()
+      .describe(
+        "How to read a benchmark file whose records are not one test case each (a dialogue in one string, a JSON object of groups of prompts): a record format's name; the other field mappings apply to its rows.",
+      ),
     choices_field: z.string().optional().describe("Column of answer choices for multiple-choice scorers: {choice: 1|0} (TruthfulQA) or a list with answer_field."),
     answer_field: z.string().optional().describe("Column naming the correct choice(s): 0-based index(es) or the choice's text."),
     mc_template: z.string().default("{prompt}").describe('The context each choice continues, with {prompt}; e.g. "Q: {prompt}\\nA:". Choices follow after a space.'),

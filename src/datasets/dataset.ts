@@ -3,6 +3,7 @@ import { InputError, InputErrors } from "../errors.js";
 import { sha256File } from "../io/hash-file.js";
 import { CompactIdSet } from "./id-set.js";
 import { readRecords, formatOf, type RawRecord, type ReadRecordsOptions } from "./readers.js";
+import { recordFormatNamed } from "./formats/registry.js";
 import { fieldAt, parseRecordsPath } from "./records-path.js";
 import { datasetRowSchema, fieldPath, rowToSample, type Sample } from "./sample.js";
 
@@ -37,6 +38,19 @@ export interface FieldMapping {
   answer?: string;
   /** Columns whose values label each result row (`tags`), so summaries break results down by them (XSTest's safe/unsafe `label`). */
   tags?: string[];
+  /** A record format that turns each record into the rows it stands for, before the rest of the mapping (see formats/). */
+  format?: string;
+}
+
+/**
+ * The rows one record stands for, mapped: the record itself, or with a record format, each row the format
+ * reads from it (all on the record's line), or the record's problem.
+ */
+function rowsOf(record: RawRecord, mapping: FieldMapping | undefined): RawRecord[] {
+  if (!mapping?.format || !record.value) return [mapFields(record, mapping)];
+  const rows = recordFormatNamed(mapping.format).rows(record.value);
+  if (!Array.isArray(rows)) return [{ ...located(record), problem: rows.field === undefined ? { message: rows.message } : { field: rows.field, message: rows.message } }];
+  return rows.map((value) => mapFields({ ...record, value }, mapping));
 }
 
 /**
@@ -199,6 +213,7 @@ function valueAt(value: unknown, path: ReadonlyArray<PropertyKey>): unknown {
  */
 export async function checkDataset(file: string, policy: BadRowPolicy, limit?: number, mapping?: FieldMapping, maxRowBytes?: number, recordsPath?: string): Promise<DatasetCheck> {
   formatOf(file);
+  if (mapping?.format) recordFormatNamed(mapping.format);
   const hash = createHash("sha256");
   const seenIds = new CompactIdSet();
   const suspects: Array<{ line: number; id: string }> = [];
@@ -212,13 +227,20 @@ export async function checkDataset(file: string, policy: BadRowPolicy, limit?: n
     if (problems.length < SHOWN_PROBLEMS) problems.push(problem);
   };
   const reading = readingOf({ maxRowBytes, recordsPath });
-  for await (const raw of readRecords(file, { ...reading, hash })) {
-    if (limit !== undefined && validRows >= limit) break;
-    const record = mapFields(raw, mapping);
-    const { sample, problem } = validate(file, record, mapping);
-    if (problem) reject(problem);
-    else if (!seenIds.add(sample!.id)) suspects.push({ line: record.line, id: sample!.id });
-    else validRows++;
+  reading: for await (const raw of readRecords(file, { ...reading, hash })) {
+    // A record's rows pass or fail together: a bad one skips its record's line, and the line is one bad row.
+    const checked = rowsOf(raw, mapping).map((record) => ({ record, ...validate(file, record, mapping) }));
+    const problem = checked.find((entry) => entry.problem)?.problem;
+    if (problem) {
+      if (limit !== undefined && validRows >= limit) break;
+      reject(problem);
+      continue;
+    }
+    for (const { record, sample } of checked) {
+      if (limit !== undefined && validRows >= limit) break reading;
+      if (!seenIds.add(sample!.id)) suspects.push({ line: record.line, id: sample!.id });
+      else validRows++;
+    }
   }
   // Hash hits are confirmed against the ids themselves (only the suspected ones are held as strings).
   for (const duplicate of await confirmDuplicates(file, suspects, mapping, reading)) {
@@ -257,11 +279,12 @@ async function confirmDuplicates(file: string, suspects: Array<{ line: number; i
   if (suspects.length === 0) return [];
   const firstLines = new Map<string, number>(suspects.map((suspect) => [suspect.id, Infinity]));
   for await (const raw of readRecords(file, reading)) {
-    const record = mapFields(raw, mapping);
-    const id = record.value?.id;
-    if (typeof id !== "string" && typeof id !== "number") continue;
-    const known = firstLines.get(String(id));
-    if (known !== undefined && record.line < known) firstLines.set(String(id), record.line);
+    for (const record of rowsOf(raw, mapping)) {
+      const id = record.value?.id;
+      if (typeof id !== "string" && typeof id !== "number") continue;
+      const known = firstLines.get(String(id));
+      if (known !== undefined && record.line < known) firstLines.set(String(id), record.line);
+    }
   }
   return suspects.map((suspect) => {
     const firstLine = firstLines.get(suspect.id)!;
@@ -276,20 +299,21 @@ async function confirmDuplicates(file: string, suspects: Array<{ line: number; i
 export async function* streamSamples(check: DatasetCheck, limit?: number, isFinished?: (id: string) => boolean | Promise<boolean>): AsyncGenerator<Sample> {
   let produced = 0;
   for await (const raw of readRecords(check.file, readingOf(check))) {
-    if (limit !== undefined && produced >= limit) return;
     if (check.skippedLines.has(raw.line)) continue;
-    const record = mapFields(raw, check.mapping);
-    const rawId = record.value?.id;
-    // Awaited only when the answer is a promise: a fresh run's plain `false` costs no microtask per row.
-    const answer = isFinished && (typeof rawId === "string" || typeof rawId === "number") ? isFinished(String(rawId)) : false;
-    if (answer === true || (answer !== false && (await answer))) {
+    for (const record of check.mapping?.format ? rowsOf(raw, check.mapping) : [mapFields(raw, check.mapping)]) {
+      if (limit !== undefined && produced >= limit) return;
+      const rawId = record.value?.id;
+      // Awaited only when the answer is a promise: a fresh run's plain `false` costs no microtask per row.
+      const answer = isFinished && (typeof rawId === "string" || typeof rawId === "number") ? isFinished(String(rawId)) : false;
+      if (answer === true || (answer !== false && (await answer))) {
+        produced++;
+        continue;
+      }
+      const { sample, problem } = validate(check.file, record, check.mapping);
+      // The file changed between the two passes: refuse rather than run something unchecked.
+      if (!sample) throw problem ?? new InputError(check.file, record.line, undefined, "changed while the run was starting");
       produced++;
-      continue;
+      yield sample;
     }
-    const { sample, problem } = validate(check.file, record, check.mapping);
-    // The file changed between the two passes: refuse rather than run something unchecked.
-    if (!sample) throw problem ?? new InputError(check.file, record.line, undefined, "changed while the run was starting");
-    produced++;
-    yield sample;
   }
 }

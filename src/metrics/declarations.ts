@@ -5,6 +5,7 @@ import type { ScorerDeclaration } from "../scorers/types.js";
 import { VERDICT_DECLARATION } from "../scorers/verdict.js";
 import type { CheckDefinition } from "../scorers/checks.js";
 import type { HeadlineDefinition, SummaryOptions } from "./summary.js";
+import type { SuiteMetricReference } from "./suite-metrics/types.js";
 
 /**
  * What a run folder's scorers measure: the declarations its manifest keeps, or, for a folder written
@@ -43,5 +44,6 @@ export function runSummaryOptions(manifest: Pick<Manifest, "scorers" | "scorer_d
     headlines: (config.headlines as HeadlineDefinition[] | undefined) ?? [],
     clusterBy: config.cluster_by as string | undefined,
     groupBy: config.group_by as string[] | undefined,
+    suiteMetrics: config.suite_metrics as SuiteMetricReference[] | undefined,
   };
 }

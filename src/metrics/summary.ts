@@ -8,6 +8,7 @@ import { clusteredMeanFromSums, clusteredProportion } from "./clustered.js";
 import { Distribution } from "./distribution.js";
 import { mean, proportion, type Estimate } from "./intervals.js";
 import { directionFor, findDeclaration, metricValue, outcomeOfValue, rangeOf, undeclaredScorer } from "./outcome.js";
+import { readReference, suiteMetricNamed, type SuiteMetric, type SuiteMetricAccumulator, type SuiteMetricGroup, type SuiteMetricReference } from "./suite-metrics/registry.js";
 import { SUMMARY_SCHEMA_VERSION, type Breakdown, type GroupSummary, type Headline, type MetricSummary, type RunSummary } from "./summary-types.js";
 
 export { SUMMARY_SCHEMA_VERSION } from "./summary-types.js";
@@ -36,6 +37,8 @@ export interface SummaryOptions {
   clusterBy?: string | undefined;
   /** The tag columns broken down by model (default: every tag a row carries). */
   groupBy?: readonly string[] | undefined;
+  /** Numbers computed over sets of rows rather than as a mean of row scores (BBQ's bias scores…): see suite-metrics/. */
+  suiteMetrics?: readonly SuiteMetricReference[] | undefined;
 }
 
 /** The breakdown of the file's own `category` column when the category was mapped from another one. */
@@ -269,6 +272,7 @@ export class SummaryBuilder {
   private readonly repeats: ClusterRepeats;
   /** Whether some row's file `category` column differs from its (mapped) category. */
   private categoryTagDiffers = false;
+  private readonly suiteMetrics: Array<{ metric: SuiteMetric; accumulator: SuiteMetricAccumulator }>;
 
   constructor(options: SummaryOptions) {
     this.declarations = [...options.scorers];
@@ -277,6 +281,11 @@ export class SummaryBuilder {
     this.clusterBy = options.clusterBy;
     this.tagColumns = options.groupBy ? new Set(options.groupBy) : undefined;
     this.headlines = [...(options.headlines ?? [])];
+    this.suiteMetrics = (options.suiteMetrics ?? []).map((reference) => {
+      const { name, options: settings } = readReference(reference);
+      const metric = suiteMetricNamed(name);
+      return { metric, accumulator: metric.create(settings) };
+    });
     const extra = this.dimensions.filter((dimension) => !(BASE_DIMENSIONS as readonly string[]).includes(dimension) && dimension !== "category");
     this.fixed = [["model"], ["model", "persona"], ["category", "model"], ...extra.map((dimension) => [dimension, "model"])].map((dimensions) => new BreakdownAccumulator(dimensions));
     this.repeats = new ClusterRepeats(this.clusterBy ? this.dimensions : this.dimensions.filter((dimension) => dimension !== "test"));
@@ -349,6 +358,7 @@ export class SummaryBuilder {
       breakdown.add(entry, this.valueOf);
     }
     for (const breakdown of this.headlineGroups) breakdown?.add(entry, this.valueOf);
+    for (const { accumulator } of this.suiteMetrics) accumulator.add(row);
     this.usage.add(row);
     if (row.status === "error") {
       const type = row.error_type ?? "unknown";
@@ -359,7 +369,8 @@ export class SummaryBuilder {
   /** The declarations of every scorer the summary describes: the given ones, then undeclared ones met in rows. */
   scorers(): ScorerDeclaration[] {
     const listed = new Set(this.declarations.map((declaration) => declaration.name));
-    return [...this.declarations, ...[...this.resolved.values()].filter((declaration) => !listed.has(declaration.name))];
+    const met = [...this.resolved.values()].filter((declaration) => !listed.has(declaration.name));
+    return [...this.declarations, ...met, ...this.suiteMetrics.map(({ metric }) => metric.declaration)];
   }
 
   build(runId: string): RunSummary {
@@ -373,18 +384,25 @@ export class SummaryBuilder {
       .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
       .map(([, breakdown]) => breakdown.build(order));
     const byModel = fixed[0]!;
+    const breakdowns = [...fixed, ...tags];
+    const suiteNames = new Set(this.suiteMetrics.map(({ metric }) => metric.declaration.name));
+    for (const { metric, accumulator } of this.suiteMetrics) placeSuiteMetric(metric.declaration.name, accumulator.results(), totals, breakdowns);
     const headlines: Headline[] = [];
     this.headlines.forEach((definition, index) => {
       const declaration = this.resolved.get(definition.scorer) ?? findDeclaration(scorers, definition.scorer);
+      const suite = suiteNames.has(definition.scorer);
       // A suite may name headlines for alternative scorers (Perspective or an LLM judge): only those that ran count.
-      if (!declaration || !totals.scores[definition.scorer]) return;
+      if (!declaration || (!suite && !totals.scores[definition.scorer])) return;
       const metric = declaration.metrics.find((entry) => entry.name === definition.metric) ?? declaration.metrics[0];
-      const where = this.headlineGroups[index]?.build(order);
+      const where = suite ? undefined : this.headlineGroups[index]?.build(order);
       for (const { by } of byModel.groups) {
         const model = by.model!;
-        const group = where
-          ? where.groups.find((entry) => entry.by.model === model && Object.entries(definition.where!).every(([key, value]) => entry.by[key] === value))
-          : byModel.groups.find((entry) => entry.by.model === model);
+        const group = suite
+          ? findGroup(breakdowns, { ...definition.where, model })
+          : where
+            ? where.groups.find((entry) => entry.by.model === model && Object.entries(definition.where!).every(([key, value]) => entry.by[key] === value))
+            : byModel.groups.find((entry) => entry.by.model === model);
+        if (suite && !group?.scores[definition.scorer]) continue;
         headlines.push(headlineFor(definition, metric, model, group));
       }
     });
@@ -395,12 +413,45 @@ export class SummaryBuilder {
       dimensions: this.dimensions,
       totals,
       headlines,
-      breakdowns: [...fixed, ...tags],
+      breakdowns,
       errors_by_type: Object.fromEntries([...this.errorsByType].sort((a, b) => b[1] - a[1])),
       ...(this.totals.clusters < this.totals.rows ? { clustering: { by: this.clusterBy ?? "test", clusters: this.totals.clusters, repeats: this.repeats.repeats() } } : {}),
       usage: this.usage.build(),
     };
   }
+}
+
+/**
+ * Puts a suite metric's values into the summary's groups, beside the scorers' own: `{ model }` into the
+ * per-model breakdown, a finer group into the breakdown along its dimensions (made when the rows gave none),
+ * `{}` into the totals.
+ */
+function placeSuiteMetric(name: string, results: SuiteMetricGroup[], totals: GroupSummary, breakdowns: Breakdown[]): void {
+  for (const { by, metrics } of results) {
+    const dimensions = Object.keys(by);
+    let group: GroupSummary | undefined;
+    if (dimensions.length === 0) group = totals;
+    else {
+      let breakdown = breakdowns.find((entry) => entry.dimensions.length === dimensions.length && dimensions.every((dimension) => entry.dimensions.includes(dimension)));
+      if (!breakdown) {
+        const ordered = [...dimensions.filter((dimension) => dimension !== "model"), ...(by.model === undefined ? [] : ["model"])];
+        breakdowns.push((breakdown = { dimensions: ordered, groups: [] }));
+      }
+      group = breakdown.groups.find((entry) => dimensions.every((dimension) => entry.by[dimension] === by[dimension]));
+      if (!group) {
+        const n = Math.max(0, ...Object.values(metrics).map((metric) => metric.n));
+        breakdown.groups.push((group = { by: Object.fromEntries(breakdown.dimensions.map((dimension) => [dimension, by[dimension]!])), n, errors: 0, mean_latency_ms: null, scores: {} }));
+      }
+    }
+    group.scores[name] = { ...group.scores[name], ...metrics };
+  }
+}
+
+/** The group with exactly these values of its dimensions, in whichever breakdown has them. */
+function findGroup(breakdowns: Breakdown[], by: Record<string, string>): GroupSummary | undefined {
+  const dimensions = Object.keys(by);
+  const breakdown = breakdowns.find((entry) => entry.dimensions.length === dimensions.length && dimensions.every((dimension) => entry.dimensions.includes(dimension)));
+  return breakdown?.groups.find((group) => dimensions.every((dimension) => group.by[dimension] === by[dimension]));
 }
 
 /** One headline for one model, read from the model's group (or its `where` group). */

@@ -1,9 +1,9 @@
 import { folderFiles } from "../results/run-folder.js";
-import { SummaryBuilder, type HeadlineDefinition } from "../metrics/summary.js";
+import { SummaryBuilder } from "../metrics/summary.js";
+import { runSummaryOptions } from "../metrics/declarations.js";
 import { compareRuns, loadComparisonRows } from "../metrics/compare-runs.js";
 import { outcomeOf, severityOf } from "../metrics/outcome.js";
 import { readManifest } from "../results/manifest.js";
-import { BASE_DIMENSIONS } from "../results/record.js";
 import { loadLatestRows } from "../results/load-run.js";
 import { SEVERITY_BINS, severityBin } from "./severity.js";
 import { VERSION } from "../version.js";
@@ -26,14 +26,7 @@ export async function buildRunReport(folder: string, options: ReportOptions = {}
   // A finished run: its stored summary and item index, and only the listed rows.
   const stored = reportFromIndex(folder, manifest, lens, options);
   if (stored) return stored;
-  const headlines = (manifest.config.headlines as HeadlineDefinition[] | undefined) ?? [];
-  const summaryBuilder = new SummaryBuilder({
-    scorers: [...lens.scorers],
-    dimensions: manifest.dimensions ?? [...BASE_DIMENSIONS],
-    headlines,
-    clusterBy: manifest.config.cluster_by as string | undefined,
-    ...(manifest.config.group_by ? { groupBy: manifest.config.group_by as string[] } : {}),
-  });
+  const summaryBuilder = new SummaryBuilder({ ...runSummaryOptions(manifest), scorers: [...lens.scorers] });
   const histogram = new Map<string, number[]>();
   const above = { category: new Map<string, { n: number; above: number }>(), persona: new Map<string, { n: number; above: number }>() };
   const worst = new WorstItems(options.worst ?? 25, lens);

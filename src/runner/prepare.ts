@@ -15,6 +15,7 @@ import { PerspectiveClient } from "../providers/perspective.js";
 import { withRetries } from "./retry.js";
 import { requireBosChoice, requireLoglikelihood } from "../scorers/multiple-choice.js";
 import { nearest } from "../config/suggest.js";
+import { readReference, suiteMetricNamed } from "../metrics/suite-metrics/registry.js";
 import { guardCompletion, guardModel, guardScoring, type CallPolicy } from "./guarded-model.js";
 import { RateLimiter } from "./rate-limiter.js";
 import { DEFAULT_RETRY_POLICY } from "./retry.js";
@@ -260,6 +261,11 @@ export async function chooseScorers(config: RunConfig): Promise<{ verdict: boole
     if (check.name === "verdict" || scorerNames().includes(check.name)) throw new UserError(`check "${check.name}": the name is taken by a scorer; choose another`);
     if (scorers.some((entry) => entry.name === check.name)) throw new UserError(`check "${check.name}" is defined twice`);
     scorers.push(checkScorer(check));
+  }
+  // Suite metrics are computed when the run finishes: a wrong name or option is refused now, not then.
+  for (const reference of config.suite_metrics) {
+    const { name, options } = readReference(reference);
+    suiteMetricNamed(name).create(options);
   }
   const verdict = names.length === 0 ? Boolean(config.judge_model) : names.includes("verdict");
   const needy = [...(names.includes("verdict") ? ["verdict"] : []), ...scorers.filter((entry) => entry.needs === "judge").map((entry) => entry.name)];

@@ -253,6 +253,7 @@ function fieldMapping(config: RunConfig): FieldMapping | undefined {
   if (tags.length > 0) mapping.tags = tags;
   if (config.choices_field) mapping.choices = config.choices_field;
   if (config.answer_field) mapping.answer = config.answer_field;
+  if (config.record_format) mapping.format = config.record_format;
   return Object.keys(mapping).length > 0 ? mapping : undefined;
 }
 

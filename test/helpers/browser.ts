@@ -1,4 +1,4 @@
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { chromium, type BrowserContext, type Page } from "playwright-core";
@@ -7,12 +7,16 @@ import { chromiumPath, needs } from "./requirements.js";
 /** Debian's chromium, installed by .ci/run; the browser tests skip where it is absent. */
 export const CHROMIUM = needs("chromium") ? chromiumPath() : undefined;
 
+/** A headless chromium with a fresh profile folder, removed again when the browser closes. */
 export async function launchBrowser(): Promise<BrowserContext> {
-  return chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), "alignbench-chromium-")), {
+  const profile = mkdtempSync(join(tmpdir(), "alignbench-chromium-"));
+  const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM!,
     args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
     viewport: { width: 1280, height: 900 },
   });
+  context.on("close", () => rmSync(profile, { recursive: true, force: true }));
+  return context;
 }
 
 /** What a page did that it should not: dialogs opened, errors thrown, console errors, requests made. */
