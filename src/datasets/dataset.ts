@@ -227,7 +227,7 @@ export async function checkDataset(file: string, policy: BadRowPolicy, limit?: n
     if (problems.length < SHOWN_PROBLEMS) problems.push(problem);
   };
   const reading = readingOf({ maxRowBytes, recordsPath });
-  reading: for await (const raw of readRecords(file, { ...reading, hash })) {
+  records: for await (const raw of readRecords(file, { ...reading, hash })) {
     // A record's rows pass or fail together: a bad one skips its record's line, and the line is one bad row.
     const checked = rowsOf(raw, mapping).map((record) => ({ record, ...validate(file, record, mapping) }));
     const problem = checked.find((entry) => entry.problem)?.problem;
@@ -237,7 +237,7 @@ export async function checkDataset(file: string, policy: BadRowPolicy, limit?: n
       continue;
     }
     for (const { record, sample } of checked) {
-      if (limit !== undefined && validRows >= limit) break reading;
+      if (limit !== undefined && validRows >= limit) break records;
       if (!seenIds.add(sample!.id)) suspects.push({ line: record.line, id: sample!.id });
       else validRows++;
     }

@@ -31,7 +31,7 @@ describe("record formats", () => {
     expect(check.validRows).toBe(3);
     const samples = [];
     for await (const sample of streamSamples(check)) samples.push(sample);
-    expect(samples.map((sample) => [sample.id, sample.conversation[0]!.content, (sample.metadata?.tags as Record<string, string>).group])).toEqual([
+    expect(samples.map((sample) => [sample.id, sample.conversation[0]!.content, (sample.metadata!.tags as Record<string, string>).group])).toEqual([
       ["g1-0", "one", "g1"],
       ["g1-1", "two", "g1"],
       ["g2-0", "three", "g2"],
