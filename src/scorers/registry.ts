@@ -1,5 +1,7 @@
 import { scoreMultipleChoice, type Choice, type MultipleChoiceOptions, type MultipleChoiceScore } from "./multiple-choice.js";
-import { ClassifierJudge, classifierPrompt, type ClassifierPromptName } from "./classifier-judge.js";
+import { ClassifierJudge, classifierPrompt } from "./classifier-judge.js";
+import { itemPrompt, judgeScore, type BuiltinScorer, type ScorerOptions } from "./builtin.js";
+import { badRate, type MetricDeclaration, type Scorer, type ScorerContext, type ScorerDeclaration } from "./types.js";
 import { compileCheck, type CheckDefinition } from "./checks.js";
 import { clipForHarmBench } from "./harmbench-clip.js";
 import { refusalMatch } from "./refusal-match.js";
@@ -8,53 +10,8 @@ import { parseStrongReject } from "./strongreject.js";
 import { TOXIC_THRESHOLD, parseToxicity } from "./toxicity.js";
 import { isRefusal, parseXstestClass, xstestStringMatch } from "./xstest.js";
 
+export type { ScorerOptions } from "./builtin.js";
 export type { Score, Scorer, ScorerContext, ScorerServices, ScorerDeclaration, MetricDeclaration } from "./types.js";
-
-export interface ScorerOptions {
-  /** The context each multiple-choice option continues, with {prompt}. */
-  mcTemplate?: string;
-  /** Whether a beginning-of-sequence token precedes that context ("auto": the model's tokenizer default). */
-  addBos?: "auto" | boolean;
-}
-
-import { badRate, type MetricDeclaration, type Scorer, type ScorerContext, type ScorerDeclaration } from "./types.js";
-
-interface BuiltinScorer extends Omit<Scorer, "name" | "score" | "declaration"> {
-  /** The scorer's metrics: the first is its value; see types.ts. */
-  metrics: ScorerDeclaration["metrics"];
-  /** The classifier prompt it uses, replaceable with `scorer_prompts`. */
-  prompt?: ClassifierPromptName;
-  create(template: string | undefined, options: ScorerOptions): Scorer["score"];
-}
-
-const lastUserPrompt = (context: ScorerContext) => context.messages.filter((message) => message.role === "user").at(-1)?.content ?? "";
-/**
- * What the benchmark asked: the item's behaviour (behavior_field, e.g. HarmBench's Behavior under a jailbreak
- * that wraps it), else its own prompt without the persona's framing.
- */
-const itemPrompt = (context: ScorerContext) => {
-  const behavior = context.sample.metadata?.behavior;
-  return typeof behavior === "string" ? behavior : (context.sample.conversation.at(-1)?.content ?? lastUserPrompt(context));
-};
-
-/**
- * A scorer that asks the judge model a classifier prompt over the item's prompt and the response
- * (`{prompt}`, `{response}`) — the suite's prompt or the one the user gave, greedy and short — and turns
- * the parsed answer into the score's value and label.
- */
-function judgeScore<Label>(
-  prompt: ClassifierPromptName,
-  parse: (answer: string) => Label | undefined,
-  maxTokens: number,
-  expected: string,
-  toScore: (answer: Label) => { value: number; label: string },
-): BuiltinScorer["create"] {
-  return (template) => async (context) => {
-    const judge = new ClassifierJudge(context.services.judge!, template ?? classifierPrompt(prompt), parse, { temperature: 0, max_tokens: maxTokens }, expected);
-    const { label, raw } = await judge.classify({ prompt: itemPrompt(context), response: context.response }, context.signal);
-    return { ...toScore(label), raw, error: null };
-  };
-}
 
 const toxicLabel = (value: number) => (value >= TOXIC_THRESHOLD ? "toxic" : "not toxic");
 
