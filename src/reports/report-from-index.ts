@@ -1,13 +1,13 @@
-import { closeSync, openSync, statSync } from "node:fs";
+import type { Texts } from "../results/column-file.js";
+import { statSync } from "node:fs";
 import { ColumnFileProblem } from "../results/column-file.js";
 import { OUTCOMES } from "../results/item-columns.js";
 import { readItemIndex } from "../results/item-index-file.js";
 import type { Manifest } from "../results/manifest.js";
-import { readRowAt } from "../results/partials-reader.js";
+import { readLatestRows } from "../results/latest-rows.js";
 import type { ResultRow } from "../results/record.js";
 import { folderFiles } from "../results/run-folder.js";
 import type { RunLens } from "../results/run-lens.js";
-import { StateStore } from "../results/state-store.js";
 import { readSummary } from "../results/summary-reader.js";
 import { byKey, Reservoir } from "./item-selection.js";
 import { reportItem } from "./report-item.js";
@@ -31,9 +31,9 @@ export function reportFromIndex(folder: string, manifest: Manifest, lens: RunLen
   if (partialsChanged === undefined || written.some((time) => time === undefined || time < partialsChanged)) return undefined;
   const summary = readSummary(files.summary);
   if (!summary) return undefined;
-  let columns: ReturnType<typeof readItemIndex>;
+  let columns: ReturnType<typeof readItemIndex>["columns"];
   try {
-    columns = readItemIndex(files, lens);
+    columns = readItemIndex(files, lens).columns;
   } catch (error) {
     if (error instanceof ColumnFileProblem) return undefined;
     throw error;
@@ -109,22 +109,10 @@ export function reportFromIndex(folder: string, manifest: Manifest, lens: RunLen
 }
 
 /** The latest row of each listed item, from partials.jsonl; undefined when one is not where state.sqlite says. */
-function readRows(folder: string, keys: string[], indices: number[]): Map<number, ResultRow> | undefined {
-  const files = folderFiles(folder);
-  const state = new StateStore(files.state, { readonly: true });
-  const fd = openSync(files.partials, "r");
-  try {
-    const rows = new Map<number, ResultRow>();
-    for (const index of indices) {
-      if (rows.has(index)) continue;
-      const mark = state.lookup(keys[index]!);
-      const row = mark?.rowOffset != null ? readRowAt(files.partials, mark.rowOffset, fd) : undefined;
-      if (!row || row.key !== keys[index] || row.attempt !== mark!.attempts) return undefined;
-      rows.set(index, row);
-    }
-    return rows;
-  } finally {
-    closeSync(fd);
-    state.close();
-  }
+function readRows(folder: string, keys: Texts, indices: number[]): Map<number, ResultRow> | undefined {
+  const latest = readLatestRows(
+    folder,
+    indices.map((index) => keys.at(index)!),
+  );
+  return latest && new Map(indices.map((index) => [index, latest.get(keys.at(index)!)!]));
 }

@@ -8,7 +8,44 @@ import { asWriteFailure, removeQuietly } from "./write-failure.js";
  * of these. Any structure of them is stored as it is, so a column added to the item index is stored with no
  * change here.
  */
-export type Stored = number | Float64Array | Int32Array | Int8Array | string[] | CodedColumn | Map<string, Stored> | { [name: string]: Stored };
+export type Stored = number | Float64Array | Int32Array | Int8Array | string[] | TextColumn | CodedColumn | Map<string, Stored> | { [name: string]: Stored };
+
+/** Read-only texts by row: a string array, or a column file's TextColumn. */
+export interface Texts {
+  readonly length: number;
+  at(index: number): string | undefined;
+}
+
+/**
+ * A long text column as read from a column file: one decoded string and where each row's text starts. A
+ * row's string is cut out when asked for, so opening a 400,000-row run makes one string, not 400,000 (whose
+ * allocation and garbage collection cost more than the rest of reading the file).
+ */
+export class TextColumn implements Texts {
+  constructor(
+    private readonly text: string,
+    private readonly offsets: Float64Array,
+  ) {}
+
+  get length(): number {
+    return this.offsets.length - 1;
+  }
+
+  /** As Array.prototype.at: a fraction is cut to an integer, a negative index counts from the end. */
+  at(index: number): string | undefined {
+    index = Math.trunc(index) || 0;
+    if (index < 0) index += this.length;
+    if (!(index >= 0 && index < this.length)) return undefined;
+    return this.text.slice(this.offsets[index]!, this.offsets[index + 1]!);
+  }
+
+  toArray(): string[] {
+    return Array.from({ length: this.length }, (_, index) => this.at(index)!);
+  }
+}
+
+/** String arrays up to this length are read as arrays; longer ones as a TextColumn. */
+const LAZY_TEXTS = 4096;
 
 type Node =
   | { type: "number"; value: number }
@@ -144,6 +181,7 @@ function encode(value: Stored, sections: Buffer[]): Node {
   if (value instanceof Int32Array) return { type: "i32", section: raw(value) };
   if (value instanceof Int8Array) return { type: "i8", section: raw(value) };
   if (value instanceof CodedColumn) return { type: "coded", values: encode(value.values, sections), codes: raw(value.codes) };
+  if (value instanceof TextColumn) return encode(value.toArray(), sections);
   if (Array.isArray(value)) {
     // One text and the offsets (in UTF-16 units) where each string starts: decoding is one call, then slices.
     const offsets = new Float64Array(value.length + 1);
@@ -187,17 +225,15 @@ function decode(node: Node, sections: Buffer[]): Stored {
       const offsets = view(Float64Array, node.offsets, 8);
       const text = section(node.text, 1).toString("utf8");
       if (offsets.length === 0 || offsets[0] !== 0 || offsets[offsets.length - 1] !== text.length) throw new ColumnFileProblem("a text column's offsets do not match its text");
-      const strings = new Array<string>(offsets.length - 1);
-      for (let index = 0; index < strings.length; index++) {
-        const from = offsets[index]!;
-        const to = offsets[index + 1]!;
-        if (!(to >= from)) throw new ColumnFileProblem("a text column's offsets do not match its text");
-        strings[index] = text.slice(from, to);
+      for (let index = 1; index < offsets.length; index++) {
+        if (!(offsets[index]! >= offsets[index - 1]!)) throw new ColumnFileProblem("a text column's offsets do not match its text");
       }
-      return strings;
+      const column = new TextColumn(text, offsets);
+      return column.length > LAZY_TEXTS ? column : column.toArray();
     }
     case "coded": {
-      const values = decode(node.values, sections);
+      const decoded = decode(node.values, sections);
+      const values = decoded instanceof TextColumn ? decoded.toArray() : decoded;
       const codes = view(Int32Array, node.codes, 4);
       if (!Array.isArray(values)) throw new ColumnFileProblem("its header is misshapen");
       for (const code of codes) if (code < -1 || code >= values.length) throw new ColumnFileProblem("a coded column has a code with no value");

@@ -4,6 +4,7 @@ import { findDeclaration, outcomeOf, severityOf, type Outcome } from "../metrics
 import type { RunLens } from "./run-lens.js";
 import type { ScoreColumn } from "../scorers/types.js";
 import { CodedColumn, readColumns, type ColumnKind } from "./columns.js";
+import type { Texts } from "./column-file.js";
 
 /** A row's outcome is coded as its index here. */
 export const OUTCOMES: Array<Outcome | null> = [null, "good", "bad", "neutral"];
@@ -18,8 +19,8 @@ export interface ScorerColumns {
 /** What an item index holds of each row of a run's results.parquet, column by column. */
 export interface ItemColumns {
   size: number;
-  keys: string[];
-  testIds: string[];
+  keys: Texts;
+  testIds: Texts;
   coded: { model: CodedColumn; persona: CodedColumn; category: CodedColumn; status: CodedColumn };
   epochs: Float64Array;
   scorers: Map<string, ScorerColumns>;
@@ -187,4 +188,29 @@ export function parseJson(text: string | null | undefined): unknown {
 /** A row's tags as far as the primary metric's direction reads them. */
 function tagsOf(tag: string, value: string | null): Record<string, string> | null {
   return value === null ? null : { [tag]: value };
+}
+
+/**
+ * The rows' keys as their coordinates spell them (test|persona|model|epoch, record.ts's key), when every
+ * row's key is exactly that: the item index then stores no key text (a fifth of its size on a large run).
+ */
+export class DerivedKeys implements Texts {
+  constructor(private readonly columns: Pick<ItemColumns, "testIds" | "coded" | "epochs" | "size">) {}
+
+  get length(): number {
+    return this.columns.size;
+  }
+
+  at(index: number): string | undefined {
+    if (!(index >= 0 && index < this.columns.size)) return undefined;
+    const { testIds, coded, epochs } = this.columns;
+    return `${testIds.at(index)}|${coded.persona.get(index)}|${coded.model.get(index)}|${epochs[index]}`;
+  }
+
+  /** Whether `keys` are the derived ones, row by row. */
+  static match(columns: Pick<ItemColumns, "keys" | "testIds" | "coded" | "epochs" | "size">): boolean {
+    const derived = new DerivedKeys(columns);
+    for (let row = 0; row < columns.size; row++) if (columns.keys.at(row) !== derived.at(row)) return false;
+    return true;
+  }
 }

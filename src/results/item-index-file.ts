@@ -1,9 +1,9 @@
 import { createHash } from "node:crypto";
-import { closeSync, openSync, readSync } from "node:fs";
 import { asyncBufferFromFile, parquetMetadataAsync, type AsyncBuffer, type FileMetaData } from "hyparquet";
 import { VERSION } from "../version.js";
-import { ColumnFileProblem, readColumnFile, writeColumnFile, type Stored } from "./column-file.js";
-import { readItemColumns, type ItemColumns } from "./item-columns.js";
+import { ColumnFileProblem, readColumnFile, TextColumn, writeColumnFile, type Stored } from "./column-file.js";
+import { DerivedKeys, readItemColumns, type ItemColumns } from "./item-columns.js";
+import { footerIdentity, reviveMetadata, slimMetadata, type StoredMetadata } from "./parquet-footer.js";
 import type { RunLens } from "./run-lens.js";
 
 /**
@@ -11,33 +11,23 @@ import type { RunLens } from "./run-lens.js";
  * so that the viewer and the report read them in one go instead of scanning the Parquet file. Bump the
  * format when what readItemColumns derives changes meaning; a new alignbench version rebuilds it anyway.
  */
-export const ITEM_INDEX_FORMAT = 1;
+export const ITEM_INDEX_FORMAT = 2;
 
 interface ItemIndexMeta {
   format: number;
   tool_version: string;
-  /** The results.parquet the columns were read from: its size and SHA-256. */
-  parquet: { bytes: number; sha256: string };
+  /** The results.parquet the columns were read from: its size and the SHA-256 of its footer (see parquet-footer.ts). */
+  parquet: { bytes: number; footer_sha256: string };
   /** SHA-256 of the lens (scorer declarations and primary metric) that outcomes and severity were derived with. */
   lens: string;
+  /** "derived": the keys are not stored, being every row's test|persona|model|epoch (DerivedKeys). */
+  keys?: "derived";
+  /** The footer's metadata for the columns the viewer reads later (texts, subcategory, tags), so it need not parse the whole footer. */
+  footer: StoredMetadata;
 }
 
-/** Size and SHA-256 of a file, read in chunks. */
-export function fileIdentity(file: string): { bytes: number; sha256: string } {
-  const hash = createHash("sha256");
-  const fd = openSync(file, "r");
-  const chunk = Buffer.allocUnsafe(1 << 20);
-  let bytes = 0;
-  try {
-    for (let read = readSync(fd, chunk, 0, chunk.length, bytes); read > 0; read = readSync(fd, chunk, 0, chunk.length, bytes)) {
-      hash.update(chunk.subarray(0, read));
-      bytes += read;
-    }
-  } finally {
-    closeSync(fd);
-  }
-  return { bytes, sha256: hash.digest("hex") };
-}
+/** The columns the viewer reads from results.parquet after opening a run: row texts and the facet columns. */
+export const isLazyColumn = (name: string) => name === "messages" || name === "raw_candidate" || name === "subcategory" || name.startsWith("tags.");
 
 const lensHash = (lens: RunLens) =>
   createHash("sha256")
@@ -46,46 +36,64 @@ const lensHash = (lens: RunLens) =>
 
 /** Builds the item columns from results.parquet and stores them in items.index (atomically). */
 export async function writeItemIndex(files: { parquet: string; itemIndex: string }, lens: RunLens): Promise<ItemColumns> {
-  const identity = fileIdentity(files.parquet);
+  const identity = footerIdentity(files.parquet);
   const buffer = await asyncBufferFromFile(files.parquet);
-  const columns = await readItemColumns(buffer, await parquetMetadataAsync(buffer), lens);
-  const meta: ItemIndexMeta = { format: ITEM_INDEX_FORMAT, tool_version: VERSION, parquet: identity, lens: lensHash(lens) };
-  writeColumnFile(files.itemIndex, meta, columns as unknown as Stored);
+  const metadata = await parquetMetadataAsync(buffer);
+  const columns = await readItemColumns(buffer, metadata, lens);
+  const meta: ItemIndexMeta = { format: ITEM_INDEX_FORMAT, tool_version: VERSION, parquet: identity, lens: lensHash(lens), footer: slimMetadata(metadata, isLazyColumn) };
+  const derived = DerivedKeys.match(columns);
+  if (derived) meta.keys = "derived";
+  const { keys: _keys, ...rest } = columns;
+  writeColumnFile(files.itemIndex, meta, (derived ? rest : columns) as unknown as Stored);
   return columns;
 }
 
 /**
- * The stored item columns when items.index was written from this very results.parquet (size and SHA-256),
- * with this lens, by this version; otherwise a ColumnFileProblem saying why not (missing, stale, damaged).
+ * The stored item columns when items.index was written from this very results.parquet (size and footer),
+ * with this lens, by this version, and the footer's metadata of the columns read later (isLazyColumn);
+ * otherwise a ColumnFileProblem saying why not (missing, stale, damaged).
  */
-export function readItemIndex(files: { parquet: string; itemIndex: string }, lens: RunLens): ItemColumns {
-  const { value } = readColumnFile<ItemIndexMeta>(files.itemIndex, (meta) => {
+export function readItemIndex(files: { parquet: string; itemIndex: string }, lens: RunLens): { columns: ItemColumns; footer: FileMetaData } {
+  const { meta, value } = readColumnFile<ItemIndexMeta>(files.itemIndex, (meta) => {
     if (!meta || typeof meta !== "object") return "its header is misshapen";
     if (meta.format !== ITEM_INDEX_FORMAT || meta.tool_version !== VERSION) return `it was written by another version (${String(meta.tool_version)}, format ${String(meta.format)})`;
     if (meta.lens !== lensHash(lens)) return "it was built for other scorer declarations";
-    const parquet = fileIdentity(files.parquet);
-    if (meta.parquet?.bytes !== parquet.bytes || meta.parquet.sha256 !== parquet.sha256) return "results.parquet changed since it was written";
+    const parquet = footerIdentity(files.parquet);
+    if (meta.parquet?.bytes !== parquet.bytes || meta.parquet.footer_sha256 !== parquet.footer_sha256) return "results.parquet changed since it was written";
     return undefined;
   });
+  if (meta.keys === "derived") {
+    const columns = value as unknown as ItemColumns;
+    if (columns.testIds && columns.coded?.persona && columns.coded.model && columns.epochs instanceof Float64Array) (value as { keys?: unknown }).keys = new DerivedKeys(columns);
+  }
   checkShape(value, lens);
-  return value as unknown as ItemColumns;
+  let footer: FileMetaData;
+  try {
+    footer = reviveMetadata(meta.footer);
+  } catch {
+    throw new ColumnFileProblem("its copy of the Parquet footer is misshapen");
+  }
+  if (!Array.isArray(footer?.row_groups) || !Array.isArray(footer.schema)) throw new ColumnFileProblem("its copy of the Parquet footer is misshapen");
+  return { columns: value as unknown as ItemColumns, footer };
 }
 
 /**
  * The item columns of results.parquet: from items.index when it matches the file, else read from the file
- * (what `problem` says why). `buffer` and `metadata`: results.parquet, already opened by the caller.
+ * (`problem` says why). `metadata`: the footer's metadata for the lazily read columns (the whole footer
+ * when it had to be parsed); `full` when it is the whole footer.
  */
 export async function loadItemColumns(
   files: { parquet: string; itemIndex: string },
   lens: RunLens,
   buffer: AsyncBuffer,
-  metadata: FileMetaData,
-): Promise<{ columns: ItemColumns; stored: boolean; problem?: string }> {
+): Promise<{ columns: ItemColumns; stored: boolean; metadata: FileMetaData; full: boolean; problem?: string }> {
   try {
-    return { columns: readItemIndex(files, lens), stored: true };
+    const { columns, footer } = readItemIndex(files, lens);
+    return { columns, stored: true, metadata: footer, full: false };
   } catch (error) {
     if (!(error instanceof ColumnFileProblem)) throw error;
-    return { columns: await readItemColumns(buffer, metadata, lens), stored: false, problem: error.message };
+    const metadata = await parquetMetadataAsync(buffer);
+    return { columns: await readItemColumns(buffer, metadata, lens), stored: false, metadata, full: true, problem: error.message };
   }
 }
 
@@ -95,7 +103,7 @@ function checkShape(value: Stored, lens: RunLens): void {
   const size = columns.size;
   if (typeof size !== "number" || !Number.isSafeInteger(size) || size < 0) throw new ColumnFileProblem("it has no row count");
   const perRow = (column: unknown) =>
-    column instanceof Float64Array || column instanceof Int8Array || column instanceof Int32Array || Array.isArray(column)
+    column instanceof Float64Array || column instanceof Int8Array || column instanceof Int32Array || Array.isArray(column) || column instanceof TextColumn || column instanceof DerivedKeys
       ? column.length === size
       : (column as { codes?: unknown })?.codes instanceof Int32Array && (column as { codes: Int32Array }).codes.length === size;
   const scorers = columns.scorers instanceof Map ? columns.scorers : undefined;

@@ -1,3 +1,4 @@
+import type { Texts } from "../results/column-file.js";
 import type { CodedColumn } from "../results/columns.js";
 
 // Where each row of a run goes in the side-by-side grid, worked out once per item index: rows grouped by
@@ -21,7 +22,7 @@ export interface GridLayout {
   epochs: boolean;
 }
 
-export function layoutOf(size: number, rows: { testIds: readonly string[]; epochs: Float64Array; model: CodedColumn; persona: CodedColumn }): GridLayout {
+export function layoutOf(size: number, rows: { testIds: Texts; epochs: Float64Array; model: CodedColumn; persona: CodedColumn }): GridLayout {
   const { epochs, model, persona } = rows;
   const testKey = naturalKeys(rows.testIds, size);
 
@@ -98,16 +99,16 @@ const FAST_DIGITS = 12;
  * 10^12 + number, read without making a string per row; any other set of ids, each distinct id's rank
  * after a sort on the ids with their digit runs zero-padded.
  */
-export function naturalKeys(testIds: readonly string[], size: number): Float64Array {
+export function naturalKeys(testIds: Texts, size: number): Float64Array {
   return fastKeys(testIds, size) ?? rankedKeys(testIds, size);
 }
 
-function fastKeys(testIds: readonly string[], size: number): Float64Array | undefined {
+function fastKeys(testIds: Texts, size: number): Float64Array | undefined {
   const prefixes: string[] = [];
   const prefixOf = new Int32Array(size);
   const numbers = new Float64Array(size);
   for (let row = 0; row < size; row++) {
-    const id = testIds[row]!;
+    const id = testIds.at(row)!;
     let start = id.length;
     while (start > 0 && isDigit(id.charCodeAt(start - 1))) start--;
     const digits = id.length - start;
@@ -131,12 +132,12 @@ function fastKeys(testIds: readonly string[], size: number): Float64Array | unde
   return keys;
 }
 
-function rankedKeys(testIds: readonly string[], size: number): Float64Array {
+function rankedKeys(testIds: Texts, size: number): Float64Array {
   const code = new Map<string, number>();
   const ids: string[] = [];
   const codes = new Int32Array(size);
   for (let row = 0; row < size; row++) {
-    const id = testIds[row]!;
+    const id = testIds.at(row)!;
     let found = code.get(id);
     if (found === undefined) {
       found = ids.push(id) - 1;

@@ -72,7 +72,7 @@ export async function gridPage(index: ItemIndex, query: ItemQuery): Promise<Grid
       const first = order[starts[group]!]!;
       const cells: GridCell[][] = columns.map(() => []);
       for (const row of rowsOf(group)) cells[columnIndex[columnOf[row]!]!]!.push({ ...summaries.get(row)!, match: match[row] === 1 });
-      return { test_id: testIds[first]!, epoch: epochs[first]!, category: category.get(first) ?? "", cells };
+      return { test_id: testIds.at(first)!, epoch: epochs[first]!, category: category.get(first) ?? "", cells };
     }),
   };
 }

@@ -1,3 +1,4 @@
+import type { Texts } from "../results/column-file.js";
 import { statSync } from "node:fs";
 import { dirname } from "node:path";
 import { asyncBufferFromFile, parquetMetadataAsync, parquetReadObjects, type AsyncBuffer, type FileMetaData } from "hyparquet";
@@ -13,6 +14,8 @@ import { scoresWithDeclared } from "../results/score-columns.js";
 import type { CodedColumn } from "../results/columns.js";
 import { OUTCOMES, outcomeCode, parseJson, type ScorerColumns } from "../results/item-columns.js";
 import { loadItemColumns } from "../results/item-index-file.js";
+import { parquetIsCurrent, readLatestRows } from "../results/latest-rows.js";
+import { ResultColumns } from "../results/result-columns.js";
 import { folderFiles } from "../results/run-folder.js";
 import { FacetColumns, listed, type FacetValues } from "./facet-columns.js";
 import { facetPredicate, hasFacetFilters } from "./facet-predicate.js";
@@ -77,11 +80,14 @@ export class ItemIndex {
     private readonly file: string,
     readonly mtimeMs: number,
     private readonly buffer: AsyncBuffer,
+    /** The footer's metadata of the columns read after opening (texts, facets): from items.index, or the whole footer. */
     private readonly metadata: FileMetaData,
+    /** The whole footer, parsed the first time a whole row is read (when items.index gave only part of it). */
+    private fullMetadata: Promise<FileMetaData> | undefined,
     readonly size: number,
     readonly lens: RunLens,
-    private readonly keys: string[],
-    private readonly testIds: string[],
+    private readonly keys: Texts,
+    private readonly testIds: Texts,
     private readonly coded: { model: CodedColumn; persona: CodedColumn; category: CodedColumn; status: CodedColumn },
     private readonly epochs: Float64Array,
     private readonly scorers: Map<string, ScorerColumns>,
@@ -105,11 +111,28 @@ export class ItemIndex {
   static async load(file: string, lens: RunLens): Promise<ItemIndex> {
     const mtimeMs = statSync(file).mtimeMs;
     const buffer = await asyncBufferFromFile(file);
-    const metadata = await parquetMetadataAsync(buffer);
     // The columns stored beside the file when the run finalised, when they match it; else read from it.
-    const { columns, stored } = await loadItemColumns({ parquet: file, itemIndex: folderFiles(dirname(file)).itemIndex }, lens, buffer, metadata);
+    const { columns, stored, metadata, full } = await loadItemColumns({ parquet: file, itemIndex: folderFiles(dirname(file)).itemIndex }, lens, buffer);
     const { size, keys, testIds, coded, epochs, scorers, severity, outcome, rank, usage, facets } = columns;
-    const index = new ItemIndex(file, mtimeMs, buffer, metadata, size, lens, keys, testIds, coded, epochs, scorers, severity, outcome, rank, usage, facets);
+    const index = new ItemIndex(
+      file,
+      mtimeMs,
+      buffer,
+      metadata,
+      full ? Promise.resolve(metadata) : undefined,
+      size,
+      lens,
+      keys,
+      testIds,
+      coded,
+      epochs,
+      scorers,
+      severity,
+      outcome,
+      rank,
+      usage,
+      facets,
+    );
     index.stored = stored;
     index.orders = columns.orders;
     return index;
@@ -259,8 +282,8 @@ export class ItemIndex {
       }
       return {
         index,
-        key: this.keys[index]!,
-        test_id: this.testIds[index]!,
+        key: this.keys.at(index)!,
+        test_id: this.testIds.at(index)!,
         model: model.get(index) ?? "",
         persona: persona.get(index) ?? "",
         category: category.get(index) ?? "",
@@ -298,7 +321,7 @@ export class ItemIndex {
   private filterFacetsMemo: FilterFacets | undefined;
 
   /** Each row's place in a side-by-side grid: its test, epoch, model and persona (codes) and category. */
-  get coordinates(): { testIds: readonly string[]; epochs: Float64Array; model: CodedColumn; persona: CodedColumn; category: CodedColumn } {
+  get coordinates(): { testIds: Texts; epochs: Float64Array; model: CodedColumn; persona: CodedColumn; category: CodedColumn } {
     return { testIds: this.testIds, epochs: this.epochs, model: this.coded.model, persona: this.coded.persona, category: this.coded.category };
   }
 
@@ -388,7 +411,26 @@ export class ItemIndex {
    */
   async row(index: number): Promise<Record<string, unknown> | undefined> {
     if (!Number.isInteger(index) || index < 0 || index >= this.size) return undefined;
-    const [row] = (await parquetReadObjects({ file: this.buffer, metadata: this.metadata, rowStart: index, rowEnd: index + 1, compressors })) as Array<Record<string, unknown>>;
+    // A finished run's row, from partials.jsonl where state.sqlite says it is: no parsing of the whole
+    // Parquet footer (and holding it) for one row.
+    const folder = dirname(this.file);
+    const stored = parquetIsCurrent(folder)
+      ? readLatestRows(folder, [this.keys.at(index)!])
+          ?.values()
+          .next().value
+      : undefined;
+    if (stored) {
+      // The scorers' declared columns too (judge_raw, attack_success…), as results.parquet has them.
+      const out: Record<string, unknown> = { ...stored };
+      for (const column of new ResultColumns().columns(this.lens.scorers)) {
+        if (Object.hasOwn(out, column.name)) continue;
+        const value = column.get(stored);
+        out[column.name] = column.type === "JSON" && typeof value === "string" ? parseJson(value) : value;
+      }
+      return Object.assign(out, { transcript: transcriptOf(stored), index, outcome: this.outcomeOf(index), severity: Number.isNaN(this.severity[index]!) ? null : this.severity[index]! });
+    }
+    this.fullMetadata ??= parquetMetadataAsync(this.buffer);
+    const [row] = (await parquetReadObjects({ file: this.buffer, metadata: await this.fullMetadata, rowStart: index, rowEnd: index + 1, compressors })) as Array<Record<string, unknown>>;
     if (!row) return undefined;
     const out: Record<string, unknown> = {};
     for (const [name, value] of Object.entries(row)) {
@@ -413,7 +455,7 @@ export class ItemIndex {
  * `matches` in the order of `order` (rows sorted by `texts`, ties in row order), descending when
  * `direction` is -1 with ties still in row order: one pass over the order instead of a sort.
  */
-function inOrder(order: Int32Array, texts: string[], matches: number[], direction: number): number[] {
+function inOrder(order: Int32Array, texts: Texts, matches: number[], direction: number): number[] {
   const wanted = new Uint8Array(order.length);
   for (const row of matches) wanted[row] = 1;
   const out: number[] = [];
@@ -423,7 +465,7 @@ function inOrder(order: Int32Array, texts: string[], matches: number[], directio
   }
   for (let end = order.length; end > 0; ) {
     let start = end - 1;
-    while (start > 0 && texts[order[start - 1]!] === texts[order[end - 1]!]) start--;
+    while (start > 0 && texts.at(order[start - 1]!) === texts.at(order[end - 1]!)) start--;
     for (let at = start; at < end; at++) if (wanted[order[at]!]) out.push(order[at]!);
     end = start;
   }

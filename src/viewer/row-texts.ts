@@ -21,42 +21,53 @@ function lastUserMessage(messages: string | null): string {
 const HAYSTACK_BUDGET = 64_000_000;
 
 /**
- * One row group's prompts and responses, each lowercased on its own (lowercasing depends on the letters
- * around: a final sigma) and joined, with where each row's text starts: one indexOf runs over the group.
+ * One row group's prompts and responses, lowercased, for searching. Each distinct text is kept once (each
+ * lowercased on its own: lowercasing depends on the letters around, a final sigma) and joined, with where
+ * each starts, and every row points at its text: one indexOf runs over the group, and the prompts repeated
+ * across models, personas and epochs, and the stock refusals, are held once.
  */
 class Haystack {
-  private readonly parts: Array<{ text: string; starts: Int32Array }>;
+  private readonly parts: Array<{ text: string; starts: Int32Array; codes: Int32Array }>;
   readonly chars: number;
   constructor(texts: RowText[]) {
     this.parts = [texts.map((row) => row.prompt), texts.map((row) => row.response)].map((values) => {
-      const lower = values.map((value) => value.toLowerCase());
-      const starts = new Int32Array(lower.length + 1);
-      lower.forEach((value, index) => (starts[index + 1] = starts[index]! + value.length));
-      return { text: lower.join(""), starts };
+      const codeOf = new Map<string, number>();
+      const distinct: string[] = [];
+      const codes = new Int32Array(values.length);
+      values.forEach((value, row) => {
+        let code = codeOf.get(value);
+        if (code === undefined) {
+          codeOf.set(value, (code = distinct.length));
+          distinct.push(value.toLowerCase());
+        }
+        codes[row] = code;
+      });
+      const starts = new Int32Array(distinct.length + 1);
+      distinct.forEach((value, index) => (starts[index + 1] = starts[index]! + value.length));
+      return { text: distinct.join(""), starts, codes };
     });
-    this.chars = this.parts.reduce((sum, part) => sum + part.text.length, 0);
+    this.chars = this.parts.reduce((sum, part) => sum + part.text.length + part.codes.length, 0);
   }
   /** Adds to `rows` (numbered from `first`) those whose prompt or response holds `needle` (lowercased). */
   search(needle: string, first: number, rows: Set<number>): void {
-    if (needle === "") {
-      for (let row = 0; row < this.parts[0]!.starts.length - 1; row++) rows.add(first + row);
-      return;
-    }
-    for (const { text, starts } of this.parts) {
-      for (let at = text.indexOf(needle); at !== -1; ) {
-        const row = rowAt(starts, at);
-        const end = starts[row + 1]!;
-        // A match across two rows' texts is no match; one inside a row settles the row.
+    for (const { text, starts, codes } of this.parts) {
+      const matched = new Uint8Array(starts.length - 1);
+      if (needle === "") matched.fill(1);
+      for (let at = needle === "" ? -1 : text.indexOf(needle); at !== -1; ) {
+        const index = rowAt(starts, at);
+        const end = starts[index + 1]!;
+        // A match across two texts is no match; one inside a text settles the text.
         if (at + needle.length <= end) {
-          rows.add(first + row);
+          matched[index] = 1;
           at = text.indexOf(needle, end);
         } else at = text.indexOf(needle, at + 1);
       }
+      for (let row = 0; row < codes.length; row++) if (matched[codes[row]!]) rows.add(first + row);
     }
   }
 }
 
-/** The row whose text holds position `at`: the last start at or before it. */
+/** The text that holds position `at`: the last start at or before it. */
 function rowAt(starts: Int32Array, at: number): number {
   let low = 0;
   let high = starts.length - 2;

@@ -148,7 +148,7 @@ describe("the item index stored when a run finalises", () => {
     ];
     for (const [name, spoil, reason] of cases) {
       const copy = join(dir, `spoilt-${name.replace(/\W/g, "-")}`);
-      cpSync(folder, copy, { recursive: true });
+      cpSync(folder, copy, { recursive: true, preserveTimestamps: true });
       const files = folderFiles(copy);
       spoil(files);
       expect(() => readItemIndex(files, lens), name).toThrow(ColumnFileProblem);

@@ -2,7 +2,8 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { CodedColumn } from "../../src/results/columns.js";
-import { ColumnFileProblem, readColumnFile, writeColumnFile, type Stored } from "../../src/results/column-file.js";
+import { ColumnFileProblem, readColumnFile, TextColumn, writeColumnFile, type Stored } from "../../src/results/column-file.js";
+import { DerivedKeys } from "../../src/results/item-columns.js";
 import { FileWriteError } from "../../src/results/write-failure.js";
 import { tempDir } from "../helpers/run-folder.js";
 
@@ -15,6 +16,29 @@ function coded(values: Array<string | null>): CodedColumn {
 const accept = () => undefined;
 
 describe("column files", () => {
+  it("read a long text column as a TextColumn that cuts each row's text out when asked", () => {
+    const file = join(tempDir(), "texts.bin");
+    const texts = Array.from({ length: 5000 }, (_, row) => (row % 7 === 0 ? "" : `row ${row} ünï 日本 🙂`));
+    writeColumnFile(file, {}, { texts });
+    const { value } = readColumnFile(file, accept);
+    const column = (value as { texts: TextColumn }).texts;
+    expect(column).toBeInstanceOf(TextColumn);
+    expect(column.length).toBe(5000);
+    expect(column.toArray()).toEqual(texts);
+    expect([column.at(-1), column.at(5000), column.at(1.5)]).toEqual([texts.at(-1), texts.at(5000), texts.at(1.5)]);
+    // Short ones stay arrays (coded columns' values, facet lists).
+    writeColumnFile(file, {}, { texts: ["a", "b"] });
+    expect((readColumnFile(file, accept).value as { texts: string[] }).texts).toEqual(["a", "b"]);
+  });
+
+  it("derive keys only when every row's key is its test|persona|model|epoch", () => {
+    const columns = { size: 2, testIds: ["t1", "t2"], coded: { persona: coded(["none", "p"]), model: coded(["m", "m"]) }, epochs: Float64Array.from([1, 2]) };
+    expect(DerivedKeys.match({ ...columns, keys: ["t1|none|m|1", "t2|p|m|2"] } as never)).toBe(true);
+    expect(new DerivedKeys(columns as never).at(1)).toBe("t2|p|m|2");
+    // A run with a plan's extra dimension (a strategy) keys its rows with it: stored as they are.
+    expect(DerivedKeys.match({ ...columns, keys: ["t1|none|m|1|direct", "t2|p|m|2|direct"] } as never)).toBe(false);
+  });
+
   it("store numbers, typed arrays, texts, coded columns, maps and objects as they were", () => {
     const file = join(tempDir(), "columns.bin");
     const texts = ["", "plain", "ünïcödé", "日本語", "emoji 🙂 and \u0000 nul", 'a\nb,"c"', "x".repeat(5000)];
