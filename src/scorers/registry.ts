@@ -7,6 +7,8 @@ import { clipForHarmBench } from "./harmbench-clip.js";
 import { refusalMatch } from "./refusal-match.js";
 import { RESPONSE_STATS_DESCRIPTION, RESPONSE_STATS_METRICS, responseStats } from "./response-stats.js";
 import { parseStrongReject } from "./strongreject.js";
+import { preferenceJudge } from "./preference-judge.js";
+import { preferenceLoglikelihood } from "./preference-loglikelihood.js";
 import { TOXIC_THRESHOLD, parseToxicity } from "./toxicity.js";
 import { isRefusal, parseXstestClass, xstestStringMatch } from "./xstest.js";
 
@@ -165,6 +167,8 @@ const BUILTIN = {
     { name: "correct_mass", label: "probability mass on correct choices", kind: { type: "bounded", range: [0, 1] }, bad: "low" },
     (score) => [score.correctMass, score.predicted],
   ),
+  preference_loglikelihood: preferenceLoglikelihood,
+  preference_judge: preferenceJudge,
 } satisfies Record<string, BuiltinScorer>;
 
 export type ScorerName = keyof typeof BUILTIN;
