@@ -69,7 +69,12 @@ export async function loadBaselineOutputs(path: string, options: BaselineOutputs
     const earlier = table.get(key);
     if (earlier !== undefined && earlier !== output) {
       const hint = fromRun ? "; pick one model with plan_options.baseline_model, from a run of one epoch and no personas" : "";
-      throw new InputError(file, record.line, fromRun ? "test_id" : id !== undefined ? "id" : "instruction", `item ${JSON.stringify(key.replace(/^instruction:/, ""))} has another output on line ${firstLine.get(key)}${hint}`);
+      throw new InputError(
+        file,
+        record.line,
+        fromRun ? "test_id" : id !== undefined ? "id" : "instruction",
+        `item ${JSON.stringify(key.replace(/^instruction:/, ""))} has another output on line ${firstLine.get(key)}${hint}`,
+      );
     }
     if (earlier === undefined) firstLine.set(key, record.line);
     table.set(key, output);

@@ -9,6 +9,7 @@ import { RESPONSE_STATS_DESCRIPTION, RESPONSE_STATS_METRICS, responseStats } fro
 import { parseStrongReject } from "./strongreject.js";
 import { TOXIC_THRESHOLD, parseToxicity } from "./toxicity.js";
 import { isRefusal, parseXstestClass, xstestStringMatch } from "./xstest.js";
+import { winrateJudge } from "./winrate-judge.js";
 
 export type { ScorerOptions } from "./builtin.js";
 export type { Score, Scorer, ScorerContext, ScorerServices, ScorerDeclaration, MetricDeclaration } from "./types.js";
@@ -165,6 +166,7 @@ const BUILTIN = {
     { name: "correct_mass", label: "probability mass on correct choices", kind: { type: "bounded", range: [0, 1] }, bad: "low" },
     (score) => [score.correctMass, score.predicted],
   ),
+  winrate_judge: winrateJudge,
 } satisfies Record<string, BuiltinScorer>;
 
 export type ScorerName = keyof typeof BUILTIN;
