@@ -1,7 +1,7 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { resolveRunConfig, run, type RunConfigInput } from "../../src/index.js";
+import { rejudge, resolveRunConfig, run, type RunConfigInput } from "../../src/index.js";
 import { isJudgeRequest, isPreflightRequest, startMockLlm, type MockAction, type MockLlm, type MockRequest } from "../helpers/mock-llm.js";
 import { tempDir, writeJsonl } from "../helpers/run-folder.js";
 
@@ -60,6 +60,12 @@ beforeAll(async () => {
     if (model === "target") return { reply: TARGET[last] ?? "unknown" };
     if (model === "baseline") return { reply: BASELINE[last] ?? "unknown" };
     if (model === "mute-judge") return { reply: "Both are fine." };
+    // A judge whose API refuses log-probabilities (as some reasoning models' do), and answers plainly without.
+    if (model === "plain-judge") {
+      if (request.body.logprobs) return { status: 400, json: { error: { message: "logprobs is not supported with this model" } } };
+      const { a, b } = answers(request);
+      return { reply: a.includes("GOOD") === b.includes("GOOD") ? "A" : a.includes("GOOD") ? "A" : "B" };
+    }
     if (isJudgeRequest(request)) {
       const { a, b } = answers(request);
       if (a.includes("GOOD") !== b.includes("GOOD")) return withLogprobs(a.includes("GOOD") ? "A" : "B", 0.9);
@@ -204,6 +210,11 @@ describe("winrate suite", () => {
     expect([stored.role, stored.model, stored.response, stored.finish_reason]).toEqual(["baseline", `stored:${baselineFile}`, "Hello. GOOD", "stored"]);
     expect(byId.get("5")!.status).toBe("error");
     expect(byId.get("5")!.error).toContain(`${baselineFile} has no output for item "5"`);
+    // A rejudge reads the stored answer from the transcript: the baseline file is not needed again.
+    writeFileSync(baselineFile, "");
+    await rejudge(join(dir, "file"), { env: {}, scoring: "again" });
+    const rejudged = rows(join(dir, "file"));
+    expect(["1", "2", "3", "4"].map((id) => rejudged.get(id)!.scores["again/winrate_judge"]!.value)).toEqual([1, 0, 0.5, 0.5]);
 
     // The target against its own earlier run (the run folder, its model picked by name): every pair is identical, so every item ties unjudged.
     const before = mock.requests.length;
@@ -221,6 +232,20 @@ describe("winrate suite", () => {
     const self = rows(join(dir, "self"));
     expect(["1", "2", "3", "4"].map((id) => self.get(id)!.scores.winrate_judge!.label)).toEqual(["identical", "identical", "identical", "identical"]);
     expect(judgeCalls(before)).toHaveLength(0);
+  });
+
+  it("a judge whose API refuses log-probabilities is asked without them: the same verdicts, no soft preference", async () => {
+    const dir = tempDir();
+    const before = mock.requests.length;
+    const outcome = await suiteRun({ dataset: alpacaFile(dir, true), models: ["target"], judge_model: "plain-judge", output_dir: dir, run_id: "plain", concurrency: 1 });
+    expect(outcome.counts).toEqual({ ok: 5, error: 0 });
+    const byId = rows(join(dir, "plain"));
+    expect(["1", "2", "3", "4", "5"].map((id) => byId.get(id)!.scores.winrate_judge!.value)).toEqual([1, 0, 0.5, 0.5, 1]);
+    expect(["1", "2", "3", "5"].map((id) => byId.get(id)!.scores.winrate_judge!.metrics.soft_preference)).toEqual([null, null, null, null]);
+    // Refused once, then never asked again: 8 verdicts and the one refused request.
+    const calls = judgeCalls(before);
+    expect(calls.filter((request) => request.body.logprobs === true)).toHaveLength(1);
+    expect(calls).toHaveLength(9);
   });
 
   it("refuses what it cannot compare: no baseline, two baselines, a judge that names neither answer", async () => {
