@@ -52,13 +52,16 @@ function withLogprobs(letter: "A" | "B", probability: number): MockAction {
 }
 
 let mock: MockLlm;
+let counted = 0;
 beforeAll(async () => {
   mock = await startMockLlm((request) => {
     if (isPreflightRequest(request)) return { reply: "OK" };
     const model = String(request.body.model);
     const last = (request.body.messages as Array<{ content: string }>).at(-1)!.content;
-    if (model === "target") return { reply: TARGET[last] ?? "unknown" };
+    if (model === "target" || model === "target2") return { reply: TARGET[last] ?? "unknown" };
     if (model === "baseline") return { reply: BASELINE[last] ?? "unknown" };
+    // A baseline that never answers the same way twice: shows which rows share one answer.
+    if (model === "counting-baseline") return { reply: `${BASELINE[last] ?? "unknown"} #${++counted}` };
     if (model === "mute-judge") return { reply: "Both are fine." };
     // A judge whose API refuses log-probabilities (as some reasoning models' do), and answers plainly without.
     if (model === "plain-judge") {
@@ -179,6 +182,26 @@ describe("winrate suite", () => {
     const first = summary.headlines.find((entry: { metric: string }) => entry.metric === "first_position");
     expect(first.estimate).toBeCloseTo(0.625, 12);
     expect(first.n).toBe(4);
+  });
+
+  it("several targets are compared with one baseline answer per item: the baseline model is asked once", async () => {
+    const dir = tempDir();
+    const before = mock.requests.length;
+    const outcome = await suiteRun({ dataset: alpacaFile(dir), models: ["target", "target2"], roles: { baseline: "counting-baseline" }, judge_model: "judge", output_dir: dir, run_id: "two" });
+    expect(outcome.counts).toEqual({ ok: 10, error: 0 });
+    const baselineCalls = mock.requests.slice(before).filter((request) => request.body.model === "counting-baseline" && !isPreflightRequest(request));
+    expect(baselineCalls).toHaveLength(5);
+    const all = readFileSync(join(dir, "two", "partials.jsonl"), "utf8")
+      .trim()
+      .split("\n")
+      .map((line) => JSON.parse(line) as Row & { model_slug: string });
+    for (const id of ["1", "2", "3", "4", "5"]) {
+      const pair = all.filter((row) => row.test_id === id);
+      const answers = pair.map((row) => row.transcript.find((call) => call.role === "baseline")!);
+      expect(answers[0]!.response).toBe(answers[1]!.response);
+      // One row made the call; the other recorded the shared answer.
+      expect(answers.map((call) => call.model).sort()).toEqual(["counting-baseline", "shared:counting-baseline"]);
+    }
   });
 
   it("with the items' stored outputs (Alpaca's output column): no baseline call, the same verdicts", async () => {

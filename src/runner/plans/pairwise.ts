@@ -1,7 +1,9 @@
 import { UserError } from "../../errors.js";
 import { baselineOutputFor, cachedBaselineOutputs } from "../../datasets/baseline-outputs.js";
 import { composeMessages } from "../../personas/compose.js";
-import type { Plan, PlanContext } from "./types.js";
+import type { Message } from "../../providers/messages.js";
+import type { GenerateResult } from "../../providers/types.js";
+import type { Plan, PlanContext, RoleModel } from "./types.js";
 
 /**
  * The model under test and a baseline answer the same item, for a pairwise judge (winrate_judge). The
@@ -12,7 +14,9 @@ import type { Plan, PlanContext } from "./types.js";
  * recorded in the transcript as the baseline's, with the file as its source.
  *
  * The baseline is sent the item's conversation without the run's persona: a persona is a condition of the
- * model under test, and the baseline is the fixed reference it is compared with.
+ * model under test, and the baseline is the fixed reference it is compared with. For the same reason the
+ * baseline model answers each item (and epoch) once per session, and every target and persona is compared
+ * with that one answer: the first row to need it makes the call, the others record it as shared.
  */
 export const pairwisePlan: Plan = {
   name: "pairwise",
@@ -30,7 +34,7 @@ export const pairwisePlan: Plan = {
       const outputs = await cachedBaselineOutputs(stored.path, stored.model === undefined ? {} : { model: stored.model });
       context.recordStored("baseline", `stored:${outputs.file}`, baselineMessages, baselineOutputFor(outputs, sample.id, instructionOf(context)));
     } else if (roles.baseline) {
-      await call("baseline", { messages: baselineMessages });
+      await sharedBaselineCall(context, roles.baseline, baselineMessages);
     } else if (typeof sample.metadata?.baseline_output !== "string") {
       throw new UserError(
         `item ${sample.id} has no baseline: pass --model-role baseline=M, set plan_options.baseline_outputs (a file of {id, output} or a run folder), or use data that carries one (record_format: alpaca with an output column)`,
@@ -39,6 +43,26 @@ export const pairwisePlan: Plan = {
     return { messages, response: answer.text, finishReason: answer.finishReason };
   },
 };
+
+/** The baseline model's answers in this run, by item and epoch (the role's model object is the run's own). */
+const sharedAnswers = new WeakMap<RoleModel, Map<string, Promise<GenerateResult>>>();
+
+async function sharedBaselineCall(context: PlanContext, model: RoleModel, messages: Message[]): Promise<void> {
+  let answers = sharedAnswers.get(model);
+  if (!answers) sharedAnswers.set(model, (answers = new Map()));
+  const key = JSON.stringify([context.sample.id, context.dimensions.epoch ?? 1]);
+  const pending = answers.get(key);
+  if (pending) {
+    const answer = await pending;
+    context.recordStored("baseline", `shared:${model.address}`, messages, answer.text);
+    return;
+  }
+  const call = context.call("baseline", { messages });
+  answers.set(key, call);
+  // A failed call is not shared: the next row (or a later attempt) asks again.
+  call.catch(() => answers.delete(key));
+  await call;
+}
 
 /** The instruction AlpacaEval's reference files are matched by: the record's own, else the last user turn. */
 function instructionOf({ sample }: PlanContext): string {
