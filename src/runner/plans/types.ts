@@ -52,9 +52,9 @@ export interface PlanContext {
    */
   complete(role: string, request: PlanCompletion): Promise<GenerateResult>;
   /**
-   * Records an answer no model gave in this run (a baseline's output stored in a file or an earlier run) in the
-   * transcript beside the calls, `source` as its model and "stored" as its finish reason, so scorers, the viewer
-   * and a later rescore read it as they read a call's answer.
+   * Records an answer this row did not ask for (a baseline's output stored in a file or an earlier run, or one
+   * another row of the run already got) in the transcript beside the calls, `source` as its model and "stored"
+   * as its finish reason, so scorers, the viewer and a later rescore read it as they read a call's answer.
    */
   recordStored(role: string, source: string, messages: Message[], response: string): void;
   /** The transcript so far. */
