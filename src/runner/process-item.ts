@@ -132,6 +132,9 @@ function planContext(row: ResultRow, item: WorkItem, roles: Record<string, RoleM
       if (signal) call.signal = signal;
       return recorded(row, role, model, request.messages, () => model.call(call));
     },
+    recordStored(role: string, source: string, messages: TranscriptCall["messages"], response: string): void {
+      row.transcript.push({ role, model: source, messages, response, usage: null, latency_ms: null, finish_reason: "stored" });
+    },
     complete(role: string, request: PlanCompletion): Promise<GenerateResult> {
       const model = roleModel(roles, role);
       if (!model.complete) throw new Error(`the plan asked ${model.address} for a plain completion, which it cannot do`);

@@ -11,6 +11,7 @@ const PROMPT_FILES = {
   xstest: "xstest/classifier.txt",
   toxicity: "toxicity/judge.txt",
   "hh-preference": "hh-preference/judge.txt",
+  winrate: "winrate/judge.txt",
 } as const;
 
 export type ClassifierPromptName = keyof typeof PROMPT_FILES;

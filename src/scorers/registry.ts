@@ -11,6 +11,7 @@ import { preferenceJudge } from "./preference-judge.js";
 import { preferenceLoglikelihood } from "./preference-loglikelihood.js";
 import { TOXIC_THRESHOLD, parseToxicity } from "./toxicity.js";
 import { isRefusal, parseXstestClass, xstestStringMatch } from "./xstest.js";
+import { winrateJudge } from "./winrate-judge.js";
 
 export type { ScorerOptions } from "./builtin.js";
 export type { Score, Scorer, ScorerContext, ScorerServices, ScorerDeclaration, MetricDeclaration } from "./types.js";
@@ -169,6 +170,7 @@ const BUILTIN = {
   ),
   preference_loglikelihood: preferenceLoglikelihood,
   preference_judge: preferenceJudge,
+  winrate_judge: winrateJudge,
 } satisfies Record<string, BuiltinScorer>;
 
 export type ScorerName = keyof typeof BUILTIN;

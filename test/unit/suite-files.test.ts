@@ -58,6 +58,7 @@ describe("built-in suites", () => {
       "strongreject",
       "truthfulqa-mc1",
       "truthfulqa-mc2",
+      "winrate",
       "xstest",
     ]);
     for (const name of builtinSuites()) {

@@ -51,6 +51,12 @@ export interface PlanContext {
    * message). Only for plans that declare `targetCapabilities: ["complete"]`, whose targets are checked for it.
    */
   complete(role: string, request: PlanCompletion): Promise<GenerateResult>;
+  /**
+   * Records an answer this row did not ask for (a baseline's output stored in a file or an earlier run, or one
+   * another row of the run already got) in the transcript beside the calls, `source` as its model and "stored"
+   * as its finish reason, so scorers, the viewer and a later rescore read it as they read a call's answer.
+   */
+  recordStored(role: string, source: string, messages: Message[], response: string): void;
   /** The transcript so far. */
   readonly transcript: readonly TranscriptCall[];
 }
