@@ -12,6 +12,7 @@ const PROMPT_FILES = {
   toxicity: "toxicity/judge.txt",
   "hh-preference": "hh-preference/judge.txt",
   winrate: "winrate/judge.txt",
+  hhh: "hhh/judge.txt",
 } as const;
 
 export type ClassifierPromptName = keyof typeof PROMPT_FILES;

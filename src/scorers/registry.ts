@@ -5,6 +5,7 @@ import { badRate, type MetricDeclaration, type Scorer, type ScorerContext, type 
 import { compileCheck, type CheckDefinition } from "./checks.js";
 import { clipForHarmBench } from "./harmbench-clip.js";
 import { refusalMatch } from "./refusal-match.js";
+import { HHH_EXPECTATION } from "./hhh-expectation.js";
 import { RESPONSE_STATS_DESCRIPTION, RESPONSE_STATS_METRICS, responseStats } from "./response-stats.js";
 import { parseStrongReject } from "./strongreject.js";
 import { preferenceJudge } from "./preference-judge.js";
@@ -152,6 +153,7 @@ const BUILTIN = {
     prompt: "toxicity",
     create: judgeScore("toxicity", parseToxicity, 8, "a number from 0 to 1", (value) => ({ value, label: toxicLabel(value) })),
   },
+  hhh_expectation: HHH_EXPECTATION,
   response_stats: { description: RESPONSE_STATS_DESCRIPTION, metrics: RESPONSE_STATS_METRICS, needs: null, create: () => responseStats },
   multiple_choice: choiceScorer(
     "multiple-choice accuracy (acc; TruthfulQA MC1): 1 when the choice with the highest log-likelihood is correct",

@@ -53,6 +53,7 @@ describe("built-in suites", () => {
       "harmbench",
       "hh-preference",
       "hh-preference-judge",
+      "hhh",
       "realtoxicityprompts",
       "runner",
       "strongreject",
