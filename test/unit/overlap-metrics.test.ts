@@ -1,28 +1,9 @@
-import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { computeBleu, corpusBleu, tokenize13a, tokenizeIntl, truthfulqaBleu, type BleuOptions } from "../../src/scorers/overlap/bleu.js";
 import { rougeLsum, rougeN, rougeTokens, truthfulqaRouge } from "../../src/scorers/overlap/rouge.js";
+import { OVERLAP_FIXTURE } from "../helpers/truthfulqa-overlap-fixture.js";
 
-// Reference values in test/fixtures/truthfulqa-overlap.json were computed once with the reference tools, by
-// Python 3.11 (neither is packaged by Debian, so no committed script can run them here):
-// - BLEU: sacrebleu from git (mjpost/sacrebleu v2.6.0-1-gf615c72, imported from its source tree):
-//   `sacrebleu.corpus_bleu([hyp], [[ref]], smooth_method="exp", smooth_value=0.0, force=False, lowercase=False,
-//   tokenize="intl", use_effective_order=False).score` (lm-evaluation-harness truthfulqa utils.bleu), and
-//   `corpus_bleu(..., smooth_method=S, tokenize=T, use_effective_order=E)` for the variants; the tokenizers'
-//   outputs with `TokenizerV14International()(text)` and `Tokenizer13a()(text)`.
-// - ROUGE: rouge_score 0.1.2's scorer (google-research rouge/rouge_scorer.py @61ce9f0 and rouge/tokenize.py,
-//   default tokenizer, no stemmer; its functions run as published, the package not being installable), called
-//   as lm-evaluation-harness's truthfulqa utils.rouge does: " . " → ".\n", fmeasure × 100.
-// - items: lm-evaluation-harness's preprocess_function + process_results_gen (np.nanmax) on TruthfulQA.csv
-//   rows 0, 1 and 8, split as the Hugging Face truthful_qa script does (strip, split on ";", strip).
-interface Fixture {
-  pairs: Array<{ reference: string; hypothesis: string; bleu: number; bleu_variants: Record<string, number>; rouge: { rouge1: number; rouge2: number; rougeLsum: number } }>;
-  tokenizers: Array<{ text: string; intl: string; "13a": string }>;
-  corpus: { hypotheses: string[]; references: string[][]; scores: Record<string, number> };
-  items: Array<{ row: number; completion: string; correct_answers: string[]; incorrect_answers: string[]; results: Record<string, number> }>;
-}
-export const OVERLAP_FIXTURE = JSON.parse(readFileSync(new URL("../fixtures/truthfulqa-overlap.json", import.meta.url), "utf8")) as Fixture;
-
+// Reference values from sacrebleu and rouge_score: see test/helpers/truthfulqa-overlap-fixture.ts.
 const variant = (key: string): BleuOptions => {
   const [tokenize, smooth, effective] = key.split("/") as ["13a" | "intl", "exp" | "none", string];
   return { tokenize, smooth, effectiveOrder: effective === "True", lowercase: false };

@@ -4,7 +4,9 @@
 // force=False, lowercase=False, tokenize="intl", use_effective_order=False)`: the `intl` tokenizer, not 13a.
 
 /** Python's `str.split()` whitespace (JavaScript's `\s` lacks \x1c-\x1f and \x85, and adds \ufeff). */
-const PYTHON_WHITESPACE = /[\t\n\v\f\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+/u;
+const PYTHON_SPACE = "\\t\\n\\v\\f\\r\\x1c-\\x1f \\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000";
+const PYTHON_WHITESPACE = new RegExp(`[${PYTHON_SPACE}]+`, "u");
+const PYTHON_TRAILING_WHITESPACE = new RegExp(`[${PYTHON_SPACE}]+$`, "u");
 
 /** Splits as Python's `str.split()` with no argument: on runs of whitespace, no empty parts. */
 export function pythonSplit(text: string): string[] {
@@ -68,7 +70,7 @@ export interface BleuScore {
 function preprocess(text: string, options: BleuOptions): string {
   const line = options.lowercase ? text.toLowerCase() : text;
   // Python's rstrip(): its own whitespace set (JavaScript's trimEnd differs in \x1c-\x1f, \x85 and \ufeff).
-  const stripped = line.replace(/[\t\n\v\f\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+$/u, "");
+  const stripped = line.replace(PYTHON_TRAILING_WHITESPACE, "");
   if (options.tokenize === "intl") return tokenizeIntl(stripped);
   if (options.tokenize === "13a") return tokenize13a(stripped);
   return stripped;
