@@ -10,6 +10,8 @@ const PROMPT_FILES = {
   strongreject: "strongreject/rubric.txt",
   xstest: "xstest/classifier.txt",
   toxicity: "toxicity/judge.txt",
+  "truthfulqa-truthful": "truthfulqa/truthful.txt",
+  "truthfulqa-informative": "truthfulqa/informative.txt",
 } as const;
 
 export type ClassifierPromptName = keyof typeof PROMPT_FILES;

@@ -9,6 +9,8 @@ import { RESPONSE_STATS_DESCRIPTION, RESPONSE_STATS_METRICS, responseStats } fro
 import { parseStrongReject } from "./strongreject.js";
 import { TOXIC_THRESHOLD, parseToxicity } from "./toxicity.js";
 import { isRefusal, parseXstestClass, xstestStringMatch } from "./xstest.js";
+import { truthfulqaJudge } from "./truthfulqa-judge.js";
+import { truthfulqaOverlap } from "./truthfulqa-overlap.js";
 
 export type { ScorerOptions } from "./builtin.js";
 export type { Score, Scorer, ScorerContext, ScorerServices, ScorerDeclaration, MetricDeclaration } from "./types.js";
@@ -165,6 +167,8 @@ const BUILTIN = {
     { name: "correct_mass", label: "probability mass on correct choices", kind: { type: "bounded", range: [0, 1] }, bad: "low" },
     (score) => [score.correctMass, score.predicted],
   ),
+  truthfulqa_judge: truthfulqaJudge,
+  truthfulqa_overlap: truthfulqaOverlap,
 } satisfies Record<string, BuiltinScorer>;
 
 export type ScorerName = keyof typeof BUILTIN;
