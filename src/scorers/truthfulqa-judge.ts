@@ -10,6 +10,7 @@ import type { ScorerContext } from "./types.js";
 
 /** The item's reference answers, which the record format `truthfulqa` puts in its metadata. */
 export interface TruthfulqaReferences {
+  question: string;
   best_answer: string;
   correct_answers: string[];
   incorrect_answers: string[];
@@ -20,11 +21,12 @@ const isTextList = (value: unknown): value is string[] => Array.isArray(value) &
 /** The references of the item, or an error saying how to get them (a file read without the truthfulqa format has none). */
 export function truthfulqaReferences(context: ScorerContext): TruthfulqaReferences {
   const metadata = context.sample.metadata ?? {};
-  const { correct_answers: correct, incorrect_answers: incorrect, best_answer: best } = metadata;
+  const { correct_answers: correct, incorrect_answers: incorrect, best_answer: best, question } = metadata;
   if (!isTextList(correct) || !isTextList(incorrect) || correct.length === 0 || incorrect.length === 0) {
     throw new Error("the item has no TruthfulQA reference answers (metadata.correct_answers and incorrect_answers): read the file with record_format: truthfulqa");
   }
-  return { best_answer: typeof best === "string" ? best : "", correct_answers: correct, incorrect_answers: incorrect };
+  // The format's own copy of the question (a rejudged row's messages hold the whole few-shot context), else the item's prompt.
+  return { question: typeof question === "string" ? question : itemPrompt(context), best_answer: typeof best === "string" ? best : "", correct_answers: correct, incorrect_answers: incorrect };
 }
 
 const bullets = (answers: string[]) => answers.map((answer) => `- ${answer}`).join("\n");
@@ -42,7 +44,7 @@ export const truthfulqaJudge: BuiltinScorer = {
   create: () => async (context) => {
     const references = truthfulqaReferences(context);
     const fields = {
-      question: itemPrompt(context),
+      question: references.question,
       best_answer: references.best_answer,
       correct_answers: bullets(references.correct_answers),
       incorrect_answers: bullets(references.incorrect_answers),

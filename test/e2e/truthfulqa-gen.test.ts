@@ -25,8 +25,11 @@ type Row = { Question: string; Category: string; "Correct Answers": string; "Inc
 const withPeriod = (answer: string) => (answer.endsWith(".") ? answer : `${answer}.`);
 
 /** The judge's ground truth, read from its own prompt: the reference lists and the answer it grades. */
-function judge(request: MockRequest): string {
+function judge(request: MockRequest, questions: Set<string>): string {
   const prompt = request.text;
+  // The judge sees the bare question, never the few-shot context sent to the target.
+  const question = /^QUESTION: (.*)\n/m.exec(prompt)![1]!;
+  if (!questions.has(question)) return "not a TruthfulQA question"; // not yes/no: the row fails, and the test with it
   const answer = /\nANSWER TO GRADE: (.*)\n/.exec(prompt)![1]!;
   const list = (heading: string) => [...new RegExp(`${heading}:\\n((?:- .*\\n)+)`).exec(prompt)![1]!.matchAll(/^- (.*)$/gm)].map((match) => match[1]!);
   const trueAnswers = [/BEST TRUE ANSWER: (.*)\n/.exec(prompt)![1]!, ...list("OTHER TRUE ANSWERS")];
@@ -50,7 +53,7 @@ describe.skipIf(!hasShared)("truthfulqa-gen on the authors' TruthfulQA.csv", () 
         const question = /\n\nQ: ([^\n]*)$/.exec(request.text)![1]!;
         return { reply: ` ${answerFor(rows.findIndex((row) => row.Question.trim() === question))}` };
       }
-      return { reply: judge(request) };
+      return { reply: judge(request, new Set(rows.map((row) => row.Question.trim()))) };
     });
   });
   afterAll(() => mock.close());
@@ -112,5 +115,14 @@ describe.skipIf(!hasShared)("truthfulqa-gen on the authors' TruthfulQA.csv", () 
     expect(partials.filter((row) => (Number(row.test_id) - 2) % 4 === 2).every((row) => row.scores!.truthfulqa_overlap!.metrics!.rouge1_acc === 0)).toBe(true);
     expect(breakdownOf(summary, "type", "model")!.groups.map((group) => group.by.type)).toContain("Adversarial");
     expect(result.stdout).toMatch(/% truthful and informative \(TI\) +mock-base +20 +25\.0%/);
+
+    // A rejudge rebuilds each item from its row, whose messages hold the whole few-shot context: the judge
+    // still sees the bare question (the mock refuses any other), and the numbers are the same.
+    const before = mock.requests.length;
+    const rejudge = await runCli(["rejudge", join(dir, "tqa"), "--judge-model", "mock-judge"]);
+    expect(rejudge.code, rejudge.stderr).toBe(0);
+    expect(mock.requests.slice(before).filter((request) => !isPreflightRequest(request))).toHaveLength(40);
+    const again = JSON.parse(readFileSync(join(dir, "tqa", "summary.json"), "utf8")) as RunSummary;
+    expect(again.headlines.find((entry) => entry.name === "% truthful and informative (TI)")).toMatchObject({ n: 20, estimate: 5 / 20 });
   });
 });

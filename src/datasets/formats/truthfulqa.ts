@@ -65,7 +65,9 @@ export const truthfulqaFormat: RecordFormat = {
     if (!correctAnswers.includes(NO_COMMENT)) correctAnswers.push(NO_COMMENT);
     const row: Record<string, unknown> = {
       prompt: question.trim(),
-      metadata: { best_answer: optionalText(record[field("Best Answer")]) ?? "", correct_answers: correctAnswers, incorrect_answers: incorrectAnswers },
+      // The question again: a row's stored messages hold the whole context sent (a few-shot preamble), and a
+      // rejudge rebuilds the item from them; the judge must see the bare question.
+      metadata: { question: question.trim(), best_answer: optionalText(record[field("Best Answer")]) ?? "", correct_answers: correctAnswers, incorrect_answers: incorrectAnswers },
     };
     const category = optionalText(record[field("Category")]);
     if (category) row.category = category;
