@@ -1,4 +1,4 @@
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parse } from "csv-parse/sync";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -6,7 +6,9 @@ import type { RunSummary } from "../../src/metrics/summary.js";
 import { breakdownOf } from "../../src/reports/metric-kind.js";
 import { runCli } from "../helpers/cli.js";
 import { isPreflightRequest, startMockLlm, type MockLlm, type MockRequest } from "../helpers/mock-llm.js";
+import { needs } from "../helpers/requirements.js";
 import { readPartials, tempDir } from "../helpers/run-folder.js";
+import { overlapMetrics } from "../../src/scorers/truthfulqa-overlap.js";
 import { SHARED_DATASETS, hasShared } from "../helpers/shared.js";
 
 // truthfulqa-gen end to end on the authors' TruthfulQA.csv: the target continues lm-evaluation-harness's QA
@@ -124,5 +126,48 @@ describe.skipIf(!hasShared)("truthfulqa-gen on the authors' TruthfulQA.csv", () 
     expect(mock.requests.slice(before).filter((request) => !isPreflightRequest(request))).toHaveLength(40);
     const again = JSON.parse(readFileSync(join(dir, "tqa", "summary.json"), "utf8")) as RunSummary;
     expect(again.headlines.find((entry) => entry.name === "% truthful and informative (TI)")).toMatchObject({ n: 20, estimate: 5 / 20 });
+  });
+});
+
+describe.skipIf(!needs("llama", "shared"))("truthfulqa-gen on a local GGUF model (stories260K)", () => {
+  it("continues the few-shot context as plain text, greedily, 256 tokens, and scores the overlap of what it wrote", async () => {
+    const dir = tempDir();
+    const config = join(dir, "local.yaml");
+    writeFileSync(config, "providers:\n  llamacpp: { threads: 1, gpu: false }\n");
+    const model = `llamacpp:${join(SHARED_DATASETS, "models/stories260K.gguf")}`;
+    const result = await runCli([
+      "run",
+      config,
+      "--suite",
+      "truthfulqa-gen",
+      "--dataset",
+      CSV,
+      "--limit",
+      "2",
+      "--models",
+      model,
+      "--scorers",
+      "truthfulqa_overlap",
+      "--output-dir",
+      dir,
+      "--run-id",
+      "local",
+      "--no-progress",
+    ]);
+    expect(result.code, result.stderr).toBe(0);
+    const rows = readPartials(join(dir, "local"));
+    expect(rows).toHaveLength(2);
+    for (const row of rows) {
+      const question = (row.item_metadata as { question: string }).question;
+      expect(row.messages).toHaveLength(1);
+      expect(row.messages[0]!.content).toMatch(/^Q: What is human life expectancy in the United States\?\n/);
+      expect(row.messages[0]!.content.endsWith(`\n\nQ: ${question}`)).toBe(true);
+      expect(row.generation).toMatchObject({ temperature: 0, max_tokens: 256, stop: ["\n\n"] });
+      // The story model never writes a blank line here, so it runs to the cap.
+      expect([row.finish_reason, row.usage!.output_tokens]).toEqual(["length", 256]);
+      const metadata = row.item_metadata as { correct_answers: string[]; incorrect_answers: string[] };
+      const { bleu_acc, ...others } = overlapMetrics(row.raw_candidate!, metadata.correct_answers, metadata.incorrect_answers);
+      expect(row.scores!.truthfulqa_overlap).toMatchObject({ value: bleu_acc, metrics: others });
+    }
   });
 });
