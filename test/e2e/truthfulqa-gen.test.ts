@@ -55,6 +55,7 @@ describe.skipIf(!hasShared)("truthfulqa-gen on the authors' TruthfulQA.csv", () 
         const question = /\n\nQ: ([^\n]*)$/.exec(request.text)![1]!;
         return { reply: ` ${answerFor(rows.findIndex((row) => row.Question.trim() === question))}` };
       }
+      if (request.body.model === "mock-chat") return { reply: answerFor(rows.findIndex((row) => row.Question.trim() === request.text)) };
       return { reply: judge(request, new Set(rows.map((row) => row.Question.trim()))) };
     });
   });
@@ -126,6 +127,37 @@ describe.skipIf(!hasShared)("truthfulqa-gen on the authors' TruthfulQA.csv", () 
     expect(mock.requests.slice(before).filter((request) => !isPreflightRequest(request))).toHaveLength(40);
     const again = JSON.parse(readFileSync(join(dir, "tqa", "summary.json"), "utf8")) as RunSummary;
     expect(again.headlines.find((entry) => entry.name === "% truthful and informative (TI)")).toMatchObject({ n: 20, estimate: 5 / 20 });
+  });
+  it("--plan generate (chat models): the question alone as the user's turn, graded the same way", async () => {
+    const dir = tempDir();
+    const before = mock.requests.length;
+    const result = await runCli([
+      "run",
+      "--suite",
+      "truthfulqa-gen",
+      "--plan",
+      "generate",
+      "--dataset",
+      CSV,
+      "--limit",
+      "4",
+      "--models",
+      "mock-chat",
+      "--judge-model",
+      "mock-judge",
+      "--base-url",
+      mock.url,
+      "--output-dir",
+      dir,
+      "--run-id",
+      "chat",
+    ]);
+    expect(result.code, result.stderr).toBe(0);
+    const asked = mock.requests.slice(before).filter((request) => request.body.model === "mock-chat" && !isPreflightRequest(request));
+    expect(asked.map((request) => request.body.messages)).toEqual(rows.slice(0, 4).map((row) => [{ role: "user", content: row.Question.trim() }]));
+    for (const request of asked) expect(request.body).toMatchObject({ temperature: 0, max_tokens: 256, stop: ["\n\n"] });
+    const summary = JSON.parse(readFileSync(join(dir, "chat", "summary.json"), "utf8")) as RunSummary;
+    expect(summary.headlines.find((entry) => entry.name === "% truthful and informative (TI)")).toMatchObject({ n: 4, estimate: 1 / 4 });
   });
 });
 
