@@ -8,7 +8,9 @@ import { readFileSync } from "node:fs";
 //   `corpus_bleu(..., smooth_method=S, tokenize=T, use_effective_order=E)` for the variants; the tokenizers'
 //   outputs with `TokenizerV14International()(text)` and `Tokenizer13a()(text)`.
 // - ROUGE: rouge_score 0.1.2's scorer (google-research rouge/rouge_scorer.py @61ce9f0 and rouge/tokenize.py,
-//   default tokenizer, no stemmer; its functions run as published, the package not being installable), called
+//   default tokenizer, no stemmer). Neither pip nor Debian offers the package here, so its Python functions
+//   (tokenize, _create_ngrams, _score_ngrams, _lcs_table, _backtrack_norec, _union_lcs, _summary_level_lcs,
+//   fmeasure) were transcribed statement for statement into a scratch file and run by Python; called
 //   as lm-evaluation-harness's truthfulqa utils.rouge does: " . " → ".\n", fmeasure × 100.
 // - items: lm-evaluation-harness's preprocess_function + process_results_gen (np.nanmax) on TruthfulQA.csv
 //   rows 0, 1 and 8, split as the Hugging Face truthful_qa script does (strip, split on ";", strip).
