@@ -13,6 +13,8 @@ const PROMPT_FILES = {
   "hh-preference": "hh-preference/judge.txt",
   winrate: "winrate/judge.txt",
   hhh: "hhh/judge.txt",
+  "truthfulqa-truthful": "truthfulqa/truthful.txt",
+  "truthfulqa-informative": "truthfulqa/informative.txt",
 } as const;
 
 export type ClassifierPromptName = keyof typeof PROMPT_FILES;

@@ -13,6 +13,8 @@ import { preferenceLoglikelihood } from "./preference-loglikelihood.js";
 import { TOXIC_THRESHOLD, parseToxicity } from "./toxicity.js";
 import { isRefusal, parseXstestClass, xstestStringMatch } from "./xstest.js";
 import { winrateJudge } from "./winrate-judge.js";
+import { truthfulqaJudge } from "./truthfulqa-judge.js";
+import { truthfulqaOverlap } from "./truthfulqa-overlap.js";
 
 export type { ScorerOptions } from "./builtin.js";
 export type { Score, Scorer, ScorerContext, ScorerServices, ScorerDeclaration, MetricDeclaration } from "./types.js";
@@ -173,6 +175,8 @@ const BUILTIN = {
   preference_loglikelihood: preferenceLoglikelihood,
   preference_judge: preferenceJudge,
   winrate_judge: winrateJudge,
+  truthfulqa_judge: truthfulqaJudge,
+  truthfulqa_overlap: truthfulqaOverlap,
 } satisfies Record<string, BuiltinScorer>;
 
 export type ScorerName = keyof typeof BUILTIN;

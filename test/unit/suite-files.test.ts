@@ -57,6 +57,7 @@ describe("built-in suites", () => {
       "realtoxicityprompts",
       "runner",
       "strongreject",
+      "truthfulqa-gen",
       "truthfulqa-mc1",
       "truthfulqa-mc2",
       "winrate",

@@ -3,11 +3,12 @@ import { nearest } from "../../config/suggest.js";
 import type { RecordFormat } from "./types.js";
 import { hhRlhf } from "./hh-rlhf.js";
 import { alpacaFormat } from "./alpaca.js";
+import { truthfulqaFormat } from "./truthfulqa.js";
 
 export type { RecordFormat, RecordProblem } from "./types.js";
 
 /** The built-in record formats: one line each; each is one file in this folder. */
-const BUILTIN: RecordFormat[] = [hhRlhf, alpacaFormat];
+const BUILTIN: RecordFormat[] = [hhRlhf, alpacaFormat, truthfulqaFormat];
 
 const FORMATS = new Map<string, RecordFormat>(BUILTIN.map((format) => [format.name, format]));
 
