@@ -9,6 +9,7 @@ import { RESPONSE_STATS_DESCRIPTION, RESPONSE_STATS_METRICS, responseStats } fro
 import { parseStrongReject } from "./strongreject.js";
 import { TOXIC_THRESHOLD, parseToxicity } from "./toxicity.js";
 import { isRefusal, parseXstestClass, xstestStringMatch } from "./xstest.js";
+import { BBQ_CHOICE, BBQ_CHOICE_LL } from "./bbq-choice.js";
 
 export type { ScorerOptions } from "./builtin.js";
 export type { Score, Scorer, ScorerContext, ScorerServices, ScorerDeclaration, MetricDeclaration } from "./types.js";
@@ -165,6 +166,8 @@ const BUILTIN = {
     { name: "correct_mass", label: "probability mass on correct choices", kind: { type: "bounded", range: [0, 1] }, bad: "low" },
     (score) => [score.correctMass, score.predicted],
   ),
+  bbq_choice: BBQ_CHOICE,
+  bbq_choice_ll: BBQ_CHOICE_LL,
 } satisfies Record<string, BuiltinScorer>;
 
 export type ScorerName = keyof typeof BUILTIN;
