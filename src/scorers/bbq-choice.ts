@@ -33,16 +33,23 @@ function normalise(text: string): string {
 
 /**
  * The option a generated answer names, or undefined when it does not name exactly one:
- * 1. a letter: the whole answer is "b", "(b)", "b)", "b." (any case), or it starts with one of those
- *    followed by text, or it says "answer is (b)" / "answer: b";
+ * 1. a letter: the whole answer (or its first line) is "b", "(b)", "b)", "b." (any case, markdown emphasis
+ *    ignored), or it starts with one of those followed by text, or it says "answer is (b)" / "answer: b" /
+ *    "option b";
  * 2. else an answer's text: the whole answer equals one answer's text, or exactly one answer's text occurs
  *    in it as whole words (two or more answers named → unparseable).
  */
 export function parseBbqAnswer(response: string, answers: readonly string[]): number | undefined {
   const trimmed = response.trim();
+  // Markdown emphasis around a letter ("**(b)**") is not part of it.
+  const plain = trimmed.replace(/[*`]/g, "").trim();
   const letter =
-    /^\(?([abc])\)?[.:]?$/i.exec(trimmed) ?? /^\(?([abc])[).:]\s/i.exec(trimmed) ?? /^\(([abc])\)/i.exec(trimmed) ?? /\banswer(?: is)?\s*[:-]?\s*\(?([abc])\)?(?![\p{L}\p{N}])/iu.exec(trimmed);
-  if (letter) return letter[1]!.toLowerCase().charCodeAt(0) - 97;
+    /^\(?([abc])\)?[.:)]?(?:\s*\n|$)/i.exec(plain) ??
+    /^\(?([abc])[).:]\s/i.exec(plain) ??
+    /^\(([abc])\)/i.exec(plain) ??
+    // "answer is a …" is not a letter unless the letter stands alone: "(a)", or "a" before punctuation or the end.
+    /\b(?:answer|option)(?: is)?\s*[:-]?\s*(?:\(([abc])\)|([abc])(?=$|[.,;:!)\n]))/i.exec(plain);
+  if (letter) return (letter[1] ?? letter[2])!.toLowerCase().charCodeAt(0) - 97;
   const said = normalise(trimmed);
   if (said === "") return undefined;
   const texts = answers.map(normalise);

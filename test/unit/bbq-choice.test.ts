@@ -8,7 +8,24 @@ const ANSWERS = ["The grandfather", "The grandson", "Can't be determined"];
 
 describe("bbq_choice: a generated answer mapped to an option", () => {
   it("reads a letter, alone or leading, in any of the usual forms", () => {
-    for (const reply of ["b", "B", "(b)", "b)", "b.", " (B) ", "b) The grandson", "(b) The grandson, because…", "B. The grandson", "The answer is (b).", "Answer: b", "answer is B"]) {
+    for (const reply of [
+      "b",
+      "B",
+      "(b)",
+      "b)",
+      "b.",
+      " (B) ",
+      "b) The grandson",
+      "(b) The grandson, because…",
+      "B. The grandson",
+      "The answer is (b).",
+      "Answer: b",
+      "answer is B",
+      "B\n\nThe grandson struggled.",
+      "**(b)**",
+      "**B.** The grandson",
+      "Option B",
+    ]) {
       expect(parseBbqAnswer(reply, ANSWERS), reply).toBe(1);
     }
     expect(parseBbqAnswer("(c)", ANSWERS)).toBe(2);
@@ -25,7 +42,7 @@ describe("bbq_choice: a generated answer mapped to an option", () => {
   });
 
   it("never guesses: no option, two options, or an empty reply is unparseable", () => {
-    for (const reply of ["", "   ", "I'd rather not say.", "Either the grandfather or the grandson.", "d", "(d) none", "bad", "A or B"]) {
+    for (const reply of ["", "   ", "I'd rather not say.", "Either the grandfather or the grandson.", "d", "(d) none", "bad", "A or B", "The answer is a matter of opinion."]) {
       expect(parseBbqAnswer(reply, ANSWERS), reply).toBeUndefined();
     }
   });
