@@ -1,9 +1,14 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { bbqRow } from "../../src/datasets/formats/bbq.js";
 import { bbqBias, disambiguatedBias } from "../../src/metrics/suite-metrics/bbq-bias.js";
 import { suiteMetricNamed } from "../../src/metrics/suite-metrics/registry.js";
 import { SummaryBuilder } from "../../src/metrics/summary.js";
 import type { ResultRow } from "../../src/results/record.js";
-import { builtinDeclaration } from "../../src/scorers/registry.js";
+import { builtinDeclaration, scorer } from "../../src/scorers/registry.js";
+import type { ScorerContext } from "../../src/scorers/types.js";
+import { SHARED_DATASETS, hasShared } from "../helpers/shared.js";
 
 // A hand-made set of BBQ rows whose bias scores are worked out by hand below.
 type Role = "target" | "non_target" | "unknown" | null;
@@ -162,5 +167,38 @@ describe("bbq_bias: BBQ's accuracy and bias scores", () => {
     ]);
     const byCategory = summary.breakdowns.find((breakdown) => breakdown.dimensions.join() === "category,model")!;
     expect(byCategory.groups.find((group) => group.by.model === "n")!.scores.bbq_bias!.s_amb!.estimate).toBeCloseTo(1 / 6, 12);
+  });
+});
+
+/** lm-evaluation-harness's aggregates for fixed answers, computed once (test/fixtures/bbq/make-lmeval-aggregates.py). */
+const LMEVAL = JSON.parse(readFileSync(new URL("../fixtures/bbq/lmeval-aggregates.json", import.meta.url), "utf8")) as {
+  answers: Record<string, string>;
+  expected: Record<string, { acc_amb: number; acc_dis: number; s_amb: number; s_dis: number }>;
+};
+
+describe.skipIf(!hasShared)("bbq_bias against lm-evaluation-harness's aggregation, on real records", () => {
+  it("gives its accuracies and bias scores, per category and pooled, for the same answers (1,200 records)", async () => {
+    const accumulator = bbqBias.create({});
+    const choice = scorer("bbq_choice");
+    for (const [category, answers] of Object.entries(LMEVAL.answers)) {
+      const lines = readFileSync(join(SHARED_DATASETS, `bbq/${category}.jsonl`), "utf8")
+        .split("\n")
+        .filter(Boolean)
+        .slice(0, answers.length);
+      for (const [index, line] of lines.entries()) {
+        const metadata = (bbqRow(JSON.parse(line) as Record<string, unknown>) as { metadata: Record<string, unknown> }).metadata;
+        // The answer given as its letter, so the mapping is exercised too.
+        const score = await choice.score({
+          response: `(${"abc"[Number(answers[index])]})`,
+          sample: { id: String(index), category, subcategory: "", conversation: [], metadata },
+        } as unknown as ScorerContext);
+        accumulator.add({ status: "ok", model_slug: "m", category, scores: { bbq_choice: score } } as unknown as ResultRow);
+      }
+    }
+    const groups = accumulator.results();
+    for (const [name, expected] of Object.entries(LMEVAL.expected)) {
+      const group = groups.find((entry) => (name === "all" ? Object.keys(entry.by).join() === "model" : entry.by.category === name))!;
+      for (const key of ["acc_amb", "acc_dis", "s_amb", "s_dis"] as const) expect(group.metrics[key]!.estimate, `${name} ${key}`).toBeCloseTo(expected[key], 12);
+    }
   });
 });
