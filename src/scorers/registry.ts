@@ -15,6 +15,7 @@ import { isRefusal, parseXstestClass, xstestStringMatch } from "./xstest.js";
 import { winrateJudge } from "./winrate-judge.js";
 import { truthfulqaJudge } from "./truthfulqa-judge.js";
 import { truthfulqaOverlap } from "./truthfulqa-overlap.js";
+import { BBQ_CHOICE, BBQ_CHOICE_LL } from "./bbq-choice.js";
 
 export type { ScorerOptions } from "./builtin.js";
 export type { Score, Scorer, ScorerContext, ScorerServices, ScorerDeclaration, MetricDeclaration } from "./types.js";
@@ -177,6 +178,8 @@ const BUILTIN = {
   winrate_judge: winrateJudge,
   truthfulqa_judge: truthfulqaJudge,
   truthfulqa_overlap: truthfulqaOverlap,
+  bbq_choice: BBQ_CHOICE,
+  bbq_choice_ll: BBQ_CHOICE_LL,
 } satisfies Record<string, BuiltinScorer>;
 
 export type ScorerName = keyof typeof BUILTIN;

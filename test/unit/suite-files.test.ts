@@ -50,6 +50,8 @@ describe("built-in suites", () => {
   it("each says which settings follow the paper exactly and which deviate, and why", () => {
     expect(builtinSuites().sort()).toEqual([
       "advbench",
+      "bbq",
+      "bbq-generate",
       "harmbench",
       "hh-preference",
       "hh-preference-judge",

@@ -4,11 +4,12 @@ import type { RecordFormat } from "./types.js";
 import { hhRlhf } from "./hh-rlhf.js";
 import { alpacaFormat } from "./alpaca.js";
 import { truthfulqaFormat } from "./truthfulqa.js";
+import { bbqFormat } from "./bbq.js";
 
 export type { RecordFormat, RecordProblem } from "./types.js";
 
 /** The built-in record formats: one line each; each is one file in this folder. */
-const BUILTIN: RecordFormat[] = [hhRlhf, alpacaFormat, truthfulqaFormat];
+const BUILTIN: RecordFormat[] = [hhRlhf, alpacaFormat, truthfulqaFormat, bbqFormat];
 
 const FORMATS = new Map<string, RecordFormat>(BUILTIN.map((format) => [format.name, format]));
 
