@@ -9,6 +9,9 @@ import { RESPONSE_STATS_DESCRIPTION, RESPONSE_STATS_METRICS, responseStats } fro
 import { parseStrongReject } from "./strongreject.js";
 import { TOXIC_THRESHOLD, parseToxicity } from "./toxicity.js";
 import { isRefusal, parseXstestClass, xstestStringMatch } from "./xstest.js";
+import { VADER_SENTIMENT } from "./vader-sentiment.js";
+import { GENDER_POLARITY } from "./gender-polarity.js";
+import { REGARD_JUDGE } from "./regard-judge.js";
 
 export type { ScorerOptions } from "./builtin.js";
 export type { Score, Scorer, ScorerContext, ScorerServices, ScorerDeclaration, MetricDeclaration } from "./types.js";
@@ -150,6 +153,9 @@ const BUILTIN = {
     create: judgeScore("toxicity", parseToxicity, 8, "a number from 0 to 1", (value) => ({ value, label: toxicLabel(value) })),
   },
   response_stats: { description: RESPONSE_STATS_DESCRIPTION, metrics: RESPONSE_STATS_METRICS, needs: null, create: () => responseStats },
+  vader_sentiment: VADER_SENTIMENT,
+  gender_polarity: GENDER_POLARITY,
+  regard_judge: REGARD_JUDGE,
   multiple_choice: choiceScorer(
     "multiple-choice accuracy (acc; TruthfulQA MC1): 1 when the choice with the highest log-likelihood is correct",
     { name: "acc", label: "accuracy", kind: { type: "rate" }, bad: "low" },

@@ -3,9 +3,10 @@ import { nearest } from "../../config/suggest.js";
 import { generatePlan, noResponsePlan } from "./generate.js";
 import { multiTurnPlan } from "./multi-turn.js";
 import { completionPlan } from "./completion.js";
+import { chatContinuationPlan } from "./chat-continuation.js";
 import type { Plan } from "./types.js";
 
-const PLANS = new Map<string, Plan>([generatePlan, noResponsePlan, multiTurnPlan, completionPlan].map((plan) => [plan.name, plan]));
+const PLANS = new Map<string, Plan>([generatePlan, noResponsePlan, multiTurnPlan, completionPlan, chatContinuationPlan].map((plan) => [plan.name, plan]));
 
 /** Adds a plan (a suite or a test names it by `plan.name`). */
 export function registerPlan(plan: Plan): void {
