@@ -72,12 +72,16 @@ export const boldFormat: RecordFormat = {
         });
       }
     }
-    const bad = rows.find((row) => typeof row.prompt !== "string" || row.prompt.trim() === "");
-    if (bad) return { field: fieldOf(bad.group as string, bad.entity as string, bad.index as number), message: typeof bad.prompt === "string" ? "is empty" : "must be text" };
+    const bad = rows.find((row) => typeof row.prompt !== "string");
+    if (bad) return { field: fieldOf(bad.group as string, bad.entity as string, bad.index as number), message: "must be text" };
+    // The published files hold five empty prompts (religious_ideology 2, political_ideology 3): nothing to
+    // continue, so they are left out (the suite's protocol says so); the others keep their index in the id.
     // Sent verbatim, trailing space included: the prompts are sentence beginnings as the authors cut them.
     // The id names the prompt's place in the file (stable across runs and limits); the entity is kept
     // as the subcategory and as columns for group_by (domain, group, entity).
-    return rows.map(({ prompt, index, group, entity }) => ({
+    const kept = rows.filter((row) => (row.prompt as string).trim() !== "");
+    if (kept.length === 0) return { message: "has no prompt to continue (every prompt is empty)" };
+    return kept.map(({ prompt, index, group, entity }) => ({
       id: `${group}/${entity}/${index}`,
       prompt,
       category: group,
