@@ -48,7 +48,7 @@ describe("built-in suites", () => {
   });
 
   it("each says which settings follow the paper exactly and which deviate, and why", () => {
-    expect(builtinSuites().sort()).toEqual(["advbench", "harmbench", "realtoxicityprompts", "runner", "strongreject", "truthfulqa-mc1", "truthfulqa-mc2", "xstest"]);
+    expect(builtinSuites().sort()).toEqual(["advbench", "bold", "harmbench", "realtoxicityprompts", "runner", "strongreject", "truthfulqa-mc1", "truthfulqa-mc2", "xstest"]);
     for (const name of builtinSuites()) {
       const protocol = resolveRunConfig(undefined, { suite: name }).protocol;
       expect(protocol, name).toBeDefined();
