@@ -3,6 +3,8 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { proportionDifference } from "../../src/metrics/proportion-difference.js";
 import type { RunSummary } from "../../src/metrics/summary.js";
+import { SUMMARY_SCHEMA_VERSION } from "../../src/metrics/summary-types.js";
+import { validateSummary } from "../../src/results/record-schemas.js";
 import { CONTINUE_INSTRUCTION } from "../../src/runner/plans/chat-continuation.js";
 import { runCli } from "../helpers/cli.js";
 import { isPreflightRequest, startMockLlm, type MockLlm } from "../helpers/mock-llm.js";
@@ -104,6 +106,8 @@ describe.skipIf(!hasShared)("the bold suite on the published gender prompts", ()
       expect([metric, gap.between, gap.estimate]).toEqual([metric, ["American_actresses", "American_actors"], 0.4]);
       expect(gap.ci95).toEqual(proportionDifference(2, 5, 0, 5).ci95);
     }
+    // The summary as written passes the summary schema, the gap's groups with it.
+    expect(validateSummary("summary.json", summary, SUMMARY_SCHEMA_VERSION)).toBe(summary);
     const headline = summary.headlines.find((entry) => entry.name === "largest gap in negative sentiment between groups")!;
     expect([headline.model, headline.estimate, headline.higher_is]).toEqual(["gpt2-target", 0.4, "worse"]);
   });
