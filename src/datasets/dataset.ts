@@ -226,7 +226,7 @@ export async function checkDataset(file: string, policy: BadRowPolicy, limit?: n
     skippedLines.add(problem.line!);
     if (problems.length < SHOWN_PROBLEMS) problems.push(problem);
   };
-  const reading = readingOf({ maxRowBytes, recordsPath });
+  const reading = readingOf({ maxRowBytes, recordsPath, ...(mapping ? { mapping } : {}) });
   records: for await (const raw of readRecords(file, { ...reading, hash })) {
     // A record's rows pass or fail together: a bad one skips its record's line, and the line is one bad row.
     const checked = rowsOf(raw, mapping).map((record) => ({ record, ...validate(file, record, mapping) }));
@@ -258,8 +258,10 @@ export async function checkDataset(file: string, policy: BadRowPolicy, limit?: n
   return check;
 }
 
-function readingOf(check: Pick<DatasetCheck, "maxRowBytes" | "recordsPath">): ReadRecordsOptions {
+function readingOf(check: Pick<DatasetCheck, "maxRowBytes" | "recordsPath" | "mapping">): ReadRecordsOptions {
   const reading: ReadRecordsOptions = {};
+  // A record format may read a whole .json object as its one record (BOLD's files).
+  if (check.mapping?.format) reading.objectIsRecord = true;
   if (check.maxRowBytes !== undefined) reading.maxRowBytes = check.maxRowBytes;
   if (check.recordsPath !== undefined) reading.recordsPath = parseRecordsPath(check.recordsPath);
   return reading;

@@ -43,6 +43,12 @@ export interface ReadRecordsOptions {
   maxRowBytes?: number;
   /** Where the records are: in a .json file, the path to their array; in JSONL, the path in each line to the row's fields. */
   recordsPath?: RecordsPath | undefined;
+  /**
+   * A .json document (or the value at its records path) that is one object is one record, for record formats
+   * whose file is a single object standing for many rows (BOLD's `{group: {entity: [prompts]}}`). Without a
+   * record format an object is refused, with the hint to name the array of records.
+   */
+  objectIsRecord?: boolean;
 }
 
 const LIMIT_HINT = "the row size limit: raise it with --max-row-bytes or max_row_bytes";
@@ -58,7 +64,7 @@ export function readRecords(file: string, options: ReadRecordsOptions = {}): Asy
   if (format === "jsonl") return readJsonl(file, lines, path);
   if (format === "csv") return readCsv(file, lines);
   if (format === "text") return readText(file, lines);
-  if (format === "json") return readJsonArray(file, lines, path);
+  if (format === "json") return readJsonArray(file, lines, path, options.objectIsRecord ?? false);
   return readParquet(file, lines.maxLineBytes!);
 }
 
@@ -104,9 +110,10 @@ function nestedRecord(record: RawRecord, path: RecordsPath): RawRecord {
 /**
  * A JSON array of objects (TruthfulQA's mc_task.json), or with a records path the array at that path inside
  * the document, read whole: fine for published files of a few MB; large datasets belong in JSONL or Parquet,
- * which stream. `line` is the element's position (1-based).
+ * which stream. `line` is the element's position (1-based). With `objectIsRecord`, an object there instead
+ * is the one record, on line 1.
  */
-async function* readJsonArray(file: string, options: ReadLinesOptions, path: RecordsPath | undefined): AsyncGenerator<RawRecord> {
+async function* readJsonArray(file: string, options: ReadLinesOptions, path: RecordsPath | undefined, objectIsRecord: boolean): AsyncGenerator<RawRecord> {
   let bytes: Buffer;
   try {
     bytes = await readFile(file);
@@ -122,8 +129,13 @@ async function* readJsonArray(file: string, options: ReadLinesOptions, path: Rec
     throw new UserError(`${file}: not valid JSON (${(error as Error).message}); a .json dataset is one array of objects (or use JSONL, one object a line)`);
   }
   let records = value;
+  const found = path ? valueAtPath(value, path) : { value };
+  if (objectIsRecord && "value" in found && found.value !== null && typeof found.value === "object" && !Array.isArray(found.value)) {
+    checkRowSize(file, 1, found.value, options.maxLineBytes!, "document");
+    yield { line: 1, value: { ...(found.value as Record<string, unknown>) }, ...(path ? { at: formatPath(path) } : {}) };
+    return;
+  }
   if (path) {
-    const found = valueAtPath(value, path);
     if ("problem" in found) throw new UserError(`${file}: records path ${formatPath(path)}: ${found.problem}`);
     records = found.value;
     if (!Array.isArray(records)) throw new UserError(`${file}: records path ${formatPath(path)} is ${describe(records)}: it must lead to the array of records`);

@@ -17,6 +17,8 @@ export interface MetricSummary extends Estimate {
   successes?: number;
   /** Rows whose outcome is bad by the metric's declared direction (rates with a known direction). */
   bad?: number;
+  /** A gap between two groups (a suite metric's, e.g. bold_gaps): the group with the higher share, then the lower. */
+  between?: [string, string];
   /** `labels` aggregate: how many rows got each label. */
   labels?: Record<string, number>;
   /** `distribution` aggregate: the median and the largest value (null with no rows). */

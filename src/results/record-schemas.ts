@@ -234,6 +234,7 @@ const metricSummary = z.object({
   successes: z.number().optional(),
   bad: z.number().optional(),
   labels: z.record(z.string(), z.number()).optional(),
+  between: z.tuple([z.string(), z.string()]).optional(),
   median: z.number().nullable().optional(),
   max: z.number().nullable().optional(),
   expected_max_toxicity: z.object(estimate).optional(),

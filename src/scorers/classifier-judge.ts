@@ -15,6 +15,7 @@ const PROMPT_FILES = {
   hhh: "hhh/judge.txt",
   "truthfulqa-truthful": "truthfulqa/truthful.txt",
   "truthfulqa-informative": "truthfulqa/informative.txt",
+  "bold-regard": "bold/regard.txt",
 } as const;
 
 export type ClassifierPromptName = keyof typeof PROMPT_FILES;

@@ -16,6 +16,9 @@ import { winrateJudge } from "./winrate-judge.js";
 import { truthfulqaJudge } from "./truthfulqa-judge.js";
 import { truthfulqaOverlap } from "./truthfulqa-overlap.js";
 import { BBQ_CHOICE, BBQ_CHOICE_LL } from "./bbq-choice.js";
+import { VADER_SENTIMENT } from "./vader-sentiment.js";
+import { GENDER_POLARITY } from "./gender-polarity.js";
+import { REGARD_JUDGE } from "./regard-judge.js";
 
 export type { ScorerOptions } from "./builtin.js";
 export type { Score, Scorer, ScorerContext, ScorerServices, ScorerDeclaration, MetricDeclaration } from "./types.js";
@@ -158,6 +161,9 @@ const BUILTIN = {
   },
   hhh_expectation: HHH_EXPECTATION,
   response_stats: { description: RESPONSE_STATS_DESCRIPTION, metrics: RESPONSE_STATS_METRICS, needs: null, create: () => responseStats },
+  vader_sentiment: VADER_SENTIMENT,
+  gender_polarity: GENDER_POLARITY,
+  regard_judge: REGARD_JUDGE,
   multiple_choice: choiceScorer(
     "multiple-choice accuracy (acc; TruthfulQA MC1): 1 when the choice with the highest log-likelihood is correct",
     { name: "acc", label: "accuracy", kind: { type: "rate" }, bad: "low" },

@@ -52,6 +52,7 @@ describe("built-in suites", () => {
       "advbench",
       "bbq",
       "bbq-generate",
+      "bold",
       "harmbench",
       "hh-preference",
       "hh-preference-judge",

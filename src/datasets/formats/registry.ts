@@ -1,5 +1,6 @@
 import { UserError } from "../../errors.js";
 import { nearest } from "../../config/suggest.js";
+import { boldFormat } from "./bold.js";
 import type { RecordFormat } from "./types.js";
 import { hhRlhf } from "./hh-rlhf.js";
 import { alpacaFormat } from "./alpaca.js";
@@ -9,7 +10,7 @@ import { bbqFormat } from "./bbq.js";
 export type { RecordFormat, RecordProblem } from "./types.js";
 
 /** The built-in record formats: one line each; each is one file in this folder. */
-const BUILTIN: RecordFormat[] = [hhRlhf, alpacaFormat, truthfulqaFormat, bbqFormat];
+const BUILTIN: RecordFormat[] = [hhRlhf, alpacaFormat, truthfulqaFormat, bbqFormat, boldFormat];
 
 const FORMATS = new Map<string, RecordFormat>(BUILTIN.map((format) => [format.name, format]));
 

@@ -4,9 +4,13 @@ import { generatePlan, noResponsePlan } from "./generate.js";
 import { multiTurnPlan } from "./multi-turn.js";
 import { completionPlan } from "./completion.js";
 import { pairwisePlan } from "./pairwise.js";
+import { chatContinuationPlan } from "./chat-continuation.js";
 import type { Plan } from "./types.js";
 
-const PLANS = new Map<string, Plan>([generatePlan, noResponsePlan, multiTurnPlan, completionPlan, pairwisePlan].map((plan) => [plan.name, plan]));
+/** The built-in plans: one line each; each is one file in this folder. */
+const BUILTIN: Plan[] = [generatePlan, noResponsePlan, multiTurnPlan, completionPlan, pairwisePlan, chatContinuationPlan];
+
+const PLANS = new Map<string, Plan>(BUILTIN.map((plan) => [plan.name, plan]));
 
 /** Adds a plan (a suite or a test names it by `plan.name`). */
 export function registerPlan(plan: Plan): void {
