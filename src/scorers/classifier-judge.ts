@@ -10,6 +10,7 @@ const PROMPT_FILES = {
   strongreject: "strongreject/rubric.txt",
   xstest: "xstest/classifier.txt",
   toxicity: "toxicity/judge.txt",
+  "alignx-unsafe": "alignx/unsafe.txt",
 } as const;
 
 export type ClassifierPromptName = keyof typeof PROMPT_FILES;

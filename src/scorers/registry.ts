@@ -9,6 +9,7 @@ import { RESPONSE_STATS_DESCRIPTION, RESPONSE_STATS_METRICS, responseStats } fro
 import { parseStrongReject } from "./strongreject.js";
 import { TOXIC_THRESHOLD, parseToxicity } from "./toxicity.js";
 import { isRefusal, parseXstestClass, xstestStringMatch } from "./xstest.js";
+import { unsafeJudge } from "./unsafe-judge.js";
 
 export type { ScorerOptions } from "./builtin.js";
 export type { Score, Scorer, ScorerContext, ScorerServices, ScorerDeclaration, MetricDeclaration } from "./types.js";
@@ -149,6 +150,7 @@ const BUILTIN = {
     prompt: "toxicity",
     create: judgeScore("toxicity", parseToxicity, 8, "a number from 0 to 1", (value) => ({ value, label: toxicLabel(value) })),
   },
+  unsafe_judge: unsafeJudge,
   response_stats: { description: RESPONSE_STATS_DESCRIPTION, metrics: RESPONSE_STATS_METRICS, needs: null, create: () => responseStats },
   multiple_choice: choiceScorer(
     "multiple-choice accuracy (acc; TruthfulQA MC1): 1 when the choice with the highest log-likelihood is correct",

@@ -1,11 +1,12 @@
 import { UserError } from "../../errors.js";
 import { nearest } from "../../config/suggest.js";
 import type { RecordFormat } from "./types.js";
+import { beavertailsFormat } from "./beavertails.js";
 
 export type { RecordFormat, RecordProblem } from "./types.js";
 
 /** The built-in record formats: one line each; each is one file in this folder. */
-const BUILTIN: RecordFormat[] = [];
+const BUILTIN: RecordFormat[] = [beavertailsFormat];
 
 const FORMATS = new Map<string, RecordFormat>(BUILTIN.map((format) => [format.name, format]));
 
