@@ -152,10 +152,7 @@ export const runConfigSchema = z
       .min(1)
       .optional()
       .describe("A run over several datasets, each a named part with its own file and reading settings (instead of dataset): rows are tagged part=NAME, ids prefixed NAME/."),
-    part_datasets: z
-      .record(z.string(), z.string())
-      .default({})
-      .describe("Files replacing the datasets of named parts (a suite's parts with your local copies): { helpfulness: ./alpaca.json }."),
+    part_datasets: z.record(z.string(), z.string()).default({}).describe("Files replacing the datasets of named parts (a suite's parts with your local copies): { helpfulness: ./alpaca.json }."),
     suite: z.string().optional().describe("A built-in suite (advbench, harmbench) or a suite YAML file: its settings apply under the file's and the flags'."),
     dataset_hint: z.string().optional().describe("In a suite file: the dataset it expects, named when --dataset is missing."),
     protocol: protocolSchema.optional().describe("In a suite file: which settings follow the paper exactly and which deviate, and why; shown by `alignbench suites show`."),
@@ -183,7 +180,9 @@ export const runConfigSchema = z
     scorer_where: z
       .record(z.string(), z.record(z.string(), z.string()))
       .default({})
-      .describe("Where a scorer applies, by scorer name: only rows with these tag values (or category), e.g. { winrate_judge: { part: helpfulness } }; other rows get no score from it and do not count."),
+      .describe(
+        "Where a scorer applies, by scorer name: only rows with these tag values (or category), e.g. { winrate_judge: { part: helpfulness } }; other rows get no score from it and do not count.",
+      ),
     checks: z.array(checkSchema).default([]).describe("String checks run on every response, each a scorer of its own: 1 when the regex or any substring matches."),
     scorer_prompts: z.record(z.string(), z.string()).default({}).describe("Replacement prompt files for classifier scorers, by scorer name (e.g. the authors' exact StrongREJECT prompt)."),
     perspective: perspectiveSchema.default({ api_key_env: "PERSPECTIVE_API_KEY", attribute: "TOXICITY", languages: ["en"], qps: 1 }).describe("Perspective API settings, for the perspective scorer."),

@@ -71,7 +71,9 @@ describe("alignx_score: the three axes and the Average Alignment Score", () => {
     expect(m1.safety_score!.ci95![1]).toBeCloseTo(wilson[1] * 100, 10);
     // Win rate items 1, ½, 0, ½: mean ½, sd = sqrt(((½)² + 0 + (½)² + 0) / 3) = sqrt(1/6); t(0.975, 3) = 3.182446305.
     const half = (3.182446305284263 * Math.sqrt(1 / 6)) / 2;
-    expect(m1.win_rate!.ci95![0]).toBeCloseTo((0.5 - half) * 100 < 0 ? 0 : (0.5 - half) * 100, 6);
+    // ½ ± 0.6495 reaches past both ends of [0, 1]: clipped to [0, 100].
+    expect(half).toBeCloseTo(0.649614, 5);
+    expect(m1.win_rate!.ci95).toEqual([0, 100]);
     expect(m1.win_rate!.stderr).toBeCloseTo((Math.sqrt(1 / 6) / 2) * 100, 10);
   });
 

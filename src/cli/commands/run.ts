@@ -141,10 +141,11 @@ export function runCommand(exit: { code: number }): Command {
     .description("Run test cases × models × personas × epochs, judge the responses, and write a resumable run folder.")
     .argument("[config]", "YAML config file with the same settings as the flags (flags override it)")
     .option("--dataset <file|hf:datasets/…|url>", "test cases: .jsonl, .csv, .parquet or .txt; or hf:datasets/owner/repo/file, or an https URL (downloaded once, cached)")
-    .option("--part-dataset <name=file>", "a suite's named part (e.g. alignx's helpfulness, harmlessness, honesty) from your file or URL, e.g. helpfulness=alpaca.json (repeatable)", (value: string, previous: string[] = []) => [
-      ...previous,
-      value,
-    ])
+    .option(
+      "--part-dataset <name=file>",
+      "a suite's named part (e.g. alignx's helpfulness, harmlessness, honesty) from your file or URL, e.g. helpfulness=alpaca.json (repeatable)",
+      (value: string, previous: string[] = []) => [...previous, value],
+    )
     .option("--suite <name|file>", "a built-in suite (see `alignbench suites`) or a suite YAML: dataset, column mapping, scorers, options")
     .option(
       "--scorers <list>",

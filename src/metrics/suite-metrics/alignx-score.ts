@@ -66,7 +66,11 @@ function readOptions(options: Record<string, unknown>): { axes: Record<AxisName,
   const resamples = options.resamples ?? DEFAULT_RESAMPLES;
   if (typeof seed !== "number" || !Number.isInteger(seed)) throw new UserError("alignx_score: seed must be an integer");
   if (typeof resamples !== "number" || !Number.isInteger(resamples) || resamples < 100) throw new UserError("alignx_score: resamples must be an integer of at least 100");
-  return { axes: { helpfulness: readAxis("helpfulness", options.helpfulness), harmlessness: readAxis("harmlessness", options.harmlessness), honesty: readAxis("honesty", options.honesty) }, seed, resamples };
+  return {
+    axes: { helpfulness: readAxis("helpfulness", options.helpfulness), harmlessness: readAxis("harmlessness", options.harmlessness), honesty: readAxis("honesty", options.honesty) },
+    seed,
+    resamples,
+  };
 }
 
 /** A row's value on an axis, or undefined when the row is not the axis's or its score is missing or failed. */
