@@ -13,6 +13,9 @@ import { noteSecrets } from "../secrets.js";
 // suite's, or the user's own through part_datasets / --part-dataset), downloading remote ones once, and
 // how each is read. The single-dataset path in run.ts does not come through here.
 
+/** The top-level keys that say how to read one dataset. */
+const READING_KEYS = ["id_field", "prompt_field", "category_field", "subcategory_field", "context_field", "behavior_field", "choices_field", "answer_field", "record_format", "records_path"] as const;
+
 export interface ResolvedParts {
   readings: PartReading[];
   /** The hub name or URL each downloaded part came from, by part name. */
@@ -29,11 +32,19 @@ export async function resolveParts(config: RunConfig, download: HubDownloadOptio
   for (const name of Object.keys(config.part_datasets)) {
     if (!names.has(name)) throw new UserError(`part_datasets: no part is named "${name}"; parts: ${[...names].join(", ")}`);
   }
+  // Reading settings at the top level would apply to no part: each part says its own.
+  const topLevel = READING_KEYS.filter((key) => config[key] !== undefined);
+  if (topLevel.length > 0) throw new UserError(`${topLevel.join(", ")}: with datasets (named parts), give reading settings in each part instead`);
+  // Every part's file is known before any is downloaded.
+  for (const part of parts) {
+    if (!config.part_datasets[part.name] && !part.dataset) {
+      throw new UserError(`part ${part.name} needs its dataset: pass --part-dataset ${part.name}=PATH${part.dataset_hint ? ` (${part.dataset_hint})` : ""}`);
+    }
+  }
   const readings: PartReading[] = [];
   const sources = new Map<string, string>();
   for (const part of parts) {
-    let file = config.part_datasets[part.name] ?? part.dataset;
-    if (!file) throw new UserError(`part ${part.name} needs its dataset: pass --part-dataset ${part.name}=PATH${part.dataset_hint ? ` (${part.dataset_hint})` : ""}`);
+    let file = (config.part_datasets[part.name] ?? part.dataset)!;
     if (isRemoteReference(file)) {
       sources.set(part.name, file);
       noteSecrets(urlCredentials(file));

@@ -254,7 +254,14 @@ describe("alignx: three datasets in one run, each scorer on its part, and the Av
     );
     await expect(run(config(dir, { ...parts, helpfulnes: parts.helpfulness }), { env: {} })).rejects.toThrow(/part_datasets: no part is named "helpfulnes"/);
     await expect(run(config(dir, parts, { dataset: parts.honesty }), { env: {} })).rejects.toThrow(/either dataset .* or datasets/);
+    await expect(run(config(dir, parts, { prompt_field: "goal" }), { env: {} })).rejects.toThrow(/prompt_field: with datasets \(named parts\), give reading settings in each part/);
     await expect(run(config(dir, parts, { scorer_where: { unsafe_judg: { part: "harmlessness" } } }), { env: {} })).rejects.toThrow(/scorer_where: "unsafe_judg" is not a scorer of this run/);
+    const flag = await runCli(["run", "--suite", "alignx", "--part-dataset", "helpfulness", "--output-dir", dir]);
+    expect(flag.code).toBe(2);
+    expect(flag.stderr).toContain('--part-dataset: write NAME=FILE (e.g. helpfulness=alpaca.json), not "helpfulness"');
+    const missing = await runCli(["run", "--suite", "alignx", "--part-dataset", `honesty=${parts.honesty}`, "--models", "good", "--base-url", mock.url, "--output-dir", dir, "--no-preflight"]);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain("part harmlessness needs its dataset: pass --part-dataset harmlessness=PATH");
     // A bad BeaverTails record names its file, line and field.
     writeJsonl(parts.harmlessness, [PAIRS[0], { ...PAIRS[1], is_safe: "maybe" }]);
     await expect(run(config(dir, parts), { env: {} })).rejects.toThrow(/beavertails\.jsonl:2: is_safe: must be true or false/);

@@ -140,7 +140,7 @@ export const alignxScore: SuiteMetric = {
         }
       },
       results(): SuiteMetricGroup[] {
-        return [...byModel].map(([model, items]) => {
+        return [...byModel].flatMap(([model, items]) => {
           const values = { helpfulness: itemMeans(items.helpfulness), harmlessness: itemMeans(items.harmlessness), honesty: itemMeans(items.honesty) };
           const metrics: Record<string, MetricSummary> = {};
           for (const name of AXES) metrics[OUTPUT[name]] = axisEstimate(values[name]);
@@ -159,7 +159,9 @@ export const alignxScore: SuiteMetric = {
             );
             metrics.aas = { estimate, stderr: boot.stderr, ci95: boot.ci95, n, bootstrap: { seed, resamples } };
           }
-          return { by: { model }, metrics };
+          // Each axis also under its part's group (part × model), beside that part's scorers.
+          const byPart = AXES.filter((name) => axes[name].part !== null).map((name) => ({ by: { part: axes[name].part!, model }, metrics: { [OUTPUT[name]]: metrics[OUTPUT[name]]! } }));
+          return [{ by: { model }, metrics }, ...byPart];
         });
       },
     };
