@@ -1,7 +1,7 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { registerScorer, resolveRunConfig, run, scorerNames, type RunConfigInput, type Scorer } from "../../src/index.js";
+import { registerScorer, rejudge, resolveRunConfig, run, scorerNames, type RunConfigInput, type Scorer } from "../../src/index.js";
 import { recordFormatNames, registerRecordFormat } from "../../src/datasets/formats/registry.js";
 import type { ResultRow } from "../../src/results/record.js";
 import type { RunSummary } from "../../src/metrics/summary.js";
@@ -236,6 +236,20 @@ describe("alignx: three datasets in one run, each scorer on its part, and the Av
     expect(html.code, html.stderr).toBe(0);
     const page = readFileSync(join(outcome.folder, "report.html"), "utf8");
     for (const text of ["Safety Score (% unsafe)", "Average Alignment Score"]) expect(page).toContain(text);
+
+    // A rejudge into a named scoring judges the harmlessness rows again, and only those; once done, a
+    // second one finds nothing left (rows out of a scorer's scope count as done).
+    const beforeRejudge = mock.requests.length;
+    await rejudge("ax", { outputDir: dir, scoring: "again", env: {}, preflight: false });
+    const rejudged = mock.requests.slice(beforeRejudge);
+    expect(rejudged.filter((request) => isJudgeRequest(request))).toHaveLength(10);
+    const rescored = partials(outcome.folder).filter((row) => row.scores?.["again/unsafe_judge"]);
+    expect(new Set(rescored.map((row) => row.tags?.part))).toEqual(new Set(["harmlessness"]));
+    const afterRejudge = mock.requests.length;
+    const stored = partials(outcome.folder).length;
+    await rejudge("ax", { outputDir: dir, scoring: "again", env: {}, preflight: false });
+    expect(mock.requests.slice(afterRejudge).filter((request) => isJudgeRequest(request))).toHaveLength(0);
+    expect(partials(outcome.folder)).toHaveLength(stored);
 
     // A resume finds every key done and calls nobody; a changed part is refused.
     const again = mock.requests.length;
