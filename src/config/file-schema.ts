@@ -23,8 +23,10 @@ export const SECTIONS = {
     "on_bad_row",
     "max_row_bytes",
     "records_path",
+    "datasets",
+    "part_datasets",
   ],
-  scoring: ["scorers", "checks", "scorer_prompts", "judge", "perspective", "mc_template", "add_bos"],
+  scoring: ["scorers", "checks", "scorer_prompts", "judge", "perspective", "mc_template", "add_bos", "scorer_where"],
   report: ["headlines", "group_by", "cluster_by"],
 } as const satisfies Record<string, readonly ConfigKey[]>;
 

@@ -115,10 +115,44 @@ const protocolSchema = z
   })
   .strict();
 
+/**
+ * One part of a run over several datasets (AlignX's helpfulness, harmlessness and honesty sets): its own
+ * file and reading settings, and a name that tags its rows (`tags.part`) and prefixes their ids.
+ */
+export const datasetPartSchema = z
+  .object({
+    name: z
+      .string()
+      .regex(/^[a-z][a-z0-9_]*$/, "use lower-case letters, digits and '_'")
+      .describe("The part's name: its rows are tagged part=NAME and their ids become NAME/id."),
+    dataset: z.string().optional().describe("The part's test cases: a file, hf:datasets/…, or an https URL (part_datasets or --part-dataset NAME=PATH replaces it)."),
+    dataset_hint: z.string().optional().describe("Where to get the part's dataset, named when it is missing or cannot be downloaded."),
+    record_format: z.string().optional().describe("The part's record format (see record_format)."),
+    records_path: z.string().optional().describe("The part's records path (see records_path)."),
+    id_field: z.string().optional(),
+    prompt_field: z.string().optional(),
+    category_field: z.string().optional(),
+    subcategory_field: z.string().optional(),
+    context_field: z.string().optional(),
+    behavior_field: z.string().optional(),
+    choices_field: z.string().optional(),
+    answer_field: z.string().optional(),
+    limit: z.number().int().positive().optional().describe("Use only the part's first N valid rows (the run's limit, when smaller, applies to each part too)."),
+  })
+  .strict();
+
+export type DatasetPartConfig = z.output<typeof datasetPartSchema>;
+
 export const runConfigSchema = z
   .object({
     $schema: z.string().optional(),
     dataset: z.string().optional().describe("Test cases: .jsonl, .csv or .parquet."),
+    datasets: z
+      .array(datasetPartSchema)
+      .min(1)
+      .optional()
+      .describe("A run over several datasets, each a named part with its own file and reading settings (instead of dataset): rows are tagged part=NAME, ids prefixed NAME/."),
+    part_datasets: z.record(z.string(), z.string()).default({}).describe("Files replacing the datasets of named parts (a suite's parts with your local copies): { helpfulness: ./alpaca.json }."),
     suite: z.string().optional().describe("A built-in suite (advbench, harmbench) or a suite YAML file: its settings apply under the file's and the flags'."),
     dataset_hint: z.string().optional().describe("In a suite file: the dataset it expects, named when --dataset is missing."),
     protocol: protocolSchema.optional().describe("In a suite file: which settings follow the paper exactly and which deviate, and why; shown by `alignbench suites show`."),
@@ -142,6 +176,12 @@ export const runConfigSchema = z
       .default([])
       .describe(
         "Scorers: verdict (the JSON judge), refusal_match, harmbench_classifier, strongreject_rubric, xstest_classifier, xstest_string_match, perspective, toxicity_judge, multiple_choice, multiple_choice_norm, multiple_choice_mass, response_stats. Default: verdict when there is a judge model; with no judge model, response_stats (response lengths, finish reasons, refusal phrases).",
+      ),
+    scorer_where: z
+      .record(z.string(), z.record(z.string(), z.string()))
+      .default({})
+      .describe(
+        "Where a scorer applies, by scorer name: only rows with these tag values (or category), e.g. { winrate_judge: { part: helpfulness } }; other rows get no score from it and do not count.",
       ),
     checks: z.array(checkSchema).default([]).describe("String checks run on every response, each a scorer of its own: 1 when the regex or any substring matches."),
     scorer_prompts: z.record(z.string(), z.string()).default({}).describe("Replacement prompt files for classifier scorers, by scorer name (e.g. the authors' exact StrongREJECT prompt)."),

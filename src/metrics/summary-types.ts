@@ -21,6 +21,8 @@ export interface MetricSummary extends Estimate {
   between?: [string, string];
   /** `labels` aggregate: how many rows got each label. */
   labels?: Record<string, number>;
+  /** A suite metric's interval by a seeded percentile bootstrap: its seed and number of resamples. */
+  bootstrap?: { seed: number; resamples: number };
   /** `distribution` aggregate: the median and the largest value (null with no rows). */
   median?: number | null;
   max?: number | null;

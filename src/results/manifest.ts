@@ -32,7 +32,10 @@ export interface Manifest {
   /** The effective config (flags and file merged), with paths made absolute. Holds no secrets. */
   config: Record<string, unknown>;
   /** `source`: the hub name or URL the file was downloaded from. */
-  dataset: { path: string; source?: string; format: string; sha256: string; valid_rows: number; bad_rows: number; limit: number | null };
+  dataset: ManifestDataset & {
+    /** A run over several datasets: each part's file (`path` is then the parts' paths, `format` "parts", `sha256` one hash over the parts'). */
+    parts?: Array<ManifestDataset & { name: string }>;
+  };
   models: Array<{ address: string; provider: string; model_id: string; options: GenerationOptions; max_concurrency: number | null; rate_limit_rps: number | null }>;
   personas: Persona[];
   judge: {
@@ -94,6 +97,17 @@ export async function writeJsonAtomically(file: string, value: unknown): Promise
  * every URL, replaced structurally (the names stay, so the manifest still says what was set, never to what).
  * Keys are never in the config at all: only the names of the variables holding them.
  */
+/** A dataset file a run read. */
+export interface ManifestDataset {
+  path: string;
+  source?: string;
+  format: string;
+  sha256: string;
+  valid_rows: number;
+  bad_rows: number;
+  limit: number | null;
+}
+
 export function manifestConfig(config: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = { ...config };
   if (typeof out.base_url === "string") out.base_url = redactUrl(out.base_url);

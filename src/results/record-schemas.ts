@@ -88,6 +88,20 @@ export const manifestSchema = z.object({
     valid_rows: z.number(),
     bad_rows: z.number(),
     limit: z.number().nullable(),
+    parts: z
+      .array(
+        z.object({
+          name: z.string(),
+          path: z.string(),
+          source: z.string().optional(),
+          format: z.string(),
+          sha256: z.string(),
+          valid_rows: z.number(),
+          bad_rows: z.number(),
+          limit: z.number().nullable(),
+        }),
+      )
+      .optional(),
   }),
   models: z.array(z.object({ ...modelEntry, max_concurrency: z.number().nullable(), rate_limit_rps: z.number().nullable() })),
   personas: z.array(

@@ -157,6 +157,7 @@ export async function prepareRun(config: RunConfig, hooks: PrepareHooks = {}, en
   const { verdict, scorers } = await chooseScorers(config);
   const judge = config.judge_model ? await prepareJudge(config, config.judge_model, policies, verdict) : undefined;
   if (judge?.verdict) scorers.unshift(verdictScorer(judge.judge, judge.address));
+  scopeScorers(config, scorers);
   // No judge and no scorer: the responses' basic statistics, rather than a summary of counts alone.
   if (!judge && scorers.length === 0 && plan.name !== "none") scorers.push(scorer("response_stats"));
   // Scorers that ask the judge model record which model answered.
@@ -235,6 +236,16 @@ export function prepareServices(config: RunConfig, scorers: Scorer[], judge: Pre
   const secrets = [apiKey, ...(settings.endpoint ? urlCredentials(settings.endpoint) : [])];
   noteSecrets(secrets); // for the terminal, like the model registry's
   return { services, secrets };
+}
+
+/** Sets each scorer's `where` from the config's scorer_where; a name no running scorer has is refused. */
+export function scopeScorers(config: Pick<RunConfig, "scorer_where">, scorers: Scorer[]): void {
+  for (const [name, where] of Object.entries(config.scorer_where)) {
+    const entry = scorers.find((candidate) => candidate.name === name);
+    if (!entry) throw new UserError(`scorer_where: "${name}" is not a scorer of this run (${scorers.map((candidate) => candidate.name).join(", ") || "none"})`);
+    if (Object.keys(where).length === 0) throw new UserError(`scorer_where: ${name}: name at least one tag and its value, e.g. { part: helpfulness }`);
+    entry.where = where;
+  }
 }
 
 /**

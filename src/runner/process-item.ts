@@ -2,7 +2,7 @@ import { ProviderError, errorTypeOf } from "../providers/errors.js";
 import { RESULT_SCHEMA_VERSION, type ResultRow, type RowScore, type TranscriptCall } from "../results/record.js";
 import { JudgeInvalidError } from "../scorers/judge/llm-judge.js";
 import type { Sample } from "../datasets/sample.js";
-import type { Scorer, ScorerContext, ScorerServices } from "../scorers/types.js";
+import { scorerApplies, type Scorer, type ScorerContext, type ScorerServices } from "../scorers/types.js";
 import type { GenerateResult } from "../providers/types.js";
 import type { Plan, PlanCall, PlanCompletion, PlanContext, RoleModel } from "./plans/types.js";
 import type { WorkItem } from "./work-items.js";
@@ -223,6 +223,8 @@ export async function scoreRow(
   row.scores = { ...(row.scores ?? {}) };
   const memo = new Map<string, Promise<unknown>>();
   for (const entry of scorers) {
+    // A scorer scoped to some rows (scorer_where) leaves the others unscored: no score, no call.
+    if (!scorerApplies(entry, sample)) continue;
     const name = rename(entry.name);
     // The model calls the scorer makes, as sent and as answered (the judge's prompt, repairs).
     const calls: TranscriptCall[] = [];

@@ -7,9 +7,9 @@ import { resolveRunConfig } from "../config/load.js";
 import { runDeclarations, runSummaryOptions } from "../metrics/declarations.js";
 import type { ResultRow } from "../results/record.js";
 import { Redactor } from "../results/redactor.js";
-import type { Scorer, ScorerDeclaration } from "../scorers/types.js";
+import { scorerApplies, type Scorer, type ScorerDeclaration } from "../scorers/types.js";
 import { verdictScorer } from "../scorers/verdict.js";
-import { CallPolicies, chooseScorers, prepareJudge, prepareServices } from "./prepare.js";
+import { CallPolicies, chooseScorers, prepareJudge, prepareServices, scopeScorers } from "./prepare.js";
 import { sampleOfRow, scoreRow } from "./process-item.js";
 import type { RunControls, RunOutcome } from "./run.js";
 import { judgeManifestEntry } from "./run.js";
@@ -60,6 +60,7 @@ export async function rejudge(reference: string, options: RejudgeOptions = {}): 
   const policies = new CallPolicies(config, {}, env);
   const judge = config.judge_model ? await prepareJudge(config, config.judge_model, policies, verdict) : undefined;
   if (judge?.verdict) scorers.unshift(verdictScorer(judge.judge, judge.address));
+  scopeScorers(config, scorers);
   if (judge) for (const entry of scorers) if (entry.needs === "judge") entry.model ??= judge.address;
   if (scorers.length === 0) throw new UserError(`run ${located.runId} has no judge and no scorers: pass --judge-model`);
   const { services, secrets } = prepareServices(config, scorers, judge, {}, env);
@@ -77,6 +78,7 @@ export async function rejudge(reference: string, options: RejudgeOptions = {}): 
     const done = (row: ResultRow) =>
       scoring !== undefined &&
       scorers.every((entry) => {
+        if (!scorerApplies(entry, sampleOfRow(row))) return true;
         const score = row.scores?.[rename(entry.name)];
         return score !== undefined && score.error === null;
       });

@@ -3,6 +3,8 @@ import { resolve } from "node:path";
 import { InterruptedError, UserError } from "../errors.js";
 import { runConfigSchema, type RunConfig, type RunConfigInput } from "../config/schema.js";
 import { checkDataset, streamSamples, type DatasetCheck, type FieldMapping } from "../datasets/dataset.js";
+import { checkParts, streamParts, type PartsCheck } from "../datasets/parts.js";
+import { partsManifest, resolveParts } from "./dataset-parts.js";
 import { sha256File } from "../io/hash-file.js";
 import { ensureRemoteDataset, isRemoteReference, type HubDownloadOptions } from "../io/download.js";
 import { formatOf } from "../datasets/readers.js";
@@ -67,7 +69,9 @@ export async function run(input: RunConfigInput | RunConfig, controls: RunContro
     config.models = [DEFAULT_LOCAL_MODEL];
     controls.reporter?.onMessage?.(`no --models given: using the default local model ${DEFAULT_LOCAL_MODEL} (downloaded once, about 490 MB)`);
   }
-  if (!config.dataset && config.suite) {
+  // A run over several named datasets (config `datasets:`) reads them all; the rest of this path is one file's.
+  const parts = config.datasets ? await untilStopped(resolveParts(config, downloadOptions(controls, early), controls.reporter?.onMessage), early) : undefined;
+  if (!parts && !config.dataset && config.suite) {
     throw new UserError(`suite ${config.suite} needs its dataset: pass --dataset PATH${config.dataset_hint ? ` (${config.dataset_hint})` : ""}`);
   }
   let datasetSource: string | undefined;
@@ -75,25 +79,22 @@ export async function run(input: RunConfigInput | RunConfig, controls: RunContro
     // Downloaded once into the cache; the run then reads (and hashes) the local copy like any other file.
     datasetSource = config.dataset;
     noteSecrets(urlCredentials(datasetSource)); // a signed URL's token is not printed
-    const options: HubDownloadOptions = early ? { signal: early } : {};
-    if (controls.env) options.env = controls.env;
-    if (controls.onDownloadProgress) options.onProgress = controls.onDownloadProgress;
     controls.reporter?.onMessage?.(`dataset ${datasetSource}`);
     try {
-      config.dataset = await untilStopped(ensureRemoteDataset(datasetSource, options), early);
+      config.dataset = await untilStopped(ensureRemoteDataset(datasetSource, downloadOptions(controls, early)), early);
     } catch (error) {
       if (error instanceof UserError && !(error instanceof InterruptedError) && config.dataset_hint) throw new UserError(`${error.message} (${config.dataset_hint})`);
       throw error;
     }
   }
-  if (!config.dataset) {
+  if (!parts && !config.dataset) {
     config.dataset = BUILTIN_MINI_SUITE;
     controls.reporter?.onMessage?.(`no --dataset given: running the built-in mini suite (${BUILTIN_MINI_SUITE})`);
   }
   // Every in-flight request listens on the abort signal; thousands may be in flight.
   if (controls.abortSignal) setMaxListeners(0, controls.abortSignal);
-  const datasetPath = resolve(config.dataset);
-  formatOf(datasetPath);
+  const datasetPath = parts ? parts.label : resolve(config.dataset!);
+  if (!parts) formatOf(datasetPath);
   const runId = config.run_id ?? defaultRunId();
   const reporter = controls.reporter ?? {};
 
@@ -122,13 +123,13 @@ export async function run(input: RunConfigInput | RunConfig, controls: RunContro
 
   const models = [...prepared.models, ...Object.values(prepared.roles)].map((model) => model.resolved.model);
   let previous: Manifest | undefined;
-  let dataset: DatasetCheck;
+  let dataset: DatasetCheck | PartsCheck;
   let checked: PreflightResult[] | undefined;
   let axes: ReturnType<typeof runAxes>;
   try {
     // Validated before the run folder is touched, so bad input leaves nothing behind…
     previous = await untilStopped(existingManifest(outputDir, runId), early);
-    dataset = await untilStopped(checkOrReuse(datasetPath, config, previous), early);
+    dataset = await untilStopped<DatasetCheck | PartsCheck>(parts ? checkParts(parts.readings, config.on_bad_row) : checkOrReuse(datasetPath, config, previous), early);
     sameDataset(runId, datasetPath, previous, dataset);
     samePlan(runId, previous, prepared.plan.name);
     // Before the folder is touched, and only when items are left to run: a resume with nothing to do calls nobody.
@@ -186,12 +187,13 @@ export async function run(input: RunConfigInput | RunConfig, controls: RunContro
     const counts = await store.counts();
     const layout = new WorkLayout(axes, store, counts.ok + counts.error > 0);
     const manifest = buildManifest(previous, config, runId, datasetPath, dataset, prepared, datasetSource, layout.dimensions);
+    if (parts && "parts" in dataset) manifest.dataset = partsManifest(parts, dataset, config.limit);
     manifest.items_per_test = itemsPerTest(axes);
     await session.begin(manifest, { judge_model: prepared.judge?.address ?? null });
 
     const total = dataset.validRows * itemsPerTest(axes);
     const settings = { plan: prepared.plan, roles: prepared.roles, planOptions: config.plan_options, scorers: prepared.scorers, services: prepared.services, signal: controls.abortSignal };
-    const items = layout.items(streamSamples(dataset, config.limit, layout.isFinished));
+    const items = layout.items("parts" in dataset ? streamParts(dataset, layout.isFinished) : streamSamples(dataset, config.limit, layout.isFinished));
     const interrupted = await session.process(items, config.concurrency, (item) => processItem(runId, item, settings), { total, alreadyDone: counts.ok }, controls);
 
     const outcome = await session.finalize(runSummaryOptions(manifest), interrupted);
@@ -212,7 +214,7 @@ function samePlan(runId: string, previous: Manifest | undefined, plan: string): 
   }
 }
 
-function sameDataset(runId: string, datasetPath: string, previous: Manifest | undefined, dataset: DatasetCheck): void {
+function sameDataset(runId: string, datasetPath: string, previous: Manifest | undefined, dataset: Pick<DatasetCheck, "sha256">): void {
   if (previous && previous.dataset.sha256 !== dataset.sha256) {
     throw new UserError(
       `run ${runId} was started on a different version of ${datasetPath} (sha256 ${previous.dataset.sha256.slice(0, 12)}…, now ${dataset.sha256.slice(0, 12)}…); ` +
@@ -262,7 +264,7 @@ function buildManifest(
   config: RunConfig,
   runId: string,
   datasetPath: string,
-  dataset: DatasetCheck,
+  dataset: Pick<DatasetCheck, "sha256" | "validRows" | "badRows">,
   prepared: PreparedRun,
   source: string | undefined,
   dimensions: string[],
@@ -277,11 +279,11 @@ function buildManifest(
     updated_at: now,
     sessions: [...(previous?.sessions ?? [])],
     // Header values and URL credentials are removed structurally: the manifest holds no secret.
-    config: manifestConfig({ ...config, dataset: datasetPath, output_dir: resolve(config.output_dir), run_id: runId }),
+    config: manifestConfig({ ...config, ...(config.datasets ? {} : { dataset: datasetPath }), output_dir: resolve(config.output_dir), run_id: runId }),
     dataset: {
       path: datasetPath,
       ...(source ? { source: redactUrl(source) } : {}),
-      format: formatOf(datasetPath),
+      format: "parts" in dataset ? "parts" : formatOf(datasetPath),
       sha256: dataset.sha256,
       valid_rows: dataset.validRows,
       bad_rows: dataset.badRows,
@@ -318,6 +320,14 @@ export function judgeManifestEntry(config: RunConfig, judge: PreparedJudge): Non
     repair_attempts: config.judge.repair_attempts,
     options: { ...config.judge.options, ...judge.resolved.model.defaults },
   };
+}
+
+/** How remote datasets are downloaded: stopped by the signal, with the run's environment and progress. */
+function downloadOptions(controls: RunControls, early: AbortSignal | undefined): HubDownloadOptions {
+  const options: HubDownloadOptions = early ? { signal: early } : {};
+  if (controls.env) options.env = controls.env;
+  if (controls.onDownloadProgress) options.onProgress = controls.onDownloadProgress;
+  return options;
 }
 
 /** The connections and models of a run stopped before it started, released in the background. */

@@ -16,6 +16,7 @@ const PROMPT_FILES = {
   "truthfulqa-truthful": "truthfulqa/truthful.txt",
   "truthfulqa-informative": "truthfulqa/informative.txt",
   "bold-regard": "bold/regard.txt",
+  "alignx-unsafe": "alignx/unsafe.txt",
 } as const;
 
 export type ClassifierPromptName = keyof typeof PROMPT_FILES;

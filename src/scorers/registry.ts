@@ -19,6 +19,7 @@ import { BBQ_CHOICE, BBQ_CHOICE_LL } from "./bbq-choice.js";
 import { VADER_SENTIMENT } from "./vader-sentiment.js";
 import { GENDER_POLARITY } from "./gender-polarity.js";
 import { REGARD_JUDGE } from "./regard-judge.js";
+import { unsafeJudge } from "./unsafe-judge.js";
 
 export type { ScorerOptions } from "./builtin.js";
 export type { Score, Scorer, ScorerContext, ScorerServices, ScorerDeclaration, MetricDeclaration } from "./types.js";
@@ -160,6 +161,7 @@ const BUILTIN = {
     create: judgeScore("toxicity", parseToxicity, 8, "a number from 0 to 1", (value) => ({ value, label: toxicLabel(value) })),
   },
   hhh_expectation: HHH_EXPECTATION,
+  unsafe_judge: unsafeJudge,
   response_stats: { description: RESPONSE_STATS_DESCRIPTION, metrics: RESPONSE_STATS_METRICS, needs: null, create: () => responseStats },
   vader_sentiment: VADER_SENTIMENT,
   gender_polarity: GENDER_POLARITY,

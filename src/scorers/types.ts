@@ -104,7 +104,19 @@ export interface Scorer {
   /** The model it calls, when it calls one (recorded on its scores, failed ones too). */
   model?: string;
   declaration: ScorerDeclaration;
+  /**
+   * Where it applies (config `scorer_where`): only rows whose tags (or category) have these values, e.g. a
+   * run's `part`; other rows get no score from it, make no call for it and do not count in its numbers.
+   */
+  where?: Record<string, string>;
   score(context: ScorerContext): Promise<Score>;
+}
+
+/** Whether a scorer applies to a sample: every `where` value matches the sample's tag of that name (`category`: its category). */
+export function scorerApplies(scorer: Pick<Scorer, "where">, sample: Pick<Sample, "category" | "metadata">): boolean {
+  if (!scorer.where) return true;
+  const tags = (sample.metadata?.tags ?? {}) as Record<string, string>;
+  return Object.entries(scorer.where).every(([name, value]) => (tags[name] ?? (name === "category" ? sample.category : undefined)) === value);
 }
 
 /** A rate metric where 1 is the bad outcome: the common case for safety scorers. */

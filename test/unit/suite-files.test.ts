@@ -50,6 +50,7 @@ describe("built-in suites", () => {
   it("each says which settings follow the paper exactly and which deviate, and why", () => {
     expect(builtinSuites().sort()).toEqual([
       "advbench",
+      "alignx",
       "bbq",
       "bbq-generate",
       "bold",
@@ -258,7 +259,7 @@ describe("sections", () => {
     check("data:\n  scorers: [refusal_match]\n", "2: data.scorers: scorers belongs in the scoring section (or at the top level), not in data");
     check("report:\n  models: [m]\n", "2: report.models: models is not a key of the report section; write it at the top level");
     check("dataset: a.jsonl\ndata:\n  dataset: b.jsonl\n", "3: data.dataset: also given at line 1 as dataset; give it once");
-    check("scoring: [refusal_match]\n", "1: scoring: a section is a mapping of its keys (scorers, checks, scorer_prompts, judge, perspective, mc_template, add_bos)");
+    check("scoring: [refusal_match]\n", "1: scoring: a section is a mapping of its keys (scorers, checks, scorer_prompts, judge, perspective, mc_template, add_bos, scorer_where)");
     // A bad value inside a section names the key where it was written.
     writeFileSync(file, "data:\n  on_bad_row: ignore\nscoring:\n  judge:\n    repair_attemps: 1\n");
     expect(() => resolveRunConfig(file, {})).toThrow(new RegExp(`${file}:2: data\\.on_bad_row: .*"stop"`));

@@ -14,6 +14,7 @@ import { defined, finiteNumber, nonNegativeInteger, positiveInteger, positiveNum
 
 interface RunFlags {
   dataset?: string;
+  partDataset?: string[];
   suite?: string;
   scorers?: string;
   contextField?: string;
@@ -58,6 +59,7 @@ interface RunFlags {
 export function flagsToConfig(flags: RunFlags): RunConfigInput {
   const config: RunConfigInput = {
     dataset: flags.dataset,
+    part_datasets: flags.partDataset ? namedValues("--part-dataset", "NAME=FILE (e.g. helpfulness=alpaca.json)", flags.partDataset) : undefined,
     suite: flags.suite,
     scorers: flags.scorers,
     context_field: flags.contextField,
@@ -110,6 +112,19 @@ function modelRoles(values: string[]): Record<string, string> {
   return out;
 }
 
+/** `--part-dataset NAME=FILE`, repeatable: a file for each named part. */
+function namedValues(flag: string, form: string, values: string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const value of values) {
+    const at = value.indexOf("=");
+    if (at <= 0 || at === value.length - 1) throw new UserError(`${flag}: write ${form}, not "${value}"`);
+    const name = value.slice(0, at);
+    if (out[name] !== undefined) throw new UserError(`${flag}: "${name}" is given twice`);
+    out[name] = value.slice(at + 1);
+  }
+  return out;
+}
+
 /** `--scorer-prompt name=FILE`, repeatable. */
 function scorerPrompts(values: string[]): Record<string, string> {
   const out: Record<string, string> = {};
@@ -126,6 +141,11 @@ export function runCommand(exit: { code: number }): Command {
     .description("Run test cases × models × personas × epochs, judge the responses, and write a resumable run folder.")
     .argument("[config]", "YAML config file with the same settings as the flags (flags override it)")
     .option("--dataset <file|hf:datasets/…|url>", "test cases: .jsonl, .csv, .parquet or .txt; or hf:datasets/owner/repo/file, or an https URL (downloaded once, cached)")
+    .option(
+      "--part-dataset <name=file>",
+      "a suite's named part (e.g. alignx's helpfulness, harmlessness, honesty) from your file or URL, e.g. helpfulness=alpaca.json (repeatable)",
+      (value: string, previous: string[] = []) => [...previous, value],
+    )
     .option("--suite <name|file>", "a built-in suite (see `alignbench suites`) or a suite YAML: dataset, column mapping, scorers, options")
     .option(
       "--scorers <list>",

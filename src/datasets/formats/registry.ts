@@ -6,11 +6,12 @@ import { hhRlhf } from "./hh-rlhf.js";
 import { alpacaFormat } from "./alpaca.js";
 import { truthfulqaFormat } from "./truthfulqa.js";
 import { bbqFormat } from "./bbq.js";
+import { beavertailsFormat } from "./beavertails.js";
 
 export type { RecordFormat, RecordProblem } from "./types.js";
 
 /** The built-in record formats: one line each; each is one file in this folder. */
-const BUILTIN: RecordFormat[] = [hhRlhf, alpacaFormat, truthfulqaFormat, bbqFormat, boldFormat];
+const BUILTIN: RecordFormat[] = [hhRlhf, alpacaFormat, truthfulqaFormat, bbqFormat, boldFormat, beavertailsFormat];
 
 const FORMATS = new Map<string, RecordFormat>(BUILTIN.map((format) => [format.name, format]));
 
