@@ -300,7 +300,7 @@ function buildManifest(
     personas: prepared.personas.filter((persona) => persona !== undefined),
     judge: judge ? judgeManifestEntry(config, judge) : null,
     scorers: prepared.scorers.map((entry) => ({ name: entry.name, description: entry.description })),
-    scorer_declarations: prepared.scorers.map((entry) => entry.declaration),
+    scorer_declarations: [...(prepared.plan.scores ?? []), ...prepared.scorers.map((entry) => entry.declaration)],
     plan: prepared.plan.name,
     dimensions,
     roles: Object.fromEntries(

@@ -3,6 +3,7 @@ import type { Message } from "../../providers/messages.js";
 import type { Persona } from "../../personas/persona.js";
 import type { CompletionCall, GenerateResult, GenerationOptions, LanguageModel, ModelCall, ResponseFormat } from "../../providers/types.js";
 import type { ResultRow, RowScore, TranscriptCall } from "../../results/record.js";
+import type { ScorerDeclaration } from "../../scorers/types.js";
 
 /** A model playing a role in a run, with the run's policies (rate limit, retries, timeout) applied. */
 export interface RoleModel {
@@ -93,6 +94,11 @@ export interface Plan {
    * of the work key, a row dimension, and a breakdown of the summary.
    */
   axes?(options: Record<string, unknown>): Array<{ name: string; values: Array<string | number> }>;
+  /**
+   * What the scores the plan computes itself (PlanResult.scores) measure, by score name: kept in the run's
+   * manifest beside the scorers' declarations, so summaries and reports read them like any scorer's.
+   */
+  scores?: ScorerDeclaration[];
   /**
    * Whether an earlier attempt's calls can be reused when only its scoring failed (a plan whose calls
    * are all the target's generations: yes). Default false: the plan runs again.
