@@ -1,13 +1,13 @@
 import { UserError } from "../errors.js";
 import { runConfigSchema } from "../config/schema.js";
-import type { LanguageModel } from "../providers/types.js";
+import type { LanguageModel, ModelCall } from "../providers/types.js";
 import { locateRun } from "../results/load-run.js";
 import { readManifest, redactedSettings, type Manifest } from "../results/manifest.js";
 import { resolveRunConfig } from "../config/load.js";
 import { runDeclarations, runSummaryOptions } from "../metrics/declarations.js";
 import type { ResultRow } from "../results/record.js";
 import { Redactor } from "../results/redactor.js";
-import { scorerApplies, type Scorer, type ScorerDeclaration } from "../scorers/types.js";
+import { scorerApplies, type Scorer, type ScorerDeclaration, type ScorerServices } from "../scorers/types.js";
 import { verdictScorer } from "../scorers/verdict.js";
 import { CallPolicies, chooseScorers, prepareJudge, prepareServices, scopeScorers } from "./prepare.js";
 import { sampleOfRow, scoreRow } from "./process-item.js";
@@ -96,14 +96,22 @@ export async function rejudge(reference: string, options: RejudgeOptions = {}): 
     session.log.info("rejudge_start", { run_id: located.runId, judge_model: judge?.address ?? null, scorers: scorers.map((entry) => rename(entry.name)), scoring: scoring ?? null });
     if (checked) for (const result of checked) session.log.info("preflight", { ...result });
     else session.log.info("preflight_skipped", { reason: !judge ? "no judge" : options.preflight === false ? "--no-preflight" : options.stopSignal?.aborted ? "stopped" : "nothing to judge" });
-    // The models under test, for scorers that read their log-likelihoods; resolved once each.
-    const targets = new Map<string, LanguageModel>();
-    const targetModel = (address: string): LanguageModel => {
+    // The models under test, for scorers that read their log-likelihoods or ask them (a preference judge
+    // asks the model itself, as services.roles.target); resolved once each, and only when first asked.
+    const targets = new Map<string, { call: ModelCall; scoring: LanguageModel }>();
+    const targetModel = (address: string) => {
       let model = targets.get(address);
-      if (!model) targets.set(address, (model = policies.guarded(policies.registry.resolve(address)).scoring));
+      if (!model) targets.set(address, (model = policies.guarded(policies.registry.resolve(address))));
       return model;
     };
     const needsTarget = scorers.some((entry) => entry.needs === "loglikelihood");
+    const servicesFor = (row: ResultRow): ScorerServices => {
+      let resolved: { call: ModelCall; scoring: LanguageModel } | undefined;
+      const target = () => (resolved ??= targetModel(row.model_slug));
+      const roles = { ...services.roles };
+      Object.defineProperty(roles, "target", { get: () => target().call, enumerable: true, configurable: true });
+      return { ...services, roles, ...(needsTarget ? { target: target().scoring } : {}) };
+    };
     // A named scoring's failed scores leave their items' status as it was: they are counted here instead.
     const scoringFailures = new FailureCollector();
     const counts = await session.store.counts();
@@ -118,11 +126,10 @@ export async function rejudge(reference: string, options: RejudgeOptions = {}): 
           const kept = Object.entries(previous.scores ?? {}).filter(([name]) => !scorers.some((entry) => entry.name === name));
           Object.assign(row, { scores: kept.length > 0 ? Object.fromEntries(kept) : null, status: "ok", error: null, error_type: null });
         }
-        const target = needsTarget ? targetModel(row.model_slug) : undefined;
         const before = { status: row.status, error: row.error, error_type: row.error_type };
         // Scored as a fine item, so the first failing score's type and cause can be read off the row afterwards.
         if (scoring !== undefined) Object.assign(row, { status: "ok", error: null, error_type: null });
-        if ((await scoreRow(row, sampleOfRow(row), scorers, target ? { ...services, target } : services, options.abortSignal, rename)) === "cancelled") return undefined;
+        if ((await scoreRow(row, sampleOfRow(row), scorers, servicesFor(row), options.abortSignal, rename)) === "cancelled") return undefined;
         // A failing named scoring does not turn a finished item into a failed one: its score carries the error, and a resume retries it.
         if (scoring !== undefined) {
           // An item failed already is counted by finalize; the cause is redacted as the stored rows are.

@@ -5,6 +5,7 @@ import { resolveRunConfig } from "../../src/config/load.js";
 import type { RunSummary } from "../../src/metrics/summary.js";
 import { disposeLocalModels } from "../../src/providers/llamacpp/llamacpp-loading.js";
 import { ModelRegistry } from "../../src/providers/registry.js";
+import { rejudge } from "../../src/runner/rejudge.js";
 import { run } from "../../src/runner/run.js";
 import { startMockLlm } from "../helpers/mock-llm.js";
 import { needs } from "../helpers/requirements.js";
@@ -145,6 +146,14 @@ describe("hh-preference-judge: the model under test as a pairwise judge, against
       expect(summary["answers picking position A"]!).toMatchObject({ n: 6 });
       expect(summary["answers picking position A"]!.estimate).toBeCloseTo(8 / 12, 12);
       expect(summary["same pick in both orders"]!).toMatchObject({ n: 6, estimate: 4 / 6 });
+      // A rejudge asks the model under test again (its scorers get the row's model as role target): the same answers.
+      const asked = mock.requests.length;
+      await rejudge("judge", { outputDir: dir, scoring: "again", env: {}, preflight: false });
+      expect(mock.requests.slice(asked).filter((request) => request.text.includes("[REPLY A]"))).toHaveLength(12);
+      const again = readPartials(join(dir, "judge"))
+        .filter((row) => row.scores?.["again/preference_judge"])
+        .sort((a, b) => Number(a.test_id) - Number(b.test_id));
+      expect(again.map((row) => row.scores!["again/preference_judge"]!.value)).toEqual([1, 1, 1, 0, 0, 0, 0]);
     } finally {
       await mock.close();
     }
