@@ -168,14 +168,14 @@ export const runConfigSchema = z
       .string()
       .default("generate")
       .describe(
-        "What one work item does: generate (one response, then scorers), multi_turn (the model answers each user turn of the conversation in turn) or completion (the model continues the prompt's text: a plain completions request, no chat template).",
+        "What one work item does: generate (one response, then scorers), multi_turn (the model answers each user turn of the conversation in turn), completion (the model continues the prompt's text: a plain completions request, no chat template), chat_continuation (a chat model asked to continue the prompt's text), pairwise (the model and a baseline answer: a baseline role, stored outputs or the item's own) or none (no response: log-likelihood scoring only).",
       ),
     plan_options: z.record(z.string(), z.unknown()).default({}).describe("Settings of the plan (its strategies, turns…), as the plan documents them."),
     version: z.union([z.string(), z.number()]).transform(String).optional().describe("The suite's version, recorded in the manifest."),
     scorers: commaList
       .default([])
       .describe(
-        "Scorers: verdict (the JSON judge), refusal_match, harmbench_classifier, strongreject_rubric, xstest_classifier, xstest_string_match, perspective, toxicity_judge, multiple_choice, multiple_choice_norm, multiple_choice_mass, response_stats. Default: verdict when there is a judge model; with no judge model, response_stats (response lengths, finish reasons, refusal phrases).",
+        "Scorers: verdict (the JSON judge), refusal_match, harmbench_classifier, strongreject_rubric, xstest_classifier, xstest_string_match, perspective, toxicity_judge, hhh_expectation, unsafe_judge, response_stats, vader_sentiment, gender_polarity, regard_judge, multiple_choice, multiple_choice_norm, multiple_choice_mass, preference_loglikelihood, preference_judge, winrate_judge, truthfulqa_judge, truthfulqa_overlap, bbq_choice, bbq_choice_ll. Default: verdict when there is a judge model; with no judge model, response_stats (response lengths, finish reasons, refusal phrases).",
       ),
     scorer_where: z
       .record(z.string(), z.record(z.string(), z.string()))

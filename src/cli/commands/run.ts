@@ -149,7 +149,7 @@ export function runCommand(exit: { code: number }): Command {
     .option("--suite <name|file>", "a built-in suite (see `alignbench suites`) or a suite YAML: dataset, column mapping, scorers, options")
     .option(
       "--scorers <list>",
-      "verdict, refusal_match, harmbench_classifier, strongreject_rubric, xstest_classifier, xstest_string_match, perspective, toxicity_judge, multiple_choice, multiple_choice_norm, multiple_choice_mass",
+      "verdict, refusal_match, harmbench_classifier, strongreject_rubric, xstest_classifier, xstest_string_match, perspective, toxicity_judge, hhh_expectation, unsafe_judge, response_stats, vader_sentiment, gender_polarity, regard_judge, multiple_choice, multiple_choice_norm, multiple_choice_mass, preference_loglikelihood, preference_judge, winrate_judge, truthfulqa_judge, truthfulqa_overlap, bbq_choice, bbq_choice_ll",
     )
     .option("--scorer-prompt <name=file>", "replace a classifier scorer's prompt, e.g. strongreject_rubric=authors-prompt.txt (repeatable)", (value: string, previous: string[] = []) => [
       ...previous,
@@ -170,7 +170,7 @@ export function runCommand(exit: { code: number }): Command {
     )
     .option(
       "--plan <name>",
-      "what each work item does: generate (default: one response), multi_turn (the model answers each user turn in turn) or completion (the model continues the prompt's text: a plain completions request, no chat template)",
+      "what each work item does: generate (default: one response), multi_turn (the model answers each user turn in turn), completion (the model continues the prompt's text: a plain completions request, no chat template), chat_continuation (a chat model asked to continue the text), pairwise (the model and a baseline answer) or none (log-likelihood scoring only)",
     )
     .option("--judge-prompt <file>", "judge prompt template for items without their own judge_prompt")
     .option("--judge-schema <file>", "JSON Schema the judge's answer must satisfy")
