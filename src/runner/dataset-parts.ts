@@ -1,7 +1,7 @@
 import { resolve } from "node:path";
 import { InterruptedError, UserError } from "../errors.js";
 import type { DatasetPartConfig, RunConfig } from "../config/schema.js";
-import type { FieldMapping } from "../datasets/dataset.js";
+import { fieldMapping, runTags } from "./field-mapping.js";
 import { PART_TAG, type PartReading, type PartsCheck } from "../datasets/parts.js";
 import { formatOf } from "../datasets/readers.js";
 import { ensureRemoteDataset, isRemoteReference, type HubDownloadOptions } from "../io/download.js";
@@ -67,20 +67,12 @@ export async function resolveParts(config: RunConfig, download: HubDownloadOptio
 
 /** How one part is read: its own field mapping, the run's group_by tags (but `part`, which the run adds), the smaller limit. */
 function partReading(part: DatasetPartConfig, file: string, config: RunConfig): PartReading {
-  const mapping: FieldMapping = {};
-  if (part.id_field) mapping.id = part.id_field;
-  if (part.prompt_field) mapping.prompt = part.prompt_field;
-  if (part.category_field) mapping.category = part.category_field;
-  if (part.subcategory_field) mapping.subcategory = part.subcategory_field;
-  if (part.context_field) mapping.context = part.context_field;
-  if (part.behavior_field) mapping.behavior = part.behavior_field;
-  if (part.choices_field) mapping.choices = part.choices_field;
-  if (part.answer_field) mapping.answer = part.answer_field;
-  if (part.record_format) mapping.format = part.record_format;
-  const tags = [...new Set([...config.group_by, ...(config.cluster_by ? [config.cluster_by] : [])])].filter((tag) => tag !== PART_TAG);
-  if (tags.length > 0) mapping.tags = tags;
+  const mapping = fieldMapping(
+    part,
+    runTags(config).filter((tag) => tag !== PART_TAG),
+  );
   const reading: PartReading = { name: part.name, file, maxRowBytes: config.max_row_bytes };
-  if (Object.keys(mapping).length > 0) reading.mapping = mapping;
+  if (mapping) reading.mapping = mapping;
   const limits = [part.limit, config.limit].filter((limit): limit is number => limit !== undefined);
   if (limits.length > 0) reading.limit = Math.min(...limits);
   if (part.records_path !== undefined) reading.recordsPath = part.records_path;

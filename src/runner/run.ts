@@ -2,7 +2,8 @@ import { setMaxListeners } from "node:events";
 import { resolve } from "node:path";
 import { InterruptedError, UserError } from "../errors.js";
 import { runConfigSchema, type RunConfig, type RunConfigInput } from "../config/schema.js";
-import { checkDataset, streamSamples, type DatasetCheck, type FieldMapping } from "../datasets/dataset.js";
+import { checkDataset, streamSamples, type DatasetCheck } from "../datasets/dataset.js";
+import { fieldMapping, runTags } from "./field-mapping.js";
 import { checkParts, streamParts, type PartsCheck } from "../datasets/parts.js";
 import { partsManifest, resolveParts } from "./dataset-parts.js";
 import { sha256File } from "../io/hash-file.js";
@@ -233,30 +234,14 @@ async function checkOrReuse(path: string, config: RunConfig, previous: Manifest 
     const sha256 = await sha256File(path);
     if (sha256 === checked.sha256) {
       const reused: DatasetCheck = { file: path, sha256, validRows: checked.valid_rows, badRows: 0, skippedLines: new Set(), problems: [] };
-      const mapping = fieldMapping(config);
+      const mapping = fieldMapping(config, runTags(config));
       if (mapping) reused.mapping = mapping;
       reused.maxRowBytes = config.max_row_bytes;
       if (config.records_path !== undefined) reused.recordsPath = config.records_path;
       return reused;
     }
   }
-  return checkDataset(path, config.on_bad_row, config.limit, fieldMapping(config), config.max_row_bytes, config.records_path);
-}
-
-function fieldMapping(config: RunConfig): FieldMapping | undefined {
-  const mapping: FieldMapping = {};
-  if (config.id_field) mapping.id = config.id_field;
-  if (config.prompt_field) mapping.prompt = config.prompt_field;
-  if (config.category_field) mapping.category = config.category_field;
-  if (config.subcategory_field) mapping.subcategory = config.subcategory_field;
-  if (config.context_field) mapping.context = config.context_field;
-  if (config.behavior_field) mapping.behavior = config.behavior_field;
-  const tags = [...new Set([...config.group_by, ...(config.cluster_by ? [config.cluster_by] : [])])];
-  if (tags.length > 0) mapping.tags = tags;
-  if (config.choices_field) mapping.choices = config.choices_field;
-  if (config.answer_field) mapping.answer = config.answer_field;
-  if (config.record_format) mapping.format = config.record_format;
-  return Object.keys(mapping).length > 0 ? mapping : undefined;
+  return checkDataset(path, config.on_bad_row, config.limit, fieldMapping(config, runTags(config)), config.max_row_bytes, config.records_path);
 }
 
 function buildManifest(
