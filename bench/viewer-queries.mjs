@@ -14,6 +14,13 @@ async function timed(label, path) {
   console.log(`${label.padEnd(48)} ${ms.toFixed(0).padStart(6)} ms  (${detail})`);
   return body;
 }
+// As a browser does: the page first (this also starts this script's HTTP client), then the API.
+{
+  const start = performance.now();
+  const page = await fetch(`${base}/`);
+  await page.text();
+  console.log(`${"viewer page (HTML)".padEnd(48)} ${(performance.now() - start).toFixed(0).padStart(6)} ms  (${page.status})`);
+}
 await timed("first items page (loads the index)", `/api/runs/${run}/items`);
 await timed("items page, index loaded", `/api/runs/${run}/items?offset=200000`);
 await timed("filter: category + outcome", `/api/runs/${run}/items?category=harmful&attack=0`);

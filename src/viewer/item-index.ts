@@ -14,7 +14,6 @@ import { scoresWithDeclared } from "../results/score-columns.js";
 import type { CodedColumn } from "../results/columns.js";
 import { OUTCOMES, outcomeCode, parseJson, type ScorerColumns } from "../results/item-columns.js";
 import { loadItemColumns } from "../results/item-index-file.js";
-import { parquetIsCurrent, readLatestRows } from "../results/latest-rows.js";
 import { ResultColumns } from "../results/result-columns.js";
 import { folderFiles } from "../results/run-folder.js";
 import { FacetColumns, listed, type FacetValues } from "./facet-columns.js";
@@ -414,6 +413,8 @@ export class ItemIndex {
     // A finished run's row, from partials.jsonl where state.sqlite says it is: no parsing of the whole
     // Parquet footer (and holding it) for one row.
     const folder = dirname(this.file);
+    // Imported here: it reads rows with their schema check, which opening a run does not need.
+    const { parquetIsCurrent, readLatestRows } = await import("../results/latest-rows.js");
     const stored = parquetIsCurrent(folder)
       ? readLatestRows(folder, [this.keys.at(index)!])
           ?.values()
