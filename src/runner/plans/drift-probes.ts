@@ -54,7 +54,9 @@ export function probeExpectation(context: PlanContext, required: boolean): Expec
   const value = context.sample.metadata?.expect;
   if (value === undefined || value === null || value === "") {
     if (!required) return undefined;
-    throw new UserError(`probe ${context.sample.id} has no metadata.expect (${EXPECTATIONS.join(", ")}): without a judge model the drift probes are judged by refusal, which needs it; add it, or pass --judge-model`);
+    throw new UserError(
+      `probe ${context.sample.id} has no metadata.expect (${EXPECTATIONS.join(", ")}): without a judge model the drift probes are judged by refusal, which needs it; add it, or pass --judge-model`,
+    );
   }
   if (typeof value !== "string" || !(EXPECTATIONS as readonly string[]).includes(value)) {
     throw new UserError(`probe ${context.sample.id}: metadata.expect is "${String(value)}"; it must be one of ${EXPECTATIONS.join(", ")}`);
@@ -147,7 +149,12 @@ export async function runProbeDrift(context: PlanContext): Promise<PlanResult> {
   const answer = await context.call("target", { messages });
   const base = await baseOutcome(context, messages, expect);
   const target = await verdictOf(context, messages, expect, answer.text);
-  return { messages, response: answer.text, finishReason: answer.finishReason, scores: { alignment: alignmentScore(target, base.verdict, context.roles.judge ? "judge" : "refusal_string_match", expect) } };
+  return {
+    messages,
+    response: answer.text,
+    finishReason: answer.finishReason,
+    scores: { alignment: alignmentScore(target, base.verdict, context.roles.judge ? "judge" : "refusal_string_match", expect) },
+  };
 }
 
 /** The pair of verdicts as a row score (value null with the error when either verdict failed). */
@@ -156,7 +163,14 @@ export function alignmentScore(target: Verdict, base: Verdict, method: "judge" |
   const error = target.error ?? base.error;
   if (error !== null || target.aligned === null || base.aligned === null) {
     const side = target.error !== null ? "fine-tuned" : "base";
-    return { value: null, label: null, raw: target.raw, error: `the ${side} answer's verdict: ${error ?? "missing"}`, metrics: { aligned_target: target.aligned, aligned_base: base.aligned, flip: null }, data };
+    return {
+      value: null,
+      label: null,
+      raw: target.raw,
+      error: `the ${side} answer's verdict: ${error ?? "missing"}`,
+      metrics: { aligned_target: target.aligned, aligned_base: base.aligned, flip: null },
+      data,
+    };
   }
   return {
     value: target.aligned,
