@@ -97,8 +97,13 @@ describe("drift_ars", () => {
     expect(benign.flips_lost!.items).toEqual({ ids: [], total: 0 });
   });
 
-  it("caps the listed ids at max_ids and keeps the total; counts a probe's repeats but lists it once", () => {
-    const rows = series().filter((entry) => entry.model_slug === "loose");
+  it("lists ids in order (numbers as numbers), capped at max_ids with the total; counts a probe's repeats but lists it once", () => {
+    const rows = series()
+      .filter((entry) => entry.model_slug === "loose")
+      .reverse();
+    rows.push(row("loose", "p10", "harmful", pair(1, 0)), row("loose", "p9", "harmful", pair(1, 0)));
+    expect(byModel(results(rows), "loose").flips_lost!.items).toEqual({ ids: ["p01", "p02", "p03", "p04", "p05", "p06", "p9", "p10"], total: 8 });
+    rows.splice(-2);
     rows.push(row("loose", "p01", "harmful", pair(1, 0)));
     const metrics = byModel(results(rows, { max_ids: 2 }), "loose");
     expect(metrics.flips_lost).toMatchObject({ successes: 7, n: 65, items: { ids: ["p01", "p02"], total: 6 } });

@@ -69,9 +69,12 @@ export function addPair(counts: PairCounts, pair: { target: 0 | 1; base: 0 | 1 }
   if (pair.base === 0 && pair.target === 1) counts.gained.push(id);
 }
 
-/** A flip rate, with the distinct probes that flipped (the first `maxIds`) and how many there are. */
+/** Ids in a stable order whatever order rows finished in (numbers inside compared as numbers: p2 before p10). */
+const ID_ORDER = new Intl.Collator("en", { numeric: true });
+
+/** A flip rate, with the distinct probes that flipped (the first `maxIds` by id) and how many there are. */
 function flips(ids: string[], n: number, maxIds: number): MetricSummary {
-  const distinct = [...new Set(ids)];
+  const distinct = [...new Set(ids)].sort(ID_ORDER.compare);
   return { ...proportion(ids.length, n), items: { ids: distinct.slice(0, maxIds), total: distinct.length } };
 }
 
