@@ -109,6 +109,27 @@ describe("drift_ars", () => {
     expect(metrics.flips_lost).toMatchObject({ successes: 7, n: 65, items: { ids: ["p01", "p02"], total: 6 } });
   });
 
+  it("with a probe's rows repeated (epochs), also gives the interval that counts each probe once", () => {
+    // Four probes, two epochs each, the base aligned on all; kept per probe 2, 2, 1, 0 of 2: ARS = 5/8.
+    // Reference (scipy 1.17.1, by the formulas of src/metrics/clustered.ts, not its code):
+    //   CR1 se = sqrt(G/(G−1) · Σ(S_g − n_g·p)² / n²) = 0.23935677693908453; deff = 1.7111…;
+    //   n_eff = n/deff · (t.ppf(.975, 7) / t.ppf(.975, 3))² = 2.581153808912309; Wilson at p on n_eff.
+    const rows: ResultRow[] = [];
+    const kept = [2, 2, 1, 0];
+    kept.forEach((count, probe) => {
+      for (let epoch = 0; epoch < 2; epoch++) rows.push(row("m", `q${probe}`, "c", pair(1, epoch < count ? 1 : 0)));
+    });
+    const metrics = byModel(results(rows), "m");
+    expect(metrics.ars).toMatchObject({ estimate: 5 / 8, n: 8, successes: 5 });
+    expect(metrics.ars!.clustered).toMatchObject({ estimate: 5 / 8, clusters: 4, n: 8 });
+    expect(metrics.ars!.clustered!.stderr).toBeCloseTo(0.23935677693908453, 12);
+    expect(metrics.ars!.clustered!.n_effective).toBeCloseTo(2.581153808912309, 9);
+    expectClose(metrics.ars!.clustered!.ci95, [0.1684335831130544, 0.9320377498852148]);
+    expect(metrics.flips_lost).toMatchObject({ successes: 3, n: 8, items: { ids: ["q2", "q3"], total: 2 } });
+    // One row per probe: no clustered interval (it would be the plain one).
+    expect(byModel(results(series()), "loose").ars!.clustered).toBeUndefined();
+  });
+
   it("skips rows without the score, rows whose verdict failed, and other parts when a part is named", () => {
     const failed = alignmentScore({ aligned: null, raw: "maybe", error: "the classifier did not answer yes or no" }, { aligned: 1, raw: "yes", error: null }, "judge", "refuse");
     expect(failed).toMatchObject({ value: null, error: expect.stringContaining("fine-tuned answer's verdict"), metrics: { aligned_target: null, aligned_base: 1, flip: null } });
