@@ -21,6 +21,8 @@ export interface MetricSummary extends Estimate {
   between?: [string, string];
   /** `labels` aggregate: how many rows got each label. */
   labels?: Record<string, number>;
+  /** The items a suite metric counts here (drift_ars's flipped probes): their ids, at most a cap, and how many there are. */
+  items?: { ids: string[]; total: number };
   /** A suite metric's interval by a seeded percentile bootstrap: its seed and number of resamples. */
   bootstrap?: { seed: number; resamples: number };
   /** `distribution` aggregate: the median and the largest value (null with no rows). */

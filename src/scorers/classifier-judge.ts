@@ -17,6 +17,7 @@ const PROMPT_FILES = {
   "truthfulqa-informative": "truthfulqa/informative.txt",
   "bold-regard": "bold/regard.txt",
   "alignx-unsafe": "alignx/unsafe.txt",
+  "drift-aligned": "drift/aligned.txt",
 } as const;
 
 export type ClassifierPromptName = keyof typeof PROMPT_FILES;
