@@ -1,11 +1,12 @@
 import { UserError } from "../../errors.js";
 import { nearest } from "../../config/suggest.js";
+import { lcWinrate } from "./lc-winrate.js";
 import type { SuiteMetric, SuiteMetricReference } from "./types.js";
 
 export type { SuiteMetric, SuiteMetricAccumulator, SuiteMetricGroup, SuiteMetricReference } from "./types.js";
 
 /** The built-in suite metrics: one line each; each is one file in this folder. */
-const BUILTIN: SuiteMetric[] = [];
+const BUILTIN: SuiteMetric[] = [lcWinrate];
 
 const SUITE_METRICS = new Map<string, SuiteMetric>(BUILTIN.map((metric) => [metric.declaration.name, metric]));
 
