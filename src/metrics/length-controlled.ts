@@ -80,8 +80,16 @@ export function instructionFolds(instructions: Iterable<string>, folds = FOLDS):
 export function chooseC(rows: readonly LengthObservation[], design: Design): number {
   const distinct = new Set(rows.map((row) => row.instruction)).size;
   if (distinct < 2) return DEFAULT_C;
-  const folds = instructionFolds(rows.map((row) => row.instruction), Math.min(FOLDS, distinct));
-  return crossValidateC(design.columns, design.targets, rows.map((row) => folds.get(row.instruction)!), Math.min(FOLDS, distinct));
+  const folds = instructionFolds(
+    rows.map((row) => row.instruction),
+    Math.min(FOLDS, distinct),
+  );
+  return crossValidateC(
+    design.columns,
+    design.targets,
+    rows.map((row) => folds.get(row.instruction)!),
+    Math.min(FOLDS, distinct),
+  );
 }
 
 /** Fits the GLM to one model's rows (C cross-validated unless given) and predicts at zero length difference. */
@@ -100,7 +108,6 @@ export function fitLengthControlled(rows: readonly LengthObservation[], options:
     converged: fit.converged,
   };
 }
-
 
 /**
  * The LC win rate refitted on bootstrap resamples of instructions (each drawn with replacement, with all its

@@ -89,7 +89,8 @@ function summarise(rows: LengthObservation[], options: Options, difficulty: Read
   const plain = meanOf(rows.map((row) => row.preference));
   const winrate: MetricSummary = { ...plain, ci95: plain.ci95 && [Math.max(0, plain.ci95[0]), Math.min(1, plain.ci95[1])] };
   const fit = fitLengthControlled(rows, difficulty ? { difficulty } : {});
-  const resampled = options.resamples > 0 && rows.length > 1 ? bootstrapLengthControlled(rows, { C: fit.C, seed: options.seed, resamples: options.resamples, ...(difficulty ? { difficulty } : {}) }) : [];
+  const resampled =
+    options.resamples > 0 && rows.length > 1 ? bootstrapLengthControlled(rows, { C: fit.C, seed: options.seed, resamples: options.resamples, ...(difficulty ? { difficulty } : {}) }) : [];
   const average = resampled.reduce((sum, value) => sum + value, 0) / Math.max(resampled.length, 1);
   const stderr = resampled.length > 1 ? Math.sqrt(resampled.reduce((sum, value) => sum + (value - average) ** 2, 0) / (resampled.length - 1)) : null;
   const glm: LcGlmDetails = {
