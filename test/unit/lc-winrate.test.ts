@@ -88,7 +88,8 @@ describe("lc_winrate suite metric in a summary", () => {
   it("reports per model the plain win rate (ties ½) with a t interval and the LC win rate of the reference fit", () => {
     for (const model of ["verbose", "neutral", "concise"]) {
       const expected = reference[model]!;
-      const { winrate, lc_winrate } = metricsOf(model) as { winrate: { estimate: number; ci95: [number, number]; n: number }; lc_winrate: { estimate: number; n: number } };
+      const winrate = metricsOf(model).winrate!;
+      const lc_winrate = metricsOf(model).lc_winrate!;
       expect(winrate.estimate).toBeCloseTo(expected.winrate, 12);
       expect(winrate.n).toBe(200);
       expect(lc_winrate.estimate).toBeCloseTo(expected.lc_winrate, 7);
