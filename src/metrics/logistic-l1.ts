@@ -72,7 +72,7 @@ function toSparse(column: FeatureColumn, n: number): Sparse {
  * strongly correlated (the model column and the difficulty column), where plain coordinate descent crawls.
  */
 export function fitLogisticL1(problem: LogisticL1Problem, options: { tolerance?: number; maxIterations?: number } = {}): LogisticL1Fit {
-  const tolerance = options.tolerance ?? 1e-10;
+  const tolerance = options.tolerance ?? 1e-9;
   const maxIterations = options.maxIterations ?? 500;
   const n = problem.targets.length;
   const columns = problem.columns.map((column) => toSparse(column, n));
@@ -151,7 +151,10 @@ export function fitLogisticL1(problem: LogisticL1Problem, options: { tolerance?:
       }
       size /= 2;
     }
-    if (!accepted) return { coefficients: [...w], iterations: iteration, converged: violation <= 1e-6 * Math.max(1, reference) };
+    let change = 0;
+    for (let j = 0; j < p; j++) change = Math.max(change, Math.abs(trialW[j]! - w[j]!) / (1 + Math.abs(w[j]!)));
+    // No step left at this precision (rounding bounds the violation): stop, converged if it is small anyway.
+    if (!accepted || change <= 1e-15) return { coefficients: [...w], iterations: iteration, converged: violation <= 1e-6 * Math.max(1, reference) };
     z.set(trialZ);
     w.set(trialW);
   }

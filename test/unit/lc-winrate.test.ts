@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
+import { jointDifficulty } from "../../src/metrics/instruction-difficulty.js";
 import { fitLengthControlled, type LengthObservation } from "../../src/metrics/length-controlled.js";
 import { fitLogisticL1, logistic } from "../../src/metrics/logistic-l1.js";
 import { SummaryBuilder } from "../../src/metrics/summary.js";
@@ -19,6 +20,7 @@ interface FixtureRow {
   baseline_length: number;
 }
 interface ReferenceFit {
+  psi?: number;
   winrate: number;
   lc_winrate: number;
   theta: number;
@@ -28,7 +30,9 @@ interface ReferenceFit {
 }
 const FIXTURE = new URL("../fixtures/lc-winrate/", import.meta.url);
 const rows = JSON.parse(readFileSync(new URL("fixture.json", FIXTURE), "utf8")) as FixtureRow[];
-const reference = JSON.parse(readFileSync(new URL("reference.json", FIXTURE), "utf8")) as Record<string, ReferenceFit>;
+const { joint, ...reference } = JSON.parse(readFileSync(new URL("reference.json", FIXTURE), "utf8")) as Record<string, ReferenceFit> & {
+  joint: { C: number; gamma: Record<string, number>; models: Record<string, ReferenceFit> };
+};
 
 const JUDGE: ScorerDeclaration = {
   name: "winrate_judge",
@@ -71,6 +75,43 @@ describe("length-controlled win rate against the reference fit", () => {
   }
 });
 
+describe("instruction difficulty fitted jointly over the run's models", () => {
+  it("matches the reference joint fit: with three models (three rows per instruction) L1 at the cross-validated C keeps every γ at 0", () => {
+    const byModel = new Map(["concise", "neutral", "verbose"].map((model) => [model, observations(model)]));
+    const gamma = jointDifficulty(byModel);
+    expect(gamma.size).toBe(200);
+    for (const [instruction, value] of Object.entries(joint.gamma)) expect(gamma.get(instruction)).toBeCloseTo(value, 6);
+    for (const model of ["verbose", "neutral", "concise"]) {
+      const fit = fitLengthControlled(observations(model), { difficulty: gamma });
+      expect(fit.coefficients.difficulty).toBeCloseTo(joint.models[model]!.psi!, 6);
+      expect(fit.lcWinrate).toBeCloseTo(joint.models[model]!.lc_winrate, 7);
+    }
+  });
+
+  it("gives non-zero difficulties when many rows share each instruction, and then enters the GLM", () => {
+    // Six models of the same instructions whose preferences depend on the instruction: x000–x049 easy, the rest hard.
+    const byModel = new Map<string, LengthObservation[]>();
+    for (let m = 0; m < 6; m++) {
+      byModel.set(
+        `m${m}`,
+        Array.from({ length: 100 }, (_, i) => ({
+          instruction: `x${String(i).padStart(3, "0")}`,
+          preference: i < 50 ? ((i + m) % 5 === 0 ? 0.5 : 1) : (i + m) % 5 === 0 ? 0.5 : 0,
+          targetLength: 100 + ((i * 7 + m) % 13),
+          baselineLength: 106,
+        })),
+      );
+    }
+    const gamma = jointDifficulty(byModel);
+    const easy = [...gamma].filter(([instruction]) => instruction < "x050").map(([, value]) => value);
+    const hard = [...gamma].filter(([instruction]) => instruction >= "x050").map(([, value]) => value);
+    // Only differences of γ are identified (model biases absorb a shift); easy ones sit well above hard ones.
+    expect(Math.min(...easy.slice(1)) - Math.max(...hard)).toBeGreaterThan(2);
+    const fit = fitLengthControlled(byModel.get("m0")!, { difficulty: gamma });
+    expect(fit.coefficients.difficulty!).toBeGreaterThan(0.5);
+  });
+});
+
 describe("lc_winrate suite metric in a summary", () => {
   function summarise(input: FixtureRow[], options: Record<string, unknown> = {}) {
     const builder = new SummaryBuilder({
@@ -95,13 +136,13 @@ describe("lc_winrate suite metric in a summary", () => {
       expect(lc_winrate.estimate).toBeCloseTo(expected.lc_winrate, 7);
       expect(lc_winrate.n).toBe(200);
     }
-    // verbose: values are 0, ½, 1 with mean 0.585; the t interval by hand from the sample SD.
+    // verbose: values are 0, ½, 1 with mean 0.6475; the t interval by hand from the sample SD.
     const values = rows.filter((row) => row.model === "verbose").map((row) => row.value);
-    const sd = Math.sqrt(values.reduce((sum, value) => sum + (value - 0.585) ** 2, 0) / 199);
+    const sd = Math.sqrt(values.reduce((sum, value) => sum + (value - 0.6475) ** 2, 0) / 199);
     const half = 1.971956544249395 * (sd / Math.sqrt(200)); // t(0.975, 199)
     const interval = metricsOf("verbose").winrate!.ci95!;
-    expect(interval[0]).toBeCloseTo(0.585 - half, 8);
-    expect(interval[1]).toBeCloseTo(0.585 + half, 8);
+    expect(interval[0]).toBeCloseTo(0.6475 - half, 8);
+    expect(interval[1]).toBeCloseTo(0.6475 + half, 8);
     expect(summary.headlines.map((headline) => [headline.model, headline.higher_is])).toEqual([
       ["concise", "better"],
       ["neutral", "better"],
@@ -110,12 +151,12 @@ describe("lc_winrate suite metric in a summary", () => {
   });
 
   it("removes a strong length bias, leaves a length-blind judge's win rate, and keeps the fit and the bootstrap it rests on", () => {
-    // verbose: longer answers and a judge that likes length → 58.5% raw, 40.2% controlled.
-    expect(metricsOf("verbose").lc_winrate!.estimate!).toBeLessThan(metricsOf("verbose").winrate!.estimate! - 0.15);
+    // verbose: longer answers and a judge that likes length → 64.8% raw, 53.8% controlled.
+    expect(metricsOf("verbose").lc_winrate!.estimate!).toBeLessThan(metricsOf("verbose").winrate!.estimate! - 0.1);
     // neutral: no length effect → within a point of the plain win rate.
     expect(Math.abs(metricsOf("neutral").lc_winrate!.estimate! - metricsOf("neutral").winrate!.estimate!)).toBeLessThan(0.01);
-    // concise: shorter answers penalised by the judge → 37% raw; controlled, θ is shrunk to exactly 0 by L1 → ½.
-    expect(metricsOf("concise").lc_winrate!.estimate).toBe(0.5);
+    // concise: shorter answers, which the judge penalises → 37.3% raw, 58.7% controlled.
+    expect(metricsOf("concise").lc_winrate!.estimate!).toBeGreaterThan(metricsOf("concise").winrate!.estimate! + 0.15);
     const glm = (
       metricsOf("verbose").lc_winrate as unknown as {
         glm: { coefficients: { model: number; length: number }; C: number; bootstrap: { seed: number; resamples: number }; instruction_difficulty: string };
