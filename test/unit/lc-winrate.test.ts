@@ -4,6 +4,8 @@ import { jointDifficulty } from "../../src/metrics/instruction-difficulty.js";
 import { fitLengthControlled, type LengthObservation } from "../../src/metrics/length-controlled.js";
 import { fitLogisticL1, logistic } from "../../src/metrics/logistic-l1.js";
 import { SummaryBuilder } from "../../src/metrics/summary.js";
+import { SUMMARY_SCHEMA_VERSION } from "../../src/metrics/summary-types.js";
+import { validateSummary } from "../../src/results/record-schemas.js";
 import type { ResultRow } from "../../src/results/record.js";
 import type { ScorerDeclaration } from "../../src/scorers/types.js";
 
@@ -194,6 +196,28 @@ describe("lc_winrate suite metric in a summary", () => {
     expect(group.scores.lc_winrate!.lc_winrate!.ci95).toBeNull();
     expect(() => new SummaryBuilder({ scorers: [JUDGE], suiteMetrics: [{ name: "lc_winrate", options: { seeds: 1 } }] })).toThrow(/lc_winrate: unknown option "seeds"/);
     expect(() => new SummaryBuilder({ scorers: [JUDGE], suiteMetrics: [{ name: "lc_winrate", options: { instruction_difficulty: "fixed" } }] })).toThrow(/"none" or "joint"/);
+  });
+});
+
+describe("lc_winrate at the edges", () => {
+  it("keeps its fit through summary.json's reader", () => {
+    const builder = new SummaryBuilder({ scorers: [JUDGE], suiteMetrics: [{ name: "lc_winrate", options: { resamples: 20 } }] });
+    for (const row of rows.filter((entry) => entry.model === "neutral")) builder.add(resultRow(row));
+    const written = JSON.parse(JSON.stringify(builder.build("run"))) as unknown;
+    const read = validateSummary("summary.json", written, SUMMARY_SCHEMA_VERSION)!;
+    const lc = read.breakdowns.find((breakdown) => breakdown.dimensions.join() === "model")!.groups[0]!.scores.lc_winrate!.lc_winrate as unknown as { glm: { C: number } };
+    expect(lc.glm.C).toBeCloseTo(reference.neutral!.C, 9);
+  });
+
+  it("fits one row without cross-validation (AlpacaEval's C = 100) and gives no interval", () => {
+    // One row, preference 1, lengths equal: the length column is 0; θ solves C·(σ(θ) − 1) + 1 = 0, σ(θ) = 0.99.
+    const builder = new SummaryBuilder({ scorers: [JUDGE], suiteMetrics: ["lc_winrate"] });
+    builder.add(resultRow({ test_id: "only", model: "m", value: 1, target_length: 10, baseline_length: 10 }));
+    const group = builder.build("run").breakdowns.find((breakdown) => breakdown.dimensions.join() === "model")!.groups[0]!;
+    const lc = group.scores.lc_winrate!.lc_winrate!;
+    expect(lc.estimate).toBeCloseTo(0.99, 9);
+    expect(lc.ci95).toBeNull();
+    expect((lc as unknown as { glm: { C: number; length_sd: null } }).glm).toMatchObject({ C: 100, length_sd: null });
   });
 });
 
