@@ -29,7 +29,7 @@ export interface LcGlmDetails {
   coefficients: { model: number; length: number; difficulty?: number };
   C: number;
   length_sd: number | null;
-  /** "none": no difficulty term; "joint": γ fitted jointly over the run's models (instruction-difficulty.ts). */
+  /** "none": no difficulty term; "joint": γ fitted jointly over the run's models (instruction-difficulty.ts; asked for with one model, it is "none"). */
   instruction_difficulty: "none" | "joint";
   converged: boolean;
   /** The bootstrap behind the interval: instructions resampled with replacement, the GLM refitted. */
