@@ -1,6 +1,7 @@
 import { UserError } from "../../errors.js";
 import { nearest } from "../../config/suggest.js";
 import { boldGaps } from "./bold-gaps.js";
+import { lcWinrate } from "./lc-winrate.js";
 import type { SuiteMetric, SuiteMetricReference } from "./types.js";
 import { bbqBias } from "./bbq-bias.js";
 import { alignxScore } from "./alignx-score.js";
@@ -9,7 +10,7 @@ import { driftArs } from "./drift-ars.js";
 export type { SuiteMetric, SuiteMetricAccumulator, SuiteMetricGroup, SuiteMetricReference } from "./types.js";
 
 /** The built-in suite metrics: one line each; each is one file in this folder. */
-const BUILTIN: SuiteMetric[] = [bbqBias, boldGaps, alignxScore, driftArs];
+const BUILTIN: SuiteMetric[] = [bbqBias, boldGaps, alignxScore, driftArs, lcWinrate];
 
 const SUITE_METRICS = new Map<string, SuiteMetric>(BUILTIN.map((metric) => [metric.declaration.name, metric]));
 
