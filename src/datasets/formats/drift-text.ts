@@ -24,7 +24,8 @@ export function driftTextFormatFor(field = "text", name = "drift_text"): RecordF
       if (value === undefined || value === null) return { field, message: `required: the text to score (no "${field}" column)` };
       if (typeof value !== "string") return { field, message: "must be text" };
       if (value.trim() === "") return { field, message: "empty text: a text set's texts must hold at least one non-space character (remove empty records)" };
-      const { id, metadata, ...rest } = record;
+      // The text travels once, as the prompt; the other columns stay for id_field and group_by.
+      const { id, metadata, [field]: _text, ...rest } = record;
       const row: Record<string, unknown> = { ...rest, prompt: value, metadata: { ...(typeof metadata === "object" && metadata !== null ? metadata : {}), chars: value.length } };
       row.id = id === undefined || id === null || id === "" ? textId(value) : id;
       if (row.category === undefined) row.category = "text";
