@@ -1,3 +1,4 @@
+import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { UserError } from "../../src/errors.js";
@@ -9,6 +10,7 @@ import { driftContext } from "../helpers/drift-context.js";
 import { writeRandomLlama } from "../helpers/gguf-writer.js";
 import { needs } from "../helpers/requirements.js";
 import { tempDir } from "../helpers/run-folder.js";
+import { SHARED_DATASETS } from "../helpers/shared.js";
 
 // Fidelity Loss on real llama.cpp models written by gguf-writer: a random base, copies of it whose every
 // weight moved by ε × noise (same seed, so the same base weights), and a model with another vocabulary.
@@ -146,5 +148,19 @@ describe.skipIf(!hasLibrary)("Fidelity Loss on llama.cpp models", () => {
     expect((error as Error).message).toContain(files.other!);
     expect((error as Error).message).toContain(files.base!);
     expect((error as Error).message).toMatch(/do not share a vocabulary/);
+  });
+});
+
+// The tiny real model (Karpathy's stories260K, in ../shared): a trained vocabulary and weights.
+const STORIES = join(SHARED_DATASETS, "models/stories260K.gguf");
+describe.skipIf(!hasLibrary || !existsSync(STORIES))("Fidelity Loss on stories260K", () => {
+  it("is 0 against itself, predicts its own kind of text, and refuses a model of another vocabulary", async () => {
+    const stories = () => registry().resolve(`llamacpp:${STORIES}`).model;
+    const score = await fidelity(stories(), stories(), "Once upon a time, there was a little girl named Lily. She loved to play outside.");
+    expect(score.value).toBe(0);
+    expect(score.metrics!.changed_share).toBe(0);
+    // A trained model predicts its own kind of text: its greedy accuracy is far above chance (1/512).
+    expect(score.metrics!.acc_target!).toBeGreaterThan(0.2);
+    await expect(runTextDrift(driftContext(stories(), model("base"), "Once upon a time"))).rejects.toThrow(/do not share a vocabulary/);
   });
 });
