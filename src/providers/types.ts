@@ -150,6 +150,8 @@ export interface LanguageModel {
   tokenLogprobs?(texts: readonly string[], options?: ScoringOptions): Promise<TokenLogprobs[]>;
   /** The text's token ids and the vocabulary's fingerprint (models whose tokenizer is known: local models). */
   tokenize?(text: string): Promise<TokenizeResult>;
+  /** The text of token ids (a drift report shows the tokens whose distribution moved most, in context). */
+  detokenize?(ids: readonly number[]): Promise<string>;
   /**
    * Frees what the model holds (a local model's weights and context, once no other model object shares them).
    * Afterwards every call is refused with a clear error. Calling it again does nothing.

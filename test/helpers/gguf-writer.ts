@@ -159,6 +159,8 @@ export interface RandomLlamaShape {
   seed?: number;
   /** Share the embedding matrix with the output layer (no output.weight), as many small models do. */
   tiedEmbeddings?: boolean;
+  /** Adds ε × noise (from its own seeded stream) to every random weight: a perturbed copy of the same-seed model. */
+  perturb?: { epsilon: number; seed: number };
 }
 
 /** A SentencePiece-style vocabulary: <unk>, <s>, </s>, the 256 byte tokens, then letter pieces. */
@@ -213,6 +215,7 @@ export function writeKnownLlama(file: string, weights: KnownLlamaWeights): void 
 /** Writes a random-weight llama model; returns its parameter count. */
 export function writeRandomLlama(file: string, shape: RandomLlamaShape & { zero?: { embedding: (out: Float32Array) => void; output: (out: Float32Array) => void } }): number {
   const next = seededRandom(shape.seed ?? 1);
+  const noise = shape.perturb ? seededRandom(shape.perturb.seed) : undefined;
   const kvHeads = shape.kvHeads ?? shape.heads;
   const headDim = shape.dim / shape.heads;
   const kvDim = headDim * kvHeads;
@@ -221,7 +224,7 @@ export function writeRandomLlama(file: string, shape: RandomLlamaShape & { zero?
   // `zero`: given embedding and output matrices, and zero weights in the blocks (writeKnownLlama).
   const gaussian = (scale: number) => (out: Float32Array) => {
     if (shape.zero) out.fill(0);
-    else for (let i = 0; i < out.length; i++) out[i] = (next() + next() + next() - 1.5) * scale;
+    else for (let i = 0; i < out.length; i++) out[i] = (next() + next() + next() - 1.5) * scale + (noise ? (noise() + noise() + noise() - 1.5) * shape.perturb!.epsilon : 0);
   };
   const ones = (out: Float32Array) => out.fill(1);
   const tensors: GgufTensor[] = [{ name: "token_embd.weight", dims: [shape.dim, n], fill: shape.zero?.embedding ?? gaussian(0.5) }];

@@ -7,11 +7,12 @@ import { alpacaFormat } from "./alpaca.js";
 import { truthfulqaFormat } from "./truthfulqa.js";
 import { bbqFormat } from "./bbq.js";
 import { beavertailsFormat } from "./beavertails.js";
+import { driftTextFormat } from "./drift-text.js";
 
 export type { RecordFormat, RecordProblem } from "./types.js";
 
 /** The built-in record formats: one line each; each is one file in this folder. */
-const BUILTIN: RecordFormat[] = [hhRlhf, alpacaFormat, truthfulqaFormat, bbqFormat, boldFormat, beavertailsFormat];
+const BUILTIN: RecordFormat[] = [hhRlhf, alpacaFormat, truthfulqaFormat, bbqFormat, boldFormat, beavertailsFormat, driftTextFormat];
 
 const FORMATS = new Map<string, RecordFormat>(BUILTIN.map((format) => [format.name, format]));
 

@@ -6,11 +6,12 @@ import type { SuiteMetric, SuiteMetricReference } from "./types.js";
 import { bbqBias } from "./bbq-bias.js";
 import { alignxScore } from "./alignx-score.js";
 import { driftArs } from "./drift-ars.js";
+import { driftFidelityDsi } from "./drift-text.js";
 
 export type { SuiteMetric, SuiteMetricAccumulator, SuiteMetricGroup, SuiteMetricReference } from "./types.js";
 
 /** The built-in suite metrics: one line each; each is one file in this folder. */
-const BUILTIN: SuiteMetric[] = [bbqBias, boldGaps, alignxScore, driftArs, lcWinrate];
+const BUILTIN: SuiteMetric[] = [bbqBias, boldGaps, alignxScore, driftArs, lcWinrate, driftFidelityDsi];
 
 const SUITE_METRICS = new Map<string, SuiteMetric>(BUILTIN.map((metric) => [metric.declaration.name, metric]));
 

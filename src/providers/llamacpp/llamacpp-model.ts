@@ -173,6 +173,9 @@ export function createLlamaCpp(settings: LlamaCppSettings) {
           return { ids: Uint32Array.from(llamaModel.tokenize(text)), fingerprint: vocabularyOf(llamaModel).fingerprint };
         });
       },
+      detokenize(ids: readonly number[]): Promise<string> {
+        return call(async () => (await tokenizer()).detokenize(ids));
+      },
       async dispose(): Promise<void> {
         if (disposed) return;
         disposed = true;
