@@ -27,7 +27,7 @@ export const SECTIONS = {
     "part_datasets",
   ],
   scoring: ["scorers", "checks", "scorer_prompts", "judge", "perspective", "mc_template", "add_bos", "scorer_where"],
-  report: ["headlines", "group_by", "cluster_by"],
+  report: ["headlines", "group_by", "cluster_by", "suite_metrics"],
 } as const satisfies Record<string, readonly ConfigKey[]>;
 
 export type SectionName = keyof typeof SECTIONS;
