@@ -17,8 +17,7 @@ const BY_PART: Record<string, (context: PlanContext) => Promise<PlanResult>> = {
 
 export const driftPlan: Plan = {
   name: "drift",
-  description:
-    "fine-tuning drift against role base: texts of parts in_domain and ood get the fidelity loss (per-token KL of target vs base), probes get both models' answers judged aligned or not",
+  description: "fine-tuning drift against role base: texts of parts in_domain and ood get the fidelity loss (per-token KL of target vs base), probes get both models' answers judged aligned or not",
   roles: ["base"],
   scores: [FIDELITY_DECLARATION, ALIGNMENT_DECLARATION],
   run(context) {
