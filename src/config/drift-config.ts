@@ -69,16 +69,19 @@ export function driftRunConfig(flags: DriftFlags, file?: string): RunConfig {
   if (given.finetuned) overlay.models = checkpointAddresses(given.finetuned.value, given.finetuned.where, given.finetuned.base);
   if (given.base) overlay.roles = { base: oneModel(given.base) };
   const parts: Record<string, string> = {};
+  const partWhere: Record<string, string> = {};
   for (const key of ["inDomain", "ood", "probes"] as const) {
     const entry = given[key];
-    if (entry) parts[PART[key]] = dataPath(entry);
+    if (!entry) continue;
+    parts[PART[key]] = dataPath(entry);
+    partWhere[PART[key]] = entry.where;
   }
   if (Object.keys(parts).length > 0) overlay.part_datasets = parts;
   const config = resolveRunConfig(file, overlay, (values) => {
     for (const block of Object.keys(ALIGNBENCH)) if (block === "model" || isPlainObject(values[block])) delete values[block];
     values.suite ??= "drift";
   });
-  return checked(config, flags.textField);
+  return checked(config, flags.textField, partWhere);
 }
 
 /** AlignBench's `model:` and `datasets:` blocks of a config file (absent ones give nothing), each value located. */
@@ -120,7 +123,7 @@ function dataPath(given: Given): string {
 }
 
 /** What a drift run cannot do without, checked before anything loads: the models, and text sets that exist and hold text. */
-function checked(config: RunConfig, textField: string | undefined): RunConfig {
+function checked(config: RunConfig, textField: string | undefined, partWhere: Record<string, string>): RunConfig {
   if (config.models.length === 0) throw new UserError("give the fine-tuned model(s): --finetuned M[,M…] or a folder of .gguf checkpoints (or model.finetuned_model in the config)");
   if (config.roles.base === undefined) throw new UserError("give the base model: --base M (or model.base_model in the config)");
   // Models from a config's own `models:` may be files or folders too.
@@ -133,7 +136,7 @@ function checked(config: RunConfig, textField: string | undefined): RunConfig {
         throw new UserError(`give the ${part.name === "in_domain" ? "in-domain" : "out-of-domain"} texts: ${flag} FILE (JSONL/CSV/Parquet with a text column, or .txt)`);
       continue;
     }
-    if (!isRemoteReference(path)) requireText(path, flag);
+    if (!isRemoteReference(path)) requireText(path, partWhere[part.name] ?? flag);
   }
   if (textField !== undefined && config.datasets) {
     config.datasets = config.datasets.map((part) => (TEXT_PARTS.includes(part.name) ? { ...part, prompt_field: textField } : part));
@@ -150,7 +153,8 @@ function requireText(path: string, flag: string): void {
     size = info.size;
   } catch (error) {
     if (error instanceof UserError) throw error;
-    throw new UserError(`${flag}: no such file ${path}`);
+    // AlignBench names hub data sets ("wikitext", "c4"); here a data set is a file, a URL or an hf: file.
+    throw new UserError(`${flag}: no such file ${path} (give a local file, an https URL, or hf:datasets/OWNER/REPO/FILE)`);
   }
   // Only small files are read whole to tell white space from text; a large one holds text.
   if (size === 0 || (size < 65536 && readFileSync(path, "utf8").trim() === "")) throw new UserError(`${flag}: ${path} is empty: a drift run needs at least one text (or probe) in it`);
