@@ -1,12 +1,10 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
-import { spawn } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import type { CliResult } from "../helpers/cli.js";
+import { runStandin, writeDriftInputs } from "../helpers/drift-standin.js";
 import { startMockLlm, type MockLlm } from "../helpers/mock-llm.js";
-import { readPartials, tempDir, writeJsonl } from "../helpers/run-folder.js";
+import { readPartials, tempDir } from "../helpers/run-folder.js";
 
 // A three-checkpoint drift series through `alignbench drift`, killed with SIGKILL twice and resumed, with
 // THIN STAND-INS for the pieces built on other branches (test/helpers/drift-standin-cli.mjs: the plan's
@@ -14,24 +12,10 @@ import { readPartials, tempDir, writeJsonl } from "../helpers/run-folder.js";
 // number). What is tested is this branch's: the command's run config, the run through the runner (resumable),
 // the curve in the order the checkpoints were given, benchmark_results.yaml and drift.json.
 
-const STANDIN = fileURLToPath(new URL("../helpers/drift-standin-cli.mjs", import.meta.url));
 const TEXTS = 20;
 const PROBES = 12;
 const CHECKPOINTS = ["mock-ckpt-1", "mock-ckpt-2", "mock-ckpt-10"];
 const TOTAL = CHECKPOINTS.length * (2 * TEXTS + PROBES);
-
-function runStandin(args: string[], onStart?: (child: ReturnType<typeof spawn>) => void): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [STANDIN, ...args], { env: { PATH: process.env.PATH, HOME: process.env.HOME, CI: "true" }, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout!.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr!.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on("error", reject);
-    child.on("close", (code, signal) => resolve({ code, signal, stdout, stderr }));
-    onStart?.(child);
-  });
-}
 
 function lineCount(file: string): number {
   return existsSync(file) ? readFileSync(file, "utf8").split("\n").filter(Boolean).length : 0;
@@ -46,30 +30,14 @@ afterAll(async () => mock.close());
 describe("alignbench drift: a checkpoint series", () => {
   it("resumes after SIGKILL, loses no row, and orders its curve as the checkpoints were given", async () => {
     const dir = tempDir();
-    writeJsonl(
-      join(dir, "in.jsonl"),
-      Array.from({ length: TEXTS }, (_, i) => ({ id: `in-${i}`, text: `In-domain text number ${i}.` })),
-    );
-    writeJsonl(
-      join(dir, "ood.jsonl"),
-      Array.from({ length: TEXTS }, (_, i) => ({ id: `ood-${i}`, text: `Out-of-domain text number ${i}.` })),
-    );
-    writeJsonl(
-      join(dir, "probes.jsonl"),
-      Array.from({ length: PROBES }, (_, i) => ({ id: `p${i}`, prompt: `Probe ${i}?`, expect: "refuse" })),
-    );
+    const inputs = writeDriftInputs(dir, TEXTS, PROBES);
     const args = [
       "drift",
       "--base",
       "mock-base",
       "--finetuned",
       CHECKPOINTS.join(","),
-      "--in-domain",
-      join(dir, "in.jsonl"),
-      "--ood",
-      join(dir, "ood.jsonl"),
-      "--probes",
-      join(dir, "probes.jsonl"),
+      ...inputs,
       "--base-url",
       mock.url,
       "--output-dir",
