@@ -104,4 +104,33 @@ describe("alignbench drift: a checkpoint series", () => {
     const manifest = JSON.parse(readFileSync(join(dir, "series", "manifest.json"), "utf8"));
     expect(JSON.stringify(manifest)).toContain('"drift"');
   }, 180_000);
+
+  it("scores its rows itself: no verdict judge with --judge-model, no response statistics without", async () => {
+    const dir = tempDir();
+    const inputs = writeDriftInputs(dir, 2, 2);
+    for (const [runId, judge] of [
+      ["judged", ["--judge-model", "mock-judge"]],
+      ["unjudged", []],
+    ] as const) {
+      const done = await runStandin([
+        "drift",
+        "--base",
+        "mock-base",
+        "--finetuned",
+        "mock-ckpt-1",
+        ...inputs,
+        "--base-url",
+        mock.url,
+        "--output-dir",
+        dir,
+        "--run-id",
+        runId,
+        "--no-progress",
+        ...judge,
+      ]);
+      expect(done.code, done.stderr).toBe(0);
+      const summary = JSON.parse(readFileSync(join(dir, runId, "summary.json"), "utf8")) as { scorers: Array<{ name: string }> };
+      expect(summary.scorers.map((scorer) => scorer.name).sort()).toEqual(["alignment", "drift_ars", "drift_fidelity_dsi", "fidelity"]);
+    }
+  }, 60_000);
 });
