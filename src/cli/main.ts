@@ -9,6 +9,7 @@ import { rejudgeCommand } from "./commands/rejudge.js";
 import { reportCommand } from "./commands/report.js";
 import { viewCommand } from "./commands/view.js";
 import { runCommand } from "./commands/run.js";
+import { driftCommand } from "./commands/drift.js";
 import { loadDotEnv } from "./env.js";
 import { scrubTerminal } from "./terminal.js";
 import { printErr, printOut } from "./output.js";
@@ -35,6 +36,7 @@ export async function main(argv: string[]): Promise<number> {
     .configureOutput(OUTPUT)
     .showHelpAfterError("(add --help for usage)")
     .addCommand(runCommand(exit))
+    .addCommand(driftCommand(exit))
     .addCommand(rejudgeCommand(exit))
     .addCommand(compareCommand())
     .addCommand(reportCommand())

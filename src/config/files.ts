@@ -89,6 +89,12 @@ function resolvePaths(values: Record<string, unknown>, base: string): void {
     // Hub names and URLs are not paths.
     if (typeof value === "string" && !isAbsolute(value) && !isRemoteReference(value)) values[key] = resolve(base, value);
   }
+  // A part's file too (a suite's own data beside it, e.g. suites/drift-probes.jsonl).
+  if (Array.isArray(values.datasets)) {
+    values.datasets = values.datasets.map((part: unknown) =>
+      isPlainObject(part) && typeof part.dataset === "string" && !isAbsolute(part.dataset) && !isRemoteReference(part.dataset) ? { ...part, dataset: resolve(base, part.dataset) } : part,
+    );
+  }
   const prompts = values.scorer_prompts;
   if (isPlainObject(prompts)) {
     const resolved: Record<string, unknown> = {};

@@ -22,8 +22,10 @@ interface Source {
  * The effective run config: the YAML file (if any), then flags on top. Unknown keys are errors that
  * suggest the nearest valid key.
  */
-export function resolveRunConfig(file: string | undefined, flags: RunConfigInput): RunConfig {
+export function resolveRunConfig(file: string | undefined, flags: RunConfigInput, adapt?: (values: Record<string, unknown>) => void): RunConfig {
   const layer = file ? loadConfigLayer(file) : undefined;
+  // A command reading another tool's config shape (alignbench drift: AlignBench's) takes its keys out first.
+  if (layer && adapt) adapt(layer.values);
   const merged: Record<string, unknown> = { ...layer?.values };
   for (const [key, value] of Object.entries(flags)) {
     if (value === undefined) continue;

@@ -19,6 +19,8 @@ export function manifestBlock(manifest: Manifest): RunReport["manifest"] {
     tool: manifest.tool,
     dataset: manifest.dataset,
     models: manifest.models,
+    // Which models played which role (a drift run's base, a baseline): addresses only, shown beside the models.
+    ...(manifest.roles ? { roles: manifest.roles } : {}),
     personas: manifest.personas.map((persona) => persona.slug),
     judge: manifest.judge ? { ...manifest.judge, prompt_template: "", schema: {} } : null,
     ...(manifest.scorers ? { scorers: manifest.scorers } : {}),

@@ -155,11 +155,13 @@ export async function prepareRun(config: RunConfig, hooks: PrepareHooks = {}, en
   const roles: Record<string, RunnableModel> = {};
   for (const [role, address] of roleAddresses) if (role !== "target") roles[role] = policies.runnable(role, address, role === "judge" ? config.judge.options : config.generation);
   const { verdict, scorers } = await chooseScorers(config);
-  const judge = config.judge_model ? await prepareJudge(config, config.judge_model, policies, verdict) : undefined;
+  // A plan that scores its rows itself (Plan.scores, e.g. drift) gets no default scorer: the judge is its to call.
+  const ownScores = plan.scores !== undefined && config.scorers.length === 0;
+  const judge = config.judge_model ? await prepareJudge(config, config.judge_model, policies, verdict && !ownScores) : undefined;
   if (judge?.verdict) scorers.unshift(verdictScorer(judge.judge, judge.address));
   scopeScorers(config, scorers);
   // No judge and no scorer: the responses' basic statistics, rather than a summary of counts alone.
-  if (!judge && scorers.length === 0 && plan.name !== "none") scorers.push(scorer("response_stats"));
+  if (!judge && scorers.length === 0 && plan.name !== "none" && !ownScores) scorers.push(scorer("response_stats"));
   // Scorers that ask the judge model record which model answered.
   if (judge) for (const entry of scorers) if (entry.needs === "judge") entry.model ??= judge.address;
   const { services, secrets } = prepareServices(config, scorers, judge, hooks, env);

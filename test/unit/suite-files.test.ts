@@ -54,6 +54,7 @@ describe("built-in suites", () => {
       "bbq",
       "bbq-generate",
       "bold",
+      "drift",
       "harmbench",
       "hh-preference",
       "hh-preference-judge",

@@ -1,6 +1,7 @@
 import type { ReportData, ReportItem, RunReport } from "../../src/reports/report-data.js";
 import type { EstimateLike } from "./format.js";
 import { breakdownSection } from "./breakdown-section.js";
+import { driftSection } from "./drift-section.js";
 import { h } from "./dom.js";
 import { headlineSection } from "./headline-section.js";
 import { manifestSection, scorersSection } from "./run-info-sections.js";
@@ -16,6 +17,7 @@ export function renderRun(run: RunReport): HTMLElement {
     { class: "run", "data-run": run.manifest.run_id },
     manifestSection(run),
     headlineSection(run),
+    driftSection(run),
     breakdownSection(run),
     severitySection(run),
     scorersSection(run),

@@ -5,10 +5,11 @@ import { multiTurnPlan } from "./multi-turn.js";
 import { completionPlan } from "./completion.js";
 import { pairwisePlan } from "./pairwise.js";
 import { chatContinuationPlan } from "./chat-continuation.js";
+import { driftPlan } from "./drift.js";
 import type { Plan } from "./types.js";
 
 /** The built-in plans: one line each; each is one file in this folder. */
-const BUILTIN: Plan[] = [generatePlan, noResponsePlan, multiTurnPlan, completionPlan, pairwisePlan, chatContinuationPlan];
+const BUILTIN: Plan[] = [generatePlan, noResponsePlan, multiTurnPlan, completionPlan, pairwisePlan, chatContinuationPlan, driftPlan];
 
 const PLANS = new Map<string, Plan>(BUILTIN.map((plan) => [plan.name, plan]));
 

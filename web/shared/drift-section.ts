@@ -1,0 +1,36 @@
+import type { RunReport } from "../../src/reports/report-data.js";
+import { metricOf, unique } from "./declared-metrics.js";
+import { h, table } from "./dom.js";
+import { byKind } from "./format.js";
+import { section } from "./section-card.js";
+import { trendChart } from "./trend-chart.js";
+
+/**
+ * A run of checkpoints against a base model (a role `base`, as `alignbench drift` makes): every headline as a
+ * curve over the checkpoints in the order they were given (the manifest's model order, not the summary's
+ * sorted one), each point with its 95% interval, so the step where a number turns is visible.
+ */
+export function driftSection(run: RunReport): HTMLElement | null {
+  const base = run.manifest.roles?.base?.address;
+  const headlines = run.summary.headlines;
+  if (!base || headlines.length === 0) return null;
+  const checkpoints = run.manifest.models.map((model) => model.address).filter((address) => headlines.some((headline) => headline.model === address));
+  const names = unique(headlines.map((headline) => headline.name));
+  const value = (name: string, model: string) => headlines.find((headline) => headline.name === name && headline.model === model);
+  const kindOf = (name: string) =>
+    metricOf(
+      run,
+      headlines.find((headline) => headline.name === name),
+    )?.kind;
+  return section(
+    "Drift across checkpoints",
+    "drift",
+    h("p", { class: "note" }, `Each checkpoint against the base model ${base}, in the order the checkpoints were given.`),
+    table(
+      ["#", "checkpoint", ...names],
+      checkpoints.map((model, index) => [String(index + 1), model, ...names.map((name) => byKind(kindOf(name), value(name, model)))]),
+      { class: "drift-table" },
+    ),
+    ...names.map((name) => trendChart(`${name} per checkpoint (95% CI)`, checkpoints, [{ name, values: checkpoints.map((model) => value(name, model)) }], kindOf(name))),
+  );
+}
