@@ -1,6 +1,8 @@
 import { readFileSync, statSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { UserError } from "../errors.js";
+import { driftTextFormatFor } from "../datasets/formats/drift-text.js";
+import { registerRecordFormat } from "../datasets/formats/registry.js";
 import { isRemoteReference } from "../io/download.js";
 import { checkpointAddresses, modelAddresses } from "./checkpoints.js";
 import { ConfigError } from "./config-error.js";
@@ -139,7 +141,10 @@ function checked(config: RunConfig, textField: string | undefined, partWhere: Re
     if (!isRemoteReference(path)) requireText(path, partWhere[part.name] ?? flag);
   }
   if (textField !== undefined && config.datasets) {
-    config.datasets = config.datasets.map((part) => (TEXT_PARTS.includes(part.name) ? { ...part, prompt_field: textField } : part));
+    // The text sets' format reads the named column (the field mapping applies after a format: too late).
+    const format = driftTextFormatFor(textField, `drift_text:${textField}`);
+    registerRecordFormat(format);
+    config.datasets = config.datasets.map((part) => (TEXT_PARTS.includes(part.name) ? { ...part, record_format: format.name } : part));
   }
   return config;
 }

@@ -1,5 +1,6 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { recordFormatNamed } from "../../src/datasets/formats/registry.js";
 import { describe, expect, it } from "vitest";
 import { checkpointAddresses } from "../../src/config/checkpoints.js";
 import { driftRunConfig } from "../../src/config/drift-config.js";
@@ -68,7 +69,11 @@ describe("alignbench drift's run config", () => {
     expect(config.part_datasets).toEqual({ in_domain: join(dir, "in.jsonl"), ood: join(dir, "ood.txt"), probes: join(dir, "probes.jsonl") });
     expect(config.datasets?.map((part) => part.name)).toEqual(["in_domain", "ood", "probes"]);
     // --text-field names the text column of the two text sets, not of the probes.
-    expect(config.datasets?.map((part) => part.prompt_field)).toEqual(["content", "content", undefined]);
+    expect(config.datasets?.map((part) => part.record_format)).toEqual(["drift_text:content", "drift_text:content", undefined]);
+    // That format reads the named column.
+    const format = recordFormatNamed("drift_text:content");
+    expect(format.rows({ content: "Once upon a time", text: "not this" })).toMatchObject([{ prompt: "Once upon a time" }]);
+    expect(format.rows({ text: "no content column" })).toMatchObject({ field: "content" });
     expect(config.suite_metrics).toEqual(["drift_fidelity_dsi", "drift_ars"]);
     expect(config.headlines.map((headline) => `${headline.scorer}.${headline.metric}`)).toEqual([
       "drift_fidelity_dsi.fl",
