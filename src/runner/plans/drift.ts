@@ -1,7 +1,7 @@
 import { UserError } from "../../errors.js";
 import { PART_TAG } from "../../datasets/parts.js";
 import { ALIGNMENT_DECLARATION, runProbeDrift } from "./drift-probes.js";
-import { FIDELITY_DECLARATION, runTextDrift } from "./drift-text.js";
+import { checkDriftVocabularies, FIDELITY_DECLARATION, runTextDrift } from "./drift-text.js";
 import type { Plan, PlanContext, PlanResult } from "./types.js";
 
 // Fine-tuning drift in one run: the run's models are the fine-tuned checkpoints (role target), role `base`
@@ -20,6 +20,12 @@ export const driftPlan: Plan = {
   description: "fine-tuning drift against role base: texts of parts in_domain and ood get the fidelity loss (per-token KL of target vs base), probes get both models' answers judged aligned or not",
   roles: ["base"],
   scores: [FIDELITY_DECLARATION, ALIGNMENT_DECLARATION],
+  // A fine-tune with another tokenizer than its base is refused before the first text, not on every row.
+  async check(roles) {
+    const target = roles.target?.scoring;
+    const base = roles.base?.scoring;
+    if (target?.tokenize && base?.tokenize) await checkDriftVocabularies(target, base);
+  },
   run(context) {
     const tags = context.sample.metadata?.tags as Record<string, string> | undefined;
     const part = tags?.[PART_TAG];
