@@ -1,10 +1,34 @@
-// Times the viewer's API over a run folder, as the browser would call it.
+// Times the viewer's API over a run folder, as the browser would call it. The viewer runs in a process of
+// its own (as `alignbench view` does), so its memory is its own, not this script's HTTP client's too.
 // Usage: node bench/viewer-queries.mjs RESULTS_DIR RUN_ID
-import { startViewer } from "../dist/viewer/server.js";
+import { spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 
 const [root, run] = process.argv.slice(2);
-const viewer = await startViewer({ root, port: 0 });
-const base = viewer.url.replace(/\/$/, "");
+const server = fileURLToPath(new URL("../dist/viewer/server.js", import.meta.url));
+const child = spawn(
+  process.execPath,
+  [
+    "--input-type=module",
+    "-e",
+    `const { startViewer } = await import(${JSON.stringify(server)}); const viewer = await startViewer({ root: process.argv[1], port: 0 }); console.log(viewer.url);`,
+    root,
+  ],
+  {
+    stdio: ["ignore", "pipe", "inherit"],
+  },
+);
+const base = await new Promise((resolve, reject) => {
+  child.stdout.once("data", (data) => resolve(String(data).trim().replace(/\/$/, "")));
+  child.once("exit", (code) => reject(new Error(`the viewer exited (${code})`)));
+});
+/** The viewer process's resident memory now and at its peak, in MB (Linux /proc). */
+function viewerMemory() {
+  const status = readFileSync(`/proc/${child.pid}/status`, "utf8");
+  const kb = (name) => Number(new RegExp(`${name}:\\s+(\\d+)`).exec(status)?.[1] ?? Number.NaN);
+  return { rss: (kb("VmRSS") * 1024) / 1e6, peak: (kb("VmHWM") * 1024) / 1e6 };
+}
 async function timed(label, path) {
   const start = performance.now();
   const response = await fetch(base + path);
@@ -43,5 +67,6 @@ await grid("grid: text search (already scanned)", "text=variant%20123");
 await timed("item detail", `/api/runs/${run}/items/${page.rows[0].index}`);
 await timed("dashboard (summary.json + the item index)", `/api/runs/${run}/report`);
 await timed("dashboard again (cached)", `/api/runs/${run}/report`);
-console.log(`viewer RSS after the queries: ${(process.memoryUsage().rss / 1e6).toFixed(0)} MB`);
-await viewer.close();
+const memory = viewerMemory();
+console.log(`viewer RSS after the queries: ${memory.rss.toFixed(0)} MB (peak ${memory.peak.toFixed(0)} MB; the viewer's own process)`);
+child.kill();

@@ -8,7 +8,7 @@ import { asWriteFailure, removeQuietly } from "./write-failure.js";
  * of these. Any structure of them is stored as it is, so a column added to the item index is stored with no
  * change here.
  */
-export type Stored = number | Float64Array | Int32Array | Int8Array | string[] | TextColumn | CodedColumn | Map<string, Stored> | { [name: string]: Stored };
+export type Stored = number | Float64Array | Float32Array | Int32Array | Int8Array | string[] | TextColumn | CodedColumn | Map<string, Stored> | { [name: string]: Stored };
 
 /** Read-only texts by row: a string array, or a column file's TextColumn. */
 export interface Texts {
@@ -24,7 +24,7 @@ export interface Texts {
 export class TextColumn implements Texts {
   constructor(
     private readonly text: string,
-    private readonly offsets: Float64Array,
+    private readonly offsets: Float64Array | Int32Array,
   ) {}
 
   get length(): number {
@@ -49,8 +49,9 @@ const LAZY_TEXTS = 4096;
 
 type Node =
   | { type: "number"; value: number }
-  | { type: "f64" | "i32" | "i8"; section: number }
-  | { type: "strings"; offsets: number; text: number }
+  | { type: "f64" | "f32" | "i32" | "i8"; section: number }
+  /** `width` 4: the offsets are 32-bit (every text column shorter than 2³¹ UTF-16 units); else 64-bit floats. */
+  | { type: "strings"; offsets: number; text: number; width?: 4 | 8 }
   | { type: "coded"; values: Node; codes: number }
   | { type: "map"; entries: Array<[string, Node]> }
   | { type: "object"; fields: Record<string, Node> };
@@ -172,25 +173,27 @@ function readExactly(fd: number, position: number, bytes: number, fileBytes: num
 
 function encode(value: Stored, sections: Buffer[]): Node {
   const add = (bytes: Buffer) => sections.push(bytes) - 1;
-  const raw = (array: Float64Array | Int32Array | Int8Array) => add(Buffer.from(array.buffer, array.byteOffset, array.byteLength));
+  const raw = (array: Float64Array | Float32Array | Int32Array | Int8Array) => add(Buffer.from(array.buffer, array.byteOffset, array.byteLength));
   if (typeof value === "number") {
     if (!Number.isFinite(value)) throw new Error(`a column file stores finite numbers, not ${value}`);
     return { type: "number", value };
   }
   if (value instanceof Float64Array) return { type: "f64", section: raw(value) };
+  if (value instanceof Float32Array) return { type: "f32", section: raw(value) };
   if (value instanceof Int32Array) return { type: "i32", section: raw(value) };
   if (value instanceof Int8Array) return { type: "i8", section: raw(value) };
   if (value instanceof CodedColumn) return { type: "coded", values: encode(value.values, sections), codes: raw(value.codes) };
   if (value instanceof TextColumn) return encode(value.toArray(), sections);
   if (Array.isArray(value)) {
     // One text and the offsets (in UTF-16 units) where each string starts: decoding is one call, then slices.
-    const offsets = new Float64Array(value.length + 1);
-    for (let index = 0; index < value.length; index++) {
-      const text = value[index];
+    let total = 0;
+    for (const text of value) {
       if (typeof text !== "string") throw new Error("a column file stores arrays of strings only");
-      offsets[index + 1] = offsets[index]! + text.length;
+      total += text.length;
     }
-    return { type: "strings", offsets: raw(offsets), text: add(Buffer.from(value.join(""), "utf8")) };
+    const offsets = total < 2 ** 31 ? new Int32Array(value.length + 1) : new Float64Array(value.length + 1);
+    for (let index = 0; index < value.length; index++) offsets[index + 1] = offsets[index]! + value[index]!.length;
+    return { type: "strings", offsets: raw(offsets), text: add(Buffer.from(value.join(""), "utf8")), width: offsets instanceof Int32Array ? 4 : 8 };
   }
   if (value instanceof Map) return { type: "map", entries: [...value].map(([key, entry]) => [key, encode(entry, sections)]) };
   if (value && typeof value === "object" && Object.getPrototypeOf(value) === Object.prototype) {
@@ -217,12 +220,14 @@ function decode(node: Node, sections: Buffer[]): Stored {
       return node.value;
     case "f64":
       return view(Float64Array, node.section, 8);
+    case "f32":
+      return view(Float32Array, node.section, 4);
     case "i32":
       return view(Int32Array, node.section, 4);
     case "i8":
       return view(Int8Array, node.section, 1);
     case "strings": {
-      const offsets = view(Float64Array, node.offsets, 8);
+      const offsets = node.width === 4 ? view(Int32Array, node.offsets, 4) : view(Float64Array, node.offsets, 8);
       const text = section(node.text, 1).toString("utf8");
       if (offsets.length === 0 || offsets[0] !== 0 || offsets[offsets.length - 1] !== text.length) throw new ColumnFileProblem("a text column's offsets do not match its text");
       for (let index = 1; index < offsets.length; index++) {

@@ -31,7 +31,8 @@ export interface ItemColumns {
   /** How the worst rank (see worstRank): severity of bad rows, or a directed unbounded value; NaN otherwise. */
   rank: Float64Array;
   /** Per row: input and output tokens and latency of the model call (NaN where absent), for usage figures. */
-  usage: { input: Float64Array; output: Float64Array; latency: Float64Array };
+  /** Float32: token counts are exact to 16 million, and latencies are summed for display. */
+  usage: { input: Float32Array; output: Float32Array; latency: Float32Array };
   facets: { models: string[]; personas: string[]; categories: string[] };
   /** The rows sorted by key and by test id (ties in file order), so a sorted page needs no sort. */
   orders: { key: Int32Array; test_id: Int32Array };
@@ -160,7 +161,7 @@ export async function readItemColumns(buffer: AsyncBuffer, metadata: FileMetaDat
   }
   const coded = { model: columns.model_slug as CodedColumn, persona: columns.persona_slug as CodedColumn, category: columns.category as CodedColumn, status: columns.status as CodedColumn };
   const facets = { models: [...coded.model.values].sort(), personas: [...coded.persona.values].sort(), categories: [...coded.category.values].sort() };
-  const numbers = (name: string) => (columns[name] as Float64Array | undefined) ?? new Float64Array(size).fill(Number.NaN);
+  const numbers = (name: string) => Float32Array.from((columns[name] as Float64Array | undefined) ?? new Float64Array(size).fill(Number.NaN));
   const usage = { input: numbers("usage.input_tokens"), output: numbers("usage.output_tokens"), latency: numbers("latency_ms") };
   const keys = columns.key as string[];
   const testIds = columns.test_id as string[];

@@ -103,7 +103,13 @@ function checkShape(value: Stored, lens: RunLens): void {
   const size = columns.size;
   if (typeof size !== "number" || !Number.isSafeInteger(size) || size < 0) throw new ColumnFileProblem("it has no row count");
   const perRow = (column: unknown) =>
-    column instanceof Float64Array || column instanceof Int8Array || column instanceof Int32Array || Array.isArray(column) || column instanceof TextColumn || column instanceof DerivedKeys
+    column instanceof Float64Array ||
+    column instanceof Float32Array ||
+    column instanceof Int8Array ||
+    column instanceof Int32Array ||
+    Array.isArray(column) ||
+    column instanceof TextColumn ||
+    column instanceof DerivedKeys
       ? column.length === size
       : (column as { codes?: unknown })?.codes instanceof Int32Array && (column as { codes: Int32Array }).codes.length === size;
   const scorers = columns.scorers instanceof Map ? columns.scorers : undefined;

@@ -97,7 +97,7 @@ export class ItemIndex {
     /** How the worst rank (see worstRank): severity of bad rows, or a directed unbounded value; NaN otherwise. */
     private readonly rank: Float64Array,
     /** Per row: input and output tokens and latency of the model call (NaN where absent), for usage figures. */
-    private readonly usage: { input: Float64Array; output: Float64Array; latency: Float64Array },
+    private readonly usage: { input: Float32Array; output: Float32Array; latency: Float32Array },
     readonly facets: { models: string[]; personas: string[]; categories: string[] },
   ) {
     this.rowTexts = new RowTexts(buffer, metadata);

@@ -1,5 +1,6 @@
 import { parquetReadObjects, type AsyncBuffer, type FileMetaData } from "hyparquet";
 import { compressors } from "hyparquet-compressors";
+import { reclaimMemory } from "../results/reclaim-memory.js";
 
 export interface RowText {
   prompt: string;
@@ -108,9 +109,11 @@ export class RowTexts {
     const needle = text.toLowerCase();
     if (this.lastSearch?.text === needle) return this.lastSearch.rows;
     const rows = new Set<number>();
+    let read = false;
     for (const [number, group] of this.groups.entries()) {
       let haystack = this.haystacks.get(number);
       if (!haystack) {
+        read = true;
         haystack = new Haystack(await this.groupTexts(group));
         // Kept while they fit the budget; beyond it (a run of long responses) later groups are read again.
         if (this.haystackChars + haystack.chars <= HAYSTACK_BUDGET) {
@@ -120,6 +123,9 @@ export class RowTexts {
       }
       haystack.search(needle, group.start, rows);
     }
+    // Reading the file's texts left hundreds of megabytes of decoded pages and parsed messages behind:
+    // collected now, once, rather than whenever V8 gets to it, so the viewer's memory stays near what it keeps.
+    if (read) reclaimMemory();
     this.lastSearch = { text: needle, rows };
     return rows;
   }

@@ -46,6 +46,7 @@ describe("column files", () => {
       size: 7,
       texts,
       floats: Float64Array.from([0, -1.5, Number.NaN, Number.POSITIVE_INFINITY, 1e-300, 0.1 + 0.2, -0]),
+      singles: Float32Array.from([0, -1.5, Number.NaN, 16_777_216, 0.25, 3, -0]),
       small: Int8Array.from([-1, 0, 1, 2, 127, -128, 3]),
       codes: coded(["a", null, "b", "a", "日本", null, "b"]),
       scorers: new Map<string, Stored>([
