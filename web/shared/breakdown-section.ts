@@ -1,4 +1,4 @@
-import type { RunReport } from "../../src/reports/report-data.js";
+import type { RunReport } from "../../src/reports/report-types.js";
 import type { Breakdown } from "../../src/metrics/summary-types.js";
 import type { MetricDeclaration } from "../../src/scorers/types.js";
 import { naturalCompare } from "../../src/common/natural-order.js";

@@ -1,4 +1,4 @@
-import type { ReportData } from "../../src/reports/report-data.js";
+import type { ReportData } from "../../src/reports/report-types.js";
 import { barsWithIntervals } from "./charts.js";
 import { directionText } from "./declared-metrics.js";
 import { h, table } from "./dom.js";

@@ -1,4 +1,4 @@
-import type { ReportData, ReportItem, RunReport } from "../../src/reports/report-data.js";
+import type { ReportData, ReportItem, RunReport } from "../../src/reports/report-types.js";
 import type { EstimateLike } from "./format.js";
 import { breakdownSection } from "./breakdown-section.js";
 import { driftSection } from "./drift-section.js";

@@ -1,4 +1,4 @@
-import type { RunReport } from "../../src/reports/report-data.js";
+import type { RunReport } from "../../src/reports/report-types.js";
 import type { Breakdown, GroupSummary, MetricSummary } from "../../src/metrics/summary-types.js";
 import type { BadDirection, MetricDeclaration } from "../../src/scorers/types.js";
 import { findDeclaration, findMetric, type MetricRef } from "../../src/metrics/outcome.js";

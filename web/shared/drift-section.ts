@@ -1,4 +1,4 @@
-import type { RunReport } from "../../src/reports/report-data.js";
+import type { RunReport } from "../../src/reports/report-types.js";
 import { metricOf, unique } from "./declared-metrics.js";
 import { h, table } from "./dom.js";
 import { byKind } from "./format.js";

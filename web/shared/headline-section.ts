@@ -1,4 +1,4 @@
-import type { RunReport } from "../../src/reports/report-data.js";
+import type { RunReport } from "../../src/reports/report-types.js";
 import type { Headline } from "../../src/metrics/summary-types.js";
 import type { MetricDeclaration } from "../../src/scorers/types.js";
 import { barsWithIntervals } from "./charts.js";

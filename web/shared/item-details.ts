@@ -1,4 +1,4 @@
-import type { ReportItem, RunReport } from "../../src/reports/report-data.js";
+import type { ReportItem, RunReport } from "../../src/reports/report-types.js";
 import { declarationOf } from "./declared-metrics.js";
 import { h, textBlock } from "./dom.js";
 import { valueByKind } from "./format.js";

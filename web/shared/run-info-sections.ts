@@ -1,4 +1,4 @@
-import type { RunReport } from "../../src/reports/report-data.js";
+import type { RunReport } from "../../src/reports/report-types.js";
 import { directionText } from "./declared-metrics.js";
 import { table } from "./dom.js";
 import type { MetricSummary } from "../../src/metrics/summary-types.js";

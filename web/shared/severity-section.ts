@@ -1,4 +1,4 @@
-import type { RunReport, SeverityShare } from "../../src/reports/report-data.js";
+import type { RunReport, SeverityShare } from "../../src/reports/report-types.js";
 import { naturalCompare } from "../../src/common/natural-order.js";
 import { barsWithIntervals, histogram } from "./charts.js";
 import { badWhenText, directionText, metricOf, unique } from "./declared-metrics.js";

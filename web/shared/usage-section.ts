@@ -1,4 +1,4 @@
-import type { RunReport, UsageSummary } from "../../src/reports/report-data.js";
+import type { RunReport, UsageSummary } from "../../src/reports/report-types.js";
 import { usageTotals, type UsageTotal } from "../../src/reports/usage-totals.js";
 import { h, table } from "./dom.js";
 import { number } from "./format.js";
