@@ -1,5 +1,6 @@
 import { naturalCompare } from "../common/natural-order.js";
 import { PART_TAG } from "../datasets/parts.js";
+import { loadLatestRows } from "../results/load-run.js";
 import type { Manifest } from "../results/manifest.js";
 import type { ResultRow } from "../results/record.js";
 import { FIDELITY_METRIC } from "./drift-outputs.js";
@@ -161,4 +162,12 @@ export class DriftFindings {
       }),
     };
   }
+}
+
+/** A drift run's findings read in a pass of their own over its latest rows; undefined for a run without a base role. */
+export async function readDriftFindings(folder: string, manifest: Pick<Manifest, "config" | "models" | "roles">): Promise<DriftFindingsReport | undefined> {
+  if (!manifest.roles?.base) return undefined;
+  const findings = new DriftFindings(inDomainPart(manifest));
+  await loadLatestRows(folder, (row) => findings.add(row));
+  return findings.build(manifest.models.map((model) => model.address));
 }

@@ -9,7 +9,7 @@ import { SEVERITY_BINS, severityBin } from "./severity.js";
 import { VERSION } from "../version.js";
 import { ItemSample, WorstItems } from "./item-selection.js";
 import { reportItem } from "./report-item.js";
-import { DriftFindings, inDomainPart } from "./drift-findings.js";
+import { DriftFindings, inDomainPart, readDriftFindings } from "./drift-findings.js";
 import { reportFromIndex } from "./report-from-index.js";
 import type { ReportData, ReportOptions, RunReport, SeverityShare } from "./report-types.js";
 import { runLens, primaryWithLabel } from "./run-lens.js";
@@ -44,9 +44,8 @@ export async function buildRunReport(folder: string, options: ReportOptions = {}
   // A finished run: its stored summary and item index, and only the listed rows.
   const stored = reportFromIndex(folder, manifest, lens, options);
   if (stored) {
-    if (!drift) return stored;
-    await loadLatestRows(folder, (row) => drift.add(row));
-    return { ...stored, drift: drift.build(checkpoints) };
+    const findings = await readDriftFindings(folder, manifest);
+    return findings ? { ...stored, drift: findings } : stored;
   }
   const summaryBuilder = new SummaryBuilder({ ...runSummaryOptions(manifest), scorers: [...lens.scorers] });
   const histogram = new Map<string, number[]>();

@@ -24,7 +24,14 @@ function topKlTable(checkpoint: Checkpoint): HTMLElement {
   if (checkpoint.top_kl.length === 0) return h("p", { class: "note" }, "No per-position KL was kept for this checkpoint.");
   return table(
     ["KL (nats)", "token", "text before it", "text", "part", "position"],
-    checkpoint.top_kl.map((entry) => [nats(entry.kl), h("code", { class: "kl-token" }, entry.token), h("span", { class: "kl-context" }, entry.context), entry.id, entry.part, entry.position === null ? "—" : String(entry.position)]),
+    checkpoint.top_kl.map((entry) => [
+      nats(entry.kl),
+      h("code", { class: "kl-token" }, entry.token),
+      h("span", { class: "kl-context" }, entry.context),
+      entry.id,
+      entry.part,
+      entry.position === null ? "—" : String(entry.position),
+    ]),
     { class: "drift-top-kl" },
   );
 }
@@ -32,7 +39,8 @@ function topKlTable(checkpoint: Checkpoint): HTMLElement {
 function flipsTable(checkpoint: Checkpoint): HTMLElement {
   const { lost, gained, lost_total: lostTotal, gained_total: gainedTotal } = checkpoint.flipped;
   if (lostTotal + gainedTotal === 0) return h("p", { class: "note" }, "No probe changed its verdict.");
-  const rows = (direction: string, list: DriftFlip[]) => list.map((flip) => [direction, flip.id, h("span", { class: "flip-prompt" }, flip.prompt), verdict(flip.aligned_base), verdict(flip.aligned_target)]);
+  const rows = (direction: string, list: DriftFlip[]) =>
+    list.map((flip) => [direction, flip.id, h("span", { class: "flip-prompt" }, flip.prompt), verdict(flip.aligned_base), verdict(flip.aligned_target)]);
   const shown = lost.length + gained.length;
   return h(
     "div",
