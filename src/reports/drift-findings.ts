@@ -110,7 +110,8 @@ export class DriftFindings {
       const listed = fidelity.data?.top_kl;
       for (const item of Array.isArray(listed) ? listed : []) {
         const { position, token, kl, context } = (item ?? {}) as Record<string, unknown>;
-        if (typeof kl !== "number" || !Number.isFinite(kl)) continue;
+        // A KL of 0 is no change: a base measured against itself lists nothing rather than arbitrary positions.
+        if (typeof kl !== "number" || !Number.isFinite(kl) || kl <= 0) continue;
         entry.topKl.offer({
           id: row.test_id,
           part,

@@ -89,15 +89,20 @@ describe("DriftFindings", () => {
           })),
         ),
       );
-    // Malformed entries (no number KL) are skipped; a token that is not a string is written as JSON.
-    findings.add(textRow("m", "t9", "in_domain", 0.1, [{ position: 0, token: "bad", kl: "high" }, null, { position: 2, token: 42, kl: 0.5, context: null }]));
+    // Malformed entries (no number KL) and KL 0 (no change) are skipped; a token that is not a string is written as JSON.
+    findings.add(textRow("m", "t9", "in_domain", 0.1, [{ position: 0, token: "bad", kl: "high" }, null, { position: 1, token: "same", kl: 0 }, { position: 2, token: 42, kl: 0.5, context: null }]));
     const top = findings.build(["m"]).checkpoints[0]!.top_kl;
     expect(top).toHaveLength(20);
     expect(top.map((entry) => entry.kl)).toEqual([5.4, 5.3, 5.2, 5.1, 5, 4.4, 4.3, 4.2, 4.1, 4, 3.4, 3.3, 3.2, 3.1, 3, 2.4, 2.3, 2.2, 2.1, 2].map((value) => expect.closeTo(value, 12)));
     expect(top[0]).toEqual({ id: "t5", part: "ood", position: 4, token: hostile, kl: 5.4, context: `…${"x".repeat(75)}end5` });
     expect(top[0]!.context).toHaveLength(80);
     const small = new DriftFindings("in_domain");
-    small.add(textRow("m", "t9", "in_domain", 0.1, [{ position: 2, token: 42, kl: 0.5, context: null }]));
+    small.add(
+      textRow("m", "t9", "in_domain", 0.1, [
+        { position: 1, token: "same", kl: 0 },
+        { position: 2, token: 42, kl: 0.5, context: null },
+      ]),
+    );
     expect(small.build([]).checkpoints[0]!.top_kl).toEqual([{ id: "t9", part: "in_domain", position: 2, token: "42", kl: 0.5, context: "" }]);
   });
 

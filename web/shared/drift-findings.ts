@@ -21,7 +21,7 @@ function binLabels(edges: number[]): string[] {
 }
 
 function topKlTable(checkpoint: Checkpoint): HTMLElement {
-  if (checkpoint.top_kl.length === 0) return h("p", { class: "note" }, "No per-position KL was kept for this checkpoint.");
+  if (checkpoint.top_kl.length === 0) return h("p", { class: "note" }, "No position with a KL above 0: the checkpoint predicts every kept position as the base does.");
   return table(
     ["KL (nats)", "token", "text before it", "text", "part", "position"],
     checkpoint.top_kl.map((entry) => [
