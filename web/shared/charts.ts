@@ -231,7 +231,7 @@ export function histogram(title: string, binCount: number, series: Array<{ name:
       formatter: (params: { seriesName: string; dataIndex: number; value: number }) => tooltipText([params.seriesName, `${axis} ${labels[params.dataIndex]}`, `${params.value} ${counted}`]),
     },
     xAxis: { type: "category", data: labels, axisLabel: { rotate: 45 }, name: axis },
-    yAxis: { type: "value", name: counted },
+    yAxis: { type: "value", name: counted, minInterval: 1 },
     series: series.map((entry) => ({ type: "bar", name: entry.name, data: entry.counts })),
   });
   return box;
