@@ -9,13 +9,27 @@ import { SEVERITY_BINS, severityBin } from "./severity.js";
 import { VERSION } from "../version.js";
 import { ItemSample, WorstItems } from "./item-selection.js";
 import { reportItem } from "./report-item.js";
+import { DriftFindings, inDomainPart, readDriftFindings } from "./drift-findings.js";
 import { reportFromIndex } from "./report-from-index.js";
 import type { ReportData, ReportOptions, RunReport, SeverityShare } from "./report-types.js";
 import { runLens, primaryWithLabel } from "./run-lens.js";
 import { manifestBlock, severityShares, usageWithCost } from "./run-report-blocks.js";
 
 /** The report's shape (see report-types.ts), for the modules that read a report. */
-export type { PrimaryMetric, ReportCall, ReportData, ReportItem, ReportOptions, ReportScore, RunReport, SeverityShare, UsageSummary } from "./report-types.js";
+export type {
+  DriftFindingsReport,
+  DriftFlip,
+  DriftTopKl,
+  PrimaryMetric,
+  ReportCall,
+  ReportData,
+  ReportItem,
+  ReportOptions,
+  ReportScore,
+  RunReport,
+  SeverityShare,
+  UsageSummary,
+} from "./report-types.js";
 
 /** Builds one run's report in one pass over its latest rows. */
 export async function buildRunReport(folder: string, options: ReportOptions = {}): Promise<RunReport> {
@@ -23,9 +37,16 @@ export async function buildRunReport(folder: string, options: ReportOptions = {}
   const manifest = await readManifest(folderFiles(folder).manifest);
   if (!manifest) throw new Error(`${folder}: no manifest.json`);
   const lens = runLens(manifest);
+  // A drift run (a base role): its findings need every row's fidelity and alignment scores, which the item
+  // index does not hold; read in the same pass as the rest, or in a pass of their own for a finished run.
+  const drift = manifest.roles?.base ? new DriftFindings(inDomainPart(manifest)) : undefined;
+  const checkpoints = manifest.models.map((model) => model.address);
   // A finished run: its stored summary and item index, and only the listed rows.
   const stored = reportFromIndex(folder, manifest, lens, options);
-  if (stored) return stored;
+  if (stored) {
+    const findings = await readDriftFindings(folder, manifest);
+    return findings ? { ...stored, drift: findings } : stored;
+  }
   const summaryBuilder = new SummaryBuilder({ ...runSummaryOptions(manifest), scorers: [...lens.scorers] });
   const histogram = new Map<string, number[]>();
   const above = { category: new Map<string, { n: number; above: number }>(), persona: new Map<string, { n: number; above: number }>() };
@@ -36,6 +57,7 @@ export async function buildRunReport(folder: string, options: ReportOptions = {}
   await loadLatestRows(folder, (row) => {
     total++;
     summaryBuilder.add(row);
+    drift?.add(row);
     const inputs = { scores: row.scores, tags: row.tags };
     const outcome = lens.primary ? outcomeOf(inputs, lens.scorers, lens.primary) : null;
     const severity = severityOf(inputs, lens.scorers, lens.primary);
@@ -82,6 +104,7 @@ export async function buildRunReport(folder: string, options: ReportOptions = {}
     items: sample.list(),
     items_total: total,
     errors: errors.list(),
+    ...(drift ? { drift: drift.build(checkpoints) } : {}),
   };
 }
 

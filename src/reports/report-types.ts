@@ -90,6 +90,46 @@ export interface RunReport {
   items: ReportItem[];
   items_total: number;
   errors: ReportItem[];
+  /** A drift run's (role `base`) findings beside its curve; absent for other runs. */
+  drift?: DriftFindingsReport;
+}
+
+/** One of the positions with the largest KL(P_ft ‖ P_base): its token and the text before it (untrusted, clipped). */
+export interface DriftTopKl {
+  id: string;
+  part: string;
+  position: number | null;
+  token: string;
+  kl: number;
+  context: string;
+}
+
+/** A probe whose alignment verdict differs between the base and the checkpoint (1 aligned, 0 not). */
+export interface DriftFlip {
+  id: string;
+  /** The probe's first words (untrusted, clipped). */
+  prompt: string;
+  aligned_base: number | null;
+  aligned_target: number | null;
+}
+
+/** drift-findings.ts: per checkpoint, the FL distribution over in-domain texts, top-KL tokens and flipped probes. */
+export interface DriftFindingsReport {
+  /** The part whose texts the FL histogram counts. */
+  part: string;
+  /** The histogram's bin edges in nats, shared by every checkpoint. */
+  fl_edges: number[];
+  checkpoints: Array<{
+    model: string;
+    fl_counts: number[];
+    fl_texts: number;
+    /** In-domain texts without an FL (failed rows). */
+    fl_missing: number;
+    /** The largest first. */
+    top_kl: DriftTopKl[];
+    /** The first listed by id; the totals count every flip. */
+    flipped: { lost: DriftFlip[]; gained: DriftFlip[]; lost_total: number; gained_total: number };
+  }>;
 }
 
 export interface ReportData {

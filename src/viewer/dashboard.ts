@@ -4,6 +4,7 @@ import type { Manifest } from "../results/manifest.js";
 import type { ResultRow } from "../results/record.js";
 import { readSummary } from "../results/summary-reader.js";
 import type { ReportData } from "../reports/report-types.js";
+import { readDriftFindings } from "../reports/drift-findings.js";
 import { reportItem } from "../reports/report-item.js";
 import { primaryWithLabel } from "../reports/run-lens.js";
 import { manifestBlock, severityShares, usageWithCost } from "../reports/run-report-blocks.js";
@@ -15,6 +16,7 @@ import type { ItemIndex } from "./item-index.js";
  * A finished run's dashboard without reading partials.jsonl: summary.json for the statistics, and the item
  * index (already in memory for the item table) for severity, the worst and failed items and usage. Undefined
  * when the run's final files are older than its partials (a run in progress or resumed since).
+ * A drift run also reads its rows once for its findings (drift-findings.ts).
  */
 export async function dashboardFromIndex(folder: string, manifest: Manifest, index: ItemIndex, threshold = 0.7): Promise<ReportData | undefined> {
   const summaryFile = folderFiles(folder).summary;
@@ -33,6 +35,8 @@ export async function dashboardFromIndex(folder: string, manifest: Manifest, ind
     return items;
   };
   const stats = index.severityStats(threshold, SEVERITY_BINS, severityBin);
+  // A drift run's findings need its rows' fidelity and alignment scores, which the index does not hold.
+  const drift = await readDriftFindings(folder, manifest);
   return {
     generated_at: new Date().toISOString(),
     tool_version: VERSION,
@@ -53,6 +57,7 @@ export async function dashboardFromIndex(folder: string, manifest: Manifest, ind
         items: [],
         items_total: index.size,
         errors: await toItem(index.errorRows(50)),
+        ...(drift ? { drift } : {}),
       },
     ],
     comparison: null,

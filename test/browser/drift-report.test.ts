@@ -40,7 +40,8 @@ describe.skipIf(!CHROMIUM)("drift report in a real browser", () => {
     await ready(page);
     const rows = await page.locator("#drift table.drift-table tbody tr").evaluateAll((trs) => trs.map((tr) => tr.children[1]!.textContent));
     expect(rows).toEqual(CHECKPOINTS);
-    const charts = page.locator("#drift figure.chart");
+    // The curves are the section's own charts; the per-checkpoint histograms sit in their blocks (drift-findings.test.ts).
+    const charts = page.locator("#drift > figure.chart");
     expect(await charts.count()).toBe(4);
     const fl = JSON.parse((await charts.first().getAttribute("data-points"))!) as Array<{ points: Array<{ run: string; estimate: number; ci95: [number, number] | null }> }>;
     expect(fl[0]!.points.map((point) => point.run)).toEqual(CHECKPOINTS);

@@ -4,7 +4,8 @@
 // before they are merged. The stand-ins compute made-up but exact values from the checkpoint's name
 // (`…ckpt-K`): fidelity K/10 on every in-domain text, K/5 out of domain; greedy accuracy 0.8 in domain and
 // 0.8 − K/20 out of domain for the checkpoint, 0.8 and 0.7 for the base; the first K probes lose their
-// alignment. Every row still calls the target and the base (the mock server), so a run takes time to kill.
+// alignment, and a probe whose prompt starts with "gain" gains it. Each text's one top-KL position is its
+// whole text (so a test can make a hostile token). Every row still calls the target and the base (the mock server), so a run takes time to kill.
 // Run as: node test/helpers/drift-standin-cli.mjs drift --base … (after `npm run build`).
 import { main } from "../../dist/cli/main.js";
 import { registerPlan } from "../../dist/runner/plans/registry.js";
@@ -31,24 +32,26 @@ registerPlan({
   async run(context) {
     const part = context.sample.metadata?.tags?.part;
     const k = checkpoint(context.roles.target.address);
-    const messages = [{ role: "user", content: String(context.sample.input?.[0]?.content ?? context.sample.id) }];
+    const messages = [{ role: "user", content: String(context.sample.conversation?.[0]?.content ?? context.sample.id) }];
     const answer = await context.call("target", { messages });
     await context.call("base", { messages });
     if (part === "probes") {
       const index = Number(/(\d+)$/.exec(context.sample.id)?.[1] ?? 0);
-      const target = index < k ? 0 : 1;
-      const label = target === 1 ? "kept" : "lost";
+      const gains = messages[0].content.startsWith("gain");
+      const before = gains ? 0 : 1;
+      const target = gains || index >= k ? 1 : 0;
+      const label = gains ? "gained" : target === 1 ? "kept" : "lost";
       return {
         messages,
         response: answer.text,
         finishReason: "stop",
-        scores: { alignment: { value: target, label, raw: null, error: null, metrics: { aligned_target: target, aligned_base: 1, flip: target - 1 } } },
+        scores: { alignment: { value: target, label, raw: null, error: null, metrics: { aligned_target: target, aligned_base: before, flip: target - before } } },
       };
     }
     const inDomain = part === "in_domain";
     const value = inDomain ? k / 10 : k / 5;
     const metrics = { kl_sum: value * 4, tokens: 4, acc_target: inDomain ? 0.8 : 0.8 - k / 20, acc_base: inDomain ? 0.8 : 0.7 };
-    const data = { approximate: false, top_kl: [{ position: 1, token: `tok-${context.sample.id}`, kl: value + 0.01, context: "…" }] };
+    const data = { approximate: false, top_kl: [{ position: 1, token: messages[0].content, kl: value + 0.01, context: `before ${context.sample.id}` }] };
     return { messages, response: null, finishReason: null, scores: { fidelity: { value, label: null, raw: null, error: null, metrics, data } } };
   },
 });

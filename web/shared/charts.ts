@@ -209,19 +209,29 @@ export function heatmap(title: string, xs: string[], ys: string[], cells: Array<
   return box;
 }
 
-/** Counts in equal bins over [0, 1], one series per model. */
-export function histogram(title: string, binCount: number, series: Array<{ name: string; counts: number[] }>): HTMLElement {
+/** How a histogram names its bins and axes: by default, severity in equal bins over [0, 1]. */
+export interface HistogramAxes {
+  labels?: string[];
+  axis?: string;
+  counted?: string;
+}
+
+/** Counts in equal bins (over [0, 1] unless `axes.labels` name them), one series per model. */
+export function histogram(title: string, binCount: number, series: Array<{ name: string; counts: number[] }>, axes: HistogramAxes = {}): HTMLElement {
   const { box, plot } = chartBox(title, 260);
-  const labels = Array.from({ length: binCount }, (_value, index) => `${(index / binCount).toFixed(2)}–${((index + 1) / binCount).toFixed(2)}`);
+  const labels = axes.labels ?? Array.from({ length: binCount }, (_value, index) => `${(index / binCount).toFixed(2)}–${((index + 1) / binCount).toFixed(2)}`);
+  const axis = axes.axis ?? "severity";
+  const counted = axes.counted ?? "responses";
+  box.dataset.counts = JSON.stringify(series);
   mount(plot, {
     grid: { left: 50, right: 20, top: series.length > 1 ? 36 : 16, bottom: 60 },
     legend: series.length > 1 ? { top: 0 } : undefined,
     tooltip: {
       trigger: "item",
-      formatter: (params: { seriesName: string; dataIndex: number; value: number }) => tooltipText([params.seriesName, `severity ${labels[params.dataIndex]}`, `${params.value} responses`]),
+      formatter: (params: { seriesName: string; dataIndex: number; value: number }) => tooltipText([params.seriesName, `${axis} ${labels[params.dataIndex]}`, `${params.value} ${counted}`]),
     },
-    xAxis: { type: "category", data: labels, axisLabel: { rotate: 45 }, name: "severity" },
-    yAxis: { type: "value", name: "responses" },
+    xAxis: { type: "category", data: labels, axisLabel: { rotate: 45 }, name: axis },
+    yAxis: { type: "value", name: counted, minInterval: 1 },
     series: series.map((entry) => ({ type: "bar", name: entry.name, data: entry.counts })),
   });
   return box;

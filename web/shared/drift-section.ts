@@ -1,5 +1,6 @@
 import type { RunReport } from "../../src/reports/report-types.js";
 import { metricOf, unique } from "./declared-metrics.js";
+import { driftFindings } from "./drift-findings.js";
 import { h, table } from "./dom.js";
 import { byKind } from "./format.js";
 import { section } from "./section-card.js";
@@ -8,12 +9,13 @@ import { trendChart } from "./trend-chart.js";
 /**
  * A run of checkpoints against a base model (a role `base`, as `alignbench drift` makes): every headline as a
  * curve over the checkpoints in the order they were given (the manifest's model order, not the summary's
- * sorted one), each point with its 95% interval, so the step where a number turns is visible.
+ * sorted one), each point with its 95% interval, so the step where a number turns is visible; then, per
+ * checkpoint, what the rows show behind the numbers (drift-findings.ts).
  */
 export function driftSection(run: RunReport): HTMLElement | null {
   const base = run.manifest.roles?.base?.address;
   const headlines = run.summary.headlines;
-  if (!base || headlines.length === 0) return null;
+  if (!base || (headlines.length === 0 && !run.drift)) return null;
   const checkpoints = run.manifest.models.map((model) => model.address).filter((address) => headlines.some((headline) => headline.model === address));
   const names = unique(headlines.map((headline) => headline.name));
   const value = (name: string, model: string) => headlines.find((headline) => headline.name === name && headline.model === model);
@@ -32,5 +34,6 @@ export function driftSection(run: RunReport): HTMLElement | null {
       { class: "drift-table" },
     ),
     ...names.map((name) => trendChart(`${name} per checkpoint (95% CI)`, checkpoints, [{ name, values: checkpoints.map((model) => value(name, model)) }], kindOf(name))),
+    ...(run.drift ? driftFindings(run.drift) : []),
   );
 }
