@@ -1,4 +1,4 @@
-import type { DriftFindingsReport, DriftFlip } from "../../src/reports/report-data.js";
+import type { DriftFindingsReport, DriftFlip } from "../../src/reports/report-types.js";
 import { histogram } from "./charts.js";
 import { h, table } from "./dom.js";
 
