@@ -1,14 +1,8 @@
 import { Command } from "commander";
-import { EXIT, InterruptedError } from "../../errors.js";
 import { driftRunConfig, type DriftFlags } from "../../config/drift-config.js";
-import { renderSummary } from "../../reports/terminal-summary.js";
-import { renderFailures } from "../../reports/failure-summary.js";
-import { downloadProgressPrinter, progressReporter } from "../../reports/progress.js";
 import { renderDriftCurve } from "../../reports/drift-outputs.js";
 import { BENCHMARK_RESULTS_FILE, DRIFT_JSON_FILE, writeDriftOutputs } from "../../reports/drift-files.js";
-import type { RunOutcome } from "../../runner/run.js";
-import { interruptControls } from "../interrupt.js";
-import { printErr, printOut } from "../output.js";
+import { runInTerminal } from "../run-in-terminal.js";
 import { positiveInteger } from "../options.js";
 
 interface Flags extends DriftFlags {
@@ -52,37 +46,15 @@ the largest-KL tokens). \`alignbench report RUN\` draws the drift curve across c
     )
     .action(async (flags: Flags) => {
       const config = driftRunConfig(flags, flags.config);
-      const reporter = flags.progress === false ? { onMessage: (message: string) => printErr(message + "\n") } : progressReporter();
-      const interrupt = interruptControls((message) => reporter.onMessage?.(message), { preparing: true });
-      try {
-        const { run } = await import("../../runner/run.js");
-        let outcome: RunOutcome;
-        try {
-          outcome = await run(config, {
-            reporter,
-            stopSignal: interrupt.stopSignal,
-            abortSignal: interrupt.abortSignal,
-            onDownloadProgress: downloadProgressPrinter(),
-            onStart: () => interrupt.started(),
-          });
-        } catch (error) {
-          if (!(error instanceof InterruptedError)) throw error;
-          reporter.onMessage?.(error.message);
-          exit.code = EXIT.interrupted;
-          setTimeout(() => process.exit(EXIT.interrupted), 200).unref();
-          return;
-        }
-        printOut("\n" + renderSummary(outcome.summary) + "\n\n");
+      await runInTerminal(config, {
+        exit,
+        progress: flags.progress !== false,
+        resume: "alignbench drift …",
         // The curve and the files are written from whatever the run holds, also when it was interrupted.
-        const curve = await writeDriftOutputs(outcome.folder, outcome.summary, config.roles.base!, config.models);
-        printOut(renderDriftCurve(outcome.summary, curve) + "\n\n");
-        const failures = renderFailures(outcome.failures);
-        if (failures) printOut(failures + "\n\n");
-        printOut(`${outcome.counts.ok} done, ${outcome.counts.error} failed · results in ${outcome.folder} (${BENCHMARK_RESULTS_FILE}, ${DRIFT_JSON_FILE})\n`);
-        if (outcome.counts.error > 0 || outcome.interrupted) printOut(`to finish, resume: alignbench drift … --run-id ${outcome.runId}\n`);
-        exit.code = outcome.interrupted ? EXIT.interrupted : outcome.counts.error > 0 ? EXIT.itemsFailed : EXIT.done;
-      } finally {
-        interrupt.dispose();
-      }
+        after: async (outcome) => {
+          const curve = await writeDriftOutputs(outcome.folder, outcome.summary, config.roles.base!, config.models);
+          return { text: renderDriftCurve(outcome.summary, curve), files: `${BENCHMARK_RESULTS_FILE}, ${DRIFT_JSON_FILE}` };
+        },
+      });
     });
 }

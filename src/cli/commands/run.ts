@@ -1,14 +1,9 @@
 import { Command, Option } from "commander";
-import { printErr, printOut } from "../output.js";
-import { EXIT, InterruptedError, UserError } from "../../errors.js";
+import { UserError } from "../../errors.js";
 import { byteSize } from "../options.js";
 import { resolveRunConfig } from "../../config/load.js";
 import type { RunConfigInput } from "../../config/schema.js";
-import { renderSummary } from "../../reports/terminal-summary.js";
-import { renderFailures } from "../../reports/failure-summary.js";
-import { downloadProgressPrinter, progressReporter } from "../../reports/progress.js";
-import { interruptControls } from "../interrupt.js";
-import type { RunOutcome } from "../../runner/run.js";
+import { runInTerminal } from "../run-in-terminal.js";
 import { providersHelp } from "../providers-help.js";
 import { defined, finiteNumber, nonNegativeInteger, positiveInteger, positiveNumber } from "../options.js";
 
@@ -216,38 +211,6 @@ failure (disk full, write error, permission) · 130 interrupted (resume to finis
     )
     .action(async (configFile: string | undefined, flags: RunFlags) => {
       const config = resolveRunConfig(configFile, flagsToConfig(flags));
-      const reporter = flags.progress === false ? { onMessage: (message: string) => printErr(message + "\n") } : progressReporter();
-      // Until the run folder opens (downloads, the model load, the preflight) the first Ctrl-C stops at once.
-      const interrupt = interruptControls((message) => reporter.onMessage?.(message), { preparing: true });
-      try {
-        // Loaded here, not at start-up, so --help and the other commands start fast.
-        const { run } = await import("../../runner/run.js");
-        let outcome: RunOutcome;
-        try {
-          outcome = await run(config, {
-            reporter,
-            stopSignal: interrupt.stopSignal,
-            abortSignal: interrupt.abortSignal,
-            onDownloadProgress: downloadProgressPrinter(),
-            onStart: () => interrupt.started(),
-          });
-        } catch (error) {
-          if (!(error instanceof InterruptedError)) throw error;
-          // One line (through the reporter, which clears a download's progress line), and exit 130.
-          reporter.onMessage?.(error.message);
-          exit.code = EXIT.interrupted;
-          // A model load llama.cpp cannot cancel may still hold the process: not waited for, as nothing was written.
-          setTimeout(() => process.exit(EXIT.interrupted), 200).unref();
-          return;
-        }
-        printOut("\n" + renderSummary(outcome.summary) + "\n\n");
-        const failures = renderFailures(outcome.failures);
-        if (failures) printOut(failures + "\n\n");
-        printOut(`${outcome.counts.ok} done, ${outcome.counts.error} failed · results in ${outcome.folder}\n`);
-        if (outcome.counts.error > 0) printOut(`failed items are tried again when you resume: alignbench run … --run-id ${outcome.runId}\n`);
-        exit.code = outcome.interrupted ? EXIT.interrupted : outcome.counts.error > 0 ? EXIT.itemsFailed : EXIT.done;
-      } finally {
-        interrupt.dispose();
-      }
+      await runInTerminal(config, { exit, progress: flags.progress !== false, resume: "alignbench run …" });
     });
 }
