@@ -6,6 +6,8 @@
 // A third pass times the provider's dense log-probabilities alone (tokenLogprobs, no KL work), which shows
 // where the time goes: node-llama-cpp 3.21.1 hands no logits to JavaScript, only a Map of every token's
 // probability per position (llamacpp-probabilities.ts), and building those maps costs far more than the KL.
+// Two more passes time that library floor alone on the bare sequences (probabilities, and the sort alone), so
+// the run shows how much of the FL time the provider and the KL add on top of what node-llama-cpp must spend.
 // Usage (after npm run build, with node-llama-cpp installed): node bench/drift.mjs [TEXTS=1000] [THREADS=2] [TOKENS=128]
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -109,18 +111,43 @@ async function densePass() {
   return (performance.now() - started) / 1000;
 }
 
+// node-llama-cpp's own floor for the dense path, on the bare sequences (no provider, no drift work): every
+// position evaluated with `probabilities: true` (its addon sorts the vocabulary by logit, then hands JavaScript an
+// array of token/probability pairs that the library turns into a Map), and with `confidence: true` (the same
+// sort, one number handed over). 3.21.1 has no call that returns logits or a typed array, so the first is the
+// least any exact dense path through this library can cost.
+async function libraryPass(generateNext) {
+  const started = performance.now();
+  for (const ids of tokenIds) {
+    await Promise.all(
+      bare.map(async ({ sequence }) => {
+        await sequence.controlledEvaluate(ids.map((token) => [token, { generateNext: { ...generateNext, options: { temperature: 0 } } }]));
+        await sequence.clearHistory();
+      }),
+    );
+  }
+  return (performance.now() - started) / 1000;
+}
+
 // Warm up both paths (loads, first allocations), then measure bare, FL, bare again (the load may change).
 await runTextDrift(context(texts[0]));
 await Promise.all(bare.map(({ sequence }) => sequence.evaluateWithoutGeneratingNewTokens(tokenIds[0]).then(() => sequence.clearHistory())));
 const bare1 = await barePass();
 const fl = await flPass();
 const dense = await densePass();
+const library = await libraryPass({ probabilities: true });
+const sorted = await libraryPass({ confidence: true });
 const bare2 = await barePass();
 const bareSeconds = (bare1 + bare2) / 2;
 console.log(`bare forward passes (both models): ${bare1.toFixed(2)} s and ${bare2.toFixed(2)} s = ${(count / bareSeconds).toFixed(1)} texts/s, ${((2 * tokens) / bareSeconds).toFixed(0)} tokens/s`);
 console.log(`Fidelity Loss pass: ${fl.seconds.toFixed(2)} s = ${(count / fl.seconds).toFixed(1)} texts/s (token-weighted FL ${fl.fl.toFixed(4)} nats)`);
 console.log(`dense log-probabilities alone (tokenLogprobs of both, no drift work): ${dense.toFixed(2)} s = ${(count / dense).toFixed(1)} texts/s`);
-console.log(`ratio FL / bare forward passes: ${(fl.seconds / bareSeconds).toFixed(2)} (target ≤ 1.3); FL / dense log-probabilities: ${(fl.seconds / dense).toFixed(2)}`);
+console.log(
+  `node-llama-cpp probabilities alone (every position, both models, no provider): ${library.toFixed(2)} s = ${(library / bareSeconds).toFixed(2)}× the bare passes; its sort alone (confidence): ${sorted.toFixed(2)} s = ${(sorted / bareSeconds).toFixed(2)}×`,
+);
+console.log(
+  `ratio FL / bare forward passes: ${(fl.seconds / bareSeconds).toFixed(2)} (target ≤ 1.3); FL / dense log-probabilities: ${(fl.seconds / dense).toFixed(2)}; FL / node-llama-cpp probabilities: ${(fl.seconds / library).toFixed(2)}`,
+);
 for (const { context: ctx, model } of bare) {
   await ctx.dispose();
   await model.dispose();
