@@ -1,9 +1,9 @@
 import { request } from "node:http";
-import type { BrowserContext, Page } from "playwright-core";
+import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startViewer, type Viewer } from "../../src/viewer/server.js";
 import type { GridPage } from "../../src/viewer/grid.js";
-import { CHROMIUM, launchBrowser, ready, watch } from "../helpers/browser.js";
+import { CHROMIUM, ready, watchedPage } from "../helpers/browser.js";
 import { startMockLlm, type MockLlm } from "../helpers/mock-llm.js";
 import { HOSTILE, XSTEST_REFUSAL as REFUSAL, runXstest, xstestJudgeReply } from "./fixtures.js";
 
@@ -126,33 +126,21 @@ describe("the side-by-side grid", () => {
   });
 
   describe.skipIf(!CHROMIUM)("in a real browser", () => {
-    let browser: BrowserContext;
-    let page: Page;
-    let seen: ReturnType<typeof watch>;
-    beforeAll(async () => {
-      browser = await launchBrowser();
-      page = await browser.newPage();
-      seen = watch(page);
-    });
-    afterAll(async () => {
-      expect(seen.dialogs).toEqual([]);
-      expect(seen.errors).toEqual([]);
-      await browser?.close();
-    });
+    const ui = watchedPage();
 
     it("shows every cell's response and scores coloured by outcome, and a cell opens the item's transcript", async () => {
-      await page.goto(`${viewer.url}#/run/xs/grid`);
-      await ready(page);
-      expect(await page.locator("#grid-count").textContent()).toMatch(/^12 of 12 test items match/);
-      expect(await page.locator("th.grid-column").evaluateAll((cells) => cells.map((cell) => `${(cell as HTMLElement).dataset.model}/${(cell as HTMLElement).dataset.persona}`))).toEqual(
+      await ui.page.goto(`${viewer.url}#/run/xs/grid`);
+      await ready(ui.page);
+      expect(await ui.page.locator("#grid-count").textContent()).toMatch(/^12 of 12 test items match/);
+      expect(await ui.page.locator("th.grid-column").evaluateAll((cells) => cells.map((cell) => `${(cell as HTMLElement).dataset.model}/${(cell as HTMLElement).dataset.persona}`))).toEqual(
         MODELS.flatMap((model) => PERSONAS.map((persona) => `${model}/${persona}`)),
       );
-      expect(await gridRows(page)).toEqual(TESTS.flatMap((test) => [`${test}·1`, `${test}·2`]));
-      expect(await page.locator('tr.grid-row[data-test="s1"][data-epoch="1"] th').textContent()).toContain("s1 · epoch 1");
+      expect(await gridRows(ui.page)).toEqual(TESTS.flatMap((test) => [`${test}·1`, `${test}·2`]));
+      expect(await ui.page.locator('tr.grid-row[data-test="s1"][data-epoch="1"] th').textContent()).toContain("s1 · epoch 1");
       for (const test of TESTS) {
         for (const model of MODELS) {
           for (const persona of PERSONAS) {
-            const item = page.locator(`tr.grid-row[data-test="${test}"][data-epoch="1"] td.grid-cell[data-model="${model}"][data-persona="${persona}"] .grid-item`);
+            const item = ui.page.locator(`tr.grid-row[data-test="${test}"][data-epoch="1"] td.grid-cell[data-model="${model}"][data-persona="${persona}"] .grid-item`);
             expect(await item.getAttribute("data-outcome"), `${test} ${model} ${persona}`).toBe(outcome(model, persona, test));
             expect(await item.locator(".grid-response").textContent()).toBe(refuses(model, persona, test) ? REFUSAL : COMPLIANCE);
             const score = item.locator('.grid-score[data-scorer="xstest_classifier"]');
@@ -163,76 +151,76 @@ describe("the side-by-side grid", () => {
       }
       // The colours follow the outcome: red for bad, green for good.
       const colour = (selector: string) =>
-        page
+        ui.page
           .locator(selector)
           .first()
           .evaluate((element) => getComputedStyle(element).borderLeftColor);
       expect(await colour('.grid-item[data-outcome="bad"]')).toBe("rgb(192, 57, 43)");
       expect(await colour('.grid-item[data-outcome="good"]')).toBe("rgb(46, 139, 87)");
       // Hostile text stays text.
-      expect(await page.evaluate(() => document.images.length)).toBe(0);
+      expect(await ui.page.evaluate(() => document.images.length)).toBe(0);
 
-      const cell = page.locator('tr.grid-row[data-test="s1"][data-epoch="2"] td.grid-cell[data-model="cautious-model"][data-persona="none"] .grid-item');
+      const cell = ui.page.locator('tr.grid-row[data-test="s1"][data-epoch="2"] td.grid-cell[data-model="cautious-model"][data-persona="none"] .grid-item');
       const index = await cell.getAttribute("data-index");
       await cell.click();
-      await page.waitForSelector(".item-detail");
-      expect(page.url()).toContain(`#/run/xs/item/${index}`);
+      await ui.page.waitForSelector(".item-detail");
+      expect(ui.page.url()).toContain(`#/run/xs/item/${index}`);
       // The item's fields, and its tags among the expected behaviour and attack notes.
-      const fields = (await page.locator(".item-detail table.kv").textContent()) + (await page.locator(".item-detail table.item-notes").textContent())!;
+      const fields = (await ui.page.locator(".item-detail table.kv").textContent()) + (await ui.page.locator(".item-detail table.item-notes").textContent())!;
       for (const text of ["s1|none|cautious-model|2", "cautious-model", "label"]) expect(fields).toContain(text);
-      expect(await page.locator(".item-detail .plan-calls .call .answer pre").textContent()).toBe(REFUSAL);
+      expect(await ui.page.locator(".item-detail .plan-calls .call .answer pre").textContent()).toBe(REFUSAL);
     });
 
     it("filters by a tag and keeps every filter in the URL, so a reload restores the view", async () => {
-      await page.goto(`${viewer.url}#/run/xs/grid`);
-      await ready(page);
-      await page.locator('select[name="tag:label"]').selectOption("unsafe");
-      await expect.poll(() => page.locator("#grid-count").textContent()).toMatch(/^6 of 12 test items match/);
-      expect(await gridRows(page)).toEqual(["u1·1", "u1·2", "u2·1", "u2·2", "u3·1", "u3·2"]);
-      await page.locator('select[name="persona"]').selectOption("none");
-      await expect.poll(() => page.locator("th.grid-column").count()).toBe(2);
-      await page.locator('select[name="epoch"]').selectOption("2");
-      await expect.poll(() => gridRows(page)).toEqual(["u1·2", "u2·2", "u3·2"]);
-      const url = page.url();
+      await ui.page.goto(`${viewer.url}#/run/xs/grid`);
+      await ready(ui.page);
+      await ui.page.locator('select[name="tag:label"]').selectOption("unsafe");
+      await expect.poll(() => ui.page.locator("#grid-count").textContent()).toMatch(/^6 of 12 test items match/);
+      expect(await gridRows(ui.page)).toEqual(["u1·1", "u1·2", "u2·1", "u2·2", "u3·1", "u3·2"]);
+      await ui.page.locator('select[name="persona"]').selectOption("none");
+      await expect.poll(() => ui.page.locator("th.grid-column").count()).toBe(2);
+      await ui.page.locator('select[name="epoch"]').selectOption("2");
+      await expect.poll(() => gridRows(ui.page)).toEqual(["u1·2", "u2·2", "u3·2"]);
+      const url = ui.page.url();
       expect(decodeURIComponent(url)).toContain("tag:label=unsafe");
-      await page.reload();
-      await ready(page);
-      expect(page.url()).toBe(url);
-      expect(await page.locator('select[name="tag:label"]').inputValue()).toBe("unsafe");
-      expect(await page.locator('select[name="persona"]').inputValue()).toBe("none");
-      expect(await page.locator('select[name="epoch"]').inputValue()).toBe("2");
-      expect(await gridRows(page)).toEqual(["u1·2", "u2·2", "u3·2"]);
-      expect(await page.locator("th.grid-column").count()).toBe(2);
+      await ui.page.reload();
+      await ready(ui.page);
+      expect(ui.page.url()).toBe(url);
+      expect(await ui.page.locator('select[name="tag:label"]').inputValue()).toBe("unsafe");
+      expect(await ui.page.locator('select[name="persona"]').inputValue()).toBe("none");
+      expect(await ui.page.locator('select[name="epoch"]').inputValue()).toBe("2");
+      expect(await gridRows(ui.page)).toEqual(["u1·2", "u2·2", "u3·2"]);
+      expect(await ui.page.locator("th.grid-column").count()).toBe(2);
       // The same filters on the item table, from the same bar: 3 unsafe items × 2 models, epoch 2, no persona.
-      await page.goto(url.replace("/grid?", "/items?"));
-      await ready(page);
-      expect(await page.locator("#item-count").textContent()).toMatch(/^6 of 48 items match/);
-      expect(await page.locator('select[name="tag:label"]').inputValue()).toBe("unsafe");
-      await page.locator("button.clear-filters").click();
-      await expect.poll(() => page.locator("#item-count").textContent()).toMatch(/^48 of 48 items match/);
+      await ui.page.goto(url.replace("/grid?", "/items?"));
+      await ready(ui.page);
+      expect(await ui.page.locator("#item-count").textContent()).toMatch(/^6 of 48 items match/);
+      expect(await ui.page.locator('select[name="tag:label"]').inputValue()).toBe("unsafe");
+      await ui.page.locator("button.clear-filters").click();
+      await expect.poll(() => ui.page.locator("#item-count").textContent()).toMatch(/^48 of 48 items match/);
     });
 
     it("filters by a scorer's label and by its value range, in the grid and the item table", async () => {
-      await page.goto(`${viewer.url}#/run/xs/grid`);
-      await ready(page);
-      await page.locator('select[name="label:xstest_classifier"]').selectOption("2_full_refusal");
+      await ui.page.goto(`${viewer.url}#/run/xs/grid`);
+      await ready(ui.page);
+      await ui.page.locator('select[name="label:xstest_classifier"]').selectOption("2_full_refusal");
       // Items some column refused: every item about killing (cautious-model) and the bomb (open-model).
-      await expect.poll(() => gridRows(page)).toEqual(["s1·1", "s1·2", "u1·1", "u1·2", "u2·1", "u2·2", "u3·1", "u3·2"]);
-      const row = page.locator('tr.grid-row[data-test="u2"][data-epoch="1"]');
+      await expect.poll(() => gridRows(ui.page)).toEqual(["s1·1", "s1·2", "u1·1", "u1·2", "u2·1", "u2·2", "u3·1", "u3·2"]);
+      const row = ui.page.locator('tr.grid-row[data-test="u2"][data-epoch="1"]');
       expect(await row.locator('.grid-item[data-match="true"]').evaluateAll((items) => items.map((item) => item.closest("td")!.dataset.model))).toEqual(["open-model"]);
       expect(await row.locator('.grid-item[data-match="false"]').count()).toBe(3);
-      await page.locator('select[name="label:xstest_classifier"]').selectOption("");
-      await ready(page);
+      await ui.page.locator('select[name="label:xstest_classifier"]').selectOption("");
+      await ready(ui.page);
 
-      await page.goto(`${viewer.url}#/run/xs/items`);
-      await ready(page);
-      const minimum = page.locator('input[name="min:xstest_string_match"]');
+      await ui.page.goto(`${viewer.url}#/run/xs/items`);
+      await ready(ui.page);
+      const minimum = ui.page.locator('input[name="min:xstest_string_match"]');
       await minimum.fill("1");
       await minimum.press("Enter");
       // The string-match baseline: refusals start with "I'm sorry": 4 items × 1 persona × 2 epochs (cautious: 3, open: 1).
-      await expect.poll(() => page.locator("#item-count").textContent()).toMatch(/^8 of 48 items match/);
-      expect(decodeURIComponent(page.url())).toContain("min:xstest_string_match=1");
-      const responses = await page.locator("tr.item-row td:nth-child(10)").allTextContents();
+      await expect.poll(() => ui.page.locator("#item-count").textContent()).toMatch(/^8 of 48 items match/);
+      expect(decodeURIComponent(ui.page.url())).toContain("min:xstest_string_match=1");
+      const responses = await ui.page.locator("tr.item-row td:nth-child(10)").allTextContents();
       expect(responses).toEqual(new Array(8).fill(REFUSAL));
     });
   });

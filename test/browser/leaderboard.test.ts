@@ -2,11 +2,10 @@ import type { ChildProcess } from "node:child_process";
 import { cpSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import type { BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startViewer, type Viewer } from "../../src/viewer/server.js";
 import type { RunListing } from "../../src/viewer/run-index.js";
-import { CHROMIUM, launchBrowser, ready, watch, type PageWatch } from "../helpers/browser.js";
+import { CHROMIUM, ready, watchedPage } from "../helpers/browser.js";
 import { runCli } from "../helpers/cli.js";
 import { startMockLlm, type MockLlm } from "../helpers/mock-llm.js";
 import { tempDir, writeJsonl } from "../helpers/run-folder.js";
@@ -127,30 +126,18 @@ describe("the runs list as a leaderboard", () => {
   });
 
   describe.skipIf(!CHROMIUM)("in a browser", () => {
-    let browser: BrowserContext;
-    let page: Page;
-    let seen: PageWatch;
-    beforeAll(async () => {
-      browser = await launchBrowser();
-      page = await browser.newPage();
-      seen = watch(page);
-    });
-    afterAll(async () => {
-      expect(seen.dialogs).toEqual([]);
-      expect(seen.errors).toEqual([]);
-      await browser?.close();
-    });
+    const ui = watchedPage();
 
     const columnValues = () =>
-      page
+      ui.page
         .locator("table.board-table tbody tr")
         .evaluateAll((rows, metric) => rows.map((row) => [row.getAttribute("data-run"), row.querySelector(`td[data-column="${metric}"]`)?.getAttribute("data-value") ?? null]), METRIC);
 
     it("sorts by a headline numerically, runs without it last, and keeps the sort in the URL", async () => {
-      await page.goto(viewer.url);
-      await ready(page);
-      expect(await page.locator("table.board-table tbody tr").count()).toBe(9); // run-0.1 holds two models
-      const header = page.locator(`table.board-table th[data-column="${METRIC}"]`);
+      await ui.page.goto(viewer.url);
+      await ready(ui.page);
+      expect(await ui.page.locator("table.board-table tbody tr").count()).toBe(9); // run-0.1 holds two models
+      const header = ui.page.locator(`table.board-table th[data-column="${METRIC}"]`);
       expect(await header.textContent()).toContain("higher is worse");
       await header.click();
       const ascending = await columnValues();
@@ -173,19 +160,19 @@ describe("the runs list as a leaderboard", () => {
       const descending = await columnValues();
       expect(descending[0]).toEqual(["ckpt-10", "0.5"]);
       expect(descending.map(([run]) => run)).toEqual(["ckpt-10", "personas", "flaky", "ckpt-2", "ckpt-1", "interrupted", "killed", "run-0.1", "run-0.1"]);
-      expect(page.url()).toContain(`sort=${encodeURIComponent(METRIC)}&order=desc`);
+      expect(ui.page.url()).toContain(`sort=${encodeURIComponent(METRIC)}&order=desc`);
       // The cell reads as the metric's kind, with its interval.
-      expect(await page.locator(`tr[data-run="ckpt-10"] td[data-column="${METRIC}"]`).textContent()).toMatch(/^50\.0% \[\d+\.\d, \d+\.\d\]$/);
+      expect(await ui.page.locator(`tr[data-run="ckpt-10"] td[data-column="${METRIC}"]`).textContent()).toMatch(/^50\.0% \[\d+\.\d, \d+\.\d\]$/);
       // A shared link opens sorted alike.
-      await page.reload();
-      await ready(page);
+      await ui.page.reload();
+      await ready(ui.page);
       expect((await columnValues())[0]).toEqual(["ckpt-10", "0.5"]);
     });
 
     it("shows each run's true status and its key counts", async () => {
-      await page.goto(viewer.url);
-      await ready(page);
-      const cell = (runId: string, selector: string) => page.locator(`table.board-table tr[data-run="${runId}"]`).first().locator(selector).textContent();
+      await ui.page.goto(viewer.url);
+      await ready(ui.page);
+      const cell = (runId: string, selector: string) => ui.page.locator(`table.board-table tr[data-run="${runId}"]`).first().locator(selector).textContent();
       expect(await cell("killed", ".state")).toBe("killed (not finished)");
       expect(await cell("interrupted", ".state")).toBe("interrupted");
       expect(await cell("flaky", ".state")).toBe("failed items (2)");
@@ -195,49 +182,49 @@ describe("the runs list as a leaderboard", () => {
       // A run's dashboard opens with the same row.
       const inList = await cell("personas", `td[data-column="${METRIC}"]`);
       expect(inList).toMatch(/^20\.0% \[/);
-      await page.locator("a.run-link", { hasText: "personas" }).first().click();
-      await page.waitForSelector("#run-board");
-      await ready(page);
-      expect(await page.locator(`#run-board td[data-column="${METRIC}"]`).textContent()).toBe(inList);
-      expect(await page.locator("#run-board .state").textContent()).toBe("finished");
+      await ui.page.locator("a.run-link", { hasText: "personas" }).first().click();
+      await ui.page.waitForSelector("#run-board");
+      await ready(ui.page);
+      expect(await ui.page.locator(`#run-board td[data-column="${METRIC}"]`).textContent()).toBe(inList);
+      expect(await ui.page.locator("#run-board .state").textContent()).toBe("finished");
     });
 
     it("compares two selected runs pairwise, and more side by side", async () => {
-      await page.goto(viewer.url);
-      await ready(page);
-      const pick = (runId: string) => page.locator(`tr[data-run="${runId}"] input.board-select`).first().check();
+      await ui.page.goto(viewer.url);
+      await ready(ui.page);
+      const pick = (runId: string) => ui.page.locator(`tr[data-run="${runId}"] input.board-select`).first().check();
       await pick("ckpt-2");
       await pick("ckpt-10");
-      await page.locator("button#compare").click();
-      await page.waitForSelector("#comparison");
-      await ready(page);
+      await ui.page.locator("button#compare").click();
+      await ui.page.waitForSelector("#comparison");
+      await ready(ui.page);
       // The older run is A.
-      expect(await page.locator("#comparison h2").textContent()).toBe("Comparison: ckpt-2 − ckpt-10");
-      await page.goto(viewer.url);
-      await ready(page);
+      expect(await ui.page.locator("#comparison h2").textContent()).toBe("Comparison: ckpt-2 − ckpt-10");
+      await ui.page.goto(viewer.url);
+      await ready(ui.page);
       for (const runId of ["ckpt-2", "ckpt-10", "flaky"]) await pick(runId);
-      expect(await page.locator("button#compare").textContent()).toBe("compare 3 runs side by side");
-      await page.locator("button#compare").click();
-      await page.waitForSelector("#board");
-      await ready(page);
-      const headers = await page.locator("table.board-side-table thead th").allTextContents();
+      expect(await ui.page.locator("button#compare").textContent()).toBe("compare 3 runs side by side");
+      await ui.page.locator("button#compare").click();
+      await ui.page.waitForSelector("#board");
+      await ready(ui.page);
+      const headers = await ui.page.locator("table.board-side-table thead th").allTextContents();
       expect(headers).toEqual(["metric", "direction", "ckpt-10", "ckpt-2", "flaky"]);
-      const row = await page.locator("table.board-side-table tbody tr").first().locator("td").allTextContents();
+      const row = await ui.page.locator("table.board-side-table tbody tr").first().locator("td").allTextContents();
       expect(row[0]).toBe(METRIC);
       expect(row.slice(2).map((text) => text.split(" ")[0])).toEqual(["50.0%", "10.0%", "16.7%"]);
     });
 
     it("charts a metric across selected runs in creation or natural name order, with intervals", async () => {
-      await page.goto(viewer.url);
-      await ready(page);
-      for (const runId of ["ckpt-2", "ckpt-1", "ckpt-10"]) await page.locator(`tr[data-run="${runId}"] input.board-select`).first().check();
-      await page.locator("select#trend-metric").selectOption(METRIC);
-      await page.locator("button#trend").click();
-      await page.waitForSelector("#trend figure.chart");
-      await ready(page);
+      await ui.page.goto(viewer.url);
+      await ready(ui.page);
+      for (const runId of ["ckpt-2", "ckpt-1", "ckpt-10"]) await ui.page.locator(`tr[data-run="${runId}"] input.board-select`).first().check();
+      await ui.page.locator("select#trend-metric").selectOption(METRIC);
+      await ui.page.locator("button#trend").click();
+      await ui.page.waitForSelector("#trend figure.chart");
+      await ready(ui.page);
       const drawn = async () => {
-        const labels = await page.locator("#trend figure.chart svg text").allTextContents();
-        const points = JSON.parse((await page.locator("#trend figure.chart").getAttribute("data-points"))!) as Array<{ points: Array<{ run: string; estimate: number; ci95: [number, number] }> }>;
+        const labels = await ui.page.locator("#trend figure.chart svg text").allTextContents();
+        const points = JSON.parse((await ui.page.locator("#trend figure.chart").getAttribute("data-points"))!) as Array<{ points: Array<{ run: string; estimate: number; ci95: [number, number] }> }>;
         return { labels: labels.filter((text) => text.startsWith("ckpt-")), points: points[0]!.points };
       };
       const byCreation = await drawn();
@@ -249,13 +236,13 @@ describe("the runs list as a leaderboard", () => {
       ]);
       for (const point of byCreation.points) expect(point.ci95).toEqual(listing(point.run).headlines[0]!.ci95);
       // Whiskers: each point's interval is drawn (three strokes each: the bar and two caps).
-      expect(await page.locator('#trend figure.chart svg path[stroke="#222"]').count()).toBe(9);
-      await page.locator('#trend select[name="order"]').selectOption("name");
-      await page.waitForFunction(() => location.hash.includes("order=name"));
-      await ready(page);
-      await page.waitForSelector("#trend figure.chart");
+      expect(await ui.page.locator('#trend figure.chart svg path[stroke="#222"]').count()).toBe(9);
+      await ui.page.locator('#trend select[name="order"]').selectOption("name");
+      await ui.page.waitForFunction(() => location.hash.includes("order=name"));
+      await ready(ui.page);
+      await ui.page.waitForSelector("#trend figure.chart");
       expect((await drawn()).labels).toEqual(["ckpt-1", "ckpt-2", "ckpt-10"]);
-      const table = await page.locator("table.trend-table tbody tr").evaluateAll((rows) => rows.map((row) => [...row.querySelectorAll("td")].map((td) => td.textContent)));
+      const table = await ui.page.locator("table.trend-table tbody tr").evaluateAll((rows) => rows.map((row) => [...row.querySelectorAll("td")].map((td) => td.textContent)));
       expect(table.map((cells) => cells[0])).toEqual(["ckpt-1", "ckpt-2", "ckpt-10"]);
       expect(table[2]![3]).toMatch(/^50\.0% \[\d+\.\d, \d+\.\d\]$/);
     });

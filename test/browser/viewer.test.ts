@@ -1,10 +1,9 @@
 import { request } from "node:http";
 import { join } from "node:path";
-import type { BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startViewer, type Viewer } from "../../src/viewer/server.js";
 import { buildReportData, type ReportData } from "../../src/reports/report-data.js";
-import { CHROMIUM, launchBrowser, ready, watch } from "../helpers/browser.js";
+import { CHROMIUM, ready, watchedPage } from "../helpers/browser.js";
 import { runCli } from "../helpers/cli.js";
 import { startMockLlm, type MockLlm } from "../helpers/mock-llm.js";
 import { tempDir, writeJsonl } from "../helpers/run-folder.js";
@@ -136,69 +135,57 @@ describe("alignbench view", () => {
   });
 
   describe.skipIf(!CHROMIUM)("in a real browser", () => {
-    let browser: BrowserContext;
-    let page: Page;
-    let seen: ReturnType<typeof watch>;
-    beforeAll(async () => {
-      browser = await launchBrowser();
-      page = await browser.newPage();
-      seen = watch(page);
-    });
-    afterAll(async () => {
-      expect(seen.dialogs).toEqual([]);
-      expect(seen.errors).toEqual([]);
-      await browser?.close();
-    });
+    const ui = watchedPage();
 
     it("lists runs, shows a run's dashboard with its charts", async () => {
-      await page.goto(viewer.url);
-      await ready(page);
-      expect(await page.locator("table.board-table tbody tr").count()).toBe(2);
-      await page.locator("a.run-link", { hasText: "safe" }).click();
-      await page.waitForSelector(".run[data-run=safe]");
-      await ready(page);
-      expect(await page.locator("figure.chart").count()).toBe(6); // one model: no model × persona heatmap
-      expect(await page.locator("figure.chart svg path").count()).toBeGreaterThan(40);
-      expect(await page.locator("#progress").getAttribute("data-state")).toBe("finished");
+      await ui.page.goto(viewer.url);
+      await ready(ui.page);
+      expect(await ui.page.locator("table.board-table tbody tr").count()).toBe(2);
+      await ui.page.locator("a.run-link", { hasText: "safe" }).click();
+      await ui.page.waitForSelector(".run[data-run=safe]");
+      await ready(ui.page);
+      expect(await ui.page.locator("figure.chart").count()).toBe(6); // one model: no model × persona heatmap
+      expect(await ui.page.locator("figure.chart svg path").count()).toBeGreaterThan(40);
+      expect(await ui.page.locator("#progress").getAttribute("data-state")).toBe("finished");
     });
 
     it("filters and searches the item table, and opens an item with its response shown as text", async () => {
-      await page.goto(`${viewer.url}#/run/safe/items`);
-      await ready(page);
-      const count = page.locator("#item-count");
+      await ui.page.goto(`${viewer.url}#/run/safe/items`);
+      await ready(ui.page);
+      const count = ui.page.locator("#item-count");
       expect(await count.textContent()).toMatch(/^48 of 48 items match/);
-      await page.locator('select[name="persona"]').selectOption("developer_mode_dan");
+      await ui.page.locator('select[name="persona"]').selectOption("developer_mode_dan");
       await expect.poll(() => count.textContent()).toMatch(/^24 of 48 items match/);
-      expect(await page.locator("tr.item-row").count()).toBe(24);
-      await page.locator('select[name="outcome"]').selectOption("bad");
+      expect(await ui.page.locator("tr.item-row").count()).toBe(24);
+      await ui.page.locator('select[name="outcome"]').selectOption("bad");
       await expect.poll(() => count.textContent()).toMatch(/^12 of 48 items match/);
-      await page.locator('select[name="sort"]').selectOption("severity");
-      await ready(page);
-      await page.locator('input[name="text"]').fill("bomb");
-      await page.locator('input[name="text"]').press("Enter");
+      await ui.page.locator('select[name="sort"]').selectOption("severity");
+      await ready(ui.page);
+      await ui.page.locator('input[name="text"]').fill("bomb");
+      await ui.page.locator('input[name="text"]').press("Enter");
       await expect.poll(() => count.textContent()).toMatch(/^12 of 48 items match/);
-      await page.locator("tr.item-row").first().click();
-      await page.waitForSelector(".item-detail");
-      expect(await page.locator(".item-detail .plan-calls .answer pre").textContent()).toContain(HOSTILE.script);
-      expect(await page.locator('.item-detail .scorer-calls[data-scorer="verdict"] .call').count()).toBe(1);
-      expect(await page.evaluate(() => ({ images: document.images.length, jsLinks: [...document.querySelectorAll("a")].filter((a) => a.href.startsWith("javascript:")).length }))).toEqual({
+      await ui.page.locator("tr.item-row").first().click();
+      await ui.page.waitForSelector(".item-detail");
+      expect(await ui.page.locator(".item-detail .plan-calls .answer pre").textContent()).toContain(HOSTILE.script);
+      expect(await ui.page.locator('.item-detail .scorer-calls[data-scorer="verdict"] .call').count()).toBe(1);
+      expect(await ui.page.evaluate(() => ({ images: document.images.length, jsLinks: [...document.querySelectorAll("a")].filter((a) => a.href.startsWith("javascript:")).length }))).toEqual({
         images: 0,
         jsLinks: 0,
       });
     });
 
     it("compares two runs side by side", async () => {
-      await page.goto(viewer.url);
-      await ready(page);
+      await ui.page.goto(viewer.url);
+      await ready(ui.page);
       // Selected in the runs list; the older run (safe) is A.
-      await page.locator('tr[data-run="weak"] input.board-select').check();
-      await page.locator('tr[data-run="safe"] input.board-select').check();
-      await page.locator("button#compare").click();
-      await page.waitForSelector("#comparison");
-      await ready(page);
-      expect(await page.locator("#comparison h2").textContent()).toBe("Comparison: weak − safe");
-      expect(await page.locator("#comparison table.comparison-table tbody tr").first().locator("td").nth(4).textContent()).toMatch(/^\+25\.0 pp/);
-      expect(await page.locator(".run").count()).toBe(2);
+      await ui.page.locator('tr[data-run="weak"] input.board-select').check();
+      await ui.page.locator('tr[data-run="safe"] input.board-select').check();
+      await ui.page.locator("button#compare").click();
+      await ui.page.waitForSelector("#comparison");
+      await ready(ui.page);
+      expect(await ui.page.locator("#comparison h2").textContent()).toBe("Comparison: weak − safe");
+      expect(await ui.page.locator("#comparison table.comparison-table tbody tr").first().locator("td").nth(4).textContent()).toMatch(/^\+25\.0 pp/);
+      expect(await ui.page.locator(".run").count()).toBe(2);
     });
 
     it("shows the live progress of a run still in progress", async () => {
@@ -213,11 +200,11 @@ describe("alignbench view", () => {
       const running = runCli(["run", "--dataset", dataset, "--models", "m", "--base-url", slow.url, "--concurrency", "2", "--output-dir", join(live, "results"), "--run-id", "live"]);
       try {
         await expect.poll(async () => (await raw(liveViewer.url, "/api/runs/live")).status, { timeout: 10_000 }).toBe(200);
-        await page.goto(`${liveViewer.url}#/run/live`);
-        await page.waitForSelector("#progress[data-state=running]");
-        const first = await page.locator(".progress-text").textContent();
-        await expect.poll(() => page.locator(".progress-text").textContent(), { timeout: 10_000 }).not.toBe(first);
-        expect(await page.locator(".progress-text").textContent()).toMatch(/of 80 keys done/);
+        await ui.page.goto(`${liveViewer.url}#/run/live`);
+        await ui.page.waitForSelector("#progress[data-state=running]");
+        const first = await ui.page.locator(".progress-text").textContent();
+        await expect.poll(() => ui.page.locator(".progress-text").textContent(), { timeout: 10_000 }).not.toBe(first);
+        expect(await ui.page.locator(".progress-text").textContent()).toMatch(/of 80 keys done/);
       } finally {
         expect((await running).code).toBe(0);
         await liveViewer.close();

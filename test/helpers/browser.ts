@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { chromium, type BrowserContext, type Page } from "playwright-core";
+import { afterAll, beforeAll, expect } from "vitest";
 import { chromiumPath, needs } from "./requirements.js";
 
 /** Debian's chromium, installed by .ci/run; the browser tests skip where it is absent. */
@@ -24,6 +25,32 @@ export async function launchBrowser(): Promise<BrowserContext> {
     }
   });
   return context;
+}
+
+/**
+ * One browser page for the tests of a describe block: opened before them and watched; afterwards no dialog
+ * may have opened and no error been thrown or logged, and the browser is closed.
+ */
+export function watchedPage(): { readonly page: Page; readonly seen: PageWatch } {
+  const state: { browser?: BrowserContext; page?: Page; seen?: PageWatch } = {};
+  beforeAll(async () => {
+    state.browser = await launchBrowser();
+    state.page = await state.browser.newPage();
+    state.seen = watch(state.page);
+  });
+  afterAll(async () => {
+    expect(state.seen?.dialogs).toEqual([]);
+    expect(state.seen?.errors).toEqual([]);
+    await state.browser?.close();
+  });
+  return {
+    get page() {
+      return state.page!;
+    },
+    get seen() {
+      return state.seen!;
+    },
+  };
 }
 
 /** What a page did that it should not: dialogs opened, errors thrown, console errors, requests made. */
