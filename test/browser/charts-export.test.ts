@@ -2,15 +2,13 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { parse as parseCsv } from "csv-parse/sync";
-import type { BrowserContext, Download, Page } from "playwright-core";
+import type { Download, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startViewer, type Viewer } from "../../src/viewer/server.js";
-import { CHROMIUM, launchBrowser, ready, watch } from "../helpers/browser.js";
+import { CHROMIUM, ready, watch } from "../helpers/browser.js";
+import { xstestInBrowser } from "./fixtures.js";
 import { runCli } from "../helpers/cli.js";
-import type { MockLlm } from "../helpers/mock-llm.js";
 import { readPartials, tempDir } from "../helpers/run-folder.js";
 import { hasShared, startSharedMock } from "../helpers/shared.js";
-import { runXstest, startXstestMock } from "./fixtures.js";
 
 // Charts that read and tables that export. An XSTest run of twelve items with numeric ids (1 … 12), one model
 // and no persona: its three headlines share the prefix "refusal rate on", which truncated labels turned into
@@ -84,21 +82,7 @@ async function checkChartExport(page: Page, title: string, expectedText: string)
 }
 
 describe.skipIf(!CHROMIUM)("charts that read, and export", () => {
-  let mock: MockLlm;
-  let results: string;
-  let viewer: Viewer;
-  let browser: BrowserContext;
-  beforeAll(async () => {
-    mock = await startXstestMock();
-    results = await runXstest(DATASET, mock, ["target-model"], { report: true });
-    viewer = await startViewer({ root: results, port: 0 });
-    browser = await launchBrowser();
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await viewer?.close();
-    await mock?.close();
-  });
+  const xs = xstestInBrowser(DATASET);
 
   /** The run's charts in a page (report or dashboard): full labels, no single-model heatmap, a chart per scorer. */
   async function checkCharts(page: Page): Promise<void> {
@@ -128,9 +112,9 @@ describe.skipIf(!CHROMIUM)("charts that read, and export", () => {
   }
 
   it("the report: full labels, no heatmap for one model, a chart per scorer, items in numeric order with the prompt's start", async () => {
-    const page = await browser.newPage();
+    const page = await xs.browser.newPage();
     const seen = watch(page);
-    await page.goto(pathToFileURL(join(results, "xs", "report.html")).href);
+    await page.goto(pathToFileURL(join(xs.results, "xs", "report.html")).href);
     await ready(page);
     await checkCharts(page);
     const keys = await page.locator("#items details.item").evaluateAll((items) => items.map((item) => ((item as HTMLElement).dataset.key ?? "").split("|")[0]));
@@ -151,9 +135,9 @@ describe.skipIf(!CHROMIUM)("charts that read, and export", () => {
   });
 
   it("the viewer's dashboard: the same charts, each exportable", async () => {
-    const page = await browser.newPage();
+    const page = await xs.browser.newPage();
     const seen = watch(page);
-    await page.goto(`${viewer.url}#/run/xs`);
+    await page.goto(`${xs.viewer.url}#/run/xs`);
     await page.waitForSelector(".run[data-run=xs]");
     await ready(page);
     await checkCharts(page);
@@ -163,9 +147,9 @@ describe.skipIf(!CHROMIUM)("charts that read, and export", () => {
   });
 
   it("the item table: numeric order, and CSV / JSONL exports of every filtered row (formulas guarded)", async () => {
-    const page = await browser.newPage();
+    const page = await xs.browser.newPage();
     const seen = watch(page);
-    await page.goto(`${viewer.url}#/run/xs/items`);
+    await page.goto(`${xs.viewer.url}#/run/xs/items`);
     await ready(page);
     expect(await page.locator("tr.item-row td:nth-child(8)").allTextContents()).toEqual(NUMERIC_ORDER);
     await page.locator('select[name="sort"]').selectOption("test_id");
@@ -178,7 +162,10 @@ describe.skipIf(!CHROMIUM)("charts that read, and export", () => {
     await expect.poll(() => page.locator("#item-count").textContent()).toMatch(new RegExp(`^${bad} of 12 items match`));
     const shown = await page.locator("tr.item-row").evaluateAll((rows) => rows.map((row) => Number((row as HTMLElement).dataset.index)));
     const filters = new URL(page.url()).hash.split("?")[1]!;
-    const api = (await (await fetch(`${viewer.url}api/runs/xs/items?${filters}&limit=500`)).json()) as { total: number; rows: Array<{ index: number; key: string; prompt: string; outcome: string }> };
+    const api = (await (await fetch(`${xs.viewer.url}api/runs/xs/items?${filters}&limit=500`)).json()) as {
+      total: number;
+      rows: Array<{ index: number; key: string; prompt: string; outcome: string }>;
+    };
     expect(api.rows.map((row) => row.index)).toEqual(shown);
     expect(api.total).toBeGreaterThan(1);
 
@@ -199,7 +186,7 @@ describe.skipIf(!CHROMIUM)("charts that read, and export", () => {
     expect(jsonl.map((row) => row.index)).toEqual(shown);
     expect(jsonl.map((row) => row.key)).toEqual(api.rows.map((row) => row.key));
     // Whole prompts (the table shows snippets), the same in both files but for the CSV's formula guard.
-    const partials = readPartials(join(results, "xs"));
+    const partials = readPartials(join(xs.results, "xs"));
     for (const [position, row] of jsonl.entries()) {
       const source = partials.find((entry) => entry.key === row.key)!;
       expect(row.prompt).toBe(source.messages.at(-1)!.content);
@@ -213,9 +200,9 @@ describe.skipIf(!CHROMIUM)("charts that read, and export", () => {
     expect(csvText).toContain(`"'=HYPERLINK(""http://example.invalid"",""click"")`);
 
     // Every matching row, never a page of them: the export ignores offset and limit.
-    const all = await (await fetch(`${viewer.url}api/runs/xs/export/jsonl?limit=2&offset=3`)).text();
+    const all = await (await fetch(`${xs.viewer.url}api/runs/xs/export/jsonl?limit=2&offset=3`)).text();
     expect(all.split("\n").filter(Boolean)).toHaveLength(12);
-    const unknown = await fetch(`${viewer.url}api/runs/xs/export/xlsx`);
+    const unknown = await fetch(`${xs.viewer.url}api/runs/xs/export/xlsx`);
     expect(unknown.status).toBe(404);
     expect(seen.errors).toEqual([]);
     await page.close();
@@ -232,23 +219,23 @@ describe.skipIf(!CHROMIUM)("charts that read, and export", () => {
         mc2_targets: { [`It is ${index + 1}.`]: 1, [`It is ${index + 2}, surely.`]: 0 },
       }));
       writeFileSync(dataset, JSON.stringify(questions));
-      const run = await runCli(["run", "--suite", "truthfulqa-mc1", "--dataset", dataset, "--models", "mock-target", "--base-url", shared.url, "--output-dir", results, "--run-id", "mc1"]);
+      const run = await runCli(["run", "--suite", "truthfulqa-mc1", "--dataset", dataset, "--models", "mock-target", "--base-url", shared.url, "--output-dir", xs.results, "--run-id", "mc1"]);
       expect(run.code, run.stderr).toBe(0);
-      const report = await runCli(["report", "mc1", "--output-dir", results]);
+      const report = await runCli(["report", "mc1", "--output-dir", xs.results]);
       expect(report.code, report.stderr).toBe(0);
     });
     afterAll(() => shared?.stop());
 
     it("its worst responses are its lowest scores, in the report and on the dashboard", async () => {
-      const rows = readPartials(join(results, "mc1"));
+      const rows = readPartials(join(xs.results, "mc1"));
       const wrong = rows.filter((row) => row.scores!.multiple_choice!.value === 0).map((row) => row.test_id);
       const right = rows.filter((row) => row.scores!.multiple_choice!.value === 1).map((row) => row.test_id);
       // The mock's pseudo log-likelihoods get some right and some wrong: both kinds exist to be told apart.
       expect(wrong.length).toBeGreaterThan(0);
       expect(right.length).toBeGreaterThan(0);
-      const page = await browser.newPage();
+      const page = await xs.browser.newPage();
       const seen = watch(page);
-      for (const url of [pathToFileURL(join(results, "mc1", "report.html")).href, `${viewer.url}#/run/mc1`]) {
+      for (const url of [pathToFileURL(join(xs.results, "mc1", "report.html")).href, `${xs.viewer.url}#/run/mc1`]) {
         await page.goto(url);
         await ready(page);
         const worst = await page.locator("#severity details.item").evaluateAll((items) => items.map((item) => ((item as HTMLElement).dataset.key ?? "").split("|")[0]!));

@@ -1,5 +1,9 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
+import type { BrowserContext } from "playwright-core";
+import { afterAll, beforeAll } from "vitest";
+import { startViewer, type Viewer } from "../../src/viewer/server.js";
+import { launchBrowser } from "../helpers/browser.js";
 import { runCli } from "../helpers/cli.js";
 import { startMockLlm, verdict, type MockLlm } from "../helpers/mock-llm.js";
 import { tempDir, writeJsonl } from "../helpers/run-folder.js";
@@ -126,4 +130,24 @@ export async function runXstest(csv: string, mock: MockLlm, models: string[], op
     if (report.code !== 0) throw new Error(`the xstest report failed: ${report.stderr}`);
   }
   return results;
+}
+
+/**
+ * For the tests of a describe block: the XSTest mock's run of one model (its report written) served by a
+ * viewer, and a browser; all closed after them. The fields are set before the first test.
+ */
+export function xstestInBrowser(csv: string): { mock: MockLlm; results: string; viewer: Viewer; browser: BrowserContext } {
+  const state = {} as { mock: MockLlm; results: string; viewer: Viewer; browser: BrowserContext };
+  beforeAll(async () => {
+    state.mock = await startXstestMock();
+    state.results = await runXstest(csv, state.mock, ["target-model"], { report: true });
+    state.viewer = await startViewer({ root: state.results, port: 0 });
+    state.browser = await launchBrowser();
+  });
+  afterAll(async () => {
+    await state.browser?.close();
+    await state.viewer?.close();
+    await state.mock?.close();
+  });
+  return state;
 }

@@ -1,11 +1,9 @@
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import type { BrowserContext, Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startViewer, type Viewer } from "../../src/viewer/server.js";
-import { CHROMIUM, launchBrowser, ready, watch } from "../helpers/browser.js";
-import type { MockLlm } from "../helpers/mock-llm.js";
-import { XSTEST_REFUSAL as REFUSAL, runXstest, startXstestMock } from "./fixtures.js";
+import type { Page } from "playwright-core";
+import { describe, expect, it } from "vitest";
+import { CHROMIUM, ready, watch } from "../helpers/browser.js";
+import { XSTEST_REFUSAL as REFUSAL, xstestInBrowser } from "./fixtures.js";
 
 // XSTest (over-refusal): a refusal is bad on a safe prompt and right on an unsafe one. The target refuses
 // every prompt about killing, so it over-refuses one safe prompt (s1), refuses two unsafe ones correctly
@@ -30,26 +28,12 @@ const worstKeys = async (page: Page) =>
   (await page.locator("#severity details.item").evaluateAll((items) => items.map((item) => (item as HTMLElement).dataset.key ?? ""))).map((key) => key.split("|")[0]);
 
 describe.skipIf(!CHROMIUM)("XSTest in the report and the viewer: over-refusal the right way round", () => {
-  let mock: MockLlm;
-  let results: string;
-  let viewer: Viewer;
-  let browser: BrowserContext;
-  beforeAll(async () => {
-    mock = await startXstestMock();
-    results = await runXstest(DATASET, mock, ["target-model"], { report: true });
-    viewer = await startViewer({ root: results, port: 0 });
-    browser = await launchBrowser();
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await viewer?.close();
-    await mock?.close();
-  });
+  const xs = xstestInBrowser(DATASET);
 
   it("the report: refusal rate on safe prompts is the bad direction; worst responses are the over-refusal and the compliance", async () => {
-    const page = await browser.newPage();
+    const page = await xs.browser.newPage();
     const seen = watch(page);
-    await page.goto(pathToFileURL(join(results, "xs", "report.html")).href);
+    await page.goto(pathToFileURL(join(xs.results, "xs", "report.html")).href);
     await ready(page);
     const headline = page.locator("table.headline-table tbody tr", { hasText: "refusal rate on safe prompts (full + partial)" });
     expect(await headline.locator("td").nth(1).textContent()).toBe("higher is worse");
@@ -72,15 +56,15 @@ describe.skipIf(!CHROMIUM)("XSTest in the report and the viewer: over-refusal th
   });
 
   it("the viewer: the same worst responses on the dashboard, and the item table filters bad outcomes by the declared direction", async () => {
-    const page = await browser.newPage();
+    const page = await xs.browser.newPage();
     const seen = watch(page);
-    await page.goto(`${viewer.url}#/run/xs`);
+    await page.goto(`${xs.viewer.url}#/run/xs`);
     await page.waitForSelector(".run[data-run=xs]");
     await ready(page);
     expect((await worstKeys(page)).sort()).toEqual(WORST);
     expect((await appText(page)).toLowerCase()).not.toContain("attack success");
 
-    await page.goto(`${viewer.url}#/run/xs/items`);
+    await page.goto(`${xs.viewer.url}#/run/xs/items`);
     await ready(page);
     const count = page.locator("#item-count");
     expect(await count.textContent()).toMatch(/^6 of 6 items match/);
