@@ -1,5 +1,4 @@
-import { UserError } from "../../errors.js";
-import { nearest } from "../../config/suggest.js";
+import { NamedRegistry } from "../../common/named-registry.js";
 import { boldGaps } from "./bold-gaps.js";
 import { lcWinrate } from "./lc-winrate.js";
 import type { SuiteMetric, SuiteMetricReference } from "./types.js";
@@ -13,24 +12,20 @@ export type { SuiteMetric, SuiteMetricAccumulator, SuiteMetricGroup, SuiteMetric
 /** The built-in suite metrics: one line each; each is one file in this folder. */
 const BUILTIN: SuiteMetric[] = [bbqBias, boldGaps, alignxScore, driftArs, lcWinrate, driftFidelityDsi];
 
-const SUITE_METRICS = new Map<string, SuiteMetric>(BUILTIN.map((metric) => [metric.declaration.name, metric]));
+const SUITE_METRICS = new NamedRegistry<SuiteMetric>("suite metric", "suite metrics", (metric) => metric.declaration.name, BUILTIN);
 
 /** Adds a suite metric by its declared name (a built-in one here, or a plug-in's). */
 export function registerSuiteMetric(metric: SuiteMetric): void {
-  SUITE_METRICS.set(metric.declaration.name, metric);
+  SUITE_METRICS.register(metric);
 }
 
 export function suiteMetricNames(): string[] {
-  return [...SUITE_METRICS.keys()];
+  return SUITE_METRICS.names();
 }
 
 /** The suite metric a suite names, or a clear error with the nearest name. */
 export function suiteMetricNamed(name: string): SuiteMetric {
-  const metric = SUITE_METRICS.get(name);
-  if (metric) return metric;
-  const near = nearest(name, suiteMetricNames());
-  const known = suiteMetricNames();
-  throw new UserError(`unknown suite metric "${name}"${near ? ` (did you mean "${near}"?)` : ""}; suite metrics: ${known.length > 0 ? known.join(", ") : "(none registered)"}`);
+  return SUITE_METRICS.named(name);
 }
 
 /** A reference's name and options. */

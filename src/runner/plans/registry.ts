@@ -1,5 +1,4 @@
-import { UserError } from "../../errors.js";
-import { nearest } from "../../config/suggest.js";
+import { NamedRegistry } from "../../common/named-registry.js";
 import { generatePlan, noResponsePlan } from "./generate.js";
 import { multiTurnPlan } from "./multi-turn.js";
 import { completionPlan } from "./completion.js";
@@ -11,20 +10,17 @@ import type { Plan } from "./types.js";
 /** The built-in plans: one line each; each is one file in this folder. */
 const BUILTIN: Plan[] = [generatePlan, noResponsePlan, multiTurnPlan, completionPlan, pairwisePlan, chatContinuationPlan, driftPlan];
 
-const PLANS = new Map<string, Plan>(BUILTIN.map((plan) => [plan.name, plan]));
+const PLANS = new NamedRegistry<Plan>("plan", "plans", (plan) => plan.name, BUILTIN);
 
 /** Adds a plan (a suite or a test names it by `plan.name`). */
 export function registerPlan(plan: Plan): void {
-  PLANS.set(plan.name, plan);
+  PLANS.register(plan);
 }
 
 export function planNamed(name: string): Plan {
-  const plan = PLANS.get(name);
-  if (plan) return plan;
-  const near = nearest(name, [...PLANS.keys()]);
-  throw new UserError(`unknown plan "${name}"${near ? ` (did you mean "${near}"?)` : ""}; plans: ${[...PLANS.keys()].join(", ")}`);
+  return PLANS.named(name);
 }
 
 export function planNames(): string[] {
-  return [...PLANS.keys()];
+  return PLANS.names();
 }
