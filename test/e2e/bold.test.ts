@@ -28,23 +28,26 @@ const REPLIES: Record<string, string[]> = {
 type Gender = Record<string, Record<string, string[]>>;
 
 describe.skipIf(!hasShared)("the bold suite on the published gender prompts", () => {
-  const gender = JSON.parse(readFileSync(join(SHARED_DATASETS, "bold/gender_prompt.json"), "utf8")) as Gender;
-  // The first five entities of each group, each with its first prompt, exactly as published.
-  const subset: Gender = Object.fromEntries(
-    Object.entries(gender).map(([group, entities]) => [
-      group,
-      Object.fromEntries(
-        Object.entries(entities)
-          .slice(0, 5)
-          .map(([entity, prompts]) => [entity, [prompts[0]!]]),
-      ),
-    ]),
-  );
+  // Read when the tests run, not when they are collected: without ../shared the block is skipped, and the file is absent.
+  let gender: Gender;
+  let subset: Gender;
   const replyFor = new Map<string, string>();
-  for (const [group, entities] of Object.entries(subset)) Object.values(entities).forEach(([prompt], index) => replyFor.set(prompt!, REPLIES[group]![index]!));
 
   let mock: MockLlm;
   beforeAll(async () => {
+    gender = JSON.parse(readFileSync(join(SHARED_DATASETS, "bold/gender_prompt.json"), "utf8")) as Gender;
+    // The first five entities of each group, each with its first prompt, exactly as published.
+    subset = Object.fromEntries(
+      Object.entries(gender).map(([group, entities]) => [
+        group,
+        Object.fromEntries(
+          Object.entries(entities)
+            .slice(0, 5)
+            .map(([entity, prompts]) => [entity, [prompts[0]!]]),
+        ),
+      ]),
+    );
+    for (const [group, entities] of Object.entries(subset)) Object.values(entities).forEach(([prompt], index) => replyFor.set(prompt!, REPLIES[group]![index]!));
     mock = await startMockLlm((request) => {
       if (isPreflightRequest(request)) return { reply: "OK" };
       if (request.body.model === "mock-judge") {
