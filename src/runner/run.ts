@@ -143,7 +143,7 @@ export async function run(input: RunConfigInput | RunConfig, controls: RunContro
       checked = await untilStopped(preflight(all, { scoringOnly: prepared.plan.name === "none", completion: prepared.plan.targetCapabilities?.includes("complete") ?? false, signal: early }), early);
       for (const result of checked) if (result.outcome === "warning") controls.reporter?.onMessage?.(`preflight: ${result.address} answered with an error; running anyway: ${result.note}`);
     }
-    if (prepared.plan.check) for (const target of prepared.models) await untilStopped(prepared.plan.check({ ...prepared.roles, target }), early);
+    if (prepared.plan.check) for (const target of prepared.models) await untilStopped(prepared.plan.check({ ...prepared.roles, target }, config.plan_options), early);
     // The last moment a signal stops the run at once; from here on it is a graceful stop (nothing runs in between).
     throwIfStopped(early);
     controls.onStart?.();
