@@ -74,7 +74,7 @@ function taskParts(block: DriftAlternatives): { parts: DatasetPartConfig[]; opti
     if (stray.length > 0) throw new UserError(`${stray.map(flagOf).join(", ")}: name the task too: --task SUITE (e.g. truthfulqa-mc1)`);
     return undefined;
   }
-  const suite = loadSuite(task).values;
+  const suite = suiteOf(task);
   if (suite.datasets !== undefined) throw new UserError(`--task ${task}: the suite reads several datasets (parts); a drift task is a suite of one dataset`);
   const scorer = taskScorer(task, suite);
   const reading: Partial<DatasetPartConfig> = {};
@@ -110,6 +110,16 @@ function taskParts(block: DriftAlternatives): { parts: DatasetPartConfig[]; opti
     task_add_bos: suite.add_bos === true || suite.add_bos === false ? suite.add_bos : "auto",
   };
   return { parts, options };
+}
+
+/** The task's suite, its problems (unknown name, bad file) prefixed with the flag. */
+function suiteOf(task: string): Record<string, unknown> {
+  try {
+    return loadSuite(task).values;
+  } catch (error) {
+    if (error instanceof UserError) throw new UserError(`--task ${task}: ${error.message}`);
+    throw error;
+  }
 }
 
 function flagOf(key: string): string {
