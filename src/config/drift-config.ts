@@ -211,5 +211,6 @@ function requireText(path: string, flag: string): void {
     throw new UserError(`${flag}: no such file ${path} (give a local file, an https URL, or hf:datasets/OWNER/REPO/FILE)`);
   }
   // Only small files are read whole to tell white space from text; a large one holds text.
-  if (size === 0 || (size < 65536 && readFileSync(path, "utf8").trim() === "")) throw new UserError(`${flag}: ${path} is empty: a drift run needs at least one record in each set (text, probe, task item or prompt)`);
+  if (size === 0 || (size < 65536 && readFileSync(path, "utf8").trim() === ""))
+    throw new UserError(`${flag}: ${path} is empty: a drift run needs at least one record in each set (text, probe, task item or prompt)`);
 }

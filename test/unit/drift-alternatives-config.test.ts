@@ -87,19 +87,7 @@ describe("the drift DSI's alternatives in the run config", () => {
   it("the fuller form's drift: block, for alignbench run too: paths relative to the file, parts replaced (never doubled) when resolved again", () => {
     const dir = workspace();
     const file = join(dir, "run.yaml");
-    writeFileSync(
-      file,
-      [
-        "suite: drift",
-        "models: [ft]",
-        "roles: { base: base }",
-        "drift:",
-        "  task: truthfulqa-mc1",
-        "  task_data: items.json",
-        "  task_split: category=health",
-        "",
-      ].join("\n"),
-    );
+    writeFileSync(file, ["suite: drift", "models: [ft]", "roles: { base: base }", "drift:", "  task: truthfulqa-mc1", "  task_data: items.json", "  task_split: category=health", ""].join("\n"));
     const config = resolveRunConfig(file, {});
     expect((config.datasets ?? []).map((part) => part.name)).toEqual(["in_domain", "ood", "probes", "task_in_domain", "task_ood"]);
     expect(config.datasets!.at(-1)!.dataset).toBe(join(dir, "items.json"));

@@ -107,10 +107,13 @@ describe("drift_task_dsi", () => {
   });
 
   it("is null with the reason when S_in = 0 or a part has no item; skips failed rows and other parts", () => {
-    const zero = results("drift_task_dsi", taskRows("ft", [
-      [0, 1],
-      [0, 0],
-    ])).ft!;
+    const zero = results(
+      "drift_task_dsi",
+      taskRows("ft", [
+        [0, 1],
+        [0, 0],
+      ]),
+    ).ft!;
     expect(zero.dsi_target).toMatchObject({ estimate: null, ci95: null, note: "S_in = 0 for the fine-tuned model: (S_in − S_ood) / S_in is undefined" });
     expect(zero.dsi_change!.estimate).toBeNull();
     expect(zero.dsi_change!.note).toMatch(/S_in = 0 for the fine-tuned model/);
@@ -119,12 +122,7 @@ describe("drift_task_dsi", () => {
     const noOod = results("drift_task_dsi", taskRows("ft", IN, [])).ft!;
     expect(noOod.dsi_target).toMatchObject({ estimate: null, note: "no scored out-of-domain item" });
     const failed: RowScore = { value: null, label: null, raw: null, error: "judge failed", metrics: { s_target: null, s_base: null } };
-    const mixed = [
-      ...taskRows(),
-      row("ft", "task_in_domain", "bad", "task", failed),
-      row("ft", "in_domain", "text", "task", [0, 0]),
-      row("ft", "task_in_domain", "other-score", "fidelity", [0, 0]),
-    ];
+    const mixed = [...taskRows(), row("ft", "task_in_domain", "bad", "task", failed), row("ft", "in_domain", "text", "task", [0, 0]), row("ft", "task_in_domain", "other-score", "fidelity", [0, 0])];
     expect(results("drift_task_dsi", mixed).ft!.dsi_target!.estimate).toBeCloseTo(2 / 3, 12);
   });
 
