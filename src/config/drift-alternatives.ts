@@ -161,7 +161,7 @@ function splitFormat(side: "in" | "ood", split: { field: string; values: string[
   const wanted = new Set(split.values);
   const format: RecordFormat = {
     name: `drift_task_split:${side}:${split.field}=${split.values.join("|")}${inner ? `:${inner}` : ""}`,
-    description: `${side === "in" ? "in-domain" : "out-of-domain"} side of the drift task split ${split.field}=${split.values.join("|")}`,
+    description: `the ${side === "in" ? "in-domain" : "out-of-domain"} side of --task-split ${split.field}=${split.values.join("|")}: rows whose ${split.field} is ${side === "in" ? "" : "not "}${split.values.join(" or ")}`,
     rows(record) {
       const rows = base ? base.rows(record) : [record];
       if (!Array.isArray(rows)) return rows;

@@ -50,7 +50,7 @@ describe("alignbench drift: bad input", () => {
     }
   }, 120_000);
 
-  it("refuses a task on models without log-likelihoods before the first item, naming the model", async () => {
+  it("refuses a task on models without log-likelihoods before the first item, and a split with an empty side, naming each", async () => {
     const dir = tempDir();
     writeFileSync(join(dir, "in.jsonl"), '{"text":"a text"}\n');
     writeFileSync(join(dir, "items.json"), JSON.stringify([{ question: "q?", mc1_targets: { a: 1, b: 0 } }]));
@@ -61,5 +61,13 @@ describe("alignbench drift: bad input", () => {
     expect(result.code, result.stderr).toBe(2);
     expect(result.stderr).toMatch(/^alignbench: --task truthfulqa-mc1: model "anthropic:claude-ft" \(provider anthropic\) cannot score log-likelihoods/);
     expect(result.stderr).not.toMatch(/^\s+at /m);
+    // A split that leaves one side empty is named by its side and its rule.
+    writeFileSync(join(dir, "items.json"), JSON.stringify([{ question: "q?", mc1_targets: { a: 1, b: 0 }, category: "health" }]));
+    const split = ["--task", "truthfulqa-mc1", "--task-data", join(dir, "items.json"), "--task-split", "category=law"];
+    const empty = await runCli([...args, ...split, "--output-dir", dir, "--no-progress", "--no-preflight"], { env: { ANTHROPIC_API_KEY: "not-used" } });
+    expect(empty.code, empty.stderr).toBe(2);
+    expect(empty.stderr).toMatch(
+      /items\.json: has no test cases: record format drift_task_split:in:category=law gave no rows \(the in-domain side of --task-split category=law: rows whose category is law\)/,
+    );
   }, 60_000);
 });

@@ -69,7 +69,9 @@ async function grade(context: PlanContext, messages: Message[], answer: string):
     options: judgeRole.options,
     validator,
   });
-  const verdict = await judge.judge(context.sample, messages, answer, context.signal);
+  // The grade is the quality prompt's and schema's: an item's own judge_prompt / judge_schema (for the verdict judge) do not apply.
+  const { judgePrompt: _prompt, judgeSchema: _schema, ...sample } = context.sample;
+  const verdict = await judge.judge(sample, messages, answer, context.signal);
   return { score: verdict.json.score as number, raw: verdict.raw };
 }
 
