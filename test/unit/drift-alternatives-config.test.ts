@@ -1,10 +1,11 @@
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { driftRunConfig } from "../../src/config/drift-config.js";
 import { resolveRunConfig } from "../../src/config/load.js";
 import { recordFormatNamed } from "../../src/datasets/formats/registry.js";
 import { tempDir } from "../helpers/run-folder.js";
+import { hasShared, SHARED_DATASETS } from "../helpers/shared.js";
 
 // The DSI's alternatives in a drift run's config: from flags, from AlignBench's datasets block (our keys in
 // its style) and from the fuller form's drift: block; each becomes two named parts read as the task suite
@@ -97,5 +98,24 @@ describe("the drift DSI's alternatives in the run config", () => {
     expect(() => resolveRunConfig(join(dir, "not-drift.yaml"), {})).toThrow(/^drift: \(task\) applies to a drift run only/);
     writeFileSync(join(dir, "typo.yaml"), "suite: drift\ndrift: { tsak: truthfulqa-mc1 }\n");
     expect(() => resolveRunConfig(join(dir, "typo.yaml"), {})).toThrow(/typo\.yaml:2: drift\.tsak: unknown key \(did you mean "task"\?\)/);
+  });
+
+  it.skipIf(!hasShared)("splits BBQ's published records by the category its record format gives them (--task bbq --task-split Age)", () => {
+    const dir = workspace();
+    const lines = (file: string) =>
+      readFileSync(join(SHARED_DATASETS, "bbq", file), "utf8")
+        .split("\n")
+        .slice(0, 3);
+    writeFileSync(join(dir, "bbq.jsonl"), [...lines("Age.jsonl"), ...lines("Religion.jsonl")].join("\n") + "\n");
+    const config = driftRunConfig({ ...flagsOf(dir), task: "bbq", taskData: join(dir, "bbq.jsonl"), taskSplit: "Age" });
+    expect(config.plan_options).toMatchObject({ task: "bbq", task_scorer: "bbq_choice_ll" });
+    const [inside, outside] = (config.datasets ?? []).filter((part) => part.name.startsWith("task_"));
+    const records = readFileSync(join(dir, "bbq.jsonl"), "utf8")
+      .trim()
+      .split("\n")
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+    const kept = (format: string) => records.flatMap((record) => recordFormatNamed(format).rows(record) as Array<Record<string, unknown>>).map((row) => row.category);
+    expect(kept(inside!.record_format!)).toEqual(["Age", "Age", "Age"]);
+    expect(kept(outside!.record_format!)).toEqual(["Religion", "Religion", "Religion"]);
   });
 });
