@@ -64,13 +64,13 @@ const FLAG: Record<DriftInput, string> = {
   inDomainPrompts: "--in-domain-prompts",
   oodPrompts: "--ood-prompts",
 };
-/** Each alternative file's key in the config's `drift:` block. */
-const DRIFT_KEY: Record<AlternativeFile, string> = {
-  taskInDomain: "task_in_domain",
-  taskOod: "task_ood",
-  taskData: "task_data",
-  inDomainPrompts: "in_domain_prompts",
-  oodPrompts: "ood_prompts",
+/** Each alternative file's key in the config's `drift:` block, and the parts it becomes (for errors naming where it was given). */
+const DRIFT_KEY: Record<AlternativeFile, { key: string; parts: string[] }> = {
+  taskInDomain: { key: "task_in_domain", parts: ["task_in_domain"] },
+  taskOod: { key: "task_ood", parts: ["task_ood"] },
+  taskData: { key: "task_data", parts: ["task_in_domain", "task_ood"] },
+  inDomainPrompts: { key: "in_domain_prompts", parts: ["judge_in_domain"] },
+  oodPrompts: { key: "ood_prompts", parts: ["judge_ood"] },
 };
 /** AlignBench's config keys, by block. */
 const ALIGNBENCH = {
@@ -121,9 +121,8 @@ export function driftRunConfig(flags: DriftFlags, file?: string): RunConfig {
   for (const key of Object.keys(DRIFT_KEY) as AlternativeFile[]) {
     const entry = given[key];
     if (!entry) continue;
-    drift[DRIFT_KEY[key]] = dataPath(entry);
-    const part = { taskInDomain: "task_in_domain", taskOod: "task_ood", inDomainPrompts: "judge_in_domain", oodPrompts: "judge_ood" }[key as string];
-    if (part) partWhere[part] = entry.where;
+    drift[DRIFT_KEY[key].key] = dataPath(entry);
+    for (const part of DRIFT_KEY[key].parts) partWhere[part] = entry.where;
   }
   if (flags.task !== undefined) drift.task = flags.task;
   if (flags.taskSplit !== undefined) drift.task_split = flags.taskSplit;
