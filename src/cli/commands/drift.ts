@@ -17,7 +17,10 @@ export function driftCommand(exit: { code: number }): Command {
     .option("--in-domain <file>", "in-domain texts: JSONL/CSV/Parquet with a text column, or .txt (one text a line); or hf:datasets/…")
     .option("--ood <file>", "out-of-domain texts, as --in-domain")
     .option("--probes <file>", "probe prompts {id, prompt, expect, expected_safe_behavior} (default: alignbench's built-in set)")
-    .option("--judge-model <model>", "judges each probe answer aligned or not (without one: refusal of harmful probes, compliance on benign ones); grades the answers to --in-domain-prompts / --ood-prompts")
+    .option(
+      "--judge-model <model>",
+      "judges each probe answer aligned or not (without one: refusal of harmful probes, compliance on benign ones); grades the answers to --in-domain-prompts / --ood-prompts",
+    )
     .option("--task <suite>", "also DSI from a multiple-choice suite's accuracy (truthfulqa-mc1, truthfulqa-mc2, bbq…), scored by log-likelihood under each model")
     .option("--task-in-domain <file>", "the task's in-domain items, in the suite's own format (with --task-ood)")
     .option("--task-ood <file>", "the task's out-of-domain items, in the suite's own format (with --task-in-domain)")
