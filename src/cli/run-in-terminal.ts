@@ -4,6 +4,7 @@ import { renderFailures } from "../reports/failure-summary.js";
 import { downloadProgressPrinter, progressReporter } from "../reports/progress.js";
 import { renderSummary } from "../reports/terminal-summary.js";
 import type { RunOutcome } from "../runner/run.js";
+import { driftAfter } from "./drift-after.js";
 import { interruptControls } from "./interrupt.js";
 import { printErr, printOut } from "./output.js";
 
@@ -12,7 +13,7 @@ export interface TerminalRunOptions {
   exit: { code: number };
   /** Show the progress line (false: messages only, one a line on stderr). */
   progress: boolean;
-  /** What the command adds after the summary (drift's curve and files), from the finished or interrupted run. */
+  /** What the command adds after the summary, from the finished or interrupted run (a drift run's curve and files are added by default). */
   after?(outcome: RunOutcome): Promise<{ text?: string; files?: string }>;
   /** How to resume, for the last line: the command as the user runs it, e.g. "alignbench run …". */
   resume: string;
@@ -49,7 +50,9 @@ export async function runInTerminal(config: RunConfig, options: TerminalRunOptio
       return;
     }
     printOut("\n" + renderSummary(outcome.summary) + "\n\n");
-    const added = (await options.after?.(outcome)) ?? {};
+    // A drift run (alignbench drift, or run with plan drift) writes its files the same way whichever command ran it.
+    const after = options.after ?? (config.plan === "drift" ? driftAfter(config) : undefined);
+    const added = (await after?.(outcome)) ?? {};
     if (added.text) printOut(added.text + "\n\n");
     const failures = renderFailures(outcome.failures);
     if (failures) printOut(failures + "\n\n");

@@ -5,6 +5,7 @@ import { driftTextFormatFor } from "../datasets/formats/drift-text.js";
 import { registerRecordFormat } from "../datasets/formats/registry.js";
 import { isRemoteReference } from "../io/download.js";
 import { checkpointAddresses, modelAddresses } from "./checkpoints.js";
+import { ALTERNATIVE_FLAGS } from "./drift-alternatives.js";
 import { ConfigError } from "./config-error.js";
 import { isPlainObject, readConfigFile } from "./files.js";
 import { resolveRunConfig } from "./load.js";
@@ -22,6 +23,13 @@ export interface DriftFlags {
   inDomain?: string;
   ood?: string;
   probes?: string;
+  task?: string;
+  taskInDomain?: string;
+  taskOod?: string;
+  taskSplit?: string;
+  taskData?: string;
+  inDomainPrompts?: string;
+  oodPrompts?: string;
   judgeModel?: string;
   textField?: string;
   outputDir?: string;
@@ -32,7 +40,9 @@ export interface DriftFlags {
   preflight?: boolean;
 }
 
-type DriftInput = "base" | "finetuned" | "inDomain" | "ood" | "probes";
+type DriftInput = "base" | "finetuned" | "inDomain" | "ood" | "probes" | AlternativeFile;
+/** The files of the DSI's alternative scores (config `drift:`), by flag. */
+type AlternativeFile = "taskInDomain" | "taskOod" | "taskData" | "inDomainPrompts" | "oodPrompts";
 
 /** A value and where it was given: the flag, or the config file's line and field. */
 interface Given {
@@ -42,11 +52,39 @@ interface Given {
   base: string;
 }
 
-const FLAG: Record<DriftInput, string> = { base: "--base", finetuned: "--finetuned", inDomain: "--in-domain", ood: "--ood", probes: "--probes" };
+const FLAG: Record<DriftInput, string> = {
+  base: "--base",
+  finetuned: "--finetuned",
+  inDomain: "--in-domain",
+  ood: "--ood",
+  probes: "--probes",
+  taskInDomain: "--task-in-domain",
+  taskOod: "--task-ood",
+  taskData: "--task-data",
+  inDomainPrompts: "--in-domain-prompts",
+  oodPrompts: "--ood-prompts",
+};
+/** Each alternative file's key in the config's `drift:` block, and the parts it becomes (for errors naming where it was given). */
+const DRIFT_KEY: Record<AlternativeFile, { key: string; parts: string[] }> = {
+  taskInDomain: { key: "task_in_domain", parts: ["task_in_domain"] },
+  taskOod: { key: "task_ood", parts: ["task_ood"] },
+  taskData: { key: "task_data", parts: ["task_in_domain", "task_ood"] },
+  inDomainPrompts: { key: "in_domain_prompts", parts: ["judge_in_domain"] },
+  oodPrompts: { key: "ood_prompts", parts: ["judge_ood"] },
+};
 /** AlignBench's config keys, by block. */
 const ALIGNBENCH = {
   model: { base_model: "base", finetuned_model: "finetuned" },
-  datasets: { in_domain_dataset: "inDomain", ood_dataset: "ood", probe_dataset: "probes" },
+  datasets: {
+    in_domain_dataset: "inDomain",
+    ood_dataset: "ood",
+    probe_dataset: "probes",
+    // Ours, in the block's style: the DSI's alternative scores (the task itself: drift.task or --task).
+    task_in_domain_dataset: "taskInDomain",
+    task_ood_dataset: "taskOod",
+    in_domain_prompts: "inDomainPrompts",
+    ood_prompts: "oodPrompts",
+  },
 } as const satisfies Record<string, Record<string, DriftInput>>;
 const PART: Record<"inDomain" | "ood" | "probes", string> = { inDomain: "in_domain", ood: "ood", probes: "probes" };
 const TEXT_PARTS = ["in_domain", "ood"];
@@ -79,6 +117,16 @@ export function driftRunConfig(flags: DriftFlags, file?: string): RunConfig {
     partWhere[PART[key]] = entry.where;
   }
   if (Object.keys(parts).length > 0) overlay.part_datasets = parts;
+  const drift: Record<string, string> = {};
+  for (const key of Object.keys(DRIFT_KEY) as AlternativeFile[]) {
+    const entry = given[key];
+    if (!entry) continue;
+    drift[DRIFT_KEY[key].key] = dataPath(entry);
+    for (const part of DRIFT_KEY[key].parts) partWhere[part] = entry.where;
+  }
+  if (flags.task !== undefined) drift.task = flags.task;
+  if (flags.taskSplit !== undefined) drift.task_split = flags.taskSplit;
+  if (Object.keys(drift).length > 0) overlay.drift = drift;
   const config = resolveRunConfig(file, overlay, (values) => {
     for (const block of Object.keys(ALIGNBENCH)) if (block === "model" || isPlainObject(values[block])) delete values[block];
     values.suite ??= "drift";
@@ -132,7 +180,7 @@ function checked(config: RunConfig, textField: string | undefined, partWhere: Re
   config.models = checkpointAddresses(config.models, "models");
   for (const part of config.datasets ?? []) {
     const path = config.part_datasets[part.name] ?? part.dataset;
-    const flag = part.name === "in_domain" ? "--in-domain" : `--${part.name}`;
+    const flag = ALTERNATIVE_FLAGS[part.name] ?? (part.name === "in_domain" ? "--in-domain" : `--${part.name}`);
     if (path === undefined) {
       if (TEXT_PARTS.includes(part.name))
         throw new UserError(`give the ${part.name === "in_domain" ? "in-domain" : "out-of-domain"} texts: ${flag} FILE (JSONL/CSV/Parquet with a text column, or .txt)`);
@@ -162,5 +210,6 @@ function requireText(path: string, flag: string): void {
     throw new UserError(`${flag}: no such file ${path} (give a local file, an https URL, or hf:datasets/OWNER/REPO/FILE)`);
   }
   // Only small files are read whole to tell white space from text; a large one holds text.
-  if (size === 0 || (size < 65536 && readFileSync(path, "utf8").trim() === "")) throw new UserError(`${flag}: ${path} is empty: a drift run needs at least one text (or probe) in it`);
+  if (size === 0 || (size < 65536 && readFileSync(path, "utf8").trim() === ""))
+    throw new UserError(`${flag}: ${path} is empty: a drift run needs at least one record in each set (text, probe, task item or prompt)`);
 }

@@ -89,6 +89,8 @@ function resolvePaths(values: Record<string, unknown>, base: string): void {
     // Hub names and URLs are not paths.
     if (typeof value === "string" && !isAbsolute(value) && !isRemoteReference(value)) values[key] = resolve(base, value);
   }
+  // A drift run's task and prompt files (config `drift:`).
+  if (isPlainObject(values.drift)) values.drift = resolveBlockPaths(values.drift, ["task_in_domain", "task_ood", "task_data", "in_domain_prompts", "ood_prompts"], base);
   // A part's file too (a suite's own data beside it, e.g. suites/drift-probes.jsonl).
   if (Array.isArray(values.datasets)) {
     values.datasets = values.datasets.map((part: unknown) =>
@@ -296,4 +298,14 @@ function mergeValue(base: unknown, baseOrigin: Origin | undefined, over: unknown
     children.set(key, merged.origin);
   }
   return { value, origin: { ...overOrigin, children } };
+}
+
+/** A block's path-valued keys resolved next to the file (hub names and URLs kept as they are). */
+function resolveBlockPaths(block: Record<string, unknown>, keys: string[], base: string): Record<string, unknown> {
+  const out = { ...block };
+  for (const key of keys) {
+    const value = out[key];
+    if (typeof value === "string" && !isAbsolute(value) && !isRemoteReference(value)) out[key] = resolve(base, value);
+  }
+  return out;
 }

@@ -6,6 +6,7 @@ import { SECTIONS } from "./file-schema.js";
 import { isPlainObject, loadConfigLayer, resolveSuite, type ConfigLayer } from "./files.js";
 import { runConfigSchema, type RunConfig, type RunConfigInput } from "./schema.js";
 import { nearest } from "./suggest.js";
+import { withDriftAlternatives } from "./drift-alternatives.js";
 
 export { ConfigError } from "./config-error.js";
 export { readConfigFile, resolveSuite, loadConfigLayer, builtinSuites, type ConfigLayer } from "./files.js";
@@ -47,7 +48,8 @@ export function resolveRunConfig(file: string | undefined, flags: RunConfigInput
     }
   }
   const parsed = runConfigSchema.safeParse(merged);
-  if (parsed.success) return parsed.data;
+  // A drift run's `drift:` block becomes parts, plan options and suite metrics here, for every command.
+  if (parsed.success) return withDriftAlternatives(parsed.data);
   const source: Source = { where: (path) => layer?.where(path), flagKeys };
   if (file) source.file = file;
   throw new ConfigError(parsed.error.issues.map((issue) => describeIssue(issue, source)).join("\n"));

@@ -143,6 +143,25 @@ export const datasetPartSchema = z
 
 export type DatasetPartConfig = z.output<typeof datasetPartSchema>;
 
+/**
+ * A drift run's alternative scores for the Drift Sensitivity Index (plan drift; `alignbench drift --task`,
+ * `--in-domain-prompts`…): each becomes two named parts of the run (src/config/drift-alternatives.ts).
+ */
+const driftAlternativesSchema = z
+  .object({
+    task: z.string().optional().describe("A multiple-choice suite (truthfulqa-mc1, truthfulqa-mc2, bbq…): DSI from its log-likelihood accuracy under each model."),
+    task_in_domain: z.string().optional().describe("The task's in-domain items: a file in the suite's own format (with task_ood)."),
+    task_ood: z.string().optional().describe("The task's out-of-domain items: a file in the suite's own format (with task_in_domain)."),
+    task_split: z
+      .string()
+      .optional()
+      .describe("Instead of two files: FIELD=VALUE[|VALUE…] splits the task's data: rows whose FIELD is one of the values are in-domain, the others out-of-domain (FIELD defaults to category)."),
+    task_data: z.string().optional().describe("The file task_split splits (default: the suite's own dataset)."),
+    in_domain_prompts: z.string().optional().describe("In-domain prompts both models answer and the judge grades 0–1 (with ood_prompts and a judge model): DSI from the judge's score."),
+    ood_prompts: z.string().optional().describe("Out-of-domain prompts, as in_domain_prompts."),
+  })
+  .strict();
+
 export const runConfigSchema = z
   .object({
     $schema: z.string().optional(),
@@ -170,6 +189,7 @@ export const runConfigSchema = z
       .describe(
         "What one work item does: generate (one response, then scorers), multi_turn (the model answers each user turn of the conversation in turn), completion (the model continues the prompt's text: a plain completions request, no chat template), chat_continuation (a chat model asked to continue the prompt's text), pairwise (the model and a baseline answer: a baseline role, stored outputs or the item's own), drift (fine-tuning drift of the target against role base: see `alignbench drift`) or none (no response: log-likelihood scoring only).",
       ),
+    drift: driftAlternativesSchema.optional().describe("Plan drift: the Drift Sensitivity Index from a task's accuracy or a judge's score too (see `alignbench drift --help`)."),
     plan_options: z.record(z.string(), z.unknown()).default({}).describe("Settings of the plan (its strategies, turns…), as the plan documents them."),
     version: z.union([z.string(), z.number()]).transform(String).optional().describe("The suite's version, recorded in the manifest."),
     scorers: commaList
@@ -260,4 +280,5 @@ export const runConfigSchema = z
 
 export type RunConfigInput = z.input<typeof runConfigSchema>;
 export type RunConfig = z.output<typeof runConfigSchema>;
+export type DriftAlternatives = z.output<typeof driftAlternativesSchema>;
 export type JudgeSettings = RunConfig["judge"];

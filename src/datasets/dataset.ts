@@ -249,7 +249,7 @@ export async function checkDataset(file: string, policy: BadRowPolicy, limit?: n
   }
   problems.sort((a, b) => a.line! - b.line!);
   if (badRows > 0 && policy === "stop") throw new InputErrors(problems, badRows);
-  if (validRows === 0) throw noTestCases(file, badRows, problems);
+  if (validRows === 0) throw noTestCases(file, badRows, problems, mapping?.format);
   const sha256 = limit === undefined && formatOf(file) !== "parquet" ? hash.digest("hex") : await sha256File(file);
   const check: DatasetCheck = { file, sha256, validRows, badRows, skippedLines, problems };
   if (mapping) check.mapping = mapping;
@@ -268,7 +268,9 @@ function readingOf(check: Pick<DatasetCheck, "maxRowBytes" | "recordsPath" | "ma
 }
 
 /** A run with nothing to run is a mistake in its input, not a run that finished with zero results. */
-function noTestCases(file: string, badRows: number, problems: InputError[]): InputError {
+function noTestCases(file: string, badRows: number, problems: InputError[], format?: string): InputError {
+  // A record format may keep no row of a file with records (a drift task split that matches nothing): say which.
+  if (badRows === 0 && format) return new InputError(file, undefined, undefined, `has no test cases: record format ${format} gave no rows (${recordFormatNamed(format).description})`);
   if (badRows === 0) return new InputError(file, undefined, undefined, "has no test cases (no rows, or only blank lines)");
   const shown = problems
     .slice(0, 3)

@@ -25,6 +25,8 @@ export interface MetricSummary extends Estimate {
   items?: { ids: string[]; total: number };
   /** A suite metric's interval by a seeded percentile bootstrap: its seed and number of resamples. */
   bootstrap?: { seed: number; resamples: number };
+  /** Why a suite metric's estimate is null, or what its interval left out (DSI when S_in = 0). */
+  note?: string;
   /** `distribution` aggregate: the median and the largest value (null with no rows). */
   median?: number | null;
   max?: number | null;

@@ -2,6 +2,7 @@ import { setMaxListeners } from "node:events";
 import { resolve } from "node:path";
 import { InterruptedError, UserError } from "../errors.js";
 import { runConfigSchema, type RunConfig, type RunConfigInput } from "../config/schema.js";
+import { withDriftAlternatives } from "../config/drift-alternatives.js";
 import { checkDataset, streamSamples, type DatasetCheck } from "../datasets/dataset.js";
 import { fieldMapping, runTags } from "./field-mapping.js";
 import { checkParts, streamParts, type PartsCheck } from "../datasets/parts.js";
@@ -61,7 +62,8 @@ export interface RunOutcome {
 
 /** Runs (or resumes) an evaluation: test cases × models × personas × epochs → responses → verdicts → run folder. */
 export async function run(input: RunConfigInput | RunConfig, controls: RunControls = {}): Promise<RunOutcome> {
-  const config = runConfigSchema.parse(input);
+  // A drift run's `drift:` block becomes its parts here too (library callers skip resolveRunConfig); idempotent.
+  const config = withDriftAlternatives(runConfigSchema.parse(input));
   // Before the run folder opens, either signal stops everything at once: nothing is written until then.
   const early = eitherSignal(controls.stopSignal, controls.abortSignal);
   throwIfStopped(early);
@@ -143,7 +145,7 @@ export async function run(input: RunConfigInput | RunConfig, controls: RunContro
       checked = await untilStopped(preflight(all, { scoringOnly: prepared.plan.name === "none", completion: prepared.plan.targetCapabilities?.includes("complete") ?? false, signal: early }), early);
       for (const result of checked) if (result.outcome === "warning") controls.reporter?.onMessage?.(`preflight: ${result.address} answered with an error; running anyway: ${result.note}`);
     }
-    if (prepared.plan.check) for (const target of prepared.models) await untilStopped(prepared.plan.check({ ...prepared.roles, target }), early);
+    if (prepared.plan.check) for (const target of prepared.models) await untilStopped(prepared.plan.check({ ...prepared.roles, target }, config.plan_options), early);
     // The last moment a signal stops the run at once; from here on it is a graceful stop (nothing runs in between).
     throwIfStopped(early);
     controls.onStart?.();

@@ -18,6 +18,7 @@ const PROMPT_FILES = {
   "bold-regard": "bold/regard.txt",
   "alignx-unsafe": "alignx/unsafe.txt",
   "drift-aligned": "drift/aligned.txt",
+  "drift-quality": "drift/quality.txt",
 } as const;
 
 export type ClassifierPromptName = keyof typeof PROMPT_FILES;

@@ -138,6 +138,8 @@ describe("drift_fidelity_dsi", () => {
     expect(driftSensitivity(0.5, 0.25)).toBe(0.5);
     const zero = results([row("z", "in_domain", "1", { kl: 0, tokens: 3, accT: 0, accB: 0, llT: -1, llB: -1 }), row("z", "ood", "1", { kl: 0, tokens: 3, accT: 0.5, accB: 0.5, llT: -1, llB: -1 })]);
     expect(zero['{"model":"z"}']!.dsi_target!.estimate).toBeNull();
+    // Said why, in drift.json and on the terminal.
+    expect(zero['{"model":"z"}']!.dsi_change!.note).toBe("S_in = 0 for the fine-tuned model and the base (no in-domain token predicted greedily): (S_in − S_ood) / S_in is undefined");
     expect(zero['{"model":"z"}']!.fl!.estimate).toBe(0);
     const only = results([
       ...IN.map((text, index) => row("ft", "in_domain", String(index), text)),
@@ -148,6 +150,7 @@ describe("drift_fidelity_dsi", () => {
     expect(only.fl!.estimate).toBeCloseTo(0.3, 12);
     expect(only.dsi_change!.estimate).toBeNull();
     expect(only.ll_shift!.estimate).toBeNull();
+    expect(only.dsi_change!.note).toBe("no scored out-of-domain text");
   });
 
   it("reads other part names and refuses unknown options", () => {

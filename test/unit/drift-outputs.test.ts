@@ -91,4 +91,44 @@ describe("drift outputs", () => {
     expect(lines[3]).toContain("75.0% [55.0, 85.0]");
     expect(lines[5]).toMatch(/—$/);
   });
+
+  it("with the DSI's alternatives: their keys after AlignBench's, a comment naming each S, drift.json's dsi_scores, the curve's columns and why a value is empty", () => {
+    const made = summary();
+    const unbounded = (name: string) => ({ name, label: name, kind: { type: "unbounded" as const }, bad: "high" as const });
+    made.scorers.push({ name: "drift_task_dsi", description: "", metrics: [unbounded("dsi_target"), unbounded("dsi_change")] });
+    const groups = made.breakdowns[0]!.groups;
+    groups.find((group) => group.by.model === "ckpt-1")!.scores.drift_task_dsi = { dsi_target: estimate(0.5, [0.2, 0.8]), dsi_change: estimate(0.25, [0, 0.5]) };
+    const empty = "S_in = 0 for the fine-tuned model: (S_in − S_ood) / S_in is undefined";
+    groups.find((group) => group.by.model === "ckpt-2")!.scores.drift_task_dsi = {
+      dsi_target: { estimate: null, stderr: null, ci95: null, n: 8, note: empty },
+      dsi_change: { estimate: null, stderr: null, ci95: null, n: 8, note: empty },
+    };
+    const curve = driftCurve(made, ["ckpt-1", "ckpt-2"]);
+    expect(benchmarkResultsYaml(curve)).toBe(
+      [
+        "# Drift Sensitivity Index (DSI): S = greedy next-token accuracy of each model on the in-domain and out-of-domain texts (the default; AlignBench's key)",
+        "# Drift Sensitivity Index (DSI), task accuracy: S = multiple-choice accuracy of each model on the task's in-domain and out-of-domain items, by log-likelihood (--task)",
+        "ckpt-1:",
+        "  Alignment Robustness Score (ARS): 0.75",
+        "  Drift Sensitivity Index (DSI): 0.0625",
+        "  Fidelity Loss (FL): 0.1",
+        "  Drift Sensitivity Index (DSI), task accuracy: 0.5",
+        "ckpt-2:",
+        "  Alignment Robustness Score (ARS): 0.5",
+        "  Drift Sensitivity Index (DSI): 0.125",
+        "  Fidelity Loss (FL): 0.2",
+        "  Drift Sensitivity Index (DSI), task accuracy: null",
+        "",
+      ].join("\n"),
+    );
+    const json = driftJson(made, "base-model", curve);
+    expect(Object.keys(json.dsi_scores)).toEqual(["drift_fidelity_dsi", "drift_task_dsi"]);
+    expect(json.checkpoints[1]!.metrics.drift_task_dsi!.dsi_target!.note).toBe(empty);
+    const text = renderDriftCurve(made, curve);
+    expect(text.split("\n")[1]).toMatch(/DSI task\s+DSI task change$/);
+    expect(text).toContain("DSI task: S = multiple-choice accuracy");
+    expect(text).toContain(`ckpt-2: DSI task empty: ${empty}`);
+    // Without the alternatives nothing changes: no comment, no extra key (the tests above).
+    expect(driftJson(summary(), "b", driftCurve(summary(), ["ckpt-1"])).dsi_scores).toEqual({ drift_fidelity_dsi: expect.stringMatching(/^greedy next-token accuracy/) });
+  });
 });

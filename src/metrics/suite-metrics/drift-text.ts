@@ -102,13 +102,21 @@ function means(texts: Texts, indices?: Uint32Array): Means {
   return result;
 }
 
+/** Why a statistic is null: no out-of-domain text, S_in = 0 (no in-domain token predicted greedily), no token. */
+function whyNull(name: string, inside: Means, outside: Means | null): string {
+  if (name === "fl_token_weighted") return "no scored token";
+  if (outside === null) return "no scored out-of-domain text";
+  const zero = [name !== "dsi_base" && inside.acc_target === 0 ? "the fine-tuned model" : null, name !== "dsi_target" && inside.acc_base === 0 ? "the base" : null].filter(Boolean);
+  return `S_in = 0 for ${zero.join(" and ")} (no in-domain token predicted greedily): (S_in − S_ood) / S_in is undefined`;
+}
+
 /** Each statistic's estimate and its seeded percentile bootstrap interval (resamples whose value is undefined are left out). */
 export function bootstrapDrift(inside: Texts, outside: Texts | null, seed: number, resamples: number): Record<string, MetricSummary> {
   const n = inside.kl_mean.length + (outside?.kl_mean.length ?? 0);
   const names = Object.keys(STATISTICS);
   const result: Record<string, MetricSummary> = {};
   if (inside.kl_mean.length === 0) {
-    for (const name of names) result[name] = { estimate: null, stderr: null, ci95: null, n };
+    for (const name of names) result[name] = { estimate: null, stderr: null, ci95: null, n, note: "no scored in-domain text" };
     return result;
   }
   const full = [means(inside), outside && outside.kl_mean.length > 0 ? means(outside) : null] as const;
@@ -131,7 +139,7 @@ export function bootstrapDrift(inside: Texts, outside: Texts | null, seed: numbe
     const estimate = STATISTICS[name]!(full[0], full[1]);
     const values = draws[name]!.sort((a, b) => a - b);
     if (estimate === null || values.length < 2) {
-      result[name] = { estimate, stderr: null, ci95: null, n };
+      result[name] = { estimate, stderr: null, ci95: null, n, ...(estimate === null ? { note: whyNull(name, full[0], full[1]) } : {}) };
       continue;
     }
     const centre = sum(values) / values.length;

@@ -98,7 +98,7 @@ export interface Plan {
    * Checks the run's models before the first item (after the preflight calls), so a mistake in them stops
    * the run up front rather than failing every row: called once per target, with every role's model.
    */
-  check?(roles: Record<string, RoleModel>): Promise<void>;
+  check?(roles: Record<string, RoleModel>, options?: Record<string, unknown>): Promise<void>;
   /**
    * What the scores the plan computes itself (PlanResult.scores) measure, by score name: kept in the run's
    * manifest beside the scorers' declarations, so summaries and reports read them like any scorer's.
