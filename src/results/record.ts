@@ -19,6 +19,8 @@ export interface TranscriptCall {
   latency_ms: number | null;
   finish_reason: string | null;
   error?: string | null;
+  /** What the provider said about how it produced the answer (a mixture of experts' routing weights). */
+  details?: Record<string, unknown>;
 }
 
 /** One scorer's result on a row (see scorers/types.ts for what each field means). */
