@@ -88,7 +88,7 @@ export function routerText(router: RouterFile): string {
 
 /** `moe:[top:|mix:]PATH`: the mode, when the address overrides the file's, and the file. */
 export function parseMoeModelId(modelId: string): { mode?: MixMode; file: string } {
-  const match = /^(top|mix):(.+)$/.exec(modelId);
+  const match = /^(top|mix):(.*)$/s.exec(modelId);
   const parsed = match ? { mode: match[1] as MixMode, file: match[2]! } : { file: modelId };
   if (!parsed.file.trim()) throw new UserError(`moe:${modelId}: no router file (write moe:router.json, moe:top:router.json or moe:mix:router.json)`);
   return parsed;
