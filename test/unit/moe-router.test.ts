@@ -13,7 +13,16 @@ describe("routing weights", () => {
     // e = (1, 0); cos with (1, 0), (0, 1), (1, 1) = 1, 0, 1/√2. T = 0.5: softmax(2, 0, √2) =
     // (e² , 1, e^√2) / 12.502306… = (0.591015…, 0.079985…, 0.328999…). λ = (0.6, 0.4, 0):
     // (0.354609, 0.031994, 0) / 0.386603 = (0.917243…, 0.082757…, 0).
-    const routing = route([1, 0], [[1, 0], [0, 1], [1, 1]], [0.6, 0.4, 0], 0.5);
+    const routing = route(
+      [1, 0],
+      [
+        [1, 0],
+        [0, 1],
+        [1, 1],
+      ],
+      [0.6, 0.4, 0],
+      0.5,
+    );
     expect(routing.similarities[2]).toBeCloseTo(Math.SQRT1_2, 12);
     expect(routing.softmax[0]).toBeCloseTo(0.5910154348001523, 12);
     expect(routing.softmax[1]).toBeCloseTo(0.07998524126588841, 12);
@@ -39,13 +48,43 @@ describe("routing weights", () => {
   it("is scale-free in the embedding and the centroids; softmax survives large inputs", () => {
     expect(cosine([3, 4], [6, 8])).toBeCloseTo(1, 15);
     expect(cosine([0, 0], [1, 0])).toBe(0);
-    expect(route([10, 0], [[5, 0], [0, 7]], [1, 1], 1).weights).toEqual(route([1, 0], [[1, 0], [0, 1]], [1, 1], 1).weights);
+    expect(
+      route(
+        [10, 0],
+        [
+          [5, 0],
+          [0, 7],
+        ],
+        [1, 1],
+        1,
+      ).weights,
+    ).toEqual(
+      route(
+        [1, 0],
+        [
+          [1, 0],
+          [0, 1],
+        ],
+        [1, 1],
+        1,
+      ).weights,
+    );
     expect(softmax([1000, 999], 1)[0]).toBeCloseTo(1 / (1 + Math.exp(-1)), 12);
     expect(() => softmax([1], 0)).toThrow(/temperature/);
   });
 
   it("gives the weight to the most similar expert with λ > 0 when the softmax underflows", () => {
-    expect(route([1, 0], [[1, 0], [-1, 0]], [0, 1], 1e-4).weights).toEqual([0, 1]);
+    expect(
+      route(
+        [1, 0],
+        [
+          [1, 0],
+          [-1, 0],
+        ],
+        [0, 1],
+        1e-4,
+      ).weights,
+    ).toEqual([0, 1]);
   });
 
   it("learns centroids as means of unit-length embeddings", () => {
@@ -58,7 +97,10 @@ describe("routing weights", () => {
       ],
       ["a", "b"],
     );
-    expect(learned).toEqual([[0.5, 0.5], [0, -1]]);
+    expect(learned).toEqual([
+      [0.5, 0.5],
+      [0, -1],
+    ]);
     expect(() => centroids([{ label: "a", embedding: [1] }], ["a", "b"])).toThrow(/no example labelled "b"/);
   });
 });

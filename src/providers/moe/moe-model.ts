@@ -52,7 +52,10 @@ export function createMoe(resolveModel: ResolveModel) {
       const vector = await embed(loaded, text, signal);
       const { experts } = loaded.router;
       if (vector.length !== experts[0]!.centroid.length) {
-        throw new ProviderError("client_error", `${address}: the embedding model ${loaded.router.embedding} gave ${vector.length} dimensions, the router's centroids have ${experts[0]!.centroid.length}`);
+        throw new ProviderError(
+          "client_error",
+          `${address}: the embedding model ${loaded.router.embedding} gave ${vector.length} dimensions, the router's centroids have ${experts[0]!.centroid.length}`,
+        );
       }
       return route(
         vector,
@@ -61,7 +64,12 @@ export function createMoe(resolveModel: ResolveModel) {
         loaded.router.temperature,
       );
     };
-    const answer = async (input: { messages: readonly Message[] } | { prompt: string }, options: GenerationOptions, signal: AbortSignal | undefined, viaExpert: (expert: LanguageModel) => Promise<GenerateResult>): Promise<GenerateResult> => {
+    const answer = async (
+      input: { messages: readonly Message[] } | { prompt: string },
+      options: GenerationOptions,
+      signal: AbortSignal | undefined,
+      viaExpert: (expert: LanguageModel) => Promise<GenerateResult>,
+    ): Promise<GenerateResult> => {
       const loaded = await load();
       const routing = await routeText(loaded, routingText(input), signal);
       const names = loaded.router.experts.map((entry) => entry.name);

@@ -1,0 +1,246 @@
+import { existsSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { logprobRow } from "../../src/providers/dense-logprobs.js";
+import { disposeLocalModels } from "../../src/providers/llamacpp/llamacpp-loading.js";
+import { generateMixed, mixDistributions } from "../../src/providers/moe/mixture.js";
+import { ROUTER_FORMAT, type RouterFile } from "../../src/providers/moe/router-file.js";
+import { ModelRegistry } from "../../src/providers/registry.js";
+import { run } from "../../src/runner/run.js";
+import { writeRandomLlama } from "../helpers/gguf-writer.js";
+import { startMockLlm, type MockLlm } from "../helpers/mock-llm.js";
+import { needs } from "../helpers/requirements.js";
+import { readPartials, tempDir, writeJsonl } from "../helpers/run-folder.js";
+import { SHARED_DATASETS } from "../helpers/shared.js";
+
+// The moe: provider on real models: two tiny llama experts written here (same vocabulary, different seeds),
+// stories260K from ../shared (another vocabulary), and an OpenAI-compatible mock for the embeddings and for
+// API experts. The embedding of a text is (1, 0) when it mentions "kind", (0, 1) otherwise.
+
+const hasLibrary = needs("llama");
+const STORIES = join(SHARED_DATASETS, "models/stories260K.gguf");
+
+let dir = "";
+let A = "";
+let B = "";
+let mock: MockLlm;
+
+function embeddingOf(text: string): number[] {
+  return /kind/i.test(text) ? [1, 0] : [0, 1];
+}
+
+beforeAll(async () => {
+  dir = tempDir();
+  A = join(dir, "expert-a.gguf");
+  B = join(dir, "expert-b.gguf");
+  writeRandomLlama(A, { dim: 32, layers: 1, heads: 2, ffn: 64, vocabPieces: 200, seed: 3 });
+  writeRandomLlama(B, { dim: 32, layers: 1, heads: 2, ffn: 64, vocabPieces: 200, seed: 4 });
+  mock = await startMockLlm((request) => {
+    if (request.path.endsWith("/embeddings")) {
+      const input = request.body.input as string[];
+      return { status: 200, json: { data: input.map((text, index) => ({ index, embedding: embeddingOf(text) })) } };
+    }
+    // API experts answer with their own name.
+    return { reply: `answer from ${String(request.body.model)}` };
+  });
+});
+afterAll(async () => {
+  await mock?.close();
+  await disposeLocalModels();
+});
+
+function registry(): ModelRegistry {
+  return new ModelRegistry({ env: {}, baseUrl: mock.url, providers: { llamacpp: { threads: 1, gpu: false, sequences: 2 } } });
+}
+
+function writeRouter(name: string, router: Omit<RouterFile, "format" | "version">): string {
+  const file = join(dir, name);
+  writeFileSync(file, JSON.stringify({ format: ROUTER_FORMAT, version: 1, ...router }));
+  return file;
+}
+
+describe("moe: top mode over API experts", () => {
+  it("routes each prompt to the expert of the highest calibrated weight and records the weights", async () => {
+    const file = writeRouter("api.json", {
+      mode: "top",
+      embedding: "openai:embedder",
+      temperature: 1,
+      experts: [
+        { name: "kindness", model: "openai:kind-expert", lambda: 0.5, centroid: [1, 0] },
+        { name: "other", model: "openai:other-expert", lambda: 0.5, centroid: [0, 1] },
+      ],
+    });
+    const model = registry().resolve(`moe:${file}`).model;
+    await model.prepare!();
+    const kind = await model.generate({ messages: [{ role: "user", content: "Be kind to me" }], options: {}, timeoutMs: 5000 });
+    expect(kind.text).toBe("answer from kind-expert");
+    // cos = (1, 0): softmax = (e, 1)/(e + 1) = (0.731059, 0.268941); λ equal, so the weights are the softmax.
+    expect(kind.details).toEqual({ moe: { mode: "top", expert: "kindness", weights: { kindness: 0.731059, other: 0.268941 }, similarities: { kindness: 1, other: 0 } } });
+    const other = await model.generate({
+      messages: [
+        { role: "system", content: "be kind" },
+        { role: "user", content: "What is 2+2?" },
+      ],
+      options: {},
+      timeoutMs: 5000,
+    });
+    expect(other.text).toBe("answer from other-expert"); // routed on the user's message, not the system prompt
+    const embedded = mock.requests.filter((request) => request.path.endsWith("/embeddings")).map((request) => request.body.input);
+    expect(embedded).toContainEqual(["What is 2+2?"]);
+  });
+
+  it("lets λ overrule the similarity: λ = (0.1, 0.9) sends a 'kind' prompt to the other expert", async () => {
+    // w ∝ (0.1·e, 0.9·1) = (0.271828, 0.9): the other expert has 0.768 of the weight.
+    const file = writeRouter("api-lambda.json", {
+      mode: "top",
+      embedding: "openai:embedder",
+      temperature: 1,
+      experts: [
+        { name: "kindness", model: "openai:kind-expert", lambda: 0.1, centroid: [1, 0] },
+        { name: "other", model: "openai:other-expert", lambda: 0.9, centroid: [0, 1] },
+      ],
+    });
+    const model = registry().resolve(`moe:${file}`).model;
+    const answer = await model.generate({ messages: [{ role: "user", content: "Be kind" }], options: {}, timeoutMs: 5000 });
+    expect(answer.text).toBe("answer from other-expert");
+    expect((answer.details!.moe as { weights: Record<string, number> }).weights.other).toBeCloseTo(0.9 / (0.1 * Math.E + 0.9), 5);
+  });
+
+  it("refuses mix mode over API experts, and a bad router file, before the first item", async () => {
+    const file = writeRouter("api-mix.json", {
+      mode: "mix",
+      embedding: "openai:embedder",
+      temperature: 1,
+      experts: [{ name: "x", model: "openai:kind-expert", lambda: 1, centroid: [1, 0] }],
+    });
+    await expect(registry().resolve(`moe:${file}`).model.prepare!()).rejects.toThrow(/mode mix mixes next-token distributions, which openai:kind-expert cannot give/);
+    const bad = join(dir, "bad.json");
+    writeFileSync(bad, JSON.stringify({ format: ROUTER_FORMAT, version: 1, mode: "top", embedding: "openai:e", temperature: -1, experts: [] }));
+    await expect(registry().resolve(`moe:${bad}`).model.prepare!()).rejects.toThrow(`${bad}: temperature: must be > 0`);
+  });
+});
+
+describe.skipIf(!hasLibrary)("moe: mix mode over local experts", () => {
+  const router = (weights: [number, number], temperature = 1) =>
+    writeRouter(`mix-${weights.join("-")}.json`, {
+      mode: "mix",
+      embedding: "openai:embedder",
+      temperature,
+      experts: [
+        { name: "a", model: "llamacpp:./expert-a.gguf", lambda: weights[0], centroid: [1, 0] },
+        { name: "b", model: "llamacpp:./expert-b.gguf", lambda: weights[1], centroid: [0, 1] },
+      ],
+    });
+
+  it("a decoder's next-token distribution is the dense tokenLogprobs row at every position", async () => {
+    // One token at a time (the decoder) and the whole text in one batch (tokenLogprobs) sum llama.cpp's
+    // float32 products in another order: they agree to a few float32 ulps (≈5e-7 seen), not bit for bit.
+    const expert = registry().resolve(`llamacpp:${A}`).model;
+    const text = "the cat sat on a mat and then ate";
+    const [dense] = await expert.tokenLogprobs!([text]);
+    const decoder = await expert.openDecoder!();
+    try {
+      const tokens = [...dense!.tokens];
+      expect(decoder.textTokens(text)).toEqual(tokens);
+      for (let length = 1; length <= tokens.length; length++) {
+        const row = await decoder.next(tokens.slice(0, length));
+        const expected = logprobRow(dense!, length - 1);
+        let largest = 0;
+        for (let token = 0; token < row.length; token++) largest = Math.max(largest, Math.abs(row[token]! - expected[token]!));
+        expect(largest).toBeLessThan(1e-5);
+      }
+    } finally {
+      await decoder.close();
+    }
+  });
+
+  it("decodes greedily from Σ w_i P_i: each step's token is the argmax of the experts' dense rows mixed by the routing weights", async () => {
+    // "kind" → e = (1, 0), cos = (1, 0); λ = (0.5, 0.5), T = 1: w = (e, 1)/(e + 1) = (0.731059, 0.268941).
+    const model = registry().resolve(`moe:${router([0.5, 0.5])}`).model;
+    await model.prepare!();
+    const prompt = "a kind dog";
+    const answer = await model.complete!({ prompt, options: { temperature: 0, max_tokens: 12 }, timeoutMs: 60_000 });
+    const weights = [Math.E / (Math.E + 1), 1 / (Math.E + 1)];
+    expect(answer.details).toMatchObject({ moe: { mode: "mix", weights: { a: 0.731059, b: 0.268941 } } });
+    // The reference: the experts' own dense rows (tokenLogprobs) after the prompt's tokens and each token
+    // chosen so far, mixed here with the weights above.
+    const experts = [A, B].map((file) => registry().resolve(`llamacpp:${file}`).model);
+    const decoders = await Promise.all(experts.map((expert) => expert.openDecoder!()));
+    try {
+      const reference = await generateMixed(decoders, weights, decoders[0]!.textTokens(prompt), { temperature: 0, max_tokens: 12 });
+      expect(answer.text).toBe(reference.text);
+      expect(answer.usage.output_tokens).toBe(reference.tokens.length);
+      // And the first step checked against tokenLogprobs itself: the mixture of the dense last rows.
+      const dense = await Promise.all(experts.map(async (expert) => (await expert.tokenLogprobs!([prompt]))[0]!));
+      const mixed = mixDistributions(
+        dense.map((result) => logprobRow(result, result.tokens.length - 1)),
+        weights,
+      );
+      let best = 0;
+      for (let token = 1; token < mixed.length; token++) if (mixed[token]! > mixed[best]!) best = token;
+      expect(reference.tokens[0]).toBe(best);
+      // The mixture differs from each expert alone on this prompt (the test would not notice a lost weight otherwise).
+      const alone = await Promise.all(experts.map((expert) => expert.complete!({ prompt, options: { temperature: 0, max_tokens: 12 }, timeoutMs: 60_000 })));
+      expect(alone.map((result) => result.text)).not.toEqual([answer.text, answer.text]);
+    } finally {
+      await Promise.all(decoders.map((decoder) => decoder.close()));
+    }
+  });
+
+  it("with λ = (1, 0) the mixture is expert a alone", async () => {
+    const model = registry().resolve(`moe:${router([1, 0])}`).model;
+    const answer = await model.complete!({ prompt: "some words", options: { temperature: 0, max_tokens: 10 }, timeoutMs: 60_000 });
+    const expert = registry().resolve(`llamacpp:${A}`).model;
+    const decoder = await expert.openDecoder!();
+    try {
+      expect(answer.text).toBe((await generateMixed([decoder], [1], decoder.textTokens("some words"), { temperature: 0, max_tokens: 10 })).text);
+    } finally {
+      await decoder.close();
+    }
+  });
+
+  it.skipIf(!existsSync(STORIES))("refuses experts of different vocabularies (a written model and stories260K), naming them", async () => {
+    const file = writeRouter("mixed-vocab.json", {
+      mode: "mix",
+      embedding: "openai:embedder",
+      temperature: 1,
+      experts: [
+        { name: "a", model: `llamacpp:${A}`, lambda: 1, centroid: [1, 0] },
+        { name: "stories", model: `llamacpp:${STORIES}`, lambda: 1, centroid: [0, 1] },
+      ],
+    });
+    await expect(registry().resolve(`moe:${file}`).model.prepare!()).rejects.toThrow(/must share a vocabulary, but llamacpp:.*stories260K\.gguf has another tokenizer/);
+  });
+
+  it.skipIf(!existsSync(STORIES))("top mode routes to stories260K by embeddings from a local GGUF model, through alignbench run", async () => {
+    const file = writeRouter("local-top.json", {
+      mode: "top",
+      embedding: `llamacpp:${A}`,
+      temperature: 1,
+      experts: [
+        { name: "stories", model: `llamacpp:${STORIES}`, lambda: 1, centroid: [] as number[] },
+        { name: "a", model: `llamacpp:${A}`, lambda: 1, centroid: [] as number[] },
+      ],
+    });
+    // Centroids from the local embedding model itself: expert "stories" is the embedding of a story prompt.
+    const embedder = registry().resolve(`llamacpp:${A}`).model;
+    const [story, other] = await embedder.embed!(["Once upon a time there was a girl", "zq xv jk"]);
+    expect(story!.length).toBe(32);
+    const routerJson = JSON.parse((await import("node:fs")).readFileSync(file, "utf8")) as RouterFile;
+    routerJson.experts[0]!.centroid = story!;
+    routerJson.experts[1]!.centroid = other!;
+    writeFileSync(file, JSON.stringify(routerJson));
+    const dataset = join(dir, "prompts.jsonl");
+    writeJsonl(dataset, [{ id: "p1", prompt: "Once upon a time there was a girl" }]);
+    const outcome = await run(
+      { dataset, models: `moe:${file}`, run_id: "moe-top", output_dir: dir, concurrency: 1, generation: { max_tokens: 8, temperature: 0 }, providers: { llamacpp: { threads: 1, gpu: false } } },
+      { env: {} },
+    );
+    expect(outcome.counts).toEqual({ ok: 1, error: 0 });
+    const [row] = readPartials(join(dir, "moe-top"));
+    const call = row!.transcript.find((entry) => entry.role === "target")!;
+    expect(call.details).toMatchObject({ moe: { mode: "top", expert: "stories" } });
+    const weights = (call.details!.moe as { weights: Record<string, number> }).weights;
+    expect(weights.stories).toBeGreaterThan(weights.a!);
+  });
+});
