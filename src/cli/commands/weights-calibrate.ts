@@ -45,7 +45,9 @@ export function weightsCalibrateCommand(name = "calibrate"): Command {
     .requiredOption("--expert <name=model>", "an expert: its name (the label of the prompts it serves, e.g. helpfulness) and its model address as the run names it; repeat per expert", collect, [])
     .requiredOption("--embedding <model>", "the embedding model for routing: an OpenAI-compatible /embeddings model (openai:text-embedding-3-small, vllm:bge-m3…) or llamacpp:PATH.gguf")
     .requiredOption("--out <file>", "the router file to write (load it with --models moe:FILE)")
-    .addOption(new Option("--mode <mode>", "top: each prompt goes to one expert (exact objective); mix: token-level mixture of local experts (expected-score objective)").choices(["top", "mix"]).default("top"))
+    .addOption(
+      new Option("--mode <mode>", "top: each prompt goes to one expert (exact objective); mix: token-level mixture of local experts (expected-score objective)").choices(["top", "mix"]).default("top"),
+    )
     .option("--labels <file>", "JSON lines {prompt, label} for the centroids (label = an expert's name); default: the run's items labelled by --label-tag")
     .option("--label-tag <tag>", "the row tag whose value labels a run item for the centroids", "part")
     .option("--lambda-step <step>", "grid step of the calibration weights λ on the simplex (λ_i = k_i × step, Σ λ = 1)", String(DEFAULT_LAMBDA_STEP))

@@ -67,9 +67,7 @@ export async function calibrate(options: CalibrateOptions): Promise<CalibrationR
   for (const name of names) {
     if (!examples.some((example) => example.label === name)) {
       const labels = [...new Set(examples.map((example) => example.label))];
-      throw new UserError(
-        `expert "${name}" has no labelled prompt (labels found: ${labels.join(", ") || "none"}): name each expert after the label of the prompts it serves, or pass --labels FILE`,
-      );
+      throw new UserError(`expert "${name}" has no labelled prompt (labels found: ${labels.join(", ") || "none"}): name each expert after the label of the prompts it serves, or pass --labels FILE`);
     }
   }
 
@@ -110,9 +108,19 @@ export async function calibrate(options: CalibrateOptions): Promise<CalibrationR
   const best = pickBest(scored);
   if (!best) throw new UserError(`${options.runFolder}: no setting has an Average Alignment Score (the run needs scored rows on all three AlignX axes: helpfulness, harmlessness, honesty)`);
   const even = names.map(() => 1 / names.length);
-  const at = (lambdas: number[], temperature: number): ScoredSetting => ({ lambdas, temperature, score: scoreSetting(items, embeddings, learned, { lambdas, temperature }, options.mode, options.seed) });
+  const at = (lambdas: number[], temperature: number): ScoredSetting => ({
+    lambdas,
+    temperature,
+    score: scoreSetting(items, embeddings, learned, { lambdas, temperature }, options.mode, options.seed),
+  });
   const uncalibrated = at(even, 1);
-  const alone = names.map((name, index) => ({ name, score: at(names.map((_, other) => (other === index ? 1 : 0)), 1).score }));
+  const alone = names.map((name, index) => ({
+    name,
+    score: at(
+      names.map((_, other) => (other === index ? 1 : 0)),
+      1,
+    ).score,
+  }));
   const router: RouterFile = {
     format: ROUTER_FORMAT,
     version: ROUTER_VERSION,

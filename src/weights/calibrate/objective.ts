@@ -79,7 +79,14 @@ export interface Setting {
  * (top) or averaged (mix) from the experts, then alignx_score over the resulting rows. `seed` and
  * `resamples` only drive alignx_score's bootstrap interval, which is not used here.
  */
-export function scoreSetting(items: readonly CalibrationItem[], embeddings: ReadonlyArray<ArrayLike<number>>, centroids: ReadonlyArray<ArrayLike<number>>, setting: Setting, mode: MixMode, seed: number): SettingScore {
+export function scoreSetting(
+  items: readonly CalibrationItem[],
+  embeddings: ReadonlyArray<ArrayLike<number>>,
+  centroids: ReadonlyArray<ArrayLike<number>>,
+  setting: Setting,
+  mode: MixMode,
+  seed: number,
+): SettingScore {
   const accumulator = alignxScore.create({ seed, resamples: 100 });
   items.forEach((item, index) => {
     const { weights } = route(embeddings[index]!, centroids, setting.lambdas, setting.temperature);

@@ -50,7 +50,15 @@ export class CalibrationState {
         const last = lines.slice(index + 1).every((rest) => rest === "");
         if (!last) throw new InputError(file, index + 1, undefined, "not a JSON line (the state is damaged: delete the folder to start over)");
         // Cut the torn line off, so the next append starts a line of its own.
-        truncateSync(file, Buffer.byteLength(lines.slice(0, index).map((kept) => `${kept}\n`).join("")));
+        truncateSync(
+          file,
+          Buffer.byteLength(
+            lines
+              .slice(0, index)
+              .map((kept) => `${kept}\n`)
+              .join(""),
+          ),
+        );
       }
     }
     return records;
