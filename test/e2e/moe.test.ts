@@ -187,6 +187,56 @@ describe.skipIf(!hasLibrary)("moe: mix mode over local experts", () => {
     }
   });
 
+  it("answers chats through alignbench run (the experts' chat template), recording the mix weights per item", async () => {
+    const dataset = join(dir, "chat-prompts.jsonl");
+    writeJsonl(dataset, [
+      { id: "k", prompt: "Be kind to the cat" },
+      { id: "o", prompt: "List three numbers" },
+    ]);
+    const outcome = await run(
+      {
+        dataset,
+        models: `moe:${router([0.5, 0.5])}`,
+        run_id: "moe-mix",
+        output_dir: dir,
+        concurrency: 2,
+        base_url: mock.url,
+        generation: { max_tokens: 6, temperature: 0 },
+        providers: { llamacpp: { threads: 1, gpu: false } },
+      },
+      { env: {} },
+    );
+    expect(outcome.counts).toEqual({ ok: 2, error: 0 });
+    const rows = readPartials(join(dir, "moe-mix"));
+    const weightsOf = (id: string) => {
+      const call = rows.find((row) => row.test_id === id)!.transcript.find((entry) => entry.role === "target")!;
+      expect(call.details).toMatchObject({ moe: { mode: "mix" } });
+      return (call.details!.moe as { weights: Record<string, number> }).weights;
+    };
+    expect(weightsOf("k")).toEqual({ a: 0.731059, b: 0.268941 });
+    expect(weightsOf("o")).toEqual({ a: 0.268941, b: 0.731059 });
+    for (const row of rows) {
+      expect(row.usage!.output_tokens).toBeGreaterThan(0);
+      expect(row.usage!.output_tokens).toBeLessThanOrEqual(6);
+    }
+  });
+
+  it("with λ = (1, 0) a chat answer is expert a's own greedy chat answer (same chat template, same tokens)", async () => {
+    const model = registry().resolve(`moe:${router([1, 0])}`).model;
+    const expert = registry().resolve(`llamacpp:${A}`).model;
+    const request = {
+      messages: [
+        { role: "system" as const, content: "You are brief." },
+        { role: "user" as const, content: "Tell me about the sea" },
+      ],
+      options: { temperature: 0, max_tokens: 10 },
+      timeoutMs: 60_000,
+    };
+    const [mixed, own] = [await model.generate(request), await expert.generate(request)];
+    expect(mixed.text).toBe(own.text);
+    expect(mixed.finishReason).toBe(own.finishReason);
+  });
+
   it("with λ = (1, 0) the mixture is expert a alone", async () => {
     const model = registry().resolve(`moe:${router([1, 0])}`).model;
     const answer = await model.complete!({ prompt: "some words", options: { temperature: 0, max_tokens: 10 }, timeoutMs: 60_000 });

@@ -42,7 +42,7 @@ export function weightsCalibrateCommand(name = "calibrate"): Command {
     )
     .requiredOption("--run <run>", "the experts' AlignX run: run id under --output-dir, or its folder")
     .option("--output-dir <dir>", "where run folders are", "results")
-    .requiredOption("--expert <name=model>", "an expert: its name (the label of the prompts it serves, e.g. helpfulness) and its model address as the run names it; repeat per expert", collect, [])
+    .requiredOption("--expert <name=model>", "an expert: its name (the label of the prompts it serves, e.g. helpfulness) and its model address as the run names it; repeat per expert", collect)
     .requiredOption("--embedding <model>", "the embedding model for routing: an OpenAI-compatible /embeddings model (openai:text-embedding-3-small, vllm:bge-m3…) or llamacpp:PATH.gguf")
     .requiredOption("--out <file>", "the router file to write (load it with --models moe:FILE)")
     .addOption(
@@ -123,8 +123,8 @@ function round(value: number): string {
   return String(Number(value.toFixed(4)));
 }
 
-function collect(value: string, previous: string[]): string[] {
-  return [...previous, value];
+function collect(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value];
 }
 
 function parseExpert(value: string): { name: string; model: string } {

@@ -87,7 +87,7 @@ export async function generateMixed(
     if (signal?.aborted) throw new ProviderError("cancelled", "generation cancelled");
     const rows = await Promise.all(decoders.map((decoder) => decoder.next(tokens, signal)));
     const token = pickToken(mixDistributions(rows, weights), options, random);
-    if (lead.isEnd(token)) return { text: lead.text(generated, prompt), tokens: generated, finishReason: "stop" };
+    if (lead.isEnd(token)) return { text: whole(lead.text(generated, prompt)), tokens: generated, finishReason: "stop" };
     generated.push(token);
     tokens.push(token);
     if (stops.length > 0) {
@@ -96,7 +96,15 @@ export async function generateMixed(
       if (cut !== undefined) return { text: text.slice(0, cut), tokens: generated, finishReason: "stop" };
     }
   }
-  return { text: lead.text(generated, prompt), tokens: generated, finishReason: "length" };
+  return { text: whole(lead.text(generated, prompt)), tokens: generated, finishReason: "length" };
+}
+
+/**
+ * The text without a character cut in half at its end (byte tokens of a multi-byte UTF-8 character, when
+ * generation stops between them), which decodes as U+FFFD: dropped, as node-llama-cpp's own generation does.
+ */
+function whole(text: string): string {
+  return text.replace(/\uFFFD+$/u, "");
 }
 
 function firstStop(text: string, stops: readonly string[]): number | undefined {
