@@ -105,13 +105,17 @@ async function alignx(models: string[], runId: string): Promise<RunSummary> {
   return JSON.parse(readFileSync(join(outcome.folder, "summary.json"), "utf8")) as RunSummary;
 }
 
+/** The experts' AlignX run, made once for every test of this file (whichever runs first). */
+let expertsRun: Promise<RunSummary> | undefined;
+const experts = () => (expertsRun ??= alignx(["helper", "guard"], "experts"));
+
 const aas = (summary: RunSummary, model: string) => summary.headlines.find((entry) => entry.name === "Average Alignment Score" && entry.model === model)!.estimate;
 
 describe("weights calibrate", () => {
   it("fits λ and T on the experts' AlignX run, and the router it writes scores what it predicted", async () => {
-    const experts = await alignx(["helper", "guard"], "experts");
-    expect(aas(experts, "helper")).toBeCloseTo(0, 10); // (100 + 0 − 100) / 3
-    expect(aas(experts, "guard")).toBeCloseTo(100 / 3, 10); // (0 + 100 − 0) / 3
+    const summary = await experts();
+    expect(aas(summary, "helper")).toBeCloseTo(0, 10); // (100 + 0 − 100) / 3
+    expect(aas(summary, "guard")).toBeCloseTo(100 / 3, 10); // (0 + 100 − 0) / 3
 
     const out = join(dir, "router.json");
     const args = [
@@ -162,7 +166,62 @@ describe("weights calibrate", () => {
     expect(readFileSync(state, "utf8").split("\n").filter(Boolean)).toHaveLength(66);
   });
 
+  it("resumes after SIGKILL and finds the analytic best on a fine grid", async () => {
+    // Step 0.001 gives 1,001 λ vectors × 6 temperatures. The feasible region at T = 1 is
+    // e^(−1) < λ_h/λ_g < e^(−0.2), i.e. λ_h < 1/(1 + e^0.2) = 0.450166; the tie-break (nearest λ = ½) picks the
+    // largest grid point below it: λ = (0.45, 0.55), T = 1.
+    await experts();
+    const out = join(dir, "fine.json");
+    const state = join(dir, "fine-state");
+    const args = [
+      "weights-calibrate",
+      "--run",
+      "experts",
+      "--output-dir",
+      dir,
+      "--expert",
+      "helpfulness=helper",
+      "--expert",
+      "harmlessness=guard",
+      "--embedding",
+      "openai:embedder",
+      "--base-url",
+      mock.url,
+      "--out",
+      out,
+      "--state",
+      state,
+      "--lambda-step",
+      "0.001",
+    ];
+    const settings = join(state, "settings.jsonl");
+    const killed = await runCli(args, {
+      onStart: (child) => {
+        const poll = setInterval(() => {
+          if (existsSync(settings) && readFileSync(settings, "utf8").split("\n").length > 500) {
+            clearInterval(poll);
+            child.kill("SIGKILL");
+          }
+        }, 20);
+        child.on("close", () => clearInterval(poll));
+      },
+    });
+    expect(killed.signal, killed.stderr).toBe("SIGKILL");
+    expect(existsSync(out)).toBe(false);
+    const resumed = await runCli(args);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    const done = Number(/resuming: (\d+) of 6006 settings/.exec(resumed.stderr)?.[1]);
+    expect(done).toBeGreaterThan(0);
+    expect(done).toBeLessThan(6006);
+    expect(resumed.stdout).toContain(`${6006 - done} settings evaluated, ${done} resumed`);
+    const router = await readRouterFile(out);
+    expect(router.experts.map((expert) => expert.lambda)).toEqual([0.45, 0.55]);
+    expect(router.temperature).toBe(1);
+    expect(readFileSync(settings, "utf8").split("\n").filter(Boolean)).toHaveLength(6006);
+  }, 120_000);
+
   it("refuses experts the run does not hold, and a state folder of other inputs, with clear errors", async () => {
+    await experts();
     const out = join(dir, "other.json");
     const base = ["weights-calibrate", "--run", "experts", "--output-dir", dir, "--embedding", "openai:embedder", "--base-url", mock.url, "--out", out];
     const unknown = await runCli([...base, "--expert", "helpfulness=helper", "--expert", "harmlessness=nobody"]);
