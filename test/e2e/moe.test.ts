@@ -9,6 +9,7 @@ import { ModelRegistry } from "../../src/providers/registry.js";
 import { run } from "../../src/runner/run.js";
 import { writeRandomLlama } from "../helpers/gguf-writer.js";
 import { startMockLlm, type MockLlm } from "../helpers/mock-llm.js";
+import { runCli } from "../helpers/cli.js";
 import { needs } from "../helpers/requirements.js";
 import { readPartials, tempDir, writeJsonl } from "../helpers/run-folder.js";
 import { SHARED_DATASETS } from "../helpers/shared.js";
@@ -117,6 +118,25 @@ describe("moe: top mode over API experts", () => {
     const bad = join(dir, "bad.json");
     writeFileSync(bad, JSON.stringify({ format: ROUTER_FORMAT, version: 1, mode: "top", embedding: "openai:e", temperature: -1, experts: [] }));
     await expect(registry().resolve(`moe:${bad}`).model.prepare!()).rejects.toThrow(`${bad}: temperature: must be > 0`);
+  });
+});
+
+describe("moe: through the CLI", () => {
+  it("a bad router file stops alignbench run before the first item: exit 2, the file and field, no stack", async () => {
+    const bad = join(dir, "cli-bad.json");
+    writeFileSync(
+      bad,
+      JSON.stringify({ format: ROUTER_FORMAT, version: 1, mode: "top", embedding: "openai:e", temperature: 1, experts: [{ name: "x", model: "openai:m", lambda: 1, centroid: [0, 0] }] }),
+    );
+    const dataset = join(dir, "cli.jsonl");
+    writeJsonl(dataset, [{ id: "1", prompt: "hi" }]);
+    const out = await runCli(["run", "--dataset", dataset, "--models", `moe:${bad}`, "--base-url", mock.url, "--output-dir", join(dir, "cli-results"), "--no-progress"]);
+    expect(out.code).toBe(2);
+    expect(out.stderr).toContain(`${bad}: experts.0.centroid: is all zeros`);
+    expect(out.stderr).not.toMatch(/\n\s+at /);
+    const missing = await runCli(["run", "--dataset", dataset, "--models", `moe:${join(dir, "nowhere.json")}`, "--base-url", mock.url, "--output-dir", join(dir, "cli-results"), "--no-progress"]);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain("nowhere.json: cannot read the router file (ENOENT)");
   });
 });
 
