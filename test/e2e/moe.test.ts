@@ -257,6 +257,47 @@ describe.skipIf(!hasLibrary)("moe: mix mode over local experts", () => {
     expect(mixed.finishReason).toBe(own.finishReason);
   });
 
+  it("scores log-likelihoods by the mixture: log Σ w_i P_i per continuation token, against each expert's own loglikelihood", async () => {
+    const model = registry().resolve(`moe:${router([0.5, 0.5])}`).model;
+    const [context, continuation] = ["a kind dog", " sat on the mat"];
+    const mixed = await model.loglikelihood!(context, continuation);
+    const weights = [Math.E / (Math.E + 1), 1 / (Math.E + 1)];
+    const own = await Promise.all([A, B].map((file) => registry().resolve(`llamacpp:${file}`).model.loglikelihood!(context, continuation)));
+    expect(mixed.tokens.map((token) => token.token)).toEqual(own[0]!.tokens.map((token) => token.token));
+    let expected = 0;
+    mixed.tokens.forEach((token, index) => {
+      const value = Math.log(weights[0]! * Math.exp(own[0]!.tokens[index]!.logprob) + weights[1]! * Math.exp(own[1]!.tokens[index]!.logprob));
+      // The experts' loglikelihood evaluates the text in one batch, the dense rows too, in another split: ulps apart.
+      expect(token.logprob).toBeCloseTo(value, 4);
+      expected += value;
+    });
+    expect(mixed.logprob).toBeCloseTo(expected, 4);
+    expect(mixed.bos).toBe(own[0]!.bos);
+    // With λ = (1, 0) it is expert a's own log-likelihood, greedy flag included.
+    const alone = await registry().resolve(`moe:${router([1, 0])}`).model.loglikelihood!(context, continuation);
+    expect(alone.logprob).toBeCloseTo(own[0]!.logprob, 4);
+    expect(alone.isGreedy).toBe(own[0]!.isGreedy);
+  });
+
+  it("top mode asks the routed expert for log-likelihoods", async () => {
+    const file = writeRouter("top-local.json", {
+      mode: "top",
+      embedding: "openai:embedder",
+      temperature: 1,
+      experts: [
+        { name: "a", model: `llamacpp:${A}`, lambda: 0.5, centroid: [1, 0] },
+        { name: "b", model: `llamacpp:${B}`, lambda: 0.5, centroid: [0, 1] },
+      ],
+    });
+    const model = registry().resolve(`moe:${file}`).model;
+    const [kind, other] = await model.loglikelihoods!([
+      { context: "a kind dog", continuation: " ran" },
+      { context: "a big dog", continuation: " ran" },
+    ]);
+    expect(kind).toEqual(await registry().resolve(`llamacpp:${A}`).model.loglikelihood!("a kind dog", " ran"));
+    expect(other).toEqual(await registry().resolve(`llamacpp:${B}`).model.loglikelihood!("a big dog", " ran"));
+  });
+
   it("with λ = (1, 0) the mixture is expert a alone", async () => {
     const model = registry().resolve(`moe:${router([1, 0])}`).model;
     const answer = await model.complete!({ prompt: "some words", options: { temperature: 0, max_tokens: 10 }, timeoutMs: 60_000 });

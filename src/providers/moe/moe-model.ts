@@ -1,8 +1,9 @@
 import { UserError } from "../../errors.js";
 import { ProviderError } from "../errors.js";
 import type { Message } from "../messages.js";
-import type { CompletionRequest, GenerateRequest, GenerateResult, GenerationOptions, LanguageModel, TokenDecoder } from "../types.js";
+import type { CompletionRequest, GenerateRequest, GenerateResult, GenerationOptions, LanguageModel, LoglikelihoodRequest, LoglikelihoodResult, ScoringOptions, TokenDecoder } from "../types.js";
 import { generateMixed } from "./mixture.js";
+import { mixedLoglikelihood } from "./moe-scoring.js";
 import { expertAddress, parseMoeModelId, readRouterFile, type MixMode, type RouterFile } from "./router-file.js";
 import { route, topExpert, type Routing } from "./routing.js";
 
@@ -105,6 +106,42 @@ export function createMoe(resolveModel: ResolveModel) {
       }
     };
 
+    /**
+     * Log-likelihoods, each routed on its context: top mode asks the chosen expert (requests batched per
+     * expert), mix mode scores the mixture's own distribution (moe-scoring.ts).
+     */
+    const loglikelihoods = async (requests: readonly LoglikelihoodRequest[], options: ScoringOptions = {}): Promise<LoglikelihoodResult[]> => {
+      const loaded = await load();
+      const routings = [];
+      for (const request of requests) routings.push(await routeText(loaded, request.context, options.signal));
+      const results: LoglikelihoodResult[] = new Array(requests.length);
+      if (loaded.mode === "top") {
+        const chosen = routings.map((routing) => topExpert(routing.weights));
+        for (const expertIndex of new Set(chosen)) {
+          const expert = loaded.experts[expertIndex]!;
+          if (!expert.loglikelihoods) throw new ProviderError("client_error", `${address}: the expert ${expert.address} gives no log-likelihoods`);
+          const indices = chosen.flatMap((value, index) => (value === expertIndex ? [index] : []));
+          const answers = await expert.loglikelihoods(
+            indices.map((index) => requests[index]!),
+            options,
+          );
+          indices.forEach((index, position) => (results[index] = answers[position]!));
+        }
+        return results;
+      }
+      for (const [index, request] of requests.entries()) {
+        const active = routings[index]!.weights.flatMap((weight, expert) => (weight > 0 ? [{ weight, expert: loaded.experts[expert]! }] : []));
+        results[index] = await mixedLoglikelihood(
+          active.map(({ expert }) => expert),
+          active.map(({ weight }) => weight),
+          request.context,
+          request.continuation,
+          options,
+        );
+      }
+      return results;
+    };
+
     return {
       address,
       provider: "moe",
@@ -123,6 +160,10 @@ export function createMoe(resolveModel: ResolveModel) {
           if (!expert.complete) throw new ProviderError("client_error", `${address}: the expert ${expert.address} cannot continue a plain text`);
           return expert.complete(request);
         });
+      },
+      loglikelihoods,
+      async loglikelihood(context: string, continuation: string, options?: ScoringOptions): Promise<LoglikelihoodResult> {
+        return (await loglikelihoods([{ context, continuation }], options))[0]!;
       },
       async dispose(): Promise<void> {
         const loaded = await loading?.catch(() => undefined);
