@@ -181,6 +181,9 @@ async function open(file: string, override: MixMode | undefined, resolveModel: R
   if (!embedding.embed) throw new UserError(`${file}: embedding: ${router.embedding} cannot embed texts (use an OpenAI-compatible /embeddings model or llamacpp:PATH.gguf)`);
   const experts = router.experts.map((entry) => resolveModel(expertAddress(entry.model, file)));
   if (mode === "mix") {
+    // One model twice would take two sequences of one context per answer: parallel answers could each hold one and wait for the other.
+    const twice = router.experts.find((entry, index) => router.experts.findIndex((other) => expertAddress(other.model, file) === expertAddress(entry.model, file)) !== index);
+    if (twice) throw new UserError(`${file}: experts: ${twice.model} is listed twice; in mode mix each expert must be another model`);
     const lacking = experts.filter((expert) => !expert.openDecoder).map((expert) => expert.address);
     if (lacking.length > 0) {
       throw new UserError(

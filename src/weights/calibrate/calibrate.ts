@@ -82,6 +82,9 @@ export async function calibrate(options: CalibrateOptions): Promise<CalibrationR
     seed: options.seed,
   });
   const vectors = await embedAll(state, [...items.map((item) => item.text), ...examples.map((example) => example.text)], options.embed, progress);
+  const dimensions = new Set([...vectors.values()].map((vector) => vector.length));
+  if (dimensions.size > 1)
+    throw new UserError(`${options.embedding} gave embeddings of ${[...dimensions].join(" and ")} dimensions (a state folder from another embedding model?): every text must be embedded by one model`);
   const embeddings = items.map((item) => vectors.get(hash(item.text))!);
   const learned = centroids(
     examples.filter((example) => names.includes(example.label)).map((example) => ({ label: example.label, embedding: vectors.get(hash(example.text))! })),
