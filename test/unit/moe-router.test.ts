@@ -1,6 +1,7 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { seededRandom } from "../../src/common/seeded-random.js";
 import { InputError } from "../../src/errors.js";
 import { generateMixed, mixDistributions, pickToken } from "../../src/providers/moe/mixture.js";
 import { checkRouter, expertAddress, parseMoeModelId, readRouterFile, routerText, type RouterFile } from "../../src/providers/moe/router-file.js";
@@ -121,12 +122,21 @@ describe("mixing next-token distributions", () => {
     const mixed = Float64Array.from([0.25, 0.275, 0.475]);
     expect(pickToken(mixed, { temperature: 0 }, () => 0.5)).toBe(2);
     // Sorted (2: 0.475, 1: 0.275, 0: 0.25): a draw of 0.5 lands in token 1's share [0.475, 0.75).
+    // In id order the cumulative shares are 0.25, 0.525, 1: a draw of 0.5 is token 1, 0.8 token 2, 0.1 token 0.
     expect(pickToken(mixed, { temperature: 1 }, () => 0.5)).toBe(1);
-    expect(pickToken(mixed, { temperature: 1 }, () => 0.8)).toBe(0);
-    // top_p 0.5 keeps tokens 2 and 1 (0.475 < 0.5, then 0.75): the draw is over their 0.75.
+    expect(pickToken(mixed, { temperature: 1 }, () => 0.8)).toBe(2);
+    expect(pickToken(mixed, { temperature: 1 }, () => 0.1)).toBe(0);
+    // top_p 0.5 keeps tokens 2 and 1 (0.475 < 0.5, then 0.75), most likely first: 0.99 × 0.75 lands in token 1's share.
     expect(pickToken(mixed, { temperature: 1, top_p: 0.5 }, () => 0.99)).toBe(1);
-    // τ = 0.5 squares the probabilities: (0.0625, 0.075625, 0.225625) / 0.36375; 0.7 → token 1 (0.6203 … 0.8282).
-    expect(pickToken(mixed, { temperature: 0.5 }, () => 0.7)).toBe(1);
+    expect(pickToken(mixed, { temperature: 1, top_p: 0.5 }, () => 0.5)).toBe(2);
+    // τ = 0.5 squares the probabilities: (0.0625, 0.075625, 0.225625) / 0.36375, cumulative 0.1718, 0.3797, 1.
+    expect(pickToken(mixed, { temperature: 0.5 }, () => 0.3)).toBe(1);
+    expect(pickToken(mixed, { temperature: 0.5 }, () => 0.38)).toBe(2);
+    // Draws follow the tempered distribution: 20,000 seeded draws land within 1.5 points of each share.
+    const counts = [0, 0, 0];
+    const random = seededRandom(5);
+    for (let draw = 0; draw < 20_000; draw++) counts[pickToken(mixed, { temperature: 1 }, random)]!++;
+    counts.forEach((count, token) => expect(Math.abs(count / 20_000 - mixed[token]!)).toBeLessThan(0.015));
   });
 
   it("decodes until the end token, max_tokens or a stop string", async () => {
