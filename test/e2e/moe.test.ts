@@ -1,4 +1,5 @@
-import { existsSync, writeFileSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { logprobRow } from "../../src/providers/dense-logprobs.js";
@@ -76,7 +77,9 @@ describe("moe: top mode over API experts", () => {
     const kind = await model.generate({ messages: [{ role: "user", content: "Be kind to me" }], options: {}, timeoutMs: 5000 });
     expect(kind.text).toBe("answer from kind-expert");
     // cos = (1, 0): softmax = (e, 1)/(e + 1) = (0.731059, 0.268941); λ equal, so the weights are the softmax.
-    expect(kind.details).toEqual({ moe: { mode: "top", expert: "kindness", weights: { kindness: 0.731059, other: 0.268941 }, similarities: { kindness: 1, other: 0 } } });
+    // The router file's sha256 (16 hex digits) names the router that made the answer.
+    const router = createHash("sha256").update(readFileSync(file)).digest("hex").slice(0, 16);
+    expect(kind.details).toEqual({ moe: { mode: "top", expert: "kindness", weights: { kindness: 0.731059, other: 0.268941 }, similarities: { kindness: 1, other: 0 }, router } });
     const other = await model.generate({
       messages: [
         { role: "system", content: "be kind" },
@@ -337,7 +340,7 @@ describe.skipIf(!hasLibrary)("moe: mix mode over local experts", () => {
     const embedder = registry().resolve(`llamacpp:${A}`).model;
     const [story, other] = await embedder.embed!(["Once upon a time there was a girl", "zq xv jk"]);
     expect(story!.length).toBe(32);
-    const routerJson = JSON.parse((await import("node:fs")).readFileSync(file, "utf8")) as RouterFile;
+    const routerJson = JSON.parse(readFileSync(file, "utf8")) as RouterFile;
     routerJson.experts[0]!.centroid = story!;
     routerJson.experts[1]!.centroid = other!;
     writeFileSync(file, JSON.stringify(routerJson));

@@ -4,7 +4,7 @@ import type { Message } from "../messages.js";
 import type { CompletionRequest, GenerateRequest, GenerateResult, GenerationOptions, LanguageModel, LoglikelihoodRequest, LoglikelihoodResult, ScoringOptions, TokenDecoder } from "../types.js";
 import { generateMixed } from "./mixture.js";
 import { mixedLoglikelihood } from "./moe-scoring.js";
-import { expertAddress, parseMoeModelId, readRouterFile, type MixMode, type RouterFile } from "./router-file.js";
+import { expertAddress, parseMoeModelId, readRouter, type MixMode, type RouterFile } from "./router-file.js";
 import { route, topExpert, type Routing } from "./routing.js";
 
 /** Resolves a model address the way the run's registry does (providers, keys, local settings). */
@@ -12,6 +12,8 @@ export type ResolveModel = (address: string) => LanguageModel;
 
 interface Loaded {
   router: RouterFile;
+  /** The router file's sha256, first 16 hex digits: recorded with each answer. */
+  routerHash: string;
   mode: MixMode;
   experts: LanguageModel[];
   embedding: LanguageModel;
@@ -79,7 +81,7 @@ export function createMoe(resolveModel: ResolveModel) {
       if (loaded.mode === "top") {
         const chosen = topExpert(routing.weights);
         const result = await viaExpert(loaded.experts[chosen]!);
-        return { ...result, details: { moe: { mode: "top", expert: names[chosen], weights, similarities } } };
+        return { ...result, details: { moe: { mode: "top", expert: names[chosen], weights, similarities, router: loaded.routerHash } } };
       }
       const started = performance.now();
       const active = routing.weights.map((weight, index) => ({ weight, index })).filter(({ weight }) => weight > 0);
@@ -99,7 +101,7 @@ export function createMoe(resolveModel: ResolveModel) {
           usage: { input_tokens: prompt.length, output_tokens: generated.tokens.length },
           latencyMs: performance.now() - started,
           finishReason: generated.finishReason,
-          details: { moe: { mode: "mix", weights, similarities, seed: options.seed ?? 0 } },
+          details: { moe: { mode: "mix", weights, similarities, seed: options.seed ?? 0, router: loaded.routerHash } },
         };
       } finally {
         await Promise.all(decoders.map((decoder) => decoder.close()));
@@ -175,7 +177,7 @@ export function createMoe(resolveModel: ResolveModel) {
 }
 
 async function open(file: string, override: MixMode | undefined, resolveModel: ResolveModel, address: string): Promise<Loaded> {
-  const router = await readRouterFile(file);
+  const { router, sha256 } = await readRouter(file);
   const mode = override ?? router.mode;
   const embedding = resolveModel(expertAddress(router.embedding, file));
   if (!embedding.embed) throw new UserError(`${file}: embedding: ${router.embedding} cannot embed texts (use an OpenAI-compatible /embeddings model or llamacpp:PATH.gguf)`);
@@ -191,7 +193,7 @@ async function open(file: string, override: MixMode | undefined, resolveModel: R
       );
     }
   }
-  return { router, mode, experts, embedding };
+  return { router, routerHash: sha256.slice(0, 16), mode, experts, embedding };
 }
 
 /** Refuses experts whose vocabularies differ, naming them: their distributions cannot be added token by token. */

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { dirname, isAbsolute, resolve } from "node:path";
 import { z } from "zod";
 import { InputError, UserError } from "../../errors.js";
@@ -37,7 +38,13 @@ export type RouterExpert = RouterFile["experts"][number];
 
 /** Reads and checks a router file; any problem is an error naming the file and the field. */
 export async function readRouterFile(file: string): Promise<RouterFile> {
+  return (await readRouter(file)).router;
+}
+
+/** The router and the sha256 of its file's bytes as read (recorded with every answer, so a row names the router that made it). */
+export async function readRouter(file: string): Promise<{ router: RouterFile; sha256: string }> {
   const text = await readTextFile(file, "router file");
+  const sha256 = createHash("sha256").update(text).digest("hex");
   let json: unknown;
   try {
     json = JSON.parse(text);
@@ -46,7 +53,7 @@ export async function readRouterFile(file: string): Promise<RouterFile> {
     const line = at ? text.slice(0, Number(at[1])).split("\n").length : undefined;
     throw new InputError(file, line, undefined, `not valid JSON (${(error as Error).message}); a router file is written by \`alignbench weights calibrate\``);
   }
-  return checkRouter(json, file);
+  return { router: checkRouter(json, file), sha256 };
 }
 
 /** Checks a parsed router against the format (structure, then what the structure cannot say). */
