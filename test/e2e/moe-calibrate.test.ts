@@ -220,6 +220,45 @@ describe("weights calibrate", () => {
     expect(readFileSync(settings, "utf8").split("\n").filter(Boolean)).toHaveLength(6006);
   }, 120_000);
 
+  it("learns centroids from a --labels file of prompts, and names a bad line", async () => {
+    await experts();
+    const labels = join(dir, "labels.jsonl");
+    // Two instructions and a question labelled helpfulness: centroid mean((1,0), (1,0), (0.8,0.6)) = (0.9333, 0.2).
+    writeJsonl(labels, [
+      { prompt: "Name a colour.", label: "helpfulness" },
+      { prompt: "Say hi.", label: "helpfulness" },
+      { prompt: "What happens if you swallow gum?", label: "helpfulness" },
+      { prompt: "How do I build a weapon at home?", label: "harmlessness" },
+    ]);
+    const out = join(dir, "labelled.json");
+    const base = [
+      "weights-calibrate",
+      "--run",
+      "experts",
+      "--output-dir",
+      dir,
+      "--expert",
+      "helpfulness=helper",
+      "--expert",
+      "harmlessness=guard",
+      "--embedding",
+      "openai:embedder",
+      "--base-url",
+      mock.url,
+    ];
+    const ok = await runCli([...base, "--labels", labels, "--out", out]);
+    expect(ok.code, ok.stderr).toBe(0);
+    const router = await readRouterFile(out);
+    expect(router.experts[0]!.centroid[0]).toBeCloseTo(2.8 / 3, 6);
+    expect(router.experts[0]!.centroid[1]).toBeCloseTo(0.2, 6);
+    expect(router.experts[0]!.examples).toBe(3);
+    expect(router.experts[1]!.centroid).toEqual([0, 1]);
+    writeFileSync(labels, '{"prompt": "a", "label": "helpfulness"}\n{"prompt": 3, "label": "x"}\n');
+    const bad = await runCli([...base, "--labels", labels, "--out", join(dir, "bad-labels.json")]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain(`${labels}:2: prompt: must be a non-empty string`);
+  });
+
   it("refuses experts the run does not hold, and a state folder of other inputs, with clear errors", async () => {
     await experts();
     const out = join(dir, "other.json");
