@@ -3,6 +3,7 @@ import { ProviderError } from "./errors.js";
 import { postJson } from "./http.js";
 import { joinUrl, redactUrl } from "./url.js";
 import { EchoScorer, postCompletion } from "./openai-completions.js";
+import { postEmbeddings } from "./openai-embeddings.js";
 import type { GenerateRequest, GenerateResult, LanguageModel, GenerationOptions, TokenLogprob } from "./types.js";
 
 export interface OpenAICompatibleSettings {
@@ -41,6 +42,7 @@ export function createOpenAICompatible(settings: OpenAICompatibleSettings) {
       loglikelihoods: (requests, options) => scorer.loglikelihoods(requests, options),
       tokenDistributions: (text, options) => scorer.tokenDistributions(text, options),
       complete: (request) => postCompletion(settings.baseUrl, modelId, headers, request),
+      embed: (texts, options) => postEmbeddings(settings.baseUrl, modelId, headers, texts, options),
       async generate(request: GenerateRequest): Promise<GenerateResult> {
         const options = request.options;
         const body: Record<string, unknown> = { model: modelId, messages: request.messages.map(toOpenAIMessage) };

@@ -10,6 +10,7 @@ import type { ProviderSettings } from "../config/schema.js";
 import type { DownloadProgress } from "../io/download.js";
 import { createLlamaCpp } from "./llamacpp/llamacpp-model.js";
 import type { LlamaCppSettings } from "./llamacpp/llamacpp-loading.js";
+import { createMoe } from "./moe/moe-model.js";
 
 type ProviderFactory = (settings: {
   name: string;
@@ -66,6 +67,8 @@ export const PROVIDER_TYPES: ProviderType[] = [...(Object.keys(API) as ApiFamily
 
 /** Provider names that mean local GGUF models: `llamacpp:./model.gguf`, `gguf:hf:owner/repo/file.gguf`. */
 const LOCAL_PROVIDERS = new Set(["llamacpp", "gguf"]);
+/** `moe:router.json`: a mixture of calibrated experts (src/providers/moe/), whose experts resolve through this registry. */
+const MOE_PROVIDER = "moe";
 
 export type { ProviderSettings };
 
@@ -102,7 +105,7 @@ export class ModelRegistry {
 
   /** `provider:model`, or a bare name for the default OpenAI-compatible endpoint (see address.ts). */
   parseAddress(address: string): ModelAddress {
-    const names = [...new Set([...Object.keys(BUILTIN), ...LOCAL_PROVIDERS, ...Object.keys(this.providers)])];
+    const names = [...new Set([...Object.keys(BUILTIN), ...LOCAL_PROVIDERS, MOE_PROVIDER, ...Object.keys(this.providers)])];
     return parseModelAddress(address, { names, defaultIsOpenAI: this.defaultIsOpenAI() });
   }
 
@@ -115,6 +118,7 @@ export class ModelRegistry {
   resolve(address: string): ResolvedModel {
     const { providerName, modelId } = this.parseAddress(address);
     if (!modelId) throw new UserError(`model "${address}": no model name after "${providerName}:"`);
+    if (providerName === MOE_PROVIDER) return { model: createMoe((expert) => this.resolve(expert).model)(modelId, address, {}), providerName };
     const settings = this.providers[providerName] ?? {};
     const builtin = BUILTIN[providerName];
     const type = settings.type ?? builtin?.api ?? (LOCAL_PROVIDERS.has(providerName) ? "llamacpp" : undefined);

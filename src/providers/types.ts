@@ -50,6 +50,11 @@ export interface GenerateResult {
   latencyMs: number;
   finishReason: string;
   logprobs?: TokenLogprob[];
+  /**
+   * Facts about how this answer was produced that belong with it (a mixture of experts' routing weights):
+   * recorded with the call in the row's transcript. Plain JSON.
+   */
+  details?: Record<string, unknown>;
 }
 
 /** How likely a model finds `continuation` after `context`. */
@@ -114,6 +119,34 @@ export interface ScoringOptions {
   addBos?: boolean;
 }
 
+/**
+ * Step-by-step decoding over token ids on one held sequence of a local model: what a token-level mixture of
+ * several models needs (src/providers/moe/). Each `next` keeps the state the sequence shares with the tokens
+ * of the call before, so a step evaluates one new token. `close` gives the sequence back.
+ */
+export interface TokenDecoder {
+  readonly vocabSize: number;
+  /** The vocabulary's fingerprint (see TokenizeResult): decoders mixed together must share it. */
+  readonly fingerprint: string;
+  /** A chat's tokens as the model's chat template renders it, ready for the assistant's turn. */
+  chatTokens(messages: readonly Message[]): Promise<number[]>;
+  /** A plain text's tokens after the beginning-of-sequence token (where the model has one). */
+  textTokens(text: string): number[];
+  /** Dense natural-log probabilities of the token after `tokens` (`vocabSize` values, logsumexp 0). */
+  next(tokens: readonly number[], signal?: AbortSignal): Promise<Float32Array>;
+  /** Whether a token ends generation (end of sequence, end of turn). */
+  isEnd(token: number): boolean;
+  /** The text of `tokens`, read after `before` (so a word-joining space is kept). */
+  text(tokens: readonly number[], before?: readonly number[]): string;
+  close(): Promise<void>;
+}
+
+/** Options of an embedding call. */
+export interface EmbedOptions {
+  timeoutMs?: number;
+  signal?: AbortSignal;
+}
+
 /** One model behind one provider. Optional capabilities are optional members. */
 export interface LanguageModel {
   /** As the user wrote it, e.g. `gpt-4.1` or `google:gemini-2.0-flash`. */
@@ -150,6 +183,10 @@ export interface LanguageModel {
   tokenLogprobs?(texts: readonly string[], options?: ScoringOptions): Promise<TokenLogprobs[]>;
   /** The text's token ids and the vocabulary's fingerprint (models whose tokenizer is known: local models). */
   tokenize?(text: string): Promise<TokenizeResult>;
+  /** A decoder over token ids holding one of the model's sequences (local models; see TokenDecoder). */
+  openDecoder?(options?: { signal?: AbortSignal }): Promise<TokenDecoder>;
+  /** One embedding vector per text (an embedding model: OpenAI-compatible `/embeddings`, or a local GGUF). */
+  embed?(texts: readonly string[], options?: EmbedOptions): Promise<number[][]>;
   /** The text of token ids (a drift report shows the tokens whose distribution moved most, in context). */
   detokenize?(ids: readonly number[]): Promise<string>;
   /**

@@ -152,6 +152,7 @@ const transcriptCall = z.object({
   latency_ms: z.number().nullable().optional(),
   finish_reason: nullableString.optional(),
   error: nullableString.optional(),
+  details: jsonObject.optional(),
 });
 /** A scorer's call (a judge's): stored whole, the messages exactly as sent. */
 const scorerCall = z.object({

@@ -19,6 +19,8 @@ export interface TranscriptCall {
   latency_ms: number | null;
   finish_reason: string | null;
   error?: string | null;
+  /** What the provider said about how it produced the answer (a mixture of experts' routing weights). */
+  details?: Record<string, unknown>;
 }
 
 /** One scorer's result on a row (see scorers/types.ts for what each field means). */
@@ -138,6 +140,7 @@ export function compactTranscript(row: ResultRow): TranscriptCall[] {
       kept.finish_reason = call.finish_reason;
     }
     if (call.error !== undefined) kept.error = call.error;
+    if (call.details !== undefined) kept.details = call.details;
     out[index] = kept;
   }
   return out;
@@ -170,6 +173,7 @@ export function expandedTranscript(row: Pick<ResultRow, "transcript" | "messages
       finish_reason: call.finish_reason !== undefined ? call.finish_reason : single ? row.finish_reason : null,
     };
     if (call.error !== undefined) expanded.error = call.error;
+    if (call.details !== undefined) expanded.details = call.details;
     out[index] = expanded;
   }
   return out;

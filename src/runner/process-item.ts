@@ -160,6 +160,7 @@ async function recorded(row: ResultRow, role: string, model: RoleModel, messages
     entry.usage = response.usage;
     entry.latency_ms = Math.round(response.latencyMs * 10) / 10;
     entry.finish_reason = response.finishReason;
+    if (response.details) entry.details = response.details;
     row.transcript.push(entry);
     return response;
   } catch (error) {

@@ -67,8 +67,21 @@ export interface LlamaModel {
   /** The model's tokenizer, which a TokenBias is created for. */
   readonly tokenizer: unknown;
   readonly fileInfo: { readonly metadata?: { readonly tokenizer?: { readonly ggml?: GgufTokenizerMetadata } } };
+  isEogToken(token: Token): boolean;
+  /** A context that returns the model's (pooled) embedding of a text. */
+  createEmbeddingContext(options: { contextSize?: number; threads?: number }): Promise<LlamaEmbeddingContext>;
   createContext(options: { sequences: number; contextSize?: number; threads?: number; seed?: number; batching?: { itemPrioritizationStrategy?: LlamaBatchingStrategy } }): Promise<LlamaContext>;
   dispose(): Promise<void>;
+}
+
+export interface LlamaEmbeddingContext {
+  getEmbeddingFor(text: string): Promise<{ readonly vector: readonly number[] }>;
+  dispose(): Promise<void>;
+}
+
+/** A chat template (node-llama-cpp's ChatWrapper): renders a chat history as the model reads it. */
+export interface LlamaChatWrapper {
+  generateContextState(options: { chatHistory: ChatHistoryItem[] }): { contextText: { tokenize(tokenizer: unknown): Token[] } };
 }
 
 export interface LlamaRuntime {
@@ -111,6 +124,8 @@ interface NodeLlamaCpp {
   LlamaChat: new (options: { contextSequence: LlamaSequence }) => LlamaChatInstance;
   LlamaCompletion: new (options: { contextSequence: LlamaSequence }) => LlamaCompletionInstance;
   TokenBias: new (tokenizer: unknown) => TokenBiasObject;
+  /** The chat template LlamaChat would use for this model. */
+  resolveChatWrapper(model: LlamaModel): LlamaChatWrapper;
 }
 
 const PACKAGE = "node-llama-cpp";

@@ -3,7 +3,8 @@ import type { Message } from "../messages.js";
 import type { CompletionRequest, GenerateRequest, GenerateResult, GenerationOptions } from "../types.js";
 import type { ChatHistoryItem, LlamaChatInstance, LlamaCompletionInstance, LlamaModel, LlamaSequence, Token } from "./library.js";
 
-function history(messages: Message[]): ChatHistoryItem[] {
+/** A chat as node-llama-cpp's chat history. */
+export function history(messages: readonly Message[]): ChatHistoryItem[] {
   return messages.map((message): ChatHistoryItem => (message.role === "assistant" ? { type: "model", response: [message.content] } : { type: message.role, text: message.content }));
 }
 

@@ -2,6 +2,8 @@ import { ProviderError } from "../errors.js";
 import { logprobRow, topTokens } from "../dense-logprobs.js";
 import type {
   CompletionRequest,
+  EmbedOptions,
+  TokenDecoder,
   GenerateRequest,
   GenerateResult,
   GenerationOptions,
@@ -14,6 +16,8 @@ import type {
   TokenLogprobs,
 } from "../types.js";
 import { loadLibrary, type LlamaModel, type LlamaSequence, type Token } from "./library.js";
+import { openLlamaDecoder } from "./llamacpp-decoder.js";
+import { LlamaEmbedder } from "./llamacpp-embedding.js";
 import { completeOnSequence, generateOnSequence } from "./llamacpp-generation.js";
 import { load, loadVocabulary, share, type LlamaCppSettings, type LoadedModel, type Shared } from "./llamacpp-loading.js";
 import { compareTokens, denseLogprobs, scoredTokens, scoreOnSequence, tokensOf, vocabularyOf } from "./llamacpp-scoring.js";
@@ -27,6 +31,7 @@ export function createLlamaCpp(settings: LlamaCppSettings) {
     let heldVocabulary: Shared<LlamaModel> | undefined;
     let disposed = false;
     const inFlight = new Set<Promise<unknown>>();
+    const embedder = new LlamaEmbedder(address, settings.threads);
 
     /** Runs one call of this model object, refused once it is disposed; dispose waits for the calls under way. */
     const call = <T>(job: () => Promise<T>): Promise<T> => {
@@ -167,6 +172,12 @@ export function createLlamaCpp(settings: LlamaCppSettings) {
         }
         return distributions;
       },
+      openDecoder(options: { signal?: AbortSignal } = {}): Promise<TokenDecoder> {
+        return call(async () => openLlamaDecoder(await model(options.signal), address, options.signal));
+      },
+      embed(texts: readonly string[], options: EmbedOptions = {}): Promise<number[][]> {
+        return call(async () => embedder.embed((await model(options.signal)).model, texts, options.signal));
+      },
       tokenize(text: string): Promise<TokenizeResult> {
         return call(async () => {
           const llamaModel = await tokenizer();
@@ -180,6 +191,7 @@ export function createLlamaCpp(settings: LlamaCppSettings) {
         if (disposed) return;
         disposed = true;
         await Promise.all(inFlight);
+        await embedder.dispose();
         for (const entry of [held, heldVocabulary]) {
           if (!entry || entry.stale) continue;
           entry.users--;

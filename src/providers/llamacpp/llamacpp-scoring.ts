@@ -72,7 +72,7 @@ export async function denseLogprobs(model: LlamaModel, sequence: LlamaSequence, 
 }
 
 /** The probabilities after `tokens[position]` once more, with a logit bias (the sequence is brought back to that point). */
-async function rescore(model: LlamaModel, sequence: LlamaSequence, tokens: readonly Token[], position: number, bias: Map<Token, number>): Promise<Map<Token, number>> {
+export async function rescore(model: LlamaModel, sequence: LlamaSequence, tokens: readonly Token[], position: number, bias: Map<Token, number>): Promise<Map<Token, number>> {
   const options = await biased(model, bias);
   const output = await evaluateRange(sequence, tokens, position, position + 1, () => options);
   return probabilitiesOf(output(position));
