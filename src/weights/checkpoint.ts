@@ -80,7 +80,8 @@ function openIndex(path: string, index: string): Checkpoint {
     throw new InputError(index, undefined, undefined, `not JSON (${(error as Error).message})`);
   }
   const weightMap = (parsed as { weight_map?: unknown } | null)?.weight_map;
-  if (typeof weightMap !== "object" || weightMap === null || Array.isArray(weightMap)) throw new InputError(index, undefined, "weight_map", "missing: a sharded checkpoint's index maps each tensor to its shard file");
+  if (typeof weightMap !== "object" || weightMap === null || Array.isArray(weightMap))
+    throw new InputError(index, undefined, "weight_map", "missing: a sharded checkpoint's index maps each tensor to its shard file");
   const byShard = new Map<string, string[]>();
   for (const [tensor, shard] of Object.entries(weightMap)) {
     if (typeof shard !== "string" || shard.includes("/") || shard.includes("\\")) throw new InputError(index, undefined, `weight_map.${tensor}`, "must be a shard file name in the same folder");
@@ -89,10 +90,18 @@ function openIndex(path: string, index: string): Checkpoint {
   const folder = dirname(index);
   const missing = [...byShard.keys()].filter((shard) => !existsSync(join(folder, shard)));
   if (missing.length > 0) {
-    throw new InputError(index, undefined, undefined, `${missing.length} shard file${missing.length === 1 ? " is" : "s are"} missing from ${folder}: ${missing.map((shard) => `${shard} (${byShard.get(shard)!.length} tensors)`).join(", ")}`);
+    throw new InputError(
+      index,
+      undefined,
+      undefined,
+      `${missing.length} shard file${missing.length === 1 ? " is" : "s are"} missing from ${folder}: ${missing.map((shard) => `${shard} (${byShard.get(shard)!.length} tensors)`).join(", ")}`,
+    );
   }
   const shards = [...byShard.keys()].sort();
-  const checkpoint = openSafetensors(path, shards.map((shard) => join(folder, shard)));
+  const checkpoint = openSafetensors(
+    path,
+    shards.map((shard) => join(folder, shard)),
+  );
   // Every tensor the index names must be in the shard it names, and the shards hold nothing it does not name.
   for (const [shard, tensors] of byShard) {
     for (const tensor of tensors) {
@@ -142,7 +151,8 @@ export function checkSameTensors(base: Checkpoint, other: Checkpoint, what: { ba
     return twin && twin.shape.join(",") !== entry.shape.join(",") ? [`${entry.name}: [${entry.shape.join(", ")}] in ${what.base}, [${twin.shape.join(", ")}] in ${what.other}`] : [];
   });
   if (onlyBase.length + onlyOther.length + shapes.length === 0) return;
-  const list = (title: string, items: string[]) => (items.length === 0 ? [] : [`${title} (${items.length}):`, ...items.slice(0, 20).map((item) => `  ${item}`), ...(items.length > 20 ? [`  … and ${items.length - 20} more`] : [])]);
+  const list = (title: string, items: string[]) =>
+    items.length === 0 ? [] : [`${title} (${items.length}):`, ...items.slice(0, 20).map((item) => `  ${item}`), ...(items.length > 20 ? [`  … and ${items.length - 20} more`] : [])];
   throw new UserError(
     [
       `${what.base} (${base.path}) and ${what.other} (${other.path}) do not hold the same tensors:`,

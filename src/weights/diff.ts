@@ -169,5 +169,14 @@ export function diffCheckpoints(base: Checkpoint, finetuned: Checkpoint, options
   }
   const layerStatistics = [...layers].map(([name, sums]) => statistics(name, sums));
   const mostChanged = [...layerStatistics].sort((a, b) => (b.relative ?? -1) - (a.relative ?? -1) || b.deltaNorm - a.deltaNorm).map((layer) => layer.name);
-  return { base: base.path, finetuned: finetuned.path, format: base.format, total: statistics("all", all), layers: layerStatistics, tensors, mostChanged, ...(options.save ? { saved: options.save } : {}) };
+  return {
+    base: base.path,
+    finetuned: finetuned.path,
+    format: base.format,
+    total: statistics("all", all),
+    layers: layerStatistics,
+    tensors,
+    mostChanged,
+    ...(options.save ? { saved: options.save } : {}),
+  };
 }

@@ -81,7 +81,10 @@ function isFileTarget(base: Checkpoint, out: string): boolean {
 /** Where each base file's merged copy goes: the named file, or the same file name inside the --out folder. */
 function outputFiles(base: Checkpoint, out: string): Map<string, string> {
   if (isFileTarget(base, out)) return new Map([[base.files[0]!, out]]);
-  if (existsSync(out) && !statSync(out).isDirectory()) throw new UserError(`--out ${out}: a file; a merge of ${base.files.length > 1 ? "a sharded checkpoint" : "this checkpoint"} goes into a folder (or name a .${base.format} file for a single-file base)`);
+  if (existsSync(out) && !statSync(out).isDirectory())
+    throw new UserError(
+      `--out ${out}: a file; a merge of ${base.files.length > 1 ? "a sharded checkpoint" : "this checkpoint"} goes into a folder (or name a .${base.format} file for a single-file base)`,
+    );
   mkdirSync(out, { recursive: true });
   return new Map(base.files.map((file) => [file, join(out, basename(file))]));
 }

@@ -1,0 +1,15 @@
+import { Command } from "commander";
+import { weightsDiffCommand } from "./weights-diff.js";
+import { weightsMergeCommand } from "./weights-merge.js";
+
+// `alignbench weights <subcommand>`: tools over checkpoints' weights. Each subcommand is its own file; a new
+// one is one import and one entry in this table.
+const SUBCOMMANDS: Array<() => Command> = [weightsDiffCommand, weightsMergeCommand];
+
+export function weightsCommand(): Command {
+  const command = new Command("weights").description(
+    "Task vectors and merging over safetensors (single or sharded) and unquantized GGUF checkpoints: `weights diff` measures what fine-tuning changed, `weights merge` adds task vectors to a base.",
+  );
+  for (const make of SUBCOMMANDS) command.addCommand(make());
+  return command;
+}
