@@ -65,7 +65,7 @@ export function addChunk(sums: Sums, base: Float32Array, finetuned: Float32Array
     const b = base[i]!;
     const f = finetuned[i]!;
     const d = f - b;
-    if (b !== f && (b === b || f === f)) changed++; // NaN on both sides: unchanged
+    if (b !== f && !(Number.isNaN(b) && Number.isNaN(f))) changed++; // NaN on both sides: unchanged
     baseSquares += b * b;
     finetunedSquares += f * f;
     dot += b * f;

@@ -23,7 +23,7 @@ export function float32BitsRoundedToOdd(x: number): number {
   f32[0] = x;
   let bits = u32[0]!;
   const nearest = f32[0]!;
-  if (nearest !== x && x === x && (bits & 1) === 0) {
+  if (nearest !== x && !Number.isNaN(x) && (bits & 1) === 0) {
     // Inexact and even: step to the other neighbour of x, one unit in the last place toward it (bits are
     // ordered by magnitude, so ±1 moves the magnitude; from ±Infinity it lands on the largest finite value).
     bits += Math.abs(nearest) < Math.abs(x) ? 1 : -1;

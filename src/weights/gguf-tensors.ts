@@ -90,11 +90,13 @@ class HeaderCursor {
   }
 
   uint32(): number {
-    return this.buffer.readUInt32LE(this.need(4));
+    const at = this.need(4); // before reading this.buffer: need() may replace it
+    return this.buffer.readUInt32LE(at);
   }
 
   uint64(): number {
-    const value = this.buffer.readBigUInt64LE(this.need(8));
+    const at = this.need(8);
+    const value = this.buffer.readBigUInt64LE(at);
     if (value > BigInt(Number.MAX_SAFE_INTEGER)) throw new InputError(this.file, undefined, undefined, `GGUF value ${value} at byte ${this.position - 8} is too large`);
     return Number(value);
   }
@@ -111,14 +113,15 @@ class HeaderCursor {
 
   skipValue(type: number): void {
     const fixed = VALUE_BYTES[type];
-    if (fixed !== undefined) return this.skip(fixed);
-    if (type === 8) return this.skip(this.uint64());
-    if (type !== 9) throw new InputError(this.file, undefined, undefined, `unknown GGUF value type ${type} at byte ${this.position - 4}`);
-    const itemType = this.uint32();
-    const count = this.uint64();
-    const itemBytes = VALUE_BYTES[itemType];
-    if (itemBytes !== undefined) return this.skip(count * itemBytes);
-    for (let index = 0; index < count; index++) this.skipValue(itemType);
+    if (fixed !== undefined) this.skip(fixed);
+    else if (type === 8) this.skip(this.uint64());
+    else if (type === 9) {
+      const itemType = this.uint32();
+      const count = this.uint64();
+      const itemBytes = VALUE_BYTES[itemType];
+      if (itemBytes !== undefined) this.skip(count * itemBytes);
+      else for (let index = 0; index < count; index++) this.skipValue(itemType);
+    } else throw new InputError(this.file, undefined, undefined, `unknown GGUF value type ${type} at byte ${this.position - 4}`);
   }
 }
 

@@ -113,7 +113,7 @@ class TensorMerger {
   private readonly total: number;
 
   constructor(
-    private readonly base: Checkpoint,
+    base: Checkpoint,
     private readonly vectors: MergeVector[],
     private readonly options: MergeOptions,
   ) {
