@@ -103,7 +103,8 @@ export function statistics(name: string, sums: Sums): Statistics {
     deltaNorm,
     baseNorm,
     relative: baseNorm > 0 ? deltaNorm / baseNorm : null,
-    cosine: baseNorm > 0 && finetunedNorm > 0 ? sums.dot / (baseNorm * finetunedNorm) : null,
+    // One square root of the product (not a product of roots): identical tensors give exactly 1. Clamped to [−1, 1].
+    cosine: baseNorm > 0 && finetunedNorm > 0 ? Math.max(-1, Math.min(1, sums.dot / Math.sqrt(sums.baseSquares * sums.finetunedSquares))) : null,
     changedShare: sums.count > 0 ? sums.changed / sums.count : 0,
     maxAbsDelta: sums.maxAbsDelta,
   };
