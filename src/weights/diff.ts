@@ -57,9 +57,17 @@ export function emptySums(): Sums {
   return { count: 0, changed: 0, baseSquares: 0, finetunedSquares: 0, dot: 0, deltaSquares: 0, maxAbsDelta: 0 };
 }
 
-/** Adds one chunk's elements to `sums`; writes the deltas into `delta` when given. */
-export function addChunk(sums: Sums, base: Float32Array, finetuned: Float32Array, delta?: Float32Array): void {
-  let [changed, baseSquares, finetunedSquares, dot, deltaSquares, maxAbsDelta] = [0, 0, 0, 0, 0, sums.maxAbsDelta];
+/**
+ * Adds one chunk's elements to `sums`. Kept to this one loop over plain local accumulators: with anything else
+ * in the function (an optional call to write the deltas) V8 optimised it about 5× worse here.
+ */
+export function addChunk(sums: Sums, base: Float32Array, finetuned: Float32Array): void {
+  let changed = 0;
+  let baseSquares = 0;
+  let finetunedSquares = 0;
+  let dot = 0;
+  let deltaSquares = 0;
+  let maxAbsDelta = sums.maxAbsDelta;
   const count = base.length;
   for (let i = 0; i < count; i++) {
     const b = base[i]!;
@@ -72,7 +80,6 @@ export function addChunk(sums: Sums, base: Float32Array, finetuned: Float32Array
     deltaSquares += d * d;
     const magnitude = d < 0 ? -d : d;
     if (magnitude > maxAbsDelta) maxAbsDelta = magnitude;
-    if (delta) delta[i] = d;
   }
   sums.count += count;
   sums.changed += changed;
@@ -81,6 +88,12 @@ export function addChunk(sums: Sums, base: Float32Array, finetuned: Float32Array
   sums.dot += dot;
   sums.deltaSquares += deltaSquares;
   sums.maxAbsDelta = maxAbsDelta;
+}
+
+/** Δ = ft − base, rounded once to float32. */
+export function writeDeltas(base: Float32Array, finetuned: Float32Array, delta: Float32Array): void {
+  const count = base.length;
+  for (let i = 0; i < count; i++) delta[i] = finetuned[i]! - base[i]!;
 }
 
 export function mergeSums(into: Sums, from: Sums): void {
@@ -149,9 +162,12 @@ export function diffCheckpoints(base: Checkpoint, finetuned: Checkpoint, options
       const twin: TensorEntry = finetuned.byName.get(entry.name)!;
       const sums = emptySums();
       for (const [start, count] of chunks(entry.count, baseReader.chunkElements)) {
-        const out = delta?.subarray(0, count);
-        addChunk(sums, baseReader.read(entry, start, count), finetunedReader.read(twin, start, count), out);
-        if (writer && out) writer.write(new Uint8Array(out.buffer, 0, count * 4));
+        const [before, after] = [baseReader.read(entry, start, count), finetunedReader.read(twin, start, count)];
+        addChunk(sums, before, after);
+        if (writer && delta) {
+          writeDeltas(before, after, delta);
+          writer.write(new Uint8Array(delta.buffer, 0, count * 4));
+        }
         options.onProgress?.(baseReader.bytesRead + finetunedReader.bytesRead, total);
       }
       const layer = layerOf(entry.name);
