@@ -7,6 +7,7 @@ import { fromBf16 } from "../../src/weights/dtypes.js";
 import { mergeCheckpoints, type MergeOptions } from "../../src/weights/merge.js";
 import { topMagnitudeThreshold } from "../../src/weights/merge-methods.js";
 import { readSafetensorsHeader } from "../../src/weights/safetensors.js";
+import { parseVector } from "../../src/cli/commands/weights-merge.js";
 import { tempDir } from "../helpers/run-folder.js";
 import { writeSafetensors, writeSharded, type TestTensor } from "../helpers/safetensors-files.js";
 
@@ -183,4 +184,14 @@ describe("output in the base's format", () => {
     expect(() => merge(base, [[base, 1]], { method: "ties", tiesK: 0 })).toThrow(/--ties-k 0: must be a percentage above 0 and at most 100/);
     expect(() => merge(base, [[base, 1]], { method: "dare", dareP: 1 })).toThrow(/--dare-p 1: must be at least 0 and below 1/);
   });
+});
+
+describe("--vector FILE[:LAMBDA]", () => {
+  it.each([
+    ["tv.safetensors:0.6", { path: "tv.safetensors", lambda: 0.6 }],
+    ["dir/tv.safetensors:-1.5e-1", { path: "dir/tv.safetensors", lambda: -0.15 }],
+    ["tv.safetensors:.5", { path: "tv.safetensors", lambda: 0.5 }],
+    ["tv.safetensors", { path: "tv.safetensors", lambda: 1 }],
+    ["odd:name.safetensors", { path: "odd:name.safetensors", lambda: 1 }],
+  ])("%s", (text, parsed) => expect(parseVector(text)).toEqual(parsed));
 });
