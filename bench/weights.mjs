@@ -7,11 +7,12 @@
 //   diff … --save tv.safetensors                 statistics and the F32 task vector written
 //   cat base ft > copy                           a read-and-write limit for merge
 //   merge --base base --vector ft:0.5 --out …    base + 0.5·(the second file), written in the base's type
-// Throughput is input bytes / wall time. Run twice with different sizes to see peak RSS stay flat.
+// Throughput is input bytes / wall time; CPU time (user + system) is printed beside it, as a busy machine
+// stretches wall time. Run twice with different sizes to see peak RSS stay flat.
 // Usage (after npm run build): node bench/weights.mjs [MB=512] [DTYPES=F32,BF16]
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, statSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { encodeChunk } from "../dist/weights/dtypes.js";
@@ -50,13 +51,13 @@ function write(file, dtype, shift) {
 function run(line) {
   const runs = [];
   for (let i = 0; i < 3; i++) {
-    const child = spawnSync("/usr/bin/time", ["-f", "TIME %e %M", "sh", "-c", line], { encoding: "utf8" });
+    const child = spawnSync("/usr/bin/time", ["-f", "TIME %e %M %U %S", "sh", "-c", line], { encoding: "utf8" });
     if (child.status !== 0) throw new Error(`${line}: exit ${child.status}\n${child.stderr}`);
-    const [, seconds, rss] = /TIME ([\d.]+) (\d+)/.exec(child.stderr);
-    runs.push({ seconds: Number(seconds), rssMb: Number(rss) / 1024 });
+    const [, seconds, rss, user, system] = /TIME ([\d.]+) (\d+) ([\d.]+) ([\d.]+)/.exec(child.stderr);
+    runs.push({ seconds: Number(seconds), rssMb: Number(rss) / 1024, cpu: Number(user) + Number(system) });
   }
   runs.sort((a, b) => a.seconds - b.seconds);
-  return { seconds: runs[1].seconds, rssMb: Math.max(...runs.map((r) => r.rssMb)) };
+  return { seconds: runs[1].seconds, cpu: runs[1].cpu, rssMb: Math.max(...runs.map((r) => r.rssMb)) };
 }
 
 const quote = (path) => `'${path.replace(/'/g, "'\\''")}'`;
@@ -79,12 +80,19 @@ try {
     ];
     rmSync(join(work, "copy"), { force: true });
     const [catRead, , , catCopy] = rows.map(([, r]) => gb / r.seconds);
+    console.log(
+      `load average before: ${loadavg()
+        .map((l) => l.toFixed(1))
+        .join(" ")} on ${cpus().length} CPUs`,
+    );
     console.log(`\n${dtype}: a pair of ${(bytes / 2e9).toFixed(2)} GB files (${gb.toFixed(2)} GB read per command), median of 3`);
     for (const [name, r] of rows) {
       const rate = gb / r.seconds;
       const peer = name.startsWith("weights merge") ? catCopy : catRead;
       const ratio = name.startsWith("cat") ? "" : `  ${((100 * rate) / peer).toFixed(0)}% of ${name.startsWith("weights merge") ? "cat > copy" : "cat > /dev/null"}`;
-      console.log(`  ${name.padEnd(24)} ${r.seconds.toFixed(2).padStart(6)} s  ${rate.toFixed(2).padStart(5)} GB/s  peak RSS ${r.rssMb.toFixed(0).padStart(4)} MB${ratio}`);
+      console.log(
+        `  ${name.padEnd(24)} ${r.seconds.toFixed(2).padStart(6)} s  ${rate.toFixed(2).padStart(5)} GB/s  CPU ${r.cpu.toFixed(2).padStart(5)} s  peak RSS ${r.rssMb.toFixed(0).padStart(4)} MB${ratio}`,
+      );
     }
     rmSync(base);
     rmSync(ft);

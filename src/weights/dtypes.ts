@@ -108,14 +108,30 @@ export function decodeChunk(dtype: DType, bytes: ArrayBuffer, count: number, scr
   return out;
 }
 
-/** Narrows `count` doubles to `dtype` (correctly rounded) into `out`, which must hold count × size bytes. */
+/**
+ * Narrows `count` doubles to `dtype` (correctly rounded) into `out`, which must hold count × 4 bytes: F16 and
+ * BF16 are staged there as float32 first. The bulk float64 → float32 conversion (native, to nearest even) is
+ * then corrected to round-to-odd where it was inexact and landed on an even pattern, and each word narrowed
+ * in place (element i's 2 bytes go where element i/2's word was, already read).
+ */
 export function encodeChunk(dtype: DType, values: Float64Array, count: number, out: ArrayBuffer): void {
-  if (dtype === "F32") {
-    // Float64 → float32 assignment rounds to nearest even (ECMAScript's ToFloat32).
-    new Float32Array(out, 0, count).set(values.subarray(0, count));
-    return;
-  }
+  const singles = new Float32Array(out, 0, count);
+  // Float64 → float32 assignment rounds to nearest even (ECMAScript's ToFloat32).
+  singles.set(values.subarray(0, count));
+  if (dtype === "F32") return;
+  const words = new Uint32Array(out, 0, count);
   const halves = new Uint16Array(out, 0, count);
-  if (dtype === "BF16") for (let i = 0; i < count; i++) halves[i] = bf16FromFloat32Bits(float32BitsRoundedToOdd(values[i]!));
-  else for (let i = 0; i < count; i++) halves[i] = f16FromFloat32Bits(float32BitsRoundedToOdd(values[i]!));
+  const bf16 = dtype === "BF16";
+  for (let i = 0; i < count; i++) {
+    const x = values[i]!;
+    const nearest = singles[i]!;
+    // Round to odd without a branch: truncate toward zero (one step down in magnitude where rounding went up),
+    // then set the last bit when inexact. A NaN stays a NaN (its mantissa is not zero either way).
+    const inexact = nearest !== x ? 1 : 0;
+    const down = (nearest < 0 ? -nearest : nearest) > (x < 0 ? -x : x) ? 1 : 0;
+    const bits = ((words[i]! - down) | inexact) >>> 0;
+    if (!bf16) halves[i] = f16FromFloat32Bits(bits);
+    else if ((bits & 0x7fffffff) >>> 0 > 0x7f800000) halves[i] = ((bits >>> 16) | 0x0040) & 0xffff;
+    else halves[i] = ((bits + 0x7fff + ((bits >>> 16) & 1)) >>> 16) & 0xffff;
+  }
 }

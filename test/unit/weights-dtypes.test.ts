@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { seededRandom } from "../../src/common/seeded-random.js";
-import { fromBf16, fromF16, toBf16, toF16 } from "../../src/weights/dtypes.js";
+import { encodeChunk, fromBf16, fromF16, toBf16, toF16 } from "../../src/weights/dtypes.js";
 
 // BF16 and F16 rounding from double precision: hand-worked cases (ties to even, the double-rounding traps,
 // overflow, NaN, subnormals), every 16-bit pattern round-tripped, and random values checked against the
@@ -105,5 +105,24 @@ describe("random values against the definition", () => {
       for (const problem of [roundingProblem(value, toBf16(value), fromBf16), roundingProblem(value, toF16(value), fromF16)]) if (problem) problems.push(problem);
     }
     expect(problems).toEqual([]);
+  });
+});
+
+describe("a chunk encoded at once", () => {
+  it("gives the same bits as the element-by-element conversion (staged float32 corrected to round-to-odd)", () => {
+    const random = seededRandom(11);
+    const values = Float64Array.from({ length: 50_000 }, (_, i) =>
+      i % 97 === 0 ? Number.NaN : i % 89 === 0 ? 1e39 * (i % 2 ? 1 : -1) : i % 83 === 0 ? 1 + 2 ** -8 + 2 ** -30 : (random() - 0.5) * 2 ** Math.floor(random() * 60 - 30),
+    );
+    for (const [dtype, one] of [
+      ["BF16", toBf16],
+      ["F16", toF16],
+    ] as const) {
+      const out = new ArrayBuffer(values.length * 4);
+      encodeChunk(dtype, values, values.length, out);
+      const halves = new Uint16Array(out, 0, values.length);
+      const wrong = [...values].flatMap((value, i) => (halves[i] === one(value) ? [] : [`${value}: ${halves[i]} ≠ ${one(value)}`]));
+      expect(wrong).toEqual([]);
+    }
   });
 });

@@ -6,7 +6,7 @@ import { openCheckpoint } from "../../src/weights/checkpoint.js";
 import { readSafetensorsHeader } from "../../src/weights/safetensors.js";
 import { TensorReader } from "../../src/weights/tensor-reader.js";
 import { tempDir } from "../helpers/run-folder.js";
-import { writeSafetensors, writeSharded } from "../helpers/safetensors-files.js";
+import { writeSafetensors, writeSharded, type TestTensor } from "../helpers/safetensors-files.js";
 
 // The safetensors reader against files in the published layout written by an independent script
 // (test/fixtures/weights/make-published.py, numpy), the writer's output against that layout, sharded
@@ -57,7 +57,7 @@ describe("reading the published layout", () => {
 });
 
 describe("sharded checkpoints", () => {
-  const shards = [
+  const shards: Array<Record<string, TestTensor>> = [
     { "model.layers.0.w": { shape: [3], values: [1, 2, 3] } },
     { "model.layers.1.w": { dtype: "F16" as const, shape: [2], values: [4, 5] }, "lm_head.weight": { shape: [1], values: [6] } },
   ];
