@@ -81,7 +81,7 @@ try {
     rmSync(join(work, "copy"), { force: true });
     const [catRead, , , catCopy] = rows.map(([, r]) => gb / r.seconds);
     console.log(
-      `load average before: ${loadavg()
+      `load average after the runs: ${loadavg()
         .map((l) => l.toFixed(1))
         .join(" ")} on ${cpus().length} CPUs`,
     );
