@@ -10,7 +10,7 @@ import { reportCommand } from "./commands/report.js";
 import { viewCommand } from "./commands/view.js";
 import { runCommand } from "./commands/run.js";
 import { driftCommand } from "./commands/drift.js";
-import { weightsCalibrateCommand } from "./commands/weights-calibrate.js";
+import { weightsCommand } from "./commands/weights.js";
 import { loadDotEnv } from "./env.js";
 import { scrubTerminal } from "./terminal.js";
 import { printErr, printOut } from "./output.js";
@@ -45,7 +45,7 @@ export async function main(argv: string[]): Promise<number> {
     .addCommand(judgeEvalCommand(exit))
     .addCommand(suitesCommand())
     .addCommand(personasCommand())
-    .addCommand(weightsCalibrateCommand("weights-calibrate")); // TEMPORARY: the lead wires it as `weights calibrate`
+    .addCommand(weightsCommand());
   // Settings of the program are not inherited by commands added with addCommand.
   const override = (command: Command): void => {
     command.exitOverride().showHelpAfterError("(add --help for usage)").configureOutput(OUTPUT);

@@ -119,7 +119,8 @@ describe("weights calibrate", () => {
 
     const out = join(dir, "router.json");
     const args = [
-      "weights-calibrate",
+      "weights",
+      "calibrate",
       "--run",
       "experts",
       "--output-dir",
@@ -174,7 +175,8 @@ describe("weights calibrate", () => {
     const out = join(dir, "fine.json");
     const state = join(dir, "fine-state");
     const args = [
-      "weights-calibrate",
+      "weights",
+      "calibrate",
       "--run",
       "experts",
       "--output-dir",
@@ -232,7 +234,8 @@ describe("weights calibrate", () => {
     ]);
     const out = join(dir, "labelled.json");
     const base = [
-      "weights-calibrate",
+      "weights",
+      "calibrate",
       "--run",
       "experts",
       "--output-dir",
@@ -262,7 +265,7 @@ describe("weights calibrate", () => {
   it("refuses experts the run does not hold, and a state folder of other inputs, with clear errors", async () => {
     await experts();
     const out = join(dir, "other.json");
-    const base = ["weights-calibrate", "--run", "experts", "--output-dir", dir, "--embedding", "openai:embedder", "--base-url", mock.url, "--out", out];
+    const base = ["weights", "calibrate", "--run", "experts", "--output-dir", dir, "--embedding", "openai:embedder", "--base-url", mock.url, "--out", out];
     const unknown = await runCli([...base, "--expert", "helpfulness=helper", "--expert", "harmlessness=nobody"]);
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toMatch(/has no rows of nobody \(its models: (helper, guard|guard, helper)\)/);

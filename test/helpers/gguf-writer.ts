@@ -1,5 +1,6 @@
 import { closeSync, openSync, writeSync } from "node:fs";
 import { seededRandom } from "../../src/common/seeded-random.js";
+import { toBf16, toF16 } from "../../src/weights/dtypes.js";
 
 // A minimal GGUF v3 writer (https://github.com/ggml-org/ggml/blob/master/docs/gguf.md): metadata plus F32
 // tensors. Test support: it builds random-weight llama models, so tests and benchmarks run a real
@@ -21,6 +22,25 @@ export interface GgufTensor {
   dims: number[];
   /** Fills `out` (length = product of dims) with the tensor's values. */
   fill(out: Float32Array): void;
+  /** F32 by default; F16 and BF16 are rounded to nearest even; a quantized ggml type code writes zero bytes of that size. */
+  type?: "F32" | "F16" | "BF16" | { ggml: number; bytes: number };
+}
+
+const GGML_TYPE = { F32: 0, F16: 1, BF16: 30 } as const;
+
+/** A tensor's ggml type code and its data as bytes. */
+function tensorBytes(tensor: GgufTensor): { code: number; bytes: () => Buffer; size: number } {
+  const count = tensor.dims.reduce((a, b) => a * b, 1);
+  const type = tensor.type ?? "F32";
+  if (typeof type === "object") return { code: type.ggml, size: type.bytes, bytes: () => Buffer.alloc(type.bytes) };
+  const values = () => {
+    const out = new Float32Array(count);
+    tensor.fill(out);
+    return out;
+  };
+  if (type === "F32") return { code: 0, size: count * 4, bytes: () => Buffer.from(values().buffer) };
+  const encode = type === "F16" ? toF16 : toBf16;
+  return { code: GGML_TYPE[type], size: count * 2, bytes: () => Buffer.from(Uint16Array.from(values(), encode).buffer) };
 }
 
 const ALIGNMENT = 32;
@@ -123,11 +143,11 @@ export function writeGguf(file: string, metadata: Record<string, MetadataValue>,
     header.string(tensor.name);
     header.u32(tensor.dims.length);
     for (const dim of tensor.dims) header.u64(dim);
-    header.u32(0); // GGML_TYPE_F32
+    const { code, size } = tensorBytes(tensor);
+    header.u32(code);
     header.u64(offset);
     offsets.push(offset);
-    const bytes = tensor.dims.reduce((a, b) => a * b, 1) * 4;
-    offset += Math.ceil(bytes / ALIGNMENT) * ALIGNMENT;
+    offset += Math.ceil(size / ALIGNMENT) * ALIGNMENT;
   }
   const headerBytes = header.concat();
   const fd = openSync(file, "w");
@@ -136,9 +156,7 @@ export function writeGguf(file: string, metadata: Record<string, MetadataValue>,
     const pad = Math.ceil(headerBytes.length / ALIGNMENT) * ALIGNMENT - headerBytes.length;
     writeSync(fd, Buffer.alloc(pad));
     for (const tensor of tensors) {
-      const values = new Float32Array(tensor.dims.reduce((a, b) => a * b, 1));
-      tensor.fill(values);
-      const bytes = Buffer.from(values.buffer);
+      const bytes = tensorBytes(tensor).bytes();
       writeSync(fd, bytes);
       writeSync(fd, Buffer.alloc(Math.ceil(bytes.length / ALIGNMENT) * ALIGNMENT - bytes.length));
     }
@@ -161,6 +179,8 @@ export interface RandomLlamaShape {
   tiedEmbeddings?: boolean;
   /** Adds ε × noise (from its own seeded stream) to every random weight: a perturbed copy of the same-seed model. */
   perturb?: { epsilon: number; seed: number };
+  /** The element type of the weight matrices (norm weights stay F32, as llama.cpp's converter writes them). */
+  weightType?: "F32" | "F16" | "BF16";
 }
 
 /** A SentencePiece-style vocabulary: <unk>, <s>, </s>, the 256 byte tokens, then letter pieces. */
@@ -244,6 +264,7 @@ export function writeRandomLlama(file: string, shape: RandomLlamaShape & { zero?
   }
   tensors.push({ name: "output_norm.weight", dims: [shape.dim], fill: ones });
   if (!shape.tiedEmbeddings) tensors.push({ name: "output.weight", dims: [shape.dim, n], fill: shape.zero?.output ?? gaussian(0.5) });
+  if (shape.weightType) for (const tensor of tensors) if (tensor.dims.length > 1) tensor.type = shape.weightType;
   writeGguf(
     file,
     {
