@@ -183,15 +183,7 @@ async function recorded(row: ResultRow, role: string, model: RoleModel, messages
  * A named call of a plan that resumes mid-item: replayed from the journal when an earlier session finished
  * it (the same transcript entry, no model call), else made, recorded and journaled.
  */
-async function journaled(
-  row: ResultRow,
-  journal: TurnJournal,
-  key: string,
-  step: string,
-  role: string,
-  model: RoleModel,
-  call: Parameters<RoleModel["call"]>[0],
-): Promise<GenerateResult> {
+async function journaled(row: ResultRow, journal: TurnJournal, key: string, step: string, role: string, model: RoleModel, call: Parameters<RoleModel["call"]>[0]): Promise<GenerateResult> {
   const hash = requestHash(role, { model: model.address, messages: call.messages, options: call.options, responseFormat: call.responseFormat ?? null });
   const done = journal.lookup(key, step, hash);
   if (done && done.response !== null) {
