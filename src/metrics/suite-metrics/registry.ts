@@ -6,11 +6,12 @@ import { bbqBias } from "./bbq-bias.js";
 import { alignxScore } from "./alignx-score.js";
 import { driftArs } from "./drift-ars.js";
 import { driftFidelityDsi } from "./drift-text.js";
+import { redteamAsr } from "./redteam-asr.js";
 
 export type { SuiteMetric, SuiteMetricAccumulator, SuiteMetricGroup, SuiteMetricReference } from "./types.js";
 
 /** The built-in suite metrics: one line each; each is one file in this folder. */
-const BUILTIN: SuiteMetric[] = [bbqBias, boldGaps, alignxScore, driftArs, lcWinrate, driftFidelityDsi];
+const BUILTIN: SuiteMetric[] = [bbqBias, boldGaps, alignxScore, driftArs, lcWinrate, driftFidelityDsi, redteamAsr];
 
 const SUITE_METRICS = new NamedRegistry<SuiteMetric>("suite metric", "suite metrics", (metric) => metric.declaration.name, BUILTIN);
 
