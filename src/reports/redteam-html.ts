@@ -75,7 +75,9 @@ function successCurves(summary: RedTeamSummary): string {
   const rounds = Math.max(2, ...entries.map(([, shares]) => shares.length));
   const x = (round: number) => left + ((round - 1) / (rounds - 1)) * (width - left - 12);
   const y = (share: number) => 10 + (1 - share) * (height - bottom - 10);
-  const axes = [0, 0.25, 0.5, 0.75, 1].map((share) => `<line x1="${left}" x2="${width - 12}" y1="${y(share)}" y2="${y(share)}" stroke="#ddd"/><text x="4" y="${y(share) + 4}" font-size="11">${share * 100}%</text>`);
+  const axes = [0, 0.25, 0.5, 0.75, 1].map(
+    (share) => `<line x1="${left}" x2="${width - 12}" y1="${y(share)}" y2="${y(share)}" stroke="#ddd"/><text x="4" y="${y(share) + 4}" font-size="11">${share * 100}%</text>`,
+  );
   const ticks = Array.from({ length: rounds }, (_, index) => `<text x="${x(index + 1) - 3}" y="${height - 10}" font-size="11">${index + 1}</text>`);
   const lines = entries.map(([strategy, shares], index) => {
     const colour = PALETTE[index % PALETTE.length]!;
@@ -96,8 +98,13 @@ function gradeText(turn: AttackTurn): string {
 function conversation(attack: AttackRecord, rank: number): string {
   const top = attack.turns.reduce((best, turn) => Math.max(best, turn.grade.status === "graded" ? turn.grade.severity : -1), -1);
   const turns = attack.turns.map((turn) => {
-    const sent = turn.sent.map((message) => `<div class="message ${escapeHtml(message.role)}"><span class="role">${escapeHtml(message.role)}</span><pre>${escapeHtml(message.content)}</pre></div>`).join("");
-    const translated = turn.translated_response === undefined ? "" : `<div class="message translated"><span class="role">answer in English (attacker's translation)</span><pre>${escapeHtml(turn.translated_response)}</pre></div>`;
+    const sent = turn.sent
+      .map((message) => `<div class="message ${escapeHtml(message.role)}"><span class="role">${escapeHtml(message.role)}</span><pre>${escapeHtml(message.content)}</pre></div>`)
+      .join("");
+    const translated =
+      turn.translated_response === undefined
+        ? ""
+        : `<div class="message translated"><span class="role">answer in English (attacker's translation)</span><pre>${escapeHtml(turn.translated_response)}</pre></div>`;
     const reason = turn.grade.status === "graded" ? `<p class="reason">judge: ${escapeHtml(turn.grade.reason)}</p>` : `<pre class="raw">${escapeHtml(turn.grade.raw)}</pre>`;
     return `<details class="turn"><summary>query ${turn.query} · ${escapeHtml(turn.branch)} · round ${turn.round}${turn.backtracked ? " · backtracked" : ""} — ${escapeHtml(gradeText(turn))}</summary>${sent}<div class="message target"><span class="role">target</span><pre>${escapeHtml(turn.response)}</pre></div>${translated}${reason}</details>`;
   });

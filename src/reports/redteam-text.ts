@@ -20,9 +20,6 @@ export function renderRedTeamSummary(summary: RedTeamSummary): string {
   for (const [category, cell] of Object.entries(summary.by_category)) lines.push(line(category, cell));
   const overall = summary.overall;
   if (overall.judge_failed > 0 || overall.judge_refused_turns + overall.judge_unparseable_turns > 0)
-    lines.push(
-      "",
-      `judge: refused ${overall.judge_refused_turns} turn(s), no usable grade on ${overall.judge_unparseable_turns}; ${overall.judge_failed} attack(s) undecided, left out of the rates`,
-    );
+    lines.push("", `judge: refused ${overall.judge_refused_turns} turn(s), no usable grade on ${overall.judge_unparseable_turns}; ${overall.judge_failed} attack(s) undecided, left out of the rates`);
   return lines.join("\n");
 }

@@ -62,20 +62,21 @@ export function readExport(file: string): RedTeamExport {
   }
   const record = data as Partial<RedTeamExport> | null;
   if (!record || typeof record !== "object" || record.format !== EXPORT_FORMAT) throw new InputError(file, undefined, "format", `not a red-team export (expected format "${EXPORT_FORMAT}")`);
-  if (typeof record.version !== "number" || record.version > EXPORT_VERSION) throw new InputError(file, undefined, "version", `version ${String(record.version)} is not one this alignbench reads (≤ ${EXPORT_VERSION})`);
+  if (typeof record.version !== "number" || record.version > EXPORT_VERSION)
+    throw new InputError(file, undefined, "version", `version ${String(record.version)} is not one this alignbench reads (≤ ${EXPORT_VERSION})`);
   if (!Array.isArray(record.attacks)) throw new InputError(file, undefined, "attacks", "a list of attacks");
   record.attacks.forEach((attack, index) => {
     const where = `attacks[${index}]`;
     if (!attack || typeof attack !== "object") throw new InputError(file, undefined, where, "an object");
-    for (const field of ["key", "model", "goal", "category", "strategy", "status"] as const)
-      if (typeof attack[field] !== "string") throw new InputError(file, undefined, `${where}.${field}`, "text");
+    for (const field of ["key", "model", "goal", "category", "strategy", "status"] as const) if (typeof attack[field] !== "string") throw new InputError(file, undefined, `${where}.${field}`, "text");
     if (!Array.isArray(attack.turns)) throw new InputError(file, undefined, `${where}.turns`, "a list of turns");
     attack.turns.forEach((turn, turnIndex) => {
       const at = `${where}.turns[${turnIndex}]`;
       if (!turn || typeof turn.query !== "number" || typeof turn.round !== "number" || typeof turn.response !== "string" || !Array.isArray(turn.sent))
         throw new InputError(file, undefined, at, "a turn {query, round, sent, response, grade}");
       const status = turn.grade?.status;
-      if (status !== "graded" && status !== "judge_refused" && status !== "judge_unparseable") throw new InputError(file, undefined, `${at}.grade.status`, "graded, judge_refused or judge_unparseable");
+      if (status !== "graded" && status !== "judge_refused" && status !== "judge_unparseable")
+        throw new InputError(file, undefined, `${at}.grade.status`, "graded, judge_refused or judge_unparseable");
       if (status === "graded" && (typeof turn.grade.severity !== "number" || turn.grade.severity < 0 || turn.grade.severity > 1))
         throw new InputError(file, undefined, `${at}.grade.severity`, "a number from 0 to 1");
     });

@@ -58,7 +58,10 @@ export function redteamCommand(exit: { code: number }): Command {
     .option("--attack-count <n>", "goals the attacker writes, spread evenly over the categories", positiveInteger, 50)
     .option("--categories <list>", `categories of the taxonomy, comma-separated (default ${CHAPTER_CATEGORIES}; see --list-categories)`)
     .option("--strategies <list>", "strategies, comma-separated; steps of one strategy joined by + (see --list-strategies)", DEFAULT_STRATEGIES)
-    .option("--goals <file|suite>", "goals from a file (CSV/JSONL/JSON/Parquet: goal or Behavior column, optional category) or a benchmark's behaviours (harmbench, advbench) instead of the attacker's")
+    .option(
+      "--goals <file|suite>",
+      "goals from a file (CSV/JSONL/JSON/Parquet: goal or Behavior column, optional category) or a benchmark's behaviours (harmbench, advbench) instead of the attacker's",
+    )
     .option("--seed <n>", "seed of the category shares and the goal-writing prompts", nonNegativeInteger, 0)
     .option("--threshold <x>", "severity at which an answer is a successful attack, and iterative attacks stop", finiteNumber, 0.7)
     .option("--output <file>", "also write the portable export there (always written in the run folder as red_team_results.json)")
@@ -103,7 +106,10 @@ and the export red_team_results.json. Resume with the same --run-id.`,
         if (!value) throw new UserError(`${flag} is required (alignbench redteam --help)`);
       if (!(flags.threshold > 0 && flags.threshold <= 1)) throw new UserError("--threshold: a number in (0, 1]");
       const strategies = parseStrategies(flags.strategies).map((strategy) => strategy.name);
-      const categories = (flags.categories ?? CHAPTER_CATEGORIES).split(",").map((name) => name.trim()).filter(Boolean);
+      const categories = (flags.categories ?? CHAPTER_CATEGORIES)
+        .split(",")
+        .map((name) => name.trim())
+        .filter(Boolean);
       checkCategories(categories);
       const runId = flags.runId ?? defaultRunId();
       const folder = join(flags.outputDir, runId);
@@ -142,7 +148,10 @@ function redteamOverlay(flags: Flags, strategies: string[], runId: string, datas
   const overlay: RunConfigInput = {
     suite: "redteam",
     dataset,
-    models: flags.model!.split(",").map((model) => model.trim()).filter(Boolean),
+    models: flags
+      .model!.split(",")
+      .map((model) => model.trim())
+      .filter(Boolean),
     roles: { attacker: flags.attackerModel!, judge: flags.judgeModel! },
     plan_options: planOptions,
     suite_metrics: [{ name: "redteam_asr", options: { threshold: flags.threshold } }],
@@ -170,7 +179,14 @@ async function prepareGoals(flags: Flags, categories: string[], config: ReturnTy
     const { writeGoals } = await import("../../runner/redteam/goal-writer.js");
     const attacker = new CallPolicies(config, {}, process.env).runnable("attacker", flags.attackerModel!, config.generation ?? {});
     printOut(`goals: the attacker ${inertLine(flags.attackerModel!)} writes ${flags.attackCount} over ${categories.join(", ")} (seed ${flags.seed})\n`);
-    const written = await writeGoals({ call: attacker.call, options: attacker.options, categories, count: flags.attackCount, seed: flags.seed, onProgress: (message) => printOut(`${inertLine(message)}\n`) });
+    const written = await writeGoals({
+      call: attacker.call,
+      options: attacker.options,
+      categories,
+      count: flags.attackCount,
+      seed: flags.seed,
+      onProgress: (message) => printOut(`${inertLine(message)}\n`),
+    });
     writeFileSync(join(folder, "goal-writing.jsonl"), written.answers.map((answer) => JSON.stringify(answer)).join("\n") + "\n");
     const short = Object.entries(written.short);
     printOut(
@@ -195,7 +211,5 @@ async function goalsSource(reference: string): Promise<string> {
 }
 
 function categoryList(): string {
-  return RED_TEAM_CATEGORIES.map(
-    (category) => `${category.name}${category.refusal_only ? " (refusal only)" : ""}\n  ${category.description}\n  sources: ${category.sources.join("; ")}`,
-  ).join("\n");
+  return RED_TEAM_CATEGORIES.map((category) => `${category.name}${category.refusal_only ? " (refusal only)" : ""}\n  ${category.description}\n  sources: ${category.sources.join("; ")}`).join("\n");
 }
