@@ -34,6 +34,8 @@ export interface AttackSettings {
   strategy: Strategy;
   options: RedTeamOptions;
   call: RoleCaller;
+  /** The run's persona's system prompt (`--personas`), under the strategy's own framing. */
+  system?: string | undefined;
 }
 
 /** The attacker model as a translator, its calls named after the step that needs them. */
@@ -50,7 +52,7 @@ export function translator(call: RoleCaller, step: string): TransformContext {
 
 /** The attack message (a goal, or an attacker's prompt) after the strategy's transforms. */
 export function transformed(settings: AttackSettings, text: string, step: string): Promise<Attack> {
-  return applySteps({ user: text }, settings.strategy.steps, translator(settings.call, step));
+  return applySteps(settings.system ? { user: text, system: settings.system } : { user: text }, settings.strategy.steps, translator(settings.call, step));
 }
 
 /** Sends one attack after `history` (earlier turns of the conversation) and grades the answer. */
