@@ -201,6 +201,7 @@ export async function run(input: RunConfigInput | RunConfig, controls: RunContro
     const interrupted = await session.process(items, config.concurrency, (item) => processItem(runId, item, settings), { total, alreadyDone: counts.ok }, controls);
 
     const outcome = await session.finalize(runSummaryOptions(manifest), interrupted);
+    if (journal && !interrupted && outcome.counts.error === 0) journal.remove();
     log.info("run_end", { interrupted, ...outcome.counts, rows: outcome.rows, rss_mb: Math.round(process.memoryUsage().rss / 1e6) });
     return { ...outcome, runId, folder: session.folder, interrupted };
   } finally {

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { appendFileSync, existsSync, readFileSync } from "node:fs";
+import { appendFileSync, existsSync, readFileSync, rmSync } from "node:fs";
 import type { TranscriptCall } from "../results/record.js";
 
 // Progress inside a work item. The run store records finished items only, so a long conversation (a PAIR
@@ -10,7 +10,8 @@ import type { TranscriptCall } from "../results/record.js";
 // options, response format: the request's hash). A plan whose answers are replayed takes the same path, so it
 // asks the same next questions and the conversation continues where it stopped. A torn last line (the
 // process killed mid-write) is ignored: that call is made again. The file lives in the run folder
-// (turns.jsonl) and only grows; finished items' lines are simply not read again.
+// (turns.jsonl) and grows until the run finishes with every item done, when it is deleted (finished items'
+// lines are never read again).
 
 /** The journal's name in the run folder. */
 export const TURN_JOURNAL_FILE = "turns.jsonl";
@@ -55,6 +56,12 @@ export class TurnJournal {
     const line: JournalLine = { key, step, hash, call };
     this.entries.set(entryKey(key, step), line);
     appendFileSync(this.file, JSON.stringify(line) + "\n");
+  }
+
+  /** Deletes the file: once every item of the run is done, nothing in it will be read again. */
+  remove(): void {
+    rmSync(this.file, { force: true });
+    this.entries.clear();
   }
 
   get size(): number {

@@ -86,5 +86,7 @@ describe("red-team resume after SIGKILL", () => {
     const afterResume = total - beforeResume;
     expect(afterResume).toBe(36 - journaled);
     expect(total).toBeLessThanOrEqual(37);
+    // Every item done: the journal is no longer needed and is gone.
+    expect(existsSync(journal)).toBe(false);
   });
 });

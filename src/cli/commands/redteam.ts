@@ -92,7 +92,7 @@ Examples:
   alignbench analyze red_team_results.json --severity-threshold 0.7 --output attack_report.html
 
 Every call goes to the models you name, and nowhere else. The run folder holds the goals (goals.jsonl), every
-call (partials.jsonl; turns.jsonl lets an attack killed mid-conversation resume after its last finished call)
+call (partials.jsonl; turns.jsonl, until every attack is done, lets an attack killed mid-conversation resume after its last finished call)
 and the export red_team_results.json. Resume with the same --run-id.`,
     )
     .action(async (flags: Flags) => {
