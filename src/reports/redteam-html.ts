@@ -82,7 +82,16 @@ function successCurves(summary: RedTeamSummary): string {
   const lines = entries.map(([strategy, shares], index) => {
     const colour = PALETTE[index % PALETTE.length]!;
     const points = shares.map((share, round) => `${x(round + 1).toFixed(1)},${y(share).toFixed(1)}`).join(" ");
-    return `<polyline fill="none" stroke="${colour}" stroke-width="2" points="${points}"><title>${escapeHtml(strategy)}</title></polyline>`;
+    // Strategies often share a curve (all at 0, or all succeeding in the same round): dashes and point marks
+    // of different sizes keep each visible, and each mark names its strategy, round and share.
+    const dash = index === 0 ? "" : ` stroke-dasharray="${4 + index * 2},${3 + index}"`;
+    const marks = shares
+      .map(
+        (share, round) =>
+          `<circle cx="${x(round + 1).toFixed(1)}" cy="${y(share).toFixed(1)}" r="${3 + (index % 4)}" fill="none" stroke="${colour}"><title>${escapeHtml(strategy)}: round ${round + 1}, ${pct(share)}</title></circle>`,
+      )
+      .join("");
+    return `<polyline fill="none" stroke="${colour}" stroke-width="2"${dash} points="${points}"><title>${escapeHtml(strategy)}</title></polyline>${marks}`;
   });
   const legend = entries.map(([strategy], index) => `<span class="key" style="border-color:${PALETTE[index % PALETTE.length]}">${escapeHtml(strategy)}</span>`).join(" ");
   return `<svg id="curves" width="${width}" height="${height}" role="img" aria-label="share of attacks succeeded by round">${axes.join("")}${ticks.join("")}${lines.join("")}<text x="${width / 2 - 20}" y="${height}" font-size="11">round</text></svg><div>${legend}</div>`;
