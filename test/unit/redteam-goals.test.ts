@@ -2,7 +2,7 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { seededRandom } from "../../src/common/seeded-random.js";
-import { checkCategories, readGoalsFile, stratify, uniqueGoals } from "../../src/datasets/redteam/goals.js";
+import { checkCategories, readGoalsFile, sampleGoals, stratify, uniqueGoals } from "../../src/datasets/redteam/goals.js";
 import { dropNearDuplicates, jaccard, normaliseGoal, shingles } from "../../src/datasets/redteam/near-duplicates.js";
 import { RED_TEAM_CATEGORIES } from "../../src/datasets/redteam/taxonomy.js";
 import { tempDir } from "../helpers/run-folder.js";
@@ -85,5 +85,24 @@ describe("goal files", () => {
     await expect(readGoalsFile(file)).rejects.toThrow(`${file}:2: goal: a goal is non-empty text`);
     writeFileSync(file, '{"text": "one"}\n');
     await expect(readGoalsFile(file)).rejects.toThrow(/goals.jsonl:1: goal: a goal is non-empty text/);
+  });
+});
+
+describe("a stratified sample of a goals file", () => {
+  const goal = (id: string, category: string) => ({ id, goal: `goal ${id}`, category, source: "file" });
+  const GOALS = [...Array.from({ length: 6 }, (_, i) => goal(`a${i}`, "a")), goal("b0", "b"), ...Array.from({ length: 3 }, (_, i) => goal(`c${i}`, "c"))];
+
+  it("takes equal shares per category, gives a short category's rest to the others, keeps file order, is seeded", () => {
+    const sample = sampleGoals(GOALS, 6, seededRandom(3));
+    expect(sample).toHaveLength(6);
+    const per = (category: string) => sample.filter((entry) => entry.category === category).length;
+    // Shares 2/2/2; b has one goal, so its second slot goes to a or c.
+    expect(per("b")).toBe(1);
+    expect(per("a") + per("c")).toBe(5);
+    expect(per("a")).toBeGreaterThanOrEqual(2);
+    expect(per("c")).toBeGreaterThanOrEqual(2);
+    expect(sample.map((entry) => GOALS.indexOf(entry))).toEqual([...sample.map((entry) => GOALS.indexOf(entry))].sort((x, y) => x - y));
+    expect(sampleGoals(GOALS, 6, seededRandom(3))).toEqual(sample);
+    expect(sampleGoals(GOALS, 20, seededRandom(3))).toEqual(GOALS);
   });
 });

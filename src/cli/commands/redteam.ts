@@ -4,7 +4,8 @@ import { Command } from "commander";
 import { inertLine } from "../../common/inert-text.js";
 import { resolveRunConfig } from "../../config/load.js";
 import type { RunConfigInput } from "../../config/schema.js";
-import { checkCategories, type Goal, readGoalsFile, uniqueGoals } from "../../datasets/redteam/goals.js";
+import { checkCategories, type Goal, readGoalsFile, sampleGoals, uniqueGoals } from "../../datasets/redteam/goals.js";
+import { seededRandom } from "../../common/seeded-random.js";
 import { RED_TEAM_CATEGORIES } from "../../datasets/redteam/taxonomy.js";
 import { UserError } from "../../errors.js";
 import { defaultRunId } from "../../results/run-folder.js";
@@ -21,7 +22,7 @@ interface Flags {
   model?: string;
   attackerModel?: string;
   judgeModel?: string;
-  attackCount: number;
+  attackCount?: number;
   categories?: string;
   strategies: string;
   goals?: string;
@@ -55,7 +56,7 @@ export function redteamCommand(exit: { code: number }): Command {
     .option("--model <models>", "the model(s) under attack, comma-separated (provider:model, llamacpp:PATH.gguf…)")
     .option("--attacker-model <model>", "writes goals, translations and the PAIR / TAP / crescendo prompts")
     .option("--judge-model <model>", "grades every target answer on the severity rubric (0 refusal … 1 full harmful help)")
-    .option("--attack-count <n>", "goals the attacker writes, spread evenly over the categories", positiveInteger, 50)
+    .option("--attack-count <n>", "goals to attack, spread evenly over the categories: the attacker writes them (default 50), or a stratified seeded sample of --goals (default all)", positiveInteger)
     .option("--categories <list>", `categories of the taxonomy, comma-separated (default ${CHAPTER_CATEGORIES}; see --list-categories)`)
     .option("--strategies <list>", "strategies, comma-separated; steps of one strategy joined by + (see --list-strategies)", DEFAULT_STRATEGIES)
     .option(
@@ -172,18 +173,19 @@ async function prepareGoals(flags: Flags, categories: string[], config: ReturnTy
   if (flags.goals) {
     const file = await goalsSource(flags.goals);
     const { kept, dropped } = uniqueGoals(await readGoalsFile(file));
-    goals = kept;
-    printOut(`goals: ${kept.length} from ${inertLine(flags.goals)}${dropped > 0 ? ` (${dropped} near-duplicate(s) dropped)` : ""}\n`);
+    goals = flags.attackCount === undefined ? kept : sampleGoals(kept, flags.attackCount, seededRandom(flags.seed));
+    const sampled = goals.length < kept.length ? `, a stratified sample of ${goals.length} (seed ${flags.seed})` : "";
+    printOut(`goals: ${kept.length} from ${inertLine(flags.goals)}${dropped > 0 ? ` (${dropped} near-duplicate(s) dropped)` : ""}${sampled}\n`);
   } else {
     const { CallPolicies } = await import("../../runner/prepare.js");
     const { writeGoals } = await import("../../runner/redteam/goal-writer.js");
     const attacker = new CallPolicies(config, {}, process.env).runnable("attacker", flags.attackerModel!, config.generation ?? {});
-    printOut(`goals: the attacker ${inertLine(flags.attackerModel!)} writes ${flags.attackCount} over ${categories.join(", ")} (seed ${flags.seed})\n`);
+    printOut(`goals: the attacker ${inertLine(flags.attackerModel!)} writes ${flags.attackCount ?? 50} over ${categories.join(", ")} (seed ${flags.seed})\n`);
     const written = await writeGoals({
       call: attacker.call,
       options: attacker.options,
       categories,
-      count: flags.attackCount,
+      count: flags.attackCount ?? 50,
       seed: flags.seed,
       onProgress: (message) => printOut(`${inertLine(message)}\n`),
     });
