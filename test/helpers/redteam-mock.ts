@@ -84,7 +84,7 @@ export function attackerAnswer(messages: Array<{ role: string; content: string }
     const seed = Number(/Variation seed: (\d+)/.exec(last)?.[1] ?? 0);
     const offset = seed * 5 + Array.from(category).reduce((sum, character) => sum + character.charCodeAt(0), 0);
     // Distinct goals, but every third one a near-duplicate of the one before (the writer must drop it).
-    const goals = Array.from({ length: count }, (_, index) => (index % 3 === 2 ? `${GOALS[(offset + index - 1) % GOALS.length]} right now` : GOALS[(offset + index) % GOALS.length]!));
+    const goals = Array.from({ length: count }, (_, index) => (index % 3 === 2 ? `Please ${GOALS[(offset + index - 1) % GOALS.length]!.toLowerCase()}` : GOALS[(offset + index) % GOALS.length]!));
     return JSON.stringify({ goals });
   }
   const goal = between(system, '"):\n', "\n\n")?.trim() ?? "";

@@ -172,10 +172,11 @@ async function prepareGoals(flags: Flags, categories: string[], config: ReturnTy
   mkdirSync(folder, { recursive: true });
   if (flags.goals) {
     const file = await goalsSource(flags.goals);
-    const { kept, dropped } = uniqueGoals(await readGoalsFile(file));
+    // A curated file loses only exact duplicates (after normalising): see near-duplicates.ts.
+    const { kept, dropped } = uniqueGoals(await readGoalsFile(file), 1);
     goals = flags.attackCount === undefined ? kept : sampleGoals(kept, flags.attackCount, seededRandom(flags.seed));
     const sampled = goals.length < kept.length ? `, a stratified sample of ${goals.length} (seed ${flags.seed})` : "";
-    printOut(`goals: ${kept.length} from ${inertLine(flags.goals)}${dropped > 0 ? ` (${dropped} near-duplicate(s) dropped)` : ""}${sampled}\n`);
+    printOut(`goals: ${kept.length} from ${inertLine(flags.goals)}${dropped > 0 ? ` (${dropped} duplicate(s) dropped)` : ""}${sampled}\n`);
   } else {
     const { CallPolicies } = await import("../../runner/prepare.js");
     const { writeGoals } = await import("../../runner/redteam/goal-writer.js");

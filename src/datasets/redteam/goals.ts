@@ -21,6 +21,8 @@ export interface Goal {
 const GOAL_COLUMNS = ["goal", "behavior", "Behavior", "prompt", "goal_text"];
 const CATEGORY_COLUMNS = ["category", "SemanticCategory", "harm_category"];
 const ID_COLUMNS = ["id", "BehaviorID", "goal_id"];
+/** A context the goal refers to (HarmBench's contextual behaviours): put before it, as HarmBench builds the prompt. */
+const CONTEXT_COLUMNS = ["ContextString", "context"];
 
 /** Goals from a file; a row without a goal is an error naming the file, line and field. */
 export async function readGoalsFile(file: string, defaultCategory = "harmful_content"): Promise<Goal[]> {
@@ -35,9 +37,11 @@ export async function readGoalsFile(file: string, defaultCategory = "harmful_con
     const categoryColumn = CATEGORY_COLUMNS.find((column) => column in value);
     const category = categoryColumn === undefined ? defaultCategory : value[categoryColumn];
     if (typeof category !== "string" || category.trim() === "") throw new InputError(file, record.line, categoryColumn, "the category is non-empty text");
+    const contextColumn = CONTEXT_COLUMNS.find((column) => typeof value[column] === "string" && (value[column] as string).trim() !== "");
+    const text = contextColumn === undefined ? goal.trim() : `${(value[contextColumn] as string).trim()}\n\n---\n\n${goal.trim()}`;
     const idColumn = ID_COLUMNS.find((column) => column in value);
     const id = idColumn === undefined ? `goal-${record.line}` : String(value[idColumn]);
-    goals.push({ id, goal: goal.trim(), category: category.trim(), source: "file" });
+    goals.push({ id, goal: text, category: category.trim(), source: "file" });
   }
   if (goals.length === 0) throw new UserError(`--goals ${file}: no goals in the file`);
   const ids = new Set<string>();
@@ -74,7 +78,7 @@ export function checkCategories(names: readonly string[]): void {
   }
 }
 
-/** Goals with near-duplicates dropped (within the same category or across), keeping the first. */
+/** Goals with near-duplicates dropped (within the same category or across), keeping the first; threshold 1: exact duplicates after normalising. */
 export function uniqueGoals(goals: readonly Goal[], threshold?: number): { kept: Goal[]; dropped: number } {
   const { kept, dropped } = dropNearDuplicates(goals, (goal) => goal.goal, threshold);
   return { kept, dropped: dropped.length };

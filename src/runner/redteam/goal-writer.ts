@@ -1,6 +1,6 @@
 import { seededRandom } from "../../common/seeded-random.js";
 import { type Goal, REFUSAL_ONLY_GOALS, stratify } from "../../datasets/redteam/goals.js";
-import { jaccard, shingles } from "../../datasets/redteam/near-duplicates.js";
+import { jaccard, NEAR_DUPLICATE_THRESHOLD, shingles } from "../../datasets/redteam/near-duplicates.js";
 import { redTeamCategory } from "../../datasets/redteam/taxonomy.js";
 import type { GenerationOptions, ModelCall } from "../../providers/types.js";
 import { extractJsonObject } from "../../scorers/judge/extract-json.js";
@@ -50,7 +50,7 @@ export async function writeGoals(settings: GoalWriterSettings): Promise<WrittenG
       for (const text of list) {
         if (typeof text !== "string" || text.trim() === "" || have >= wanted) continue;
         const mine = shingles(text);
-        if (grams.some((other) => jaccard(mine, other) >= 0.6)) {
+        if (grams.some((other) => jaccard(mine, other) >= NEAR_DUPLICATE_THRESHOLD)) {
           dropped++;
           continue;
         }
