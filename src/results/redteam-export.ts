@@ -1,5 +1,6 @@
-import { readFileSync, writeFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { InputError, UserError } from "../errors.js";
+import { writeOutputFile } from "../io/output-file.js";
 import { type AttackRecord, attackOfRow, type RedTeamSummary, summariseAttacks } from "../metrics/redteam-summary.js";
 import { loadLatestRows } from "./load-run.js";
 import { readManifest } from "./manifest.js";
@@ -49,7 +50,7 @@ export async function exportOfRun(folder: string): Promise<RedTeamExport> {
 }
 
 export function writeExport(file: string, data: RedTeamExport): void {
-  writeFileSync(file, JSON.stringify(data, null, 1) + "\n");
+  writeOutputFile(file, JSON.stringify(data, null, 1) + "\n");
 }
 
 /** Reads an export, checking its shape: a wrong file is an error naming the field, never a crash later. */

@@ -124,6 +124,11 @@ describe("alignbench redteam and analyze", () => {
     const analyzed = await runCli(["analyze", file]);
     expect(analyzed.code).toBe(2);
     expect(analyzed.stderr).toContain(`${file}: attacks[0].turns[0]: a turn {query, round, sent, response, grade}`);
+    const empty = join(dir, "empty.json");
+    writeFileSync(empty, JSON.stringify({ format: "alignbench-redteam", version: 1, run_id: "e", threshold: 0.7, models: [], roles: {}, attacks: [] }));
+    const nowhere = await runCli(["analyze", empty, "--output", join(dir, "no", "such", "report.html")]);
+    expect(nowhere.code).toBe(2);
+    expect(nowhere.stderr).toContain("does not exist");
     const missing = await runCli(["redteam", "--model", "target"]);
     expect(missing.stderr).toContain("--attacker-model is required");
     expect(existsSync(join(dir, "attack_report.html"))).toBe(false);

@@ -1,8 +1,9 @@
-import { existsSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { Command } from "commander";
 import { inertLine } from "../../common/inert-text.js";
 import { UserError } from "../../errors.js";
+import { checkOutputFile, writeOutputFile } from "../../io/output-file.js";
 import { summariseAttacks } from "../../metrics/redteam-summary.js";
 import { locateRunFolder } from "../../results/load-run.js";
 import { exportOfRun, type RedTeamExport, readExport } from "../../results/redteam-export.js";
@@ -42,13 +43,15 @@ attack and model text is shown as text. To compare two runs (before and after sa
 alignbench compare RUN_A RUN_B: the red-team rows compare by category and strategy like any run's.`,
     )
     .action(async (reference: string, flags: Flags) => {
+      const json = flags.json ?? flags.output.replace(/\.html?$/i, "") + ".json";
+      checkOutputFile(flags.output);
+      checkOutputFile(json);
       const data = await loadAttacks(reference, flags.outputDir);
       const threshold = flags.severityThreshold ?? data.threshold;
       if (!(threshold > 0 && threshold <= 1)) throw new UserError("--severity-threshold: a number in (0, 1]");
       const summary = summariseAttacks(data.attacks, threshold);
-      writeFileSync(flags.output, renderAttackReport({ title: data.run_id, summary, attacks: data.attacks, models: data.models, roles: data.roles, worst: flags.worst }));
-      const json = flags.json ?? flags.output.replace(/\.html?$/i, "") + ".json";
-      writeFileSync(json, JSON.stringify({ run_id: data.run_id, threshold, models: data.models, roles: data.roles, attacks: data.attacks.length, summary }, null, 1) + "\n");
+      writeOutputFile(flags.output, renderAttackReport({ title: data.run_id, summary, attacks: data.attacks, models: data.models, roles: data.roles, worst: flags.worst }));
+      writeOutputFile(json, JSON.stringify({ run_id: data.run_id, threshold, models: data.models, roles: data.roles, attacks: data.attacks.length, summary }, null, 1) + "\n");
       printOut(`${renderRedTeamSummary(summary)}\n\nreport ${inertLine(flags.output)} · summary ${inertLine(json)}\n`);
       exit.code = 0;
     });

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { Command } from "commander";
 import { inertLine } from "../../common/inert-text.js";
@@ -8,6 +8,7 @@ import { checkCategories, type Goal, readGoalsFile, sampleGoals, uniqueGoals } f
 import { seededRandom } from "../../common/seeded-random.js";
 import { RED_TEAM_CATEGORIES } from "../../datasets/redteam/taxonomy.js";
 import { UserError } from "../../errors.js";
+import { checkOutputFile, writeOutputFile } from "../../io/output-file.js";
 import { defaultRunId } from "../../results/run-folder.js";
 import { DEFAULT_OPTIONS } from "../../runner/redteam/options.js";
 import { DEFAULT_STRATEGIES, parseStrategies, strategyHelp } from "../../runner/redteam/strategies.js";
@@ -112,6 +113,7 @@ and the export red_team_results.json. Resume with the same --run-id.`,
         .map((name) => name.trim())
         .filter(Boolean);
       checkCategories(categories);
+      if (flags.output) checkOutputFile(flags.output);
       const runId = flags.runId ?? defaultRunId();
       const folder = join(flags.outputDir, runId);
       const goalsFile = join(folder, GOALS_FILE);
@@ -190,7 +192,7 @@ async function prepareGoals(flags: Flags, categories: string[], config: ReturnTy
       seed: flags.seed,
       onProgress: (message) => printOut(`${inertLine(message)}\n`),
     });
-    writeFileSync(join(folder, "goal-writing.jsonl"), written.answers.map((answer) => JSON.stringify(answer)).join("\n") + "\n");
+    writeOutputFile(join(folder, "goal-writing.jsonl"), written.answers.map((answer) => JSON.stringify(answer)).join("\n") + "\n");
     const short = Object.entries(written.short);
     printOut(
       `goals: ${written.goals.length} written${written.dropped > 0 ? `, ${written.dropped} near-duplicate(s) dropped` : ""}${short.length > 0 ? `; short: ${short.map(([category, missing]) => `${category} −${missing}`).join(", ")}` : ""}\n`,
@@ -198,7 +200,7 @@ async function prepareGoals(flags: Flags, categories: string[], config: ReturnTy
     goals = written.goals;
   }
   if (goals.length === 0) throw new UserError("no goals to attack");
-  writeFileSync(goalsFile, goals.map((goal) => JSON.stringify({ id: goal.id, prompt: goal.goal, category: goal.category, source: goal.source })).join("\n") + "\n");
+  writeOutputFile(goalsFile, goals.map((goal) => JSON.stringify({ id: goal.id, prompt: goal.goal, category: goal.category, source: goal.source })).join("\n") + "\n");
 }
 
 /** A goals file, or a benchmark suite's behaviours (its dataset, downloaded once into the cache). */
