@@ -95,7 +95,7 @@ Examples:
 
 Every call goes to the models you name, and nowhere else. The run folder holds the goals (goals.jsonl), every
 call (partials.jsonl; turns.jsonl, until every attack is done, lets an attack killed mid-conversation resume after its last finished call)
-and the export red_team_results.json. Resume with the same --run-id.`,
+the export red_team_results.json and the attack report attack_report.html. Resume with the same --run-id.`,
     )
     .action(async (flags: Flags) => {
       if (flags.listCategories) return printOut(categoryList() + "\n");
@@ -127,10 +127,13 @@ and the export red_team_results.json. Resume with the same --run-id.`,
         after: async (outcome) => {
           const { exportOfRun, writeExport } = await import("../../results/redteam-export.js");
           const { renderRedTeamSummary } = await import("../../reports/redteam-text.js");
+          const { renderAttackReport } = await import("../../reports/redteam-html.js");
           const data = await exportOfRun(outcome.folder);
           writeExport(join(outcome.folder, "red_team_results.json"), data);
           if (flags.output) writeExport(flags.output, data);
-          return { text: renderRedTeamSummary(data.summary), files: ["red_team_results.json", ...(flags.output ? [flags.output] : [])].join(", ") };
+          // The attack report at the run's threshold; `alignbench analyze` redraws it at any other.
+          writeOutputFile(join(outcome.folder, "attack_report.html"), renderAttackReport({ title: data.run_id, summary: data.summary, attacks: data.attacks, models: data.models, roles: data.roles }));
+          return { text: renderRedTeamSummary(data.summary), files: ["red_team_results.json", "attack_report.html", ...(flags.output ? [flags.output] : [])].join(", ") };
         },
       });
     });
