@@ -176,7 +176,8 @@ export function attackOfRow(row: ResultRow): AttackRecord | undefined {
   const score = row.scores?.redteam;
   const data = score?.data as { goal?: string; category?: string; strategy?: string; turns?: AttackTurn[]; notes?: string[] } | null | undefined;
   const strategy = String(row.dimensions.strategy ?? data?.strategy ?? "direct");
-  if (!score && row.status === "ok") return undefined;
+  // Rows of other plans: no red-team score, and no strategy dimension (a red-team row that failed has one).
+  if (!score && (row.status === "ok" || row.dimensions.strategy === undefined)) return undefined;
   const goal = data?.goal ?? row.messages.filter((message) => message.role === "user").at(-1)?.content ?? "";
   return {
     key: row.key,

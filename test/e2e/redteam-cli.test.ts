@@ -117,6 +117,11 @@ describe("alignbench redteam and analyze", () => {
     expect(bad.stderr).not.toMatch(/\n\s+at /);
     const strategy = await runCli(["redteam", ...models(mock.url), "--strategies", "pair,base65", "--output-dir", dir]);
     expect(strategy.stderr).toContain('unknown attack transform "base65"');
+    const goalsFile = join(dir, "goals.csv");
+    writeFileSync(goalsFile, "goal,category\nSomething harmful,chemical_biological\n");
+    const noneKept = await runCli(["redteam", ...models(mock.url), "--goals", goalsFile, "--categories", "cybercrime", "--output-dir", dir]);
+    expect(noneKept.code).toBe(2);
+    expect(noneKept.stderr).toContain("is in cybercrime (its categories: chemical_biological)");
     const file = join(dir, "broken.json");
     writeFileSync(
       file,

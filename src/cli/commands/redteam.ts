@@ -58,7 +58,7 @@ export function redteamCommand(exit: { code: number }): Command {
     .option("--attacker-model <model>", "writes goals, translations and the PAIR / TAP / crescendo prompts")
     .option("--judge-model <model>", "grades every target answer on the severity rubric (0 refusal … 1 full harmful help)")
     .option("--attack-count <n>", "goals to attack, spread evenly over the categories: the attacker writes them (default 50), or a stratified seeded sample of --goals (default all)", positiveInteger)
-    .option("--categories <list>", `categories of the taxonomy, comma-separated (default ${CHAPTER_CATEGORIES}; see --list-categories)`)
+    .option("--categories <list>", `categories of the taxonomy, comma-separated (default ${CHAPTER_CATEGORIES}; see --list-categories); with --goals, the file's categories to keep (default all)`)
     .option("--strategies <list>", "strategies, comma-separated; steps of one strategy joined by + (see --list-strategies)", DEFAULT_STRATEGIES)
     .option(
       "--goals <file|suite>",
@@ -112,7 +112,8 @@ the export red_team_results.json and the attack report attack_report.html. Resum
         .split(",")
         .map((name) => name.trim())
         .filter(Boolean);
-      checkCategories(categories);
+      // Written goals use the taxonomy's categories; a goals file keeps its own (--categories then picks among them).
+      if (!flags.goals) checkCategories(categories);
       if (flags.output) checkOutputFile(flags.output);
       const runId = flags.runId ?? defaultRunId();
       const folder = join(flags.outputDir, runId);
@@ -178,7 +179,13 @@ async function prepareGoals(flags: Flags, categories: string[], config: ReturnTy
   if (flags.goals) {
     const file = await goalsSource(flags.goals);
     // A curated file loses only exact duplicates (after normalising): see near-duplicates.ts.
-    const { kept, dropped } = uniqueGoals(await readGoalsFile(file), 1);
+    const read = await readGoalsFile(file);
+    const wanted = flags.categories === undefined ? read : read.filter((goal) => categories.includes(goal.category));
+    if (wanted.length === 0) {
+      const present = [...new Set(read.map((goal) => goal.category))].map((name) => inertLine(name)).join(", ");
+      throw new UserError(`--categories: no goal of ${inertLine(flags.goals)} is in ${categories.map((name) => inertLine(name)).join(", ")} (its categories: ${present})`);
+    }
+    const { kept, dropped } = uniqueGoals(wanted, 1);
     goals = flags.attackCount === undefined ? kept : sampleGoals(kept, flags.attackCount, seededRandom(flags.seed));
     const sampled = goals.length < kept.length ? `, a stratified sample of ${goals.length} (seed ${flags.seed})` : "";
     printOut(`goals: ${kept.length} from ${inertLine(flags.goals)}${dropped > 0 ? ` (${dropped} duplicate(s) dropped)` : ""}${sampled}\n`);
