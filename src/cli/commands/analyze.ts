@@ -28,7 +28,7 @@ export function analyzeCommand(exit: { code: number }): Command {
     .option("--severity-threshold <x>", "severity at which an answer counts as a successful attack (default: the run's, 0.7)", finiteNumber)
     .option("--output <file>", "the HTML report", "attack_report.html")
     .option("--json <file>", "the JSON summary (default: the report's name with .json)")
-    .option("--worst <n>", "worst conversations shown (default 25)", positiveInteger, 25)
+    .option("--worst <n>", "worst conversations shown", positiveInteger, 25)
     .option("--output-dir <dir>", "where run ids are looked up", "results")
     .addHelpText(
       "after",
