@@ -56,7 +56,7 @@ export async function runPair(settings: AttackSettings): Promise<IterativeResult
       const turn = exchanges[index];
       if (!entry || !turn) return;
       turns.push(turn);
-      entry.stream.history.push({ role: "assistant", content: entry.prompt.raw }, { role: "user", content: pairFeedback(turn.response, severityOf(turn)) });
+      entry.stream.history.push({ role: "assistant", content: entry.prompt.raw }, { role: "user", content: pairFeedback(turn.translated_response ?? turn.response, severityOf(turn)) });
       entry.stream.history = truncatedHistory(entry.stream.history);
     });
     if (turns.some((turn) => succeeded(turn, threshold))) break;

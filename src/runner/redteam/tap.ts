@@ -68,7 +68,7 @@ export async function runTap(settings: AttackSettings): Promise<IterativeResult>
       .slice(0, options.tap_width);
     leaves = ranked.map(({ entry, turn }) => ({
       id: entry.id,
-      history: [...entry.leaf.history, { role: "assistant", content: entry.prompt.raw }, { role: "user", content: pairFeedback(turn.response, severityOf(turn)) }],
+      history: [...entry.leaf.history, { role: "assistant", content: entry.prompt.raw }, { role: "user", content: pairFeedback(turn.translated_response ?? turn.response, severityOf(turn)) }],
     }));
     if (leaves.length === 0) {
       notes.push(`depth ${depth}: every branch pruned; the tree ends`);
