@@ -11,6 +11,8 @@ import { viewCommand } from "./commands/view.js";
 import { runCommand } from "./commands/run.js";
 import { driftCommand } from "./commands/drift.js";
 import { weightsCommand } from "./commands/weights.js";
+import { redteamCommand } from "./commands/redteam.js";
+import { analyzeCommand } from "./commands/analyze.js";
 import { loadDotEnv } from "./env.js";
 import { scrubTerminal } from "./terminal.js";
 import { printErr, printOut } from "./output.js";
@@ -38,6 +40,8 @@ export async function main(argv: string[]): Promise<number> {
     .showHelpAfterError("(add --help for usage)")
     .addCommand(runCommand(exit))
     .addCommand(driftCommand(exit))
+    .addCommand(redteamCommand(exit))
+    .addCommand(analyzeCommand(exit))
     .addCommand(rejudgeCommand(exit))
     .addCommand(compareCommand())
     .addCommand(reportCommand())

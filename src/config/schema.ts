@@ -187,7 +187,7 @@ export const runConfigSchema = z
       .string()
       .default("generate")
       .describe(
-        "What one work item does: generate (one response, then scorers), multi_turn (the model answers each user turn of the conversation in turn), completion (the model continues the prompt's text: a plain completions request, no chat template), chat_continuation (a chat model asked to continue the prompt's text), pairwise (the model and a baseline answer: a baseline role, stored outputs or the item's own), drift (fine-tuning drift of the target against role base: see `alignbench drift`) or none (no response: log-likelihood scoring only).",
+        "What one work item does: generate (one response, then scorers), multi_turn (the model answers each user turn of the conversation in turn), completion (the model continues the prompt's text: a plain completions request, no chat template), chat_continuation (a chat model asked to continue the prompt's text), pairwise (the model and a baseline answer: a baseline role, stored outputs or the item's own), drift (fine-tuning drift of the target against role base: see `alignbench drift`), redteam (attacks each goal by each strategy with roles attacker and judge: see `alignbench redteam`) or none (no response: log-likelihood scoring only).",
       ),
     drift: driftAlternativesSchema.optional().describe("Plan drift: the Drift Sensitivity Index from a task's accuracy or a judge's score too (see `alignbench drift --help`)."),
     plan_options: z.record(z.string(), z.unknown()).default({}).describe("Settings of the plan (its strategies, turns…), as the plan documents them."),

@@ -7,6 +7,7 @@ import type { GenerateResult } from "../providers/types.js";
 import type { Plan, PlanCall, PlanCompletion, PlanContext, RoleModel } from "./plans/types.js";
 import type { WorkItem } from "./work-items.js";
 import { recordedForScorers, recordingScorerCalls } from "./scorer-calls.js";
+import { requestHash, type TurnJournal } from "./turn-journal.js";
 
 export interface ItemSettings {
   plan: Plan;
@@ -17,6 +18,8 @@ export interface ItemSettings {
   scorers: Scorer[];
   services: ScorerServices;
   signal?: AbortSignal | undefined;
+  /** Where plans that name their calls journal them, to resume mid-item (plans with `resumesTurns`). */
+  journal?: TurnJournal | undefined;
 }
 
 /**
@@ -76,7 +79,7 @@ export async function processItem(runId: string, item: WorkItem, settings: ItemS
       generation: previous.generation,
     });
   } else {
-    const context = planContext(row, item, roles, settings.planOptions ?? {}, settings.signal);
+    const context = planContext(row, item, roles, settings.planOptions ?? {}, settings.signal, settings.journal);
     try {
       const result = await settings.plan.run(context);
       row.messages = result.messages;
@@ -116,7 +119,14 @@ function perTarget(settings: ItemSettings, target: RoleModel): { roles: Record<s
 }
 
 /** The context a plan runs in: every call goes through `call`, which records it in the row's transcript. */
-function planContext(row: ResultRow, item: WorkItem, roles: Record<string, RoleModel>, options: Record<string, unknown>, signal: AbortSignal | undefined): PlanContext {
+function planContext(
+  row: ResultRow,
+  item: WorkItem,
+  roles: Record<string, RoleModel>,
+  options: Record<string, unknown>,
+  signal: AbortSignal | undefined,
+  journal: TurnJournal | undefined,
+): PlanContext {
   return {
     sample: item.sample,
     dimensions: item.dimensions,
@@ -130,7 +140,8 @@ function planContext(row: ResultRow, item: WorkItem, roles: Record<string, RoleM
       const call: Parameters<RoleModel["call"]>[0] = { messages: request.messages, options: request.options ?? model.options };
       if (request.responseFormat) call.responseFormat = request.responseFormat;
       if (signal) call.signal = signal;
-      return recorded(row, role, model, request.messages, () => model.call(call));
+      if (!journal || request.step === undefined) return recorded(row, role, model, request.messages, () => model.call(call));
+      return journaled(row, journal, item.key, request.step, role, model, call);
     },
     recordStored(role: string, source: string, messages: TranscriptCall["messages"], response: string): void {
       row.transcript.push({ role, model: source, messages, response, usage: null, latency_ms: null, finish_reason: "stored" });
@@ -167,6 +178,22 @@ async function recorded(row: ResultRow, role: string, model: RoleModel, messages
     if (errorTypeOf(error) !== "cancelled") row.transcript.push({ ...entry, error: errorMessage(error) });
     throw error;
   }
+}
+
+/**
+ * A named call of a plan that resumes mid-item: replayed from the journal when an earlier session finished
+ * it (the same transcript entry, no model call), else made, recorded and journaled.
+ */
+async function journaled(row: ResultRow, journal: TurnJournal, key: string, step: string, role: string, model: RoleModel, call: Parameters<RoleModel["call"]>[0]): Promise<GenerateResult> {
+  const hash = requestHash(role, { model: model.address, messages: call.messages, options: call.options, responseFormat: call.responseFormat ?? null });
+  const done = journal.lookup(key, step, hash);
+  if (done && done.response !== null) {
+    row.transcript.push(done);
+    return { text: done.response, usage: done.usage ?? { input_tokens: 0, output_tokens: 0 }, latencyMs: done.latency_ms ?? 0, finishReason: done.finish_reason ?? "stop" };
+  }
+  const result = await recorded(row, role, model, call.messages, () => model.call(call));
+  journal.record(key, step, hash, row.transcript[row.transcript.length - 1]!);
+  return result;
 }
 
 /** The row's usage and latency: the target's calls summed (one call for the generate plan, as in 0.1). */

@@ -1,5 +1,5 @@
 import { setMaxListeners } from "node:events";
-import { resolve } from "node:path";
+import { join, resolve } from "node:path";
 import { InterruptedError, UserError } from "../errors.js";
 import { runConfigSchema, type RunConfig, type RunConfigInput } from "../config/schema.js";
 import { withDriftAlternatives } from "../config/drift-alternatives.js";
@@ -24,6 +24,7 @@ import { disposeLocalModels } from "../providers/llamacpp/llamacpp-loading.js";
 import { BUILTIN_MINI_SUITE, DEFAULT_LOCAL_MODEL } from "./defaults.js";
 import { prepareRun, type PreparedJudge, type PreparedRun, type PrepareHooks } from "./prepare.js";
 import { processItem } from "./process-item.js";
+import { TURN_JOURNAL_FILE, TurnJournal } from "./turn-journal.js";
 import { preflight, type PreflightResult } from "./preflight.js";
 import { eitherSignal, throwIfStopped, untilStopped } from "./early-stop.js";
 import type { FailureSummary } from "./failures.js";
@@ -196,11 +197,13 @@ export async function run(input: RunConfigInput | RunConfig, controls: RunContro
     await session.begin(manifest, { judge_model: prepared.judge?.address ?? null });
 
     const total = dataset.validRows * itemsPerTest(axes);
-    const settings = { plan: prepared.plan, roles: prepared.roles, planOptions: config.plan_options, scorers: prepared.scorers, services: prepared.services, signal: controls.abortSignal };
+    const journal = prepared.plan.resumesTurns ? TurnJournal.open(join(session.folder, TURN_JOURNAL_FILE)) : undefined;
+    const settings = { plan: prepared.plan, roles: prepared.roles, planOptions: config.plan_options, scorers: prepared.scorers, services: prepared.services, signal: controls.abortSignal, journal };
     const items = layout.items("parts" in dataset ? streamParts(dataset, layout.isFinished) : streamSamples(dataset, config.limit, layout.isFinished));
     const interrupted = await session.process(items, config.concurrency, (item) => processItem(runId, item, settings), { total, alreadyDone: counts.ok }, controls);
 
     const outcome = await session.finalize(runSummaryOptions(manifest), interrupted);
+    if (journal && !interrupted && outcome.counts.error === 0) journal.remove();
     log.info("run_end", { interrupted, ...outcome.counts, rows: outcome.rows, rss_mb: Math.round(process.memoryUsage().rss / 1e6) });
     return { ...outcome, runId, folder: session.folder, interrupted };
   } finally {

@@ -165,7 +165,7 @@ export function runCommand(exit: { code: number }): Command {
     )
     .option(
       "--plan <name>",
-      "what each work item does: generate (default: one response), multi_turn (the model answers each user turn in turn), completion (the model continues the prompt's text: a plain completions request, no chat template), chat_continuation (a chat model asked to continue the text), pairwise (the model and a baseline answer), drift (fine-tuning drift against role base; see `alignbench drift`) or none (log-likelihood scoring only)",
+      "what each work item does: generate (default: one response), multi_turn (the model answers each user turn in turn), completion (the model continues the prompt's text: a plain completions request, no chat template), chat_continuation (a chat model asked to continue the text), pairwise (the model and a baseline answer), drift (fine-tuning drift against role base; see `alignbench drift`), redteam (attacks by strategy with roles attacker and judge; see `alignbench redteam`) or none (log-likelihood scoring only)",
     )
     .option("--judge-prompt <file>", "judge prompt template for items without their own judge_prompt")
     .option("--judge-schema <file>", "JSON Schema the judge's answer must satisfy")

@@ -7,11 +7,12 @@ import { alignxScore } from "./alignx-score.js";
 import { driftArs } from "./drift-ars.js";
 import { driftFidelityDsi } from "./drift-text.js";
 import { driftJudgeDsi, driftTaskDsi } from "./drift-dsi.js";
+import { redteamAsr } from "./redteam-asr.js";
 
 export type { SuiteMetric, SuiteMetricAccumulator, SuiteMetricGroup, SuiteMetricReference } from "./types.js";
 
 /** The built-in suite metrics: one line each; each is one file in this folder. */
-const BUILTIN: SuiteMetric[] = [bbqBias, boldGaps, alignxScore, driftArs, lcWinrate, driftFidelityDsi, driftTaskDsi, driftJudgeDsi];
+const BUILTIN: SuiteMetric[] = [bbqBias, boldGaps, alignxScore, driftArs, lcWinrate, driftFidelityDsi, driftTaskDsi, driftJudgeDsi, redteamAsr];
 
 const SUITE_METRICS = new NamedRegistry<SuiteMetric>("suite metric", "suite metrics", (metric) => metric.declaration.name, BUILTIN);
 

@@ -5,10 +5,11 @@ import { completionPlan } from "./completion.js";
 import { pairwisePlan } from "./pairwise.js";
 import { chatContinuationPlan } from "./chat-continuation.js";
 import { driftPlan } from "./drift.js";
+import { redTeamPlan } from "./redteam.js";
 import type { Plan } from "./types.js";
 
 /** The built-in plans: one line each; each is one file in this folder. */
-const BUILTIN: Plan[] = [generatePlan, noResponsePlan, multiTurnPlan, completionPlan, pairwisePlan, chatContinuationPlan, driftPlan];
+const BUILTIN: Plan[] = [generatePlan, noResponsePlan, multiTurnPlan, completionPlan, pairwisePlan, chatContinuationPlan, driftPlan, redTeamPlan];
 
 const PLANS = new NamedRegistry<Plan>("plan", "plans", (plan) => plan.name, BUILTIN);
 

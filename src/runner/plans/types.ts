@@ -23,6 +23,12 @@ export interface PlanCall {
   messages: Message[];
   options?: GenerationOptions;
   responseFormat?: ResponseFormat;
+  /**
+   * Names the call within the item ("stream 1 round 2 target"), for plans that declare `resumesTurns`: a
+   * named call that finished is journaled, and an item resumed after a kill replays it instead of calling
+   * again (see src/runner/turn-journal.ts). Unique within the item; the same name for the same call on every run.
+   */
+  step?: string;
 }
 
 /** One plain text completion a plan asks for: the role's model continues `prompt`, with the role's options unless overridden. */
@@ -109,6 +115,11 @@ export interface Plan {
    * are all the target's generations: yes). Default false: the plan runs again.
    */
   reusable?: boolean;
+  /**
+   * The plan names its calls (PlanCall.step) so that an item killed mid-conversation resumes after its last
+   * finished call instead of starting over: the runner journals them in the run folder (turns.jsonl).
+   */
+  resumesTurns?: boolean;
 }
 
 /** An earlier attempt whose calls succeeded, handed to the runner to rescore instead of rerunning the plan. */
