@@ -23,6 +23,7 @@ import { disposeLocalModels } from "../providers/llamacpp/llamacpp-loading.js";
 import { BUILTIN_MINI_SUITE, DEFAULT_LOCAL_MODEL } from "./defaults.js";
 import { prepareRun, type PreparedJudge, type PreparedRun, type PrepareHooks } from "./prepare.js";
 import { processItem } from "./process-item.js";
+import { runPins } from "./run-pins.js";
 import { preflight, type PreflightResult } from "./preflight.js";
 import { eitherSignal, throwIfStopped, untilStopped } from "./early-stop.js";
 import type { FailureSummary } from "./failures.js";
@@ -191,6 +192,7 @@ export async function run(input: RunConfigInput | RunConfig, controls: RunContro
     const manifest = buildManifest(previous, config, runId, datasetPath, dataset, prepared, datasetSource, layout.dimensions);
     if (parts && "parts" in dataset) manifest.dataset = partsManifest(parts, dataset, config.limit);
     manifest.items_per_test = itemsPerTest(axes);
+    manifest.pins = await runPins(manifest, config, prepared);
     await session.begin(manifest, { judge_model: prepared.judge?.address ?? null });
 
     const total = dataset.validRows * itemsPerTest(axes);

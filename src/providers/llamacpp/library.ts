@@ -66,7 +66,7 @@ export interface LlamaModel {
   readonly tokens: { readonly bos: Token | null; readonly eos: Token | null; readonly shouldPrependBosToken: boolean };
   /** The model's tokenizer, which a TokenBias is created for. */
   readonly tokenizer: unknown;
-  readonly fileInfo: { readonly metadata?: { readonly tokenizer?: { readonly ggml?: GgufTokenizerMetadata } } };
+  readonly fileInfo: { readonly metadata?: { readonly tokenizer?: { readonly ggml?: GgufTokenizerMetadata; readonly chat_template?: string } } };
   createContext(options: { sequences: number; contextSize?: number; threads?: number; seed?: number; batching?: { itemPrioritizationStrategy?: LlamaBatchingStrategy } }): Promise<LlamaContext>;
   dispose(): Promise<void>;
 }
@@ -106,7 +106,13 @@ export interface LlamaCompletionInstance {
   dispose(options?: { disposeSequence?: boolean }): void;
 }
 
-interface NodeLlamaCpp {
+/** The part of node-llama-cpp that names a model's chat template. */
+export interface NodeLlamaCppChat {
+  /** The chat wrapper LlamaChat applies to a model (its "auto" choice): a specialised one, or the GGUF's Jinja template. */
+  resolveChatWrapper(model: LlamaModel): { readonly wrapperName: string };
+}
+
+interface NodeLlamaCpp extends NodeLlamaCppChat {
   getLlama(options: { gpu: GpuChoice; build: "never" | "auto"; logLevel: string }): Promise<LlamaRuntime>;
   LlamaChat: new (options: { contextSequence: LlamaSequence }) => LlamaChatInstance;
   LlamaCompletion: new (options: { contextSequence: LlamaSequence }) => LlamaCompletionInstance;
