@@ -69,7 +69,7 @@ export interface PrimaryMetric extends MetricRef {
 }
 
 export interface RunReport {
-  manifest: Pick<Manifest, "run_id" | "created_at" | "updated_at" | "tool" | "dataset" | "models" | "roles" | "judge" | "scorers" | "environment"> & {
+  manifest: Pick<Manifest, "run_id" | "created_at" | "updated_at" | "tool" | "dataset" | "models" | "roles" | "judge" | "scorers" | "environment" | "offline"> & {
     personas: string[];
     options: Record<string, unknown>;
   };

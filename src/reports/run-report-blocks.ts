@@ -25,6 +25,7 @@ export function manifestBlock(manifest: Manifest): RunReport["manifest"] {
     judge: manifest.judge ? { ...manifest.judge, prompt_template: "", schema: {} } : null,
     ...(manifest.scorers ? { scorers: manifest.scorers } : {}),
     environment: manifest.environment,
+    ...(manifest.offline ? { offline: manifest.offline } : {}),
     options: {
       suite: config.suite ?? null,
       epochs: config.epochs,

@@ -7,6 +7,7 @@ import type { Manifest } from "../results/manifest.js";
 import type { RunPins } from "../results/pins.js";
 import type { GenerationOptions } from "../providers/types.js";
 import { VERSION } from "../version.js";
+import { shippedPromptOf } from "../scorers/registry.js";
 import type { PreparedRun, RunnableModel } from "./prepare.js";
 
 /** Settings of the config that change what is sent or how it is scored (paths, ids and display settings do not). */
@@ -73,7 +74,12 @@ export async function runPins(manifest: Manifest, config: RunConfig, prepared: P
     pins["judge.repair_attempts"] = judge.repair_attempts;
   }
   for (const declaration of manifest.scorer_declarations ?? []) pins[`scorer[${declaration.name}].declaration_sha256`] = sha256Of(declaration);
-  for (const [name, file] of Object.entries(config.scorer_prompts)) pins[`scorer[${name}].prompt_sha256`] = sha256Of(readFileSync(file, "utf8"));
+  // The prompt each scorer asks: the user's replacement, else the one alignbench ships for it.
+  for (const entry of prepared.scorers) {
+    const file = config.scorer_prompts[entry.name];
+    const prompt = file ? readFileSync(file, "utf8") : shippedPromptOf(entry.name);
+    if (prompt !== undefined) pins[`scorer[${entry.name}].prompt_sha256`] = sha256Of(prompt);
+  }
   return pins;
 }
 

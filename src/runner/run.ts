@@ -24,6 +24,9 @@ import { BUILTIN_MINI_SUITE, DEFAULT_LOCAL_MODEL } from "./defaults.js";
 import { prepareRun, type PreparedJudge, type PreparedRun, type PrepareHooks } from "./prepare.js";
 import { processItem } from "./process-item.js";
 import { runPins } from "./run-pins.js";
+import { checkOffline } from "./offline-check.js";
+import { installOfflineGuard, type OfflineGuard } from "../io/offline-guard.js";
+import { recordOffline } from "./offline-record.js";
 import { preflight, type PreflightResult } from "./preflight.js";
 import { eitherSignal, throwIfStopped, untilStopped } from "./early-stop.js";
 import type { FailureSummary } from "./failures.js";
@@ -63,14 +66,27 @@ export interface RunOutcome {
 /** Runs (or resumes) an evaluation: test cases × models × personas × epochs → responses → verdicts → run folder. */
 export async function run(input: RunConfigInput | RunConfig, controls: RunControls = {}): Promise<RunOutcome> {
   const config = runConfigSchema.parse(input);
-  // Before the run folder opens, either signal stops everything at once: nothing is written until then.
-  const early = eitherSignal(controls.stopSignal, controls.abortSignal);
-  throwIfStopped(early);
   // With nothing chosen, the built-in mini suite runs on the default local model.
   if (config.models.length === 0) {
     config.models = [DEFAULT_LOCAL_MODEL];
     controls.reporter?.onMessage?.(`no --models given: using the default local model ${DEFAULT_LOCAL_MODEL} (downloaded once, about 490 MB)`);
   }
+  if (!config.offline) return runConfigured(config, controls, undefined);
+  // --offline: every role, dataset and service is checked before anything is downloaded, loaded or called, and
+  // from then on the process refuses any connection but to loopback (and the listed hosts) at the socket.
+  checkOffline(config, controls.env ?? process.env);
+  const guard = installOfflineGuard(config.allow_hosts);
+  try {
+    return await runConfigured(config, controls, guard);
+  } finally {
+    guard.uninstall();
+  }
+}
+
+async function runConfigured(config: RunConfig, controls: RunControls, guard: OfflineGuard | undefined): Promise<RunOutcome> {
+  // Before the run folder opens, either signal stops everything at once: nothing is written until then.
+  const early = eitherSignal(controls.stopSignal, controls.abortSignal);
+  throwIfStopped(early);
   // A run over several named datasets (config `datasets:`) reads them all; the rest of this path is one file's.
   const parts = config.datasets ? await untilStopped(resolveParts(config, downloadOptions(controls, early), controls.reporter?.onMessage), early) : undefined;
   if (!parts && !config.dataset && config.suite) {
@@ -200,6 +216,7 @@ export async function run(input: RunConfigInput | RunConfig, controls: RunContro
     const items = layout.items("parts" in dataset ? streamParts(dataset, layout.isFinished) : streamSamples(dataset, config.limit, layout.isFinished));
     const interrupted = await session.process(items, config.concurrency, (item) => processItem(runId, item, settings), { total, alreadyDone: counts.ok }, controls);
 
+    recordOffline(manifest, previous, guard, log, reporter);
     const outcome = await session.finalize(runSummaryOptions(manifest), interrupted);
     log.info("run_end", { interrupted, ...outcome.counts, rows: outcome.rows, rss_mb: Math.round(process.memoryUsage().rss / 1e6) });
     return { ...outcome, runId, folder: session.folder, interrupted };
