@@ -34,16 +34,19 @@ export function checkOffline(config: RunConfig, env: NodeJS.ProcessEnv): void {
       continue;
     }
     const endpoint = registry.resolve(address).endpoint;
-    if (endpoint && !isAllowedHost(hostOf(endpoint), allowed)) refuse(`role ${role} (${address})`, hostOf(endpoint), "serve the model on this machine (--base-url http://127.0.0.1:PORT/v1, or a llamacpp: model)");
+    if (endpoint && !isAllowedHost(hostOf(endpoint), allowed))
+      refuse(`role ${role} (${address})`, hostOf(endpoint), "serve the model on this machine (--base-url http://127.0.0.1:PORT/v1, or a llamacpp: model)");
   }
   const datasets = [...(config.dataset ? [["dataset", config.dataset]] : []), ...(config.datasets ?? []).map((part) => [`dataset part ${part.name}`, config.part_datasets[part.name] ?? part.dataset])];
   for (const [what, reference] of datasets) {
     if (!reference || !isRemoteReference(reference)) continue;
     const source = offlineSource(reference, { env });
-    if ("download" in source && !isAllowedHost(hostOf(source.download), allowed)) refuse(`${what} ${reference} is not in the cache and`, hostOf(source.download), "download it once without --offline (or pass a local file)");
+    if ("download" in source && !isAllowedHost(hostOf(source.download), allowed))
+      refuse(`${what} ${reference} is not in the cache and`, hostOf(source.download), "download it once without --offline (or pass a local file)");
   }
   if (config.scorers.includes("perspective")) {
     const endpoint = config.perspective.endpoint ?? PERSPECTIVE_ENDPOINT;
-    if (!isAllowedHost(hostOf(endpoint), allowed)) refuse("the perspective scorer", hostOf(endpoint), "score toxicity with a local judge (--scorers toxicity_judge) or a local Perspective-compatible server (perspective.endpoint)");
+    if (!isAllowedHost(hostOf(endpoint), allowed))
+      refuse("the perspective scorer", hostOf(endpoint), "score toxicity with a local judge (--scorers toxicity_judge) or a local Perspective-compatible server (perspective.endpoint)");
   }
 }

@@ -30,7 +30,8 @@ export function manifestSection(run: RunReport): HTMLElement {
 export function offlineText(offline: NonNullable<RunReport["manifest"]["offline"]>): string {
   const hosts = `hosts contacted: ${offline.hosts_contacted.join(", ") || "none"}`;
   if (offline.verified) return `verified (${hosts})`;
-  if (offline.refused.length > 0) return `not verified: ${offline.refused.length} connection attempt(s) refused (${offline.refused.map((entry) => `${entry.host}:${entry.port ?? ""}`).join(", ")}); ${hosts}`;
+  if (offline.refused.length > 0)
+    return `not verified: ${offline.refused.length} connection attempt(s) refused (${offline.refused.map((entry) => `${entry.host}:${entry.port ?? ""}`).join(", ")}); ${hosts}`;
   return `not verified: a session ran without --offline; ${hosts}`;
 }
 
