@@ -27,6 +27,8 @@ import { runPins } from "./run-pins.js";
 import { checkOffline } from "./offline-check.js";
 import { installOfflineGuard, type OfflineGuard } from "../io/offline-guard.js";
 import { recordOffline } from "./offline-record.js";
+import { CostBudget } from "./cost-budget.js";
+import { runPrices } from "../metrics/prices.js";
 import { preflight, type PreflightResult } from "./preflight.js";
 import { eitherSignal, throwIfStopped, untilStopped } from "./early-stop.js";
 import type { FailureSummary } from "./failures.js";
@@ -61,6 +63,10 @@ export interface RunOutcome {
   summary: RunSummary;
   /** Items still failed (across all sessions), by error type with their first causes. */
   failures: FailureSummary;
+  /** Why the run stopped before its items ran out, when not by a signal: the --max-cost budget. */
+  stoppedBy?: "max_cost";
+  /** What this session's calls cost at the run's prices (with --max-cost). */
+  sessionCostUsd?: number;
 }
 
 /** Runs (or resumes) an evaluation: test cases × models × personas × epochs → responses → verdicts → run folder. */
@@ -214,12 +220,21 @@ async function runConfigured(config: RunConfig, controls: RunControls, guard: Of
     const total = dataset.validRows * itemsPerTest(axes);
     const settings = { plan: prepared.plan, roles: prepared.roles, planOptions: config.plan_options, scorers: prepared.scorers, services: prepared.services, signal: controls.abortSignal };
     const items = layout.items("parts" in dataset ? streamParts(dataset, layout.isFinished) : streamSamples(dataset, config.limit, layout.isFinished));
-    const interrupted = await session.process(items, config.concurrency, (item) => processItem(runId, item, settings), { total, alreadyDone: counts.ok }, controls);
+    // --max-cost: each finished row's calls are priced; at the budget, nothing new starts (a graceful stop,
+    // as the first Ctrl-C: the items in flight finish and are kept, and the run resumes where it stopped).
+    const budget = config.max_cost !== undefined ? new CostBudget(config.max_cost, runPrices(manifest)) : undefined;
+    const unpriced = budget ? [...manifest.models, ...Object.values(manifest.roles ?? {})].map((model) => model.address).filter((address) => !budget.prices[address]) : [];
+    if (unpriced.length > 0) reporter.onMessage?.(`--max-cost: no price for ${unpriced.join(", ")}: their calls count nothing toward the budget (give their prices under prices: in the config)`);
+    const work = budget
+      ? budget.watch((item: Parameters<typeof processItem>[1]) => processItem(runId, item, settings), log, reporter)
+      : (item: Parameters<typeof processItem>[1]) => processItem(runId, item, settings);
+    const sessionControls = budget ? { ...controls, stopSignal: eitherSignal(controls.stopSignal, budget.signal) } : controls;
+    const interrupted = await session.process(items, config.concurrency, work, { total, alreadyDone: counts.ok }, sessionControls);
 
     recordOffline(manifest, previous, guard, log, reporter);
     const outcome = await session.finalize(runSummaryOptions(manifest), interrupted);
     log.info("run_end", { interrupted, ...outcome.counts, rows: outcome.rows, rss_mb: Math.round(process.memoryUsage().rss / 1e6) });
-    return { ...outcome, runId, folder: session.folder, interrupted };
+    return { ...outcome, runId, folder: session.folder, interrupted, ...(budget?.reached ? { stoppedBy: "max_cost" as const } : {}), ...(budget ? { sessionCostUsd: budget.spent } : {}) };
   } finally {
     await session.close();
   }

@@ -204,7 +204,7 @@ export function runCommand(exit: { code: number }): Command {
     .option("--allow-host <host>", "with --offline: a host on your own network that may be contacted (repeatable)", (value: string, previous: string[] = []) => [...previous, value])
     .option("--cache", "reuse responses from the response cache (same model, messages, options and seed) and store new ones; see `alignbench cache`")
     .option("--cache-nondeterministic", "with --cache: also cache calls at temperature > 0 without a seed")
-    .option("--max-cost <usd>", "stop cleanly (resumable) once this session's calls cost this many dollars (price table: `alignbench prices`)", positiveNumber)
+    .option("--max-cost <usd>", "stop cleanly (resumable) once this session's calls cost this many dollars (built-in price table, dated, or prices: in the config)", positiveNumber)
     .option("--no-progress", "no progress bar or progress lines")
     .option("--no-preflight", "skip the one short call per model made before the first item (it stops a run with an unreachable endpoint, a refused key or an unknown model)")
     .addHelpText(
