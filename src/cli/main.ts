@@ -10,6 +10,7 @@ import { reportCommand } from "./commands/report.js";
 import { viewCommand } from "./commands/view.js";
 import { runCommand } from "./commands/run.js";
 import { driftCommand } from "./commands/drift.js";
+import { cacheCommand } from "./commands/cache.js";
 import { loadDotEnv } from "./env.js";
 import { scrubTerminal } from "./terminal.js";
 import { printErr, printOut } from "./output.js";
@@ -43,7 +44,8 @@ export async function main(argv: string[]): Promise<number> {
     .addCommand(viewCommand(exit))
     .addCommand(judgeEvalCommand(exit))
     .addCommand(suitesCommand())
-    .addCommand(personasCommand());
+    .addCommand(personasCommand())
+    .addCommand(cacheCommand());
   // Settings of the program are not inherited by commands added with addCommand.
   const override = (command: Command): void => {
     command.exitOverride().showHelpAfterError("(add --help for usage)").configureOutput(OUTPUT);

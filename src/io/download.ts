@@ -35,7 +35,7 @@ export function defaultDatasetCache(env: NodeJS.ProcessEnv = process.env): strin
   return env.ALIGNBENCH_DATASET_CACHE || join(cacheRoot(env), "datasets");
 }
 
-function cacheRoot(env: NodeJS.ProcessEnv): string {
+export function cacheRoot(env: NodeJS.ProcessEnv = process.env): string {
   return join(env.XDG_CACHE_HOME || join(homedir(), ".cache"), "alignbench");
 }
 

@@ -50,6 +50,8 @@ export interface GenerateResult {
   latencyMs: number;
   finishReason: string;
   logprobs?: TokenLogprob[];
+  /** Served from the response cache (`--cache`): no call was made. */
+  cached?: boolean;
 }
 
 /** How likely a model finds `continuation` after `context`. */

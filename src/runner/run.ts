@@ -232,10 +232,18 @@ async function runConfigured(config: RunConfig, controls: RunControls, guard: Of
     const interrupted = await session.process(items, config.concurrency, work, { total, alreadyDone: counts.ok }, sessionControls);
 
     recordOffline(manifest, previous, guard, log, reporter);
+    if (prepared.cache) {
+      const { hits, stored, nondeterministic } = prepared.cache.counters;
+      log.info("response_cache", { file: prepared.cache.cache.file, hits, stored, nondeterministic });
+      reporter.onMessage?.(
+        `response cache: ${hits} answer(s) reused, ${stored} stored${nondeterministic > 0 ? `, ${nondeterministic} sampled call(s) not cached (temperature above 0 without a seed; --cache-nondeterministic caches them)` : ""}`,
+      );
+    }
     const outcome = await session.finalize(runSummaryOptions(manifest), interrupted);
     log.info("run_end", { interrupted, ...outcome.counts, rows: outcome.rows, rss_mb: Math.round(process.memoryUsage().rss / 1e6) });
     return { ...outcome, runId, folder: session.folder, interrupted, ...(budget?.reached ? { stoppedBy: "max_cost" as const } : {}), ...(budget ? { sessionCostUsd: budget.spent } : {}) };
   } finally {
+    prepared.cache?.cache.close();
     await session.close();
   }
 }

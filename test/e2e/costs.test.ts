@@ -33,7 +33,10 @@ describe("costs", () => {
   it("summary.json costs every (model, role, scorer) at its price: the table's for a known id, the config's for another", async () => {
     const dir = tempDir();
     billed.length = 0;
-    await run({ dataset, models: ["gpt-4.1-mini"], judge_model: "house-judge", base_url: mock.url, output_dir: dir, run_id: "c", preflight: false, prices: { "house-judge": { input: 3, output: 12 } } }, { env: {} });
+    await run(
+      { dataset, models: ["gpt-4.1-mini"], judge_model: "house-judge", base_url: mock.url, output_dir: dir, run_id: "c", preflight: false, prices: { "house-judge": { input: 3, output: 12 } } },
+      { env: {} },
+    );
     const summary = JSON.parse(readFileSync(join(dir, "c", "summary.json"), "utf8")) as RunSummary;
     const tokens = (judge: boolean) => {
       const entries = billed.filter((entry) => isJudgeRequest(entry.request) === judge);
