@@ -11,6 +11,7 @@ import { viewCommand } from "./commands/view.js";
 import { runCommand } from "./commands/run.js";
 import { driftCommand } from "./commands/drift.js";
 import { cacheCommand } from "./commands/cache.js";
+import { planCommand } from "./commands/plan.js";
 import { loadDotEnv } from "./env.js";
 import { scrubTerminal } from "./terminal.js";
 import { printErr, printOut } from "./output.js";
@@ -45,6 +46,7 @@ export async function main(argv: string[]): Promise<number> {
     .addCommand(judgeEvalCommand(exit))
     .addCommand(suitesCommand())
     .addCommand(personasCommand())
+    .addCommand(planCommand())
     .addCommand(cacheCommand());
   // Settings of the program are not inherited by commands added with addCommand.
   const override = (command: Command): void => {
