@@ -66,6 +66,19 @@ export async function runPins(manifest: Manifest, config: RunConfig, prepared: P
   if (local) pins["config.concurrency"] = config.concurrency;
   for (const model of prepared.models) Object.assign(pins, await modelPins(`model[${model.address}]`, model));
   for (const [role, model] of Object.entries(prepared.roles)) Object.assign(pins, await modelPins(`role[${role}]`, model));
+  Object.assign(pins, judgePins(manifest));
+  // The prompt each scorer asks: the user's replacement, else the one alignbench ships for it.
+  for (const entry of prepared.scorers) {
+    const file = config.scorer_prompts[entry.name];
+    const prompt = file ? readFileSync(file, "utf8") : shippedPromptOf(entry.name);
+    if (prompt !== undefined) pins[`scorer[${entry.name}].prompt_sha256`] = sha256Of(prompt);
+  }
+  return pins;
+}
+
+/** The verdict judge's prompt, schema and settings, and every scorer's declaration, from the manifest. */
+function judgePins(manifest: Pick<Manifest, "judge" | "scorer_declarations">): RunPins {
+  const pins: RunPins = {};
   const judge = manifest.judge;
   if (judge) {
     pins["judge.prompt_sha256"] = sha256Of(judge.prompt_template);
@@ -74,13 +87,21 @@ export async function runPins(manifest: Manifest, config: RunConfig, prepared: P
     pins["judge.repair_attempts"] = judge.repair_attempts;
   }
   for (const declaration of manifest.scorer_declarations ?? []) pins[`scorer[${declaration.name}].declaration_sha256`] = sha256Of(declaration);
-  // The prompt each scorer asks: the user's replacement, else the one alignbench ships for it.
-  for (const entry of prepared.scorers) {
-    const file = config.scorer_prompts[entry.name];
-    const prompt = file ? readFileSync(file, "utf8") : shippedPromptOf(entry.name);
-    if (prompt !== undefined) pins[`scorer[${entry.name}].prompt_sha256`] = sha256Of(prompt);
-  }
   return pins;
+}
+
+/**
+ * After a rejudge replaced the judge or added scorers: their pins follow the manifest (the judge's model and
+ * options too), so a comparison sees the judge that produced the scores now in the run.
+ */
+export function refreshJudgePins(manifest: Manifest): void {
+  if (!manifest.pins) return;
+  const judge = manifest.judge;
+  if (judge) {
+    manifest.pins["role[judge].address"] = judge.model;
+    for (const key of ["temperature", "max_tokens", "top_p", "seed"] as const) manifest.pins[`role[judge].${key}`] = judge.options[key] ?? null;
+  }
+  Object.assign(manifest.pins, judgePins(manifest));
 }
 
 /** A model's pins under a prefix: provider, id, every generation option, its endpoint or its own description. */

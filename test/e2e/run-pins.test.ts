@@ -89,4 +89,15 @@ describe("pinned settings", () => {
     expect(strict.code).toBe(2);
     expect(strict.stderr).toContain("--strict: the runs differ in 3 settings");
   });
+
+  it("a rejudge with another judge updates the judge's pins, so a comparison sees the judge behind the scores", async () => {
+    const rejudged = await runCli(["run", ...common, "--run-id", "rejudged"]);
+    expect(rejudged.code, rejudged.stderr).toBe(0);
+    const result = await runCli(["rejudge", "rejudged", "--output-dir", dir, "--judge-model", "judge-b", "--no-preflight"]);
+    expect(result.code, result.stderr).toBe(0);
+    const manifest = (await readManifest(join(dir, "rejudged", "manifest.json")))!;
+    expect(manifest.pins?.["role[judge].address"]).toBe("judge-b");
+    const compared = await runCli(["compare", "base", "rejudged", "--output-dir", dir]);
+    expect(compared.stderr).toContain('role[judge].address: "judge" → "judge-b"');
+  });
 });
