@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunSummary } from "../../src/metrics/summary-types.js";
 import { run } from "../../src/runner/run.js";
+import { runCli } from "../helpers/cli.js";
 import { isJudgeRequest, judgedId, startMockLlm, verdict, type MockLlm, type MockRequest } from "../helpers/mock-llm.js";
 import { tempDir, writeJsonl } from "../helpers/run-folder.js";
 
@@ -77,5 +78,35 @@ describe("costs", () => {
     expect(resumed).toMatchObject({ interrupted: false, counts: { ok: 8, error: 0 } });
     expect(resumed.stoppedBy).toBeUndefined();
     expect(billed).toHaveLength(8); // nothing asked twice
+  });
+
+  it("the terminal prints calls, tokens and cost after the summary, per model and role", async () => {
+    const dir = tempDir();
+    const result = await runCli([
+      "run",
+      "--dataset",
+      dataset,
+      "--models",
+      "gpt-4.1-mini",
+      "--judge-model",
+      "house-judge",
+      "--base-url",
+      mock.url,
+      "--output-dir",
+      dir,
+      "--run-id",
+      "t",
+      "--no-preflight",
+      "--no-progress",
+    ]);
+    expect(result.code, result.stderr).toBe(0);
+    const summary = JSON.parse(readFileSync(join(dir, "t", "summary.json"), "utf8")) as RunSummary;
+    const target = summary.usage!.find((entry) => entry.role === "target")!;
+    expect(result.stdout).toContain(`cost $${summary.cost!.total_usd.toFixed(4)} at least (price table of `);
+    expect(result.stdout).toContain("no price for house-judge");
+    expect(result.stdout).toContain(
+      `  gpt-4.1-mini (target): 8 calls, ${target.input_tokens.toLocaleString("en-US")} in, ${target.output_tokens.toLocaleString("en-US")} out, $${target.cost_usd!.toFixed(4)}`,
+    );
+    expect(result.stdout).toContain("  house-judge (judge, verdict): 8 calls");
   });
 });

@@ -51,8 +51,14 @@ describe("prices", () => {
     // 1e6 × 0.4/1e6 + 2.5e5 × 1.6/1e6 = 0.4 + 0.4 = 0.8;  3e4 × 10/1e6 + 1.5e3 × 20/1e6 = 0.3 + 0.03 = 0.33
     expect(usage.map((entry) => entry.cost_usd)).toEqual([0.8, expect.closeTo(0.33, 12), null]);
     expect(cost).toMatchObject({ total_usd: expect.closeTo(1.13, 12), partial: true, unpriced_models: ["mystery"], price_table_date: PRICE_TABLE.date });
-    expect(costLine({ usage, cost: cost! })).toBe(
+    expect(costLine({ usage, cost: cost! })!.split("\n")).toEqual([
       `7 calls · 1,030,010 input and 251,510 output tokens · cost $1.13 at least (price table of ${PRICE_TABLE.date}; no price for mystery (add it under prices: in the config))`,
+      "  gpt-4.1-mini (target): 3 calls, 1,000,000 in, 250,000 out, $0.8000",
+      "  judge-x (judge, verdict): 3 calls, 30,000 in, 1,500 out, $0.3300",
+      "  mystery (baseline): 1 calls, 10 in, 10 out, no price",
+    ]);
+    expect(costLine({ usage: usage.slice(0, 1), cost: { ...cost!, total_usd: 0.8, partial: false, unpriced_models: [] } })).toBe(
+      `3 calls · 1,000,000 input and 250,000 output tokens · cost $0.8000 (price table of ${PRICE_TABLE.date})`,
     );
   });
 });
