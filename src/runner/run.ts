@@ -27,6 +27,7 @@ import { runPins } from "./run-pins.js";
 import { checkOffline } from "./offline-check.js";
 import { installOfflineGuard, type OfflineGuard } from "../io/offline-guard.js";
 import { recordOffline } from "./offline-record.js";
+import { warnChangedSettings } from "./settings-change.js";
 import { CostBudget } from "./cost-budget.js";
 import { runPrices } from "../metrics/prices.js";
 import { preflight, type PreflightResult } from "./preflight.js";
@@ -215,6 +216,7 @@ async function runConfigured(config: RunConfig, controls: RunControls, guard: Of
     if (parts && "parts" in dataset) manifest.dataset = partsManifest(parts, dataset, config.limit);
     manifest.items_per_test = itemsPerTest(axes);
     manifest.pins = await runPins(manifest, config, prepared);
+    warnChangedSettings(previous, manifest, log, reporter);
     await session.begin(manifest, { judge_model: prepared.judge?.address ?? null });
 
     const total = dataset.validRows * itemsPerTest(axes);

@@ -1,8 +1,9 @@
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { sha256Of } from "../../src/common/canonical-json.js";
 import { readManifest } from "../../src/results/manifest.js";
+import { run } from "../../src/runner/run.js";
 import { DEFAULT_JUDGE_PROMPT } from "../../src/scorers/judge/default-prompt.js";
 import { runCli } from "../helpers/cli.js";
 import { isJudgeRequest, judgedId, startMockLlm, verdict, type MockLlm } from "../helpers/mock-llm.js";
@@ -99,5 +100,16 @@ describe("pinned settings", () => {
     expect(manifest.pins?.["role[judge].address"]).toBe("judge-b");
     const compared = await runCli(["compare", "base", "rejudged", "--output-dir", dir]);
     expect(compared.stderr).toContain('role[judge].address: "judge" → "judge-b"');
+  });
+
+  it("a resume with changed settings says which, on the terminal and in run.log", async () => {
+    const messages: string[] = [];
+    const config = { dataset: join(dir, "items.jsonl"), models: ["target"], base_url: mock.url, output_dir: dir, run_id: "resumed", preflight: false, limit: 1 };
+    await run(config, { env: {} });
+    await run({ ...config, limit: undefined, generation: { temperature: 0.3 } }, { env: {}, reporter: { onMessage: (message) => messages.push(message) } });
+    const warning = messages.find((message) => message.startsWith("warning: resuming with"));
+    expect(warning).toContain("model[target].temperature: null → 0.3");
+    expect(warning).toContain("dataset.limit: 1 → null");
+    expect(readFileSync(join(dir, "resumed", "run.log"), "utf8")).toContain("settings_changed");
   });
 });
