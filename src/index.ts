@@ -85,3 +85,10 @@ export { severityOf, outcomeOf, badnessOf, directionFor } from "./metrics/outcom
 export { renderSummary } from "./reports/terminal-summary.js";
 export { UserError, InputError, InterruptedError } from "./errors.js";
 export { VERSION } from "./version.js";
+// Reproducible, costed, cached and local runs (README: Reproducibility).
+export { comparePins, diffPins, type RunPins, type PinDifference, type PinComparison } from "./results/pins.js";
+export { installOfflineGuard, isLoopback, OfflineRefusal, type OfflineGuard } from "./io/offline-guard.js";
+export { estimateRun, type RunEstimate, type RoleEstimate } from "./runner/estimate.js";
+export { priceOf } from "./metrics/prices.js";
+export { PRICE_TABLE } from "./metrics/price-table.js";
+export { ResponseCache, defaultCacheFile } from "./runner/response-cache.js";

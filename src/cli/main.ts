@@ -13,6 +13,8 @@ import { driftCommand } from "./commands/drift.js";
 import { weightsCommand } from "./commands/weights.js";
 import { redteamCommand } from "./commands/redteam.js";
 import { analyzeCommand } from "./commands/analyze.js";
+import { cacheCommand } from "./commands/cache.js";
+import { planCommand } from "./commands/plan.js";
 import { loadDotEnv } from "./env.js";
 import { scrubTerminal } from "./terminal.js";
 import { printErr, printOut } from "./output.js";
@@ -49,7 +51,9 @@ export async function main(argv: string[]): Promise<number> {
     .addCommand(judgeEvalCommand(exit))
     .addCommand(suitesCommand())
     .addCommand(personasCommand())
-    .addCommand(weightsCommand());
+    .addCommand(weightsCommand())
+    .addCommand(planCommand())
+    .addCommand(cacheCommand());
   // Settings of the program are not inherited by commands added with addCommand.
   const override = (command: Command): void => {
     command.exitOverride().showHelpAfterError("(add --help for usage)").configureOutput(OUTPUT);

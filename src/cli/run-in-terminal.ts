@@ -1,5 +1,6 @@
 import type { RunConfig } from "../config/schema.js";
 import { EXIT, InterruptedError } from "../errors.js";
+import { costLine } from "../reports/cost-line.js";
 import { renderFailures } from "../reports/failure-summary.js";
 import { downloadProgressPrinter, progressReporter } from "../reports/progress.js";
 import { renderSummary } from "../reports/terminal-summary.js";
@@ -50,6 +51,9 @@ export async function runInTerminal(config: RunConfig, options: TerminalRunOptio
       return;
     }
     printOut("\n" + renderSummary(outcome.summary) + "\n\n");
+    const spend = costLine(outcome.summary);
+    if (spend) printOut(spend + "\n\n");
+    if (outcome.stoppedBy === "max_cost") printOut(`stopped at the --max-cost budget (this session spent $${outcome.sessionCostUsd?.toFixed(4) ?? "?"}); raise --max-cost and resume to go on\n`);
     // A drift run (alignbench drift, or run with plan drift) writes its files the same way whichever command ran it.
     const after = options.after ?? (config.plan === "drift" ? driftAfter(config) : undefined);
     const added = (await after?.(outcome)) ?? {};

@@ -275,6 +275,19 @@ export const runConfigSchema = z
     base_url: z.string().url().optional().describe("Endpoint for bare model names and openai: (else OPENAI_BASE_URL)."),
     generation: generationOptionsSchema.default({}).describe("Generation options of the tested models."),
     providers: z.record(z.string(), providerSchema).default({}).describe("Provider settings by name; new names add OpenAI-compatible (or other) endpoints."),
+    // Reproducible, costed, cached and local runs (README: Reproducibility).
+    offline: z.boolean().default(false).describe("Refuse every connection except to loopback and allow_hosts: checked before the first call, enforced at the socket level, recorded in the manifest."),
+    allow_hosts: commaList.default([]).describe("With offline: hosts (names or addresses) on your own network that may be contacted besides loopback."),
+    cache: z.boolean().default(false).describe("Reuse model responses from the response cache (keyed by model, messages, generation options and seed), and store new ones."),
+    cache_nondeterministic: z
+      .boolean()
+      .default(false)
+      .describe("With cache: also cache calls sampled at a temperature above 0 without a seed (a rerun then repeats one sample instead of drawing a new one)."),
+    max_cost: z.number().positive().optional().describe("Stop the run cleanly (resumable) once this session's calls have cost this many dollars, at the price table's prices."),
+    prices: z
+      .record(z.string(), z.object({ input: z.number().min(0), output: z.number().min(0) }).strict())
+      .default({})
+      .describe("Dollars per million input and output tokens by model (its address or model id), over the built-in price table."),
   })
   .strict();
 

@@ -35,7 +35,7 @@ export function defaultDatasetCache(env: NodeJS.ProcessEnv = process.env): strin
   return env.ALIGNBENCH_DATASET_CACHE || join(cacheRoot(env), "datasets");
 }
 
-function cacheRoot(env: NodeJS.ProcessEnv): string {
+export function cacheRoot(env: NodeJS.ProcessEnv = process.env): string {
   return join(env.XDG_CACHE_HOME || join(homedir(), ".cache"), "alignbench");
 }
 
@@ -116,7 +116,7 @@ export async function ensureHubFile(reference: string, options: HubDownloadOptio
     hub.kind === "dataset"
       ? "Download the file yourself and pass its path with --dataset, or set HF_ENDPOINT to a reachable mirror."
       : "Download the file yourself and pass it as llamacpp:./path/to/file.gguf, or set HF_ENDPOINT to a reachable mirror.";
-  const target = join(cacheDir, ...(hub.kind === "dataset" ? ["hub"] : []), hub.owner, hub.repo, hub.revision, hub.path);
+  const target = hubTarget(hub, cacheDir);
   if (!isCached(target)) {
     const shared = findInHuggingFaceCache(hub, env);
     if (shared) return shared;
@@ -141,12 +141,38 @@ export async function ensureUrlFile(url: string, options: Omit<HubDownloadOption
     throw new UserError(`"${url}" is not a valid URL`);
   }
   const cacheDir = options.cacheDir ?? defaultDatasetCache(env);
-  const segments = parsed.pathname.split("/").filter((segment) => segment && segment !== "." && segment !== "..");
-  const target = join(cacheDir, "url", parsed.host.replace(/[^A-Za-z0-9.-]/g, "_"), ...segments.map((segment) => decodeURIComponent(segment).replace(/[\\/]/g, "_")));
+  const target = urlTarget(parsed, cacheDir);
   const download: Download = { reference: url, url, target, headers: {}, hint: "Download the file yourself and pass its path with --dataset.", source: parsed.host, env };
   if (options.onProgress) download.onProgress = options.onProgress;
   if (options.signal) download.signal = options.signal;
   return fetchIntoCache(download);
+}
+
+/** Where alignbench's cache keeps a hub file. */
+function hubTarget(hub: HubFile, cacheDir: string): string {
+  return join(cacheDir, ...(hub.kind === "dataset" ? ["hub"] : []), hub.owner, hub.repo, hub.revision, hub.path);
+}
+
+/** Where alignbench's cache keeps a URL's file. */
+function urlTarget(parsed: URL, cacheDir: string): string {
+  const segments = parsed.pathname.split("/").filter((segment) => segment && segment !== "." && segment !== "..");
+  return join(cacheDir, "url", parsed.host.replace(/[^A-Za-z0-9.-]/g, "_"), ...segments.map((segment) => decodeURIComponent(segment).replace(/[\\/]/g, "_")));
+}
+
+/**
+ * A remote reference (hf:… or a URL) as --offline sees it: the local copy it would be read from (alignbench's
+ * cache or the Hugging Face cache), else the URL a download would have to fetch it from.
+ */
+export function offlineSource(reference: string, options: { cacheDir?: string; env?: NodeJS.ProcessEnv } = {}): { cached: string } | { download: string } {
+  const env = options.env ?? process.env;
+  if (reference.startsWith("hf:")) {
+    const hub = parseHubReference(reference);
+    const target = hubTarget(hub, options.cacheDir ?? (hub.kind === "dataset" ? defaultDatasetCache(env) : defaultModelCache(env)));
+    const cached = isCached(target) ? target : findInHuggingFaceCache(hub, env);
+    return cached ? { cached } : { download: env.HF_ENDPOINT ?? "https://huggingface.co" };
+  }
+  const target = urlTarget(new URL(reference), options.cacheDir ?? defaultDatasetCache(env));
+  return isCached(target) ? { cached: target } : { download: reference };
 }
 
 /** A remote dataset (hf:datasets/… or a URL) as a local file in the cache. */

@@ -1,3 +1,4 @@
+import { runPrices } from "./prices.js";
 import type { Manifest } from "../results/manifest.js";
 import { BASE_DIMENSIONS } from "../results/record.js";
 import { builtinDeclaration, checkScorer } from "../scorers/registry.js";
@@ -36,7 +37,7 @@ export function runDeclarations(manifest: Pick<Manifest, "scorers" | "scorer_dec
 }
 
 /** The summary options a run folder was (or would be) summarised with, from its manifest. */
-export function runSummaryOptions(manifest: Pick<Manifest, "scorers" | "scorer_declarations" | "judge" | "config" | "dimensions">): SummaryOptions {
+export function runSummaryOptions(manifest: Pick<Manifest, "scorers" | "scorer_declarations" | "judge" | "config" | "dimensions"> & Partial<Pick<Manifest, "models" | "roles">>): SummaryOptions {
   const config = manifest.config;
   return {
     scorers: runDeclarations(manifest),
@@ -45,5 +46,7 @@ export function runSummaryOptions(manifest: Pick<Manifest, "scorers" | "scorer_d
     clusterBy: config.cluster_by as string | undefined,
     groupBy: config.group_by as string[] | undefined,
     suiteMetrics: config.suite_metrics as SuiteMetricReference[] | undefined,
+    // Costs at the run's prices (the user's, the table's, free for local models).
+    ...(manifest.models ? { prices: runPrices({ models: manifest.models, roles: manifest.roles ?? {}, config }) } : {}),
   };
 }

@@ -1,6 +1,6 @@
 import type { ScorerDeclaration } from "../scorers/types.js";
 import type { Estimate } from "./intervals.js";
-import type { UsageEntry } from "./usage.js";
+import type { CostSummary, UsageEntry } from "./usage.js";
 
 // The shape of summary.json (schema_version 2). Everything that reads a summary — terminal, report, viewer,
 // paper tables, compare — works from this and from the scorers' declarations it carries: no scorer names.
@@ -93,4 +93,6 @@ export interface RunSummary {
   clustering?: { by: string; clusters: number; repeats: string[] };
   /** Calls, tokens and latency per model and role, scorers' judge calls included (absent in summaries written before). */
   usage?: UsageEntry[];
+  /** What the run's calls cost at its models' prices (absent without prices: a summary rebuilt without a manifest, or before 0.2). */
+  cost?: CostSummary;
 }

@@ -1,5 +1,7 @@
 import { BASE_DIMENSIONS, RESULT_SCHEMA_VERSION, type ResultRow } from "../results/record.js";
 import { UsageTally } from "./usage.js";
+import { pricedUsage } from "./cost.js";
+import type { ResolvedPrice } from "./prices.js";
 import { upgradeRow } from "../results/row-upgrade.js";
 import type { MetricDeclaration, ScorerDeclaration } from "../scorers/types.js";
 import { TOXIC_THRESHOLD } from "../scorers/toxicity.js";
@@ -39,6 +41,8 @@ export interface SummaryOptions {
   groupBy?: readonly string[] | undefined;
   /** Numbers computed over sets of rows rather than as a mean of row scores (BBQ's bias scores…): see suite-metrics/. */
   suiteMetrics?: readonly SuiteMetricReference[] | undefined;
+  /** Each model's price by address (prices.ts): usage entries then carry their cost, and the summary a total. */
+  prices?: Record<string, ResolvedPrice> | undefined;
 }
 
 /** The breakdown of the file's own `category` column when the category was mapped from another one. */
@@ -268,6 +272,7 @@ export class SummaryBuilder {
   private readonly headlineGroups: Array<BreakdownAccumulator | undefined>;
   private readonly errorsByType = new Map<string, number>();
   private readonly usage = new UsageTally();
+  private readonly prices: Record<string, ResolvedPrice> | undefined;
   /** The dimensions that vary inside a cluster of the totals (why rows repeat it), for footnotes. */
   private readonly repeats: ClusterRepeats;
   /** Whether some row's file `category` column differs from its (mapped) category. */
@@ -279,6 +284,7 @@ export class SummaryBuilder {
     this.dimensions = [...(options.dimensions ?? BASE_DIMENSIONS)];
     this.promptDimensions = this.dimensions.filter((dimension) => dimension !== "epoch");
     this.clusterBy = options.clusterBy;
+    this.prices = options.prices;
     this.tagColumns = options.groupBy ? new Set(options.groupBy) : undefined;
     this.headlines = [...(options.headlines ?? [])];
     this.suiteMetrics = (options.suiteMetrics ?? []).map((reference) => {
@@ -416,7 +422,7 @@ export class SummaryBuilder {
       breakdowns,
       errors_by_type: Object.fromEntries([...this.errorsByType].sort((a, b) => b[1] - a[1])),
       ...(this.totals.clusters < this.totals.rows ? { clustering: { by: this.clusterBy ?? "test", clusters: this.totals.clusters, repeats: this.repeats.repeats() } } : {}),
-      usage: this.usage.build(),
+      ...pricedUsage(this.usage.build(), this.prices),
     };
   }
 }

@@ -12,6 +12,19 @@ export interface UsageEntry {
   output_tokens: number;
   /** Over calls (a scorer's calls stored before they were recorded one by one count as one, summed). */
   latency_ms: { mean: number | null; p50: number | null; p95: number | null };
+  /** Dollars at the model's price (prices.ts), null when it has none; absent in summaries before 0.2. */
+  cost_usd?: number | null;
+}
+
+/** A run's spend: the sum of its usage entries' costs, and what it rests on. */
+export interface CostSummary {
+  total_usd: number;
+  /** Some calls are of models without a price: the total leaves them out. */
+  partial: boolean;
+  unpriced_models: string[];
+  /** The price of each model used, and where it came from (config, table, local). */
+  prices: Record<string, { input: number; output: number; source: string }>;
+  price_table_date: string;
 }
 
 /** Tokens in and out per million, in dollars (`--price MODEL=IN,OUT`). */

@@ -1,5 +1,6 @@
 import { Agent, request } from "undici";
 import { ProviderError } from "./errors.js";
+import { OFFLINE_REFUSED } from "../io/offline-guard.js";
 import { redactUrl } from "./url.js";
 import { scrubKnown } from "../secrets.js";
 
@@ -85,6 +86,8 @@ export function parseRetryAfter(header: string | string[] | undefined, now = Dat
 
 function classifyNetworkError(error: unknown, timeoutMs: number): ProviderError {
   const code = (error as { code?: string }).code ?? "";
+  // --offline refused the connection (io/offline-guard.ts): final, never retried, the message names the host.
+  if (code === OFFLINE_REFUSED) return new ProviderError("client_error", (error as Error).message);
   const name = (error as Error).name;
   if (name === "AbortError" || code === "UND_ERR_ABORTED") return new ProviderError("cancelled", "request cancelled");
   if (code === "UND_ERR_HEADERS_TIMEOUT" || code === "UND_ERR_BODY_TIMEOUT" || code === "UND_ERR_CONNECT_TIMEOUT") {

@@ -76,6 +76,8 @@ export type { ProviderSettings };
 export interface ResolvedModel {
   model: LanguageModel;
   providerName: string;
+  /** Where an API model's requests go (its base URL, credentials removed); absent for local models. */
+  endpoint?: string;
   maxConcurrency?: number;
   rateLimitRps?: number;
 }
@@ -147,7 +149,7 @@ export class ModelRegistry {
     // Credentials written into the URL go as Basic authorization (an API key, sent as a bearer token, wins).
     const headers = { ...(endpoint.authorization ? { authorization: endpoint.authorization } : {}), ...settings.headers };
     const factory = API[type]({ name: providerName, baseUrl: endpoint.url, apiKey, headers });
-    const resolved: ResolvedModel = { model: factory(modelId, address, settings.models?.[modelId] ?? {}), providerName };
+    const resolved: ResolvedModel = { model: factory(modelId, address, settings.models?.[modelId] ?? {}), providerName, endpoint: redactUrl(endpoint.url) };
     if (settings.max_concurrency !== undefined) resolved.maxConcurrency = settings.max_concurrency;
     if (settings.rate_limit_rps !== undefined) resolved.rateLimitRps = settings.rate_limit_rps;
     return resolved;

@@ -55,6 +55,8 @@ export interface GenerateResult {
    * recorded with the call in the row's transcript. Plain JSON.
    */
   details?: Record<string, unknown>;
+  /** Served from the response cache (`--cache`): no call was made. */
+  cached?: boolean;
 }
 
 /** How likely a model finds `continuation` after `context`. */
@@ -162,6 +164,11 @@ export interface LanguageModel {
    * a model before the run starts, never falling back to a chat turn.
    */
   complete?(request: CompletionRequest): Promise<GenerateResult>;
+  /**
+   * What pins this model's outputs beyond its address and options, for the manifest (a local model's file
+   * hash, the chat template actually applied and its hash, its batch settings); called after `prepare`.
+   */
+  describe?(): Promise<Record<string, string | number | boolean | null>>;
   /** Gets ready before the first call (a local model downloads and loads), so a bad model stops the run up front. */
   prepare?(options?: { signal?: AbortSignal }): Promise<void>;
   /** Log-likelihood of a continuation: tokenises context + continuation together and sums the continuation's tokens. */

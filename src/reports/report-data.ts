@@ -4,6 +4,7 @@ import { runSummaryOptions } from "../metrics/declarations.js";
 import { compareRuns, loadComparisonRows } from "../metrics/compare-runs.js";
 import { outcomeOf, severityOf } from "../metrics/outcome.js";
 import { readManifest } from "../results/manifest.js";
+import { comparePins, type PinComparison } from "../results/pins.js";
 import { loadLatestRows } from "../results/load-run.js";
 import { SEVERITY_BINS, severityBin } from "./severity.js";
 import { VERSION } from "../version.js";
@@ -114,7 +115,9 @@ export async function buildReportData(folders: string[], options: ReportOptions 
   for (const folder of folders) runs.push(await buildRunReport(folder, options));
   let comparison: ReportData["comparison"] = null;
   let comparisonError: string | null = null;
+  let settings: PinComparison | null = null;
   if (folders.length === 2) {
+    settings = comparePins(await readManifest(folderFiles(folders[0]!).manifest), await readManifest(folderFiles(folders[1]!).manifest));
     try {
       const result = compareRuns(await loadComparisonRows(folders[0]!), await loadComparisonRows(folders[1]!));
       comparison = { ...result, a: runs[0]!.manifest.run_id, b: runs[1]!.manifest.run_id, onlyInA: result.onlyInA.slice(0, 100), onlyInB: result.onlyInB.slice(0, 100) };
@@ -122,5 +125,5 @@ export async function buildReportData(folders: string[], options: ReportOptions 
       comparisonError = (error as Error).message;
     }
   }
-  return { generated_at: new Date().toISOString(), tool_version: VERSION, runs, comparison, comparison_error: comparisonError };
+  return { generated_at: new Date().toISOString(), tool_version: VERSION, runs, comparison, comparison_error: comparisonError, settings };
 }

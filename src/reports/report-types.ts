@@ -3,6 +3,7 @@ import type { Estimate } from "../metrics/intervals.js";
 import type { MetricRef, Outcome } from "../metrics/outcome.js";
 import type { RunSummary } from "../metrics/summary-types.js";
 import type { Manifest } from "../results/manifest.js";
+import type { PinComparison } from "../results/pins.js";
 import type { UsageEntry } from "../metrics/usage.js";
 
 /** One scorer's result on an item, as a report shows it. */
@@ -68,7 +69,7 @@ export interface PrimaryMetric extends MetricRef {
 }
 
 export interface RunReport {
-  manifest: Pick<Manifest, "run_id" | "created_at" | "updated_at" | "tool" | "dataset" | "models" | "roles" | "judge" | "scorers" | "environment"> & {
+  manifest: Pick<Manifest, "run_id" | "created_at" | "updated_at" | "tool" | "dataset" | "models" | "roles" | "judge" | "scorers" | "environment" | "offline"> & {
     personas: string[];
     options: Record<string, unknown>;
   };
@@ -139,6 +140,8 @@ export interface ReportData {
   /** With two runs: B against A, paired on the items both hold. */
   comparison: (RunComparison & { a: string; b: string }) | null;
   comparison_error: string | null;
+  /** With two runs: every pinned setting (results/pins.ts) that differs between them. */
+  settings?: PinComparison | null;
 }
 
 export interface ReportOptions {

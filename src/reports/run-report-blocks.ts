@@ -25,6 +25,7 @@ export function manifestBlock(manifest: Manifest): RunReport["manifest"] {
     judge: manifest.judge ? { ...manifest.judge, prompt_template: "", schema: {} } : null,
     ...(manifest.scorers ? { scorers: manifest.scorers } : {}),
     environment: manifest.environment,
+    ...(manifest.offline ? { offline: manifest.offline } : {}),
     options: {
       suite: config.suite ?? null,
       epochs: config.epochs,
@@ -38,5 +39,6 @@ export function manifestBlock(manifest: Manifest): RunReport["manifest"] {
 
 /** The usage table: each (model, role, scorer) entry with its cost where the model's price was given. */
 export function usageWithCost(entries: UsageEntry[], prices: Record<string, Price> | undefined): UsageSummary[] {
-  return entries.map((entry) => ({ ...entry, cost_usd: costOf(entry, prices?.[entry.model]) }));
+  // A --price given to the report wins; else the cost summary.json computed at the run's prices.
+  return entries.map((entry) => ({ ...entry, cost_usd: prices?.[entry.model] ? costOf(entry, prices[entry.model]) : (entry.cost_usd ?? null) }));
 }

@@ -5,6 +5,7 @@ import type { Persona } from "../personas/persona.js";
 import type { GenerationOptions } from "../providers/types.js";
 import type { ScorerDeclaration } from "../scorers/types.js";
 import { REDACTED, redactUrl } from "../providers/url.js";
+import type { RunPins } from "./pins.js";
 import { parseJson, validateManifest } from "./record-schemas.js";
 import { asWriteFailure, removeQuietly } from "./write-failure.js";
 
@@ -60,6 +61,22 @@ export interface Manifest {
   /** Models in roles other than the model under test (judge, attacker, baseline…). */
   roles?: Record<string, { address: string; provider: string; model_id: string; options: GenerationOptions }>;
   environment: { node: string; platform: string };
+  /** Every setting that can change a score, one value (or sha256) per key (pins.ts); absent before 0.2. */
+  pins?: RunPins;
+  /** A run made with --offline: what the guard allowed and refused (offline-guard.ts). */
+  offline?: OfflineRecord;
+}
+
+/** What --offline allowed and refused during a run's sessions. */
+export interface OfflineRecord {
+  /** True when every session of the run ran offline and no connection to another host was attempted. */
+  verified: boolean;
+  /** The hosts allowed besides loopback (`--allow-host`). */
+  allowed_hosts: string[];
+  /** Every host:port a connection was made to (loopback, or an allowed host). */
+  hosts_contacted: string[];
+  /** Connections refused: to where, when, and what tried. */
+  refused: Array<{ host: string; port: number | null; at: string; by: string }>;
 }
 
 /**

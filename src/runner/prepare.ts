@@ -28,6 +28,8 @@ import { verdictScorer } from "../scorers/verdict.js";
 import { recordedForScorers } from "./scorer-calls.js";
 import type { DownloadProgress } from "../io/download.js";
 import { DEFAULT_JUDGE_MAX_TOKENS, DEFAULT_MAX_TOKENS } from "./defaults.js";
+import { CachedModels } from "./cached-model.js";
+import { defaultCacheFile, ResponseCache } from "./response-cache.js";
 
 /** A model with its policies applied and the options its calls use, in the role it plays. */
 export interface RunnableModel extends RoleModel {
@@ -60,6 +62,8 @@ export interface PreparedRun {
   /** What the scorers call (the judge model, the Perspective API), with the run's policies applied. */
   services: ScorerServices;
   secrets: string[];
+  /** With --cache: the response cache and what it served. */
+  cache?: CachedModels;
 }
 
 export interface PrepareHooks {
@@ -86,7 +90,11 @@ export class CallPolicies {
     if (hooks.onDownloadProgress) registryOptions.onDownloadProgress = hooks.onDownloadProgress;
     if (config.base_url) registryOptions.baseUrl = config.base_url;
     this.registry = new ModelRegistry(registryOptions);
+    if (config.cache) this.cached = new CachedModels(new ResponseCache(defaultCacheFile(env)), config.cache_nondeterministic);
   }
+
+  /** The response cache's wrapper, with --cache. */
+  readonly cached: CachedModels | undefined;
 
   /** A model in a role: its options are the role's, then the model's own (providers.<name>.models, more specific). */
   runnable(role: string, address: string, options: GenerationOptions): RunnableModel {
@@ -95,14 +103,18 @@ export class CallPolicies {
   }
 
   call(resolved: ResolvedModel): ModelCall {
-    return guardModel(resolved.model, this.policy(resolved));
+    const call = guardModel(resolved.model, this.policy(resolved));
+    return this.cached ? this.cached.chat(resolved, call) : call;
   }
 
   /** A model's calls (generation, plain completion and scoring share one policy: one rate limit, one set of slots). */
   guarded(resolved: ResolvedModel): { call: ModelCall; scoring: LanguageModel; complete?: CompletionCall } {
     const policy = this.policy(resolved);
-    const complete = guardCompletion(resolved.model, policy);
-    return { call: guardModel(resolved.model, policy), scoring: guardScoring(resolved.model, policy), ...(complete ? { complete } : {}) };
+    // The response cache sits outside the policy: an answer it serves takes no rate-limit slot and no retry.
+    const guardedComplete = guardCompletion(resolved.model, policy);
+    const complete = guardedComplete && this.cached ? this.cached.completion(resolved, guardedComplete) : guardedComplete;
+    const call = guardModel(resolved.model, policy);
+    return { call: this.cached ? this.cached.chat(resolved, call) : call, scoring: guardScoring(resolved.model, policy), ...(complete ? { complete } : {}) };
   }
 
   private policy(resolved: ResolvedModel): CallPolicy {
@@ -170,7 +182,7 @@ export async function prepareRun(config: RunConfig, hooks: PrepareHooks = {}, en
   // Local models download and load now: a missing or corrupt file stops the run before any item.
   const distinct = new Set([...models, ...Object.values(roles)].map((model) => model.resolved.model));
   for (const model of distinct) await model.prepare?.(hooks.signal ? { signal: hooks.signal } : {});
-  return { personas, models, roles, plan, judge, scorers, services, secrets: [...policies.registry.secrets(), ...secrets] };
+  return { personas, models, roles, plan, judge, scorers, services, secrets: [...policies.registry.secrets(), ...secrets], ...(policies.cached ? { cache: policies.cached } : {}) };
 }
 
 /**

@@ -13,6 +13,7 @@ import { CallPolicies, chooseScorers, prepareJudge, prepareServices, scopeScorer
 import { sampleOfRow, scoreRow } from "./process-item.js";
 import type { RunControls, RunOutcome } from "./run.js";
 import { judgeManifestEntry } from "./run.js";
+import { refreshJudgePins } from "./run-pins.js";
 import { RunSession } from "./session.js";
 import { FailureCollector } from "./failures.js";
 import { preflightJudge } from "./judge-preflight.js";
@@ -92,6 +93,7 @@ export async function rejudge(reference: string, options: RejudgeOptions = {}): 
       checked = await preflightJudge(policies, judge.address, judge.resolved, config.judge.options, { reporter: options.reporter, signal: options.abortSignal });
     addDeclarations(manifest, scorers, rename, scoring !== undefined);
     if (judge && scoring === undefined) manifest.judge = judgeManifestEntry(config, judge);
+    refreshJudgePins(manifest);
     await session.begin(manifest, { judge_model: judge?.address ?? null, ...(scoring !== undefined ? { scoring } : {}) });
     session.log.info("rejudge_start", { run_id: located.runId, judge_model: judge?.address ?? null, scorers: scorers.map((entry) => rename(entry.name)), scoring: scoring ?? null });
     if (checked) for (const result of checked) session.log.info("preflight", { ...result });

@@ -25,6 +25,13 @@ import { BUILTIN_MINI_SUITE, DEFAULT_LOCAL_MODEL } from "./defaults.js";
 import { prepareRun, type PreparedJudge, type PreparedRun, type PrepareHooks } from "./prepare.js";
 import { processItem } from "./process-item.js";
 import { TURN_JOURNAL_FILE, TurnJournal } from "./turn-journal.js";
+import { runPins } from "./run-pins.js";
+import { checkOffline } from "./offline-check.js";
+import { installOfflineGuard, type OfflineGuard } from "../io/offline-guard.js";
+import { recordOffline } from "./offline-record.js";
+import { warnChangedSettings } from "./settings-change.js";
+import { CostBudget } from "./cost-budget.js";
+import { runPrices } from "../metrics/prices.js";
 import { preflight, type PreflightResult } from "./preflight.js";
 import { eitherSignal, throwIfStopped, untilStopped } from "./early-stop.js";
 import type { FailureSummary } from "./failures.js";
@@ -59,6 +66,10 @@ export interface RunOutcome {
   summary: RunSummary;
   /** Items still failed (across all sessions), by error type with their first causes. */
   failures: FailureSummary;
+  /** Why the run stopped before its items ran out, when not by a signal: the --max-cost budget. */
+  stoppedBy?: "max_cost";
+  /** What this session's calls cost at the run's prices (with --max-cost). */
+  sessionCostUsd?: number;
 }
 
 /** Runs (or resumes) an evaluation: test cases × models × personas × epochs → responses → verdicts → run folder. */
@@ -73,6 +84,22 @@ export async function run(input: RunConfigInput | RunConfig, controls: RunContro
     config.models = [DEFAULT_LOCAL_MODEL];
     controls.reporter?.onMessage?.(`no --models given: using the default local model ${DEFAULT_LOCAL_MODEL} (downloaded once, about 490 MB)`);
   }
+  if (!config.offline) return runConfigured(config, controls, undefined);
+  // --offline: every role, dataset and service is checked before anything is downloaded, loaded or called, and
+  // from then on the process refuses any connection but to loopback (and the listed hosts) at the socket.
+  checkOffline(config, controls.env ?? process.env);
+  const guard = installOfflineGuard(config.allow_hosts);
+  try {
+    return await runConfigured(config, controls, guard);
+  } finally {
+    guard.uninstall();
+  }
+}
+
+async function runConfigured(config: RunConfig, controls: RunControls, guard: OfflineGuard | undefined): Promise<RunOutcome> {
+  // Before the run folder opens, either signal stops everything at once: nothing is written until then.
+  const early = eitherSignal(controls.stopSignal, controls.abortSignal);
+  throwIfStopped(early);
   // A run over several named datasets (config `datasets:`) reads them all; the rest of this path is one file's.
   const parts = config.datasets ? await untilStopped(resolveParts(config, downloadOptions(controls, early), controls.reporter?.onMessage), early) : undefined;
   if (!parts && !config.dataset && config.suite) {
@@ -194,19 +221,39 @@ export async function run(input: RunConfigInput | RunConfig, controls: RunContro
     const manifest = buildManifest(previous, config, runId, datasetPath, dataset, prepared, datasetSource, layout.dimensions);
     if (parts && "parts" in dataset) manifest.dataset = partsManifest(parts, dataset, config.limit);
     manifest.items_per_test = itemsPerTest(axes);
+    manifest.pins = await runPins(manifest, config, prepared);
+    warnChangedSettings(previous, manifest, log, reporter);
     await session.begin(manifest, { judge_model: prepared.judge?.address ?? null });
 
     const total = dataset.validRows * itemsPerTest(axes);
     const journal = prepared.plan.resumesTurns ? TurnJournal.open(join(session.folder, TURN_JOURNAL_FILE)) : undefined;
     const settings = { plan: prepared.plan, roles: prepared.roles, planOptions: config.plan_options, scorers: prepared.scorers, services: prepared.services, signal: controls.abortSignal, journal };
     const items = layout.items("parts" in dataset ? streamParts(dataset, layout.isFinished) : streamSamples(dataset, config.limit, layout.isFinished));
-    const interrupted = await session.process(items, config.concurrency, (item) => processItem(runId, item, settings), { total, alreadyDone: counts.ok }, controls);
+    // --max-cost: each finished row's calls are priced; at the budget, nothing new starts (a graceful stop,
+    // as the first Ctrl-C: the items in flight finish and are kept, and the run resumes where it stopped).
+    const budget = config.max_cost !== undefined ? new CostBudget(config.max_cost, runPrices(manifest)) : undefined;
+    const unpriced = budget ? [...manifest.models, ...Object.values(manifest.roles ?? {})].map((model) => model.address).filter((address) => !budget.prices[address]) : [];
+    if (unpriced.length > 0) reporter.onMessage?.(`--max-cost: no price for ${unpriced.join(", ")}: their calls count nothing toward the budget (give their prices under prices: in the config)`);
+    const work = budget
+      ? budget.watch((item: Parameters<typeof processItem>[1]) => processItem(runId, item, settings), log, reporter)
+      : (item: Parameters<typeof processItem>[1]) => processItem(runId, item, settings);
+    const sessionControls = budget ? { ...controls, stopSignal: eitherSignal(controls.stopSignal, budget.signal) } : controls;
+    const interrupted = await session.process(items, config.concurrency, work, { total, alreadyDone: counts.ok }, sessionControls);
 
+    recordOffline(manifest, previous, guard, log, reporter);
+    if (prepared.cache) {
+      const { hits, stored, nondeterministic } = prepared.cache.counters;
+      log.info("response_cache", { file: prepared.cache.cache.file, hits, stored, nondeterministic });
+      reporter.onMessage?.(
+        `response cache: ${hits} answer(s) reused, ${stored} stored${nondeterministic > 0 ? `, ${nondeterministic} sampled call(s) not cached (temperature above 0 without a seed; --cache-nondeterministic caches them)` : ""}`,
+      );
+    }
     const outcome = await session.finalize(runSummaryOptions(manifest), interrupted);
     if (journal && !interrupted && outcome.counts.error === 0) journal.remove();
     log.info("run_end", { interrupted, ...outcome.counts, rows: outcome.rows, rss_mb: Math.round(process.memoryUsage().rss / 1e6) });
-    return { ...outcome, runId, folder: session.folder, interrupted };
+    return { ...outcome, runId, folder: session.folder, interrupted, ...(budget?.reached ? { stoppedBy: "max_cost" as const } : {}), ...(budget ? { sessionCostUsd: budget.spent } : {}) };
   } finally {
+    prepared.cache?.cache.close();
     await session.close();
   }
 }

@@ -224,6 +224,12 @@ export function scorerNamed(name: string, template: string | undefined, options:
   return REGISTERED.get(name)?.(options);
 }
 
+/** The shipped classifier prompt a built-in scorer asks (undefined: none, or not a built-in scorer). */
+export function shippedPromptOf(name: string): string | undefined {
+  const prompt = isScorerName(name) ? (BUILTIN[name] as BuiltinScorer).prompt : undefined;
+  return prompt ? classifierPrompt(prompt) : undefined;
+}
+
 /** Whether a built-in scorer asks a prompt that `scorer_prompts` may replace. */
 export function hasPrompt(name: ScorerName): boolean {
   return (BUILTIN[name] as BuiltinScorer).prompt !== undefined;

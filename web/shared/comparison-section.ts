@@ -5,9 +5,29 @@ import { h, table } from "./dom.js";
 import { number, signed, type EstimateLike } from "./format.js";
 import { section } from "./section-card.js";
 import { clusteringNote } from "../../src/reports/cluster-note.js";
+import { pinDifferenceLines, pinWarning, shownPin } from "../../src/results/pins.js";
+
+/** The settings the two runs differ in (pinned in their manifests): a warning and every difference, or nothing. */
+function settingsNote(data: ReportData): HTMLElement | null {
+  const settings = data.settings;
+  if (!settings) return null;
+  const warning = pinWarning(settings);
+  if (!warning) return h("p", { class: "note settings-same" }, "Both runs were produced with the same pinned settings (dataset, prompts, templates, models' options, versions).");
+  if (!settings.comparable) return h("p", { class: "error settings-warning" }, `Warning: ${warning}. ${pinDifferenceLines(settings).join(" ")}`);
+  return h(
+    "div",
+    { class: "settings-warning" },
+    h("p", { class: "error" }, `Warning: ${warning}.`),
+    table(
+      ["setting", "A", "B"],
+      settings.differences.map((entry) => [entry.key, shownPin(entry.a, entry.missing === "a"), shownPin(entry.b, entry.missing === "b")]),
+      { class: "settings-differences" },
+    ),
+  );
+}
 
 export function renderComparison(data: ReportData): HTMLElement | null {
-  if (data.comparison_error) return section("Comparison", "comparison", h("p", { class: "error" }, `No paired comparison: ${data.comparison_error}`));
+  if (data.comparison_error) return section("Comparison", "comparison", settingsNote(data), h("p", { class: "error" }, `No paired comparison: ${data.comparison_error}`));
   const c = data.comparison;
   if (!c) return null;
   const level = (metric: (typeof c.metrics)[number], value: number | null) =>
@@ -55,6 +75,7 @@ export function renderComparison(data: ReportData): HTMLElement | null {
       {},
       `Paired on ${c.pairs} items (matched by ${c.pairedBy}); B − A with 95% intervals. ${c.onlyInA.length} item(s) only in A and ${c.onlyInB.length} only in B are listed below, not compared.`,
     ),
+    settingsNote(data),
     // Said only when rows repeat an item, naming the cluster used and what repeats it.
     clustering ? h("p", { class: "note clustering" }, clustering) : null,
     table(

@@ -22,7 +22,17 @@ export function manifestSection(run: RunReport): HTMLElement {
     ["options", JSON.stringify(m.options)],
     ["environment", `${m.environment.node} ${m.environment.platform}`],
   ];
+  if (m.offline) rows.push(["offline", offlineText(m.offline)]);
   return section("Run", "manifest", table(["", ""], rows, { class: "kv" }));
+}
+
+/** --offline's record: "verified" with the hosts contacted, or the refused attempts. */
+export function offlineText(offline: NonNullable<RunReport["manifest"]["offline"]>): string {
+  const hosts = `hosts contacted: ${offline.hosts_contacted.join(", ") || "none"}`;
+  if (offline.verified) return `verified (${hosts})`;
+  if (offline.refused.length > 0)
+    return `not verified: ${offline.refused.length} connection attempt(s) refused (${offline.refused.map((entry) => `${entry.host}:${entry.port ?? ""}`).join(", ")}); ${hosts}`;
+  return `not verified: a session ran without --offline; ${hosts}`;
 }
 
 /** A metric's aggregates beyond its mean or rate: median and maximum, and its label counts under their title. */

@@ -8,6 +8,23 @@ import type { Estimate } from "../../metrics/intervals.js";
 import { locateRunFolder } from "../../results/load-run.js";
 import { clusteringNote } from "../../reports/cluster-note.js";
 import { renderTable } from "../../reports/terminal-summary.js";
+import { readManifest } from "../../results/manifest.js";
+import { comparePins, pinDifferenceLines, pinWarning, type PinComparison } from "../../results/pins.js";
+import { folderFiles } from "../../results/run-folder.js";
+import { printErr } from "../output.js";
+
+/** The runs' pinned settings compared: each difference listed and a warning; with --strict, an error. */
+export async function checkRunSettings(folderA: string, folderB: string, strict: boolean, quiet = false): Promise<PinComparison> {
+  const [a, b] = await Promise.all([readManifest(folderFiles(folderA).manifest), readManifest(folderFiles(folderB).manifest)]);
+  const settings = comparePins(a, b);
+  const warning = pinWarning(settings);
+  if (!warning) return settings;
+  const lines = pinDifferenceLines(settings);
+  const shown = [...lines.slice(0, 40), ...(lines.length > 40 ? [`… and ${lines.length - 40} more (--json lists them all)`] : [])];
+  if (strict) throw new UserError(`--strict: ${warning}:\n${shown.map((line) => `  ${line}`).join("\n")}`);
+  if (!quiet) printErr(`warning: ${warning}:\n${shown.map((line) => `  ${line}`).join("\n")}\n`);
+  return settings;
+}
 
 function signed(estimate: Estimate, scale = 1, digits = 3): string {
   if (estimate.estimate === null) return "—";
@@ -53,7 +70,9 @@ export function compareCommand(): Command {
     .option("--persona-a <slug>", "compare only this persona of run A")
     .option("--persona-b <slug>", "compare only this persona of run B")
     .option("--json [file]", "print (or write to a file) the comparison as JSON")
-    .action(async (refA: string, refB: string, flags: { outputDir: string; modelA?: string; modelB?: string; personaA?: string; personaB?: string; json?: string | boolean }) => {
+    .option("--strict", "fail (exit 2) when the runs differ in any pinned setting that can change scores (dataset, prompts, templates, models' options, versions…)")
+    .action(async (refA: string, refB: string, flags: { outputDir: string; modelA?: string; modelB?: string; personaA?: string; personaB?: string; json?: string | boolean; strict?: boolean }) => {
+      const settings = await checkRunSettings(locateRunFolder(refA, flags.outputDir), locateRunFolder(refB, flags.outputDir), flags.strict === true);
       const load = async (reference: string, model: string | undefined, persona: string | undefined) => {
         return loadComparisonRows(locateRunFolder(reference, flags.outputDir), model, persona);
       };
@@ -65,7 +84,7 @@ export function compareCommand(): Command {
         throw error;
       }
       if (flags.json !== undefined) {
-        const text = JSON.stringify(comparison, null, 2) + "\n";
+        const text = JSON.stringify({ ...comparison, settings }, null, 2) + "\n";
         if (typeof flags.json === "string") writeOutputFile(flags.json, text);
         else return void process.stdout.write(inertJson(text));
       }

@@ -8,6 +8,7 @@ import { renderHtmlReport } from "../../reports/html-report.js";
 import { formatTables, paperTables, type IntervalStyle, type TableFormat } from "../../reports/paper-tables.js";
 import { buildReportData } from "../../reports/report-data.js";
 import { positiveInteger } from "../options.js";
+import { checkRunSettings } from "./compare.js";
 
 function unitInterval(value: string): number {
   const parsed = Number(value);
@@ -30,6 +31,7 @@ interface ReportFlags {
   severityThreshold: number;
   maxItems: number;
   price?: Record<string, { input: number; output: number }>;
+  strict?: boolean;
 }
 
 export function reportCommand(): Command {
@@ -42,11 +44,14 @@ export function reportCommand(): Command {
     .addOption(new Option("--ci <style>", "intervals in tables as [lo, hi] (exact) or ± half-width").choices(["brackets", "pm"]).default("brackets"))
     .option("--severity-threshold <x>", "severity above which a response counts as severe, 0-1", unitInterval, 0.7)
     .option("--max-items <n>", "items listed in the HTML (a seeded sample when the run has more; metrics always use every row)", positiveInteger, 1000)
+    .option("--strict", "with two runs: fail (exit 2) when they differ in any pinned setting that can change scores")
     .option("--price <model=in,out>", "dollars per million input,output tokens of a model, for cost (repeatable)", price)
     .action(async (references: string[], flags: ReportFlags) => {
       if (references.length > 2) throw new UserError("report takes one run, or two to compare");
       const folders = references.map((reference) => locateRunFolder(reference, flags.outputDir));
       if (flags.output) checkOutputFile(flags.output);
+      // Two runs: every setting they differ in is listed (a warning; --strict refuses to report them side by side).
+      if (folders.length === 2) await checkRunSettings(folders[0]!, folders[1]!, flags.strict === true);
       const options = { severityThreshold: flags.severityThreshold, maxItems: flags.maxItems, ...(flags.price ? { prices: flags.price } : {}) };
       printErr(`reading ${folders.join(" and ")}…\n`);
       const data = await buildReportData(folders, options);

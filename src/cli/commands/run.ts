@@ -48,6 +48,11 @@ interface RunFlags {
   seed?: number;
   progress?: boolean;
   preflight?: boolean;
+  offline?: boolean;
+  allowHost?: string[];
+  cache?: boolean;
+  cacheNondeterministic?: boolean;
+  maxCost?: number;
 }
 
 /** Flags onto config keys; the YAML file uses the same keys in snake_case. */
@@ -86,6 +91,11 @@ export function flagsToConfig(flags: RunFlags): RunConfigInput {
     request_timeout_s: flags.timeout,
     // Commander sets preflight true unless --no-preflight: only the flag's "no" may override the config file.
     preflight: flags.preflight === false ? false : undefined,
+    offline: flags.offline,
+    allow_hosts: flags.allowHost,
+    cache: flags.cache,
+    cache_nondeterministic: flags.cacheNondeterministic,
+    max_cost: flags.maxCost,
   };
   const judge = defined({ prompt_file: flags.judgePrompt, schema_file: flags.judgeSchema, structured_output: flags.judgeStructuredOutput });
   if (judge) config.judge = judge;
@@ -190,6 +200,11 @@ export function runCommand(exit: { code: number }): Command {
     .option("--max-tokens <n>", "most tokens per response (default 512)", positiveInteger)
     .option("--top-p <p>", "nucleus sampling", finiteNumber)
     .option("--seed <n>", "sampling seed where supported", nonNegativeInteger)
+    .option("--offline", "refuse every connection except to loopback (and --allow-host): checked before the first call, enforced at the socket for every client, recorded in the manifest")
+    .option("--allow-host <host>", "with --offline: a host on your own network that may be contacted (repeatable)", (value: string, previous: string[] = []) => [...previous, value])
+    .option("--cache", "reuse responses from the response cache (same model, messages, options and seed) and store new ones; see `alignbench cache`")
+    .option("--cache-nondeterministic", "with --cache: also cache calls at temperature > 0 without a seed")
+    .option("--max-cost <usd>", "stop cleanly (resumable) once this session's calls cost this many dollars (built-in price table, dated, or prices: in the config)", positiveNumber)
     .option("--no-progress", "no progress bar or progress lines")
     .option("--no-preflight", "skip the one short call per model made before the first item (it stops a run with an unreachable endpoint, a refused key or an unknown model)")
     .addHelpText(

@@ -66,7 +66,7 @@ export interface LlamaModel {
   readonly tokens: { readonly bos: Token | null; readonly eos: Token | null; readonly shouldPrependBosToken: boolean };
   /** The model's tokenizer, which a TokenBias is created for. */
   readonly tokenizer: unknown;
-  readonly fileInfo: { readonly metadata?: { readonly tokenizer?: { readonly ggml?: GgufTokenizerMetadata } } };
+  readonly fileInfo: { readonly metadata?: { readonly tokenizer?: { readonly ggml?: GgufTokenizerMetadata; readonly chat_template?: string } } };
   isEogToken(token: Token): boolean;
   /** A context that returns the model's (pooled) embedding of a text. */
   createEmbeddingContext(options: { contextSize?: number; threads?: number }): Promise<LlamaEmbeddingContext>;
@@ -81,6 +81,8 @@ export interface LlamaEmbeddingContext {
 
 /** A chat template (node-llama-cpp's ChatWrapper): renders a chat history as the model reads it. */
 export interface LlamaChatWrapper {
+  /** The wrapper's name (a specialised one, or "JinjaTemplate" for the GGUF's own template). */
+  readonly wrapperName: string;
   generateContextState(options: { chatHistory: ChatHistoryItem[] }): { contextText: { tokenize(tokenizer: unknown): Token[] } };
 }
 
@@ -119,13 +121,17 @@ export interface LlamaCompletionInstance {
   dispose(options?: { disposeSequence?: boolean }): void;
 }
 
-interface NodeLlamaCpp {
+/** The part of node-llama-cpp that names a model's chat template. */
+export interface NodeLlamaCppChat {
+  /** The chat wrapper LlamaChat applies to a model (its "auto" choice): a specialised one, or the GGUF's Jinja template. */
+  resolveChatWrapper(model: LlamaModel): LlamaChatWrapper;
+}
+
+interface NodeLlamaCpp extends NodeLlamaCppChat {
   getLlama(options: { gpu: GpuChoice; build: "never" | "auto"; logLevel: string }): Promise<LlamaRuntime>;
   LlamaChat: new (options: { contextSequence: LlamaSequence }) => LlamaChatInstance;
   LlamaCompletion: new (options: { contextSequence: LlamaSequence }) => LlamaCompletionInstance;
   TokenBias: new (tokenizer: unknown) => TokenBiasObject;
-  /** The chat template LlamaChat would use for this model. */
-  resolveChatWrapper(model: LlamaModel): LlamaChatWrapper;
 }
 
 const PACKAGE = "node-llama-cpp";

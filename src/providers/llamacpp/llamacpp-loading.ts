@@ -25,6 +25,8 @@ const DEFAULT_CONTEXT_SIZE = 2048;
 /** A loaded model with one context whose sequences serve parallel work items. */
 export interface LoadedModel {
   model: LlamaModel;
+  /** The GGUF file it was loaded from. */
+  path: string;
   context: LlamaContext;
   /** How many sequences the context has: the most requests evaluated side by side. */
   sequences: number;
@@ -128,6 +130,7 @@ export async function load(modelId: string, settings: LlamaCppSettings, signal?:
   const waiting: Array<(sequence: LlamaSequence) => void> = [];
   return {
     model,
+    path,
     context,
     sequences,
     take: (signal) => {

@@ -20,6 +20,7 @@ import { openLlamaDecoder } from "./llamacpp-decoder.js";
 import { LlamaEmbedder } from "./llamacpp-embedding.js";
 import { completeOnSequence, generateOnSequence } from "./llamacpp-generation.js";
 import { load, loadVocabulary, share, type LlamaCppSettings, type LoadedModel, type Shared } from "./llamacpp-loading.js";
+import { describeLoaded } from "./llamacpp-pins.js";
 import { compareTokens, denseLogprobs, scoredTokens, scoreOnSequence, tokensOf, vocabularyOf } from "./llamacpp-scoring.js";
 
 /** Local GGUF models in-process through llama.cpp (node-llama-cpp). */
@@ -97,6 +98,9 @@ export function createLlamaCpp(settings: LlamaCppSettings) {
           await loadLibrary();
           await model(options.signal);
         });
+      },
+      describe(): Promise<Record<string, string | number | boolean | null>> {
+        return call(async () => describeLoaded(await model(), settings, await loadLibrary()));
       },
       generate(request: GenerateRequest): Promise<GenerateResult> {
         return call(async () => {
