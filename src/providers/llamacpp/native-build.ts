@@ -96,8 +96,8 @@ async function extractHeaders(llamaDir: string, into: string): Promise<{ include
   return { include: [join(clone, "include"), join(clone, "ggml", "include")] };
 }
 
-async function compile(source: string, library: string, includes: string[], output: string): Promise<string | undefined> {
-  const compiler = process.env.CC || "cc";
+async function compile(source: string, library: string, includes: string[], output: string, env: NodeJS.ProcessEnv): Promise<string | undefined> {
+  const compiler = env.CC || "cc";
   const args = [
     "-O3",
     "-std=c11",
@@ -151,7 +151,7 @@ export async function buildNativeAddon(options: { force?: boolean; env?: NodeJS.
     const extracted = await extractHeaders(llamaDir, work);
     if ("unavailable" in extracted) return extracted;
     const staged = join(work, "dense-logits.node");
-    const failure = await compile(SOURCE, library, [headers, ...extracted.include], staged);
+    const failure = await compile(SOURCE, library, [headers, ...extracted.include], staged, env);
     if (failure) return { unavailable: failure };
     await mkdir(folder, { recursive: true });
     // A rename within the cache folder: a process loading the addon never sees a half-written file.
