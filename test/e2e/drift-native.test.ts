@@ -1,6 +1,8 @@
 import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { seededRandom } from "../../src/common/seeded-random.js";
+import { logSumExp } from "../../src/providers/dense-logprobs.js";
 import { llamaRuntime } from "../../src/providers/llamacpp/library.js";
 import { disposeLocalModels } from "../../src/providers/llamacpp/llamacpp-loading.js";
 import { buildNativeAddon } from "../../src/providers/llamacpp/native-build.js";
@@ -8,7 +10,7 @@ import { NATIVE_BATCH } from "../../src/providers/llamacpp/native-fidelity.js";
 import { ModelRegistry } from "../../src/providers/registry.js";
 import type { FidelityStatistics, LanguageModel, TokenLogprobs } from "../../src/providers/types.js";
 import { runCli } from "../helpers/cli.js";
-import { writeRandomLlama } from "../helpers/gguf-writer.js";
+import { vocabularyTokens, writeKnownLlama, writeRandomLlama } from "../helpers/gguf-writer.js";
 import { needs } from "../helpers/requirements.js";
 import { readPartials, tempDir, writeJsonl } from "../helpers/run-folder.js";
 import { SHARED_DATASETS } from "../helpers/shared.js";
@@ -24,9 +26,44 @@ const SHAPE = { dim: 64, layers: 2, heads: 4, ffn: 128, vocabPieces: 400, seed: 
 const TEXTS = ["the cat sat on the mat and ate", "a quiet river ran past old stone walls", "she wrote letters every spring to her brother"];
 const TOLERANCE = 1e-5;
 
+// Models whose blocks add nothing (writeKnownLlama): after token c the logits are output · rmsnorm(embedding[c]),
+// computed here in double. The target's rows spread logits from ≈ +115 to ≈ −115 nats (as in
+// llamacpp-exact.test.ts), one token sits ≈ 2,000 nats down; "near" adds small noise to every output row,
+// "far" mirrors the spread, so the base gives the target's top tokens ≈ 230 nats less: far beyond float32's
+// exp range, where only a log-softmax in double gives the KL.
+const PIECES = 300;
+const DIM = 16;
+const N = vocabularyTokens(PIECES).length;
+const random = seededRandom(17);
+const gaussian = () => (random() + random() + random() - 1.5) * 0.25;
+const embedding = new Float32Array(N * DIM).map((_, index) => (index % DIM === 0 ? 3 : gaussian()));
+const spread = (id: number) => 30 - (60 * (id - 259)) / 39;
+const outputs = { target: new Float32Array(N * DIM), near: new Float32Array(N * DIM), far: new Float32Array(N * DIM) };
+for (let index = 0; index < N * DIM; index++) {
+  const [id, d] = [Math.floor(index / DIM), index % DIM];
+  const value = id >= 259 && id < 299 ? (d === 0 ? spread(id) : 0) : id === 300 ? (d === 0 ? -500 : 0) : gaussian();
+  outputs.target[index] = value;
+  outputs.near[index] = value + gaussian() * 0.2;
+  outputs.far[index] = id >= 259 && id < 299 && d === 0 ? -value : value;
+}
+
+/** log P(· | …, token) of a known model, in double. */
+function knownRow(output: Float32Array, token: number): Float64Array {
+  const x = embedding.subarray(token * DIM, (token + 1) * DIM);
+  const rms = Math.sqrt(x.reduce((sum, value) => sum + value * value, 0) / DIM + 1e-5);
+  const logits = new Float64Array(N);
+  for (let id = 0; id < N; id++) for (let d = 0; d < DIM; d++) logits[id]! += output[id * DIM + d]! * (x[d]! / rms);
+  const norm = logSumExp(logits);
+  return logits.map((logit) => logit - norm);
+}
+
 const files: Record<string, string> = {};
 beforeAll(() => {
   const dir = tempDir();
+  for (const name of ["target", "near", "far"] as const) {
+    files[name] = join(dir, `known-${name}.gguf`);
+    writeKnownLlama(files[name]!, { dim: DIM, vocabPieces: PIECES, embedding, output: outputs[name] });
+  }
   files.base = join(dir, "base.gguf");
   writeRandomLlama(files.base, SHAPE);
   files.tuned = join(dir, "tuned.gguf");
@@ -84,6 +121,31 @@ describe.skipIf(!hasNative)("Fidelity Loss statistics from the dense-logits addo
     for (const statistics of native) {
       expect(statistics.kl.reduce((sum, value) => sum + value, 0)).toBeGreaterThan(0.001);
       expect(Math.min(...statistics.kl)).toBeGreaterThanOrEqual(0);
+    }
+  });
+
+  it("equal a hand computation from known logits, also where the two models are 230 nats apart", async () => {
+    const text = "e b t a e";
+    for (const base of ["near", "far"] as const) {
+      const [statistics] = (await model(files.target!).fidelityStatistics!(model(files[base]!), [text]))!;
+      const tokens = statistics!.tokens;
+      for (let position = 0; position + 1 < tokens.length; position++) {
+        const t = knownRow(outputs.target, tokens[position]!);
+        const b = knownRow(outputs[base], tokens[position]!);
+        let kl = 0;
+        let tv = 0;
+        for (let id = 0; id < N; id++) {
+          if (t[id]! > -700) kl += Math.exp(t[id]!) * (t[id]! - b[id]!);
+          tv += Math.abs(Math.exp(t[id]!) - Math.exp(b[id]!)) / 2;
+        }
+        // float32 logits of magnitude ≈ 115 (ulp 7.6e-6): relative 1e-5 on KLs of up to ≈ 230 nats.
+        expect(Math.abs(statistics!.kl[position]! - kl), `${base}, KL at ${position}`).toBeLessThan(1e-5 * Math.max(1, kl));
+        expect(Math.abs(statistics!.tv[position]! - tv)).toBeLessThan(1e-5);
+        const next = tokens[position + 1]!;
+        expect(Math.abs(statistics!.llTarget[position]! - t[next]!)).toBeLessThan(2e-4);
+        expect(Math.abs(statistics!.llBase[position]! - b[next]!)).toBeLessThan(2e-4);
+      }
+      if (base === "far") expect(Math.max(...statistics!.kl)).toBeGreaterThan(100);
     }
   });
 
