@@ -8,7 +8,7 @@ import { basename, dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 
-// Compiles alignbench's dense-logits addon (native/dense-logits.c) once per machine, into a cache folder keyed
+// Compiles alignbench's dense-logits addon (native/*.c) once per machine, into a cache folder keyed
 // by the addon's source and the llama.cpp library it links to. Nothing is downloaded: the N-API headers come
 // from the npm package node-api-headers, llama.h and the ggml headers from the llama.cpp source node-llama-cpp
 // ships (llama/gitRelease.bundle, a git bundle of the exact source its prebuilt binaries were built from; its
@@ -22,7 +22,9 @@ const run = promisify(execFile);
 /** Where the addon lies after a build, or why there is none. */
 export type NativeBuild = { path: string; built: boolean } | { unavailable: string };
 
-const SOURCE = fileURLToPath(new URL("../../../src/providers/llamacpp/native/dense-logits.c", import.meta.url));
+// The addon's C sources (shipped in the package: package.json `files`), from src/ and dist/ alike.
+const NATIVE = fileURLToPath(new URL("../../../src/providers/llamacpp/native/", import.meta.url));
+const SOURCES = ["dense-logits.c", "fidelity-statistics.c", "fidelity-statistics.h"];
 
 export function nativeCacheDir(env: NodeJS.ProcessEnv = process.env): string {
   return env.ALIGNBENCH_NATIVE_DIR || join(env.XDG_CACHE_HOME || join(homedir(), ".cache"), "alignbench", "native");
@@ -70,7 +72,7 @@ function firstLines(text: string, count = 6): string {
   return text.trim().split("\n").slice(0, count).join("\n");
 }
 
-/** The cache key: the addon's source, the library (path, size, time), node-llama-cpp's version and llama.cpp tag. */
+/** The cache key: the addon's sources, the library (path, size, time), node-llama-cpp's version and llama.cpp tag. */
 function cacheKey(source: string, library: string, llamaDir: string): string {
   const info = statSync(library);
   const hash = createHash("sha256");
@@ -96,7 +98,7 @@ async function extractHeaders(llamaDir: string, into: string): Promise<{ include
   return { include: [join(clone, "include"), join(clone, "ggml", "include")] };
 }
 
-async function compile(source: string, library: string, includes: string[], output: string, env: NodeJS.ProcessEnv): Promise<string | undefined> {
+async function compile(library: string, includes: string[], output: string, env: NodeJS.ProcessEnv): Promise<string | undefined> {
   const compiler = env.CC || "cc";
   const args = [
     "-O3",
@@ -104,7 +106,7 @@ async function compile(source: string, library: string, includes: string[], outp
     "-fPIC",
     "-shared",
     ...includes.map((dir) => `-I${dir}`),
-    source,
+    ...SOURCES.filter((file) => file.endsWith(".c")).map((file) => join(NATIVE, file)),
     "-o",
     output,
     `-L${dirname(library)}`,
@@ -139,9 +141,9 @@ export async function buildNativeAddon(options: { force?: boolean; env?: NodeJS.
   if (!headers) return { unavailable: "the N-API headers (npm package node-api-headers) are not installed" };
   let source: string;
   try {
-    source = await readFile(SOURCE, "utf8");
+    source = (await Promise.all(SOURCES.map((file) => readFile(join(NATIVE, file), "utf8")))).join("\0");
   } catch {
-    return { unavailable: `the addon's source ${SOURCE} is missing` };
+    return { unavailable: `the addon's sources (${SOURCES.join(", ")}) are missing from ${NATIVE}` };
   }
   const folder = join(nativeCacheDir(env), cacheKey(source, library, llamaDir));
   const output = join(folder, "dense-logits.node");
@@ -151,7 +153,7 @@ export async function buildNativeAddon(options: { force?: boolean; env?: NodeJS.
     const extracted = await extractHeaders(llamaDir, work);
     if ("unavailable" in extracted) return extracted;
     const staged = join(work, "dense-logits.node");
-    const failure = await compile(SOURCE, library, [headers, ...extracted.include], staged, env);
+    const failure = await compile(library, [headers, ...extracted.include], staged, env);
     if (failure) return { unavailable: failure };
     await mkdir(folder, { recursive: true });
     // A rename within the cache folder: a process loading the addon never sees a half-written file.

@@ -9,23 +9,17 @@
 // every position, and reduces the two models' rows to a few numbers per position in double precision.
 // Compiled at first use by native-build.ts against llama.h from node-llama-cpp's bundled llama.cpp source.
 //
-// Per scored position i (the row that predicts token i+1), with log-softmax ls(v) = logit(v) - max - log Z:
-//   kl = sum_v p_t(v) (ls_t(v) - ls_b(v))     (nats; a term with p_t(v) = 0 adds 0)
-//   tv = 1/2 sum_v |p_t(v) - p_b(v)|
-//   argmax_m = the lowest id with the largest logit;  ll_m = ls_m(token i+1)
-// The text-level sums and counts are made in JavaScript (drift-kl.ts), from these arrays.
+// The numbers of each position are computed in fidelity-statistics.c; the text-level sums and counts are
+// made in JavaScript (drift-kl.ts), from the arrays this file hands back.
 
 #define NAPI_VERSION 8
-#include <math.h>
 #include <node_api.h>
-#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "fidelity-statistics.h"
 #include "llama.h"
-
-#define MAX_THREADS 64
 
 // ---------- small N-API helpers ----------
 
@@ -183,48 +177,6 @@ static napi_value free_model(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
-// ---------- the statistics of one position ----------
-
-typedef struct {
-  const float *target;
-  const float *base;
-  int32_t vocab;
-} rows;
-
-// One position's numbers from the two rows of logits. `scratch` holds 2 x vocab doubles (the exponentials,
-// so each is computed once).
-static void position_stats(const float *lt, const float *lb, int32_t vocab, int32_t next, double *scratch, double *kl_out, double *tv_out,
-                           double *ll_t, double *ll_b, int32_t *arg_t, int32_t *arg_b) {
-  float max_t = -INFINITY, max_b = -INFINITY;
-  int32_t best_t = 0, best_b = 0;
-  for (int32_t v = 0; v < vocab; v++) {
-    if (lt[v] > max_t) max_t = lt[v], best_t = v;
-    if (lb[v] > max_b) max_b = lb[v], best_b = v;
-  }
-  double *et = scratch, *eb = scratch + vocab;
-  double zt = 0, zb = 0;
-  for (int32_t v = 0; v < vocab; v++) {
-    et[v] = exp((double)lt[v] - max_t);
-    eb[v] = exp((double)lb[v] - max_b);
-    zt += et[v];
-    zb += eb[v];
-  }
-  const double norm_t = max_t + log(zt), norm_b = max_b + log(zb);
-  const double inv_t = 1 / zt, inv_b = 1 / zb;
-  double kl = 0, tv = 0;
-  for (int32_t v = 0; v < vocab; v++) {
-    const double pt = et[v] * inv_t, pb = eb[v] * inv_b;
-    if (pt > 0) kl += pt * (((double)lt[v] - norm_t) - ((double)lb[v] - norm_b));
-    tv += fabs(pt - pb);
-  }
-  *kl_out = kl;
-  *tv_out = tv / 2;
-  *ll_t = (double)lt[next] - norm_t;
-  *ll_b = (double)lb[next] - norm_b;
-  *arg_t = best_t;
-  *arg_b = best_b;
-}
-
 // ---------- evaluating a text on two models ----------
 
 typedef struct {
@@ -236,35 +188,9 @@ typedef struct {
   int32_t count;
   int32_t threads;
   int stats;
-  // Outputs, one per scored position (count - 1).
-  double *kl, *tv, *ll_t, *ll_b;
-  int32_t *arg_t, *arg_b;
+  fidelity_outputs out;  // one value per scored position (count - 1)
   const char *error;
 } evaluate_job;
-
-typedef struct {
-  evaluate_job *job;
-  int32_t chunk_start;  // text position of the chunk's first row
-  int32_t from, to;     // text positions this thread scores
-  double *scratch;
-} stats_slice;
-
-static void *stats_thread(void *data) {
-  stats_slice *slice = data;
-  evaluate_job *job = slice->job;
-  for (int32_t position = slice->from; position < slice->to; position++) {
-    const int32_t row = position - slice->chunk_start;
-    const float *lt = llama_get_logits_ith(job->target->context, row);
-    const float *lb = llama_get_logits_ith(job->base->context, row);
-    if (!lt || !lb) {
-      job->error = "llama.cpp returned no logits for a position";
-      return NULL;
-    }
-    position_stats(lt, lb, job->target->vocab, job->tokens[position + 1], slice->scratch, &job->kl[position], &job->tv[position], &job->ll_t[position],
-                   &job->ll_b[position], &job->arg_t[position], &job->arg_b[position]);
-  }
-  return NULL;
-}
 
 static int decode_chunk(struct llama_context *context, struct llama_batch *batch) {
   return llama_decode(context, *batch);
@@ -279,7 +205,7 @@ static void evaluate_execute(napi_env env, void *data) {
   const int32_t chunk = job->target->batch < job->base->batch ? job->target->batch : job->base->batch;
   struct llama_batch batch = llama_batch_init(chunk, 0, 1);
   const int32_t vocab = job->target->vocab;
-  int32_t threads = job->threads < 1 ? 1 : job->threads > MAX_THREADS ? MAX_THREADS : job->threads;
+  int32_t threads = job->threads < 1 ? 1 : job->threads > FIDELITY_MAX_THREADS ? FIDELITY_MAX_THREADS : job->threads;
   double *scratch = job->stats ? malloc(sizeof(double) * 2 * (size_t)vocab * (size_t)threads) : NULL;
   if (job->stats && !scratch) job->error = "out of memory for the statistics";
   for (int32_t start = 0; start < job->count && !job->error; start += chunk) {
@@ -299,22 +225,8 @@ static void evaluate_execute(napi_env env, void *data) {
     if (!job->stats) continue;
     // Positions start..min(end, count - 1): the last token of the text predicts past it and is not scored.
     const int32_t last = end < job->count - 1 ? end : job->count - 1;
-    const int32_t positions = last - start;
-    if (positions <= 0) continue;
-    int32_t used = threads < positions ? threads : positions;
-    stats_slice slices[MAX_THREADS];
-    pthread_t ids[MAX_THREADS];
-    int started[MAX_THREADS] = {0};
-    for (int32_t t = 0; t < used; t++) {
-      slices[t] = (stats_slice){job, start, start + (int32_t)((int64_t)positions * t / used), start + (int32_t)((int64_t)positions * (t + 1) / used),
-                                scratch + (size_t)2 * vocab * t};
-      if (t > 0) started[t] = pthread_create(&ids[t], NULL, stats_thread, &slices[t]) == 0;
-    }
-    // Slice 0 on this thread; a slice whose thread could not start runs here too.
-    for (int32_t t = 0; t < used; t++)
-      if (!started[t]) stats_thread(&slices[t]);
-    for (int32_t t = 1; t < used; t++)
-      if (started[t]) pthread_join(ids[t], NULL);
+    if (last <= start) continue;
+    job->error = fidelity_statistics(job->target->context, job->base->context, vocab, job->tokens, start, start, last, threads, scratch, &job->out);
   }
   free(scratch);
   llama_batch_free(batch);
@@ -352,22 +264,22 @@ static void evaluate_complete(napi_env env, napi_status status, void *data) {
   } else {
     const int32_t positions = job->count > 0 ? job->count - 1 : 0;
     napi_create_object(env, &result);
-    napi_set_named_property(env, result, "kl", float64_array(env, job->kl, positions));
-    napi_set_named_property(env, result, "tv", float64_array(env, job->tv, positions));
-    napi_set_named_property(env, result, "llTarget", float64_array(env, job->ll_t, positions));
-    napi_set_named_property(env, result, "llBase", float64_array(env, job->ll_b, positions));
-    napi_set_named_property(env, result, "greedyTarget", int32_array(env, job->arg_t, positions));
-    napi_set_named_property(env, result, "greedyBase", int32_array(env, job->arg_b, positions));
+    napi_set_named_property(env, result, "kl", float64_array(env, job->out.kl, positions));
+    napi_set_named_property(env, result, "tv", float64_array(env, job->out.tv, positions));
+    napi_set_named_property(env, result, "llTarget", float64_array(env, job->out.ll_t, positions));
+    napi_set_named_property(env, result, "llBase", float64_array(env, job->out.ll_b, positions));
+    napi_set_named_property(env, result, "greedyTarget", int32_array(env, job->out.arg_t, positions));
+    napi_set_named_property(env, result, "greedyBase", int32_array(env, job->out.arg_b, positions));
     napi_resolve_deferred(env, job->deferred, result);
   }
   napi_delete_async_work(env, job->work);
   free(job->tokens);
-  free(job->kl);
-  free(job->tv);
-  free(job->ll_t);
-  free(job->ll_b);
-  free(job->arg_t);
-  free(job->arg_b);
+  free(job->out.kl);
+  free(job->out.tv);
+  free(job->out.ll_t);
+  free(job->out.ll_b);
+  free(job->out.arg_t);
+  free(job->out.arg_b);
   free(job);
 }
 
@@ -401,12 +313,12 @@ static napi_value evaluate(napi_env env, napi_callback_info info) {
   job->tokens = malloc(sizeof(int32_t) * (length > 0 ? length : 1));
   memcpy(job->tokens, tokens, sizeof(int32_t) * length);
   const size_t positions = length > 1 ? length - 1 : 1;
-  job->kl = malloc(sizeof(double) * positions);
-  job->tv = malloc(sizeof(double) * positions);
-  job->ll_t = malloc(sizeof(double) * positions);
-  job->ll_b = malloc(sizeof(double) * positions);
-  job->arg_t = malloc(sizeof(int32_t) * positions);
-  job->arg_b = malloc(sizeof(int32_t) * positions);
+  job->out.kl = malloc(sizeof(double) * positions);
+  job->out.tv = malloc(sizeof(double) * positions);
+  job->out.ll_t = malloc(sizeof(double) * positions);
+  job->out.ll_b = malloc(sizeof(double) * positions);
+  job->out.arg_t = malloc(sizeof(int32_t) * positions);
+  job->out.arg_b = malloc(sizeof(int32_t) * positions);
   napi_value promise, name;
   CHECK(env, napi_create_promise(env, &job->deferred, &promise));
   CHECK(env, napi_create_string_utf8(env, "alignbench.evaluate", NAPI_AUTO_LENGTH, &name));
