@@ -122,7 +122,7 @@ describe.skipIf(!hasNative)("Fidelity Loss statistics from the dense-logits addo
       expect(statistics.kl.reduce((sum, value) => sum + value, 0)).toBeGreaterThan(0.001);
       expect(Math.min(...statistics.kl)).toBeGreaterThanOrEqual(0);
     }
-  });
+  }, 180_000);
 
   it("equal a hand computation from known logits, also where the two models are 230 nats apart", async () => {
     const text = "e b t a e";
@@ -147,7 +147,7 @@ describe.skipIf(!hasNative)("Fidelity Loss statistics from the dense-logits addo
       }
       if (base === "far") expect(Math.max(...statistics!.kl)).toBeGreaterThan(100);
     }
-  });
+  }, 120_000);
 
   it("give exactly 0 for a model against itself", async () => {
     const [statistics] = (await model(files.base!).fidelityStatistics!(model(files.base!), [TEXTS[0]!]))!;
@@ -163,7 +163,7 @@ describe.skipIf(!hasNative)("Fidelity Loss statistics from the dense-logits addo
     // A trained model predicts much of a simple story: its greedy token is often the next one.
     const hits = native[0]!.greedyTarget.filter((token, position) => token === native[0]!.tokens[position + 1]).length;
     expect(hits / native[0]!.greedyTarget.length).toBeGreaterThan(0.3);
-  });
+  }, 180_000);
 
   it(`decode a text longer than one batch (${NATIVE_BATCH} tokens) in chunks, with the same numbers`, async () => {
     const long = Array.from({ length: 24 }, (_, index) => `${TEXTS[index % 3]} ${index}`).join(". ");
@@ -177,7 +177,7 @@ describe.skipIf(!hasNative)("Fidelity Loss statistics from the dense-logits addo
     expect(await buildNativeAddon({ env: { ALIGNBENCH_NATIVE: "0" } })).toEqual({ unavailable: "turned off by ALIGNBENCH_NATIVE=0" });
     const missing = await buildNativeAddon({ force: true, env: { ALIGNBENCH_NATIVE_DIR: tempDir(), CC: "/nonexistent/cc" } });
     expect(missing).toEqual({ unavailable: expect.stringMatching(/^no C compiler \(\/nonexistent\/cc\)/) });
-  });
+  }, 120_000);
 });
 
 // The CLI end to end, twice on the same texts: the addon compiled at first use into an empty cache folder, and
