@@ -156,14 +156,18 @@ describe.skipIf(!hasNative)("Fidelity Loss statistics from the dense-logits addo
     expect(Array.from(statistics!.greedyTarget)).toEqual(Array.from(statistics!.greedyBase));
   });
 
-  it.skipIf(!existsSync(join(SHARED_DATASETS, "models", "stories260K.gguf")))("read a real model (stories260K) as the provider does", async () => {
-    const stories = model(files.stories!);
-    const native = await expectAgreement(stories, stories, ["Once upon a time, there was a little girl named Lily. She loved to play outside."]);
-    expect(native[0]!.tokens[0]).toBe(1); // its beginning-of-sequence token, as tokenLogprobs reads it
-    // A trained model predicts much of a simple story: its greedy token is often the next one.
-    const hits = native[0]!.greedyTarget.filter((token, position) => token === native[0]!.tokens[position + 1]).length;
-    expect(hits / native[0]!.greedyTarget.length).toBeGreaterThan(0.3);
-  }, 180_000);
+  it.skipIf(!existsSync(join(SHARED_DATASETS, "models", "stories260K.gguf")))(
+    "read a real model (stories260K) as the provider does",
+    async () => {
+      const stories = model(files.stories!);
+      const native = await expectAgreement(stories, stories, ["Once upon a time, there was a little girl named Lily. She loved to play outside."]);
+      expect(native[0]!.tokens[0]).toBe(1); // its beginning-of-sequence token, as tokenLogprobs reads it
+      // A trained model predicts much of a simple story: its greedy token is often the next one.
+      const hits = native[0]!.greedyTarget.filter((token, position) => token === native[0]!.tokens[position + 1]).length;
+      expect(hits / native[0]!.greedyTarget.length).toBeGreaterThan(0.3);
+    },
+    180_000,
+  );
 
   it(`decode a text longer than one batch (${NATIVE_BATCH} tokens) in chunks, with the same numbers`, async () => {
     const long = Array.from({ length: 24 }, (_, index) => `${TEXTS[index % 3]} ${index}`).join(". ");
