@@ -39,6 +39,7 @@ export type {
   TokenDistribution,
   TokenizeResult,
   TokenLogprobs,
+  FidelityStatistics,
 } from "./providers/types.js";
 export { sameVocabulary, vocabularyFingerprint } from "./providers/vocabulary.js";
 export { logprobRow, logSumExp } from "./providers/dense-logprobs.js";

@@ -103,6 +103,26 @@ export interface TokenLogprobs {
   vocabSize: number;
 }
 
+/**
+ * Fidelity statistics of one text read by two models of one vocabulary (the model asked, and `base`), one
+ * value per scored position: row `i` is the distribution after tokens[0..i], which predicts `tokens[i + 1]`.
+ */
+export interface FidelityStatistics {
+  /** The text's tokens as both models read them (after the beginning-of-sequence token, when there is one). */
+  tokens: Uint32Array;
+  vocabSize: number;
+  /** KL(P_model ‖ P_base) in nats, from the log-softmax of the two rows of logits, in double precision. */
+  kl: Float64Array;
+  /** Total-variation distance ½ Σ |p_model − p_base|. */
+  tv: Float64Array;
+  /** log P(tokens[i + 1]) under each model. */
+  llTarget: Float64Array;
+  llBase: Float64Array;
+  /** Each model's most likely token (the lowest id among equal logits). */
+  greedyTarget: Int32Array;
+  greedyBase: Int32Array;
+}
+
 /** One log-likelihood request of a batch. */
 export interface LoglikelihoodRequest {
   context: string;
@@ -188,6 +208,13 @@ export interface LanguageModel {
    * array per text (local models only: an API returns a few alternatives per position at most).
    */
   tokenLogprobs?(texts: readonly string[], options?: ScoringOptions): Promise<TokenLogprobs[]>;
+  /**
+   * Fidelity statistics of each text against `base` (another model with this one's vocabulary), computed next to
+   * the logits with no per-token object (llamacpp: alignbench's native addon). Resolves to undefined where this
+   * pair cannot take that path (base is not such a model, or the addon cannot be built here): the caller then
+   * uses tokenLogprobs, which gives the same numbers more slowly.
+   */
+  fidelityStatistics?(base: LanguageModel, texts: readonly string[], options?: ScoringOptions): Promise<FidelityStatistics[] | undefined>;
   /** The text's token ids and the vocabulary's fingerprint (models whose tokenizer is known: local models). */
   tokenize?(text: string): Promise<TokenizeResult>;
   /** A decoder over token ids holding one of the model's sequences (local models; see TokenDecoder). */

@@ -48,6 +48,8 @@ export function guardScoring(model: LanguageModel, policy: CallPolicy): Language
   if (scoreMany) guarded.loglikelihoods = (requests, options = {}) => underPolicy(model, policy, options.signal, () => scoreMany(requests, { timeoutMs: policy.timeoutMs, ...options }));
   const dense = model.tokenLogprobs?.bind(model);
   if (dense) guarded.tokenLogprobs = (texts, options = {}) => underPolicy(model, policy, options.signal, () => dense(texts, { timeoutMs: policy.timeoutMs, ...options }));
+  const fidelity = model.fidelityStatistics?.bind(model);
+  if (fidelity) guarded.fidelityStatistics = (base, texts, options = {}) => underPolicy(model, policy, options.signal, () => fidelity(base, texts, { timeoutMs: policy.timeoutMs, ...options }));
   if (Object.keys(guarded).length === 0) return model;
   return Object.assign(Object.create(model) as LanguageModel, guarded);
 }

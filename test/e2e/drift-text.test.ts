@@ -36,6 +36,8 @@ afterAll(() => disposeLocalModels());
 
 const registry = () => new ModelRegistry({ env: {}, providers: { llamacpp: { threads: 2, gpu: false } } });
 const model = (name: string): LanguageModel => registry().resolve(`llamacpp:${files[name]}`).model;
+/** The model without the native statistics: Fidelity Loss then reads its dense log-probabilities (tokenLogprobs). */
+const providerPath = (m: LanguageModel) => Object.assign(Object.create(m) as LanguageModel, { fidelityStatistics: undefined });
 
 async function fidelity(target: LanguageModel, base: LanguageModel, text: string, options: Record<string, unknown> = {}) {
   const result = await runTextDrift(driftContext(target, base, text, options));
@@ -87,21 +89,27 @@ describe.skipIf(!hasLibrary)("Fidelity Loss on llama.cpp models", () => {
     expect(fl[2]).toBeGreaterThan(fl[1]!);
   });
 
-  it("equals a direct computation from the two models' dense log-probabilities", async () => {
+  // Both exact paths: the provider's dense log-probabilities (float32 rows, so equal to the direct sums to
+  // rounding), and the native addon's statistics from the logits in double (equal to within the float32
+  // rounding of the provider's rows: 6 digits).
+  it.each([
+    ["provider's dense log-probabilities", providerPath, 10],
+    ["native statistics", (m: LanguageModel) => m, 6],
+  ])("equals a direct computation from the two models' dense log-probabilities (%s)", async (_path, via, digits) => {
     const target = model("0.03");
     const base = model("base");
     for (const text of TEXTS) {
-      const score = await fidelity(target, base, text);
+      const score = await fidelity(via(target), base, text);
       const want = await direct(target, base, text);
       expect(score.metrics!.tokens).toBe(want.n);
-      expect(score.value).toBeCloseTo(want.kl / want.n, 10);
-      expect(score.metrics!.kl_sum).toBeCloseTo(want.kl, 10);
-      expect(score.metrics!.tv_mean).toBeCloseTo(want.tv / want.n, 10);
+      expect(score.value).toBeCloseTo(want.kl / want.n, digits);
+      expect(score.metrics!.kl_sum).toBeCloseTo(want.kl, digits);
+      expect(score.metrics!.tv_mean).toBeCloseTo(want.tv / want.n, digits);
       expect(score.metrics!.changed_share).toBe(want.changed / want.n);
       expect(score.metrics!.acc_target).toBe(want.hitT / want.n);
       expect(score.metrics!.acc_base).toBe(want.hitB / want.n);
-      expect(score.metrics!.ll_target).toBeCloseTo(want.llT / want.n, 10);
-      expect(score.metrics!.ll_base).toBeCloseTo(want.llB / want.n, 10);
+      expect(score.metrics!.ll_target).toBeCloseTo(want.llT / want.n, digits);
+      expect(score.metrics!.ll_base).toBeCloseTo(want.llB / want.n, digits);
       const top = score.data!.top_kl as Array<{ position: number; token: string; kl: number; context: string }>;
       expect(top).toHaveLength(5);
       expect(top[0]!.kl).toBeGreaterThanOrEqual(top[4]!.kl);
@@ -117,7 +125,7 @@ describe.skipIf(!hasLibrary)("Fidelity Loss on llama.cpp models", () => {
     // The same models with their dense rows hidden: runTextDrift falls back to tokenDistributions.
     const hide = (m: LanguageModel) => Object.assign(Object.create(m) as LanguageModel, { tokenLogprobs: undefined });
     const text = TEXTS[0]!;
-    const exact = await fidelity(target, base, text);
+    const exact = await fidelity(providerPath(target), base, text);
     const approx = await fidelity(hide(target), hide(base), text, { top_k: 100000 });
     expect(approx.data).toMatchObject({ approximate: true, top_k: 100000 });
     expect(approx.data!.bound as number).toBeLessThan(1e-6);

@@ -30,7 +30,17 @@ const REQUIREMENTS = {
     available: () => existsSync(new URL("../../.git", import.meta.url)),
     why: "the project is not a git checkout, so its files cannot be listed as a clone would have them",
   },
+  compiler: {
+    // CI sets ALIGNBENCH_REQUIRE_NATIVE=1 (.ci/run): there the native tests run, and fail without a compiler.
+    available: () => process.env.ALIGNBENCH_REQUIRE_NATIVE === "1" || onPath(process.env.CC || "cc"),
+    why: "no C compiler (cc) to build the dense-logits addon (`apt-get install -y gcc`, as .ci/run does)",
+  },
 } satisfies Record<string, { available: () => boolean; why: string }>;
+
+function onPath(program: string): boolean {
+  if (program.includes("/")) return existsSync(program);
+  return (process.env.PATH ?? "").split(":").some((dir) => dir !== "" && existsSync(`${dir}/${program}`));
+}
 
 export type Requirement = keyof typeof REQUIREMENTS;
 

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ModelRegistry } from "../../src/providers/registry.js";
 import type { TokenLogprobs } from "../../src/providers/types.js";
-import { denseDrift, largest, topKDrift } from "../../src/runner/plans/drift-kl.js";
+import { denseDrift, largest, statisticsDrift, topKDrift } from "../../src/runner/plans/drift-kl.js";
 import { FIDELITY_DECLARATION, runTextDrift } from "../../src/runner/plans/drift-text.js";
 import { driftContext } from "../helpers/drift-context.js";
 import { startMockLlm, type MockLlm } from "../helpers/mock-llm.js";
@@ -166,5 +166,24 @@ describe("runTextDrift's approximate path (an OpenAI-compatible server's prompt 
     await expect(runTextDrift(context)).rejects.toThrow(/needs the base model: give it the role base/);
     const chatOnly = { ...ft, address: "chat:only", tokenDistributions: undefined } as typeof ft;
     await expect(runTextDrift(driftContext(ft, chatOnly, "a b c"))).rejects.toThrow(/which chat:only cannot give/);
+  });
+});
+
+describe("statisticsDrift: a provider's per-position statistics summed and counted", () => {
+  it("sums KL, TV and log-likelihoods, counts changed greedy tokens and hits against the next token", () => {
+    // Tokens 1 5 7 5: positions 0..2 predict 5, 7, 5.
+    const drift = statisticsDrift({
+      tokens: Uint32Array.from([1, 5, 7, 5]),
+      vocabSize: 10,
+      kl: Float64Array.from([0.5, 0, 0.25]),
+      tv: Float64Array.from([0.3, 0, 0.1]),
+      llTarget: Float64Array.from([-1, -2, -0.5]),
+      llBase: Float64Array.from([-1.5, -2, -3]),
+      greedyTarget: Int32Array.from([5, 7, 7]),
+      greedyBase: Int32Array.from([4, 7, 5]),
+    });
+    expect(drift).toMatchObject({ tokens: 3, klSum: 0.75, changed: 2, hitsTarget: 2, hitsBase: 2, llTarget: -3.5, llBase: -6.5 });
+    expect(drift.tvSum).toBeCloseTo(0.4, 15);
+    expect(Array.from(drift.kl)).toEqual([0.5, 0, 0.25]);
   });
 });

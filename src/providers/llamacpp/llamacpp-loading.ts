@@ -20,7 +20,7 @@ export interface LlamaCppSettings {
   onDownloadProgress?: (progress: DownloadProgress) => void;
 }
 
-const DEFAULT_CONTEXT_SIZE = 2048;
+export const DEFAULT_CONTEXT_SIZE = 2048;
 
 /** A loaded model with one context whose sequences serve parallel work items. */
 export interface LoadedModel {
@@ -44,11 +44,11 @@ export interface Shared<T> {
   free(): Promise<void>;
 }
 
-// Models load once per process and are shared by every model object that names them (and every run in it); a
-// load is freed when the last of its users disposes, or by disposeLocalModels.
-const loaded = new Map<string, Shared<LoadedModel | LlamaModel>>();
+// Models load once per process and are shared by every model object that names them (and every run in it),
+// node-llama-cpp's loads and the dense-logits addon's (native-fidelity.ts) alike; a load is freed when the last of its users disposes, or by disposeLocalModels.
+const loaded = new Map<string, Shared<unknown>>();
 
-export function share<T extends LoadedModel | LlamaModel>(key: string, load: () => Promise<T>, free: (value: T) => Promise<void>): Shared<T> {
+export function share<T>(key: string, load: () => Promise<T>, free: (value: T) => Promise<void>): Shared<T> {
   let entry = loaded.get(key) as Shared<T> | undefined;
   if (!entry || entry.stale) {
     const value = load();
@@ -67,7 +67,7 @@ export function share<T extends LoadedModel | LlamaModel>(key: string, load: () 
       created.stale = true;
       if (loaded.get(key) === created) loaded.delete(key);
     });
-    loaded.set(key, created as Shared<LoadedModel | LlamaModel>);
+    loaded.set(key, created as Shared<unknown>);
     entry = created;
   }
   entry.users++;

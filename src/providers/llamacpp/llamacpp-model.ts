@@ -4,6 +4,7 @@ import type {
   CompletionRequest,
   EmbedOptions,
   TokenDecoder,
+  FidelityStatistics,
   GenerateRequest,
   GenerateResult,
   GenerationOptions,
@@ -21,6 +22,8 @@ import { LlamaEmbedder } from "./llamacpp-embedding.js";
 import { completeOnSequence, generateOnSequence } from "./llamacpp-generation.js";
 import { load, loadVocabulary, share, type LlamaCppSettings, type LoadedModel, type Shared } from "./llamacpp-loading.js";
 import { describeLoaded } from "./llamacpp-pins.js";
+import { nativeLoad, nativeTwinOf, registerNativeTwin } from "./llamacpp-native-twin.js";
+import { denseLogitsAddon, nativeStatistics, type NativeModel } from "./native-fidelity.js";
 import { compareTokens, denseLogprobs, scoredTokens, scoreOnSequence, tokensOf, vocabularyOf } from "./llamacpp-scoring.js";
 
 /** Local GGUF models in-process through llama.cpp (node-llama-cpp). */
@@ -30,6 +33,7 @@ export function createLlamaCpp(settings: LlamaCppSettings) {
     const vocabularyKey = JSON.stringify(["vocabulary", modelId, settings.gpu, settings.cacheDir]);
     let held: Shared<LoadedModel> | undefined;
     let heldVocabulary: Shared<LlamaModel> | undefined;
+    let heldNative: Shared<NativeModel> | undefined;
     let disposed = false;
     const inFlight = new Set<Promise<unknown>>();
     const embedder = new LlamaEmbedder(address, settings.threads);
@@ -70,6 +74,11 @@ export function createLlamaCpp(settings: LlamaCppSettings) {
         );
       }
       return heldVocabulary.value;
+    };
+    /** The same GGUF loaded by the dense-logits addon (Fidelity Loss), shared like the other loads. */
+    const nativeModel: Parameters<typeof registerNativeTwin>[1] = (native) => {
+      if (!heldNative || heldNative.stale) heldNative = nativeLoad(native, modelId, settings);
+      return heldNative.value;
     };
     const withSequence = async <T>(job: (loadedModel: LoadedModel, sequence: LlamaSequence) => Promise<T>, signal?: AbortSignal): Promise<T> => {
       const loadedModel = await model();
@@ -182,6 +191,22 @@ export function createLlamaCpp(settings: LlamaCppSettings) {
       embed(texts: readonly string[], options: EmbedOptions = {}): Promise<number[][]> {
         return call(async () => embedder.embed((await model(options.signal)).model, texts, options.signal));
       },
+      fidelityStatistics(base: LanguageModel, texts: readonly string[], options: ScoringOptions = {}): Promise<FidelityStatistics[] | undefined> {
+        return call(async () => {
+          const baseModel = nativeTwinOf(base);
+          if (!baseModel) return undefined;
+          const native = await denseLogitsAddon(settings.gpu ?? "auto");
+          if (!native) return undefined;
+          const [mine, theirs] = await Promise.all([nativeModel(native), baseModel(native)]);
+          const llamaModel = await tokenizer();
+          const results: FidelityStatistics[] = [];
+          for (const text of texts) {
+            if (options.signal?.aborted) throw new ProviderError("cancelled", "scoring cancelled");
+            results.push(await nativeStatistics(native, mine, theirs, tokensOf(llamaModel, text), address));
+          }
+          return results;
+        });
+      },
       tokenize(text: string): Promise<TokenizeResult> {
         return call(async () => {
           const llamaModel = await tokenizer();
@@ -196,15 +221,17 @@ export function createLlamaCpp(settings: LlamaCppSettings) {
         disposed = true;
         await Promise.all(inFlight);
         await embedder.dispose();
-        for (const entry of [held, heldVocabulary]) {
+        for (const entry of [held, heldVocabulary, heldNative]) {
           if (!entry || entry.stale) continue;
           entry.users--;
           if (entry.users <= 0) await entry.free();
         }
         held = undefined;
         heldVocabulary = undefined;
+        heldNative = undefined;
       },
     };
+    registerNativeTwin(self, nativeModel);
     return self;
   };
 }

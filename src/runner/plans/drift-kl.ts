@@ -1,4 +1,4 @@
-import type { TokenDistribution, TokenLogprobs } from "../../providers/types.js";
+import type { FidelityStatistics, TokenDistribution, TokenLogprobs } from "../../providers/types.js";
 
 // The per-text numbers of Fidelity Loss, from two models' next-token distributions over the same tokens.
 // At each scored position (the distribution that predicts the text's next token):
@@ -71,6 +71,28 @@ export function denseDrift(target: TokenLogprobs, base: TokenLogprobs): TextDrif
     if (bestB === next) drift.hitsBase++;
     drift.llTarget += t[offset + next]!;
     drift.llBase += b[offset + next]!;
+  }
+  return drift;
+}
+
+/**
+ * Drift from per-position statistics a provider computed next to the logits (FidelityStatistics: the same KL,
+ * TV, greedy tokens and log-likelihoods as denseDrift, per position): here only summed and counted.
+ */
+export function statisticsDrift(statistics: FidelityStatistics): TextDrift {
+  const positions = statistics.kl.length;
+  const drift: TextDrift = { tokens: positions, klSum: 0, tvSum: 0, changed: 0, hitsTarget: 0, hitsBase: 0, llTarget: 0, llBase: 0, kl: Float64Array.from(statistics.kl) };
+  for (let position = 0; position < positions; position++) {
+    const next = statistics.tokens[position + 1]!;
+    const greedyT = statistics.greedyTarget[position]!;
+    const greedyB = statistics.greedyBase[position]!;
+    drift.klSum += statistics.kl[position]!;
+    drift.tvSum += statistics.tv[position]!;
+    if (greedyT !== greedyB) drift.changed++;
+    if (greedyT === next) drift.hitsTarget++;
+    if (greedyB === next) drift.hitsBase++;
+    drift.llTarget += statistics.llTarget[position]!;
+    drift.llBase += statistics.llBase[position]!;
   }
   return drift;
 }

@@ -1,16 +1,16 @@
 import { UserError } from "../../errors.js";
 import type { Sample } from "../../datasets/sample.js";
-import type { LanguageModel, TokenDistribution } from "../../providers/types.js";
+import type { LanguageModel, ScoringOptions, TokenDistribution } from "../../providers/types.js";
 import type { RowScore } from "../../results/record.js";
 import type { ScorerDeclaration } from "../../scorers/types.js";
-import { denseDrift, largest, topKDrift, type TextDrift } from "./drift-kl.js";
+import { denseDrift, largest, statisticsDrift, topKDrift, type TextDrift } from "./drift-kl.js";
 import type { PlanContext, PlanResult } from "./types.js";
 
 // One text of a drift run's text parts (in_domain, ood): the fine-tuned model (role target) and its base
 // (role base) read the same tokens, and the row's `fidelity` score holds the text's Fidelity Loss — the mean
 // per-token KL(P_target ‖ P_base) — with the other per-text numbers the drift_fidelity_dsi suite metric
 // aggregates (drift-kl.ts has the formulas). Exact from dense log-probabilities when both models have them
-// (llamacpp:), else from top-k log-probabilities (an OpenAI-compatible completions server), labelled
+// (llamacpp:, computed next to the logits by the provider's native addon where it can be built), else from top-k log-probabilities (an OpenAI-compatible completions server), labelled
 // approximate. Plan options: max_tokens_per_text (default 512), top_k (default 20, the approximate path).
 
 export const DEFAULT_MAX_TOKENS_PER_TEXT = 512;
@@ -110,23 +110,32 @@ function scoreOf(drift: TextDrift, data: Record<string, unknown>): RowScore {
   };
 }
 
-async function denseRow(target: LanguageModel, base: LanguageModel, text: string, options: DriftOptions, signal: AbortSignal | undefined): Promise<RowScore> {
-  await checkDriftVocabularies(target, base);
-  const kept = await truncated(target, text, options.maxTokens);
-  const scoring = signal ? { signal } : {};
+/**
+ * Exact drift of a text from both models' full distributions: from the provider's statistics computed next to
+ * the logits when it has them for this pair (llamacpp: the native addon), else from the two models' dense
+ * log-probabilities (tokenLogprobs). Both give the same numbers; the first without any per-token object.
+ */
+async function exactDrift(target: LanguageModel, base: LanguageModel, text: string, scoring: ScoringOptions): Promise<{ drift: TextDrift; tokens: Uint32Array }> {
+  const native = await target.fidelityStatistics?.(base, [text], scoring);
+  if (native) return { drift: statisticsDrift(native[0]!), tokens: native[0]!.tokens };
   // Both models at once: each evaluates on a sequence of its own. Memory: 2 × tokens × vocabulary floats.
-  const [[t], [b]] = await Promise.all([target.tokenLogprobs!([kept.text], scoring), base.tokenLogprobs!([kept.text], scoring)]);
-  let drift: TextDrift;
+  const [[t], [b]] = await Promise.all([target.tokenLogprobs!([text], scoring), base.tokenLogprobs!([text], scoring)]);
   try {
-    drift = denseDrift(t!, b!);
+    return { drift: denseDrift(t!, b!), tokens: t!.tokens };
   } catch {
     throw new UserError(`${target.address} and ${base.address} read the same text as different tokens: they do not share a tokenizer`);
   }
+}
+
+async function denseRow(target: LanguageModel, base: LanguageModel, text: string, options: DriftOptions, signal: AbortSignal | undefined): Promise<RowScore> {
+  await checkDriftVocabularies(target, base);
+  const kept = await truncated(target, text, options.maxTokens);
+  const { drift, tokens } = await exactDrift(target, base, kept.text, signal ? { signal } : {});
   // Row i predicts tokens[i + 1]: the position's token and the tokens before it, as text.
   const top = [];
   for (const position of largest(drift.kl, TOP_POSITIONS)) {
-    const token = t!.tokens[position + 1]!;
-    const before = Array.from(t!.tokens.subarray(Math.max(0, position + 1 - CONTEXT_TOKENS), position + 1));
+    const token = tokens[position + 1]!;
+    const before = Array.from(tokens.subarray(Math.max(0, position + 1 - CONTEXT_TOKENS), position + 1));
     top.push({
       position,
       token: target.detokenize ? await target.detokenize([token]) : String(token),
