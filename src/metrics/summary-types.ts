@@ -1,6 +1,7 @@
 import type { ScorerDeclaration } from "../scorers/types.js";
 import type { Estimate } from "./intervals.js";
 import type { UsageEntry } from "./usage.js";
+import type { JudgingSummary } from "./judging/judging-summary.js";
 
 // The shape of summary.json (schema_version 2). Everything that reads a summary — terminal, report, viewer,
 // paper tables, compare — works from this and from the scorers' declarations it carries: no scorer names.
@@ -91,4 +92,6 @@ export interface RunSummary {
   clustering?: { by: string; clusters: number; repeats: string[] };
   /** Calls, tokens and latency per model and role, scorers' judge calls included (absent in summaries written before). */
   usage?: UsageEntry[];
+  /** The judges: outcomes (refusals and unparseable answers apart), repeats, position bias, panels, corrected rates, provenance. */
+  judging?: JudgingSummary;
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { seededRandom } from "../../src/common/seeded-random.js";
 import { dawidSkene } from "../../src/metrics/judging/dawid-skene.js";
-import { judgeOutcome } from "../../src/metrics/judging/judge-outcome.js";
+import { judgeOutcome } from "../../src/scorers/judge/judge-outcome.js";
 import { cohenKappa, fleissKappa, pairwiseCohen } from "../../src/metrics/judging/rater-agreement.js";
 import { pairAgreement, repeatStatistics } from "../../src/metrics/judging/repeat-variance.js";
 import { correctedRate, roganGladen } from "../../src/metrics/judging/rogan-gladen.js";

@@ -1,5 +1,6 @@
-import type { RowScore } from "../../results/record.js";
-import { isJudgeRefusal } from "../../scorers/judge/judge-refusal.js";
+import type { Judging } from "../../results/record.js";
+import type { Score } from "../types.js";
+import { isJudgeRefusal } from "./judge-refusal.js";
 
 /**
  * What a judge gave for one item, kept apart because each means something different:
@@ -9,11 +10,11 @@ import { isJudgeRefusal } from "../../scorers/judge/judge-refusal.js";
  * - `error`: no answer at all (the call failed: timeout, rate limit, server error).
  * An answer that failed to parse keeps its text as `raw` (JudgeInvalidError); a failed call keeps none.
  */
-export type JudgeOutcome = "verdict" | "refused" | "unparseable" | "error";
+export type JudgeOutcome = Judging["outcome"];
 
 export const JUDGE_OUTCOMES: readonly JudgeOutcome[] = ["verdict", "refused", "unparseable", "error"];
 
-export function judgeOutcome(score: Pick<RowScore, "error" | "raw">): JudgeOutcome {
+export function judgeOutcome(score: Pick<Score, "error" | "raw">): JudgeOutcome {
   if (score.error === null || score.error === undefined) return "verdict";
   if (typeof score.raw === "string") return isJudgeRefusal(score.raw) ? "refused" : "unparseable";
   return "error";
