@@ -38,7 +38,7 @@ function answer(request: MockRequest, mode: MockJudgeMode, random: () => number)
     // Win-rate prompt: the better answer is the one containing "BETTER".
     if (broken) return "Both answers have merit.";
     if (biased) return "A";
-    const aBetter = /\[ANSWER A START\]\n[^]*?BETTER[^]*?\[ANSWER A END\]/.test(request.text);
+    const aBetter = /\[ANSWER A START\]\n[\s\S]*?BETTER[\s\S]*?\[ANSWER A END\]/.test(request.text);
     return aBetter !== flip ? "A" : "B";
   }
   if (request.text.includes("[GENERATION]:")) {
