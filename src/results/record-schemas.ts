@@ -49,6 +49,7 @@ export const scorerDeclarationSchema = z.object({
   description: z.string(),
   metrics: z.tuple([metricDeclaration], metricDeclaration),
   columns: z.record(z.string(), scoreColumn).optional(),
+  judge: z.object({ model: z.string(), prompt_sha256: z.string().nullable(), settings: z.record(z.string(), z.unknown()) }).optional(),
 });
 
 // ---------------------------------------------------------------------------------------------------------

@@ -26,7 +26,7 @@ import type { Plan, RoleModel } from "./plans/types.js";
 import { planNamed } from "./plans/registry.js";
 import { verdictScorer } from "../scorers/verdict.js";
 import { recordedForScorers } from "./scorer-calls.js";
-import { applyJudging, panelModels } from "./judge-panel.js";
+import { applyJudging, describeJudges, panelModels } from "./judging-setup.js";
 import type { DownloadProgress } from "../io/download.js";
 import { DEFAULT_JUDGE_MAX_TOKENS, DEFAULT_MAX_TOKENS } from "./defaults.js";
 
@@ -167,8 +167,9 @@ export async function prepareRun(config: RunConfig, hooks: PrepareHooks = {}, en
   if (!judge && scorers.length === 0 && plan.name !== "none" && !ownScores) scorers.push(scorer("response_stats"));
   // Scorers that ask the judge model record which model answered.
   if (judge) for (const entry of scorers) if (entry.needs === "judge") entry.model ??= judge.address;
-  // A judge panel and repeat judging wrap the judge scorers (judge-panel.ts).
+  // A judge panel and repeat judging wrap the judge scorers (judging-setup.ts).
   if (judge) await applyJudging(config, scorers, judge, (address) => prepareJudge(config, address, policies, judge.verdict));
+  if (judge) await describeJudges(config, scorers, judge);
   const { services, secrets } = prepareServices(config, scorers, judge, hooks, env);
   // Log-likelihood scorers need models that expose them: refused by name now, not on every item.
   if (scorers.some((entry) => entry.needs === "loglikelihood")) for (const model of models) requireBosChoice(requireLoglikelihood(model.resolved.model), config.add_bos);

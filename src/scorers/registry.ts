@@ -224,6 +224,13 @@ export function scorerNamed(name: string, template: string | undefined, options:
   return REGISTERED.get(name)?.(options);
 }
 
+/** The text of the classifier prompt a built-in scorer asks (before any `scorer_prompts` replacement), if it has one. */
+export function builtinPromptText(name: string): string | undefined {
+  if (!isScorerName(name)) return undefined;
+  const prompt = (BUILTIN[name] as BuiltinScorer).prompt;
+  return prompt ? classifierPrompt(prompt) : undefined;
+}
+
 /** Whether a built-in scorer asks a prompt that `scorer_prompts` may replace. */
 export function hasPrompt(name: ScorerName): boolean {
   return (BUILTIN[name] as BuiltinScorer).prompt !== undefined;

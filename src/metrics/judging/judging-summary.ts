@@ -5,6 +5,7 @@ import { rangeOf } from "../outcome.js";
 import { dawidSkene } from "./dawid-skene.js";
 import { fleissKappa, pairwiseCohen } from "./rater-agreement.js";
 import { repeatStatistics, type RepeatStatistics } from "./repeat-variance.js";
+import type { LeaderboardEntry } from "./leaderboard.js";
 import type { CorrectedRate } from "./rogan-gladen.js";
 
 // What summary.json says about its judges (the `judging` block): how each judge's answers came out, how
@@ -80,6 +81,8 @@ export interface JudgingSummary {
   panels: PanelEntry[];
   corrected?: CorrectedEntry[];
   provenance?: ProvenanceEntry[];
+  /** A judge-eval run with others on the same labels (`judge-eval --judge-model a,b,c`): every judge's measurements. */
+  leaderboard?: LeaderboardEntry[];
 }
 
 const FIRST_POSITION_METRICS = ["first_position", "first_position_rate"];

@@ -42,6 +42,11 @@ export interface LlmJudgeSettings {
 export class LlmJudge {
   constructor(private readonly settings: LlmJudgeSettings) {}
 
+  /** The generation options its calls use (recorded as the judge's provenance). */
+  get options(): GenerationOptions {
+    return this.settings.options;
+  }
+
   async judge(sample: Sample, messages: Message[], candidate: string, signal?: AbortSignal): Promise<JudgeVerdict> {
     const { settings } = this;
     const schema = sample.judgeSchema ?? settings.schema;
