@@ -12,7 +12,7 @@ export const LEADERBOARD_HEADER = [
   "recall",
   "refused",
   "unparseable",
-  "failed",
+  "call errors",
   "tokens in / out per 1k",
   "s per 1k items",
   "position bias",

@@ -16,7 +16,7 @@ export function judgingNotes(summary: Pick<RunSummary, "judging">, scorer: strin
   for (const entry of judging.judges.filter((candidate) => candidate.scorer === scorer)) {
     const unusable = entry.refused + entry.unparseable + entry.errors;
     lines.push(
-      `judge ${entry.judge}: ${entry.verdicts} verdicts, ${entry.refused} refused to grade, ${entry.unparseable} unparseable, ${entry.errors} failed calls (of ${entry.judgings} judgings${unusable > 0 ? "; the unusable ones are not in the numbers above" : ""})`,
+      `judge ${entry.judge}: ${entry.verdicts} verdicts, ${entry.refused} refused to grade, ${entry.unparseable} unparseable, ${entry.errors} call errors (of ${entry.judgings} judgings${unusable > 0 ? "; the unusable ones are not in the numbers above" : ""})`,
     );
   }
   for (const entry of judging.repeats.filter((candidate) => candidate.scorer === scorer)) {

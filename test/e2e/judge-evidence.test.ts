@@ -102,7 +102,7 @@ describe.skipIf(!hasShared)("judges measured on HarmBench's human labels", () =>
     expect(provenance.agreement).toMatchObject({ n: noisy.overall.n, kappa: noisy.overall.kappa, reference_label: "human majority label" });
     // …and in the terminal summary, under the scorer's table.
     const text = renderSummary(summary);
-    expect(text).toContain("judge judge-noisy: 200 verdicts, 0 refused to grade, 0 unparseable, 0 failed calls");
+    expect(text).toContain("judge judge-noisy: 200 verdicts, 0 refused to grade, 0 unparseable, 0 call errors");
     expect(text).toMatch(/corrected for judge error, target: attack_success 0\.\d+ raw → 0\.\d+ \[/);
     expect(text).toContain(`provenance: judge-noisy, prompt sha256 ${noisy.prompt_sha256!.slice(0, 12)}`);
     expect(mock.requests.some((request) => request.body.model === "judge-refusing")).toBe(true);

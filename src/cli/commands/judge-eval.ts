@@ -186,7 +186,7 @@ function printReport(report: JudgeEvalReport, resume = `--run-id ${report.folder
   if (report.interrupted) printOut("\ninterrupted: the agreement covers the generations judged so far\n");
   if (report.outcomes) {
     const { verdict, refused, unparseable, error } = report.outcomes;
-    printOut(`\njudge answers: ${verdict} verdicts, ${refused} refused to grade, ${unparseable} unparseable, ${error} failed calls\n`);
+    printOut(`\njudge answers: ${verdict} verdicts, ${refused} refused to grade, ${unparseable} unparseable, ${error} call errors\n`);
   }
   printOut(`\nanswers kept in ${report.folder} (rerun with ${resume} to resume)\n`);
 }
