@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { run } from "../../src/index.js";
+import { rejudge, run } from "../../src/index.js";
 import type { RunSummary } from "../../src/metrics/summary.js";
 import { JUDGE_REFUSAL, startMockJudges } from "../helpers/mock-judge.js";
 import type { MockLlm } from "../helpers/mock-llm.js";
@@ -37,7 +37,7 @@ async function judgedRun(judge: Record<string, unknown>, judgeModel: string) {
     { env: {} },
   );
   const folder = join(dir, "r");
-  return { outcome, rows: readPartials(folder), summary: JSON.parse(readFileSync(join(folder, "summary.json"), "utf8")) as RunSummary };
+  return { dir, outcome, rows: readPartials(folder), summary: JSON.parse(readFileSync(join(folder, "summary.json"), "utf8")) as RunSummary };
 }
 
 describe("repeat judging", () => {
@@ -103,5 +103,18 @@ describe("a judge panel", () => {
     const reliability = panel.dawid_skene!.reliability;
     expect(reliability["judge-honest"]!).toBeGreaterThan(reliability["judge-noisy"]!);
     expect(summary.judging!.judges.map((entry) => entry.judge)).toEqual(["judge-honest", "judge-noisy", "judge-noisier"]);
+  });
+});
+
+describe("rejudging", () => {
+  it("keeps the run's repeats, and makes a panel of --judge-model a,b,c", async () => {
+    const { dir } = await judgedRun({ repeats: 2 }, "judge-honest");
+    await rejudge("r", { outputDir: dir, env: {}, scoring: "again" });
+    const repeated = readPartials(join(dir, "r")).slice(16);
+    expect(repeated.every((row) => row.scores!["again/verdict"]!.repeats!.length === 2)).toBe(true);
+    await rejudge("r", { outputDir: dir, env: {}, scoring: "panel", judgeModel: "judge-honest,judge-noisy,judge-noisier" });
+    const paneled = readPartials(join(dir, "r")).slice(32);
+    expect(paneled).toHaveLength(16);
+    expect(paneled.every((row) => row.scores!["panel/verdict"]!.panel!.length === 3)).toBe(true);
   });
 });
