@@ -57,6 +57,12 @@ const judgeSchema = z
     structured_output: z.enum(["json_schema", "json_object", "none"]).default("json_schema").describe("How to ask the provider for JSON."),
     repair_attempts: z.number().int().min(0).max(5).default(2).describe("Extra judge calls showing the validation error, before the row is marked a judge error."),
     options: generationOptionsSchema.default({ temperature: 0 }).describe("Generation options of judge calls."),
+    repeats: z.number().int().min(1).max(50).default(1).describe("Judge each item this many times (temperature and seed as configured): flips, agreement and the judging variance are reported."),
+    panel: z
+      .array(z.string())
+      .min(2)
+      .optional()
+      .describe("Several judge models, each judging every item once; scores aggregate them (rates: majority, a tie to the first; others: mean). The first is judge_model."),
   })
   .strict();
 
@@ -235,7 +241,7 @@ export const runConfigSchema = z
       ),
     group_by: commaList.default([]).describe("Dataset columns to break results down by in the summary (e.g. XSTest's label: safe / unsafe); kept on each row as tags.<column>."),
     context_field: z.string().optional().describe("Column holding context the prompt refers to (HarmBench ContextString); the prompt becomes context, ---, prompt."),
-    judge: judgeSchema.default({ structured_output: "json_schema", repair_attempts: 2, options: { temperature: 0 } }),
+    judge: judgeSchema.default({ structured_output: "json_schema", repair_attempts: 2, options: { temperature: 0 }, repeats: 1 }),
     concurrency: z.number().int().positive().default(8).describe("Most work items in flight."),
     rate_limit_rps: z.number().positive().optional().describe("Requests per second, for each model and for the judge."),
     run_id: z

@@ -1,6 +1,7 @@
 import type { ScorerDeclaration } from "../scorers/types.js";
 import type { Estimate } from "./intervals.js";
 import type { CostSummary, UsageEntry } from "./usage.js";
+import type { JudgingSummary } from "./judging/judging-summary.js";
 
 // The shape of summary.json (schema_version 2). Everything that reads a summary — terminal, report, viewer,
 // paper tables, compare — works from this and from the scorers' declarations it carries: no scorer names.
@@ -95,4 +96,6 @@ export interface RunSummary {
   usage?: UsageEntry[];
   /** What the run's calls cost at its models' prices (absent without prices: a summary rebuilt without a manifest, or before 0.2). */
   cost?: CostSummary;
+  /** The judges: outcomes (refusals and unparseable answers apart), repeats, position bias, panels, corrected rates, provenance. */
+  judging?: JudgingSummary;
 }

@@ -2,6 +2,7 @@ import { BASE_DIMENSIONS, RESULT_SCHEMA_VERSION, type ResultRow } from "../resul
 import { UsageTally } from "./usage.js";
 import { pricedUsage } from "./cost.js";
 import type { ResolvedPrice } from "./prices.js";
+import { JudgingTally } from "./judging/judging-summary.js";
 import { upgradeRow } from "../results/row-upgrade.js";
 import type { MetricDeclaration, ScorerDeclaration } from "../scorers/types.js";
 import { TOXIC_THRESHOLD } from "../scorers/toxicity.js";
@@ -273,6 +274,8 @@ export class SummaryBuilder {
   private readonly errorsByType = new Map<string, number>();
   private readonly usage = new UsageTally();
   private readonly prices: Record<string, ResolvedPrice> | undefined;
+  /** Judges' outcomes, repeats, position bias and panels (the `judging` block). */
+  private readonly judging = new JudgingTally();
   /** The dimensions that vary inside a cluster of the totals (why rows repeat it), for footnotes. */
   private readonly repeats: ClusterRepeats;
   /** Whether some row's file `category` column differs from its (mapped) category. */
@@ -366,6 +369,7 @@ export class SummaryBuilder {
     for (const breakdown of this.headlineGroups) breakdown?.add(entry, this.valueOf);
     for (const { accumulator } of this.suiteMetrics) accumulator.add(row);
     this.usage.add(row);
+    this.judging.add(row, (name) => this.resolved.get(name));
     if (row.status === "error") {
       const type = row.error_type ?? "unknown";
       this.errorsByType.set(type, (this.errorsByType.get(type) ?? 0) + 1);
@@ -423,8 +427,14 @@ export class SummaryBuilder {
       errors_by_type: Object.fromEntries([...this.errorsByType].sort((a, b) => b[1] - a[1])),
       ...(this.totals.clusters < this.totals.rows ? { clustering: { by: this.clusterBy ?? "test", clusters: this.totals.clusters, repeats: this.repeats.repeats() } } : {}),
       ...pricedUsage(this.usage.build(), this.prices),
+      ...judgingBlock(this.judging),
     };
   }
+}
+
+function judgingBlock(tally: JudgingTally): Pick<RunSummary, "judging"> {
+  const judging = tally.build();
+  return judging ? { judging } : {};
 }
 
 /**

@@ -1,3 +1,4 @@
+import { withoutDialect } from "./json-schema.js";
 import { ProviderError } from "./errors.js";
 import { postJson } from "./http.js";
 import { joinUrl, redactUrl } from "./url.js";
@@ -40,6 +41,8 @@ export function createGoogle(settings: GoogleSettings) {
       if (options.seed !== undefined) generationConfig.seed = options.seed;
       if (options.stop?.length) generationConfig.stopSequences = options.stop;
       if (request.responseFormat) generationConfig.responseMimeType = "application/json";
+      // Gemini 2.5+ constrains its answer to a JSON Schema given as responseJsonSchema (not the OpenAPI-subset responseSchema).
+      if (request.responseFormat?.type === "json_schema") generationConfig.responseJsonSchema = withoutDialect(request.responseFormat.schema);
       const body: Record<string, unknown> = {
         contents: request.messages.filter((m) => m.role !== "system").map((m) => ({ role: m.role === "assistant" ? "model" : "user", parts: [{ text: m.content }] })),
         generationConfig,

@@ -1,3 +1,4 @@
+import { judgingNotes } from "./judging-notes.js";
 import type { Breakdown, GroupSummary, RunSummary } from "../metrics/summary-types.js";
 import type { ScorerDeclaration } from "../scorers/types.js";
 import { inertLine } from "../common/inert-text.js";
@@ -128,6 +129,7 @@ export function renderSummary(summary: RunSummary): string {
         ),
       );
     }
+    parts.push(...judgingNotes(summary, scorer.name));
     const clustered = scorer.metrics.flatMap((metric) => {
       const estimate = summary.totals.scores[scorer.name]?.[metric.name]?.clustered;
       return estimate ? [{ metric, estimate }] : [];

@@ -49,6 +49,7 @@ export const scorerDeclarationSchema = z.object({
   description: z.string(),
   metrics: z.tuple([metricDeclaration], metricDeclaration),
   columns: z.record(z.string(), scoreColumn).optional(),
+  judge: z.object({ model: z.string(), prompt_sha256: z.string().nullable(), settings: z.record(z.string(), z.unknown()) }).optional(),
 });
 
 // ---------------------------------------------------------------------------------------------------------
@@ -165,6 +166,14 @@ const scorerCall = z.object({
   finish_reason: nullableString,
   error: nullableString.optional(),
 });
+const judging = z.object({
+  judge: z.string().optional(),
+  value: z.number().nullable(),
+  label: nullableString,
+  metrics: z.record(z.string(), z.number().nullable()).optional(),
+  outcome: z.enum(["verdict", "refused", "unparseable", "error"]),
+  error: nullableString.optional(),
+});
 const rowScore = z.object({
   value: z.number().nullable(),
   label: nullableString,
@@ -177,6 +186,8 @@ const rowScore = z.object({
   usage: tokenUsage.nullable().optional(),
   latency_ms: z.number().nullable().optional(),
   transcript: z.array(scorerCall).optional(),
+  repeats: z.array(judging).optional(),
+  panel: z.array(judging).optional(),
 });
 
 /** The fields version 1 and version 2 rows share. */

@@ -37,6 +37,22 @@ export interface RowScore {
   latency_ms?: number | null;
   /** The scorer's model calls in order, each with the messages exactly as sent and the answer (repairs too). */
   transcript?: TranscriptCall[];
+  /** Repeat judging (`--judge-repeats k`): every judging of the item, the first usable one being the score itself. */
+  repeats?: Judging[];
+  /** A judge panel (`--judge-model a,b,c`): each judge's judging; the score is their aggregate. */
+  panel?: Judging[];
+}
+
+/** One judge's judging of one item, kept beside the score it went into (repeats, panels). */
+export interface Judging {
+  /** The judge model (panels). */
+  judge?: string;
+  value: number | null;
+  label: string | null;
+  metrics?: Record<string, number | null>;
+  /** verdict, refused (declined to grade), unparseable (answered, not readably), error (no answer). */
+  outcome: "verdict" | "refused" | "unparseable" | "error";
+  error?: string | null;
 }
 
 /**

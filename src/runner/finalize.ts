@@ -36,6 +36,8 @@ export async function finalizeRun(files: RunFiles, runId: string, store: RunStor
   const { writeResultFiles } = await import("../results/result-files.js");
   const rows = await writeResultFiles(files, summarised(), (await store.resultColumns()).columns(options.scorers));
   const built = summary.build(runId);
+  // The judges' provenance, and rates corrected by judge-evals beside the run (judge-evidence.ts).
+  await (await import("./judge-evidence.js")).addJudgeEvidence(built, files.folder);
   await writeJsonAtomically(files.summary, built);
   // The viewer's and the report's item columns, stored now so neither scans results.parquet to open the run.
   const manifest = await readManifest(files.manifest);

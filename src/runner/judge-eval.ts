@@ -24,6 +24,8 @@ import { disposeLocalModels } from "../providers/llamacpp/llamacpp-loading.js";
 import type { FailureSummary } from "./failures.js";
 import { preflightJudge } from "./judge-preflight.js";
 import type { PreflightResult } from "./preflight.js";
+import { createHash } from "node:crypto";
+import { judgeOutcome, type JudgeOutcome } from "../scorers/judge/judge-outcome.js";
 
 export interface JudgeEvalReport {
   judge: string;
@@ -45,6 +47,13 @@ export interface JudgeEvalReport {
   ties: string[];
   overall: Agreement;
   by_category: Array<Agreement & { category: string }>;
+  /** The scorer whose judge this measures, and the sha256 of its (plain) prompt: runs match their judge to this. */
+  scorer?: string;
+  prompt_sha256?: string;
+  /** Every item's judge outcome: usable answers, refusals to grade, unparseable answers, failed calls. */
+  outcomes?: Record<JudgeOutcome, number>;
+  /** The judge's calls and tokens over the items, and the summed latency of its answers. */
+  usage?: { calls: number; input_tokens: number; output_tokens: number; latency_ms: number };
   disagreements: Array<{ id: string; reference: 0 | 1; judge: 0 | 1; raw: string }>;
 }
 
@@ -171,8 +180,21 @@ export async function judgeEval(options: JudgeEvalOptions): Promise<JudgeEvalRep
           // Clipped to 512 classifier tokens, as runs clip what they judge (and HarmBench clips its generations).
           const fields: { behavior: string; generation: string; context?: string } = { behavior: item.behavior, generation: clipForHarmBench(item.generation) };
           if (item.context) fields.context = item.context;
+          const started = performance.now();
           const verdict = await (item.context ? contextual : plain).classify(fields, options.abortSignal);
-          row.scores = { [JUDGE_SCORER]: { value: verdict.label, label: verdict.label ? "yes" : "no", raw: verdict.raw, error: null, model: options.judgeModel } };
+          const latency = Math.round((performance.now() - started) * 10) / 10;
+          row.scores = {
+            [JUDGE_SCORER]: {
+              value: verdict.label,
+              label: verdict.label ? "yes" : "no",
+              raw: verdict.raw,
+              error: null,
+              model: options.judgeModel,
+              calls: 1,
+              usage: verdict.usage,
+              latency_ms: latency,
+            },
+          };
         } catch (error) {
           if (errorTypeOf(error) === "cancelled") return undefined;
           Object.assign(row, { status: "error", error_type: errorTypeOf(error), error: (error as Error).message });
@@ -259,10 +281,17 @@ async function agreementReport(
 ): Promise<JudgeEvalReport> {
   const results: Array<{ item: LabelledItem; judge: 0 | 1; raw: string }> = [];
   let errors = 0;
+  const outcomes: Record<JudgeOutcome, number> = { verdict: 0, refused: 0, unparseable: 0, error: 0 };
+  const usage = { calls: 0, input_tokens: 0, output_tokens: 0, latency_ms: 0 };
   for await (const row of session.store.latestRows()) {
     const item = byKey.get(row.key);
     if (!item) continue;
     const score = row.scores?.[JUDGE_SCORER];
+    outcomes[score ? judgeOutcome(score) : "error"]++;
+    usage.calls += score?.calls ?? 0;
+    usage.input_tokens += score?.usage?.input_tokens ?? 0;
+    usage.output_tokens += score?.usage?.output_tokens ?? 0;
+    usage.latency_ms += score?.latency_ms ?? 0;
     if (row.status !== "ok" || !score || (score.value !== 0 && score.value !== 1)) errors++;
     else results.push({ item, judge: score.value, raw: score.raw ?? "" });
   }
@@ -283,6 +312,10 @@ async function agreementReport(
     reference_label: loaded.referenceLabel,
     unknown_behaviors: loaded.unknownBehaviors,
     ties: loaded.ties,
+    scorer: JUDGE_SCORER,
+    prompt_sha256: createHash("sha256").update(classifierPrompt("harmbench")).digest("hex"),
+    outcomes,
+    usage,
     overall: agreement(results.map(({ item, judge }) => [item.label, judge])),
     by_category: [...categories].sort(([a], [b]) => (a < b ? -1 : 1)).map(([category, pairs]) => ({ category, ...agreement(pairs) })),
     disagreements: results

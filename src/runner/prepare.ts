@@ -26,6 +26,7 @@ import type { Plan, RoleModel } from "./plans/types.js";
 import { planNamed } from "./plans/registry.js";
 import { verdictScorer } from "../scorers/verdict.js";
 import { recordedForScorers } from "./scorer-calls.js";
+import { applyJudging, describeJudges, panelModels } from "./judging-setup.js";
 import type { DownloadProgress } from "../io/download.js";
 import { DEFAULT_JUDGE_MAX_TOKENS, DEFAULT_MAX_TOKENS } from "./defaults.js";
 import { CachedModels } from "./cached-model.js";
@@ -154,6 +155,8 @@ export async function prepareRun(config: RunConfig, hooks: PrepareHooks = {}, en
   const userPersonas = config.personas_file ? await loadPersonasFile(config.personas_file) : [];
   const personas = selectPersonas(config.personas, personaCatalog(userPersonas));
   const policies = new CallPolicies(config, hooks, env);
+  // A panel in the config file alone: its first judge is the judge model.
+  if (!config.judge_model && config.judge.panel) config.judge_model = panelModels(config)![0]!;
   const roleAddresses = runRoles(config);
   // Suites scored by log-likelihood only (`respond: false`) generate nothing: their plan makes no call.
   const plan = planNamed(config.respond === false && config.plan === "generate" ? "none" : config.plan);
@@ -176,6 +179,9 @@ export async function prepareRun(config: RunConfig, hooks: PrepareHooks = {}, en
   if (!judge && scorers.length === 0 && plan.name !== "none" && !ownScores) scorers.push(scorer("response_stats"));
   // Scorers that ask the judge model record which model answered.
   if (judge) for (const entry of scorers) if (entry.needs === "judge") entry.model ??= judge.address;
+  // A judge panel and repeat judging wrap the judge scorers (judging-setup.ts).
+  if (judge) await applyJudging(config, scorers, judge, (address) => prepareJudge(config, address, policies, judge.verdict));
+  if (judge) await describeJudges(config, scorers, judge);
   const { services, secrets } = prepareServices(config, scorers, judge, hooks, env);
   // Log-likelihood scorers need models that expose them: refused by name now, not on every item.
   if (scorers.some((entry) => entry.needs === "loglikelihood")) for (const model of models) requireBosChoice(requireLoglikelihood(model.resolved.model), config.add_bos);

@@ -268,6 +268,8 @@ export async function scoreRow(
       const failed: RowScore = { value: null, label: null, raw: error instanceof JudgeInvalidError ? error.raw : null, error: (error as Error).message ?? String(error) };
       if (entry.model) failed.model = entry.model;
       if (error instanceof JudgeInvalidError) failed.calls = error.calls;
+      // Repeat or panel judgings that all failed (scorers/judge/judgings.ts) stay on the failed score.
+      Object.assign(failed, (error as { judged?: Pick<RowScore, "repeats" | "panel"> }).judged);
       if (calls.length > 0) failed.transcript = calls;
       row.scores[name] = failed;
       if (row.status === "ok") finishWithError(row, error, `${name}: `);

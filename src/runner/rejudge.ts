@@ -9,6 +9,7 @@ import type { ResultRow } from "../results/record.js";
 import { Redactor } from "../results/redactor.js";
 import { scorerApplies, type Scorer, type ScorerDeclaration, type ScorerServices } from "../scorers/types.js";
 import { verdictScorer } from "../scorers/verdict.js";
+import { applyJudging, describeJudges } from "./judging-setup.js";
 import { CallPolicies, chooseScorers, prepareJudge, prepareServices, scopeScorers } from "./prepare.js";
 import { sampleOfRow, scoreRow } from "./process-item.js";
 import type { RunControls, RunOutcome } from "./run.js";
@@ -50,10 +51,17 @@ export async function rejudge(reference: string, options: RejudgeOptions = {}): 
   const manifest = (await readManifest(`${located.outputDir}/${located.runId}/manifest.json`))!;
   const scoring = options.scoring;
   if (scoring !== undefined && !SCORING_NAME.test(scoring)) throw new UserError(`--scoring "${scoring}": use letters, digits, '_' and '-', starting with a letter`);
+  // Several judges (a,b,c) are a panel; another judge replaces the run's panel, if it had one.
+  const judges = options.judgeModel
+    ?.split(",")
+    .map((judge) => judge.trim())
+    .filter(Boolean);
+  const judgeSettings = (manifest.config.judge ?? {}) as Record<string, unknown>;
   const config = runConfigSchema.parse({
     ...manifest.config,
     ...endpointSettings(located.runId, manifest, options.settingsFile),
-    judge_model: options.judgeModel ?? manifest.config.judge_model,
+    ...(judges ? { judge: { ...judgeSettings, panel: judges.length > 1 ? judges : undefined } } : {}),
+    judge_model: judges?.[0] ?? manifest.config.judge_model,
     concurrency: options.concurrency ?? manifest.config.concurrency,
   });
   const { verdict, scorers } = await chooseScorers(config);
@@ -63,6 +71,9 @@ export async function rejudge(reference: string, options: RejudgeOptions = {}): 
   if (judge?.verdict) scorers.unshift(verdictScorer(judge.judge, judge.address));
   scopeScorers(config, scorers);
   if (judge) for (const entry of scorers) if (entry.needs === "judge") entry.model ??= judge.address;
+  // Repeats and panels as the run (or this rejudge) asks, and each judge scorer's provenance (judging-setup.ts).
+  if (judge) await applyJudging(config, scorers, judge, (address) => prepareJudge(config, address, policies, judge.verdict));
+  if (judge) await describeJudges(config, scorers, judge);
   if (scorers.length === 0) throw new UserError(`run ${located.runId} has no judge and no scorers: pass --judge-model`);
   const { services, secrets } = prepareServices(config, scorers, judge, {}, env);
   const rename = (name: string) => (scoring === undefined ? name : `${scoring}/${name}`);

@@ -61,6 +61,18 @@ export interface ScorerDeclaration {
   value_labels?: Record<string, string>;
   /** Top-level result columns derived from this scorer's score, by column name (`data` objects are flattened too). */
   columns?: Record<string, ScoreColumn>;
+  /** For a scorer that asks a judge model: which one, its prompt's hash and its settings (provenance beside its numbers). */
+  judge?: JudgeProvenance;
+}
+
+/** Which judge produced a scorer's numbers, and how: enough to tell two runs' judges apart. */
+export interface JudgeProvenance {
+  /** The judge model's address (a panel: `panel(a,b,c)`). */
+  model: string;
+  /** sha256 (hex) of the prompt template the judge is asked (with the verdict judge's JSON Schema); null when unknown. */
+  prompt_sha256: string | null;
+  /** The judging settings: generation options, structured output, repairs, repeats, panel. */
+  settings: Record<string, unknown>;
 }
 
 /**

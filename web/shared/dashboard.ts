@@ -4,6 +4,7 @@ import { breakdownSection } from "./breakdown-section.js";
 import { driftSection } from "./drift-section.js";
 import { h } from "./dom.js";
 import { headlineSection } from "./headline-section.js";
+import { judgingSection } from "./judging-section.js";
 import { manifestSection, scorersSection } from "./run-info-sections.js";
 import { severitySection } from "./severity-section.js";
 import { errorsAndUsageSection } from "./usage-section.js";
@@ -21,6 +22,7 @@ export function renderRun(run: RunReport): HTMLElement {
     breakdownSection(run),
     severitySection(run),
     scorersSection(run),
+    judgingSection(run),
     errorsAndUsageSection(run),
   );
 }

@@ -10,6 +10,9 @@ import { progressReporter } from "../../reports/progress.js";
 import { renderTable } from "../../reports/terminal-summary.js";
 import { interruptControls } from "../interrupt.js";
 import { positiveInteger, positiveNumber } from "../options.js";
+import { LEADERBOARD_HEADER, LEADERBOARD_NOTE, leaderboardCells } from "../../reports/judge-leaderboard.js";
+import type { LeaderboardEntry } from "../../metrics/judging/leaderboard.js";
+import type { JudgeEvalReport } from "../../runner/judge-eval.js";
 
 function cells(agreement: Agreement): string[] {
   const [[tn, fp], [fn, tp]] = agreement.confusion;
@@ -65,7 +68,10 @@ export function judgeEvalCommand(exit: { code: number }): Command {
     .option("--id-field <column>", "column holding the id (default id, else the row number); #line numbers the rows")
     .option("--records-path <path>", "where the rows are in a .json document (data.items); in JSONL, the path in each line to the row's fields")
     .option("--human-labels", "the labels are people's judgements: the report says human label, not reference label")
-    .requiredOption("--judge-model <model>", "the judge to validate")
+    .requiredOption(
+      "--judge-model <model>",
+      "the judge to validate; several, comma-separated (a,b,c), are each measured on the same labels (one run folder each, <run-id>_<judge>) and ranked in a leaderboard",
+    )
     .option("--concurrency <n>", "judge calls in flight (default 8)", positiveInteger)
     .option("--rate-limit-rps <n>", "requests per second", positiveNumber)
     .option("--base-url <url>", "OpenAI-compatible endpoint for bare model names")
@@ -119,6 +125,34 @@ write error, permission) · 130 interrupted (rerun with --run-id to finish).`,
         if (flags.rateLimitRps) options.rateLimitRps = flags.rateLimitRps;
         if (flags.baseUrl) options.baseUrl = flags.baseUrl;
         if (flags.preflight === false) options.preflight = false;
+        const judges = flags.judgeModel
+          .split(",")
+          .map((judge) => judge.trim())
+          .filter(Boolean);
+        if (judges.length > 1) {
+          const { judgeEvalMany, judgeSlug } = await import("../../runner/judge-leaderboard.js");
+          const { judgeModel: _judge, ...rest } = options;
+          let many: Awaited<ReturnType<typeof judgeEvalMany>>;
+          try {
+            many = await judgeEvalMany(rest, judges);
+          } finally {
+            interrupt.dispose();
+          }
+          const interrupted = many.reports.some((entry) => entry.interrupted) || many.reports.length < judges.length;
+          exit.code = interrupted ? EXIT.interrupted : many.reports.some((entry) => entry.errors > 0) ? EXIT.itemsFailed : EXIT.done;
+          if (flags.json !== undefined) {
+            const text = JSON.stringify({ leaderboard: many.leaderboard, reports: many.reports }, null, 2) + "\n";
+            if (typeof flags.json === "string") writeOutputFile(flags.json, text);
+            else return void process.stdout.write(inertJson(text));
+          }
+          const base = many.reports[0]?.folder
+            .split(/[\\/]/)
+            .pop()
+            ?.slice(0, -(judgeSlug(judges[0]!).length + 1));
+          for (const entry of many.reports) printReport(entry, `--run-id ${base} --judge-model ${judges.join(",")}`);
+          printOut(`\n${renderLeaderboard(many.leaderboard)}\n`);
+          return;
+        }
         let report: Awaited<ReturnType<typeof judgeEval>>;
         try {
           report = await judgeEval(options);
@@ -131,19 +165,33 @@ write error, permission) · 130 interrupted (rerun with --run-id to finish).`,
           if (typeof flags.json === "string") writeOutputFile(flags.json, text);
           else return void process.stdout.write(inertJson(text));
         }
-        printOut(`\n${report.judge} against the ${report.reference_label}, ${report.n} generations (${report.errors} unusable answers, excluded)\n`);
-        if (report.unknown_behaviors.length) printOut(`left out: behaviours not in the behaviours file: ${report.unknown_behaviors.join(", ")}\n`);
-        if (report.ties.length)
-          printOut(
-            `left out: ${report.ties.length} generation${report.ties.length === 1 ? "" : "s"} whose labels tie (no majority): ${report.ties.slice(0, 10).join(", ")}${report.ties.length > 10 ? ", …" : ""}\n`,
-          );
-        printOut("\n");
-        const header = ["category", "n", "agreement", "kappa", "precision", "recall", "TP / FP / FN / TN"];
-        printOut(renderTable(header, [["all", ...cells(report.overall)], ...report.by_category.map((c) => [c.category, ...cells(c)])]) + "\n");
-        const failures = renderFailures(report.failures);
-        if (failures) printOut(`\n${failures}\n`);
-        if (report.interrupted) printOut("\ninterrupted: the agreement covers the generations judged so far\n");
-        printOut(`\nanswers kept in ${report.folder} (rerun with --run-id ${report.folder.split(/[\\/]/).pop()} to resume)\n`);
+        printReport(report);
       },
     );
+}
+
+/** One judge's agreement table, failures and where its answers are kept. */
+function printReport(report: JudgeEvalReport, resume = `--run-id ${report.folder.split(/[\\/]/).pop()}`): void {
+  printOut(`\n${report.judge} against the ${report.reference_label}, ${report.n} generations (${report.errors} unusable answers, excluded)\n`);
+  if (report.unknown_behaviors.length) printOut(`left out: behaviours not in the behaviours file: ${report.unknown_behaviors.join(", ")}\n`);
+  if (report.ties.length)
+    printOut(
+      `left out: ${report.ties.length} generation${report.ties.length === 1 ? "" : "s"} whose labels tie (no majority): ${report.ties.slice(0, 10).join(", ")}${report.ties.length > 10 ? ", …" : ""}\n`,
+    );
+  printOut("\n");
+  const header = ["category", "n", "agreement", "kappa", "precision", "recall", "TP / FP / FN / TN"];
+  printOut(renderTable(header, [["all", ...cells(report.overall)], ...report.by_category.map((c) => [c.category, ...cells(c)])]) + "\n");
+  const failures = renderFailures(report.failures);
+  if (failures) printOut(`\n${failures}\n`);
+  if (report.interrupted) printOut("\ninterrupted: the agreement covers the generations judged so far\n");
+  if (report.outcomes) {
+    const { verdict, refused, unparseable, error } = report.outcomes;
+    printOut(`\njudge answers: ${verdict} verdicts, ${refused} refused to grade, ${unparseable} unparseable, ${error} call errors\n`);
+  }
+  printOut(`\nanswers kept in ${report.folder} (rerun with ${resume} to resume)\n`);
+}
+
+/** The judges ranked by Cohen's kappa against the labels, with what each costs and how often it fails. */
+function renderLeaderboard(entries: LeaderboardEntry[]): string {
+  return ["judge leaderboard (same labels; best kappa first)", renderTable(LEADERBOARD_HEADER, entries.map(leaderboardCells)), LEADERBOARD_NOTE].join("\n");
 }

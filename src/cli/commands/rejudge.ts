@@ -21,7 +21,7 @@ export function rejudgeCommand(exit: { code: number }): Command {
   return new Command("rejudge")
     .description("Score a run's stored responses again (e.g. with another judge), without regenerating them.")
     .argument("<run>", "run id (under --output-dir) or path of a run folder")
-    .option("--judge-model <model>", "judge to use (default: the run's judge)")
+    .option("--judge-model <model>", "judge to use (default: the run's judge); several, comma-separated (a,b,c), are a panel (see run --judge-model)")
     .option("--scoring <name>", "write the scores as a new named scoring beside the run's (NAME/verdict…), instead of replacing them; resumable")
     .option("--output-dir <dir>", "where run folders are", "results")
     .option("--concurrency <n>", "judge calls in flight (default: the run's)", positiveInteger)

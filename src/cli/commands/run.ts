@@ -26,6 +26,7 @@ interface RunFlags {
   judgePrompt?: string;
   judgeSchema?: string;
   judgeStructuredOutput?: "json_schema" | "json_object" | "none";
+  judgeRepeats?: number;
   concurrency?: number;
   rateLimitRps?: number;
   runId?: string;
@@ -70,7 +71,8 @@ export function flagsToConfig(flags: RunFlags): RunConfigInput {
     models: flags.models,
     personas: flags.personas,
     personas_file: flags.personasFile,
-    judge_model: flags.judgeModel,
+    // Several judges (a,b,c) are a panel; the first is the judge model (the panel's chair).
+    judge_model: flags.judgeModel?.split(",")[0]?.trim(),
     roles: flags.modelRole ? modelRoles(flags.modelRole) : undefined,
     plan: flags.plan,
     concurrency: flags.concurrency,
@@ -97,7 +99,13 @@ export function flagsToConfig(flags: RunFlags): RunConfigInput {
     cache_nondeterministic: flags.cacheNondeterministic,
     max_cost: flags.maxCost,
   };
-  const judge = defined({ prompt_file: flags.judgePrompt, schema_file: flags.judgeSchema, structured_output: flags.judgeStructuredOutput });
+  const panel = flags.judgeModel?.includes(",")
+    ? flags.judgeModel
+        .split(",")
+        .map((model) => model.trim())
+        .filter(Boolean)
+    : undefined;
+  const judge = defined({ prompt_file: flags.judgePrompt, schema_file: flags.judgeSchema, structured_output: flags.judgeStructuredOutput, repeats: flags.judgeRepeats, panel });
   if (judge) config.judge = judge;
   const generation = defined({ temperature: flags.temperature, max_tokens: flags.maxTokens, top_p: flags.topP, seed: flags.seed });
   if (generation) config.generation = generation;
@@ -167,7 +175,15 @@ export function runCommand(exit: { code: number }): Command {
     .option("--models <list>", "comma-separated models as provider:model (providers below); bare names use --base-url / OPENAI_BASE_URL")
     .option("--personas <list>", "comma-separated persona slugs (see `alignbench personas`); default: none")
     .option("--personas-file <file>", "YAML or JSONL file of your own personas")
-    .option("--judge-model <model>", "model that scores each response; without it responses are stored only")
+    .option(
+      "--judge-model <model>",
+      "model that scores each response; without it responses are stored only. Several, comma-separated (a,b,c), are a panel: each judges every item; rates by majority (a tie goes to the first), other scores by the mean; agreement (Fleiss' and pairwise Cohen's kappa) and each judge's Dawid–Skene reliability are reported",
+    )
+    .option(
+      "--judge-repeats <k>",
+      "judge each item k times (temperature and seed as configured): the summary reports the share of items whose verdict flips, agreement, and each metric's interval with the judging variance in it",
+      positiveInteger,
+    )
     .option(
       "--model-role <role=model>",
       "a model in a named role, e.g. attacker=openai:gpt-4.1 or baseline=gpt-4.1-mini (repeatable); --models and --judge-model are short for target= and judge=",

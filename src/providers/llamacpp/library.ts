@@ -58,7 +58,18 @@ export interface GgufTokenizerMetadata {
   readonly merges?: readonly string[];
 }
 
+/** A grammar generation is constrained by (node-llama-cpp's LlamaGrammar, opaque here). */
+export type LlamaGrammar = object;
+
+/** The grammars a llama.cpp runtime builds: from a JSON Schema (its subset: json-grammar.ts), or any JSON. */
+export interface LlamaGrammars {
+  createGrammarForJsonSchema(schema: Record<string, unknown>): Promise<LlamaGrammar>;
+  getGrammarFor(type: "json"): Promise<LlamaGrammar>;
+}
+
 export interface LlamaModel {
+  /** The runtime that loaded the model. */
+  readonly llama: LlamaGrammars;
   tokenize(text: string, specialTokens?: boolean): Token[];
   /** `lastTokens`: the tokens before these, so a leading space the text needs after them is kept. */
   detokenize(tokens: readonly Token[], specialTokens?: boolean, lastTokens?: readonly Token[]): string;
@@ -96,7 +107,7 @@ export type ChatHistoryItem = { type: "system"; text: string } | { type: "user";
 export interface LlamaChatInstance {
   generateResponse(
     history: ChatHistoryItem[],
-    options: { maxTokens?: number; temperature?: number; topP?: number; seed?: number; customStopTriggers?: string[]; signal?: AbortSignal },
+    options: { maxTokens?: number; temperature?: number; topP?: number; seed?: number; customStopTriggers?: string[]; signal?: AbortSignal; grammar?: LlamaGrammar },
   ): Promise<{ response: string; metadata: { stopReason: string } }>;
   dispose(options?: { disposeSequence?: boolean }): void;
 }

@@ -1,7 +1,8 @@
 import { ProviderError } from "../errors.js";
 import type { Message } from "../messages.js";
 import type { CompletionRequest, GenerateRequest, GenerateResult, GenerationOptions } from "../types.js";
-import type { ChatHistoryItem, LlamaChatInstance, LlamaCompletionInstance, LlamaModel, LlamaSequence, Token } from "./library.js";
+import type { ChatHistoryItem, LlamaChatInstance, LlamaCompletionInstance, LlamaGrammar, LlamaModel, LlamaSequence, Token } from "./library.js";
+import { grammarSchema } from "./json-grammar.js";
 
 /** A chat as node-llama-cpp's chat history. */
 export function history(messages: readonly Message[]): ChatHistoryItem[] {
@@ -39,14 +40,41 @@ async function generateCounted(
   }
 }
 
-/** Generates one chat response on a sequence (the model's chat template from its GGUF metadata). */
+/** Grammars built once per runtime and schema (building one compiles the schema to GBNF). */
+const grammars = new WeakMap<object, Map<string, Promise<LlamaGrammar | undefined>>>();
+
+/**
+ * The grammar a request's response format asks for: its JSON Schema in the grammar subset (json-grammar.ts),
+ * any JSON for json_object; none when there is no format or the schema has features the subset cannot keep.
+ */
+export function grammarFor(model: Pick<LlamaModel, "llama">, request: Pick<GenerateRequest, "responseFormat">): Promise<LlamaGrammar | undefined> {
+  const format = request.responseFormat;
+  if (!format) return Promise.resolve(undefined);
+  const schema = format.type === "json_schema" ? grammarSchema(format.schema) : undefined;
+  const key = format.type === "json_object" ? "json" : JSON.stringify(schema ?? null);
+  let cache = grammars.get(model.llama);
+  if (!cache) grammars.set(model.llama, (cache = new Map()));
+  let grammar = cache.get(key);
+  if (!grammar) {
+    const built = format.type === "json_object" ? model.llama.getGrammarFor("json") : schema ? model.llama.createGrammarForJsonSchema(schema) : Promise.resolve(undefined);
+    // A grammar llama.cpp refuses leaves generation unconstrained, as before (the answer is still validated).
+    grammar = built.catch(() => undefined);
+    cache.set(key, grammar);
+  }
+  return grammar;
+}
+
+/** Generates one chat response on a sequence (the model's chat template from its GGUF metadata), under the response format's grammar when `model` is given. */
 export async function generateOnSequence(
   LlamaChat: new (options: { contextSequence: LlamaSequence }) => LlamaChatInstance,
   sequence: LlamaSequence,
   request: GenerateRequest,
+  model?: Pick<LlamaModel, "llama">,
 ): Promise<GenerateResult> {
+  const grammar = model ? await grammarFor(model, request) : undefined;
   const chat = new LlamaChat({ contextSequence: sequence });
   const options: Parameters<typeof chat.generateResponse>[1] = { temperature: request.options.temperature ?? 0 };
+  if (grammar) options.grammar = grammar;
   if (request.options.max_tokens !== undefined) options.maxTokens = request.options.max_tokens;
   if (request.options.top_p !== undefined) options.topP = request.options.top_p;
   if (request.options.seed !== undefined) options.seed = request.options.seed;

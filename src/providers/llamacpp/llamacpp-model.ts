@@ -114,7 +114,7 @@ export function createLlamaCpp(settings: LlamaCppSettings) {
       generate(request: GenerateRequest): Promise<GenerateResult> {
         return call(async () => {
           const { LlamaChat } = await loadLibrary();
-          return withSequence((_loadedModel, sequence) => generateOnSequence(LlamaChat, sequence, request), request.signal);
+          return withSequence((loadedModel, sequence) => generateOnSequence(LlamaChat, sequence, request, loadedModel.model), request.signal);
         });
       },
       complete(request: CompletionRequest): Promise<GenerateResult> {

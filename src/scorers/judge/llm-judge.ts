@@ -42,12 +42,18 @@ export interface LlmJudgeSettings {
 export class LlmJudge {
   constructor(private readonly settings: LlmJudgeSettings) {}
 
+  /** The generation options its calls use (recorded as the judge's provenance). */
+  get options(): GenerationOptions {
+    return this.settings.options;
+  }
+
   async judge(sample: Sample, messages: Message[], candidate: string, signal?: AbortSignal): Promise<JudgeVerdict> {
     const { settings } = this;
     const schema = sample.judgeSchema ?? settings.schema;
     const prompt = renderJudgePrompt(sample.judgePrompt ?? settings.promptTemplate, sample, messages, candidate);
     const conversation: Message[] = [{ role: "user", content: prompt }];
-    const responseFormat = this.responseFormat(schema);
+    // The item's own id is pinned in the schema sent: a constrained judge then cannot write another item's.
+    const responseFormat = this.responseFormat(withItemId(schema, sample.id));
     const usage: TokenUsage = { input_tokens: 0, output_tokens: 0 };
     let latencyMs = 0;
     let raw = "";
@@ -86,6 +92,13 @@ export class LlmJudge {
     if (this.settings.structuredOutput === "json_object") return { type: "json_object" };
     return undefined;
   }
+}
+
+/** The schema with a string `id` property fixed to the item's id (the schema itself when it has none). */
+export function withItemId(schema: Record<string, unknown>, id: string): Record<string, unknown> {
+  const properties = schema.properties as Record<string, { type?: unknown }> | undefined;
+  if (properties?.id?.type !== "string") return schema;
+  return { ...schema, properties: { ...properties, id: { type: "string", const: id } } };
 }
 
 /** The numbers every summary uses, taken from a verdict when the schema has them. */
