@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { parse } from "csv-parse/sync";
 import { describe, expect, it } from "vitest";
 import { seededRandom } from "../../src/common/seeded-random.js";
-import { dedupTexts } from "../../src/datasets/dedup/dedup.js";
+import { dedupFingerprints, dedupTexts } from "../../src/datasets/dedup/dedup.js";
 import { catchProbability, findNearPairs, planIndex } from "../../src/datasets/dedup/near-index.js";
 import { fingerprintHex, hamming, popcount32, shingleHashes, simhash, words } from "../../src/datasets/dedup/simhash.js";
 import { SHARED_DATASETS, hasShared } from "../helpers/shared.js";
@@ -194,5 +194,14 @@ describe("near-duplicate removal", () => {
       { index: 3, distance: 0 },
       { index: 4, distance: hamming(a.hi, a.lo, b.hi, b.lo) },
     ]);
+  });
+
+  it("never removes a row past τ from its kept copy: a chain A~B~C keeps A and C", () => {
+    // B is A with 6 bits flipped; C is B with 6 other bits flipped: d(A,B) = d(B,C) = 6, d(A,C) = 12.
+    const his = Uint32Array.from([0, 0, 0, 0xdeadbeef]);
+    const los = Uint32Array.from([0, 0b111111, 0b111111111111, 0x12345678]);
+    const result = dedupFingerprints(his, los, { tau: 10 });
+    expect(result.keep).toEqual([true, false, true, true]);
+    expect(result.clusters).toEqual([{ kept: 0, removed: [{ index: 1, distance: 6 }] }]);
   });
 });

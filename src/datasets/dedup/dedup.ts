@@ -17,7 +17,7 @@ export interface DedupOptions {
 export interface DedupCluster {
   /** The copy kept: the cluster's first row in file order. */
   kept: number;
-  /** The rows removed, each with its distance to the kept copy (a chain can put it past τ: see README). */
+  /** The rows removed, each with its distance (≤ τ) to the kept copy. */
   removed: Array<{ index: number; distance: number }>;
 }
 
@@ -71,8 +71,10 @@ export function fingerprints(texts: readonly string[], shingle = DEFAULT_SHINGLE
 }
 
 /**
- * Near-duplicate removal: rows are linked when their SimHash fingerprints are within τ, a cluster is a
- * connected group of linked rows, and each cluster keeps its first row (file order) and removes the others.
+ * Near-duplicate removal. The index links rows whose SimHash fingerprints are within τ; inside each connected
+ * group, rows are taken in file order and a row within τ of a row already kept is removed (that row is its
+ * kept copy), so removed rows are within τ of their copy and the kept rows are more than τ apart. Distances
+ * inside a group are computed exactly, so a pair the index missed there is still seen.
  */
 export function dedupFingerprints(his: Uint32Array, los: Uint32Array, options: DedupOptions = {}): DedupResult {
   const n = his.length;
@@ -104,18 +106,32 @@ export function dedupFingerprints(his: Uint32Array, los: Uint32Array, options: D
     components.union(uniqueRows[a]!, uniqueRows[b]!);
   });
   for (let i = 0; i < n; i++) if (representative[i] !== i) components.union(i, representative[i]!);
-  const keep = new Array<boolean>(n).fill(true);
-  const clusters = new Map<number, DedupCluster>();
+  // Members of each linked group, in file order (roots are first rows, so a group starts with its root).
+  const members = new Map<number, number[]>();
   for (let i = 0; i < n; i++) {
     const root = components.find(i);
-    if (root === i) continue;
-    keep[i] = false;
-    let cluster = clusters.get(root);
-    if (!cluster) {
-      cluster = { kept: root, removed: [] };
-      clusters.set(root, cluster);
+    if (root === i && !members.has(i)) continue;
+    let list = members.get(root);
+    if (!list) members.set(root, (list = [root]));
+    if (root !== i) list.push(i);
+  }
+  const keep = new Array<boolean>(n).fill(true);
+  const clusters = new Map<number, DedupCluster>();
+  for (const list of members.values()) {
+    // Greedy in file order: a row is removed when it is within τ of a row already kept (the first such is its
+    // kept copy), else kept. So every removed row is within τ of its kept copy, and no two kept rows are.
+    const kept: number[] = [];
+    for (const row of list) {
+      const copy = kept.find((k) => hamming(his[k]!, los[k]!, his[row]!, los[row]!) <= tau);
+      if (copy === undefined) {
+        kept.push(row);
+        continue;
+      }
+      keep[row] = false;
+      let cluster = clusters.get(copy);
+      if (!cluster) clusters.set(copy, (cluster = { kept: copy, removed: [] }));
+      cluster.removed.push({ index: row, distance: hamming(his[copy]!, los[copy]!, his[row]!, los[row]!) });
     }
-    cluster.removed.push({ index: i, distance: hamming(his[root]!, los[root]!, his[i]!, los[i]!) });
   }
   const removed = n - keep.filter(Boolean).length;
   return {
