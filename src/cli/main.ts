@@ -10,6 +10,8 @@ import { reportCommand } from "./commands/report.js";
 import { viewCommand } from "./commands/view.js";
 import { runCommand } from "./commands/run.js";
 import { driftCommand } from "./commands/drift.js";
+import { datasetCommand } from "./commands/dataset.js";
+import { misalignEvalCommand } from "./commands/misalign-eval.js";
 import { loadDotEnv } from "./env.js";
 import { scrubTerminal } from "./terminal.js";
 import { printErr, printOut } from "./output.js";
@@ -42,6 +44,8 @@ export async function main(argv: string[]): Promise<number> {
     .addCommand(reportCommand())
     .addCommand(viewCommand(exit))
     .addCommand(judgeEvalCommand(exit))
+    .addCommand(misalignEvalCommand(exit))
+    .addCommand(datasetCommand(exit))
     .addCommand(suitesCommand())
     .addCommand(personasCommand());
   // Settings of the program are not inherited by commands added with addCommand.
