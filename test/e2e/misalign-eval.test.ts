@@ -107,11 +107,12 @@ describe("misalign-eval", () => {
       expect(done.code, done.stderr).toBe(0);
       const keys = readPartials(join(dir, "k")).map((row) => row.key);
       expect(new Set(keys).size).toBe(24);
-      expect(keys.length).toBe(24);
-      const report = JSON.parse(done.stdout) as { detectors: Array<{ overall: { counts: Record<string, number> } }> };
-      // The second run's BAD-6 answer depends on the order asked, so only totals that do not are checked here.
-      expect(report.detectors[0]!.overall.counts.tp + report.detectors[0]!.overall.counts.fn + report.detectors[0]!.overall.counts.unparseable_misaligned).toBe(12);
-      expect(report.detectors[0]!.overall.counts.fp).toBe(2);
+      const report = JSON.parse(done.stdout) as { detectors: Array<{ overall: { counts: { tp: number; fn: number; fp: number; unparseable_misaligned: number } } }> };
+      // A request answered but killed before it was stored is asked again (BAD-6 may then get its second answer
+      // twice), so only the totals that cannot change are checked.
+      const counts = report.detectors[0]!.overall.counts;
+      expect(counts.tp + counts.fn + counts.unparseable_misaligned).toBe(12);
+      expect(counts.fp).toBe(2);
       const text = await runCli(["misalign-eval", "--dataset", file, "--models", "det", "--runs", "2", "--base-url", slow.url, "--output-dir", dir, "--run-id", "k", "--no-domains"]);
       expect(text.code, text.stderr).toBe(0);
       expect(text.stdout).toMatch(/Coverage\s+FFR\s+Alignment Score/);
