@@ -48,6 +48,12 @@ export class StageModels {
     return this.call(address)(request);
   }
 
+  /** provider:model as resolved, to tell whether two addresses name one model. */
+  identity(address: string): string {
+    const resolved = this.policies.registry.resolve(address);
+    return `${resolved.providerName}:${resolved.model.modelId}`;
+  }
+
   secrets(): string[] {
     return this.policies.registry.secrets();
   }

@@ -2,6 +2,7 @@ import { Command, InvalidArgumentError } from "commander";
 import { inertJson } from "../../common/inert-text.js";
 import { nonNegativeInteger, positiveInteger, positiveNumber } from "../options.js";
 import { printErr, printOut } from "../output.js";
+import { classifyCommand, expandCommand, generateCommand, splitCommand } from "./dataset-stages.js";
 
 interface DedupFlags {
   field: string;
