@@ -68,8 +68,11 @@ Example:
 
 /** `alignbench dataset …`: the stages that build a Mis-Align-Bench-style dataset. */
 export function datasetCommand(exit: { code: number }): Command {
-  void exit;
   return new Command("dataset")
-    .description("Build a Mis-Align-Bench-style dataset from raw prompts, one resumable stage at a time: classify, expand, dedup, generate, split.")
-    .addCommand(dedupCommand());
+    .description("Build a Mis-Align-Bench-style dataset from raw prompts, one stage at a time: classify, expand, dedup, generate, split (the stages that call models are resumable runs).")
+    .addCommand(classifyCommand(exit))
+    .addCommand(expandCommand(exit))
+    .addCommand(dedupCommand())
+    .addCommand(generateCommand(exit))
+    .addCommand(splitCommand());
 }
