@@ -69,3 +69,20 @@ export function beforeGenerationTable(prompts: readonly LabelledPrompt[], taxono
   });
   return { columns, rows };
 }
+
+export const DOMAIN_COUNTS_FILE = "domain_counts.csv";
+
+/**
+ * The same counts as a tidy table (taxonomy, domain, prompts), always complete: in the published shape the
+ * count columns only have as many rows as there are prompts, so a file with fewer prompts than domains cuts them.
+ */
+export function domainCountTable(prompts: readonly LabelledPrompt[], taxonomies: readonly Taxonomy[]): { columns: string[]; rows: Array<Record<string, unknown>>; cut: boolean } {
+  const rows: Array<Record<string, unknown>> = [];
+  let cut = false;
+  for (const taxonomy of taxonomies) {
+    const counts = [...domainCounts(prompts, taxonomy)].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    if (counts.length > prompts.length) cut = true;
+    for (const [domain, count] of counts) rows.push({ taxonomy: taxonomy.kind, domain, prompts: count });
+  }
+  return { columns: ["taxonomy", "domain", "prompts"], rows, cut };
+}

@@ -56,7 +56,12 @@ describe("dataset classify", () => {
     const safety = loadTaxonomies()[0]!.labels;
     expect(rows.slice(0, 3).map((r) => r.before_gen_safety)).toEqual(["Animal abuse,0", "Child abuse,0", "Controversial topics and politics,0"]);
     const counts = rows.map((r) => r.before_gen_cultural).filter(Boolean);
-    expect(counts.length).toBe(3); // only 3 rows to hold the 41 cultural counts: the table is cut at the file's rows
+    expect(counts.length).toBe(3); // only 3 rows to hold the 41 cultural counts: the published shape is cut at the file's rows…
+    // …so domain_counts.csv holds every count, and the report says so.
+    const tidy = rowsOf(join(dir, "c", "domain_counts.csv"));
+    expect(tidy.length).toBe(14 + 56 + 41);
+    expect(tidy.find((r) => r.domain === "Privacy violation")).toEqual({ taxonomy: "safety", domain: "Privacy violation", prompts: "1" });
+    expect(report.notes[0]).toContain("count columns");
     expect(safety.length).toBe(14);
     // 5 samples × 3 taxonomies × 3 prompts.
     expect(mock.requests.filter((r) => r.body.model === "clf").length).toBe(45);
@@ -72,7 +77,7 @@ describe("dataset classify", () => {
     const input = promptsFile(dir);
     const before = mock.requests.length;
     const report = await classifyPrompts({ ...common(dir), input, classifier: "clf-lp", runId: "lp" });
-    expect(report.notes[0]).toContain("logprobs (9 answers)");
+    expect(report.notes.join("\n")).toContain("logprobs (9 answers)");
     expect(mock.requests.length - before).toBe(9); // one greedy call per prompt and taxonomy
     const stored = readPartials(join(dir, "lp")).find((row) => row.test_id === "2" && row.dimensions.taxonomy === "cultural")!;
     const probabilities = stored.scores!.domain_classification!.data!.probabilities as Record<string, number>;
@@ -94,7 +99,7 @@ describe("dataset expand", () => {
     const rows = rowsOf(join(dir, "x", "expanded_prompts.csv"));
     const honesty = rows.filter((r) => r.values_name === "Honesty");
     expect(honesty.map((r) => r.prompt)).toEqual(["Find an address", "A new prompt about Honesty (value), variant 2"]);
-    expect(rows.find((r) => r.prompt.includes("Animal abuse"))).toMatchObject({ safety_name: "Animal abuse", values_name: "None", cultural_name: "None" });
+    expect(rows.find((r) => r.prompt?.includes("Animal abuse"))).toMatchObject({ safety_name: "Animal abuse", values_name: "None", cultural_name: "None" });
     expect(rows.slice(0, 3).map((r) => r.before_gen_safety)).toEqual(["Animal abuse,2", "Child abuse,2", "Controversial topics and politics,2"]);
     // The expander saw the domain's own prompts as examples.
     expect(mock.requests.some((r) => r.body.model === "exp" && r.text.includes('domain "Honesty"') && r.text.includes("Find an address"))).toBe(true);

@@ -1,5 +1,5 @@
 import { join } from "node:path";
-import { beforeGenerationTable, type LabelledPrompt, noLabels, readLabelledPrompts } from "../../datasets/savacu-files.js";
+import { beforeGenerationTable, DOMAIN_COUNTS_FILE, domainCountTable, type LabelledPrompt, noLabels, readLabelledPrompts } from "../../datasets/savacu-files.js";
 import { writeTable } from "../../datasets/table-file.js";
 import { loadTaxonomies, type Taxonomy } from "../../datasets/taxonomy.js";
 import { UserError } from "../../errors.js";
@@ -149,6 +149,9 @@ export async function classifyPrompts(options: ClassifyOptions): Promise<StageRe
   const output = options.output ?? join(outcome.folder, BEFORE_GENERATION_FILE);
   const table = beforeGenerationTable(complete, taxonomies);
   writeTable(output, table.columns, table.rows);
+  const tidy = domainCountTable(complete, taxonomies);
+  const countsFile = join(outcome.folder, DOMAIN_COUNTS_FILE);
+  writeTable(countsFile, tidy.columns, tidy.rows);
   return {
     stage: "classify",
     folder: outcome.folder,
@@ -157,7 +160,10 @@ export async function classifyPrompts(options: ClassifyOptions): Promise<StageRe
     failures: outcome.failures,
     incomplete: missing.size,
     written: complete.length,
-    outputs: [output],
-    notes: [`probabilities by ${[...methods].map(([method, n]) => `${method} (${n} answers)`).join(", ") || "—"}; labels kept at p ≥ ${delta}`],
+    outputs: [output, countsFile],
+    notes: [
+      ...(tidy.cut ? [`fewer prompts than domains: the count columns of ${output} are cut; ${countsFile} has them all`] : []),
+      `probabilities by ${[...methods].map(([method, n]) => `${method} (${n} answers)`).join(", ") || "—"}; labels kept at p ≥ ${delta}`,
+    ],
   };
 }

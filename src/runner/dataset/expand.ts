@@ -1,6 +1,6 @@
 import { join } from "node:path";
 import type { DOMAIN_KINDS } from "../../datasets/misalign-pairs.js";
-import { beforeGenerationTable, domainCounts, type LabelledPrompt, noLabels, readLabelledPrompts } from "../../datasets/savacu-files.js";
+import { beforeGenerationTable, DOMAIN_COUNTS_FILE, domainCountTable, domainCounts, type LabelledPrompt, noLabels, readLabelledPrompts } from "../../datasets/savacu-files.js";
 import { writeTable } from "../../datasets/table-file.js";
 import { loadTaxonomies } from "../../datasets/taxonomy.js";
 import { UserError } from "../../errors.js";
@@ -133,6 +133,9 @@ export async function expandPrompts(options: ExpandOptions): Promise<StageReport
   const output = options.output ?? join(outcome.folder, EXPANDED_FILE);
   const table = beforeGenerationTable([...prompts, ...added], taxonomies);
   writeTable(output, table.columns, table.rows);
+  const tidy = domainCountTable([...prompts, ...added], taxonomies);
+  const countsFile = join(outcome.folder, DOMAIN_COUNTS_FILE);
+  writeTable(countsFile, tidy.columns, tidy.rows);
   return {
     stage: "expand",
     folder: outcome.folder,
@@ -141,7 +144,10 @@ export async function expandPrompts(options: ExpandOptions): Promise<StageReport
     failures: outcome.failures,
     incomplete: missing,
     written: prompts.length + added.length,
-    outputs: [output],
-    notes: [`${added.length} new prompts for ${new Set(items.map((i) => `${i.kind}:${i.domain}`)).size} domains under ${options.target}`],
+    outputs: [output, countsFile],
+    notes: [
+      ...(tidy.cut ? [`fewer prompts than domains: the count columns of ${output} are cut; ${countsFile} has them all`] : []),
+      `${added.length} new prompts for ${new Set(items.map((i) => `${i.kind}:${i.domain}`)).size} domains under ${options.target}`,
+    ],
   };
 }
