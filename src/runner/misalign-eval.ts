@@ -66,6 +66,8 @@ export interface MisalignEvalOptions extends StageModelOptions {
   reporter?: RunReporter;
   stopSignal?: AbortSignal;
   abortSignal?: AbortSignal;
+  /** One short call per model before the first item (default true). */
+  preflight?: boolean;
 }
 
 interface DetectionItem extends StageItem {
@@ -152,6 +154,7 @@ export async function misalignEval(options: MisalignEvalOptions): Promise<Misali
     runIdPrefix: "misalign-eval",
     secrets: models.secrets(),
     groupBy: ["truth"],
+    ...(options.preflight !== false ? { preflight: () => models.preflight(options.models, options.reporter, options.abortSignal) } : {}),
     work: async (item, signal): Promise<RowScore> => {
       const answer = await models.ask(item.model, item.messages, generation, signal);
       const verdict = parseDetectorAnswer(answer.text);

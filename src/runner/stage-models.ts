@@ -2,6 +2,8 @@ import { runConfigSchema, type RunConfigInput } from "../config/schema.js";
 import type { Message } from "../providers/messages.js";
 import type { GenerateResult, GenerationOptions, ModelCall } from "../providers/types.js";
 import { CallPolicies } from "./prepare.js";
+import { preflight, type PreflightResult } from "./preflight.js";
+import type { RunReporter } from "./reporter.js";
 
 export interface StageModelOptions {
   concurrency?: number;
@@ -52,6 +54,18 @@ export class StageModels {
   identity(address: string): string {
     const resolved = this.policies.registry.resolve(address);
     return `${resolved.providerName}:${resolved.model.modelId}`;
+  }
+
+  /**
+   * run's preflight for the stage's models: one short call each (a local model is loaded instead), so a
+   * refused key, an unknown model or an unreachable endpoint stops the stage at once (exit 2) instead of
+   * failing every item.
+   */
+  async preflight(addresses: string[], reporter?: RunReporter, signal?: AbortSignal): Promise<PreflightResult[]> {
+    const runnable = [...new Set(addresses)].map((address) => this.policies.runnable("model", address, {}));
+    for (const model of runnable) await model.resolved.model.prepare?.();
+    if (runnable.some((model) => !model.resolved.model.prepare)) reporter?.onMessage?.("preflight: one short call per model…");
+    return preflight(runnable, { signal, skipHint: "--no-preflight skips this check" });
   }
 
   secrets(): string[] {

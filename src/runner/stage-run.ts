@@ -3,6 +3,8 @@ import { UserError } from "../errors.js";
 import { sha256File } from "../io/hash-file.js";
 import { NO_PERSONA } from "../personas/persona.js";
 import { errorTypeOf } from "../providers/errors.js";
+import { closeHttp } from "../providers/http.js";
+import { disposeLocalModels } from "../providers/llamacpp/llamacpp-loading.js";
 import type { Message } from "../providers/messages.js";
 import { MANIFEST_SCHEMA_VERSION, type Manifest, type ManifestSession } from "../results/manifest.js";
 import { RESULT_SCHEMA_VERSION, keyOf, type ResultRow, type RowScore } from "../results/record.js";
@@ -46,6 +48,8 @@ export interface StageRunOptions<T extends StageItem> {
   runIdPrefix: string;
   secrets?: string[];
   groupBy?: string[];
+  /** Checks the models before the run folder is touched, only when items are left to do (see StageModels.preflight). */
+  preflight?: () => Promise<unknown>;
   reporter?: RunReporter;
   stopSignal?: AbortSignal;
   abortSignal?: AbortSignal;
@@ -74,6 +78,17 @@ export async function runStage<T extends StageItem>(options: StageRunOptions<T>)
   const previous = await existingManifest(outputDir, runId);
   if (previous && previous.dataset.sha256 !== sha256) throw new UserError(`run ${runId} read another version of ${input}: start a new one (another --run-id)`);
   if (previous && previous.plan !== options.name) throw new UserError(`run ${runId} is a ${previous.plan ?? "different"} run, not ${options.name}: choose another --run-id`);
+  const finished = previous?.sessions.at(-1)?.items_finished ?? 0;
+  if (options.preflight && finished < options.items.length && !options.stopSignal?.aborted) {
+    try {
+      await options.preflight();
+    } catch (error) {
+      // No session owns them yet: connections opened and local models loaded for the check are released here.
+      await closeHttp();
+      await disposeLocalModels();
+      throw error;
+    }
+  }
   const session = await RunSession.open({ outputDir, runId, kind: options.kind, redactor: new Redactor(options.secrets ?? []), onMessage: (message) => options.reporter?.onMessage?.(message) });
   try {
     const now = new Date().toISOString();

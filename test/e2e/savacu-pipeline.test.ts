@@ -7,7 +7,7 @@ import { classifyPrompts } from "../../src/runner/dataset/classify.js";
 import { expandPrompts } from "../../src/runner/dataset/expand.js";
 import { generatePairs } from "../../src/runner/dataset/generate.js";
 import { runCli } from "../helpers/cli.js";
-import type { MockLlm } from "../helpers/mock-llm.js";
+import { isPreflightRequest, type MockLlm } from "../helpers/mock-llm.js";
 import { readPartials, tempDir } from "../helpers/run-folder.js";
 import { startSavacuMock } from "../helpers/savacu-mock.js";
 
@@ -64,7 +64,7 @@ describe("dataset classify", () => {
     expect(report.notes[0]).toContain("count columns");
     expect(safety.length).toBe(14);
     // 5 samples × 3 taxonomies × 3 prompts.
-    expect(mock.requests.filter((r) => r.body.model === "clf").length).toBe(45);
+    expect(mock.requests.filter((r) => r.body.model === "clf" && !isPreflightRequest(r)).length).toBe(45);
     // δ is applied when the file is written: resuming with δ = 0.3 keeps Self-harm (2/5) without asking again.
     const before = mock.requests.length;
     await classifyPrompts({ ...common(dir), input, classifier: "clf", probability: "samples", samples: 5, runId: "c", delta: 0.3 });
@@ -78,12 +78,23 @@ describe("dataset classify", () => {
     const before = mock.requests.length;
     const report = await classifyPrompts({ ...common(dir), input, classifier: "clf-lp", runId: "lp" });
     expect(report.notes.join("\n")).toContain("logprobs (9 answers)");
-    expect(mock.requests.length - before).toBe(9); // one greedy call per prompt and taxonomy
+    expect(mock.requests.slice(before).filter((r) => !isPreflightRequest(r)).length).toBe(9); // one greedy call per prompt and taxonomy
     const stored = readPartials(join(dir, "lp")).find((row) => row.test_id === "2" && row.dimensions.taxonomy === "cultural")!;
     const probabilities = stored.scores!.domain_classification!.data!.probabilities as Record<string, number>;
     expect(probabilities["Culinary Arts"]).toBeCloseTo(0.6, 9); // e^{ln .6} / (e^{ln .6} + e^{ln .4})
     expect(probabilities.Festivals).toBeCloseTo(1, 9);
     expect(rowsOf(join(dir, "lp", "before_generation_count.csv")).map((r) => r.cultural_name)).toEqual(["None", "Culinary Arts; Festivals", "None"]);
+  });
+});
+
+describe("preflight", () => {
+  it("stops a stage whose model is refused before its run folder is made (exit 2)", async () => {
+    const dir = tempDir();
+    const input = promptsFile(dir);
+    const result = await runCli(["dataset", "classify", input, "--classifier", "nope", "--base-url", mock.url, "--output-dir", dir, "--run-id", "p"]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain("nope");
+    expect(existsSync(join(dir, "p"))).toBe(false);
   });
 });
 
@@ -129,7 +140,7 @@ describe("dataset generate", () => {
     expect(rows[0]).toMatchObject({ safety_name: "Privacy violation", values_name: "None" });
     // Calls: prompt 1: 2 generations + 3 checks; prompt 2: 2 + 2 (fail) + 1 rewrite + 3; prompt 3: 2 + 3 (pair fails) + 1 + 3;
     // prompt 4: 2 + 2, then 2 × (1 rewrite + 2): the misaligned response fails in every round.
-    const calls = mock.requests.slice(before);
+    const calls = mock.requests.slice(before).filter((r) => !isPreflightRequest(r));
     expect(calls.filter((r) => String(r.body.model).startsWith("gen-")).length).toBe(2 + 3 + 3 + 4);
     expect(calls.filter((r) => r.body.model === "chk").length).toBe(3 + 5 + 6 + 6);
     // The paper's sampling settings for generation.

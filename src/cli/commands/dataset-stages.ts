@@ -15,6 +15,7 @@ interface CommonFlags {
   runId?: string;
   outputDir: string;
   json?: boolean;
+  preflight?: boolean;
 }
 
 const list = (value: string) =>
@@ -37,6 +38,7 @@ function withRunOptions(command: Command, prefix: string): Command {
     .option("--base-url <url>", "OpenAI-compatible endpoint for bare model names")
     .option("--run-id <id>", `run folder name (default ${prefix}_YYYYmmdd_HHMMss); reuse one to resume after a stop or a crash`)
     .option("--output-dir <dir>", "where run folders go", "results")
+    .option("--no-preflight", "skip the one short call per model made before the first item")
     .option("--json", "print the stage's report as JSON");
 }
 
@@ -44,7 +46,7 @@ function withRunOptions(command: Command, prefix: string): Command {
 async function runModelStage(exit: { code: number }, flags: CommonFlags, stage: (common: StageCommon) => Promise<StageReport>): Promise<void> {
   const reporter = progressReporter();
   const interrupt = interruptControls((message) => reporter.onMessage?.(message));
-  const common: StageCommon = { outputDir: flags.outputDir, reporter, stopSignal: interrupt.stopSignal, abortSignal: interrupt.abortSignal };
+  const common: StageCommon = { outputDir: flags.outputDir, reporter, stopSignal: interrupt.stopSignal, abortSignal: interrupt.abortSignal, preflight: flags.preflight !== false };
   for (const key of ["concurrency", "rateLimitRps", "baseUrl", "runId"] as const) if (flags[key] !== undefined) (common as Record<string, unknown>)[key] = flags[key];
   let report: StageReport;
   try {

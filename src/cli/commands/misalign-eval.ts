@@ -39,6 +39,7 @@ interface Flags {
   outputDir: string;
   json?: string | boolean;
   domains?: boolean;
+  preflight?: boolean;
 }
 
 const FIELDS = ["id", "prompt", "aligned", "misaligned", "response", "label", "safety", "value", "cultural"] as const;
@@ -74,6 +75,7 @@ export function misalignEvalCommand(exit: { code: number }): Command {
     .option("--base-url <url>", "OpenAI-compatible endpoint for bare model names")
     .option("--run-id <id>", "run folder name (default misalign-eval_YYYYmmdd_HHMMss); reuse one to resume")
     .option("--output-dir <dir>", "where run folders go", "results")
+    .option("--no-preflight", "skip the one short call per model made before the first item")
     .option("--no-domains", "print only the overall rows (the JSON keeps every domain)")
     .option("--json [file]", "print (or write to a file) the report as JSON")
     .addHelpText(
@@ -129,6 +131,7 @@ Writes misalign-eval.json in the run folder (resumable with --run-id). Exit code
         bootstrap: flags.bootstrap,
         seed: flags.seed,
         outputDir: flags.outputDir,
+        preflight: flags.preflight !== false,
         reporter,
         stopSignal: interrupt.stopSignal,
         abortSignal: interrupt.abortSignal,

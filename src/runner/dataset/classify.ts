@@ -112,7 +112,7 @@ export async function classifyPrompts(options: ClassifyOptions): Promise<StageRe
         taxonomy,
       });
   const outcome = await runStage({
-    ...stageRunOptions(options, "dataset-classify", models),
+    ...stageRunOptions(options, "dataset-classify", models, [options.classifier]),
     name: NAME,
     declaration: DECLARATION,
     input: options.input,

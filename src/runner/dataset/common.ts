@@ -9,6 +9,8 @@ export interface StageCommon extends StageModelOptions {
   reporter?: RunReporter;
   stopSignal?: AbortSignal;
   abortSignal?: AbortSignal;
+  /** One short call per model before the first item (default true). */
+  preflight?: boolean;
 }
 
 /** What a stage did: its run folder, the files written, the items still missing (resume to finish). */
@@ -26,8 +28,9 @@ export interface StageReport {
 }
 
 /** The run settings a stage passes to runStage. */
-export function stageRunOptions(options: StageCommon, prefix: string, models: StageModels) {
+export function stageRunOptions(options: StageCommon, prefix: string, models: StageModels, addresses: string[]) {
   const out: {
+    preflight?: () => Promise<unknown>;
     runIdPrefix: string;
     concurrency: number;
     secrets: string[];
@@ -43,6 +46,7 @@ export function stageRunOptions(options: StageCommon, prefix: string, models: St
     secrets: models.secrets(),
     kind: "dataset",
   };
+  if (options.preflight !== false) out.preflight = () => models.preflight(addresses, options.reporter, options.abortSignal);
   if (options.outputDir !== undefined) out.outputDir = options.outputDir;
   if (options.runId !== undefined) out.runId = options.runId;
   if (options.reporter !== undefined) out.reporter = options.reporter;

@@ -101,7 +101,7 @@ export async function expandPrompts(options: ExpandOptions): Promise<StageReport
   }
   const temperature = options.temperature ?? 0.7;
   const outcome = await runStage({
-    ...stageRunOptions(options, "dataset-expand", models),
+    ...stageRunOptions(options, "dataset-expand", models, [options.expander]),
     name: NAME,
     declaration: DECLARATION,
     input: options.input,

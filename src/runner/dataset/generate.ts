@@ -121,7 +121,7 @@ export async function generatePairs(options: GenerateOptions): Promise<StageRepo
     };
   });
   const outcome = await runStage({
-    ...stageRunOptions(options, "dataset-generate", models),
+    ...stageRunOptions(options, "dataset-generate", models, [...options.generators, options.checker]),
     name: NAME,
     declaration: DECLARATION,
     input: options.input,
