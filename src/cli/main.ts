@@ -15,6 +15,8 @@ import { redteamCommand } from "./commands/redteam.js";
 import { analyzeCommand } from "./commands/analyze.js";
 import { cacheCommand } from "./commands/cache.js";
 import { planCommand } from "./commands/plan.js";
+import { datasetCommand } from "./commands/dataset.js";
+import { misalignEvalCommand } from "./commands/misalign-eval.js";
 import { loadDotEnv } from "./env.js";
 import { scrubTerminal } from "./terminal.js";
 import { printErr, printOut } from "./output.js";
@@ -49,6 +51,8 @@ export async function main(argv: string[]): Promise<number> {
     .addCommand(reportCommand())
     .addCommand(viewCommand(exit))
     .addCommand(judgeEvalCommand(exit))
+    .addCommand(misalignEvalCommand(exit))
+    .addCommand(datasetCommand(exit))
     .addCommand(suitesCommand())
     .addCommand(personasCommand())
     .addCommand(weightsCommand())

@@ -12,7 +12,7 @@ import { asWriteFailure, removeQuietly } from "./write-failure.js";
 export const MANIFEST_SCHEMA_VERSION = 2;
 
 export interface ManifestSession {
-  kind: "run" | "rejudge" | "judge-eval";
+  kind: "run" | "rejudge" | "judge-eval" | "misalign-eval" | "dataset";
   /** A rejudge's named scoring: its scores sit beside the run's as `NAME/scorer`. */
   scoring?: string;
   started_at: string;

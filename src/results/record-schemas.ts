@@ -71,7 +71,7 @@ export const manifestSchema = z.object({
   updated_at: z.string(),
   sessions: z.array(
     z.object({
-      kind: z.enum(["run", "rejudge", "judge-eval"]),
+      kind: z.enum(["run", "rejudge", "judge-eval", "misalign-eval", "dataset"]),
       scoring: z.string().optional(),
       started_at: z.string(),
       ended_at: z.string().optional(),
