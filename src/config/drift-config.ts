@@ -38,6 +38,8 @@ export interface DriftFlags {
   limit?: number;
   baseUrl?: string;
   preflight?: boolean;
+  offline?: boolean;
+  allowHost?: string[];
 }
 
 type DriftInput = "base" | "finetuned" | "inDomain" | "ood" | "probes" | AlternativeFile;
@@ -105,6 +107,8 @@ export function driftRunConfig(flags: DriftFlags, file?: string): RunConfig {
     base_url: flags.baseUrl,
     preflight: flags.preflight === false ? false : undefined,
   };
+  if (flags.offline) overlay.offline = true;
+  if (flags.allowHost) overlay.allow_hosts = flags.allowHost;
   if (!file) overlay.suite = "drift";
   if (given.finetuned) overlay.models = checkpointAddresses(given.finetuned.value, given.finetuned.where, given.finetuned.base);
   if (given.base) overlay.roles = { base: oneModel(given.base) };

@@ -1,6 +1,6 @@
 import { UserError } from "../errors.js";
 import type { RunConfig } from "../config/schema.js";
-import { isAllowedHost } from "../io/offline-guard.js";
+import { installOfflineGuard, isAllowedHost } from "../io/offline-guard.js";
 import { isRemoteReference, offlineSource } from "../io/download.js";
 import { ModelRegistry } from "../providers/registry.js";
 import { PERSPECTIVE_ENDPOINT } from "../providers/perspective.js";
@@ -48,5 +48,21 @@ export function checkOffline(config: RunConfig, env: NodeJS.ProcessEnv): void {
     const endpoint = config.perspective.endpoint ?? PERSPECTIVE_ENDPOINT;
     if (!isAllowedHost(hostOf(endpoint), allowed))
       refuse("the perspective scorer", hostOf(endpoint), "score toxicity with a local judge (--scorers toxicity_judge) or a local Perspective-compatible server (perspective.endpoint)");
+  }
+}
+
+/**
+ * Runs `work` under --offline when the config asks for it: the same check as a run's before the first call,
+ * then the socket guard while `work` runs (steps outside a run, such as the red-team goals the attacker
+ * writes before the run starts). Without --offline it simply runs `work`.
+ */
+export async function whileOffline<T>(config: RunConfig, env: NodeJS.ProcessEnv, work: () => Promise<T>): Promise<T> {
+  if (!config.offline) return work();
+  checkOffline(config, env);
+  const guard = installOfflineGuard(config.allow_hosts);
+  try {
+    return await work();
+  } finally {
+    guard.uninstall();
   }
 }

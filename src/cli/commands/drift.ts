@@ -40,6 +40,8 @@ export function driftCommand(exit: { code: number }): Command {
     .option("--base-url <url>", "OpenAI-compatible endpoint for bare model names (vLLM…)")
     .option("--no-progress", "no progress bar or progress lines")
     .option("--no-preflight", "skip the one short call per model before the first item")
+    .option("--offline", "refuse every connection except to loopback (and --allow-host): checked before the first call, enforced at the socket, recorded in the manifest")
+    .option("--allow-host <host>", "with --offline: a host on your own network that may be contacted (repeatable)", (value: string, previous: string[] = []) => [...previous, value])
     .addHelpText(
       "after",
       `

@@ -15,6 +15,7 @@ import { DEFAULT_STRATEGIES, parseStrategies, strategyHelp } from "../../runner/
 import { finiteNumber, nonNegativeInteger, positiveInteger, positiveNumber } from "../options.js";
 import { printOut } from "../output.js";
 import { runInTerminal } from "../run-in-terminal.js";
+import { whileOffline } from "../../runner/offline-check.js";
 
 // `alignbench redteam`: attack goals (written by the attacker model, or from a file or benchmark) with every
 // strategy, as one resumable run of the suite `redteam`; then the portable export red_team_results.json.
@@ -46,6 +47,8 @@ interface Flags {
   listStrategies?: boolean;
   progress?: boolean;
   preflight?: boolean;
+  offline?: boolean;
+  allowHost?: string[];
 }
 
 export const GOALS_FILE = "goals.jsonl";
@@ -83,6 +86,8 @@ export function redteamCommand(exit: { code: number }): Command {
     .option("--list-strategies", "print the strategies and transforms and exit")
     .option("--no-progress", "no progress bar or progress lines")
     .option("--no-preflight", "skip the one short call per model before the first item")
+    .option("--offline", "refuse every connection except to loopback (and --allow-host): checked before the first call, enforced at the socket, recorded in the manifest")
+    .option("--allow-host <host>", "with --offline: a host on your own network that may be contacted (repeatable)", (value: string, previous: string[] = []) => [...previous, value])
     .addHelpText(
       "after",
       `
@@ -119,7 +124,8 @@ the export red_team_results.json and the attack report attack_report.html. Resum
       const folder = join(flags.outputDir, runId);
       const goalsFile = join(folder, GOALS_FILE);
       const config = resolveRunConfig(undefined, redteamOverlay(flags, strategies, runId, resolve(goalsFile)));
-      if (!existsSync(goalsFile)) await prepareGoals(flags, categories, config, folder, goalsFile);
+      // Goals are written before the run starts, so --offline guards this step itself (the run guards the rest).
+      if (!existsSync(goalsFile)) await whileOffline(config, process.env, () => prepareGoals(flags, categories, config, folder, goalsFile));
       else printOut(`resuming: the goals in ${inertLine(goalsFile)} are kept\n`);
       await runInTerminal(config, {
         exit,
@@ -169,6 +175,8 @@ function redteamOverlay(flags: Flags, strategies: string[], runId: string, datas
   if (flags.rateLimit !== undefined) overlay.rate_limit_rps = flags.rateLimit;
   if (flags.baseUrl !== undefined) overlay.base_url = flags.baseUrl;
   if (flags.preflight === false) overlay.preflight = false;
+  if (flags.offline) overlay.offline = true;
+  if (flags.allowHost) overlay.allow_hosts = flags.allowHost;
   return overlay;
 }
 
