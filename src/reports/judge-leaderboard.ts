@@ -14,6 +14,7 @@ export const LEADERBOARD_HEADER = [
   "unparseable",
   "call errors",
   "tokens in / out per 1k",
+  "$ per 1k items",
   "s per 1k items",
   "position bias",
 ];
@@ -31,6 +32,7 @@ export function leaderboardCells(entry: LeaderboardEntry): string[] {
     String(entry.unparseable),
     String(entry.errors),
     `${amount(entry.input_tokens_per_1000)} / ${amount(entry.output_tokens_per_1000)}`,
+    entry.cost_usd_per_1000 === null ? "unknown" : entry.cost_usd_per_1000.toFixed(4),
     amount(entry.seconds_per_1000_items, 1),
     entry.position_bias_rate === null ? "n/a" : share(entry.position_bias_rate),
   ];
@@ -38,4 +40,4 @@ export function leaderboardCells(entry: LeaderboardEntry): string[] {
 
 /** What the leaderboard's columns mean (printed under it). */
 export const LEADERBOARD_NOTE =
-  "s per 1k items: summed answer latency per item, one call at a time. Tokens: price them at your provider's rates. Position bias: pairwise judges only (a yes/no classifier sees no order).";
+  "s per 1k items: summed answer latency per item, one call at a time. $ per 1k items: the tokens at the judge's price (built-in table, dated, or the config's `prices:`; a local model costs 0; unknown when the model has no price). Position bias: pairwise judges only (a yes/no classifier sees no order).";

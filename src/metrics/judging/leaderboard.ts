@@ -1,4 +1,6 @@
 import type { Agreement } from "../agreement.js";
+import { priceOf } from "../prices.js";
+import type { Price } from "../usage.js";
 
 // A judge leaderboard: several judges measured on the same labels (one judge-eval each), side by side, so a
 // user picks a judge on evidence. Seconds per 1,000 items are the judge's summed answer latency per item
@@ -30,17 +32,23 @@ export interface LeaderboardEntry {
   input_tokens_per_1000: number | null;
   output_tokens_per_1000: number | null;
   seconds_per_1000_items: number | null;
+  /** Dollars per 1,000 items at the judge's price (the built-in table or `prices`; 0 for a local model); null when its price is unknown. */
+  cost_usd_per_1000: number | null;
   /** Share of pairs judged differently when swapped: pairwise judges only (a yes/no classifier has no order). */
   position_bias_rate: number | null;
   folder: string;
 }
 
 /** The judges, best Cohen's kappa first (no kappa last, then by name). */
-export function judgeLeaderboard(judges: MeasuredJudge[]): LeaderboardEntry[] {
+export function judgeLeaderboard(judges: MeasuredJudge[], prices: Record<string, Price> = {}): LeaderboardEntry[] {
   return judges
     .map((measured): LeaderboardEntry => {
       const items = measured.n;
       const perThousand = (value: number | undefined) => (value === undefined || items === 0 ? null : (value / items) * 1000);
+      const input = perThousand(measured.usage?.input_tokens);
+      const output = perThousand(measured.usage?.output_tokens);
+      const colon = measured.judge.indexOf(":");
+      const price = priceOf(measured.judge, colon > 0 ? { provider: measured.judge.slice(0, colon) } : {}, prices);
       return {
         judge: measured.judge,
         judged: measured.overall.n,
@@ -52,8 +60,9 @@ export function judgeLeaderboard(judges: MeasuredJudge[]): LeaderboardEntry[] {
         refused: measured.outcomes?.refused ?? 0,
         unparseable: measured.outcomes?.unparseable ?? 0,
         errors: measured.outcomes?.error ?? 0,
-        input_tokens_per_1000: perThousand(measured.usage?.input_tokens),
-        output_tokens_per_1000: perThousand(measured.usage?.output_tokens),
+        input_tokens_per_1000: input,
+        output_tokens_per_1000: output,
+        cost_usd_per_1000: price && input !== null && output !== null ? (input * price.input + output * price.output) / 1e6 : null,
         seconds_per_1000_items: measured.usage && items > 0 ? measured.usage.latency_ms / items : null,
         position_bias_rate: null,
         folder: measured.folder,
