@@ -93,3 +93,24 @@ export { estimateRun, type RunEstimate, type RoleEstimate } from "./runner/estim
 export { priceOf } from "./metrics/prices.js";
 export { PRICE_TABLE } from "./metrics/price-table.js";
 export { ResponseCache, defaultCacheFile } from "./runner/response-cache.js";
+// Red teaming (README: Red teaming).
+export { parseStrategies, applySteps, decodeSteps } from "./runner/redteam/strategies.js";
+export { summariseAttacks, worstAttacks, type RedTeamSummary, type AttackRecord } from "./metrics/redteam-summary.js";
+export { exportOfRun as redTeamExportOfRun, readExport as readRedTeamExport, type RedTeamExport } from "./results/redteam-export.js";
+// Mis-Align-Bench (README: Mis-Align-Bench).
+export { misalignEval, type MisalignEvalOptions, type MisalignEvalReport } from "./runner/misalign-eval.js";
+export { detectionRates, metricsOverRuns, type DetectionCounts, type DetectionRates } from "./metrics/misalignment.js";
+export { simhash, hamming, type Fingerprint } from "./datasets/dedup/simhash.js";
+export { dedupTexts, type DedupResult, type DedupOptions } from "./datasets/dedup/dedup.js";
+export { dedupFile } from "./datasets/dedup/dedup-file.js";
+export { splitDataset } from "./datasets/split.js";
+export { classifyPrompts } from "./runner/dataset/classify.js";
+export { expandPrompts } from "./runner/dataset/expand.js";
+export { generatePairs } from "./runner/dataset/generate.js";
+// Task vectors, merging and the mixture of calibrated experts (README: Task vectors and merging; Mixture of calibrated experts).
+export { openCheckpoint } from "./weights/checkpoint.js";
+export { diffCheckpoints } from "./weights/diff.js";
+export { mergeCheckpoints } from "./weights/merge.js";
+export { calibrate as calibrateRouter } from "./weights/calibrate/calibrate.js";
+export { route, centroids as routerCentroids } from "./providers/moe/routing.js";
+export { readRouterFile, type RouterFile } from "./providers/moe/router-file.js";
