@@ -15,6 +15,7 @@ import { reportFromIndex } from "./report-from-index.js";
 import type { ReportData, ReportOptions, RunReport, SeverityShare } from "./report-types.js";
 import { runLens, primaryWithLabel } from "./run-lens.js";
 import { manifestBlock, severityShares, usageWithCost } from "./run-report-blocks.js";
+import { addJudgeEvidence } from "../runner/judge-evidence.js";
 
 /** The report's shape (see report-types.ts), for the modules that read a report. */
 export type {
@@ -83,6 +84,8 @@ export async function buildRunReport(folder: string, options: ReportOptions = {}
     return undefined;
   });
   const summary = summaryBuilder.build(manifest.run_id);
+  // As at the end of a run (finalize.ts): the judges' provenance, and rates corrected by judge-evals beside it.
+  await addJudgeEvidence(summary, folder);
   const shares = (map: Map<string, { n: number; above: number }>): SeverityShare[] =>
     severityShares(
       [...map].map(([id, entry]) => {

@@ -60,6 +60,7 @@ describe("built-in suites", () => {
       "hh-preference-judge",
       "hhh",
       "realtoxicityprompts",
+      "redteam",
       "runner",
       "strongreject",
       "truthfulqa-gen",
