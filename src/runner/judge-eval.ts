@@ -26,6 +26,7 @@ import { preflightJudge } from "./judge-preflight.js";
 import type { PreflightResult } from "./preflight.js";
 import { createHash } from "node:crypto";
 import { judgeOutcome, type JudgeOutcome } from "../scorers/judge/judge-outcome.js";
+import { claimItems } from "./claim-items.js";
 
 export interface JudgeEvalReport {
   judge: string;
@@ -164,15 +165,9 @@ export async function judgeEval(options: JudgeEvalOptions): Promise<JudgeEvalRep
         return [keyOf({ test: id, judge: options.judgeModel }, DIMENSIONS), count === 1 ? item : { ...item, id }];
       }),
     );
-    async function* pending(): AsyncGenerator<[string, LabelledItem, number]> {
-      const keys = [...byKey.keys()];
-      for (let start = 0; start < keys.length; start += 500) {
-        for (const claim of await session.store.claim(keys.slice(start, start + 500), 10 * 60_000)) yield [claim.key, byKey.get(claim.key)!, claim.attempt];
-      }
-    }
     const counts = await session.store.counts();
     const interrupted = await session.process(
-      pending(),
+      claimItems(session.store, byKey),
       config.concurrency,
       async ([key, item, attempt]) => {
         const row = labelledRow(runId, key, item, attempt, options.judgeModel);

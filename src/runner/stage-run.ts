@@ -15,6 +15,7 @@ import { VERSION } from "../version.js";
 import type { FailureSummary } from "./failures.js";
 import type { RunReporter } from "./reporter.js";
 import { existingManifest, RunSession } from "./session.js";
+import { claimItems } from "./claim-items.js";
 
 /** One unit of a stage's work: asked once, stored as one durable row keyed by its dimensions. */
 export interface StageItem {
@@ -117,15 +118,9 @@ export async function runStage<T extends StageItem>(options: StageRunOptions<T>)
       if (byKey.has(key)) throw new UserError(`two items share the key ${key}: ids must be unique in ${input}`);
       byKey.set(key, item);
     }
-    async function* pending(): AsyncGenerator<[string, T, number]> {
-      const keys = [...byKey.keys()];
-      for (let start = 0; start < keys.length; start += 500) {
-        for (const claim of await session.store.claim(keys.slice(start, start + 500), 10 * 60_000)) yield [claim.key, byKey.get(claim.key)!, claim.attempt];
-      }
-    }
     const counts = await session.store.counts();
     const interrupted = await session.process(
-      pending(),
+      claimItems(session.store, byKey),
       options.concurrency,
       async ([key, item, attempt]) => {
         const row = stageRow(runId, key, item, attempt);

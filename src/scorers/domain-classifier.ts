@@ -1,6 +1,7 @@
 import type { Taxonomy } from "../datasets/taxonomy.js";
 import type { Message } from "../providers/messages.js";
 import type { TokenLogprob } from "../providers/types.js";
+import { strictJsonObject } from "./judge/extract-json.js";
 
 /**
  * Multi-label domain assignment (Mis-Align-Bench, stage I "multi-domain classification"): the classifier
@@ -39,20 +40,11 @@ export function classifierMessages(prompt: string, taxonomy: Taxonomy): Message[
 
 /** The answer's JSON object (inside a ```json fence or not), or a reason it is unusable. */
 export function parseClassifierAnswer(text: string, taxonomy: Taxonomy): { values: Record<string, 0 | 1> } | { problem: string } {
-  const trimmed = text
-    .trim()
-    .replace(/^```(?:json)?\s*/i, "")
-    .replace(/\s*```$/, "");
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(trimmed);
-  } catch {
-    return { problem: "not a JSON object" };
-  }
-  if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) return { problem: "not a JSON object" };
+  const parsed = strictJsonObject(text);
+  if (!parsed) return { problem: "not a JSON object" };
   const values: Record<string, 0 | 1> = {};
   for (const label of taxonomy.labels) {
-    const value = (parsed as Record<string, unknown>)[label];
+    const value = parsed[label];
     const word = typeof value === "string" ? value.trim().toLowerCase() : value;
     if (word === "yes" || word === true) values[label] = 1;
     else if (word === "no" || word === false) values[label] = 0;

@@ -1,4 +1,5 @@
 import type { Message } from "../providers/messages.js";
+import { strictJsonObject } from "./judge/extract-json.js";
 
 /**
  * The prompts of SaVaCu's response generation (Mis-Align-Bench, stage I "response generation"): a generator
@@ -72,17 +73,8 @@ export interface CheckVerdict {
 
 /** The checker's JSON verdict, strictly: verdict pass or fail; anything else is an error, never a guess. */
 export function parseCheck(text: string): CheckVerdict {
-  const trimmed = text
-    .trim()
-    .replace(/^```(?:json)?\s*/i, "")
-    .replace(/\s*```$/, "");
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(trimmed);
-  } catch {
-    throw Object.assign(new Error('the checker\'s answer is not a JSON object {"verdict": …, "reason": …}'), { raw: text });
-  }
-  const object = (parsed ?? {}) as Record<string, unknown>;
+  const object = strictJsonObject(text);
+  if (!object) throw Object.assign(new Error('the checker\'s answer is not a JSON object {"verdict": …, "reason": …}'), { raw: text });
   const verdict = typeof object.verdict === "string" ? object.verdict.trim().toLowerCase() : "";
   if (verdict !== "pass" && verdict !== "fail") throw Object.assign(new Error('the checker\'s verdict is neither "pass" nor "fail"'), { raw: text });
   const fix = object.fix === "aligned" || object.fix === "misaligned" ? object.fix : "both";

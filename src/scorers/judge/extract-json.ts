@@ -44,3 +44,21 @@ function matchingBrace(text: string, start: number): number {
   }
   return -1;
 }
+
+/**
+ * The answer as one JSON object, strictly: the whole text (inside a ```json fence or not) must be the object;
+ * undefined otherwise. For answers that must not be guessed at (the SaVaCu classifier and checker).
+ */
+export function strictJsonObject(text: string): Record<string, unknown> | undefined {
+  const trimmed = text
+    .trim()
+    .replace(/^```(?:json)?\s*/i, "")
+    .replace(/\s*```$/, "");
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(trimmed);
+  } catch {
+    return undefined;
+  }
+  return parsed !== null && typeof parsed === "object" && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : undefined;
+}
