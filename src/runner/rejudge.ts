@@ -19,6 +19,7 @@ import { RunSession } from "./session.js";
 import { FailureCollector } from "./failures.js";
 import { preflightJudge } from "./judge-preflight.js";
 import type { PreflightResult } from "./preflight.js";
+import { whileOffline } from "./offline-check.js";
 
 export interface RejudgeOptions extends RunControls {
   outputDir?: string;
@@ -34,6 +35,9 @@ export interface RejudgeOptions extends RunControls {
   settingsFile?: string;
   /** One short call to the judge before the first item, stopping at once on a refused key, an unknown model or an unreachable endpoint (default true). */
   preflight?: boolean;
+  /** Refuse every connection but to loopback (and `allowHosts`), as `run --offline` does (default: as the run was). */
+  offline?: boolean;
+  allowHosts?: string[];
 }
 
 const SCORING_NAME = /^[A-Za-z][A-Za-z0-9_-]*$/;
@@ -63,106 +67,111 @@ export async function rejudge(reference: string, options: RejudgeOptions = {}): 
     ...(judges ? { judge: { ...judgeSettings, panel: judges.length > 1 ? judges : undefined } } : {}),
     judge_model: judges?.[0] ?? manifest.config.judge_model,
     concurrency: options.concurrency ?? manifest.config.concurrency,
+    offline: options.offline ?? manifest.config.offline,
+    allow_hosts: options.allowHosts ?? manifest.config.allow_hosts,
   });
-  const { verdict, scorers } = await chooseScorers(config);
   const env = options.env ?? process.env;
-  const policies = new CallPolicies(config, {}, env);
-  const judge = config.judge_model ? await prepareJudge(config, config.judge_model, policies, verdict) : undefined;
-  if (judge?.verdict) scorers.unshift(verdictScorer(judge.judge, judge.address));
-  scopeScorers(config, scorers);
-  if (judge) for (const entry of scorers) if (entry.needs === "judge") entry.model ??= judge.address;
-  // Repeats and panels as the run (or this rejudge) asks, and each judge scorer's provenance (judging-setup.ts).
-  if (judge) await applyJudging(config, scorers, judge, (address) => prepareJudge(config, address, policies, judge.verdict));
-  if (judge) await describeJudges(config, scorers, judge);
-  if (scorers.length === 0) throw new UserError(`run ${located.runId} has no judge and no scorers: pass --judge-model`);
-  const { services, secrets } = prepareServices(config, scorers, judge, {}, env);
-  const rename = (name: string) => (scoring === undefined ? name : `${scoring}/${name}`);
-  if (scoring !== undefined) {
-    const taken = runDeclarations(manifest).map((declaration) => declaration.name);
-    if (taken.includes(rename(scorers[0]!.name)) && !manifest.sessions.some((session) => session.scoring === scoring))
-      throw new UserError(`scoring "${scoring}" would replace scores the run already has`);
-  }
-  const redactor = new Redactor([...policies.registry.secrets(), ...secrets]);
-  const session = await RunSession.open({ outputDir: located.outputDir, runId: located.runId, kind: "rejudge", redactor, onMessage: (message) => options.reporter?.onMessage?.(message) });
-  try {
-    // Only the rows stored now are work: the attempts this rejudge appends must not be read back.
-    const snapshot = await session.store.snapshot();
-    const done = (row: ResultRow) =>
-      scoring !== undefined &&
-      scorers.every((entry) => {
-        if (!scorerApplies(entry, sampleOfRow(row))) return true;
-        const score = row.scores?.[rename(entry.name)];
-        return score !== undefined && score.error === null;
-      });
-    async function* stored(): AsyncGenerator<ResultRow> {
-      for await (const row of session.store.latestRows(snapshot)) if (row.raw_candidate !== null && !done(row)) yield row;
+  // An offline run is rejudged offline too (or any run, with --offline): checked before the first call, guarded at the socket.
+  return whileOffline(config, env, async () => {
+    const { verdict, scorers } = await chooseScorers(config);
+    const policies = new CallPolicies(config, {}, env);
+    const judge = config.judge_model ? await prepareJudge(config, config.judge_model, policies, verdict) : undefined;
+    if (judge?.verdict) scorers.unshift(verdictScorer(judge.judge, judge.address));
+    scopeScorers(config, scorers);
+    if (judge) for (const entry of scorers) if (entry.needs === "judge") entry.model ??= judge.address;
+    // Repeats and panels as the run (or this rejudge) asks, and each judge scorer's provenance (judging-setup.ts).
+    if (judge) await applyJudging(config, scorers, judge, (address) => prepareJudge(config, address, policies, judge.verdict));
+    if (judge) await describeJudges(config, scorers, judge);
+    if (scorers.length === 0) throw new UserError(`run ${located.runId} has no judge and no scorers: pass --judge-model`);
+    const { services, secrets } = prepareServices(config, scorers, judge, {}, env);
+    const rename = (name: string) => (scoring === undefined ? name : `${scoring}/${name}`);
+    if (scoring !== undefined) {
+      const taken = runDeclarations(manifest).map((declaration) => declaration.name);
+      if (taken.includes(rename(scorers[0]!.name)) && !manifest.sessions.some((session) => session.scoring === scoring))
+        throw new UserError(`scoring "${scoring}" would replace scores the run already has`);
     }
-    // Under the lock but before the manifest or any row is written; only when there is something to judge
-    // (and no stop was asked for already).
-    let checked: PreflightResult[] | undefined;
-    if (judge && options.preflight !== false && !options.stopSignal?.aborted && (await hasAny(stored())))
-      checked = await preflightJudge(policies, judge.address, judge.resolved, config.judge.options, { reporter: options.reporter, signal: options.abortSignal });
-    addDeclarations(manifest, scorers, rename, scoring !== undefined);
-    if (judge && scoring === undefined) manifest.judge = judgeManifestEntry(config, judge);
-    refreshJudgePins(manifest);
-    await session.begin(manifest, { judge_model: judge?.address ?? null, ...(scoring !== undefined ? { scoring } : {}) });
-    session.log.info("rejudge_start", { run_id: located.runId, judge_model: judge?.address ?? null, scorers: scorers.map((entry) => rename(entry.name)), scoring: scoring ?? null });
-    if (checked) for (const result of checked) session.log.info("preflight", { ...result });
-    else session.log.info("preflight_skipped", { reason: !judge ? "no judge" : options.preflight === false ? "--no-preflight" : options.stopSignal?.aborted ? "stopped" : "nothing to judge" });
-    // The models under test, for scorers that read their log-likelihoods or ask them (a preference judge
-    // asks the model itself, as services.roles.target); resolved once each, and only when first asked.
-    const targets = new Map<string, { call: ModelCall; scoring: LanguageModel }>();
-    const targetModel = (address: string) => {
-      let model = targets.get(address);
-      if (!model) targets.set(address, (model = policies.guarded(policies.registry.resolve(address))));
-      return model;
-    };
-    const needsTarget = scorers.some((entry) => entry.needs === "loglikelihood");
-    const servicesFor = (row: ResultRow): ScorerServices => {
-      let resolved: { call: ModelCall; scoring: LanguageModel } | undefined;
-      const target = () => (resolved ??= targetModel(row.model_slug));
-      const roles = { ...services.roles };
-      Object.defineProperty(roles, "target", { get: () => target().call, enumerable: true, configurable: true });
-      return { ...services, roles, ...(needsTarget ? { target: target().scoring } : {}) };
-    };
-    // A named scoring's failed scores leave their items' status as it was: they are counted here instead.
-    const scoringFailures = new FailureCollector();
-    const counts = await session.store.counts();
-    const interrupted = await session.process(
-      stored(),
-      config.concurrency,
-      async (previous) => {
-        // A plain rejudge recomputes every score; a named scoring keeps the run's and adds its own.
-        const row: ResultRow = { ...previous, attempt: previous.attempt + 1, source: "rejudge", started_at: new Date().toISOString() };
-        if (scoring === undefined) {
-          // The scores this rejudge recomputes are dropped; others (a named scoring, a plan's own) stay.
-          const kept = Object.entries(previous.scores ?? {}).filter(([name]) => !scorers.some((entry) => entry.name === name));
-          Object.assign(row, { scores: kept.length > 0 ? Object.fromEntries(kept) : null, status: "ok", error: null, error_type: null });
-        }
-        const before = { status: row.status, error: row.error, error_type: row.error_type };
-        // Scored as a fine item, so the first failing score's type and cause can be read off the row afterwards.
-        if (scoring !== undefined) Object.assign(row, { status: "ok", error: null, error_type: null });
-        if ((await scoreRow(row, sampleOfRow(row), scorers, servicesFor(row), options.abortSignal, rename)) === "cancelled") return undefined;
-        // A failing named scoring does not turn a finished item into a failed one: its score carries the error, and a resume retries it.
-        if (scoring !== undefined) {
-          // An item failed already is counted by finalize; the cause is redacted as the stored rows are.
-          if (row.status === "error" && before.status === "ok") scoringFailures.addFailure(row.key, row.error_type ?? "unknown", redactor.scrub(row.error ?? ""));
-          Object.assign(row, before);
-        }
-        row.completed_at = new Date().toISOString();
-        return row;
-      },
-      { total: counts.ok + counts.error, alreadyDone: 0 },
-      options,
-    );
-    const outcome = await session.finalize(runSummaryOptions(manifest), interrupted);
-    scoringFailures.merge(outcome.failures);
-    const failures = scoringFailures.build();
-    session.log.info("rejudge_end", { ...outcome.counts, failed: failures.total });
-    return { ...outcome, failures, runId: located.runId, folder: session.folder, interrupted };
-  } finally {
-    await session.close();
-  }
+    const redactor = new Redactor([...policies.registry.secrets(), ...secrets]);
+    const session = await RunSession.open({ outputDir: located.outputDir, runId: located.runId, kind: "rejudge", redactor, onMessage: (message) => options.reporter?.onMessage?.(message) });
+    try {
+      // Only the rows stored now are work: the attempts this rejudge appends must not be read back.
+      const snapshot = await session.store.snapshot();
+      const done = (row: ResultRow) =>
+        scoring !== undefined &&
+        scorers.every((entry) => {
+          if (!scorerApplies(entry, sampleOfRow(row))) return true;
+          const score = row.scores?.[rename(entry.name)];
+          return score !== undefined && score.error === null;
+        });
+      async function* stored(): AsyncGenerator<ResultRow> {
+        for await (const row of session.store.latestRows(snapshot)) if (row.raw_candidate !== null && !done(row)) yield row;
+      }
+      // Under the lock but before the manifest or any row is written; only when there is something to judge
+      // (and no stop was asked for already).
+      let checked: PreflightResult[] | undefined;
+      if (judge && options.preflight !== false && !options.stopSignal?.aborted && (await hasAny(stored())))
+        checked = await preflightJudge(policies, judge.address, judge.resolved, config.judge.options, { reporter: options.reporter, signal: options.abortSignal });
+      addDeclarations(manifest, scorers, rename, scoring !== undefined);
+      if (judge && scoring === undefined) manifest.judge = judgeManifestEntry(config, judge);
+      refreshJudgePins(manifest);
+      await session.begin(manifest, { judge_model: judge?.address ?? null, ...(scoring !== undefined ? { scoring } : {}) });
+      session.log.info("rejudge_start", { run_id: located.runId, judge_model: judge?.address ?? null, scorers: scorers.map((entry) => rename(entry.name)), scoring: scoring ?? null });
+      if (checked) for (const result of checked) session.log.info("preflight", { ...result });
+      else session.log.info("preflight_skipped", { reason: !judge ? "no judge" : options.preflight === false ? "--no-preflight" : options.stopSignal?.aborted ? "stopped" : "nothing to judge" });
+      // The models under test, for scorers that read their log-likelihoods or ask them (a preference judge
+      // asks the model itself, as services.roles.target); resolved once each, and only when first asked.
+      const targets = new Map<string, { call: ModelCall; scoring: LanguageModel }>();
+      const targetModel = (address: string) => {
+        let model = targets.get(address);
+        if (!model) targets.set(address, (model = policies.guarded(policies.registry.resolve(address))));
+        return model;
+      };
+      const needsTarget = scorers.some((entry) => entry.needs === "loglikelihood");
+      const servicesFor = (row: ResultRow): ScorerServices => {
+        let resolved: { call: ModelCall; scoring: LanguageModel } | undefined;
+        const target = () => (resolved ??= targetModel(row.model_slug));
+        const roles = { ...services.roles };
+        Object.defineProperty(roles, "target", { get: () => target().call, enumerable: true, configurable: true });
+        return { ...services, roles, ...(needsTarget ? { target: target().scoring } : {}) };
+      };
+      // A named scoring's failed scores leave their items' status as it was: they are counted here instead.
+      const scoringFailures = new FailureCollector();
+      const counts = await session.store.counts();
+      const interrupted = await session.process(
+        stored(),
+        config.concurrency,
+        async (previous) => {
+          // A plain rejudge recomputes every score; a named scoring keeps the run's and adds its own.
+          const row: ResultRow = { ...previous, attempt: previous.attempt + 1, source: "rejudge", started_at: new Date().toISOString() };
+          if (scoring === undefined) {
+            // The scores this rejudge recomputes are dropped; others (a named scoring, a plan's own) stay.
+            const kept = Object.entries(previous.scores ?? {}).filter(([name]) => !scorers.some((entry) => entry.name === name));
+            Object.assign(row, { scores: kept.length > 0 ? Object.fromEntries(kept) : null, status: "ok", error: null, error_type: null });
+          }
+          const before = { status: row.status, error: row.error, error_type: row.error_type };
+          // Scored as a fine item, so the first failing score's type and cause can be read off the row afterwards.
+          if (scoring !== undefined) Object.assign(row, { status: "ok", error: null, error_type: null });
+          if ((await scoreRow(row, sampleOfRow(row), scorers, servicesFor(row), options.abortSignal, rename)) === "cancelled") return undefined;
+          // A failing named scoring does not turn a finished item into a failed one: its score carries the error, and a resume retries it.
+          if (scoring !== undefined) {
+            // An item failed already is counted by finalize; the cause is redacted as the stored rows are.
+            if (row.status === "error" && before.status === "ok") scoringFailures.addFailure(row.key, row.error_type ?? "unknown", redactor.scrub(row.error ?? ""));
+            Object.assign(row, before);
+          }
+          row.completed_at = new Date().toISOString();
+          return row;
+        },
+        { total: counts.ok + counts.error, alreadyDone: 0 },
+        options,
+      );
+      const outcome = await session.finalize(runSummaryOptions(manifest), interrupted);
+      scoringFailures.merge(outcome.failures);
+      const failures = scoringFailures.build();
+      session.log.info("rejudge_end", { ...outcome.counts, failed: failures.total });
+      return { ...outcome, failures, runId: located.runId, folder: session.folder, interrupted };
+    } finally {
+      await session.close();
+    }
+  });
 }
 
 /** Whether `items` yields anything (stops at the first). */

@@ -77,4 +77,17 @@ describe("--offline on redteam and drift", () => {
     expect(result.stderr).toMatch(/--offline: role judge \(together:judge\) would contact api\.together\.xyz/);
     expect(mock.requests.length).toBe(0);
   });
+
+  it("rejudge: a judge on another host stops the rejudge before the first call; the run's answers are untouched", async () => {
+    const dir = tempDir();
+    const dataset = join(dir, "items.jsonl");
+    writeJsonl(dataset, [{ id: "a", prompt: "hello" }]);
+    const made = await runCli(["run", "--dataset", dataset, "--models", "target", "--base-url", mock.url, "--scorers", "refusal_match", "--output-dir", dir, "--run-id", "r", "--no-progress"]);
+    expect(made.code, made.stderr).toBe(0);
+    const before = mock.requests.length;
+    const result = await runCli(["rejudge", "r", "--output-dir", dir, "--judge-model", "together:judge", "--offline"], { env: { TOGETHER_API_KEY: "t-0000000000" } });
+    expect(result.code, result.stderr).toBe(2);
+    expect(result.stderr).toMatch(/--offline: role judge \(together:judge\) would contact api\.together\.xyz/);
+    expect(mock.requests.length).toBe(before);
+  });
 });

@@ -15,6 +15,8 @@ interface RejudgeFlags {
   scoring?: string;
   config?: string;
   preflight?: boolean;
+  offline?: boolean;
+  allowHost?: string[];
 }
 
 export function rejudgeCommand(exit: { code: number }): Command {
@@ -26,6 +28,8 @@ export function rejudgeCommand(exit: { code: number }): Command {
     .option("--output-dir <dir>", "where run folders are", "results")
     .option("--concurrency <n>", "judge calls in flight (default: the run's)", positiveInteger)
     .option("--config <file>", "a run config whose providers: and base_url replace the run's (needed when they held header values or URL credentials, which the manifest does not keep)")
+    .option("--offline", "refuse every connection except to loopback (and --allow-host), as run --offline does; a run made offline is rejudged offline anyway")
+    .option("--allow-host <host>", "with --offline: a host on your own network that may be contacted (repeatable)", (value: string, previous: string[] = []) => [...previous, value])
     .option("--no-preflight", "skip the one short call to the judge made before the first item (it stops with a refused key, an unknown model or an unreachable endpoint)")
     .addHelpText(
       "after",
@@ -47,6 +51,8 @@ could not generate (resume the run) · 4 an environment failure (disk full, writ
         if (flags.scoring) options.scoring = flags.scoring;
         if (flags.config) options.settingsFile = flags.config;
         if (flags.preflight === false) options.preflight = false;
+        if (flags.offline) options.offline = true;
+        if (flags.allowHost) options.allowHosts = flags.allowHost;
         const outcome = await rejudge(reference, options);
         printOut("\n" + renderSummary(outcome.summary) + "\n\n");
         const failures = renderFailures(outcome.failures);
