@@ -86,7 +86,9 @@ function judgePins(manifest: Pick<Manifest, "judge" | "scorer_declarations">): R
     pins["judge.structured_output"] = judge.structured_output;
     pins["judge.repair_attempts"] = judge.repair_attempts;
   }
-  for (const declaration of manifest.scorer_declarations ?? []) pins[`scorer[${declaration.name}].declaration_sha256`] = sha256Of(declaration);
+  // What a scorer measures; its judge's provenance (model, prompt hash, settings) is pinned above under judge.*,
+  // so it is left out here, or one judge change would count twice.
+  for (const { judge: _provenance, ...declaration } of manifest.scorer_declarations ?? []) pins[`scorer[${declaration.name}].declaration_sha256`] = sha256Of(declaration);
   return pins;
 }
 
