@@ -27,9 +27,16 @@ export const providerSchema = z
       .optional()
       .describe("API family; a built-in provider's entry defaults to its own (openai for ollama, vllm, lmstudio, llamacpp-server, openrouter, together)."),
     base_url: z.string().url().optional().describe("Endpoint, e.g. http://localhost:8000/v1 for vLLM."),
+    base_urls: z
+      .array(z.string().url())
+      .min(1)
+      .optional()
+      .describe("Several servers of the same models, balanced by least outstanding requests with prompt-prefix affinity; a failing one is ejected for a cool-down."),
+    concurrency: z.literal("auto").optional().describe("auto: adaptive concurrency per endpoint (AIMD), never above max_concurrency (default 64); Retry-After honoured."),
+    eject_cooldown_s: z.number().positive().optional().describe("base_urls: seconds an ejected endpoint stays out before a trial request (default 10, doubling while it fails)."),
     api_key_env: z.string().optional().describe("Name of the environment variable holding the key (never the key itself)."),
     headers: z.record(z.string(), z.string()).optional().describe("Extra HTTP headers."),
-    max_concurrency: z.number().int().positive().optional().describe("Most requests in flight to this provider."),
+    max_concurrency: z.number().int().positive().optional().describe("Most requests in flight to this provider (with concurrency: auto, to each of its endpoints)."),
     rate_limit_rps: z.number().positive().optional().describe("Requests per second to each of this provider's models."),
     models: z.record(z.string(), generationOptionsSchema).optional().describe("Generation options per model id."),
     context_size: z.number().int().positive().optional().describe("llamacpp: context size in tokens (default 2048)."),

@@ -20,6 +20,8 @@ import type { RunSummary } from "../metrics/summary.js";
 import type { RunReporter } from "./reporter.js";
 import { VERSION } from "../version.js";
 import { closeHttp } from "../providers/http.js";
+import type { LanguageModel } from "../providers/types.js";
+import type { EndpointStats } from "../providers/endpoints/endpoint-pool.js";
 import { disposeLocalModels } from "../providers/llamacpp/llamacpp-loading.js";
 import { BUILTIN_MINI_SUITE, DEFAULT_LOCAL_MODEL } from "./defaults.js";
 import { prepareRun, type PreparedJudge, type PreparedRun, type PrepareHooks } from "./prepare.js";
@@ -173,6 +175,8 @@ export async function run(input: RunConfigInput | RunConfig, controls: RunContro
       samePlan(runId, previous, prepared.plan.name);
     }
     const { log, store } = session;
+    // Endpoint pools (base_urls, concurrency: auto) log ejections, returns and each change of concurrency.
+    for (const model of models) if (model.endpoints) model.endpoints.onEvent = (event) => log.info(event.event, { model: model.address, ...event });
     log.info("run_start", {
       rss_mb: Math.round(process.memoryUsage().rss / 1e6),
       run_id: runId,
@@ -200,7 +204,9 @@ export async function run(input: RunConfigInput | RunConfig, controls: RunContro
     const items = layout.items("parts" in dataset ? streamParts(dataset, layout.isFinished) : streamSamples(dataset, config.limit, layout.isFinished));
     const interrupted = await session.process(items, config.concurrency, (item) => processItem(runId, item, settings), { total, alreadyDone: counts.ok }, controls);
 
-    const outcome = await session.finalize(runSummaryOptions(manifest), interrupted);
+    const endpoints = endpointCounters(models);
+    if (endpoints) log.info("endpoint_stats", { endpoints });
+    const outcome = await session.finalize(runSummaryOptions(manifest), interrupted, endpoints ? { endpoints } : {});
     log.info("run_end", { interrupted, ...outcome.counts, rows: outcome.rows, rss_mb: Math.round(process.memoryUsage().rss / 1e6) });
     return { ...outcome, runId, folder: session.folder, interrupted };
   } finally {
@@ -208,7 +214,13 @@ export async function run(input: RunConfigInput | RunConfig, controls: RunContro
   }
 }
 
-/** A resume must be on the very file the run started on. */
+/** Per-endpoint counters of the models served by endpoint pools, by model address; undefined when none is. */
+function endpointCounters(models: LanguageModel[]): Record<string, EndpointStats[]> | undefined {
+  const pooled = models.filter((model) => model.endpoints);
+  if (pooled.length === 0) return undefined;
+  return Object.fromEntries(pooled.map((model) => [model.address, model.endpoints!.stats()]));
+}
+
 /** A resume must run the plan the run started with: rows of two plans under one key would not compare. */
 function samePlan(runId: string, previous: Manifest | undefined, plan: string): void {
   const started = previous ? (previous.plan ?? "generate") : undefined;
