@@ -6,6 +6,7 @@ import { createAnthropic } from "./anthropic.js";
 import { createGoogle } from "./google.js";
 import { createOpenAICompatible } from "./openai.js";
 import { pooledModel } from "./endpoints/pooled-model.js";
+import { EndpointPool } from "./endpoints/endpoint-pool.js";
 import type { GenerationOptions, LanguageModel } from "./types.js";
 import type { ProviderSettings } from "../config/schema.js";
 import type { DownloadProgress } from "../io/download.js";
@@ -93,6 +94,7 @@ export class ModelRegistry {
   private readonly env: NodeJS.ProcessEnv;
   private readonly secretValues = new Set<string>();
   private readonly options: RegistryOptions;
+  private readonly pools = new Map<string, EndpointPool>();
 
   constructor(options: RegistryOptions = {}) {
     this.options = options;
@@ -133,17 +135,30 @@ export class ModelRegistry {
     // Several endpoints, or one whose concurrency adapts, go through an endpoint pool (providers/endpoints/).
     const model =
       models.length > 1 || adaptive
-        ? pooledModel(models, {
-            adaptive,
-            ...(settings.max_concurrency !== undefined ? { maxConcurrency: settings.max_concurrency } : {}),
-            ...(settings.eject_cooldown_s !== undefined ? { cooldownMs: settings.eject_cooldown_s * 1000 } : {}),
-          })
+        ? pooledModel(
+            this.endpointPool(providerName, urls, settings),
+            models.map((entry) => entry.model),
+          )
         : models[0]!.model;
     const resolved: ResolvedModel = { model, providerName };
     // With concurrency: auto, max_concurrency caps each endpoint's adaptive limit instead of the whole provider.
     if (settings.max_concurrency !== undefined && !adaptive) resolved.maxConcurrency = settings.max_concurrency;
     if (settings.rate_limit_rps !== undefined) resolved.rateLimitRps = settings.rate_limit_rps;
     return resolved;
+  }
+
+  /** The provider's endpoint pool, one for all its models: a server's load and health are those of every model it serves. */
+  private endpointPool(providerName: string, urls: string[], settings: ProviderSettings): EndpointPool {
+    let pool = this.pools.get(providerName);
+    if (!pool) {
+      pool = new EndpointPool(urls, {
+        adaptive: settings.concurrency === "auto",
+        ...(settings.max_concurrency !== undefined ? { maxConcurrency: settings.max_concurrency } : {}),
+        ...(settings.eject_cooldown_s !== undefined ? { cooldownMs: settings.eject_cooldown_s * 1000 } : {}),
+      });
+      this.pools.set(providerName, pool);
+    }
+    return pool;
   }
 
   /** One endpoint's model: its URL checked, its credentials remembered as secrets, the key required where the provider needs one. */

@@ -176,7 +176,8 @@ export async function run(input: RunConfigInput | RunConfig, controls: RunContro
     }
     const { log, store } = session;
     // Endpoint pools (base_urls, concurrency: auto) log ejections, returns and each change of concurrency.
-    for (const model of models) if (model.endpoints) model.endpoints.onEvent = (event) => log.info(event.event, { model: model.address, ...event });
+    // One pool per provider, shared by its models.
+    for (const model of models) if (model.endpoints) model.endpoints.onEvent = (event) => log.info(event.event, { provider: model.provider, ...event });
     log.info("run_start", {
       rss_mb: Math.round(process.memoryUsage().rss / 1e6),
       run_id: runId,
@@ -214,11 +215,11 @@ export async function run(input: RunConfigInput | RunConfig, controls: RunContro
   }
 }
 
-/** Per-endpoint counters of the models served by endpoint pools, by model address; undefined when none is. */
+/** Per-endpoint counters of the providers served by endpoint pools, by provider name; undefined when none is. */
 function endpointCounters(models: LanguageModel[]): Record<string, EndpointStats[]> | undefined {
   const pooled = models.filter((model) => model.endpoints);
   if (pooled.length === 0) return undefined;
-  return Object.fromEntries(pooled.map((model) => [model.address, model.endpoints!.stats()]));
+  return Object.fromEntries(pooled.map((model) => [model.provider, model.endpoints!.stats()]));
 }
 
 /** A resume must run the plan the run started with: rows of two plans under one key would not compare. */

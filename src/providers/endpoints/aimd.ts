@@ -80,8 +80,8 @@ export class AimdLimiter {
     }
     this.smoothed = this.smoothed === undefined ? latencyMs : this.smoothed + EWMA_ALPHA * (latencyMs - this.smoothed);
     // A few milliseconds of slack: at near-zero latencies timer noise alone doubles the ratio.
-    if (this.smoothed > LATENCY_GROWTH * this.baseline + 5) return this.decrease("latency");
-    if (saturated) this.set(Math.min(this.options.max, this.current + 1 / this.current), "increase");
+    if (this.smoothed > LATENCY_GROWTH * this.baseline + 5) this.decrease("latency");
+    else if (saturated) this.set(Math.min(this.options.max, this.current + 1 / this.current), "increase");
   }
 
   /** A slot given back after a 429 / 503 / overload answer; `retryAfterMs` pauses the endpoint. */

@@ -4,7 +4,7 @@ import { AimdLimiter, DEFAULT_AIMD_MAX } from "./aimd.js";
 import { affinityRank } from "./affinity.js";
 
 /**
- * Many servers of one model (`base_urls:`) as one: each call goes to the endpoint with the fewest
+ * Many servers of one provider's models (`base_urls:`) as one: each call goes to the endpoint with the fewest
  * outstanding requests, preferring the one a prompt's prefix hashes to (its prefix cache is warm) while
  * that one is no more than AFFINITY_SLACK requests busier. An endpoint failing EJECT_AFTER times in a row
  * (connection refused, 5xx, timeout) is ejected for a cool-down; then one trial request at a time (the
@@ -46,9 +46,9 @@ export const DEFAULT_COOLDOWN_MS = 10_000;
 const MAX_COOLDOWN_MS = 300_000;
 export const AFFINITY_SLACK = 2;
 
-interface Endpoint<M> {
+interface Endpoint {
   url: string;
-  model: M;
+  index: number;
   outstanding: number;
   failuresInRow: number;
   ejectedAt: number | null;
@@ -62,23 +62,23 @@ interface Endpoint<M> {
 
 const HEALTH_FAILURES = new Set(["connection", "server_error", "timeout", "bad_response"]);
 
-export class EndpointPool<M> {
-  private readonly endpoints: Endpoint<M>[];
+export class EndpointPool {
+  private readonly endpoints: Endpoint[];
   private readonly waiters: Array<() => void> = [];
   private readonly clock: () => number;
   /** Set by the run once its log is open. */
   onEvent: ((event: EndpointEvent) => void) | undefined;
 
   constructor(
-    entries: Array<{ url: string; model: M }>,
+    urls: readonly string[],
     private readonly options: EndpointPoolOptions = {},
   ) {
     this.clock = options.clock ?? (() => performance.now());
-    this.endpoints = entries.map(({ url, model }) => {
+    this.endpoints = urls.map((url, index) => {
       const shown = redactUrl(url);
-      const endpoint: Endpoint<M> = {
+      const endpoint: Endpoint = {
         url: shown,
-        model,
+        index,
         outstanding: 0,
         failuresInRow: 0,
         ejectedAt: null,
@@ -115,19 +115,24 @@ export class EndpointPool<M> {
     });
   }
 
-  /** Runs `call` on an endpoint chosen for `prefix`, failing over to the others on endpoint failures. */
-  async call<T>(prefix: string, call: (model: M) => Promise<T>, signal?: AbortSignal): Promise<T> {
-    const tried = new Set<Endpoint<M>>();
+  /**
+   * Runs `call` with the index (in `urls`) of an endpoint chosen for `prefix`, failing over to the others on
+   * endpoint failures. Every model of the provider calls through one pool: the servers' load is theirs together.
+   */
+  async call<T>(prefix: string, call: (index: number) => Promise<T>, signal?: AbortSignal): Promise<T> {
+    const tried = new Set<Endpoint>();
     for (;;) {
       const endpoint = await this.acquire(prefix, tried, signal);
+      // Sent to an ejected endpoint: the trial request that decides its return.
+      const trial = endpoint.ejectedAt !== null;
       tried.add(endpoint);
       const started = this.clock();
       try {
-        const result = await call(endpoint.model);
-        this.succeeded(endpoint, this.clock() - started);
+        const result = await call(endpoint.index);
+        this.succeeded(endpoint, this.clock() - started, trial);
         return result;
       } catch (error) {
-        const healthFailure = this.failed(endpoint, error);
+        const healthFailure = this.failed(endpoint, error, trial);
         const others = this.endpoints.some((other) => !tried.has(other) && this.usable(other));
         if (!healthFailure || !others || signal?.aborted) throw error;
         endpoint.stats.failovers++;
@@ -142,7 +147,7 @@ export class EndpointPool<M> {
   }
 
   /** Waits for an endpoint with a free slot (fewest outstanding, prefix affinity) and takes the slot. */
-  private async acquire(prefix: string, tried: Set<Endpoint<M>>, signal?: AbortSignal): Promise<Endpoint<M>> {
+  private async acquire(prefix: string, tried: Set<Endpoint>, signal?: AbortSignal): Promise<Endpoint> {
     for (;;) {
       signal?.throwIfAborted();
       const chosen = this.choose(prefix, tried);
@@ -157,7 +162,7 @@ export class EndpointPool<M> {
     }
   }
 
-  private choose(prefix: string, tried: Set<Endpoint<M>>): Endpoint<M> | undefined {
+  private choose(prefix: string, tried: Set<Endpoint>): Endpoint | undefined {
     let candidates = this.endpoints.filter((endpoint) => !tried.has(endpoint) && this.usable(endpoint));
     // Every endpoint ejected: the one due back first takes the call now rather than failing the run.
     if (candidates.length === 0 && !this.endpoints.some((endpoint) => this.usable(endpoint) || endpoint.trialInFlight)) {
@@ -177,19 +182,19 @@ export class EndpointPool<M> {
   }
 
   /** Healthy, or ejected with its cool-down over and no trial request out yet. */
-  private usable(endpoint: Endpoint<M>): boolean {
+  private usable(endpoint: Endpoint): boolean {
     if (endpoint.ejectedAt === null) return true;
     return !endpoint.trialInFlight && this.clock() >= endpoint.returnAt;
   }
 
-  private succeeded(endpoint: Endpoint<M>, latencyMs: number): void {
+  private succeeded(endpoint: Endpoint, latencyMs: number, trial: boolean): void {
     endpoint.outstanding--;
     endpoint.limiter?.onSuccess(latencyMs);
     endpoint.stats.ok++;
     endpoint.latencyTotal += latencyMs;
     endpoint.stats.mean_latency_ms = endpoint.latencyTotal / endpoint.stats.ok;
     endpoint.failuresInRow = 0;
-    if (endpoint.ejectedAt !== null) {
+    if (trial && endpoint.ejectedAt !== null) {
       this.onEvent?.({ event: "endpoint_restored", endpoint: endpoint.url, ejected_ms: Math.round(this.clock() - endpoint.ejectedAt) });
       endpoint.ejectedAt = null;
       endpoint.trialInFlight = false;
@@ -198,7 +203,7 @@ export class EndpointPool<M> {
   }
 
   /** Books a failure; true when it says the endpoint is unwell (another endpoint may answer). */
-  private failed(endpoint: Endpoint<M>, error: unknown): boolean {
+  private failed(endpoint: Endpoint, error: unknown, trial: boolean): boolean {
     endpoint.outstanding--;
     endpoint.stats.errors++;
     const type = error instanceof ProviderError ? error.type : "unknown";
@@ -208,9 +213,14 @@ export class EndpointPool<M> {
       if (overload) endpoint.limiter.onOverload((error as ProviderError).retryAfterMs);
       else endpoint.limiter.onOtherFailure();
     }
-    if (type === "rate_limited" || !HEALTH_FAILURES.has(type)) return false;
+    if (type === "rate_limited" || !HEALTH_FAILURES.has(type)) {
+      // A trial answered with a refusal says nothing of health: the next call may try again.
+      if (trial) endpoint.trialInFlight = false;
+      return false;
+    }
     endpoint.failuresInRow++;
-    const trial = endpoint.ejectedAt !== null;
+    // Calls sent before the ejection that fail now change nothing: it is already out.
+    if (endpoint.ejectedAt !== null && !trial) return true;
     if (trial || endpoint.failuresInRow >= (this.options.ejectAfter ?? EJECT_AFTER)) {
       // A failed trial keeps it out twice as long; a first ejection starts the cool-down.
       if (trial) endpoint.cooldownMs = Math.min(MAX_COOLDOWN_MS, endpoint.cooldownMs * 2);
@@ -255,6 +265,6 @@ export class EndpointPool<M> {
 }
 
 /** How busy an endpoint is: outstanding requests, relative to its limit under `concurrency: auto`. */
-function load<M>(endpoint: Endpoint<M>): number {
+function load(endpoint: Endpoint): number {
   return endpoint.limiter ? endpoint.outstanding / endpoint.limiter.limit : endpoint.outstanding;
 }
