@@ -10,6 +10,8 @@ import { reportCommand } from "./commands/report.js";
 import { viewCommand } from "./commands/view.js";
 import { runCommand } from "./commands/run.js";
 import { driftCommand } from "./commands/drift.js";
+import { workerCommand } from "./commands/worker.js";
+import { collectCommand } from "./commands/collect.js";
 import { loadDotEnv } from "./env.js";
 import { scrubTerminal } from "./terminal.js";
 import { printErr, printOut } from "./output.js";
@@ -37,6 +39,8 @@ export async function main(argv: string[]): Promise<number> {
     .showHelpAfterError("(add --help for usage)")
     .addCommand(runCommand(exit))
     .addCommand(driftCommand(exit))
+    .addCommand(workerCommand(exit))
+    .addCommand(collectCommand(exit))
     .addCommand(rejudgeCommand(exit))
     .addCommand(compareCommand())
     .addCommand(reportCommand())

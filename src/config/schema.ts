@@ -251,6 +251,7 @@ export const runConfigSchema = z
       .optional()
       .describe("Run folder name; default YYYYmmdd_HHMMss. Reuse one to resume."),
     output_dir: z.string().default("results").describe("Where run folders go."),
+    queue: z.string().optional().describe("redis://host:6379: put the run's items on a BullMQ queue for `alignbench worker` processes; this process collects their rows."),
     epochs: z.number().int().positive().default(1).describe("Times each item is run."),
     retries: z.number().int().min(0).default(3).describe("Retries per call on 429, 5xx, timeouts and connection resets."),
     request_timeout_s: z.number().positive().default(120).describe("Per-request timeout in seconds (local models: the generation is stopped)."),

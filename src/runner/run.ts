@@ -26,6 +26,7 @@ import { disposeLocalModels } from "../providers/llamacpp/llamacpp-loading.js";
 import { BUILTIN_MINI_SUITE, DEFAULT_LOCAL_MODEL } from "./defaults.js";
 import { prepareRun, type PreparedJudge, type PreparedRun, type PrepareHooks } from "./prepare.js";
 import { processItem } from "./process-item.js";
+import { processViaQueue } from "./queue/coordinator.js";
 import { preflight, type PreflightResult } from "./preflight.js";
 import { eitherSignal, throwIfStopped, untilStopped } from "./early-stop.js";
 import type { FailureSummary } from "./failures.js";
@@ -203,7 +204,18 @@ export async function run(input: RunConfigInput | RunConfig, controls: RunContro
     const total = dataset.validRows * itemsPerTest(axes);
     const settings = { plan: prepared.plan, roles: prepared.roles, planOptions: config.plan_options, scorers: prepared.scorers, services: prepared.services, signal: controls.abortSignal };
     const items = layout.items("parts" in dataset ? streamParts(dataset, layout.isFinished) : streamSamples(dataset, config.limit, layout.isFinished));
-    const interrupted = await session.process(items, config.concurrency, (item) => processItem(runId, item, settings), { total, alreadyDone: counts.ok }, controls);
+    // With a queue, workers elsewhere process the items and this process collects their rows (runner/queue/).
+    const interrupted = config.queue
+      ? await processViaQueue(items, {
+          queueUrl: config.queue,
+          spec: { version: 1, runId, config },
+          store,
+          log,
+          reporter,
+          progress: { total, alreadyDone: counts.ok },
+          stopSignal: controls.stopSignal,
+        })
+      : await session.process(items, config.concurrency, (item) => processItem(runId, item, settings), { total, alreadyDone: counts.ok }, controls);
 
     const endpoints = endpointCounters(models);
     if (endpoints) log.info("endpoint_stats", { endpoints });
