@@ -12,6 +12,7 @@ import { runCommand } from "./commands/run.js";
 import { driftCommand } from "./commands/drift.js";
 import { workerCommand } from "./commands/worker.js";
 import { collectCommand } from "./commands/collect.js";
+import { statusCommand } from "./commands/status.js";
 import { loadDotEnv } from "./env.js";
 import { scrubTerminal } from "./terminal.js";
 import { printErr, printOut } from "./output.js";
@@ -41,6 +42,7 @@ export async function main(argv: string[]): Promise<number> {
     .addCommand(driftCommand(exit))
     .addCommand(workerCommand(exit))
     .addCommand(collectCommand(exit))
+    .addCommand(statusCommand())
     .addCommand(rejudgeCommand(exit))
     .addCommand(compareCommand())
     .addCommand(reportCommand())

@@ -113,6 +113,18 @@ describe.skipIf(!REDIS)("run --queue with workers (BullMQ on Redis)", () => {
     expect(queuedRows.map((row) => row.key).sort()).toEqual(localRows.map((row) => row.key).sort());
     expect(queuedRows.every((row) => row.status === "ok")).toBe(true);
     expect(comparable(join(dir, "queued"))).toEqual(comparable(join(dir, "local")));
+
+    // Progress per worker: both took items, and between them every item once.
+    const status = await runCli(["status", "queued", "--queue", REDIS!, "--json"]);
+    expect(status.code, status.stderr).toBe(0);
+    const shown = JSON.parse(status.stdout) as { listed: boolean; uncollected: number; stalled: number; workers: Array<{ done: number; failed: number; inFlight: number; connected: boolean }> };
+    expect(shown.listed).toBe(false);
+    expect(shown.uncollected).toBe(0);
+    expect(shown.stalled).toBe(0);
+    expect(shown.workers).toHaveLength(2);
+    // Both took items; none is left in flight; once the run is collected the workers leave its queue.
+    expect(shown.workers.every((worker) => worker.done > 0 && worker.inFlight === 0)).toBe(true);
+    expect(shown.workers.reduce((sum, worker) => sum + worker.done + worker.failed, 0)).toBe(ITEMS * 2);
   }, 120_000);
 
   it("keeps every key exactly once when a worker is SIGKILLed mid-run and when the coordinator dies (collect)", async () => {

@@ -10,6 +10,8 @@ export const itemsQueue = (runId: string) => `alignbench-items-${runId}`;
 export const resultsQueue = (runId: string) => `alignbench-results-${runId}`;
 export const specKey = (runId: string) => `alignbench:run:${runId}:spec`;
 export const PREFIX = "alignbench";
+/** A hash of per-worker counters of a run: `<worker>|done`, `|failed`, `|in_flight`, `|stalled`, `|since`. */
+export const workersKey = (runId: string) => `alignbench:run:${runId}:workers`;
 
 /** A job id per key (and attempt): adding the same one twice is a no-op in BullMQ, so a re-enqueue is safe. */
 export function jobId(key: string, attempt: number): string {

@@ -6,7 +6,7 @@ import { runConfigSchema } from "../../config/schema.js";
 import { prepareRun, type PreparedRun } from "../prepare.js";
 import { processItem } from "../process-item.js";
 import type { WorkItem } from "../work-items.js";
-import { lockSettings, PREFIX, RUNS_KEY, itemsQueue, jobId, redisOptions, resultsQueue, specKey } from "./connection.js";
+import { lockSettings, PREFIX, RUNS_KEY, itemsQueue, jobId, redisOptions, resultsQueue, specKey, workersKey } from "./connection.js";
 import type { ItemJob, ResultJob, RunSpec } from "./messages.js";
 
 export interface WorkerOptions {
@@ -49,7 +49,7 @@ export async function runWorker(options: WorkerOptions): Promise<{ items: number
         options.onMessage?.(`serving run ${runId}`);
         served.set(
           runId,
-          await serve(spec, connection, name, options, (key, ok) => {
+          await serve(spec, connection, redis, name, options, (key, ok) => {
             items++;
             options.onItem?.(runId, key, ok);
           }),
@@ -70,7 +70,7 @@ export async function runWorker(options: WorkerOptions): Promise<{ items: number
   return { items };
 }
 
-async function serve(spec: RunSpec, connection: ReturnType<typeof redisOptions>, name: string, options: WorkerOptions, done: (key: string, ok: boolean) => void): Promise<Served> {
+async function serve(spec: RunSpec, connection: ReturnType<typeof redisOptions>, redis: Redis, name: string, options: WorkerOptions, done: (key: string, ok: boolean) => void): Promise<Served> {
   // Personas travel with each item, so no personas file is read here.
   const config = runConfigSchema.parse({ ...spec.config, personas: [], personas_file: undefined });
   let prepared: PreparedRun | undefined;
@@ -79,21 +79,36 @@ async function serve(spec: RunSpec, connection: ReturnType<typeof redisOptions>,
   const worker = new Worker<ItemJob>(
     itemsQueue(spec.runId),
     async (job) => {
-      await preparing;
-      const data = job.data;
-      const target = prepared!.models.find((model) => model.address === data.target);
-      if (!target) throw new Error(`run ${spec.runId}: model ${data.target} is not among the run's models`);
-      const item: WorkItem = { key: data.key, dimensions: data.dimensions, sample: data.sample, persona: data.persona ?? undefined, target, attempt: data.attempt };
-      if (data.previous) item.previous = data.previous;
-      const settings = { plan: prepared!.plan, roles: prepared!.roles, planOptions: config.plan_options, scorers: prepared!.scorers, services: prepared!.services };
-      const row = await processItem(spec.runId, item, settings);
-      if (!row) throw new Error(`item ${data.key} was cancelled`);
-      // Sent before the item job completes: a worker killed in between sends it again (the coordinator drops the copy).
-      await results.add("row", { row, worker: name }, { jobId: jobId(row.key, row.attempt), removeOnComplete: true });
-      done(row.key, row.status === "ok");
+      const stats = workersKey(spec.runId);
+      // Counters for `alignbench status`: a job started more than once was taken from a worker that stalled or died.
+      await redis
+        .multi()
+        .hsetnx(stats, `${name}|since`, String(Date.now()))
+        .hincrby(stats, `${name}|in_flight`, 1)
+        .hincrby(stats, `${name}|stalled`, job.attemptsStarted > 1 || job.stalledCounter > 0 ? 1 : 0)
+        .exec();
+      try {
+        await processJob(job.data);
+      } finally {
+        await redis.hincrby(stats, `${name}|in_flight`, -1);
+      }
     },
-    { connection, prefix: PREFIX, concurrency: options.concurrency, ...lockSettings(options.env) },
+    { connection, prefix: PREFIX, concurrency: options.concurrency, name, ...lockSettings(options.env) },
   );
+  async function processJob(data: ItemJob): Promise<void> {
+    await preparing;
+    const target = prepared!.models.find((model) => model.address === data.target);
+    if (!target) throw new Error(`run ${spec.runId}: model ${data.target} is not among the run's models`);
+    const item: WorkItem = { key: data.key, dimensions: data.dimensions, sample: data.sample, persona: data.persona ?? undefined, target, attempt: data.attempt };
+    if (data.previous) item.previous = data.previous;
+    const settings = { plan: prepared!.plan, roles: prepared!.roles, planOptions: config.plan_options, scorers: prepared!.scorers, services: prepared!.services };
+    const row = await processItem(spec.runId, item, settings);
+    if (!row) throw new Error(`item ${data.key} was cancelled`);
+    // Sent before the item job completes: a worker killed in between sends it again (the coordinator drops the copy).
+    await results.add("row", { row, worker: name }, { jobId: jobId(row.key, row.attempt), removeOnComplete: true });
+    await redis.hincrby(workersKey(spec.runId), `${name}|${row.status === "ok" ? "done" : "failed"}`, 1);
+    done(row.key, row.status === "ok");
+  }
   worker.on("error", (error) => options.onMessage?.(`queue error: ${String(error)}`));
   return { worker, results };
 }
