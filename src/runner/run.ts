@@ -97,6 +97,8 @@ export async function run(input: RunConfigInput | RunConfig, controls: RunContro
     config.dataset = BUILTIN_MINI_SUITE;
     controls.reporter?.onMessage?.(`no --dataset given: running the built-in mini suite (${BUILTIN_MINI_SUITE})`);
   }
+  // A Redis password in --queue is a secret like a key: never printed nor written.
+  if (config.queue) noteSecrets(urlCredentials(config.queue));
   // Every in-flight request listens on the abort signal; thousands may be in flight.
   if (controls.abortSignal) setMaxListeners(0, controls.abortSignal);
   const datasetPath = parts ? parts.label : resolve(config.dataset!);
