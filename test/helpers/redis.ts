@@ -7,5 +7,3 @@ export function testRedisUrl(): string | undefined {
   if (!url && process.env.CI === "true") throw new Error("CI=true but ALIGNBENCH_TEST_REDIS_URL is not set: .ci/run starts redis-server and sets it");
   return url;
 }
-
-export const REDIS_SKIP_REASON = "needs Redis: set ALIGNBENCH_TEST_REDIS_URL=redis://127.0.0.1:PORT (redis-server --port PORT --bind 127.0.0.1 --save '')";
