@@ -71,6 +71,13 @@ const rowsOf = (runId) => {
         .map((line) => JSON.parse(line))
     : [];
 };
+/** Complete lines so far, read while the coordinator writes (the last one may be half written). */
+const linesOf = (runId) => {
+  const path = join(dir, runId, "partials.jsonl");
+  return existsSync(path) ? readFileSync(path, "utf8").split("\n").length - 1 : 0;
+};
+// A run id of its own: a Redis kept between runs of this script may still hold an older run's jobs.
+const QUEUED = `queued-${Date.now()}`;
 
 const started = performance.now();
 const one = await finished(start(args("one-machine", ["--concurrency", "32"]), env));
@@ -88,14 +95,14 @@ const killer = setInterval(() => {
 const queuedStart = performance.now();
 let outcome;
 for (let kill = 0; ; kill++) {
-  const coordinator = start(args("queued", ["--queue", queue]), env);
+  const coordinator = start(args(QUEUED, ["--queue", queue]), env);
   if (kill < coordinatorKills) {
     // Killed once rows are arriving, a little further into the run each time.
     const target = Math.floor(((kill + 1) * items) / (coordinatorKills + 2));
-    while (coordinator.exitCode === null && rowsOf("queued").length < target) await sleep(50);
+    while (coordinator.exitCode === null && linesOf(QUEUED) < target) await sleep(50);
     coordinator.kill("SIGKILL");
     await finished(coordinator);
-    console.log(`coordinator SIGKILLed at ${rowsOf("queued").length} rows`);
+    console.log(`coordinator SIGKILLed at ${linesOf(QUEUED)} rows`);
     continue;
   }
   outcome = await finished(coordinator);
@@ -103,7 +110,7 @@ for (let kill = 0; ; kill++) {
 }
 clearInterval(killer);
 const seconds = (performance.now() - queuedStart) / 1000;
-const rows = rowsOf("queued");
+const rows = rowsOf(QUEUED);
 const latest = new Map();
 for (const row of rows) latest.set(row.key, row);
 const reference = new Set(rowsOf("one-machine").map((row) => row.key));
@@ -111,7 +118,7 @@ const attempts = new Set(rows.map((row) => `${row.key}#${row.attempt}`));
 const doubled = rows.length - attempts.size;
 const sameKeys = latest.size === reference.size && [...latest.keys()].every((key) => reference.has(key));
 const errors = [...latest.values()].filter((row) => row.status === "error").length;
-const duplicatesDropped = (readFileSync(join(dir, "queued", "run.log"), "utf8").match(/"event":"queue_duplicate"/g) ?? []).length;
+const duplicatesDropped = (readFileSync(join(dir, QUEUED, "run.log"), "utf8").match(/"event":"queue_duplicate"/g) ?? []).length;
 console.log(`queued: exit ${outcome.code} in ${seconds.toFixed(1)} s; ${workerKills - killsLeft} worker SIGKILLs, ${coordinatorKills} coordinator SIGKILLs`);
 console.log(
   `keys: ${latest.size} of ${items} (one machine: ${reference.size}); same key set: ${sameKeys}; rows ${rows.length} (a failed key tried again after a restart adds a row of its next attempt); the same attempt twice: ${doubled}; recorded errors ${errors}; copies dropped by the collector: ${duplicatesDropped}`,
