@@ -17,6 +17,9 @@ import { cacheCommand } from "./commands/cache.js";
 import { planCommand } from "./commands/plan.js";
 import { datasetCommand } from "./commands/dataset.js";
 import { misalignEvalCommand } from "./commands/misalign-eval.js";
+import { workerCommand } from "./commands/worker.js";
+import { collectCommand } from "./commands/collect.js";
+import { statusCommand } from "./commands/status.js";
 import { loadDotEnv } from "./env.js";
 import { scrubTerminal } from "./terminal.js";
 import { printErr, printOut } from "./output.js";
@@ -46,6 +49,9 @@ export async function main(argv: string[]): Promise<number> {
     .addCommand(driftCommand(exit))
     .addCommand(redteamCommand(exit))
     .addCommand(analyzeCommand(exit))
+    .addCommand(workerCommand(exit))
+    .addCommand(collectCommand(exit))
+    .addCommand(statusCommand())
     .addCommand(rejudgeCommand(exit))
     .addCommand(compareCommand())
     .addCommand(reportCommand())

@@ -27,9 +27,16 @@ export const providerSchema = z
       .optional()
       .describe("API family; a built-in provider's entry defaults to its own (openai for ollama, vllm, lmstudio, llamacpp-server, openrouter, together)."),
     base_url: z.string().url().optional().describe("Endpoint, e.g. http://localhost:8000/v1 for vLLM."),
+    base_urls: z
+      .array(z.string().url())
+      .min(1)
+      .optional()
+      .describe("Several servers of the same models, balanced by least outstanding requests with prompt-prefix affinity; a failing one is ejected for a cool-down."),
+    concurrency: z.literal("auto").optional().describe("auto: adaptive concurrency per endpoint (AIMD), never above max_concurrency (default 64); Retry-After honoured."),
+    eject_cooldown_s: z.number().positive().optional().describe("base_urls: seconds an ejected endpoint stays out before a trial request (default 10, doubling while it fails)."),
     api_key_env: z.string().optional().describe("Name of the environment variable holding the key (never the key itself)."),
     headers: z.record(z.string(), z.string()).optional().describe("Extra HTTP headers."),
-    max_concurrency: z.number().int().positive().optional().describe("Most requests in flight to this provider."),
+    max_concurrency: z.number().int().positive().optional().describe("Most requests in flight to this provider (with concurrency: auto, to each of its endpoints)."),
     rate_limit_rps: z.number().positive().optional().describe("Requests per second to each of this provider's models."),
     models: z.record(z.string(), generationOptionsSchema).optional().describe("Generation options per model id."),
     context_size: z.number().int().positive().optional().describe("llamacpp: context size in tokens (default 2048)."),
@@ -250,6 +257,7 @@ export const runConfigSchema = z
       .optional()
       .describe("Run folder name; default YYYYmmdd_HHMMss. Reuse one to resume."),
     output_dir: z.string().default("results").describe("Where run folders go."),
+    queue: z.string().optional().describe("redis://host:6379: put the run's items on a BullMQ queue for `alignbench worker` processes; this process collects their rows."),
     epochs: z.number().int().positive().default(1).describe("Times each item is run."),
     retries: z.number().int().min(0).default(3).describe("Retries per call on 429, 5xx, timeouts and connection resets."),
     request_timeout_s: z.number().positive().default(120).describe("Per-request timeout in seconds (local models: the generation is stopped)."),

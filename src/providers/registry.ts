@@ -5,6 +5,8 @@ import { redactUrl, splitUserinfo, urlCredentials } from "./url.js";
 import { createAnthropic } from "./anthropic.js";
 import { createGoogle } from "./google.js";
 import { createOpenAICompatible } from "./openai.js";
+import { pooledModel } from "./endpoints/pooled-model.js";
+import { EndpointPool } from "./endpoints/endpoint-pool.js";
 import type { GenerationOptions, LanguageModel } from "./types.js";
 import type { ProviderSettings } from "../config/schema.js";
 import type { DownloadProgress } from "../io/download.js";
@@ -97,6 +99,7 @@ export class ModelRegistry {
   private readonly env: NodeJS.ProcessEnv;
   private readonly secretValues = new Set<string>();
   private readonly options: RegistryOptions;
+  private readonly pools = new Map<string, EndpointPool>();
 
   constructor(options: RegistryOptions = {}) {
     this.options = options;
@@ -129,9 +132,54 @@ export class ModelRegistry {
     if (type === "llamacpp") return this.resolveLocal(providerName, modelId, address, providerName === "gguf" ? { ...this.providers.llamacpp, ...settings } : settings);
     // A built-in name keeps its defaults unless its entry switches the API family; a new name takes its family's.
     const defaults = builtin?.api === type ? builtin : BUILTIN[type]!;
-    const given = settings.base_url ?? (this.env[defaults.baseUrlEnv] || defaults.baseUrl);
+    if (settings.base_urls && settings.base_url) throw new UserError(`provider "${providerName}": give base_url or base_urls, not both`);
+    const urls = settings.base_urls ?? [settings.base_url ?? (this.env[defaults.baseUrlEnv] || defaults.baseUrl)];
     const apiKeyEnv = settings.api_key_env ?? defaults.apiKeyEnv;
     const apiKey = (apiKeyEnv && this.env[apiKeyEnv]) || undefined;
+    const models = urls.map((given) => ({ url: given, model: this.httpModel(providerName, modelId, address, settings, defaults, type, given, apiKeyEnv, apiKey) }));
+    const adaptive = settings.concurrency === "auto";
+    // Several endpoints, or one whose concurrency adapts, go through an endpoint pool (providers/endpoints/).
+    const model =
+      models.length > 1 || adaptive
+        ? pooledModel(
+            this.endpointPool(providerName, urls, settings),
+            models.map((entry) => entry.model),
+          )
+        : models[0]!.model;
+    // Pinned in the manifest (run-pins.ts): the server(s) answering, credentials removed.
+    const resolved: ResolvedModel = { model, providerName, endpoint: urls.map((url) => redactUrl(url)).join(",") };
+    // With concurrency: auto, max_concurrency caps each endpoint's adaptive limit instead of the whole provider.
+    if (settings.max_concurrency !== undefined && !adaptive) resolved.maxConcurrency = settings.max_concurrency;
+    if (settings.rate_limit_rps !== undefined) resolved.rateLimitRps = settings.rate_limit_rps;
+    return resolved;
+  }
+
+  /** The provider's endpoint pool, one for all its models: a server's load and health are those of every model it serves. */
+  private endpointPool(providerName: string, urls: string[], settings: ProviderSettings): EndpointPool {
+    let pool = this.pools.get(providerName);
+    if (!pool) {
+      pool = new EndpointPool(urls, {
+        adaptive: settings.concurrency === "auto",
+        ...(settings.max_concurrency !== undefined ? { maxConcurrency: settings.max_concurrency } : {}),
+        ...(settings.eject_cooldown_s !== undefined ? { cooldownMs: settings.eject_cooldown_s * 1000 } : {}),
+      });
+      this.pools.set(providerName, pool);
+    }
+    return pool;
+  }
+
+  /** One endpoint's model: its URL checked, its credentials remembered as secrets, the key required where the provider needs one. */
+  private httpModel(
+    providerName: string,
+    modelId: string,
+    address: string,
+    settings: ProviderSettings,
+    defaults: BuiltinProvider,
+    type: ApiFamily,
+    given: string,
+    apiKeyEnv: string | undefined,
+    apiKey: string | undefined,
+  ): LanguageModel {
     // Every value that could authenticate is a secret, whatever its header is called.
     this.remember([apiKey, ...Object.values(settings.headers ?? {}).flatMap(headerSecrets), ...urlCredentials(given)]);
     let endpoint: { url: string; authorization?: string };
@@ -149,10 +197,7 @@ export class ModelRegistry {
     // Credentials written into the URL go as Basic authorization (an API key, sent as a bearer token, wins).
     const headers = { ...(endpoint.authorization ? { authorization: endpoint.authorization } : {}), ...settings.headers };
     const factory = API[type]({ name: providerName, baseUrl: endpoint.url, apiKey, headers });
-    const resolved: ResolvedModel = { model: factory(modelId, address, settings.models?.[modelId] ?? {}), providerName, endpoint: redactUrl(endpoint.url) };
-    if (settings.max_concurrency !== undefined) resolved.maxConcurrency = settings.max_concurrency;
-    if (settings.rate_limit_rps !== undefined) resolved.rateLimitRps = settings.rate_limit_rps;
-    return resolved;
+    return factory(modelId, address, settings.models?.[modelId] ?? {});
   }
 
   private remember(values: Array<string | undefined>): void {

@@ -1,4 +1,5 @@
 import type { Message } from "./messages.js";
+import type { EndpointEvent, EndpointStats } from "./endpoints/endpoint-pool.js";
 
 /** Sampling options; recorded with every result so a number can be traced to how it was produced. */
 export interface GenerationOptions {
@@ -228,6 +229,8 @@ export interface LanguageModel {
    * Afterwards every call is refused with a clear error. Calling it again does nothing.
    */
   dispose?(): Promise<void>;
+  /** Several endpoints (`base_urls:`) or `concurrency: auto`: per-endpoint counters, and events for the run log. */
+  readonly endpoints?: { stats(): EndpointStats[]; onEvent: ((event: EndpointEvent) => void) | undefined };
 }
 
 /** A model call with the run's policies (rate limit, retries, timeout) already applied. */

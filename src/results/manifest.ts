@@ -135,6 +135,7 @@ export function manifestConfig(config: Record<string, unknown>): Record<string, 
         if (!isRecord(entry)) return [name, entry];
         const clean: Record<string, unknown> = { ...entry };
         if (typeof clean.base_url === "string") clean.base_url = redactUrl(clean.base_url);
+        if (Array.isArray(clean.base_urls)) clean.base_urls = clean.base_urls.map((url) => (typeof url === "string" ? redactUrl(url) : url));
         if (isRecord(clean.headers)) clean.headers = Object.fromEntries(Object.keys(clean.headers).map((header) => [header, REDACTED]));
         return [name, clean];
       }),

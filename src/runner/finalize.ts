@@ -17,12 +17,15 @@ export interface FinalizeOutcome {
 
 export type { SummaryOptions };
 
+/** What the run knows beside its rows, written into summary.json as it is (per-endpoint counters). */
+export type SummaryExtras = Record<string, unknown>;
+
 /**
  * Rewrites results.parquet, results.csv and summary.json for the whole run (every session) from the
  * store's latest row per key, in one streaming pass (the columns were learned as rows were written), so
  * memory does not grow with the run.
  */
-export async function finalizeRun(files: RunFiles, runId: string, store: RunStore, options: SummaryOptions): Promise<FinalizeOutcome> {
+export async function finalizeRun(files: RunFiles, runId: string, store: RunStore, options: SummaryOptions, extras: SummaryExtras = {}): Promise<FinalizeOutcome> {
   const summary = new SummaryBuilder(options);
   const failures = new FailureCollector();
   async function* summarised(): AsyncGenerator<ResultRow> {
@@ -38,7 +41,7 @@ export async function finalizeRun(files: RunFiles, runId: string, store: RunStor
   const built = summary.build(runId);
   // The judges' provenance, and rates corrected by judge-evals beside the run (judge-evidence.ts).
   await (await import("./judge-evidence.js")).addJudgeEvidence(built, files.folder);
-  await writeJsonAtomically(files.summary, built);
+  await writeJsonAtomically(files.summary, { ...built, ...extras });
   // The viewer's and the report's item columns, stored now so neither scans results.parquet to open the run.
   const manifest = await readManifest(files.manifest);
   if (manifest) {

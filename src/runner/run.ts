@@ -20,6 +20,8 @@ import type { RunSummary } from "../metrics/summary.js";
 import type { RunReporter } from "./reporter.js";
 import { VERSION } from "../version.js";
 import { closeHttp } from "../providers/http.js";
+import type { LanguageModel } from "../providers/types.js";
+import type { EndpointStats } from "../providers/endpoints/endpoint-pool.js";
 import { disposeLocalModels } from "../providers/llamacpp/llamacpp-loading.js";
 import { BUILTIN_MINI_SUITE, DEFAULT_LOCAL_MODEL } from "./defaults.js";
 import { prepareRun, type PreparedJudge, type PreparedRun, type PrepareHooks } from "./prepare.js";
@@ -32,6 +34,7 @@ import { recordOffline } from "./offline-record.js";
 import { warnChangedSettings } from "./settings-change.js";
 import { CostBudget } from "./cost-budget.js";
 import { runPrices } from "../metrics/prices.js";
+import { processViaQueue } from "./queue/coordinator.js";
 import { preflight, type PreflightResult } from "./preflight.js";
 import { eitherSignal, throwIfStopped, untilStopped } from "./early-stop.js";
 import type { FailureSummary } from "./failures.js";
@@ -122,6 +125,8 @@ async function runConfigured(config: RunConfig, controls: RunControls, guard: Of
     config.dataset = BUILTIN_MINI_SUITE;
     controls.reporter?.onMessage?.(`no --dataset given: running the built-in mini suite (${BUILTIN_MINI_SUITE})`);
   }
+  // A Redis password in --queue is a secret like a key: never printed nor written.
+  if (config.queue) noteSecrets(urlCredentials(config.queue));
   // Every in-flight request listens on the abort signal; thousands may be in flight.
   if (controls.abortSignal) setMaxListeners(0, controls.abortSignal);
   const datasetPath = parts ? parts.label : resolve(config.dataset!);
@@ -201,6 +206,9 @@ async function runConfigured(config: RunConfig, controls: RunControls, guard: Of
       samePlan(runId, previous, prepared.plan.name);
     }
     const { log, store } = session;
+    // Endpoint pools (base_urls, concurrency: auto) log ejections, returns and each change of concurrency.
+    // One pool per provider, shared by its models.
+    for (const model of models) if (model.endpoints) model.endpoints.onEvent = (event) => log.info(event.event, { provider: model.provider, ...event });
     log.info("run_start", {
       rss_mb: Math.round(process.memoryUsage().rss / 1e6),
       run_id: runId,
@@ -238,7 +246,19 @@ async function runConfigured(config: RunConfig, controls: RunControls, guard: Of
       ? budget.watch((item: Parameters<typeof processItem>[1]) => processItem(runId, item, settings), log, reporter)
       : (item: Parameters<typeof processItem>[1]) => processItem(runId, item, settings);
     const sessionControls = budget ? { ...controls, stopSignal: eitherSignal(controls.stopSignal, budget.signal) } : controls;
-    const interrupted = await session.process(items, config.concurrency, work, { total, alreadyDone: counts.ok }, sessionControls);
+    // With a queue, workers elsewhere process the items and this process collects their rows (runner/queue/);
+    // --max-cost then counts nothing here (the workers make the calls).
+    const interrupted = config.queue
+      ? await processViaQueue(items, {
+          queueUrl: config.queue,
+          spec: { version: 1, runId, config },
+          store,
+          log,
+          reporter,
+          progress: { total, alreadyDone: counts.ok },
+          stopSignal: sessionControls.stopSignal,
+        })
+      : await session.process(items, config.concurrency, work, { total, alreadyDone: counts.ok }, sessionControls);
 
     recordOffline(manifest, previous, guard, log, reporter);
     if (prepared.cache) {
@@ -248,7 +268,9 @@ async function runConfigured(config: RunConfig, controls: RunControls, guard: Of
         `response cache: ${hits} answer(s) reused, ${stored} stored${nondeterministic > 0 ? `, ${nondeterministic} sampled call(s) not cached (temperature above 0 without a seed; --cache-nondeterministic caches them)` : ""}`,
       );
     }
-    const outcome = await session.finalize(runSummaryOptions(manifest), interrupted);
+    const endpoints = endpointCounters(models);
+    if (endpoints) log.info("endpoint_stats", { endpoints });
+    const outcome = await session.finalize(runSummaryOptions(manifest), interrupted, endpoints ? { endpoints } : {});
     if (journal && !interrupted && outcome.counts.error === 0) journal.remove();
     log.info("run_end", { interrupted, ...outcome.counts, rows: outcome.rows, rss_mb: Math.round(process.memoryUsage().rss / 1e6) });
     return { ...outcome, runId, folder: session.folder, interrupted, ...(budget?.reached ? { stoppedBy: "max_cost" as const } : {}), ...(budget ? { sessionCostUsd: budget.spent } : {}) };
@@ -258,7 +280,13 @@ async function runConfigured(config: RunConfig, controls: RunControls, guard: Of
   }
 }
 
-/** A resume must be on the very file the run started on. */
+/** Per-endpoint counters of the providers served by endpoint pools, by provider name; undefined when none is. */
+function endpointCounters(models: LanguageModel[]): Record<string, EndpointStats[]> | undefined {
+  const pooled = models.filter((model) => model.endpoints);
+  if (pooled.length === 0) return undefined;
+  return Object.fromEntries(pooled.map((model) => [model.provider, model.endpoints!.stats()]));
+}
+
 /** A resume must run the plan the run started with: rows of two plans under one key would not compare. */
 function samePlan(runId: string, previous: Manifest | undefined, plan: string): void {
   const started = previous ? (previous.plan ?? "generate") : undefined;

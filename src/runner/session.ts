@@ -13,7 +13,7 @@ import { RunLog } from "../results/run-log.js";
 import { refuseRunFolderLinks } from "../results/run-links.js";
 import { folderFiles, runFiles, type RunFiles } from "../results/run-folder.js";
 import { FileWriteError, isEnvironmentFailure, osMessage, removeQuietly } from "../results/write-failure.js";
-import { finalizeRun, type FinalizeOutcome, type SummaryOptions } from "./finalize.js";
+import { finalizeRun, type FinalizeOutcome, type SummaryExtras, type SummaryOptions } from "./finalize.js";
 import { runPool } from "./pool.js";
 import type { RunReporter } from "./reporter.js";
 import { LocalRunStore } from "./store/local-store.js";
@@ -170,9 +170,9 @@ export class RunSession {
   }
 
   /** Writes results.parquet, results.csv and summary.json from the store, and closes the manifest's session entry. */
-  async finalize(options: SummaryOptions, interrupted: boolean): Promise<FinalizeOutcome> {
+  async finalize(options: SummaryOptions, interrupted: boolean, extras?: SummaryExtras): Promise<FinalizeOutcome> {
     this.log.info("finalize_start", { rss_mb: Math.round(process.memoryUsage().rss / 1e6) });
-    const outcome = await this.guard(() => finalizeRun(this.files, this.options.runId, this.store, options));
+    const outcome = await this.guard(() => finalizeRun(this.files, this.options.runId, this.store, options, extras));
     const manifest = this.manifest;
     const session = manifest?.sessions.at(-1);
     if (manifest && session) {

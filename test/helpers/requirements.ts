@@ -26,6 +26,10 @@ const REQUIREMENTS = {
     available: () => existsSync("/dev/full") && existsSync("/proc/version"),
     why: "not Linux: /dev/full and /proc, which give a real ENOSPC and EIO, are absent",
   },
+  redis: {
+    available: () => Boolean(process.env.ALIGNBENCH_TEST_REDIS_URL),
+    why: "ALIGNBENCH_TEST_REDIS_URL is not set (.ci/run starts Debian's redis-server on a spare loopback port and sets it)",
+  },
   git: {
     available: () => existsSync(new URL("../../.git", import.meta.url)),
     why: "the project is not a git checkout, so its files cannot be listed as a clone would have them",

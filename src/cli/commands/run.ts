@@ -42,6 +42,7 @@ interface RunFlags {
   categoryField?: string;
   subcategoryField?: string;
   baseUrl?: string;
+  queue?: string;
   timeout?: number;
   temperature?: number;
   maxTokens?: number;
@@ -90,6 +91,7 @@ export function flagsToConfig(flags: RunFlags): RunConfigInput {
     category_field: flags.categoryField,
     subcategory_field: flags.subcategoryField,
     base_url: flags.baseUrl,
+    queue: flags.queue,
     request_timeout_s: flags.timeout,
     // Commander sets preflight true unless --no-preflight: only the flag's "no" may override the config file.
     preflight: flags.preflight === false ? false : undefined,
@@ -221,6 +223,7 @@ export function runCommand(exit: { code: number }): Command {
     .option("--cache", "reuse responses from the response cache (same model, messages, options and seed) and store new ones; see `alignbench cache`")
     .option("--cache-nondeterministic", "with --cache: also cache calls at temperature > 0 without a seed")
     .option("--max-cost <usd>", "stop cleanly (resumable) once this session's calls cost this many dollars (built-in price table, dated, or prices: in the config)", positiveNumber)
+    .option("--queue <redis-url>", "put the items on a BullMQ queue in Redis (redis://host:6379) for `alignbench worker` processes on any machine; this process collects their rows")
     .option("--no-progress", "no progress bar or progress lines")
     .option("--no-preflight", "skip the one short call per model made before the first item (it stops a run with an unreachable endpoint, a refused key or an unknown model)")
     .addHelpText(
@@ -230,6 +233,7 @@ Examples:
   alignbench run --dataset cases.jsonl --models gpt-4.1-mini --judge-model gpt-4.1 --personas evil_confidant
   alignbench run suite.yaml --concurrency 32
   alignbench run --dataset cases.jsonl --models qwen2.5 --base-url http://localhost:11434/v1
+  alignbench run suite.yaml --queue redis://10.0.0.5:6379     (then: alignbench worker --queue … on each machine)
 
 ${providersHelp()}
 
