@@ -7,6 +7,7 @@
 //   diff … --save tv.safetensors                 statistics and the F32 task vector written
 //   cat base ft > copy                           a read-and-write limit for merge
 //   merge --base base --vector ft:0.5 --out …    base + 0.5·(the second file), written in the base's type
+// each with the C kernels (src/weights/native) and again in JavaScript (ALIGNBENCH_NATIVE=0, rows marked JS).
 // Throughput is input bytes / wall time; CPU time (user + system) is printed beside it, as a busy machine
 // stretches wall time. Run twice with different sizes to see peak RSS stay flat.
 // Usage (after npm run build): node bench/weights.mjs [MB=512] [DTYPES=F32,BF16]
@@ -16,6 +17,7 @@ import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { encodeChunk } from "../dist/weights/dtypes.js";
+import { buildWeightKernels } from "../dist/weights/kernels.js";
 import { SafetensorsWriter } from "../dist/weights/safetensors.js";
 
 const megabytes = Number(process.argv[2] ?? 512);
@@ -60,6 +62,12 @@ function run(line) {
   return { seconds: runs[1].seconds, cpu: runs[1].cpu, rssMb: Math.max(...runs.map((r) => r.rssMb)) };
 }
 
+// The C kernels, compiled now (not inside a timed run); the commands are timed with them and, marked (JS),
+// without them (ALIGNBENCH_NATIVE=0), in the same run.
+const built = await buildWeightKernels();
+const kernels = "path" in built;
+if (!kernels) console.log(`the weight kernels are not available (${built.unavailable}): JavaScript only`);
+
 const quote = (path) => `'${path.replace(/'/g, "'\\''")}'`;
 const node = quote(process.execPath);
 const cli = `${node} ${quote(BIN)}`;
@@ -71,15 +79,25 @@ try {
     const gb = bytes / 1e9;
     const files = `${quote(base)} ${quote(ft)}`;
     run(`cat ${files} > /dev/null`); // into the page cache
+    const commands = (env) => [
+      [`weights diff${env ? " (JS)" : ""}`, run(`${env}${cli} weights diff --base ${quote(base)} --finetuned ${quote(ft)} --json --no-progress > /dev/null`)],
+      [
+        `weights diff --save${env ? " (JS)" : ""}`,
+        run(`${env}${cli} weights diff --base ${quote(base)} --finetuned ${quote(ft)} --save ${quote(join(work, "tv.safetensors"))} --json --no-progress > /dev/null`),
+      ],
+      [
+        `weights merge${env ? " (JS)" : ""}`,
+        run(`${env}${cli} weights merge --base ${quote(base)} --vector ${quote(ft)}:0.5 --out ${quote(join(work, "merged.safetensors"))} --no-progress > /dev/null`),
+      ],
+    ];
     const rows = [
       ["cat base ft > /dev/null", run(`cat ${files} > /dev/null`)],
-      ["weights diff", run(`${cli} weights diff --base ${quote(base)} --finetuned ${quote(ft)} --json --no-progress > /dev/null`)],
-      ["weights diff --save", run(`${cli} weights diff --base ${quote(base)} --finetuned ${quote(ft)} --save ${quote(join(work, "tv.safetensors"))} --json --no-progress > /dev/null`)],
       ["cat base ft > copy", run(`cat ${files} > ${quote(join(work, "copy"))}`)],
-      ["weights merge", run(`${cli} weights merge --base ${quote(base)} --vector ${quote(ft)}:0.5 --out ${quote(join(work, "merged.safetensors"))} --no-progress > /dev/null`)],
+      ...(kernels ? commands("") : []),
+      ...commands("ALIGNBENCH_NATIVE=0 "),
     ];
     rmSync(join(work, "copy"), { force: true });
-    const [catRead, , , catCopy] = rows.map(([, r]) => gb / r.seconds);
+    const [catRead, catCopy] = rows.map(([, r]) => gb / r.seconds);
     console.log(
       `load average after the runs: ${loadavg()
         .map((l) => l.toFixed(1))
