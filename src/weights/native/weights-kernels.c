@@ -1,7 +1,8 @@
 // The weight tools' hot loops (src/weights/kernels.ts loads this addon; diff.ts, merge-methods.ts and dtypes.ts
 // hold the JavaScript twins, which stay the reference and the fallback). Each function does exactly what its
 // twin does, in the same order, in double precision where the twin uses doubles: no reassociation (no fast-math)
-// and no fused multiply-add (-ffp-contract=off), so the outputs match the JavaScript ones bit for bit. Typed
+// and no fused multiply-add (-ffp-contract=off), so the outputs match the JavaScript ones bit for bit. The one
+// exception is chunkSums's order of additions (statistics, not outputs; see there). Typed
 // arrays are read and written in place (napi_get_typedarray_info hands back their memory; nothing is copied).
 #include <math.h>
 #include <node_api.h>
@@ -50,8 +51,24 @@ static int vectorList(napi_env env, napi_value list, size_t count, const float *
   return 1;
 }
 
+// One element into lane l: the same definitions as addChunk.
+#define SUM_ONE(l, at)                                                                                               \
+  {                                                                                                                  \
+    const double b = base[at];                                                                                       \
+    const double f = finetuned[at];                                                                                  \
+    const double d = f - b;                                                                                          \
+    ch[l] += (b != f) & !(b != b && f != f);                                                                         \
+    bs[l] += b * b;                                                                                                  \
+    fs[l] += f * f;                                                                                                  \
+    bf[l] += b * f;                                                                                                  \
+    ds[l] += d * d;                                                                                                  \
+    const double magnitude = d < 0 ? -d : d;                                                                         \
+    mx[l] = magnitude > mx[l] ? magnitude : mx[l];                                                                   \
+  }
+
 // chunkSums(base, finetuned, sums: Float64Array(6)): sums = [changed, Σb², Σf², Σb·f, ΣΔ², max|Δ|] of this chunk,
-// with max|Δ| starting from sums[5]. diff.ts's addChunk: NaN on both sides is unchanged, −0 equals +0.
+// with max|Δ| starting from sums[5]. diff.ts's addChunk: NaN on both sides is unchanged, −0 equals +0; a NaN
+// anywhere makes ΣΔ² NaN, as there.
 static napi_value chunkSums(napi_env env, napi_callback_info info) {
   size_t argc = 3;
   napi_value argv[3];
@@ -66,18 +83,31 @@ static napi_value chunkSums(napi_env env, napi_callback_info info) {
     napi_throw_range_error(env, NULL, "weights-kernels: chunkSums lengths");
     return NULL;
   }
+  // LANES independent partial sums per quantity (element i goes to lane i mod LANES), added up lane by lane at
+  // the end: the compiler vectorises the lanes, and no addition waits on the one before (one running sum, as in
+  // addChunk, is 7× slower here: each addition waits for the last). The order of additions differs, so the sums
+  // agree with addChunk's to rounding (≤ 1e-12 relative, tested); the count and the maximum are exact.
+  enum { LANES = 8 };
+  double bs[LANES] = {0}, fs[LANES] = {0}, bf[LANES] = {0}, ds[LANES] = {0}, mx[LANES];
+  uint64_t ch[LANES] = {0};
+  for (int l = 0; l < LANES; l++) mx[l] = sums[5];
+  // Whole groups of LANES (a fixed trip count, which the compiler vectorises), then the tail.
+  const size_t whole = count - count % LANES;
+  for (size_t i = 0; i < count; i += LANES) {
+    const int lanes = i < whole ? LANES : (int)(count - i);
+    if (lanes == LANES)
+      for (int l = 0; l < LANES; l++) SUM_ONE(l, i + l)
+    else
+      for (int l = 0; l < lanes; l++) SUM_ONE(l, i + l)
+  }
   double changed = 0, baseSquares = 0, finetunedSquares = 0, dot = 0, deltaSquares = 0, maxAbsDelta = sums[5];
-  for (size_t i = 0; i < count; i++) {
-    const double b = base[i];
-    const double f = finetuned[i];
-    const double d = f - b;
-    changed += (b != f) & !(b != b && f != f);
-    baseSquares += b * b;
-    finetunedSquares += f * f;
-    dot += b * f;
-    deltaSquares += d * d;
-    const double magnitude = d < 0 ? -d : d;
-    if (magnitude > maxAbsDelta) maxAbsDelta = magnitude;
+  for (int l = 0; l < LANES; l++) {
+    changed += (double)ch[l];
+    baseSquares += bs[l];
+    finetunedSquares += fs[l];
+    dot += bf[l];
+    deltaSquares += ds[l];
+    if (mx[l] > maxAbsDelta) maxAbsDelta = mx[l];
   }
   sums[0] = changed;
   sums[1] = baseSquares;
