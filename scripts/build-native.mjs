@@ -39,12 +39,12 @@ if ("unavailable" in build) {
   process.exit(1);
 }
 const seconds = ((performance.now() - started) / 1000).toFixed(1);
-console.log(`build-native: ${build.built ? `compiled in ${seconds} s` : "already in the cache"}: ${build.path}`);
+console.log(`build-native: dense-logits addon ${build.built ? `compiled in ${seconds} s` : "already in the cache"}: ${build.path}`);
 // Load it once, so a library mismatch shows here rather than at the first row.
 const addon = createRequire(import.meta.url)(build.path);
 if (typeof addon.evaluate !== "function") {
   console.error(`build-native: ${build.path} loads but is not the dense-logits addon`);
   process.exit(1);
 }
-console.log(`build-native: cache folder ${nativeCacheDir()} (ALIGNBENCH_NATIVE_DIR moves it; ALIGNBENCH_NATIVE=0 turns the addon off)`);
+console.log(`build-native: cache folder ${nativeCacheDir()} (ALIGNBENCH_NATIVE_DIR moves it; ALIGNBENCH_NATIVE=0 turns the addons off)`);
 process.exit(0);

@@ -66,7 +66,7 @@ export async function loadWeightKernels(env: NodeJS.ProcessEnv = process.env): P
   if (!noticeShown && env.ALIGNBENCH_NATIVE !== "0") {
     noticeShown = true;
     process.stderr.write(
-      `alignbench: the weight tools run in JavaScript, several times slower (same results): their C kernels are not available (${reason.split("\n")[0]}). Run \`npm run build:native\` in alignbench's folder to see the whole message.\n`,
+      `alignbench: the weight tools run in JavaScript, several times slower (the same outputs): their C kernels are not available (${reason.split("\n")[0]}). Run \`npm run build:native\` in alignbench's folder to see the whole message.\n`,
     );
   }
   return undefined;
