@@ -7,6 +7,7 @@
 //   diff … --save tv.safetensors                 statistics and the F32 task vector written
 //   cat base ft > copy                           a read-and-write limit for merge
 //   merge --base base --vector ft:0.5 --out …    base + 0.5·(the second file), written in the base's type
+// each with the C kernels (src/weights/native) and again in JavaScript (ALIGNBENCH_NATIVE=0, rows marked JS).
 // Throughput is input bytes / wall time; CPU time (user + system) is printed beside it, as a busy machine
 // stretches wall time. Run twice with different sizes to see peak RSS stay flat.
 // Usage (after npm run build): node bench/weights.mjs [MB=512] [DTYPES=F32,BF16]
@@ -16,6 +17,7 @@ import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { encodeChunk } from "../dist/weights/dtypes.js";
+import { buildWeightKernels } from "../dist/weights/kernels.js";
 import { SafetensorsWriter } from "../dist/weights/safetensors.js";
 
 const megabytes = Number(process.argv[2] ?? 512);
@@ -60,6 +62,12 @@ function run(line) {
   return { seconds: runs[1].seconds, cpu: runs[1].cpu, rssMb: Math.max(...runs.map((r) => r.rssMb)) };
 }
 
+// The C kernels, compiled now (not inside a timed run); the commands are timed with them and, marked (JS),
+// without them (ALIGNBENCH_NATIVE=0), in the same run.
+const built = await buildWeightKernels();
+const kernels = "path" in built;
+if (!kernels) console.log(`the weight kernels are not available (${built.unavailable}): JavaScript only`);
+
 const quote = (path) => `'${path.replace(/'/g, "'\\''")}'`;
 const node = quote(process.execPath);
 const cli = `${node} ${quote(BIN)}`;
@@ -71,28 +79,43 @@ try {
     const gb = bytes / 1e9;
     const files = `${quote(base)} ${quote(ft)}`;
     run(`cat ${files} > /dev/null`); // into the page cache
+    const commands = (env) => [
+      [`weights diff${env ? " (JS)" : ""}`, run(`${env}${cli} weights diff --base ${quote(base)} --finetuned ${quote(ft)} --json --no-progress > /dev/null`)],
+      [
+        `weights diff --save${env ? " (JS)" : ""}`,
+        run(`${env}${cli} weights diff --base ${quote(base)} --finetuned ${quote(ft)} --save ${quote(join(work, "tv.safetensors"))} --json --no-progress > /dev/null`),
+      ],
+      [
+        `weights merge${env ? " (JS)" : ""}`,
+        run(`${env}${cli} weights merge --base ${quote(base)} --vector ${quote(ft)}:0.5 --out ${quote(join(work, "merged.safetensors"))} --no-progress > /dev/null`),
+      ],
+    ];
     const rows = [
       ["cat base ft > /dev/null", run(`cat ${files} > /dev/null`)],
-      ["weights diff", run(`${cli} weights diff --base ${quote(base)} --finetuned ${quote(ft)} --json --no-progress > /dev/null`)],
-      ["weights diff --save", run(`${cli} weights diff --base ${quote(base)} --finetuned ${quote(ft)} --save ${quote(join(work, "tv.safetensors"))} --json --no-progress > /dev/null`)],
       ["cat base ft > copy", run(`cat ${files} > ${quote(join(work, "copy"))}`)],
-      ["weights merge", run(`${cli} weights merge --base ${quote(base)} --vector ${quote(ft)}:0.5 --out ${quote(join(work, "merged.safetensors"))} --no-progress > /dev/null`)],
+      // The CLI's start-up alone (every command loads it), to read the rows below net of it.
+      ["CLI start-up (--help)", run(`${cli} weights diff --help > /dev/null`)],
+      ...(kernels ? commands("") : []),
+      ...commands("ALIGNBENCH_NATIVE=0 "),
     ];
     rmSync(join(work, "copy"), { force: true });
-    const [catRead, , , catCopy] = rows.map(([, r]) => gb / r.seconds);
+    const [catRead, catCopy] = rows.map(([, r]) => gb / r.seconds);
     console.log(
       `load average after the runs: ${loadavg()
         .map((l) => l.toFixed(1))
         .join(" ")} on ${cpus().length} CPUs`,
     );
     console.log(`\n${dtype}: a pair of ${(bytes / 2e9).toFixed(2)} GB files (${gb.toFixed(2)} GB read per command), median of 3`);
+    const startup = rows.find(([name]) => name.startsWith("CLI"))[1].seconds;
     for (const [name, r] of rows) {
       const rate = gb / r.seconds;
       const peer = name.startsWith("weights merge") ? catCopy : catRead;
-      const ratio = name.startsWith("cat") ? "" : `  ${((100 * rate) / peer).toFixed(0)}% of ${name.startsWith("weights merge") ? "cat > copy" : "cat > /dev/null"}`;
-      console.log(
-        `  ${name.padEnd(24)} ${r.seconds.toFixed(2).padStart(6)} s  ${rate.toFixed(2).padStart(5)} GB/s  CPU ${r.cpu.toFixed(2).padStart(5)} s  peak RSS ${r.rssMb.toFixed(0).padStart(4)} MB${ratio}`,
-      );
+      const peerName = name.startsWith("weights merge") ? "cat > copy" : "cat > /dev/null";
+      // Net of start-up: the same ratio with the CLI's start-up time taken off the command's wall time.
+      const net = r.seconds > startup ? ` (${((100 * gb) / (r.seconds - startup) / peer).toFixed(0)}% net of start-up)` : "";
+      const ratio = name.startsWith("cat") || name.startsWith("CLI") ? "" : `  ${((100 * rate) / peer).toFixed(0)}% of ${peerName}${net}`;
+      const rateText = name.startsWith("CLI") ? "     -" : rate.toFixed(2).padStart(5);
+      console.log(`  ${name.padEnd(24)} ${r.seconds.toFixed(2).padStart(6)} s  ${rateText} GB/s  CPU ${r.cpu.toFixed(2).padStart(5)} s  peak RSS ${r.rssMb.toFixed(0).padStart(4)} MB${ratio}`);
     }
     rmSync(base);
     rmSync(ft);

@@ -1,5 +1,6 @@
 import { checkSameTensors, type Checkpoint, type TensorEntry } from "./checkpoint.js";
 import { SafetensorsWriter } from "./safetensors.js";
+import { weightKernels, type WeightKernels } from "./kernels.js";
 import { chunks, TensorReader } from "./tensor-reader.js";
 
 /**
@@ -98,6 +99,19 @@ function changedCountingNaN(base: Float32Array, finetuned: Float32Array): number
   return changed;
 }
 
+/** addChunk by the C kernel (same sums, same order of additions): `scratch` is a Float64Array(6). */
+export function addChunkNative(native: WeightKernels, sums: Sums, base: Float32Array, finetuned: Float32Array, scratch: Float64Array): void {
+  scratch[5] = sums.maxAbsDelta;
+  native.chunkSums(base, finetuned, scratch);
+  sums.count += base.length;
+  sums.changed += scratch[0]!;
+  sums.baseSquares += scratch[1]!;
+  sums.finetunedSquares += scratch[2]!;
+  sums.dot += scratch[3]!;
+  sums.deltaSquares += scratch[4]!;
+  sums.maxAbsDelta = scratch[5]!;
+}
+
 /** Δ = ft − base, rounded once to float32. */
 export function writeDeltas(base: Float32Array, finetuned: Float32Array, delta: Float32Array): void {
   const count = base.length;
@@ -165,15 +179,19 @@ export function diffCheckpoints(base: Checkpoint, finetuned: Checkpoint, options
   const tensors: TensorStatistics[] = [];
   const layers = new Map<string, Sums>();
   const all = emptySums();
+  const native = weightKernels();
+  const scratch = new Float64Array(6);
   try {
     for (const entry of base.tensors) {
       const twin: TensorEntry = finetuned.byName.get(entry.name)!;
       const sums = emptySums();
       for (const [start, count] of chunks(entry.count, baseReader.chunkElements)) {
         const [before, after] = [baseReader.read(entry, start, count), finetunedReader.read(twin, start, count)];
-        addChunk(sums, before, after);
+        if (native) addChunkNative(native, sums, before, after, scratch);
+        else addChunk(sums, before, after);
         if (writer && delta) {
-          writeDeltas(before, after, delta);
+          if (native) native.deltas(before, after, delta);
+          else writeDeltas(before, after, delta);
           writer.write(new Uint8Array(delta.buffer, 0, count * 4));
         }
         options.onProgress?.(baseReader.bytesRead + finetunedReader.bytesRead, total);

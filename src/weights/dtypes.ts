@@ -1,3 +1,5 @@
+import { weightKernels } from "./kernels.js";
+
 /**
  * The three floating-point element types the weight tools read and write, and exact conversions between them.
  * F16 and BF16 values are all exactly representable in float32, so reading widens without loss. Writing rounds
@@ -97,6 +99,16 @@ export function fromBf16(bits: number): number {
  */
 export function decodeChunk(dtype: DType, bytes: ArrayBuffer, count: number, scratch: Float32Array): Float32Array {
   if (dtype === "F32") return new Float32Array(bytes, 0, count);
+  const native = weightKernels();
+  if (!native) return decodeChunkJs(dtype, bytes, count, scratch);
+  const out = scratch.subarray(0, count);
+  native.decode(dtype === "F16" ? 1 : 2, new Uint16Array(bytes, 0, count), out);
+  return out;
+}
+
+/** decodeChunk in JavaScript: the reference for the C kernel and the path without it (a function of its own, so V8 keeps its loops fast). */
+export function decodeChunkJs(dtype: DType, bytes: ArrayBuffer, count: number, scratch: Float32Array): Float32Array {
+  if (dtype === "F32") return new Float32Array(bytes, 0, count);
   const halves = new Uint16Array(bytes, 0, count);
   const out = scratch.subarray(0, count);
   if (dtype === "F16") {
@@ -115,6 +127,13 @@ export function decodeChunk(dtype: DType, bytes: ArrayBuffer, count: number, scr
  * in place (element i's 2 bytes go where element i/2's word was, already read).
  */
 export function encodeChunk(dtype: DType, values: Float64Array, count: number, out: ArrayBuffer): void {
+  const native = weightKernels();
+  if (native) native.encode(dtype === "F32" ? 0 : dtype === "F16" ? 1 : 2, values.subarray(0, count), new Uint8Array(out, 0, count * DTYPE_BYTES[dtype]));
+  else encodeChunkJs(dtype, values, count, out);
+}
+
+/** encodeChunk in JavaScript: the reference for the C kernel and the path without it. */
+export function encodeChunkJs(dtype: DType, values: Float64Array, count: number, out: ArrayBuffer): void {
   const singles = new Float32Array(out, 0, count);
   // Float64 → float32 assignment rounds to nearest even (ECMAScript's ToFloat32).
   singles.set(values.subarray(0, count));

@@ -3,6 +3,7 @@ import { basename, join, resolve } from "node:path";
 import { UserError } from "../errors.js";
 import { checkSameTensors, type Checkpoint, type TensorEntry } from "./checkpoint.js";
 import { DTYPE_BYTES, encodeChunk } from "./dtypes.js";
+import { weightKernels } from "./kernels.js";
 import { dare, dareStream, taskArithmetic, ties, topMagnitudeThreshold, type MergeMethod } from "./merge-methods.js";
 import { SafetensorsWriter } from "./safetensors.js";
 import { chunks, TensorReader } from "./tensor-reader.js";
@@ -131,13 +132,16 @@ class TensorMerger {
     const { method, tiesK, dareP, seed } = this.options;
     const thresholds = method === "ties" ? twins.map((twin, j) => this.threshold(twin, this.vectorReaders[j]!, tiesK)) : [];
     const streams = method === "dare" ? twins.map((_, j) => dareStream(seed, j, entry.name)) : [];
+    // The C kernels where they are loaded (the same bits); DARE's per-element draws stay in JavaScript.
+    const native = weightKernels();
+    const [nativeLambdas, nativeThresholds] = [Float64Array.from(lambdas), Float64Array.from(thresholds)];
     for (const [start, count] of chunks(entry.count, this.baseReader.chunkElements)) {
       const base = this.baseReader.read(entry, start, count);
       const vectors = twins.map((twin, j) => this.vectorReaders[j]!.read(twin, start, count));
       const out = this.merged.subarray(0, count);
-      if (method === "ties") ties(base, vectors, lambdas, thresholds, out);
+      if (method === "ties") native ? native.ties(base, vectors, nativeLambdas, nativeThresholds, out) : ties(base, vectors, lambdas, thresholds, out);
       else if (method === "dare") dare(base, vectors, lambdas, dareP, streams, out);
-      else taskArithmetic(base, vectors, lambdas, out);
+      else native ? native.taskArithmetic(base, vectors, nativeLambdas, out) : taskArithmetic(base, vectors, lambdas, out);
       encodeChunk(entry.dtype, out, count, this.encoded);
       write(new Uint8Array(this.encoded, 0, count * DTYPE_BYTES[entry.dtype]));
       this.options.onProgress?.(this.baseReader.bytesRead + this.vectorReaders.reduce((sum, reader) => sum + reader.bytesRead, 0), this.total);

@@ -3,6 +3,7 @@ import { UserError } from "../../errors.js";
 import { writeOutputFile } from "../../io/output-file.js";
 import { renderTable } from "../../reports/terminal-summary.js";
 import { openCheckpoint } from "../../weights/checkpoint.js";
+import { loadWeightKernels } from "../../weights/kernels.js";
 import { diffCheckpoints, type DiffResult, type Statistics } from "../../weights/diff.js";
 import { diffHtml } from "../../weights/diff-html.js";
 import { printJson, printOut } from "../output.js";
@@ -64,10 +65,12 @@ export function weightsDiffCommand(): Command {
       "\nExamples:\n  alignbench weights diff --base Qwen2.5-0.5B/ --finetuned Qwen2.5-0.5B-Instruct/ --save tv.safetensors\n" +
         "  alignbench weights diff --base base-f16.gguf --finetuned ft-f16.gguf --json diff.json --html diff.html\n",
     )
-    .action((flags: DiffFlags) => {
+    .action(async (flags: DiffFlags) => {
       const top = Number(flags.top);
       if (!(Number.isInteger(top) && top > 0)) throw new UserError(`--top ${flags.top}: must be a whole number above 0`);
       const progress = byteProgress("diff", flags.progress);
+      // The C kernels (compiled into the addon cache at first use); the JavaScript twins when they cannot be had.
+      await loadWeightKernels();
       let result: DiffResult;
       try {
         const base = openCheckpoint(flags.base);

@@ -1,6 +1,7 @@
 import { Command } from "commander";
 import { UserError } from "../../errors.js";
 import { openCheckpoint } from "../../weights/checkpoint.js";
+import { loadWeightKernels } from "../../weights/kernels.js";
 import { mergeCheckpoints, type MergeResult } from "../../weights/merge.js";
 import { MERGE_METHODS, type MergeMethod } from "../../weights/merge-methods.js";
 import { printJson, printOut } from "../output.js";
@@ -58,11 +59,13 @@ export function weightsMergeCommand(): Command {
         "  alignbench weights merge --base base-f16.gguf --vector tv.safetensors:1 --method ties --ties-k 20 --out merged.gguf\n" +
         "  alignbench run --suite alignx --models llamacpp:merged.gguf\n",
     )
-    .action((flags: MergeFlags) => {
+    .action(async (flags: MergeFlags) => {
       if (!MERGE_METHODS.includes(flags.method as MergeMethod)) throw new UserError(`--method ${flags.method}: unknown; one of ${MERGE_METHODS.join(", ")}`);
       const seed = number("--seed", flags.seed);
       if (!Number.isSafeInteger(seed) || seed < 0) throw new UserError(`--seed ${flags.seed}: must be a whole number ≥ 0`);
       const progress = byteProgress("merge", flags.progress);
+      // The C kernels (compiled into the addon cache at first use); the JavaScript twins when they cannot be had.
+      await loadWeightKernels();
       let result: MergeResult;
       try {
         const base = openCheckpoint(flags.base);

@@ -1,12 +1,13 @@
 import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync, readFileSync, statSync } from "node:fs";
-import { copyFile, mkdir, mkdtemp, readFile, rename, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { createRequire } from "node:module";
-import { homedir, tmpdir } from "node:os";
+import { tmpdir } from "node:os";
 import { basename, dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
+import { compileC, firstLines, installAddon, napiHeaders, nativeCacheDir, type NativeBuild } from "../../common/native-addon.js";
 
 // Compiles alignbench's dense-logits addon (native/*.c) once per machine, into a cache folder keyed
 // by the addon's source and the llama.cpp library it links to. Nothing is downloaded: the N-API headers come
@@ -19,16 +20,11 @@ import { promisify } from "node:util";
 
 const run = promisify(execFile);
 
-/** Where the addon lies after a build, or why there is none. */
-export type NativeBuild = { path: string; built: boolean } | { unavailable: string };
+export { nativeCacheDir, type NativeBuild };
 
 // The addon's C sources (shipped in the package: package.json `files`), from src/ and dist/ alike.
 const NATIVE = fileURLToPath(new URL("../../../src/providers/llamacpp/native/", import.meta.url));
 const SOURCES = ["dense-logits.c", "fidelity-statistics.c", "fidelity-statistics.h"];
-
-export function nativeCacheDir(env: NodeJS.ProcessEnv = process.env): string {
-  return env.ALIGNBENCH_NATIVE_DIR || join(env.XDG_CACHE_HOME || join(homedir(), ".cache"), "alignbench", "native");
-}
 
 /** The llama.cpp library node-llama-cpp loaded into this process (call after its runtime started). */
 export function loadedLlamaLibrary(): string | undefined {
@@ -59,19 +55,6 @@ function nodeLlamaCppDir(): string | undefined {
   return undefined;
 }
 
-function napiHeaders(): string | undefined {
-  try {
-    const dir = join(dirname(createRequire(import.meta.url).resolve("node-api-headers/package.json")), "include");
-    return existsSync(join(dir, "node_api.h")) ? dir : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-function firstLines(text: string, count = 6): string {
-  return text.trim().split("\n").slice(0, count).join("\n");
-}
-
 /** The cache key: the addon's sources, the library (path, size, time), node-llama-cpp's version and llama.cpp tag. */
 function cacheKey(source: string, library: string, llamaDir: string): string {
   const info = statSync(library);
@@ -99,7 +82,6 @@ async function extractHeaders(llamaDir: string, into: string): Promise<{ include
 }
 
 async function compile(library: string, includes: string[], output: string, env: NodeJS.ProcessEnv): Promise<string | undefined> {
-  const compiler = env.CC || "cc";
   const args = [
     "-O3",
     "-std=c11",
@@ -115,14 +97,7 @@ async function compile(library: string, includes: string[], output: string, env:
     "-lm",
     "-lpthread",
   ];
-  try {
-    await run(compiler, args, { maxBuffer: 1 << 22 });
-    return undefined;
-  } catch (error) {
-    const failure = error as NodeJS.ErrnoException & { stderr?: string };
-    if (failure.code === "ENOENT") return `no C compiler (${compiler}) on this machine: install gcc (Debian: apt-get install build-essential)`;
-    return `${compiler} could not compile the addon:\n${firstLines(failure.stderr || failure.message)}`;
-  }
+  return compileC(args, env);
 }
 
 /**
@@ -155,12 +130,7 @@ export async function buildNativeAddon(options: { force?: boolean; env?: NodeJS.
     const staged = join(work, "dense-logits.node");
     const failure = await compile(library, [headers, ...extracted.include], staged, env);
     if (failure) return { unavailable: failure };
-    await mkdir(folder, { recursive: true });
-    // A rename within the cache folder: a process loading the addon never sees a half-written file.
-    const partial = `${output}.${process.pid}.partial`;
-    await rm(partial, { force: true });
-    await copyFile(staged, partial);
-    await rename(partial, output);
+    await installAddon(staged, output);
     return { path: output, built: true };
   } finally {
     await rm(work, { recursive: true, force: true });
