@@ -41,9 +41,9 @@ afterEach(async () => {
   }
 });
 
-function startWorker(concurrency: number): ChildProcess {
+function startWorker(concurrency: number, extraEnv: Record<string, string> = {}): ChildProcess {
   const child = spawn(process.execPath, [BIN, "worker", "--queue", REDIS!, "--concurrency", String(concurrency)], {
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, OPENAI_BASE_URL: mock.url, ALIGNBENCH_QUEUE_LOCK_MS: "2000" },
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, OPENAI_BASE_URL: mock.url, ALIGNBENCH_QUEUE_LOCK_MS: "2000", ...extraEnv },
     stdio: ["ignore", "ignore", "ignore"],
   });
   workers.push(child);
@@ -75,6 +75,30 @@ function comparable(folder: string): unknown {
 }
 
 describe.skipIf(!HAS_REDIS)("run --queue with workers (BullMQ on Redis)", () => {
+  it("a worker's key never leaves it: an error that echoes the key reaches Redis and the run folder scrubbed", async () => {
+    await new Redis(REDIS!).flushdb().then(() => undefined);
+    const KEY = "sk-worker-only-secret-0123456789";
+    const echo = await startMockLlm((request) => ({ status: 400, json: { error: { message: `bad header ${String(request.headers.authorization)}` } } }));
+    try {
+      const dir = tempDir();
+      writeJsonl(join(dir, "cases.jsonl"), [
+        { id: "a", prompt: "hello" },
+        { id: "b", prompt: "again" },
+      ]);
+      startWorker(2, { OPENAI_BASE_URL: echo.url, OPENAI_API_KEY: KEY });
+      // The run exits 3 (every item failed): its rows are what this test reads.
+      await runCli(["run", "--dataset", join(dir, "cases.jsonl"), "--models", "target", "--scorers", "refusal_match", "--output-dir", dir, "--run-id", "keyed", "--queue", REDIS!, "--no-progress"], {
+        env: { OPENAI_BASE_URL: echo.url },
+      });
+      const text = readFileSync(join(dir, "keyed", "partials.jsonl"), "utf8");
+      expect(text).toContain("bad header Bearer");
+      expect(text).not.toContain(KEY);
+      expect(echo.requests.some((request) => request.headers.authorization === `Bearer ${KEY}`)).toBe(true);
+    } finally {
+      await echo.close();
+    }
+  }, 120_000);
+
   it("gives the same keys and the same summary as a run on one machine, each key exactly once", async () => {
     await new Redis(REDIS!).flushdb().then(() => undefined);
     const ITEMS = 200;

@@ -11,6 +11,7 @@ import type { ItemJob, ResultJob, RunSpec } from "./messages.js";
 import { redactedSettings } from "../../results/manifest.js";
 import { UserError } from "../../errors.js";
 import { resolveRunConfig } from "../../config/load.js";
+import { Redactor } from "../../results/redactor.js";
 
 export interface WorkerOptions {
   queueUrl: string;
@@ -82,6 +83,7 @@ async function serve(spec: RunSpec, connection: ReturnType<typeof redisOptions>,
   // Personas travel with each item, so no personas file is read here.
   const config = runConfigSchema.parse({ ...spec.config, ...workerEndpoints(spec, options.settingsFile), personas: [], personas_file: undefined });
   let prepared: PreparedRun | undefined;
+  let redactor: Redactor | undefined;
   const preparing = prepareRun(config, {}, options.env ?? process.env).then((value) => (prepared = value));
   const results = new Queue<ResultJob>(resultsQueue(spec.runId), { connection, prefix: PREFIX });
   const worker = new Worker<ItemJob>(
@@ -110,8 +112,10 @@ async function serve(spec: RunSpec, connection: ReturnType<typeof redisOptions>,
     const item: WorkItem = { key: data.key, dimensions: data.dimensions, sample: data.sample, persona: data.persona ?? undefined, target, attempt: data.attempt };
     if (data.previous) item.previous = data.previous;
     const settings = { plan: prepared!.plan, roles: prepared!.roles, planOptions: config.plan_options, scorers: prepared!.scorers, services: prepared!.services };
-    const row = await processItem(spec.runId, item, settings);
-    if (!row) throw new Error(`item ${data.key} was cancelled`);
+    const found = await processItem(spec.runId, item, settings);
+    if (!found) throw new Error(`item ${data.key} was cancelled`);
+    // This worker's keys and credentials are scrubbed here: the row leaves the machine (Redis, the coordinator).
+    const row = (redactor ??= new Redactor(prepared!.secrets)).scrubRow(found);
     // Sent before the item job completes: a worker killed in between sends it again (the coordinator drops the copy).
     await results.add("row", { row, worker: name }, { jobId: jobId(row.key, row.attempt), removeOnComplete: true });
     await redis.hincrby(workersKey(spec.runId), `${name}|${row.status === "ok" ? "done" : "failed"}`, 1);
