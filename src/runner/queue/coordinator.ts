@@ -63,12 +63,7 @@ export async function processViaQueue(items: AsyncIterable<WorkItem>, options: Q
     }
     if (batch.length > 0 && !options.stopSignal?.aborted) await flush();
     options.log.info("queue_enqueued", { run_id: runId, items: enqueued });
-    const finished = await waitUntilDrained(runId, connection, options.stopSignal);
-    if (finished) {
-      await redis.srem(RUNS_KEY, runId);
-      await redis.del(specKey(runId));
-    }
-    return !finished;
+    return !(await drainAndForget(runId, connection, redis, options.stopSignal));
   } finally {
     await collector.close();
     await queue.close();
@@ -87,17 +82,22 @@ export async function collectQueued(runId: string, options: Omit<QueueRunOptions
   const collector = startCollector(runId, options);
   try {
     options.reporter?.onRunStart?.({ runId, total: options.progress.total, alreadyDone: options.progress.alreadyDone, folder: "" });
-    const finished = await waitUntilDrained(runId, connection, options.stopSignal);
-    if (finished) {
-      await redis.srem(RUNS_KEY, runId);
-      await redis.del(specKey(runId));
-    }
-    return !finished;
+    return !(await drainAndForget(runId, connection, redis, options.stopSignal));
   } finally {
     await collector.close();
     redis.disconnect();
     options.reporter?.onRunEnd?.({ interrupted: Boolean(options.stopSignal?.aborted) });
   }
+}
+
+/** Waits until the run's queues are empty (or the signal stops it); then workers need its spec no more. Returns whether it drained. */
+async function drainAndForget(runId: string, connection: ReturnType<typeof redisOptions>, redis: Redis, signal: AbortSignal | undefined): Promise<boolean> {
+  const finished = await waitUntilDrained(runId, connection, signal);
+  if (finished) {
+    await redis.srem(RUNS_KEY, runId);
+    await redis.del(specKey(runId));
+  }
+  return finished;
 }
 
 interface Collector {
